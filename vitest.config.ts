@@ -1,0 +1,20 @@
+// Test tiers (STYLE.md item 10): one vitest project per folder under tests/.
+// e2e runs under Playwright, not here.
+import { defineConfig } from 'vitest/config';
+
+const slow = { testTimeout: 120_000, hookTimeout: 120_000 };
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'core', include: ['tests/core/**/*.test.ts'], environment: 'node', ...slow } },
+      { test: { name: 'relay', include: ['tests/relay/**/*.test.ts'], environment: 'node', ...slow } },
+      {
+        esbuild: { jsx: 'automatic' },
+        test: { name: 'renderer', include: ['tests/renderer/**/*.test.tsx'], environment: 'jsdom' },
+      },
+      { test: { name: 'electron', include: ['tests/electron/**/*.test.ts'], environment: 'node', ...slow } },
+    ],
+  },
+});
