@@ -1,0 +1,26 @@
+// Events the engine emits (PRODUCT.md: the UI follows the engine, never polls it). main/ forwards
+// them over IPC and the test harness forwards them to the browser, so they are plain JSON.
+import type { ConnectionState, ContactView, ConversationView, MessageView } from './views';
+
+/** Why a message left this device. */
+export type DestroyReason = 'expired' | 'burned' | 'deleted' | 'left-room';
+
+export type EngineEvent =
+  | { type: 'message.added'; message: MessageView }
+  | { type: 'message.updated'; message: MessageView }
+  | { type: 'message.destroyed'; id: string; conversationId: string; reason: DestroyReason }
+  | { type: 'conversation.changed'; conversation: ConversationView }
+  | { type: 'contact.changed'; contact: ContactView }
+  /** A contact's identity key changed: shown loudly; the contact is no longer verified. */
+  | { type: 'identity.changed'; contact: ContactView }
+  /** Messages arrived already expired and were dropped unseen. */
+  | { type: 'expired-unread'; conversationId: string; count: number }
+  /** A session was re-established (e.g. after a restored backup or undecryptable traffic). */
+  | { type: 'session.reset'; accountId: string }
+  | { type: 'connection.changed'; state: ConnectionState };
+
+export type EngineEventType = EngineEvent['type'];
+
+export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
+
+export type EngineListener = (event: EngineEvent) => void;

@@ -1,0 +1,3 @@
+// Pure types shared by the engine and its callers: view models and the event stream.
+export * from './views';
+export * from './events';

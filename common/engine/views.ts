@@ -1,0 +1,88 @@
+// View models the engine hands to its callers (the IPC services, the CLI, the test harness).
+// Pure data: no keys, no rows, no Node types, so they cross IPC and JSON unchanged.
+
+/** Where a message is in its life. Outgoing: pending → sent → delivered → read (or failed). */
+export type MessageState = 'pending' | 'sent' | 'delivered' | 'read' | 'failed' | 'received';
+
+export interface AttachmentView {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  /** True once the ciphertext was fetched, verified and stored (encrypted) on this device. */
+  downloaded: boolean;
+}
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  /** Username of the sender (or their account id when they have none); own messages carry our name. */
+  from: string;
+  /** Account id (UUID) of the sender. */
+  fromAccountId: string;
+  outgoing: boolean;
+  text: string;
+  /** Sender's clock, ms since the epoch. */
+  sentAt: number;
+  /** This device's clock at arrival; null on our own messages. */
+  receivedAt: number | null;
+  expireAfterMs: number | null;
+  burnAfterMs: number | null;
+  /** Expiration deadline (bounded by receivedAt on the recipient); null when the timer is off. */
+  expiresAt: number | null;
+  /** Burn deadline; null until seen (recipient) or when burn-on-read is off. */
+  burnAt: number | null;
+  seenAt: number | null;
+  state: MessageState;
+  attachments: AttachmentView[];
+}
+
+export interface ConversationTimers {
+  expireAfterMs: number | null;
+  burnAfterMs: number | null;
+}
+
+export type ConversationKind = 'direct' | 'room';
+
+export interface ConversationView {
+  id: string;
+  kind: ConversationKind;
+  /** Contact's username for direct conversations, the room name for rooms. */
+  title: string;
+  /** Usernames (or account ids) of the other members. */
+  members: string[];
+  defaultTimers: ConversationTimers;
+  lastMessageAt: number | null;
+  unreadCount: number;
+  /** Messages that arrived already expired and were never stored. */
+  expiredUnreadCount: number;
+  /** Rooms only: true once we left or were removed. */
+  left: boolean;
+}
+
+export interface ContactView {
+  accountId: string;
+  username: string | null;
+  verified: boolean;
+  /** Set when the contact's identity key changed since we first saw it; cleared by re-verifying. */
+  identityChanged: boolean;
+  addedAt: number;
+}
+
+export interface SafetyNumberView {
+  accountId: string;
+  username: string | null;
+  /** 60 digits, as libsignal's displayable fingerprint. */
+  digits: string;
+  /** Base64 of the scannable fingerprint, for a QR code. */
+  scannable: string;
+  verified: boolean;
+  identityChanged: boolean;
+}
+
+export type ConnectionState = 'offline' | 'connecting' | 'online';
+
+export interface ReceiptSettings {
+  deliveryReceipts: boolean;
+  readReceipts: boolean;
+}

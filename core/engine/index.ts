@@ -1,0 +1,82 @@
+// Public API of the messaging engine: the one object main/, the CLI and the test harness drive.
+// Sketch committed first so callers can code against it; bodies land behind it.
+import type {
+  ContactView,
+  ConversationTimers,
+  ConversationView,
+  EngineListener,
+  MessageView,
+  ReceiptSettings,
+  SafetyNumberView,
+} from '../../common/engine';
+
+/** Injected time source: tests move it to prove the clock-skew bound. */
+export type Clock = () => number;
+
+/** The keystore handed to core/profile (keychain or passphrase); opaque to the engine. */
+export type EngineKeystore = unknown;
+
+export interface EngineCreateOptions {
+  profileDir: string;
+  keystore: EngineKeystore;
+  /** ws:// or wss:// URL of the relay. */
+  relayUrl: string;
+  username?: string;
+  clock?: Clock;
+}
+
+export interface EngineOpenOptions {
+  profileDir: string;
+  keystore: EngineKeystore;
+  clock?: Clock;
+}
+
+export interface SendOptions {
+  /** Expiration timer; undefined takes the conversation default, null turns it off. */
+  expireAfterMs?: number | null;
+  /** Burn-on-read timer; undefined takes the conversation default, null turns it off. */
+  burnAfterMs?: number | null;
+  /** Path of a file to attach (streamed, encrypted with a fresh key, uploaded). */
+  file?: string;
+}
+
+export interface SyncOptions {
+  /** Keep receiving for this long after the queue drains (0: return once drained). */
+  waitMs?: number;
+}
+
+export interface EngineApi {
+  readonly accountId: string;
+  readonly username: string | null;
+
+  /** Keeps a live connection open (app mode); the CLI uses sync() instead. */
+  connect(): Promise<void>;
+  /** Resolves a username at the relay and stores it as a contact. */
+  lookup(username: string): Promise<ContactView>;
+  /** `to` is a username, a contact's account id, or a conversation id (room). */
+  sendText(to: string, text: string, options?: SendOptions): Promise<MessageView>;
+  /** Sends the outbox, receives pending envelopes; returns the messages that were new. */
+  sync(options?: SyncOptions): Promise<MessageView[]>;
+  conversations(): Promise<ConversationView[]>;
+  /** Stored messages, oldest first. `withName` is a username or a conversation id. */
+  messages(withName: string): Promise<MessageView[]>;
+  /** Marks a received message seen now: starts its burn countdown, may send a read receipt. */
+  markSeen(id: string): Promise<MessageView>;
+  contacts(): Promise<ContactView[]>;
+  safetyNumber(name: string): Promise<SafetyNumberView>;
+  setVerified(name: string, verified: boolean): Promise<ContactView>;
+  createRoom(name: string, members: string[]): Promise<ConversationView>;
+  addRoomMembers(roomId: string, members: string[]): Promise<ConversationView>;
+  removeRoomMember(roomId: string, member: string): Promise<ConversationView>;
+  renameRoom(roomId: string, name: string): Promise<ConversationView>;
+  leaveRoom(roomId: string): Promise<void>;
+  /** Sets the conversation default and tells every member with a control message. */
+  setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView>;
+  receiptSettings(): Promise<ReceiptSettings>;
+  setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings>;
+  /** Decrypts a received attachment into `outPath` (a path the caller chose). */
+  saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void>;
+  /** Subscribes to the event stream; returns the unsubscribe function. */
+  on(listener: EngineListener): () => void;
+  close(): Promise<void>;
+}
