@@ -1,0 +1,118 @@
+// End-to-end encrypted content: what travels inside libsignal ciphertext, never seen by the relay.
+// Every decrypted payload is parsed with these schemas before the engine acts on it.
+import { z } from 'zod';
+import { BURN_MAX_MS, BURN_MIN_MS, EXPIRE_MAX_MS, EXPIRE_MIN_MS } from '../timers';
+
+export const CONTENT_VERSION = 1;
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'uuid');
+const instant = z.number().int().nonnegative();
+const expireAfter = z.number().int().min(EXPIRE_MIN_MS).max(EXPIRE_MAX_MS).nullable();
+const burnAfter = z.number().int().min(BURN_MIN_MS).max(BURN_MAX_MS).nullable();
+
+/** Where to fetch an attachment's ciphertext and how to open it; key and digest never leave E2E. */
+export const AttachmentPointer = z.object({
+  id: uuid,
+  /** Relay blob id. */
+  blobId: z.string().min(1).max(128),
+  fileName: z.string().max(255),
+  contentType: z.string().max(255),
+  /** Plaintext size in bytes. */
+  size: z.number().int().nonnegative(),
+  /** Per-file key (base64). */
+  key: base64,
+  /** Digest of the ciphertext (base64), checked before anything is decrypted. */
+  digest: base64,
+});
+export type AttachmentPointer = z.infer<typeof AttachmentPointer>;
+
+const common = {
+  v: z.literal(CONTENT_VERSION),
+  /** Message id, chosen by the sender, the same on every device. */
+  id: uuid,
+  /** Sender's clock; the recipient bounds deadlines by its own arrival time. */
+  sentAt: instant,
+  /** Set when the content belongs to a room. */
+  roomId: uuid.nullable(),
+};
+
+export const TextContent = z.object({
+  ...common,
+  type: z.literal('text'),
+  text: z.string().max(64 * 1024),
+  expireAfterMs: expireAfter,
+  burnAfterMs: burnAfter,
+  attachments: z.array(AttachmentPointer).max(32),
+});
+export type TextContent = z.infer<typeof TextContent>;
+
+/** A conversation's default timers, sent so every member sees the same defaults. */
+export const TimersContent = z.object({
+  ...common,
+  type: z.literal('timers'),
+  expireAfterMs: expireAfter,
+  burnAfterMs: burnAfter,
+});
+export type TimersContent = z.infer<typeof TimersContent>;
+
+export const ReceiptContent = z.object({
+  ...common,
+  type: z.literal('receipt'),
+  kind: z.enum(['delivery', 'read']),
+  messageIds: z.array(uuid).min(1).max(1000),
+});
+export type ReceiptContent = z.infer<typeof ReceiptContent>;
+
+export const RoomMember = z.object({
+  accountId: uuid,
+  username: z.string().min(1).max(64).nullable(),
+});
+export type RoomMember = z.infer<typeof RoomMember>;
+
+/**
+ * Room state from a member: the full member list and name, so a late or reordered update still
+ * converges. `action` says what changed, for the UI and for key rotation.
+ */
+export const RoomUpdateContent = z.object({
+  ...common,
+  roomId: uuid,
+  type: z.literal('room.update'),
+  action: z.enum(['create', 'add', 'remove', 'rename', 'leave']),
+  name: z.string().min(1).max(128),
+  members: z.array(RoomMember).min(1).max(500),
+  /** The member added/removed/leaving, when the action has one. */
+  subject: uuid.nullable(),
+  expireAfterMs: expireAfter,
+  burnAfterMs: burnAfter,
+});
+export type RoomUpdateContent = z.infer<typeof RoomUpdateContent>;
+
+/** The sender's current sender-key distribution for a room, sent over the pairwise session. */
+export const SenderKeyContent = z.object({
+  ...common,
+  roomId: uuid,
+  type: z.literal('sender-key'),
+  distributionId: uuid,
+  /** Serialized SenderKeyDistributionMessage (base64). */
+  distribution: base64,
+});
+export type SenderKeyContent = z.infer<typeof SenderKeyContent>;
+
+/** Tells the peer we started a fresh session (after a restore or undecryptable traffic). */
+export const SessionResetContent = z.object({
+  ...common,
+  type: z.literal('session.reset'),
+});
+export type SessionResetContent = z.infer<typeof SessionResetContent>;
+
+export const Content = z.discriminatedUnion('type', [
+  TextContent,
+  TimersContent,
+  ReceiptContent,
+  RoomUpdateContent,
+  SenderKeyContent,
+  SessionResetContent,
+]);
+export type Content = z.infer<typeof Content>;
+export type ContentType = Content['type'];
