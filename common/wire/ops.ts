@@ -1,0 +1,235 @@
+// Every request a client can make over the relay WebSocket, with its body and result schemas.
+// The op table is the single source of truth: the relay dispatches on it, the client types its
+// calls from it, and docs/PROTOCOL.md describes it op by op.
+import { z } from 'zod';
+import {
+  AccountId,
+  AttachmentId,
+  DEFAULT_WIRE_LIMITS,
+  EcPublicKeyB64,
+  EnvelopeId,
+  EpochMs,
+  KyberPublicKeyB64,
+  NonceB64,
+  PreKeyId,
+  RegistrationId,
+  SignatureB64,
+  Username,
+  base64Bytes,
+} from './primitives';
+
+const Empty = z.object({}).strict();
+
+// ---- server info & authentication -------------------------------------------------------------
+
+export const ServerInfoResult = z.object({
+  protocolVersion: z.number().int(),
+  /** The sealed-sender trust root public key (33 bytes, base64); clients pin it on first use. */
+  trustRoot: EcPublicKeyB64,
+  limits: z.object({
+    maxEnvelopeBytes: z.number().int(),
+    maxMultiRecipientBytes: z.number().int(),
+    maxAttachmentBytes: z.number().int(),
+    maxEnvelopeTtlMs: z.number().int(),
+    maxQueuedEnvelopes: z.number().int(),
+  }),
+});
+
+/** A fresh single-use nonce bound to this connection; valid for `expiresInMs`. */
+export const ChallengeResult = z.object({ nonce: NonceB64, expiresInMs: z.number().int() });
+
+/** Domain-separation prefixes for what the identity key signs (UTF-8 bytes, then the raw nonce). */
+export const SIGNING_CONTEXT = {
+  register: 'wisp-relay-register-v1:',
+  auth: 'wisp-relay-auth-v1:',
+} as const;
+
+export const RegisterBody = z
+  .object({
+    /** libsignal identity public key, serialised, base64. */
+    identityKey: EcPublicKeyB64,
+    registrationId: RegistrationId,
+    /** The nonce from `auth.challenge` on this connection. */
+    nonce: NonceB64,
+    /** identityPrivateKey.sign(utf8(SIGNING_CONTEXT.register) ‖ nonce), base64. */
+    signature: SignatureB64,
+  })
+  .strict();
+export const RegisterResult = z.object({ accountId: AccountId });
+
+export const AuthBody = z
+  .object({
+    accountId: AccountId,
+    nonce: NonceB64,
+    /** identityPrivateKey.sign(utf8(SIGNING_CONTEXT.auth) ‖ nonce ‖ utf8(accountId)), base64. */
+    signature: SignatureB64,
+  })
+  .strict();
+export const AuthResult = z.object({ accountId: AccountId });
+
+// ---- accounts & usernames ---------------------------------------------------------------------
+
+export const UsernameSetBody = z.object({ username: Username }).strict();
+export const UsernameSetResult = z.object({ username: z.string() });
+
+export const UsernameLookupBody = z.object({ username: Username }).strict();
+export const UsernameLookupResult = z.object({
+  accountId: AccountId,
+  identityKey: EcPublicKeyB64,
+  registrationId: RegistrationId,
+});
+
+/** Everything the relay holds about the calling account (the transparency view of one's own row). */
+export const AccountInfoResult = z.object({
+  accountId: AccountId,
+  username: z.string().nullable(),
+  /** Creation date at day precision, YYYY-MM-DD (UTC). */
+  createdOn: z.string(),
+  messagesSent: z.number().int(),
+  messagesReceived: z.number().int(),
+  queuedEnvelopes: z.number().int(),
+});
+
+// ---- prekeys ----------------------------------------------------------------------------------
+
+export const SignedEcPreKey = z
+  .object({ keyId: PreKeyId, publicKey: EcPublicKeyB64, signature: SignatureB64 })
+  .strict();
+export const UnsignedEcPreKey = z.object({ keyId: PreKeyId, publicKey: EcPublicKeyB64 }).strict();
+export const SignedKyberPreKey = z
+  .object({ keyId: PreKeyId, publicKey: KyberPublicKeyB64, signature: SignatureB64 })
+  .strict();
+
+/**
+ * Any subset of the account's prekeys. Signatures are identityPrivateKey.sign(publicKey.serialize())
+ * and are checked against the account's identity key before anything is stored.
+ * A new signed prekey or last-resort Kyber key replaces the old one; one-time keys are added
+ * (an id already present is replaced).
+ */
+export const PreKeysUploadBody = z
+  .object({
+    signedPreKey: SignedEcPreKey.optional(),
+    lastResortKyberPreKey: SignedKyberPreKey.optional(),
+    preKeys: z.array(UnsignedEcPreKey).max(DEFAULT_WIRE_LIMITS.maxPreKeysPerUpload).optional(),
+    kyberPreKeys: z.array(SignedKyberPreKey).max(DEFAULT_WIRE_LIMITS.maxPreKeysPerUpload).optional(),
+  })
+  .strict();
+export const PreKeyCountResult = z.object({
+  /** One-time EC prekeys left. */
+  preKeys: z.number().int(),
+  /** One-time Kyber prekeys left (the last-resort key is not counted). */
+  kyberPreKeys: z.number().int(),
+  hasSignedPreKey: z.boolean(),
+  hasLastResortKyberPreKey: z.boolean(),
+});
+
+export const PreKeyBundleBody = z.object({ accountId: AccountId }).strict();
+/** Enough to build a libsignal `PreKeyBundle` (device id is always 1). */
+export const PreKeyBundleResult = z.object({
+  accountId: AccountId,
+  deviceId: z.literal(1),
+  registrationId: RegistrationId,
+  identityKey: EcPublicKeyB64,
+  signedPreKey: SignedEcPreKey,
+  /** A one-time EC prekey, consumed by this fetch; null when the account has run out. */
+  preKey: UnsignedEcPreKey.nullable(),
+  /** A one-time Kyber prekey (consumed) or, when none is left, the last-resort one (not consumed). */
+  kyberPreKey: SignedKyberPreKey,
+  kyberPreKeyIsLastResort: z.boolean(),
+});
+
+// ---- sealed sender ----------------------------------------------------------------------------
+
+/** A short-lived libsignal `SenderCertificate` for the calling account (device 1), base64. */
+export const SenderCertificateResult = z.object({
+  certificate: base64Bytes(4096),
+  expiresAt: EpochMs,
+});
+
+// ---- mailbox ----------------------------------------------------------------------------------
+
+export const MessageSendBody = z
+  .object({
+    /** The only party the relay learns: the recipient account. */
+    to: AccountId,
+    /** Sealed sender (v1) ciphertext from sealedSenderEncryptMessage, base64. */
+    payload: base64Bytes(DEFAULT_WIRE_LIMITS.maxEnvelopeBytes),
+    /**
+     * When the relay must drop the envelope if still undelivered (ms since epoch). Omitted means
+     * the relay's maximum retention. Capped to now + maxEnvelopeTtlMs; refused if already past.
+     */
+    expiresAt: EpochMs.optional(),
+  })
+  .strict();
+/** Sent only after the envelope is durably committed. */
+export const MessageSendResult = z.object({ envelopeId: EnvelopeId, expiresAt: EpochMs });
+
+export const MessageSendMultiBody = z
+  .object({
+    /** Multi-recipient sealed sender (v2) "SentMessage" from sealedSenderMultiRecipientEncrypt, base64. */
+    payload: base64Bytes(DEFAULT_WIRE_LIMITS.maxMultiRecipientBytes),
+    expiresAt: EpochMs.optional(),
+  })
+  .strict();
+export const MessageSendMultiResult = z.object({
+  /** Recipients for whom an envelope was durably stored. */
+  delivered: z.array(AccountId),
+  /** Service ids in the message that name no account here; nothing was stored for them. */
+  unknownRecipients: z.array(z.string()),
+  /** Recipients whose registration id in the message does not match the account (stale session). */
+  staleRecipients: z.array(AccountId),
+  expiresAt: EpochMs,
+});
+
+export const MessageAckBody = z
+  .object({ ids: z.array(EnvelopeId).min(1).max(DEFAULT_WIRE_LIMITS.maxAckIds) })
+  .strict();
+export const MessageAckResult = z.object({ deleted: z.number().int() });
+
+// ---- attachments ------------------------------------------------------------------------------
+
+export const AttachmentCreateBody = z
+  .object({
+    /** Declared size of the encrypted blob; the upload is refused past it and past the relay cap. */
+    size: z.number().int().min(1),
+    /** When the relay deletes the blob; omitted or later than the retention period means that period. */
+    expiresAt: EpochMs.optional(),
+  })
+  .strict();
+export const AttachmentCreateResult = z.object({
+  attachmentId: AttachmentId,
+  /** Path relative to the relay's HTTP base URL: PUT the bytes here. */
+  uploadPath: z.string(),
+  /** Single-use bearer token for the PUT (`authorization: Bearer <token>`). */
+  uploadToken: z.string(),
+  expiresAt: EpochMs,
+});
+
+// ---- the op table -----------------------------------------------------------------------------
+
+export const OPS = {
+  'server.info': { body: Empty, result: ServerInfoResult, auth: false },
+  'auth.challenge': { body: Empty, result: ChallengeResult, auth: false },
+  register: { body: RegisterBody, result: RegisterResult, auth: false },
+  auth: { body: AuthBody, result: AuthResult, auth: false },
+  'account.info': { body: Empty, result: AccountInfoResult, auth: true },
+  'username.set': { body: UsernameSetBody, result: UsernameSetResult, auth: true },
+  'username.release': { body: Empty, result: Empty, auth: true },
+  'username.lookup': { body: UsernameLookupBody, result: UsernameLookupResult, auth: true },
+  'prekeys.upload': { body: PreKeysUploadBody, result: PreKeyCountResult, auth: true },
+  'prekeys.count': { body: Empty, result: PreKeyCountResult, auth: true },
+  'prekeys.bundle': { body: PreKeyBundleBody, result: PreKeyBundleResult, auth: true },
+  'certificate.sender': { body: Empty, result: SenderCertificateResult, auth: true },
+  'message.send': { body: MessageSendBody, result: MessageSendResult, auth: true },
+  'message.sendMulti': { body: MessageSendMultiBody, result: MessageSendMultiResult, auth: true },
+  'message.ack': { body: MessageAckBody, result: MessageAckResult, auth: true },
+  'attachment.create': { body: AttachmentCreateBody, result: AttachmentCreateResult, auth: true },
+} as const;
+
+export type OpName = keyof typeof OPS;
+export const OP_NAMES = Object.keys(OPS) as OpName[];
+/** What a client passes (input side: usernames may be mixed case). */
+export type OpBody<K extends OpName> = z.input<(typeof OPS)[K]['body']>;
+/** What the relay works with after validation. */
+export type ParsedOpBody<K extends OpName> = z.output<(typeof OPS)[K]['body']>;
+export type OpResult<K extends OpName> = z.infer<(typeof OPS)[K]['result']>;
