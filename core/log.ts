@@ -133,6 +133,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
   // pino applies formatters.bindings only to the root; children (Object.create of their parent)
   // inherit this override, so every child's bindings are censored too, at any depth.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- deliberately unbound: called with each child as `this`
   const baseChild = logger.child;
   logger.child = function child(this: Logger, bindings, childOptions) {
     return baseChild.call(this, redact(bindings) as typeof bindings, childOptions);
@@ -174,7 +175,12 @@ export function sanitiseLabel(label: string): string {
  * Logs a slow operation by label and duration only — never its parameters or results.
  * Returns whether it logged (durations at or under the threshold are ignored).
  */
-export function logSlow(label: string, ms: number, thresholdMs = SLOW_MS, logger: Logger = getLogger()): boolean {
+export function logSlow(
+  label: string,
+  ms: number,
+  thresholdMs = SLOW_MS,
+  logger: Logger = getLogger(),
+): boolean {
   if (!(ms > thresholdMs)) return false;
   logger.warn({ label: sanitiseLabel(label), ms: Math.round(ms * 10) / 10 }, 'slow operation');
   return true;

@@ -24,7 +24,12 @@ function capture(level: LogLevel = 'trace') {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.length > 0));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+      );
       done();
     },
   });
@@ -49,7 +54,13 @@ describe('log redaction', () => {
     }
     // Every line is JSON, and the redacted fields are still present (so a reader sees they existed).
     const first = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(first).toMatchObject({ level: 'info', msg: 'sent', text: CENSORED, key: CENSORED, messageId: 'm1' });
+    expect(first).toMatchObject({
+      level: 'info',
+      msg: 'sent',
+      text: CENSORED,
+      key: CENSORED,
+      messageId: 'm1',
+    });
     expect(typeof first.time).toBe('string');
     const raw = JSON.parse(lines[4]!) as Record<string, unknown>;
     expect(raw).toMatchObject({ rawKey: CENSORED, frame: CENSORED });
@@ -57,7 +68,10 @@ describe('log redaction', () => {
 
   it('censors secret fields in child-logger bindings', () => {
     const { logger, all } = capture();
-    logger.child({ component: 'relayClient', username: USERNAME }).child({ peer: { ip: IP } }).warn('reconnecting');
+    logger
+      .child({ component: 'relayClient', username: USERNAME })
+      .child({ peer: { ip: IP } })
+      .warn('reconnecting');
     const out = all();
     expect(out).not.toContain(USERNAME);
     expect(out).not.toContain(IP);
@@ -90,16 +104,43 @@ describe('log redaction', () => {
   });
 
   it('classifies field names by their words', () => {
-    for (const f of ['text', 'body', 'key', 'passphrase', 'ciphertext', 'username', 'ip', 'identityKey', 'remote_address', 'X-Forwarded-For-Ip', 'dbKey']) {
+    for (const f of [
+      'text',
+      'body',
+      'key',
+      'passphrase',
+      'ciphertext',
+      'username',
+      'ip',
+      'identityKey',
+      'remote_address',
+      'X-Forwarded-For-Ip',
+      'dbKey',
+    ]) {
       expect(isSecretField(f), f).toBe(true);
     }
-    for (const f of ['msg', 'messageId', 'count', 'ms', 'label', 'conversationId', 'keystore', 'zip', 'skipped']) {
+    for (const f of [
+      'msg',
+      'messageId',
+      'count',
+      'ms',
+      'label',
+      'conversationId',
+      'keystore',
+      'zip',
+      'skipped',
+    ]) {
       expect(isSecretField(f), f).toBe(false);
     }
   });
 
   it('redact leaves plain values alone', () => {
-    expect(redact({ count: 3, ok: true, id: 'x', list: [1, 2] })).toEqual({ count: 3, ok: true, id: 'x', list: [1, 2] });
+    expect(redact({ count: 3, ok: true, id: 'x', list: [1, 2] })).toEqual({
+      count: 3,
+      ok: true,
+      id: 'x',
+      list: [1, 2],
+    });
   });
 });
 
@@ -166,7 +207,12 @@ describe('logSlow', () => {
 
   it('strips values from a label that carries interpolated SQL', () => {
     const { logger, all } = capture();
-    logSlow(`SELECT * FROM messages WHERE text = '${MESSAGE_TEXT}' AND key = x'${KEY_HEX}' AND sent_at > 1700000000000`, 120, undefined, logger);
+    logSlow(
+      `SELECT * FROM messages WHERE text = '${MESSAGE_TEXT}' AND key = x'${KEY_HEX}' AND sent_at > 1700000000000`,
+      120,
+      undefined,
+      logger,
+    );
     const out = all();
     expect(out).not.toContain(MESSAGE_TEXT);
     expect(out).not.toContain(KEY_HEX);

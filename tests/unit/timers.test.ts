@@ -119,9 +119,7 @@ describe('expiresAtFor', () => {
   });
 
   it('gives a recipient sentAt + expireAfter when the message arrives after it was sent', () => {
-    expect(expiresAtFor({ sentAt, receivedAt: sentAt + 2_000, expireAfterMs: 60_000 })).toBe(
-      sentAt + 60_000,
-    );
+    expect(expiresAtFor({ sentAt, receivedAt: sentAt + 2_000, expireAfterMs: 60_000 })).toBe(sentAt + 60_000);
   });
 
   it('bounds a recipient by receivedAt + expireAfter when the sender clock is 1 h ahead', () => {
@@ -142,9 +140,7 @@ describe('expiresAtFor', () => {
 
   it('rejects a non-finite sentAt or receivedAt', () => {
     invalidInput(() => expiresAtFor({ sentAt: Number.NaN, receivedAt: null, expireAfterMs: 1000 }));
-    invalidInput(() =>
-      expiresAtFor({ sentAt, receivedAt: Number.POSITIVE_INFINITY, expireAfterMs: 1000 }),
-    );
+    invalidInput(() => expiresAtFor({ sentAt, receivedAt: Number.POSITIVE_INFINITY, expireAfterMs: 1000 }));
   });
 });
 
