@@ -1,0 +1,59 @@
+// The `account` service: whether this profile has an account, creating one (username + relay URL,
+// nothing personal), and locking/unlocking the local database.
+import { z } from 'zod';
+import { KeystoreKind } from './app';
+import { method, noInput, type ServiceInterface } from './contract';
+import { Username } from './views';
+
+export const RelayUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .refine((raw) => {
+    try {
+      const url = new URL(raw);
+      return url.protocol === 'ws:' || url.protocol === 'wss:';
+    } catch {
+      return false;
+    }
+  }, 'the relay URL must start with ws:// or wss://');
+
+/** Passphrases are bounded only to stop abuse; they are never logged or echoed back. */
+export const Passphrase = z.string().min(8, 'at least 8 characters').max(1024);
+
+export const AccountStatus = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('none') }),
+  z.object({ state: z.literal('locked'), keystore: KeystoreKind }),
+  z.object({
+    state: z.literal('unlocked'),
+    keystore: KeystoreKind,
+    accountId: z.string(),
+    username: z.string().nullable(),
+  }),
+]);
+export type AccountStatus = z.infer<typeof AccountStatus>;
+
+export const CreateAccountInput = z
+  .object({
+    username: Username,
+    relayUrl: RelayUrl,
+    keystore: KeystoreKind,
+    /** Required for the passphrase keystore, refused otherwise (it would be silently ignored). */
+    passphrase: Passphrase.optional(),
+  })
+  .refine((i) => (i.keystore === 'passphrase') === (i.passphrase !== undefined), {
+    message: 'a passphrase is required with, and only with, the passphrase keystore',
+    path: ['passphrase'],
+  });
+export type CreateAccountInput = z.infer<typeof CreateAccountInput>;
+
+export const UnlockInput = z.object({ passphrase: Passphrase.optional() });
+
+export const accountSpec = {
+  status: method(noInput, AccountStatus),
+  create: method(CreateAccountInput, AccountStatus),
+  unlock: method(UnlockInput, AccountStatus),
+  lock: method(noInput, AccountStatus),
+};
+
+export type AccountService = ServiceInterface<typeof accountSpec>;

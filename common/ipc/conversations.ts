@@ -1,0 +1,59 @@
+// The `conversations` service: the list, one conversation's messages a page at a time, sending text
+// with per-message timers, marking a message seen (which starts its burn countdown).
+import { z } from 'zod';
+import { method, noInput, type ServiceInterface } from './contract';
+import {
+  BurnAfterMs,
+  ConversationTimersSchema,
+  ConversationViewSchema,
+  ExpireAfterMs,
+  Id,
+  MessageViewSchema,
+  Username,
+} from './views';
+
+/** PRODUCT.md does not cap text; 64 KiB keeps one IPC call from carrying a novel. */
+export const MAX_TEXT_LENGTH = 65_536;
+export const MAX_PAGE = 200;
+
+export const MessagesPageInput = z.object({
+  conversationId: Id,
+  /** Return messages sent strictly before this message (exclusive cursor); absent = newest page. */
+  before: Id.optional(),
+  limit: z.number().int().min(1).max(MAX_PAGE).default(50),
+});
+
+export const MessagesPage = z.object({
+  /** Oldest first. */
+  messages: z.array(MessageViewSchema),
+  hasMore: z.boolean(),
+});
+export type MessagesPage = z.infer<typeof MessagesPage>;
+
+export const SendTextInput = z
+  .object({
+    /** A conversation id, or a username to start a direct conversation. */
+    to: z.union([Id, Username]),
+    text: z.string().min(1).max(MAX_TEXT_LENGTH),
+    /** Absent: the conversation default; null: this timer off for this message. */
+    expireAfterMs: ExpireAfterMs.optional(),
+    burnAfterMs: BurnAfterMs.optional(),
+  })
+  .refine((i) => i.burnAfterMs == null || i.expireAfterMs == null || i.burnAfterMs <= i.expireAfterMs, {
+    message: 'burn-on-read can never be longer than expiration',
+    path: ['burnAfterMs'],
+  });
+export type SendTextInput = z.infer<typeof SendTextInput>;
+
+export const conversationsSpec = {
+  list: method(noInput, z.array(ConversationViewSchema)),
+  messages: method(MessagesPageInput, MessagesPage),
+  sendText: method(SendTextInput, MessageViewSchema),
+  markSeen: method(z.object({ messageId: Id }), MessageViewSchema),
+  setTimers: method(
+    z.object({ conversationId: Id, timers: ConversationTimersSchema }),
+    ConversationViewSchema,
+  ),
+};
+
+export type ConversationsService = ServiceInterface<typeof conversationsSpec>;

@@ -1,0 +1,39 @@
+// Events from main to the renderer on the one event channel: the engine's own events, passed
+// through unchanged, plus the app's account and settings changes. Schemas let the harness client
+// check what arrives over its WebSocket just as the handlers check what leaves the page.
+import { z } from 'zod';
+import type { EngineEvent } from '../engine';
+import { AccountStatus } from './account';
+import { Settings } from './settings';
+import { ContactViewSchema, ConversationViewSchema, MessageViewSchema } from './views';
+
+export const EngineEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message.added'), message: MessageViewSchema }),
+  z.object({ type: z.literal('message.updated'), message: MessageViewSchema }),
+  z.object({
+    type: z.literal('message.destroyed'),
+    id: z.string(),
+    conversationId: z.string(),
+    reason: z.enum(['expired', 'burned', 'deleted', 'left-room']),
+  }),
+  z.object({ type: z.literal('conversation.changed'), conversation: ConversationViewSchema }),
+  z.object({ type: z.literal('contact.changed'), contact: ContactViewSchema }),
+  z.object({ type: z.literal('identity.changed'), contact: ContactViewSchema }),
+  z.object({ type: z.literal('expired-unread'), conversationId: z.string(), count: z.number().int() }),
+  z.object({ type: z.literal('session.reset'), accountId: z.string() }),
+  z.object({ type: z.literal('connection.changed'), state: z.enum(['offline', 'connecting', 'online']) }),
+]) satisfies z.ZodType<EngineEvent>;
+
+export type AppEvent =
+  { type: 'account.changed'; status: AccountStatus } | { type: 'settings.changed'; settings: Settings };
+
+export type WispEvent = EngineEvent | AppEvent;
+export type WispEventType = WispEvent['type'];
+
+export const WispEventSchema = z.union([
+  EngineEventSchema,
+  z.object({ type: z.literal('account.changed'), status: AccountStatus }),
+  z.object({ type: z.literal('settings.changed'), settings: Settings }),
+]) satisfies z.ZodType<WispEvent>;
+
+export type WispEventListener = (event: WispEvent) => void;

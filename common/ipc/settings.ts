@@ -1,0 +1,44 @@
+// The `settings` service: theme, content protection, receipts and the default timers for new
+// conversations. Receipts live in the encrypted profile, so they are null while locked.
+import { z } from 'zod';
+import { method, noInput, type ServiceInterface } from './contract';
+import { ConversationTimersSchema, ReceiptSettingsSchema } from './views';
+
+export const Theme = z.enum(['dark', 'light', 'system']);
+export type Theme = z.infer<typeof Theme>;
+
+/** Preferences kept outside the encrypted database: they must apply before unlock. None is secret. */
+export const Preferences = z.object({
+  theme: Theme,
+  contentProtection: z.boolean(),
+  defaultTimers: ConversationTimersSchema,
+});
+export type Preferences = z.infer<typeof Preferences>;
+
+export const DEFAULT_PREFERENCES: Preferences = {
+  theme: 'dark',
+  // On by default where the OS supports it: screen capture is a leak the user did not choose.
+  contentProtection: true,
+  defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+};
+
+export const Settings = Preferences.extend({ receipts: ReceiptSettingsSchema.nullable() });
+export type Settings = z.infer<typeof Settings>;
+
+export const SettingsPatch = z
+  .object({
+    theme: Theme,
+    contentProtection: z.boolean(),
+    defaultTimers: ConversationTimersSchema,
+    receipts: ReceiptSettingsSchema.partial(),
+  })
+  .partial()
+  .strict();
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+export const settingsSpec = {
+  get: method(noInput, Settings),
+  set: method(SettingsPatch, Settings),
+};
+
+export type SettingsService = ServiceInterface<typeof settingsSpec>;
