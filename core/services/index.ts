@@ -1,0 +1,6 @@
+// IPC services in plain Node: what main/ registers and the browser harness serves.
+export { createServices, type ServicesHost, type ServicesOptions } from './wispServices';
+export { createDispatcher, describeIssues, type Dispatcher } from './dispatch';
+export { contentProtectionSupport, type PlatformAdapter } from './platform';
+export type { EngineFactory } from './engineFactory';
+export type { KeyStoreOptions } from './keystores';

@@ -1,0 +1,23 @@
+// What the services need from the runtime they run in (Electron main or the browser harness),
+// injected so core/ never imports electron and the same services run under plain Node.
+import type { SafeStorageLike } from '../vault';
+
+export interface PlatformAdapter {
+  readonly runtime: 'electron' | 'harness';
+  readonly version: string;
+  /** Whether window content protection works here, and why not when it does not. */
+  readonly contentProtection: { available: boolean; reason?: string };
+  /** Applies the content-protection setting to every window (a no-op where unavailable). */
+  applyContentProtection(enabled: boolean): void;
+  /** Opens an already-validated https URL outside the app; returns whether it was opened. */
+  openExternal(url: string): Promise<boolean>;
+  /** Electron's safeStorage, inside the app only. */
+  readonly safeStorage?: SafeStorageLike;
+}
+
+/** Content protection is a Windows/macOS feature of Electron; on Linux it does nothing. */
+export function contentProtectionSupport(platform: string): { available: boolean; reason?: string } {
+  return platform === 'win32' || platform === 'darwin'
+    ? { available: true }
+    : { available: false, reason: 'Screen-capture protection is not available on Linux.' };
+}

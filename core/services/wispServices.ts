@@ -1,0 +1,272 @@
+// The IPC services in plain Node (common/ipc contract): account lifecycle around the engine,
+// conversations, contacts and settings. main/ and the browser harness both serve exactly these.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WispError } from '../../common/errors';
+import {
+  type AccountStatus,
+  KeystoreKind,
+  type Preferences,
+  type Settings,
+  type WispEvent,
+  type WispEventListener,
+  type WispServices,
+} from '../../common/ipc';
+import type { EngineApi } from '../engine';
+import { loggerFor } from '../log';
+import { loadEngineFactory, type EngineFactory } from './engineFactory';
+import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
+import type { PlatformAdapter } from './platform';
+import { PreferencesFile } from './preferences';
+import { z } from 'zod';
+
+export interface ServicesOptions {
+  /** Holds `profile/` (the engine's encrypted profile), `account.json` and `preferences.json`. */
+  readonly dataDir: string;
+  readonly platform: PlatformAdapter;
+  /** Defaults to core/engine's Engine. */
+  readonly engineFactory?: EngineFactory;
+  readonly keyStore?: Omit<KeyStoreOptions, 'safeStorage'>;
+}
+
+export interface ServicesHost {
+  readonly services: WispServices;
+  /** Subscribes to every event for the renderer (engine events and app events). */
+  onEvent(listener: WispEventListener): () => void;
+  /** Applies stored preferences that matter before any window shows content (content protection). */
+  start(): Promise<Preferences>;
+  close(): Promise<void>;
+}
+
+/** What account.json records: only which key store sealed the profile. Never a key or passphrase. */
+const AccountRecord = z.object({ version: z.literal(1), keystore: KeystoreKind });
+type AccountRecord = z.infer<typeof AccountRecord>;
+
+const log = loggerFor('services');
+
+export function createServices(options: ServicesOptions): ServicesHost {
+  const profileDir = join(options.dataDir, 'profile');
+  const accountFile = join(options.dataDir, 'account.json');
+  const preferences = new PreferencesFile(join(options.dataDir, 'preferences.json'));
+  const keyStoreOptions: KeyStoreOptions = {
+    ...options.keyStore,
+    ...(options.platform.safeStorage === undefined ? {} : { safeStorage: options.platform.safeStorage }),
+  };
+  const listeners = new Set<WispEventListener>();
+  let engine: EngineApi | null = null;
+  let unsubscribeEngine: (() => void) | null = null;
+  /** Serialises create/unlock/lock so two clicks cannot open the database twice. */
+  let accountQueue: Promise<unknown> = Promise.resolve();
+
+  function emit(event: WispEvent): void {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        log.error({ err: error }, 'event listener failed');
+      }
+    }
+  }
+
+  function serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = accountQueue.then(work, work);
+    accountQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function factory(): Promise<EngineFactory> {
+    return options.engineFactory ?? loadEngineFactory();
+  }
+
+  async function readAccount(): Promise<AccountRecord | null> {
+    let raw: string;
+    try {
+      raw = await readFile(accountFile, 'utf8');
+    } catch {
+      return null;
+    }
+    const parsed = AccountRecord.safeParse(JSON.parse(raw));
+    if (!parsed.success)
+      throw new WispError('DatabaseCorrupt', 'the account record of this profile is damaged');
+    return parsed.data;
+  }
+
+  async function writeAccount(record: AccountRecord): Promise<void> {
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    const temp = `${accountFile}.tmp`;
+    await writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+    await rename(temp, accountFile);
+  }
+
+  async function status(): Promise<AccountStatus> {
+    const record = await readAccount();
+    if (record === null) return { state: 'none' };
+    if (engine === null) return { state: 'locked', keystore: record.keystore };
+    return {
+      state: 'unlocked',
+      keystore: record.keystore,
+      accountId: engine.accountId,
+      username: engine.username,
+    };
+  }
+
+  function attach(opened: EngineApi): void {
+    engine = opened;
+    unsubscribeEngine = opened.on((event) => emit(event));
+  }
+
+  async function announce(): Promise<AccountStatus> {
+    const current = await status();
+    emit({ type: 'account.changed', status: current });
+    return current;
+  }
+
+  async function requireEngine(): Promise<EngineApi> {
+    if (engine !== null) return engine;
+    const record = await readAccount();
+    throw record === null
+      ? new WispError('ProfileNotFound', 'there is no account yet', { recovery: 'Create an account first.' })
+      : new WispError('Unauthorized', 'Wisp is locked', { recovery: 'Unlock Wisp first.' });
+  }
+
+  async function currentSettings(): Promise<Settings> {
+    const prefs = await preferences.read();
+    return { ...prefs, receipts: engine === null ? null : await engine.receiptSettings() };
+  }
+
+  async function closeEngine(): Promise<void> {
+    const open = engine;
+    engine = null;
+    unsubscribeEngine?.();
+    unsubscribeEngine = null;
+    await open?.close();
+  }
+
+  const services: WispServices = {
+    app: {
+      async info() {
+        const keystores = [
+          await probeKeychain(options.keyStore?.keychainService),
+          probeSafeStorage(options.platform.safeStorage),
+          { kind: 'passphrase' as const, available: true },
+        ];
+        return {
+          version: options.platform.version,
+          platform: process.platform,
+          runtime: options.platform.runtime,
+          capabilities: { contentProtection: options.platform.contentProtection, keystores },
+        };
+      },
+      async openExternal({ url }) {
+        // The schema already refused everything but https:; checked again here because this is the
+        // last step before the OS hands the URL to another program.
+        if (new URL(url).protocol !== 'https:')
+          throw new WispError('InvalidInput', 'only https: links can be opened');
+        return { opened: await options.platform.openExternal(url) };
+      },
+    },
+
+    account: {
+      status,
+      create: (input) =>
+        serially(async () => {
+          if ((await readAccount()) !== null) {
+            throw new WispError('ProfileExists', 'this device already has an account', {
+              recovery: 'Unlock the existing account instead.',
+            });
+          }
+          const keystore = buildKeyStore(input.keystore, input.passphrase, keyStoreOptions);
+          const created = await (
+            await factory()
+          ).create({ profileDir, keystore, relayUrl: input.relayUrl, username: input.username });
+          await writeAccount({ version: 1, keystore: input.keystore });
+          attach(created);
+          await created.connect();
+          return announce();
+        }),
+      unlock: (input) =>
+        serially(async () => {
+          if (engine !== null) return status();
+          const record = await readAccount();
+          if (record === null) throw new WispError('ProfileNotFound', 'there is no account to unlock');
+          const keystore = buildKeyStore(record.keystore, input.passphrase, keyStoreOptions);
+          const opened = await (await factory()).open({ profileDir, keystore });
+          attach(opened);
+          await opened.connect();
+          return announce();
+        }),
+      lock: () =>
+        serially(async () => {
+          await closeEngine();
+          return announce();
+        }),
+    },
+
+    conversations: {
+      list: async () => (await requireEngine()).conversations(),
+      async messages({ conversationId, before, limit }) {
+        const all = await (await requireEngine()).messages(conversationId);
+        let end = all.length;
+        if (before !== undefined) {
+          const index = all.findIndex((m) => m.id === before);
+          if (index < 0) throw new WispError('NotFound', 'that message is no longer here');
+          end = index;
+        }
+        const start = Math.max(0, end - limit);
+        return { messages: all.slice(start, end), hasMore: start > 0 };
+      },
+      async sendText({ to, text, expireAfterMs, burnAfterMs }) {
+        const open = await requireEngine();
+        const existing = (await open.conversations()).some((c) => c.id === to || c.title === to);
+        // A brand-new conversation has no default of its own yet: the app-wide default applies.
+        const defaults = existing ? undefined : (await preferences.read()).defaultTimers;
+        const expire = expireAfterMs !== undefined ? expireAfterMs : defaults?.expireAfterMs;
+        const burn = burnAfterMs !== undefined ? burnAfterMs : defaults?.burnAfterMs;
+        return open.sendText(to, text, {
+          ...(expire === undefined ? {} : { expireAfterMs: expire }),
+          ...(burn === undefined ? {} : { burnAfterMs: burn }),
+        });
+      },
+      markSeen: async ({ messageId }) => (await requireEngine()).markSeen(messageId),
+      setTimers: async ({ conversationId, timers }) =>
+        (await requireEngine()).setConversationTimers(conversationId, timers),
+    },
+
+    contacts: {
+      list: async () => (await requireEngine()).contacts(),
+      lookup: async ({ username }) => (await requireEngine()).lookup(username),
+      safetyNumber: async ({ contact }) => (await requireEngine()).safetyNumber(contact),
+      setVerified: async ({ contact, verified }) => (await requireEngine()).setVerified(contact, verified),
+    },
+
+    settings: {
+      get: currentSettings,
+      async set(patch) {
+        const { receipts, ...prefsPatch } = patch;
+        if (receipts !== undefined) await (await requireEngine()).setReceiptSettings(receipts);
+        const before = await preferences.read();
+        const next = await preferences.write({ ...before, ...prefsPatch });
+        if (next.contentProtection !== before.contentProtection) {
+          options.platform.applyContentProtection(next.contentProtection);
+        }
+        const settings = await currentSettings();
+        emit({ type: 'settings.changed', settings });
+        return settings;
+      },
+    },
+  };
+
+  return {
+    services,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      const prefs = await preferences.read();
+      options.platform.applyContentProtection(prefs.contentProtection);
+      return prefs;
+    },
+    close: () => serially(closeEngine),
+  };
+}
