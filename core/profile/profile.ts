@@ -1,0 +1,156 @@
+// A profile folder: the SQLCipher database, an attachments/ folder of encrypted files, and the
+// metadata file that says where the database key lives. Creating, opening and rekeying one.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { WispError, isWispError } from '../../common/errors';
+import { keyStoreFor, newDatabaseKey, type DatabaseKey, type KeyStore, type KeyStoreChoice } from '../vault/index';
+import { Store, type OpenStoreOptions } from '../store/store';
+import { METADATA_FILE, readMetadata, writeMetadata, type ProfileMetadata } from './profileMetadata';
+
+export const DATABASE_FILE = 'wisp.db';
+export const ATTACHMENTS_DIR = 'attachments';
+
+export interface Profile {
+  readonly dir: string;
+  readonly id: string;
+  readonly keyStoreKind: KeyStore['kind'];
+  readonly store: Store;
+  readonly attachmentsDir: string;
+  /** Re-encrypts the database under a fresh random key and seals that key in the same key store. */
+  rekey(): Promise<void>;
+  close(): void;
+}
+
+export type ProfileKeyStoreOption = KeyStoreChoice | KeyStore;
+
+export interface ProfileOptions {
+  readonly onSlowQuery?: OpenStoreOptions['onSlowQuery'];
+}
+
+/** Creates a new profile in `dir` (which may exist but must be empty). Existing profile → ProfileExists. */
+export async function createProfile(dir: string, keystore: ProfileKeyStoreOption, options: ProfileOptions = {}): Promise<Profile> {
+  const root = resolve(dir);
+  if (existsSync(join(root, METADATA_FILE)) || existsSync(join(root, DATABASE_FILE))) {
+    throw new WispError('ProfileExists', 'a profile already exists in this folder', {
+      recovery: 'Choose another --profile folder, or open the existing one.',
+    });
+  }
+  if (existsSync(root) && (!statSync(root).isDirectory() || readdirSync(root).length > 0)) {
+    throw new WispError('ProfileExists', 'the profile folder is not empty');
+  }
+  const keyStore = keyStoreFor(keystore);
+  mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
+  const profileId = randomUUID();
+  const key = newDatabaseKey();
+  try {
+    const sealed = await keyStore.seal(profileId, key);
+    const store = Store.open({ ...storeOptions(root, key, options), create: true });
+    // Metadata last: a folder without it is an unfinished create, never a profile that cannot be opened.
+    writeMetadata(root, { format: 1, profileId, createdAt: Date.now(), key: sealed });
+    return makeProfile(root, profileId, keyStore, store, options);
+  } catch (cause) {
+    rmSync(join(root, DATABASE_FILE), { force: true });
+    rmSync(join(root, `${DATABASE_FILE}-wal`), { force: true });
+    rmSync(join(root, `${DATABASE_FILE}-shm`), { force: true });
+    throw cause;
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** Opens an existing profile. Missing folder or metadata → ProfileNotFound; wrong passphrase → WrongPassphrase. */
+export async function openProfile(dir: string, keystore: ProfileKeyStoreOption, options: ProfileOptions = {}): Promise<Profile> {
+  const root = resolve(dir);
+  if (!existsSync(root)) {
+    throw new WispError('ProfileNotFound', 'the profile folder does not exist', {
+      recovery: 'Check --profile, or run `wisp init` to create a profile there.',
+    });
+  }
+  const metadata = readMetadata(root);
+  const keyStore = keyStoreFor(keystore);
+  if (keyStore.kind !== metadata.key.kind) {
+    throw new WispError('InvalidInput', `this profile keeps its key in the ${metadata.key.kind} key store`, {
+      recovery: metadata.key.kind === 'passphrase'
+        ? 'Use --keystore passphrase with the passphrase in WISP_PASSPHRASE.'
+        : `Use --keystore ${metadata.key.kind === 'keychain' ? 'keychain' : 'keychain (inside the app)'}.`,
+    });
+  }
+  mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
+  const store = await openWithKeys(root, metadata, keyStore, options);
+  return makeProfile(root, metadata.profileId, keyStore, store, options);
+}
+
+/**
+ * Tries the current key; if a rekey was interrupted after the database was rewritten, the pending
+ * key opens it and becomes current.
+ */
+async function openWithKeys(root: string, metadata: ProfileMetadata, keyStore: KeyStore, options: ProfileOptions): Promise<Store> {
+  const key = await keyStore.unseal(metadata.key);
+  try {
+    return Store.open(storeOptions(root, key, options));
+  } catch (cause) {
+    if (!isWispError(cause, 'WrongKey') || !metadata.pendingKey) throw cause;
+  } finally {
+    key.fill(0);
+  }
+  const pending = await keyStore.unseal(metadata.pendingKey);
+  try {
+    const store = Store.open(storeOptions(root, pending, options));
+    const { pendingKey, ...rest } = metadata;
+    const previous = metadata.key;
+    writeMetadata(root, { ...rest, key: pendingKey });
+    await discardQuietly(keyStore, previous, pendingKey);
+    return store;
+  } finally {
+    pending.fill(0);
+  }
+}
+
+function storeOptions(root: string, key: DatabaseKey, options: ProfileOptions): OpenStoreOptions {
+  return {
+    path: join(root, DATABASE_FILE),
+    key,
+    attachmentsDir: join(root, ATTACHMENTS_DIR),
+    ...(options.onSlowQuery ? { onSlowQuery: options.onSlowQuery } : {}),
+  };
+}
+
+function makeProfile(root: string, id: string, keyStore: KeyStore, store: Store, _options: ProfileOptions): Profile {
+  return {
+    dir: root,
+    id,
+    keyStoreKind: keyStore.kind,
+    store,
+    attachmentsDir: join(root, ATTACHMENTS_DIR),
+    async rekey() {
+      const metadata = readMetadata(root);
+      const next = newDatabaseKey();
+      try {
+        // 1. seal the new key beside the old one, 2. rewrite the database, 3. make it current.
+        // A crash after 1 or 2 leaves a profile that openWithKeys can still open.
+        const slot = `${id}.${Date.now().toString(36)}`;
+        const sealed = await keyStore.seal(slot, next);
+        writeMetadata(root, { ...metadata, pendingKey: sealed });
+        store.rekey(next);
+        writeMetadata(root, { format: 1, profileId: metadata.profileId, createdAt: metadata.createdAt, key: sealed });
+        await discardQuietly(keyStore, metadata.key, sealed);
+      } finally {
+        next.fill(0);
+      }
+    },
+    close() {
+      store.close();
+    },
+  };
+}
+
+/** Removes the old keychain entry unless it is the one now in use. Failure only leaves a stale entry behind. */
+async function discardQuietly(keyStore: KeyStore, old: ProfileMetadata['key'], current: ProfileMetadata['key']): Promise<void> {
+  if (JSON.stringify(old) === JSON.stringify(current)) return;
+  try {
+    await keyStore.discard(old);
+  } catch {
+    // A stale sealed copy of a key that no longer opens anything.
+  }
+}

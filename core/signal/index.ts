@@ -1,0 +1,2 @@
+// libsignal store implementations on the profile database.
+export * from './signalStores';

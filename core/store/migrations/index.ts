@@ -1,0 +1,16 @@
+// The ordered list of schema migrations. Append only: a new migration gets the next number, its own
+// file and ONE line here (and its own test under tests/core/store/migrations/).
+import type { Migration } from './types';
+import { m001Core } from './001_core';
+import { m002Signal } from './002_signal';
+import { m003Search } from './003_search';
+import { m004InboxOutbox } from './004_inbox_outbox';
+
+export type { Migration } from './types';
+
+export const migrations: readonly Migration[] = [
+  m001Core,
+  m002Signal,
+  m003Search,
+  m004InboxOutbox,
+];

@@ -1,0 +1,103 @@
+// Raw libsignal records on the database (serialized bytes). core/signal wraps these in the
+// libsignal store classes; nothing here imports libsignal.
+import { sql } from '../sql';
+import type { WritableDb } from '../database';
+
+export class SignalRepo {
+  constructor(private readonly db: WritableDb) {}
+
+  getSession(address: string): Buffer | undefined {
+    return this.db.value<Buffer>(sql`SELECT record FROM signal_sessions WHERE address = ${address}`);
+  }
+
+  saveSession(address: string, accountId: string, deviceId: number, record: Uint8Array, now = Date.now()): void {
+    this.db.run(sql`
+      INSERT INTO signal_sessions (address, account_id, device_id, record, updated_at)
+      VALUES (${address}, ${accountId}, ${deviceId}, ${record}, ${now})
+      ON CONFLICT (address) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at`);
+  }
+
+  /** Forgets every session with an account (e.g. before re-establishing a broken one). */
+  deleteSessions(accountId: string): number {
+    return this.db.run(sql`DELETE FROM signal_sessions WHERE account_id = ${accountId}`).changes;
+  }
+
+  sessionDevices(accountId: string): number[] {
+    return this.db
+      .all<{ device_id: number }>(sql`SELECT device_id FROM signal_sessions WHERE account_id = ${accountId} ORDER BY device_id`)
+      .map((r) => r.device_id);
+  }
+
+  getPreKey(id: number): Buffer | undefined {
+    return this.db.value<Buffer>(sql`SELECT record FROM signal_prekeys WHERE id = ${id}`);
+  }
+
+  savePreKey(id: number, record: Uint8Array, now = Date.now()): void {
+    this.db.run(sql`INSERT OR REPLACE INTO signal_prekeys (id, record, created_at) VALUES (${id}, ${record}, ${now})`);
+  }
+
+  removePreKey(id: number): void {
+    this.db.run(sql`DELETE FROM signal_prekeys WHERE id = ${id}`);
+  }
+
+  preKeyCount(): number {
+    return this.db.value<number>(sql`SELECT count(*) FROM signal_prekeys`) ?? 0;
+  }
+
+  maxPreKeyId(): number {
+    return this.db.value<number | null>(sql`SELECT max(id) FROM signal_prekeys`) ?? 0;
+  }
+
+  getSignedPreKey(id: number): Buffer | undefined {
+    return this.db.value<Buffer>(sql`SELECT record FROM signal_signed_prekeys WHERE id = ${id}`);
+  }
+
+  saveSignedPreKey(id: number, record: Uint8Array, now = Date.now()): void {
+    this.db.run(sql`INSERT OR REPLACE INTO signal_signed_prekeys (id, record, created_at) VALUES (${id}, ${record}, ${now})`);
+  }
+
+  latestSignedPreKeyId(): number | undefined {
+    return this.db.value<number>(sql`SELECT id FROM signal_signed_prekeys ORDER BY created_at DESC, id DESC LIMIT 1`);
+  }
+
+  getKyberPreKey(id: number): { record: Buffer; lastResort: boolean } | undefined {
+    const row = this.db.get<{ record: Buffer; last_resort: number }>(
+      sql`SELECT record, last_resort FROM signal_kyber_prekeys WHERE id = ${id}`,
+    );
+    return row && { record: row.record, lastResort: row.last_resort === 1 };
+  }
+
+  saveKyberPreKey(id: number, record: Uint8Array, lastResort: boolean, now = Date.now()): void {
+    this.db.run(sql`
+      INSERT OR REPLACE INTO signal_kyber_prekeys (id, record, last_resort, created_at)
+      VALUES (${id}, ${record}, ${lastResort}, ${now})`);
+  }
+
+  removeKyberPreKey(id: number): void {
+    this.db.run(sql`DELETE FROM signal_kyber_prekeys WHERE id = ${id}`);
+  }
+
+  /** Records a base key used with a last-resort Kyber prekey; false if it was seen before (a replay). */
+  recordKyberBaseKey(kyberPreKeyId: number, signedPreKeyId: number, baseKey: Uint8Array): boolean {
+    return this.db.run(sql`
+      INSERT INTO signal_kyber_base_keys (kyber_prekey_id, signed_prekey_id, base_key)
+      VALUES (${kyberPreKeyId}, ${signedPreKeyId}, ${baseKey}) ON CONFLICT DO NOTHING`).changes === 1;
+  }
+
+  getSenderKey(sender: string, distributionId: string): Buffer | undefined {
+    return this.db.value<Buffer>(
+      sql`SELECT record FROM signal_sender_keys WHERE sender = ${sender} AND distribution_id = ${distributionId}`,
+    );
+  }
+
+  saveSenderKey(sender: string, distributionId: string, record: Uint8Array, now = Date.now()): void {
+    this.db.run(sql`
+      INSERT INTO signal_sender_keys (sender, distribution_id, record, updated_at)
+      VALUES (${sender}, ${distributionId}, ${record}, ${now})
+      ON CONFLICT (sender, distribution_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at`);
+  }
+
+  deleteSenderKeys(distributionId: string): void {
+    this.db.run(sql`DELETE FROM signal_sender_keys WHERE distribution_id = ${distributionId}`);
+  }
+}
