@@ -9,12 +9,13 @@ import type {
   ReceiptSettings,
   SafetyNumberView,
 } from '../../common/engine';
+import type { KeyStore, KeyStoreChoice } from '../vault';
 
 /** Injected time source: tests move it to prove the clock-skew bound. */
 export type Clock = () => number;
 
 /** The keystore handed to core/profile (keychain or passphrase); opaque to the engine. */
-export type EngineKeystore = unknown;
+export type EngineKeystore = KeyStore | KeyStoreChoice;
 
 export interface EngineCreateOptions {
   profileDir: string;
@@ -80,3 +81,5 @@ export interface EngineApi {
   on(listener: EngineListener): () => void;
   close(): Promise<void>;
 }
+
+export { Engine } from './engine';

@@ -1,0 +1,300 @@
+// The `wisp` commands: each parses its own options, drives the engine and prints through Output.
+// Option names follow PRODUCT.md's headless client contract; timers are given in seconds.
+import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import { WispError } from '../common/errors';
+import { secondsToMs } from '../common/timers';
+import type { EngineApi, SendOptions } from '../core/engine';
+import { createEngine, openEngine } from './engineFor';
+import type { Output } from './output';
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export interface CommandSpec {
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Values, out: Output): Promise<void>;
+}
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function required(values: Values, name: string): string {
+  const v = str(values, name);
+  if (v === undefined || v.length === 0) {
+    throw new WispError('InvalidInput', `--${name} is required`, { recovery: 'Run `wisp --help` for usage.' });
+  }
+  return v;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** --expire/--burn in seconds; "off" or "0" turns a timer off, absent keeps the default. */
+function timer(values: Values, name: string): number | null | undefined {
+  const raw = str(values, name);
+  if (raw === undefined) return undefined;
+  if (raw === 'off' || raw === '0') return null;
+  return secondsToMs(raw);
+}
+
+function sendOptions(values: Values): SendOptions {
+  const options: SendOptions = {};
+  const expire = timer(values, 'expire');
+  const burn = timer(values, 'burn');
+  if (expire !== undefined) options.expireAfterMs = expire;
+  if (burn !== undefined) options.burnAfterMs = burn;
+  const file = str(values, 'file');
+  if (file !== undefined) options.file = resolve(file);
+  return options;
+}
+
+function onOff(values: Values, name: string): boolean | undefined {
+  const raw = str(values, name);
+  if (raw === undefined) return undefined;
+  if (raw === 'on' || raw === 'true') return true;
+  if (raw === 'off' || raw === 'false') return false;
+  throw new WispError('InvalidInput', `--${name} takes on or off`);
+}
+
+async function withEngine(values: Values, run: (engine: EngineApi) => Promise<void>): Promise<void> {
+  const engine = await openEngine(values);
+  try {
+    await run(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+const sendFlags = {
+  text: { type: 'string' },
+  expire: { type: 'string' },
+  burn: { type: 'string' },
+  file: { type: 'string' },
+} as const;
+
+export const commands: Record<string, CommandSpec> = {
+  init: {
+    options: { relay: { type: 'string' }, username: { type: 'string' } },
+    async run(values, out) {
+      const username = str(values, 'username');
+      const engine = await createEngine(values, required(values, 'relay'), username);
+      try {
+        out.record(
+          { accountId: engine.accountId, username: engine.username },
+          `Created account ${engine.accountId}${engine.username ? ` as ${engine.username}` : ''}.`,
+        );
+      } finally {
+        await engine.close();
+      }
+    },
+  },
+  send: {
+    options: { to: { type: 'string' }, ...sendFlags },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const message = await engine.sendText(required(values, 'to'), str(values, 'text') ?? '', sendOptions(values));
+        out.message(message);
+      });
+    },
+  },
+  sync: {
+    options: { wait: { type: 'string' } },
+    async run(values, out) {
+      const wait = str(values, 'wait');
+      const waitMs = wait === undefined ? 0 : (secondsToMs(wait) ?? 0);
+      await withEngine(values, async (engine) => {
+        const unsubscribe = engine.on((event) => {
+          if (event.type === 'expired-unread') {
+            out.record(
+              { expiredUnread: event.count, conversationId: event.conversationId },
+              `${event.count} message(s) expired unread.`,
+            );
+          } else if (event.type === 'identity.changed') {
+            out.record(
+              { identityChanged: event.contact.username ?? event.contact.accountId },
+              `WARNING: the identity key of ${event.contact.username ?? event.contact.accountId} changed. Verify the safety number again.`,
+            );
+          }
+        });
+        try {
+          const messages = await engine.sync({ waitMs });
+          for (const m of messages) out.message(m);
+        } finally {
+          unsubscribe();
+        }
+      });
+    },
+  },
+  messages: {
+    options: { with: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        for (const m of await engine.messages(required(values, 'with'))) out.message(m);
+      });
+    },
+  },
+  read: {
+    options: { id: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.message(await engine.markSeen(required(values, 'id')));
+      });
+    },
+  },
+  contacts: {
+    options: {},
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        for (const c of await engine.contacts()) out.contact(c);
+      });
+    },
+  },
+  lookup: {
+    options: { name: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.contact(await engine.lookup(required(values, 'name')));
+      });
+    },
+  },
+  verify: {
+    options: { with: { type: 'string' }, mark: { type: 'boolean' }, unmark: { type: 'boolean' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const name = required(values, 'with');
+        if (values.mark === true) await engine.setVerified(name, true);
+        if (values.unmark === true) await engine.setVerified(name, false);
+        out.safetyNumber(await engine.safetyNumber(name));
+      });
+    },
+  },
+  timers: {
+    options: { with: { type: 'string' }, expire: { type: 'string' }, burn: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const conversation = required(values, 'with');
+        const current = (await engine.conversations()).find((c) => c.id === conversation || c.title === conversation);
+        const expire = timer(values, 'expire');
+        const burn = timer(values, 'burn');
+        const view = await engine.setConversationTimers(conversation, {
+          expireAfterMs: expire === undefined ? (current?.defaultTimers.expireAfterMs ?? null) : expire,
+          burnAfterMs: burn === undefined ? (current?.defaultTimers.burnAfterMs ?? null) : burn,
+        });
+        out.conversation(view);
+      });
+    },
+  },
+  receipts: {
+    options: { delivery: { type: 'string' }, read: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const delivery = onOff(values, 'delivery');
+        const read = onOff(values, 'read');
+        const settings = await engine.setReceiptSettings({
+          ...(delivery === undefined ? {} : { deliveryReceipts: delivery }),
+          ...(read === undefined ? {} : { readReceipts: read }),
+        });
+        out.record(
+          settings,
+          `delivery receipts ${settings.deliveryReceipts ? 'on' : 'off'}, read receipts ${settings.readReceipts ? 'on' : 'off'}`,
+        );
+      });
+    },
+  },
+  conversations: {
+    options: {},
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        for (const c of await engine.conversations()) out.conversation(c);
+      });
+    },
+  },
+  'room create': {
+    options: { name: { type: 'string' }, members: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.createRoom(required(values, 'name'), list(str(values, 'members') ?? '')));
+      });
+    },
+  },
+  'room add': {
+    options: { room: { type: 'string' }, members: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.addRoomMembers(required(values, 'room'), list(required(values, 'members'))));
+      });
+    },
+  },
+  'room remove': {
+    options: { room: { type: 'string' }, member: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.removeRoomMember(required(values, 'room'), required(values, 'member')));
+      });
+    },
+  },
+  'room rename': {
+    options: { room: { type: 'string' }, name: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.renameRoom(required(values, 'room'), required(values, 'name')));
+      });
+    },
+  },
+  'room leave': {
+    options: { room: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const room = required(values, 'room');
+        await engine.leaveRoom(room);
+        out.record({ left: room }, `Left room ${room}.`);
+      });
+    },
+  },
+  'room send': {
+    options: { room: { type: 'string' }, ...sendFlags },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const message = await engine.sendText(required(values, 'room'), str(values, 'text') ?? '', sendOptions(values));
+        out.message(message);
+      });
+    },
+  },
+  'room list': {
+    options: {},
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        for (const c of await engine.conversations()) if (c.kind === 'room') out.conversation(c);
+      });
+    },
+  },
+  'attachment save': {
+    options: { id: { type: 'string' }, attachment: { type: 'string' }, out: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const path = resolve(required(values, 'out'));
+        await engine.saveAttachment(required(values, 'id'), required(values, 'attachment'), path);
+        out.record({ saved: path }, `Saved to ${path}`);
+      });
+    },
+  },
+  'backup export': notImplemented('backup export'),
+  'backup import': notImplemented('backup import'),
+};
+
+function notImplemented(name: string): CommandSpec {
+  return {
+    options: { out: { type: 'string' }, in: { type: 'string' }, 'passphrase-file': { type: 'string' } },
+    async run() {
+      throw new WispError('Internal', `wisp ${name} is not implemented yet`, {
+        recovery: 'Encrypted backups arrive in a later release.',
+      });
+    },
+  };
+}

@@ -1,0 +1,1162 @@
+// The messaging engine: one profile, one relay. Sends through a persisted outbox, receives
+// envelope → decrypt → commit → ack, keeps every message's deadlines in the store and the one
+// BurnScheduler, and emits events. main/, the CLI and the test harness all drive this class.
+import { randomUUID } from 'node:crypto';
+import { Fingerprint, IdentityKeyPair, PublicKey, type SenderCertificate } from '@signalapp/libsignal-client';
+import type {
+  ContactView,
+  ConversationTimers,
+  ConversationView,
+  DestroyReason as ViewDestroyReason,
+  EngineEvent,
+  EngineListener,
+  MessageView,
+  ReceiptSettings,
+  SafetyNumberView,
+} from '../../common/engine';
+import { decodeContent, encodeContent, type AttachmentPointer, type Content, type RoomMember } from '../../common/content';
+import { WispError, isWispError } from '../../common/errors';
+import { expiresAtFor, isArrivedExpired, validateTimers, destroyAtOf } from '../../common/timers';
+import type { DeliveredEnvelope } from '../../common/wire';
+import { loggerFor } from '../log';
+import { createProfile, openProfile, type Profile } from '../profile';
+import { signalStoresFor } from '../signal';
+import { sql, type Contact, type Store } from '../store';
+import type { KeyStore } from '../vault';
+import { RelayClient, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
+import { BurnScheduler } from './burnScheduler';
+import { BufferedSignalStores } from './bufferedStores';
+import {
+  DEVICE_ID,
+  addressOf,
+  b64,
+  fromB64,
+  generatePreKeys,
+  hasSession,
+  newIdentity,
+  newRegistrationId,
+  parseSenderCertificate,
+  processDistribution,
+  sealTo,
+  sealToRoom,
+  senderKeyDistribution,
+  startSession,
+  unseal,
+  type SignalStores,
+} from './signalCrypto';
+import { contactView, conversationView, messageView, type NameBook } from './views';
+import { downloadAttachment, uploadAttachment } from './attachments';
+import type {
+  Clock,
+  EngineApi,
+  EngineCreateOptions,
+  EngineOpenOptions,
+  SendOptions,
+  SyncOptions,
+} from './index';
+
+const log = loggerFor('engine');
+
+/** One-time prekeys uploaded at a time, and the count below which we refill. */
+const PREKEY_BATCH = 100;
+const PREKEY_LOW_WATER = 20;
+const SAFETY_NUMBER_ITERATIONS = 5200;
+const MAX_ROOM_MEMBERS = 500;
+
+interface RoomState {
+  distributionId: string;
+  /** Members who hold our current sender key. */
+  sharedWith: string[];
+  left: boolean;
+}
+
+const ROOM_KEY = (id: string): string => `engine.room.${id}`;
+const RECEIPTS_KEY = 'engine.receipts';
+const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
+}
+
+export class Engine implements EngineApi {
+  readonly accountId: string;
+  private usernameValue: string | null;
+  private readonly identityKeyPair: IdentityKeyPair;
+  private readonly trustRoot: PublicKey;
+  private readonly relayUrl: string;
+  private readonly signal: SignalStores;
+  private readonly scheduler: BurnScheduler;
+  private readonly listeners = new Set<EngineListener>();
+  private relay: RelayClient | null = null;
+  private relayMode: 'command' | 'live' = 'command';
+  private certificate: { cert: SenderCertificate; expiresAt: number } | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private queueEmptyWaiters: (() => void)[] = [];
+  private queueEmptySeen = false;
+  private received: MessageView[] | null = null;
+  private closed = false;
+  private flushing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly profile: Profile,
+    private readonly clock: Clock,
+  ) {
+    const identity = this.store.identity.require();
+    this.accountId = identity.accountId;
+    this.usernameValue = identity.username;
+    this.identityKeyPair = IdentityKeyPair.deserialize(new Uint8Array(identity.identityKeyPair));
+    if (identity.trustRoot === null) throw new WispError('DatabaseCorrupt', 'the profile has no pinned relay trust root');
+    this.trustRoot = PublicKey.deserialize(new Uint8Array(identity.trustRoot));
+    this.relayUrl = identity.relayUrl;
+    this.signal = signalStoresFor(this.store);
+    this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
+  }
+
+  private get store(): Store {
+    return this.profile.store;
+  }
+
+  get username(): string | null {
+    return this.usernameValue;
+  }
+
+  private get book(): NameBook {
+    return { selfId: this.accountId, selfName: this.usernameValue, store: this.store };
+  }
+
+  // --- life cycle --------------------------------------------------------------------------
+
+  /** Creates the profile, the identity and the relay account; uploads the first prekeys. */
+  static async create(options: EngineCreateOptions): Promise<Engine> {
+    const clock = options.clock ?? Date.now;
+    const profile = await createProfile(options.profileDir, options.keystore as KeyStore);
+    try {
+      const identity = newIdentity();
+      const registrationId = newRegistrationId();
+      const relay = new RelayClient({
+        url: options.relayUrl,
+        accountId: null,
+        sign: (m) => identity.privateKey.sign(m as Uint8Array<ArrayBuffer>),
+        reconnect: false,
+      });
+      try {
+        await relay.connect();
+        const info = await relay.request('server.info', {});
+        const accountId = await relay.register(identity.publicKey.serialize(), registrationId);
+        let username: string | null = null;
+        if (options.username !== undefined) {
+          username = (await relay.request('username.set', { username: options.username })).username;
+        }
+        profile.store.identity.create({
+          accountId,
+          deviceId: DEVICE_ID,
+          username,
+          identityKeyPair: Buffer.from(identity.serialize()),
+          registrationId,
+          relayUrl: options.relayUrl,
+          trustRoot: Buffer.from(info.trustRoot, 'base64'),
+          createdAt: clock(),
+        });
+        const engine = new Engine(profile, clock);
+        engine.relay = relay;
+        await engine.uploadPreKeys(true);
+        engine.relay = null;
+        return engine;
+      } finally {
+        await relay.close();
+      }
+    } catch (error) {
+      profile.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens an existing profile. Overdue messages are destroyed here, before the engine is handed
+   * out, so no read API can ever return one.
+   */
+  static async open(options: EngineOpenOptions): Promise<Engine> {
+    const profile = await openProfile(options.profileDir, options.keystore as KeyStore);
+    try {
+      const engine = new Engine(profile, options.clock ?? Date.now);
+      engine.startEphemeral();
+      return engine;
+    } catch (error) {
+      profile.close();
+      throw error;
+    }
+  }
+
+  private startEphemeral(): void {
+    this.store.destroyDue(this.clock());
+    for (const id of this.store.messages.due(Number.MAX_SAFE_INTEGER, 1_000_000)) {
+      const m = this.store.messages.get(id);
+      if (m) this.scheduler.schedule(id, m.destroyAt);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain.catch(() => undefined);
+    if (this.relay) await this.relay.close();
+    await this.chain.catch(() => undefined);
+    this.scheduler.dispose();
+    this.profile.close();
+  }
+
+  on(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        log.warn({ err: error }, 'an engine listener threw');
+      }
+    }
+  }
+
+  /** Runs store-mutating work one piece at a time (inbox, outbox, timers and API calls interleave safely). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new WispError('Internal', 'the engine is closed');
+  }
+
+  // --- relay -------------------------------------------------------------------------------
+
+  private relayClient(): RelayClient {
+    if (this.relay) return this.relay;
+    this.relay = new RelayClient({
+      url: this.relayUrl,
+      accountId: this.accountId,
+      sign: (m) => this.identityKeyPair.privateKey.sign(m as Uint8Array<ArrayBuffer>),
+      reconnect: this.relayMode === 'live',
+      onEnvelope: (envelope) => this.serial(() => this.receive(envelope)),
+      onQueueEmpty: () => {
+        this.queueEmptySeen = true;
+        const waiters = this.queueEmptyWaiters;
+        this.queueEmptyWaiters = [];
+        for (const w of waiters) w();
+      },
+      onState: (state) => this.onConnectionState(state),
+    });
+    return this.relay;
+  }
+
+  private onConnectionState(state: RelayConnectionState): void {
+    this.emit({ type: 'connection.changed', state });
+    if (state === 'online' && this.relayMode === 'live') {
+      this.queueEmptySeen = false;
+      void this.flushOutbox().catch(() => undefined);
+      void this.refillPreKeys().catch(() => undefined);
+    }
+  }
+
+  /** App mode: keep a live connection, reconnecting with backoff; envelopes are processed as they come. */
+  async connect(): Promise<void> {
+    this.assertOpen();
+    this.relayMode = 'live';
+    if (this.relay && !this.relay['options'].reconnect) {
+      await this.relay.close();
+      this.relay = null;
+    }
+    await this.relayClient().connect();
+  }
+
+  private async senderCertificate(): Promise<SenderCertificate> {
+    const now = this.clock();
+    if (this.certificate && this.certificate.expiresAt - 60_000 > now) return this.certificate.cert;
+    const result = await this.relayClient().request('certificate.sender', {});
+    const cert = parseSenderCertificate(result.certificate);
+    this.certificate = { cert, expiresAt: result.expiresAt };
+    return cert;
+  }
+
+  private async uploadPreKeys(withSigned: boolean): Promise<void> {
+    const first = this.store.settings.get<number>(NEXT_PREKEY_KEY) ?? 1;
+    const generated = generatePreKeys(this.identityKeyPair.privateKey, first, PREKEY_BATCH, withSigned, this.clock());
+    // Stored before the upload: a prekey the relay hands out must always be known here.
+    this.store.transaction(() => {
+      const now = this.clock();
+      for (const r of generated.preKeys) this.store.signal.savePreKey(r.id(), r.serialize(), now);
+      for (const r of generated.kyberPreKeys) this.store.signal.saveKyberPreKey(r.id(), r.serialize(), false, now);
+      if (generated.signedPreKey) {
+        this.store.signal.saveSignedPreKey(generated.signedPreKey.id(), generated.signedPreKey.serialize(), now);
+      }
+      if (generated.lastResortKyberPreKey) {
+        this.store.signal.saveKyberPreKey(generated.lastResortKyberPreKey.id(), generated.lastResortKyberPreKey.serialize(), true, now);
+      }
+      this.store.settings.set(NEXT_PREKEY_KEY, first + PREKEY_BATCH + (withSigned ? 2 : 0));
+    });
+    await this.relayClient().request('prekeys.upload', generated.upload);
+  }
+
+  private async refillPreKeys(): Promise<void> {
+    const count = await this.relayClient().request('prekeys.count', {});
+    if (count.preKeys < PREKEY_LOW_WATER || count.kyberPreKeys < PREKEY_LOW_WATER || !count.hasSignedPreKey) {
+      await this.uploadPreKeys(!count.hasSignedPreKey || !count.hasLastResortKyberPreKey);
+    }
+  }
+
+  // --- contacts ----------------------------------------------------------------------------
+
+  async lookup(username: string): Promise<ContactView> {
+    this.assertOpen();
+    return contactView(await this.resolveContact(username, true));
+  }
+
+  /**
+   * A username or account id → a stored contact. Usernames are asked of the relay (they can move
+   * to another account); when a name we knew now points at a different identity key, the new
+   * contact is flagged as changed and unverified, which the UI shows loudly.
+   */
+  private async resolveContact(name: string, refresh: boolean): Promise<Contact> {
+    if (UUID_RE.test(name)) {
+      const known = this.store.contacts.get(name.toLowerCase());
+      if (known) return known;
+      throw new WispError('NotFound', 'no contact with that account id');
+    }
+    const known = this.store.contacts.byUsername(name);
+    if (known && !refresh) return known;
+    let result;
+    try {
+      result = await this.relayClient().request('username.lookup', { username: name });
+    } catch (error) {
+      if (known && isWispError(error, 'RelayUnavailable')) return known;
+      throw error;
+    }
+    if (result.accountId === this.accountId) {
+      throw new WispError('InvalidInput', 'that username is your own');
+    }
+    const key = Buffer.from(result.identityKey, 'base64');
+    const changed = known !== undefined && known.accountId !== result.accountId && known.identityKey !== null && !known.identityKey.equals(key);
+    const contact = this.store.transaction(() => {
+      const now = this.clock();
+      this.store.contacts.upsert(result.accountId, name.toLowerCase(), now);
+      if (changed && known?.identityKey) {
+        // The person behind this name now has a different identity key: record the old key first
+        // so the repository sees a replacement (un-verifies and raises identity_changed).
+        this.store.contacts.saveIdentityKey(result.accountId, known.identityKey, now);
+      }
+      this.store.contacts.saveIdentityKey(result.accountId, key, now);
+      return this.store.contacts.get(result.accountId)!;
+    });
+    if (changed) this.emit({ type: 'identity.changed', contact: contactView(contact) });
+    if (!known || changed) this.emit({ type: 'contact.changed', contact: contactView(contact) });
+    return contact;
+  }
+
+  async contacts(): Promise<ContactView[]> {
+    this.assertOpen();
+    return this.store.contacts.list().map(contactView);
+  }
+
+  async safetyNumber(name: string): Promise<SafetyNumberView> {
+    this.assertOpen();
+    const contact = await this.resolveContact(name, false);
+    const remote = (await this.signal.identity.getIdentity(addressOf(contact.accountId))) ??
+      (contact.identityKey ? PublicKey.deserialize(new Uint8Array(contact.identityKey)) : null);
+    if (remote === null) throw new WispError('NotFound', 'no identity key known for that contact yet');
+    const fingerprint = Fingerprint.new(
+      SAFETY_NUMBER_ITERATIONS,
+      2,
+      uuidBytes(this.accountId),
+      this.identityKeyPair.publicKey,
+      uuidBytes(contact.accountId),
+      remote,
+    );
+    const fresh = this.store.contacts.get(contact.accountId)!;
+    return {
+      accountId: contact.accountId,
+      username: contact.username,
+      digits: fingerprint.displayableFingerprint().toString(),
+      scannable: b64(fingerprint.scannableFingerprint().toBuffer()),
+      verified: fresh.verified,
+      identityChanged: fresh.identityChanged,
+    };
+  }
+
+  async setVerified(name: string, verified: boolean): Promise<ContactView> {
+    this.assertOpen();
+    const contact = await this.resolveContact(name, false);
+    this.store.contacts.setVerified(contact.accountId, verified);
+    const view = contactView(this.store.contacts.get(contact.accountId)!);
+    this.emit({ type: 'contact.changed', contact: view });
+    return view;
+  }
+
+  // --- conversations -----------------------------------------------------------------------
+
+  private roomState(id: string): RoomState | undefined {
+    return this.store.settings.get<RoomState>(ROOM_KEY(id));
+  }
+
+  private conversationViewOf(id: string): ConversationView {
+    const c = this.store.conversations.require(id);
+    return conversationView(this.book, c, c.kind === 'room' ? (this.roomState(id)?.left ?? false) : false);
+  }
+
+  /** A name as the user types it → a conversation id: a room id or title, or a contact's direct conversation. */
+  private async conversationFor(name: string, createDirect: boolean): Promise<string> {
+    const byId = this.store.conversations.get(name);
+    if (byId) return byId.id;
+    const room = this.store.conversations.list().find((c) => c.kind === 'room' && c.name === name);
+    if (room) return room.id;
+    if (!createDirect) {
+      const contact = UUID_RE.test(name) ? this.store.contacts.get(name) : this.store.contacts.byUsername(name);
+      const direct = contact && this.store.conversations.directWith(contact.accountId);
+      if (!direct) throw new WispError('NotFound', 'no conversation with that name');
+      return direct.id;
+    }
+    const contact = await this.resolveContact(name, false);
+    return this.store.conversations.ensureDirect(contact.accountId, this.clock()).id;
+  }
+
+  async conversations(): Promise<ConversationView[]> {
+    this.assertOpen();
+    await this.destroyOverdue();
+    return this.store.conversations.list().map((c) => this.conversationViewOf(c.id));
+  }
+
+  async messages(withName: string): Promise<MessageView[]> {
+    this.assertOpen();
+    await this.destroyOverdue();
+    const id = await this.conversationFor(withName, false);
+    return this.store.messages.all(id).map((m) => messageView(this.book, m));
+  }
+
+  async setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {
+    this.assertOpen();
+    const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
+    const id = await this.conversationFor(conversation, true);
+    const c = this.store.conversations.require(id);
+    await this.serial(async () => {
+      const now = this.clock();
+      this.store.transaction(() => {
+        this.store.conversations.setDefaultTimers(id, t);
+        const content: Content = { v: 1, type: 'timers', id: randomUUID(), sentAt: now, roomId: c.kind === 'room' ? id : null, ...t };
+        for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
+      });
+    });
+    const view = this.conversationViewOf(id);
+    this.emit({ type: 'conversation.changed', conversation: view });
+    await this.tryFlush();
+    return view;
+  }
+
+  private peersOf(conversationId: string): string[] {
+    const c = this.store.conversations.require(conversationId);
+    if (c.kind === 'direct' && c.peerId !== null) return [c.peerId];
+    return this.store.conversations
+      .members(conversationId)
+      .map((m) => m.accountId)
+      .filter((id) => id !== this.accountId);
+  }
+
+  // --- receipts ----------------------------------------------------------------------------
+
+  async receiptSettings(): Promise<ReceiptSettings> {
+    return this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY) ?? { deliveryReceipts: true, readReceipts: true };
+  }
+
+  async setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings> {
+    const next = { ...(await this.receiptSettings()), ...settings };
+    this.store.settings.set(RECEIPTS_KEY, next);
+    return next;
+  }
+
+  // --- sending -----------------------------------------------------------------------------
+
+  private enqueueDirect(to: string, content: Content, messageId: string | null, expiresAt: number | null = null): void {
+    this.store.outbox.enqueue(
+      { messageId, recipientId: to, kind: 'direct', payload: encodeContent(content), expiresAt },
+      this.clock(),
+    );
+  }
+
+  async sendText(to: string, text: string, options: SendOptions = {}): Promise<MessageView> {
+    this.assertOpen();
+    const conversationId = await this.conversationFor(to, true);
+    const conversation = this.store.conversations.require(conversationId);
+    const isRoom = conversation.kind === 'room';
+    if (isRoom && this.roomState(conversationId)?.left) {
+      throw new WispError('InvalidInput', 'you are no longer a member of this room');
+    }
+    const timers = validateTimers({
+      expireAfterMs: options.expireAfterMs === undefined ? conversation.expireAfterMs : options.expireAfterMs,
+      burnAfterMs: options.burnAfterMs === undefined ? conversation.burnAfterMs : options.burnAfterMs,
+    });
+    const id = randomUUID();
+    const sentAt = this.clock();
+    const expiresAt = expiresAtFor({ sentAt, receivedAt: null, expireAfterMs: timers.expireAfterMs });
+    const attachments: AttachmentPointer[] = [];
+    let fileData: Buffer | null = null;
+    if (options.file !== undefined) {
+      const uploaded = await uploadAttachment(this.relayClient(), httpBaseUrl(this.relayUrl), options.file, expiresAt);
+      attachments.push(uploaded.pointer);
+      fileData = uploaded.plaintext;
+    }
+    const content: Content = {
+      v: 1,
+      type: 'text',
+      id,
+      sentAt,
+      roomId: isRoom ? conversationId : null,
+      text,
+      ...timers,
+      attachments,
+    };
+    const stored = await this.serial(async () =>
+      this.store.transaction(() => {
+        const message = this.store.messages.insert(
+          {
+            id,
+            conversationId,
+            senderId: this.accountId,
+            outgoing: true,
+            kind: attachments.length > 0 ? 'attachment' : 'text',
+            body: text,
+            sentAt,
+            receivedAt: sentAt,
+            expireAfterMs: timers.expireAfterMs,
+            burnAfterMs: timers.burnAfterMs,
+            expiresAt,
+            seenAt: sentAt,
+            // Sender-side burn starts at sending (PRODUCT.md).
+            burnAt: timers.burnAfterMs === null ? null : sentAt + timers.burnAfterMs,
+            state: 'sending',
+          },
+          sentAt,
+        );
+        for (const a of attachments) {
+          this.store.attachments.add(
+            {
+              id: a.id,
+              messageId: id,
+              fileName: a.fileName,
+              mime: a.contentType,
+              size: a.size,
+              blobId: a.blobId,
+              remoteKey: fromB64(a.key),
+              digest: fromB64(a.digest),
+            },
+            sentAt,
+          );
+          if (fileData) this.store.attachments.storeFile(a.id, fileData);
+        }
+        this.store.outbox.enqueue(
+          {
+            messageId: id,
+            recipientId: conversationId,
+            kind: isRoom ? 'room' : 'direct',
+            payload: encodeContent(content),
+            expiresAt,
+          },
+          sentAt,
+        );
+        return message;
+      }),
+    );
+    this.scheduler.schedule(id, stored.destroyAt);
+    this.emit({ type: 'message.added', message: messageView(this.book, stored) });
+    await this.tryFlush();
+    const after = this.store.messages.get(id);
+    return messageView(this.book, after ?? stored);
+  }
+
+  /** Sends what is queued; a relay that is down leaves it queued (the message shows as pending). */
+  private async tryFlush(): Promise<void> {
+    try {
+      await this.flushOutbox();
+    } catch (error) {
+      if (!isWispError(error, 'RelayUnavailable')) throw error;
+      log.info({ kind: error.kind }, 'relay unavailable; messages stay in the outbox');
+    }
+  }
+
+  private flushOutbox(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.serial(() => this.flushOutboxNow()).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushOutboxNow(): Promise<void> {
+    for (;;) {
+      const items = this.store.outbox.due(this.clock(), 50);
+      if (items.length === 0) return;
+      for (const item of items) {
+        try {
+          if (item.kind === 'room') await this.sendRoomItem(item.recipientId, item.payload, item.expiresAt);
+          else await this.sendDirect(item.recipientId, item.payload, item.expiresAt);
+        } catch (error) {
+          if (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited')) {
+            this.store.outbox.retryLater(item.id, this.clock() + 1000 * Math.min(60, 2 ** item.attempts));
+            throw error;
+          }
+          // Permanent for this item (unknown recipient, too large…): fail the message, drop the item.
+          log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'an outbox item could not be sent');
+          this.store.outbox.remove(item.id);
+          if (item.messageId) this.setMessageState(item.messageId, 'failed');
+          continue;
+        }
+        this.store.outbox.remove(item.id);
+        if (item.messageId) this.setMessageState(item.messageId, 'sent');
+      }
+    }
+  }
+
+  private setMessageState(id: string, state: 'sent' | 'failed'): void {
+    const before = this.store.messages.get(id);
+    if (!before || before.state !== 'sending') return;
+    this.store.messages.setState(id, state);
+    this.emit({ type: 'message.updated', message: messageView(this.book, this.store.messages.get(id)!) });
+  }
+
+  private async ensureSession(accountId: string): Promise<void> {
+    if (await hasSession(accountId, this.signal, this.clock())) return;
+    const bundle = await this.relayClient().request('prekeys.bundle', { accountId });
+    const buffered = new BufferedSignalStores(this.signal);
+    await startSession(bundle, this.accountId, buffered, this.clock());
+    await buffered.flush();
+    if (buffered.replacedIdentities.has(accountId)) this.flagIdentityChange(accountId);
+  }
+
+  private flagIdentityChange(accountId: string): void {
+    const contact = this.store.contacts.get(accountId);
+    if (contact) this.emit({ type: 'identity.changed', contact: contactView(contact) });
+  }
+
+  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
+    await this.ensureSession(to);
+    const cert = await this.senderCertificate();
+    const sealed = await sealTo(new Uint8Array(payload), to, this.accountId, cert, this.signal, this.clock());
+    await this.relayClient().request('message.send', {
+      to,
+      payload: b64(sealed),
+      ...(expiresAt === null ? {} : { expiresAt }),
+    });
+  }
+
+  private async sendRoomItem(roomId: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
+    const state = this.ensureRoomState(roomId);
+    const members = this.peersOf(roomId);
+    if (members.length === 0) return;
+    for (const m of members) await this.ensureSession(m);
+    // Members without our current sender key get it over the pairwise session first.
+    const missing = members.filter((m) => !state.sharedWith.includes(m));
+    if (missing.length > 0) {
+      const distribution = await senderKeyDistribution(this.accountId, state.distributionId, this.signal);
+      for (const m of missing) {
+        const content: Content = {
+          v: 1,
+          type: 'sender-key',
+          id: randomUUID(),
+          sentAt: this.clock(),
+          roomId,
+          distributionId: state.distributionId,
+          distribution: b64(distribution),
+        };
+        await this.sendDirect(m, encodeContent(content), null);
+        state.sharedWith.push(m);
+        this.store.settings.set(ROOM_KEY(roomId), state);
+      }
+    }
+    const cert = await this.senderCertificate();
+    const sealed = await sealToRoom(
+      new Uint8Array(payload),
+      members,
+      this.accountId,
+      state.distributionId,
+      uuidBytes(roomId),
+      cert,
+      this.signal,
+    );
+    const result = await this.relayClient().request('message.sendMulti', {
+      payload: b64(sealed),
+      ...(expiresAt === null ? {} : { expiresAt }),
+    });
+    if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
+      log.warn({ count: result.staleRecipients.length + result.unknownRecipients.length }, 'some room members did not get a message');
+    }
+  }
+
+  private ensureRoomState(roomId: string): RoomState {
+    const state = this.roomState(roomId);
+    if (state) return state;
+    const fresh: RoomState = { distributionId: randomUUID(), sharedWith: [], left: false };
+    this.store.settings.set(ROOM_KEY(roomId), fresh);
+    return fresh;
+  }
+
+  /** A member left or was removed: our next room message goes out under a new sender key. */
+  private rotateSenderKey(roomId: string): void {
+    const state = this.ensureRoomState(roomId);
+    this.store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
+  }
+
+  // --- rooms -------------------------------------------------------------------------------
+
+  private memberList(roomId: string): RoomMember[] {
+    return this.store.conversations.members(roomId).map((m) => ({
+      accountId: m.accountId,
+      username: m.accountId === this.accountId ? this.usernameValue : (this.store.contacts.get(m.accountId)?.username ?? null),
+    }));
+  }
+
+  private roomUpdate(roomId: string, action: 'create' | 'add' | 'remove' | 'rename' | 'leave', subject: string | null): Content {
+    const c = this.store.conversations.require(roomId);
+    return {
+      v: 1,
+      type: 'room.update',
+      id: randomUUID(),
+      sentAt: this.clock(),
+      roomId,
+      action,
+      name: c.name ?? 'room',
+      members: this.memberList(roomId),
+      subject,
+      expireAfterMs: c.expireAfterMs,
+      burnAfterMs: c.burnAfterMs,
+    };
+  }
+
+  async createRoom(name: string, members: string[]): Promise<ConversationView> {
+    this.assertOpen();
+    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
+    if (members.length + 1 > MAX_ROOM_MEMBERS) throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
+    const contacts: Contact[] = [];
+    for (const m of members) contacts.push(await this.resolveContact(m, false));
+    const id = randomUUID();
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        this.store.conversations.createRoom(
+          { id, name, members: [this.accountId, ...contacts.map((c) => c.accountId)], admins: [this.accountId] },
+          this.clock(),
+        );
+        this.ensureRoomState(id);
+        const update = this.roomUpdate(id, 'create', null);
+        for (const c of contacts) this.enqueueDirect(c.accountId, update, null);
+      }),
+    );
+    const view = this.conversationViewOf(id);
+    this.emit({ type: 'conversation.changed', conversation: view });
+    await this.tryFlush();
+    return view;
+  }
+
+  private requireRoom(roomId: string): string {
+    const c = this.store.conversations.get(roomId) ?? this.store.conversations.list().find((x) => x.kind === 'room' && x.name === roomId);
+    if (!c || c.kind !== 'room') throw new WispError('NotFound', 'no such room');
+    if (this.roomState(c.id)?.left) throw new WispError('InvalidInput', 'you are no longer a member of this room');
+    return c.id;
+  }
+
+  async addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
+    this.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    const contacts: Contact[] = [];
+    for (const m of members) contacts.push(await this.resolveContact(m, false));
+    if (this.peersOf(roomId).length + contacts.length + 1 > MAX_ROOM_MEMBERS) {
+      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
+    }
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        for (const c of contacts) this.store.conversations.addMember(roomId, c.accountId, 'member', this.clock());
+        for (const c of contacts) {
+          const update = this.roomUpdate(roomId, 'add', c.accountId);
+          for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
+        }
+      }),
+    );
+    return this.roomChangedAndFlush(roomId);
+  }
+
+  async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
+    this.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    const contact = await this.resolveContact(member, false);
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        const before = this.peersOf(roomId);
+        this.store.conversations.removeMember(roomId, contact.accountId);
+        const update = this.roomUpdate(roomId, 'remove', contact.accountId);
+        for (const to of before) this.enqueueDirect(to, update, null);
+        this.rotateSenderKey(roomId);
+      }),
+    );
+    return this.roomChangedAndFlush(roomId);
+  }
+
+  async renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
+    this.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        this.store.conversations.setName(roomId, name);
+        const update = this.roomUpdate(roomId, 'rename', null);
+        for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
+      }),
+    );
+    return this.roomChangedAndFlush(roomId);
+  }
+
+  async leaveRoom(roomIdOrName: string): Promise<void> {
+    this.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        const peers = this.peersOf(roomId);
+        this.store.conversations.removeMember(roomId, this.accountId);
+        const update = this.roomUpdate(roomId, 'leave', this.accountId);
+        for (const to of peers) this.enqueueDirect(to, update, null);
+        this.store.settings.set(ROOM_KEY(roomId), { ...this.ensureRoomState(roomId), left: true });
+      }),
+    );
+    this.roomChanged(roomId);
+    await this.tryFlush();
+  }
+
+  private async roomChangedAndFlush(roomId: string): Promise<ConversationView> {
+    const view = this.roomChanged(roomId);
+    await this.tryFlush();
+    return view;
+  }
+
+  private roomChanged(roomId: string): ConversationView {
+    const view = this.conversationViewOf(roomId);
+    this.emit({ type: 'conversation.changed', conversation: view });
+    return view;
+  }
+
+  // --- receiving ---------------------------------------------------------------------------
+
+  /** Command mode: send the outbox, receive everything queued, optionally wait for more. */
+  async sync(options: SyncOptions = {}): Promise<MessageView[]> {
+    this.assertOpen();
+    const collected: MessageView[] = [];
+    this.received = collected;
+    try {
+      const relay = this.relayClient();
+      const queueEmpty = new Promise<void>((resolve) => {
+        if (this.queueEmptySeen) resolve();
+        else this.queueEmptyWaiters.push(resolve);
+      });
+      await relay.connect();
+      await this.flushOutbox();
+      await queueEmpty;
+      await this.refillPreKeys();
+      if (options.waitMs && options.waitMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, options.waitMs));
+      }
+      await relay.drained();
+      await this.chain;
+      await this.flushOutbox();
+    } finally {
+      this.received = null;
+    }
+    return collected;
+  }
+
+  /**
+   * One envelope: skip it if already processed; otherwise decrypt with buffered protocol state,
+   * then commit state, effects and the inbox mark in one transaction, then acknowledge.
+   */
+  private async receive(envelope: DeliveredEnvelope): Promise<void> {
+    if (this.closed) return;
+    if (this.store.inbox.isProcessed(envelope.id)) {
+      await this.ack(envelope.id);
+      return;
+    }
+    const now = this.clock();
+    const buffered = new BufferedSignalStores(this.signal);
+    let sender: string;
+    let content: Content;
+    try {
+      const opened = await unseal(new Uint8Array(Buffer.from(envelope.payload, 'base64')), this.trustRoot, this.accountId, buffered, now);
+      sender = opened.sender;
+      content = decodeContent(opened.plaintext);
+      if (opened.groupId !== null && (content.roomId === null || Buffer.compare(Buffer.from(opened.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)) {
+        throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
+      }
+      if (content.type === 'sender-key' && this.store.conversations.get(content.roomId) && this.isMember(content.roomId, sender)) {
+        // Into the buffered store, so the sender key commits with this envelope's transaction.
+        await processDistribution(sender, fromB64(content.distribution), buffered);
+      }
+    } catch (error) {
+      // A forged or damaged envelope: nothing of it is committed (the buffer is dropped), so the
+      // session stays usable. It is marked processed so it is not retried forever.
+      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'rejected an envelope that did not decrypt');
+      this.store.inbox.markProcessed(envelope.id, now);
+      await this.ack(envelope.id);
+      return;
+    }
+    const effects: (() => void)[] = [];
+    await this.inTransaction(async () => {
+      await buffered.flush();
+      this.apply(sender, content, now, effects);
+      this.store.inbox.markProcessed(envelope.id, now);
+    });
+    for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
+    for (const effect of effects) effect();
+    await this.ack(envelope.id);
+  }
+
+  /** BEGIN … COMMIT around async work whose SQL runs synchronously (the engine is serialised). */
+  private async inTransaction(fn: () => Promise<void>): Promise<void> {
+    const db = this.store.write;
+    db.run(sql`BEGIN IMMEDIATE`);
+    try {
+      await fn();
+      db.run(sql`COMMIT`);
+    } catch (error) {
+      if (db.inTransaction) db.run(sql`ROLLBACK`);
+      throw error;
+    }
+  }
+
+  private async ack(envelopeId: string): Promise<void> {
+    try {
+      await this.relayClient().request('message.ack', { ids: [envelopeId] });
+    } catch (error) {
+      // Redelivery is harmless: the inbox mark makes it a no-op next time.
+      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'ack failed; the envelope will be redelivered');
+    }
+  }
+
+  /** Applies decrypted content inside the inbox transaction; `effects` run after the commit (events). */
+  private apply(sender: string, content: Content, now: number, effects: (() => void)[]): void {
+    // The sender of any content is a contact from now on (their identity was saved by the session).
+    if (!this.store.contacts.get(sender)) this.store.contacts.upsert(sender, null, now);
+    switch (content.type) {
+      case 'text':
+        return this.applyText(sender, content, now, effects);
+      case 'timers': {
+        const conversationId = content.roomId ?? this.store.conversations.ensureDirect(sender, now).id;
+        if (content.roomId !== null && !this.isMember(content.roomId, sender)) return;
+        this.store.conversations.setDefaultTimers(conversationId, { expireAfterMs: content.expireAfterMs, burnAfterMs: content.burnAfterMs });
+        effects.push(() => this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(conversationId) }));
+        return;
+      }
+      case 'receipt': {
+        for (const id of content.messageIds) {
+          const m = this.store.messages.get(id);
+          if (!m || !m.outgoing) continue;
+          if (content.kind === 'read') this.store.messages.markRead(id);
+          else this.store.messages.markDelivered(id);
+          effects.push(() => {
+            const fresh = this.store.messages.get(id);
+            if (fresh) this.emit({ type: 'message.updated', message: messageView(this.book, fresh) });
+          });
+        }
+        return;
+      }
+      case 'sender-key':
+        // Processed into the buffered sender-key store before this transaction (see receive()).
+        return;
+      case 'room.update':
+        return this.applyRoomUpdate(sender, content, now, effects);
+      case 'session.reset':
+        effects.push(() => this.emit({ type: 'session.reset', accountId: sender }));
+        return;
+    }
+  }
+
+  private isMember(roomId: string, accountId: string): boolean {
+    return this.store.conversations.members(roomId).some((m) => m.accountId === accountId);
+  }
+
+  private applyText(sender: string, content: Extract<Content, { type: 'text' }>, now: number, effects: (() => void)[]): void {
+    let conversationId: string;
+    if (content.roomId !== null) {
+      if (!this.store.conversations.get(content.roomId) || !this.isMember(content.roomId, sender)) return;
+      conversationId = content.roomId;
+    } else {
+      conversationId = this.store.conversations.ensureDirect(sender, now).id;
+    }
+    // A resend after a crash on the sender's side carries the same id: store it once.
+    if (this.store.messages.has(content.id)) return;
+    const timers = { sentAt: content.sentAt, receivedAt: now, expireAfterMs: content.expireAfterMs };
+    if (isArrivedExpired(timers)) {
+      // Never stored, never shown: only counted.
+      this.store.conversations.noteExpiredUnread(conversationId, 1);
+      effects.push(() => this.emit({ type: 'expired-unread', conversationId, count: 1 }));
+      return;
+    }
+    const message = this.store.messages.insert(
+      {
+        id: content.id,
+        conversationId,
+        senderId: sender,
+        outgoing: false,
+        kind: content.attachments.length > 0 ? 'attachment' : 'text',
+        body: content.text,
+        sentAt: content.sentAt,
+        receivedAt: now,
+        expireAfterMs: content.expireAfterMs,
+        burnAfterMs: content.burnAfterMs,
+        // Bounded by our arrival time: a sender clock running ahead cannot lengthen the life.
+        expiresAt: expiresAtFor(timers),
+        state: 'received',
+      },
+      now,
+    );
+    for (const a of content.attachments) {
+      this.store.attachments.add(
+        {
+          id: a.id,
+          messageId: content.id,
+          fileName: a.fileName,
+          mime: a.contentType,
+          size: a.size,
+          blobId: a.blobId,
+          remoteKey: fromB64(a.key),
+          digest: fromB64(a.digest),
+        },
+        now,
+      );
+    }
+    const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
+    if (settings?.deliveryReceipts !== false && content.roomId === null) {
+      this.enqueueDirect(sender, { v: 1, type: 'receipt', id: randomUUID(), sentAt: now, roomId: null, kind: 'delivery', messageIds: [content.id] }, null);
+    }
+    effects.push(() => {
+      this.scheduler.schedule(message.id, message.destroyAt);
+      const view = messageView(this.book, message);
+      this.received?.push(view);
+      this.emit({ type: 'message.added', message: view });
+    });
+  }
+
+  private applyRoomUpdate(sender: string, content: Extract<Content, { type: 'room.update' }>, now: number, effects: (() => void)[]): void {
+    const roomId = content.roomId;
+    const existing = this.store.conversations.get(roomId);
+    if (existing && existing.kind !== 'room') return;
+    // Only a member may change a room; a 'create' is accepted from anyone who lists us.
+    if (existing ? !this.isMember(roomId, sender) : content.action !== 'create' && content.action !== 'add') return;
+    const memberIds = content.members.map((m) => m.accountId);
+    for (const m of content.members) {
+      if (m.accountId !== this.accountId) this.store.contacts.upsert(m.accountId, m.username, now);
+    }
+    if (!existing) {
+      if (!memberIds.includes(this.accountId)) return;
+      this.store.conversations.createRoom(
+        { id: roomId, name: content.name, members: memberIds, timers: { expireAfterMs: content.expireAfterMs, burnAfterMs: content.burnAfterMs } },
+        now,
+      );
+      this.ensureRoomState(roomId);
+    } else {
+      const current = this.store.conversations.members(roomId).map((m) => m.accountId);
+      for (const id of memberIds) if (!current.includes(id)) this.store.conversations.addMember(roomId, id, 'member', now);
+      for (const id of current) if (!memberIds.includes(id)) this.store.conversations.removeMember(roomId, id);
+      this.store.conversations.setName(roomId, content.name);
+      if (content.action === 'remove' || content.action === 'leave') {
+        if (content.subject === this.accountId) {
+          this.store.settings.set(ROOM_KEY(roomId), { ...this.ensureRoomState(roomId), left: true });
+        } else {
+          this.rotateSenderKey(roomId);
+        }
+      }
+    }
+    effects.push(() => this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(roomId) }));
+  }
+
+  // --- reading and destruction -------------------------------------------------------------
+
+  async markSeen(id: string): Promise<MessageView> {
+    this.assertOpen();
+    await this.destroyOverdue();
+    const before = this.store.messages.get(id);
+    if (!before) throw new WispError('NotFound', 'no such message (it may have been destroyed)');
+    if (before.outgoing) return messageView(this.book, before);
+    const now = this.clock();
+    const after = await this.serial(async () =>
+      this.store.transaction(() => {
+        const m = this.store.messages.markSeen(id, now)!;
+        const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
+        const conversation = this.store.conversations.require(m.conversationId);
+        if (before.seenAt === null && settings?.readReceipts !== false && conversation.kind === 'direct') {
+          this.enqueueDirect(m.senderId, { v: 1, type: 'receipt', id: randomUUID(), sentAt: now, roomId: null, kind: 'read', messageIds: [id] }, null);
+        }
+        return m;
+      }),
+    );
+    this.scheduler.schedule(id, after.destroyAt);
+    const view = messageView(this.book, after);
+    this.emit({ type: 'message.updated', message: view });
+    if (this.relay || this.relayMode === 'live') await this.tryFlush();
+    return view;
+  }
+
+  /** Destroys everything already due (also run by every read API, so none can return an overdue message). */
+  private async destroyOverdue(): Promise<void> {
+    const due = this.store.messages.due(this.clock());
+    if (due.length > 0) await this.destroyDue(due);
+  }
+
+  private async destroyDue(ids: string[]): Promise<void> {
+    const now = this.clock();
+    for (const id of ids) {
+      const m = this.store.messages.get(id);
+      if (!m) continue;
+      if (m.destroyAt === null || m.destroyAt > now) {
+        this.scheduler.schedule(id, m.destroyAt);
+        continue;
+      }
+      const reason: ViewDestroyReason = m.burnAt !== null && m.burnAt <= now ? 'burned' : 'expired';
+      if (this.store.destroyMessage(id, 'deadline')) {
+        this.scheduler.cancel(id);
+        this.emit({ type: 'message.destroyed', id, conversationId: m.conversationId, reason });
+        if (!m.outgoing && m.seenAt === null) {
+          this.emit({ type: 'expired-unread', conversationId: m.conversationId, count: 1 });
+        }
+      }
+    }
+  }
+
+  // --- attachments -------------------------------------------------------------------------
+
+  async saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void> {
+    this.assertOpen();
+    await this.destroyOverdue();
+    const attachment = this.store.attachments.get(attachmentId);
+    if (!attachment || attachment.messageId !== messageId) throw new WispError('NotFound', 'no such attachment');
+    if (attachment.localPath === null) {
+      if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
+        throw new WispError('NotFound', 'the attachment cannot be fetched');
+      }
+      const data = await downloadAttachment(httpBaseUrl(this.relayUrl), attachment.blobId, attachment.remoteKey, attachment.digest, attachment.size);
+      this.store.attachments.storeFile(attachmentId, data);
+      data.fill(0);
+    }
+    await writeOut(this.store.attachments.readFile(attachmentId), outPath);
+  }
+
+  /** Test seam: destroy what is due now (after moving an injected clock). */
+  async runTimers(): Promise<void> {
+    await this.destroyOverdue();
+    await this.scheduler.poke();
+  }
+}
+
+async function writeOut(data: Buffer, outPath: string): Promise<void> {
+  const { writeFile } = await import('node:fs/promises');
+  try {
+    await writeFile(outPath, data, { mode: 0o600 });
+  } finally {
+    data.fill(0);
+  }
+}

@@ -1,0 +1,83 @@
+// Store records → the view models the engine hands out (common/engine). The only place that
+// decides how a row looks to the UI and the CLI.
+import type { AttachmentView, ContactView, ConversationView, MessageState, MessageView } from '../../common/engine';
+import type { Attachment, Contact, Conversation, Message, Store } from '../store';
+
+export function messageState(m: Message): MessageState {
+  if (!m.outgoing) return 'received';
+  if (m.state === 'sending') return 'pending';
+  if (m.state === 'failed') return 'failed';
+  if (m.read) return 'read';
+  if (m.delivered) return 'delivered';
+  return 'sent';
+}
+
+export function attachmentView(a: Attachment): AttachmentView {
+  return {
+    id: a.id,
+    fileName: a.fileName ?? 'file',
+    contentType: a.mime,
+    size: a.size,
+    downloaded: a.localPath !== null,
+  };
+}
+
+export interface NameBook {
+  selfId: string;
+  selfName: string | null;
+  store: Store;
+}
+
+export function nameOf(book: NameBook, accountId: string): string {
+  if (accountId === book.selfId) return book.selfName ?? accountId;
+  return book.store.contacts.get(accountId)?.username ?? accountId;
+}
+
+export function messageView(book: NameBook, m: Message): MessageView {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    from: nameOf(book, m.senderId),
+    fromAccountId: m.senderId,
+    outgoing: m.outgoing,
+    text: m.body ?? '',
+    sentAt: m.sentAt,
+    receivedAt: m.outgoing ? null : m.receivedAt,
+    expireAfterMs: m.expireAfterMs,
+    burnAfterMs: m.burnAfterMs,
+    expiresAt: m.expiresAt,
+    burnAt: m.burnAt,
+    seenAt: m.seenAt,
+    state: messageState(m),
+    attachments: book.store.attachments.forMessage(m.id).map(attachmentView),
+  };
+}
+
+export function contactView(c: Contact): ContactView {
+  return {
+    accountId: c.accountId,
+    username: c.username,
+    verified: c.verified,
+    identityChanged: c.identityChanged,
+    addedAt: c.createdAt,
+  };
+}
+
+export function conversationView(book: NameBook, c: Conversation, left: boolean): ConversationView {
+  const members = book.store.conversations
+    .members(c.id)
+    .map((m) => m.accountId)
+    .filter((id) => id !== book.selfId);
+  const peers = c.kind === 'direct' && c.peerId !== null ? [c.peerId] : members;
+  return {
+    id: c.id,
+    kind: c.kind,
+    title: c.kind === 'direct' && c.peerId !== null ? nameOf(book, c.peerId) : (c.name ?? 'room'),
+    members: peers.map((id) => nameOf(book, id)),
+    defaultTimers: { expireAfterMs: c.expireAfterMs, burnAfterMs: c.burnAfterMs },
+    lastMessageAt: c.lastMessageAt,
+    unreadCount: c.unreadCount,
+    expiredUnreadCount: c.expiredUnreadCount,
+    left,
+  };
+}

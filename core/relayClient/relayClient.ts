@@ -1,0 +1,377 @@
+// The engine's connection to the relay: one WebSocket speaking common/wire, with typed requests,
+// challenge-response authentication, pushed envelopes handed over one at a time, and automatic
+// reconnection with exponential backoff and full jitter (so many clients do not reconnect in step).
+import WebSocket from 'ws';
+import { WispError, type WispErrorKind } from '../../common/errors';
+import {
+  HTTP_PATHS,
+  OPS,
+  PushFrame,
+  ResponseFrame,
+  SIGNING_CONTEXT,
+  type DeliveredEnvelope,
+  type OpBody,
+  type OpName,
+  type OpResult,
+} from '../../common/wire';
+import { loggerFor } from '../log';
+
+const log = loggerFor('relayClient');
+
+export type RelayConnectionState = 'offline' | 'connecting' | 'online';
+
+/** Signs relay challenges with the identity key; the key itself never enters this module. */
+export type ChallengeSigner = (message: Uint8Array) => Uint8Array;
+
+export interface RelayClientOptions {
+  /** ws:// or wss:// URL; a bare origin gets the relay's WebSocket path. */
+  url: string;
+  /** Account to authenticate as; null for a client that will register first. */
+  accountId: string | null;
+  sign: ChallengeSigner;
+  /** Called for each pushed envelope, one at a time, in arrival order. */
+  onEnvelope?: (envelope: DeliveredEnvelope) => Promise<void>;
+  /** Everything queued when we authenticated has been pushed (and handed to onEnvelope). */
+  onQueueEmpty?: () => void;
+  onState?: (state: RelayConnectionState) => void;
+  /** Reconnect after a drop (app mode). The CLI uses one connection per command. */
+  reconnect?: boolean;
+  requestTimeoutMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  op: OpName;
+}
+
+const RELAY_KINDS: ReadonlySet<WispErrorKind> = new Set([
+  'InvalidInput',
+  'NotFound',
+  'Unauthorized',
+  'UsernameTaken',
+  'RelayUnavailable',
+  'RelayRateLimited',
+  'RelayQueueFull',
+  'PayloadTooLarge',
+  'Internal',
+]);
+
+export class RelayRequestError extends WispError {
+  readonly retryAfterMs: number | undefined;
+  constructor(kind: WispErrorKind, message: string, retryAfterMs?: number) {
+    super(kind, message, kind === 'RelayRateLimited' ? { recovery: 'Wait a moment and try again.' } : undefined);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+function unavailable(detail: string, cause?: unknown): WispError {
+  return new WispError('RelayUnavailable', `the relay is unreachable: ${detail}`, {
+    recovery: 'Check the relay address and your connection; messages you send wait in the outbox.',
+    cause,
+  });
+}
+
+/** ws://host:port → ws://host:port/v1/ws; a URL that already has a path is kept as given. */
+export function websocketUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new WispError('InvalidInput', 'the relay address must start with ws:// or wss://');
+  }
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = HTTP_PATHS.websocket;
+  return parsed.toString();
+}
+
+/** The relay's HTTP base URL (attachments) for its WebSocket URL. */
+export function httpBaseUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.protocol = parsed.protocol === 'wss:' ? 'https:' : 'http:';
+  return parsed.origin;
+}
+
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20));
+  // Full jitter, with a floor of a tenth so we never hammer in a tight loop.
+  return Math.round(ceiling / 10 + random() * ceiling * 0.9);
+}
+
+export class RelayClient {
+  private readonly options: Required<Pick<RelayClientOptions, 'requestTimeoutMs' | 'backoff'>> & RelayClientOptions;
+  private socket: WebSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private envelopeChain: Promise<void> = Promise.resolve();
+  private stateValue: RelayConnectionState = 'offline';
+  private authenticated = false;
+  accountId: string | null;
+
+  constructor(options: RelayClientOptions) {
+    this.options = { requestTimeoutMs: 20_000, backoff: { initialMs: 250, maxMs: 30_000 }, ...options };
+    this.accountId = options.accountId;
+  }
+
+  get state(): RelayConnectionState {
+    return this.stateValue;
+  }
+
+  private setState(state: RelayConnectionState): void {
+    if (state === this.stateValue) return;
+    this.stateValue = state;
+    this.options.onState?.(state);
+  }
+
+  /** Opens the connection (and authenticates when an account id is known); resolves when usable. */
+  async connect(): Promise<void> {
+    this.closed = false;
+    if (this.stateValue === 'online') return;
+    const ready = this.waitReady();
+    if (this.socket === null && this.reconnectTimer === null) this.open();
+    return ready;
+  }
+
+  private waitReady(): Promise<void> {
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  private settleReady(error: Error | null): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  }
+
+  private open(): void {
+    this.setState('connecting');
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(websocketUrl(this.options.url), { maxPayload: 4 * 1024 * 1024 });
+    } catch (error) {
+      this.settleReady(error instanceof WispError ? error : unavailable('bad address', error));
+      this.setState('offline');
+      return;
+    }
+    this.socket = socket;
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      this.onFrame(data.toString());
+    });
+    socket.on('open', () => {
+      this.onOpen().catch((error: unknown) => {
+        log.warn({ kind: (error as WispError).kind }, 'relay handshake failed');
+        const fatal = error instanceof WispError && error.kind === 'Unauthorized';
+        if (fatal) {
+          this.closed = true;
+          this.settleReady(error);
+        }
+        socket.terminate();
+      });
+    });
+    socket.on('error', (error) => {
+      log.debug({ kind: 'RelayUnavailable', type: error.name }, 'relay socket error');
+    });
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  private async onOpen(): Promise<void> {
+    this.attempt = 0;
+    this.authenticated = false;
+    if (this.accountId !== null) await this.authenticate();
+    this.setState('online');
+    this.settleReady(null);
+  }
+
+  private async authenticate(): Promise<void> {
+    const accountId = this.accountId;
+    if (accountId === null) throw new WispError('Internal', 'no account to authenticate');
+    const { nonce } = await this.send('auth.challenge', {});
+    const message = concat(utf8(SIGNING_CONTEXT.auth), Buffer.from(nonce, 'base64'), utf8(accountId));
+    const signature = Buffer.from(this.options.sign(message)).toString('base64');
+    await this.send('auth', { accountId, nonce, signature });
+    this.authenticated = true;
+  }
+
+  /**
+   * Registers a new account on this connection (connect() first, with accountId null), then
+   * authenticates as it. Returns the relay-assigned account id.
+   */
+  async register(identityKey: Uint8Array, registrationId: number): Promise<string> {
+    await this.connect();
+    const { nonce } = await this.send('auth.challenge', {});
+    const message = concat(utf8(SIGNING_CONTEXT.register), Buffer.from(nonce, 'base64'));
+    const signature = Buffer.from(this.options.sign(message)).toString('base64');
+    const { accountId } = await this.send('register', {
+      identityKey: Buffer.from(identityKey).toString('base64'),
+      registrationId,
+      nonce,
+      signature,
+    });
+    this.accountId = accountId;
+    await this.authenticate();
+    return accountId;
+  }
+
+  private onClose(socket: WebSocket): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.authenticated = false;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(unavailable(`connection closed during ${p.op}`));
+      this.pending.delete(id);
+    }
+    this.setState('offline');
+    if (this.closed) {
+      this.settleReady(unavailable('the client was closed'));
+      return;
+    }
+    if (this.options.reconnect === false) {
+      this.settleReady(unavailable('connection closed'));
+      return;
+    }
+    const delay = backoffDelay(this.attempt++, this.options.backoff.initialMs, this.options.backoff.maxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closed) this.open();
+    }, delay);
+    this.reconnectTimer.unref?.();
+  }
+
+  private onFrame(text: string): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      log.warn('relay sent a frame that is not JSON');
+      return;
+    }
+    if (typeof value === 'object' && value !== null && 'push' in value) {
+      const push = PushFrame.safeParse(value);
+      if (!push.success) {
+        log.warn('relay sent a malformed push');
+        return;
+      }
+      this.onPush(push.data);
+      return;
+    }
+    const response = ResponseFrame.safeParse(value);
+    if (!response.success) {
+      log.warn('relay sent a malformed response');
+      return;
+    }
+    const frame = response.data;
+    if (frame.id === null) {
+      log.warn({ kind: frame.ok ? 'ok' : frame.error.kind }, 'relay could not read a request');
+      return;
+    }
+    const pending = this.pending.get(frame.id);
+    if (!pending) return;
+    this.pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.ok) {
+      const parsed = OPS[pending.op].result.safeParse(frame.body);
+      if (parsed.success) pending.resolve(parsed.data);
+      else pending.reject(new WispError('Internal', `the relay answered ${pending.op} with an unexpected body`));
+    } else {
+      const kind = RELAY_KINDS.has(frame.error.kind) ? frame.error.kind : 'Internal';
+      pending.reject(new RelayRequestError(kind, frame.error.message, frame.error.retryAfterMs));
+    }
+  }
+
+  private onPush(push: PushFrame): void {
+    switch (push.push) {
+      case 'envelope': {
+        const handler = this.options.onEnvelope;
+        if (!handler) return;
+        // Strictly one at a time: decryption order matters for ratchets and for exactly-once.
+        this.envelopeChain = this.envelopeChain
+          .then(() => handler(push.body))
+          .catch((error: unknown) => {
+            log.error({ kind: (error as WispError).kind ?? 'Internal' }, 'envelope handler failed');
+          });
+        return;
+      }
+      case 'queueEmpty': {
+        const done = this.options.onQueueEmpty;
+        if (done) this.envelopeChain = this.envelopeChain.then(() => done());
+        return;
+      }
+      case 'goingAway':
+        this.socket?.close(1001);
+        return;
+    }
+  }
+
+  /** Resolves once every envelope pushed so far has been handled. */
+  async drained(): Promise<void> {
+    let chain: Promise<void>;
+    do {
+      chain = this.envelopeChain;
+      await chain;
+    } while (chain !== this.envelopeChain);
+  }
+
+  /** Sends one request on the current socket (no waiting for reconnection). */
+  private send<K extends OpName>(op: K, body: OpBody<K>): Promise<OpResult<K>> {
+    const socket = this.socket;
+    if (socket === null || socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(unavailable('not connected'));
+    }
+    const id = this.nextId++;
+    if (this.nextId > 2 ** 31 - 1) this.nextId = 1;
+    return new Promise<OpResult<K>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(unavailable(`${op} timed out`));
+      }, this.options.requestTimeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, op });
+      socket.send(JSON.stringify({ id, op, body }), (error) => {
+        if (!error) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(unavailable(`could not send ${op}`, error));
+      });
+    });
+  }
+
+  /** A typed request; waits for the connection (and authentication) first. */
+  async request<K extends OpName>(op: K, body: OpBody<K>): Promise<OpResult<K>> {
+    if (this.closed) throw unavailable('the client was closed');
+    if (this.stateValue !== 'online' || (OPS[op].auth && !this.authenticated)) await this.connect();
+    return this.send(op, body);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close(1000);
+        setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 1000).unref();
+      });
+    }
+    this.settleReady(unavailable('the client was closed'));
+    await this.envelopeChain.catch(() => undefined);
+  }
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+}
