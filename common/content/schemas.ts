@@ -35,6 +35,11 @@ const common = {
   sentAt: instant,
   /** Set when the content belongs to a room. */
   roomId: uuid.nullable(),
+  /**
+   * The username the sender claims. Sealed sender hides it from the relay, so the recipient learns
+   * it here, and accepts it only after the relay confirms that the name maps to the sender.
+   */
+  senderName: z.string().min(3).max(32).nullable().optional(),
 };
 
 export const TextContent = z.object({

@@ -478,9 +478,14 @@ export class Engine implements EngineApi {
 
   // --- sending -----------------------------------------------------------------------------
 
+  /** Encodes outgoing content, stamped with our username so the recipient can name us. */
+  private encode(content: Content): Uint8Array {
+    return encodeContent({ ...content, senderName: this.usernameValue });
+  }
+
   private enqueueDirect(to: string, content: Content, messageId: string | null, expiresAt: number | null = null): void {
     this.store.outbox.enqueue(
-      { messageId, recipientId: to, kind: 'direct', payload: encodeContent(content), expiresAt },
+      { messageId, recipientId: to, kind: 'direct', payload: this.encode(content), expiresAt },
       this.clock(),
     );
   }
@@ -560,7 +565,7 @@ export class Engine implements EngineApi {
             messageId: id,
             recipientId: conversationId,
             kind: isRoom ? 'room' : 'direct',
-            payload: encodeContent(content),
+            payload: this.encode(content),
             expiresAt,
           },
           sentAt,
@@ -669,7 +674,7 @@ export class Engine implements EngineApi {
           distributionId: state.distributionId,
           distribution: b64(distribution),
         };
-        await this.sendDirect(m, encodeContent(content), null);
+        await this.sendDirect(m, this.encode(content), null);
         state.sharedWith.push(m);
         this.store.settings.set(ROOM_KEY(roomId), state);
       }
@@ -892,6 +897,9 @@ export class Engine implements EngineApi {
       if (opened.groupId !== null && (content.roomId === null || Buffer.compare(Buffer.from(opened.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)) {
         throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
       }
+      if (content.senderName && !this.store.contacts.get(sender)?.username) {
+        await this.confirmSenderName(sender, content.senderName);
+      }
       if (content.type === 'sender-key' && this.store.conversations.get(content.roomId) && this.isMember(content.roomId, sender)) {
         // Into the buffered store, so the sender key commits with this envelope's transaction.
         await processDistribution(sender, fromB64(content.distribution), buffered);
@@ -913,6 +921,16 @@ export class Engine implements EngineApi {
     for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
     for (const effect of effects) effect();
     await this.ack(envelope.id);
+  }
+
+  /** Accepts a sender's claimed username only if the relay maps that name to the same account. */
+  private async confirmSenderName(sender: string, claimed: string): Promise<void> {
+    try {
+      const found = await this.relayClient().request('username.lookup', { username: claimed });
+      if (found.accountId === sender) this.store.contacts.upsert(sender, claimed.toLowerCase(), this.clock());
+    } catch (error) {
+      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not confirm a sender name');
+    }
   }
 
   /** BEGIN … COMMIT around async work whose SQL runs synchronously (the engine is serialised). */

@@ -213,8 +213,9 @@ export class RelayClient {
       nonce,
       signature,
     });
+    // A successful register authenticates this connection as the new account.
     this.accountId = accountId;
-    await this.authenticate();
+    this.authenticated = true;
     return accountId;
   }
 

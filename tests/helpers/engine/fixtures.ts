@@ -1,0 +1,74 @@
+// Shared fixtures for engine and CLI tests: a real relay on port 0 and real profiles (SQLCipher,
+// passphrase key store with light scrypt so tests stay fast) in temporary folders.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRelay } from '../../../relay/index';
+import { Engine, type Clock } from '../../../core/engine';
+import type { EngineEvent } from '../../../common/engine';
+import { keyStoreFor } from '../../../core/vault';
+
+export const TEST_PASSPHRASE = 'correct horse battery staple';
+
+export function testKeyStore() {
+  return keyStoreFor({ kind: 'passphrase', passphrase: TEST_PASSPHRASE, scrypt: { N: 2 ** 14, r: 8, p: 1 } });
+}
+
+export interface TestWorld {
+  relayUrl: string;
+  httpUrl: string;
+  root: string;
+  profileDir(name: string): string;
+  create(name: string, clock?: Clock): Promise<Engine>;
+  open(name: string, clock?: Clock): Promise<Engine>;
+  stopRelay(): Promise<void>;
+  restartRelay(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A relay on a fixed data dir (so it can be stopped and restarted on the same port) plus a temp root. */
+export async function createWorld(): Promise<TestWorld> {
+  const root = mkdtempSync(join(tmpdir(), 'wisp-engine-test-'));
+  const dataDir = join(root, 'relay');
+  let relay = await startRelay({ port: 0, dataDir, logger: false });
+  const port = relay.port;
+  const engines = new Set<Engine>();
+  const track = (e: Engine): Engine => {
+    engines.add(e);
+    const close = e.close.bind(e);
+    e.close = async () => {
+      engines.delete(e);
+      await close();
+    };
+    return e;
+  };
+  const world: TestWorld = {
+    relayUrl: relay.url,
+    httpUrl: relay.httpUrl,
+    root,
+    profileDir: (name) => join(root, name),
+    create: async (name, clock) =>
+      track(await Engine.create({ profileDir: join(root, name), keystore: testKeyStore(), relayUrl: relay.url, username: name, ...(clock ? { clock } : {}) })),
+    open: async (name, clock) =>
+      track(await Engine.open({ profileDir: join(root, name), keystore: testKeyStore(), ...(clock ? { clock } : {}) })),
+    stopRelay: async () => {
+      await relay.close();
+    },
+    restartRelay: async () => {
+      relay = await startRelay({ port, dataDir, logger: false });
+    },
+    close: async () => {
+      for (const e of [...engines]) await e.close().catch(() => undefined);
+      await relay.close().catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+/** Collects an engine's events for assertions. */
+export function recordEvents(engine: Engine): EngineEvent[] {
+  const events: EngineEvent[] = [];
+  engine.on((e) => events.push(e));
+  return events;
+}
