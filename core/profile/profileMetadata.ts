@@ -31,7 +31,10 @@ const metadataSchema = z.object({
   pendingKey: sealedKeySchema.optional(),
 });
 
-export type ProfileMetadata = z.infer<typeof metadataSchema> & { key: SealedKey; pendingKey?: SealedKey };
+export type ProfileMetadata = z.infer<typeof metadataSchema>;
+// The schema must describe exactly the SealedKey union of the vault.
+const _sameShape: SealedKey extends ProfileMetadata["key"] ? (ProfileMetadata["key"] extends SealedKey ? true : false) : false = true;
+void _sameShape;
 
 export function readMetadata(dir: string): ProfileMetadata {
   let text: string;
@@ -51,7 +54,7 @@ export function readMetadata(dir: string): ProfileMetadata {
   }
   const result = metadataSchema.safeParse(parsed);
   if (!result.success) throw new WispError('DatabaseCorrupt', 'the profile metadata file is damaged');
-  return result.data as ProfileMetadata;
+  return result.data;
 }
 
 export function writeMetadata(dir: string, metadata: ProfileMetadata): void {

@@ -25,7 +25,7 @@ let keytarPromise: Promise<Keytar> | undefined;
 /** Loads keytar once; a missing module or a failed native load becomes KeychainUnavailable. */
 export function loadKeytar(): Promise<Keytar> {
   keytarPromise ??= import('keytar')
-    .then((mod) => ((mod as { default?: Keytar }).default ?? mod) as Keytar)
+    .then((mod) => (mod as { default?: Keytar }).default ?? mod)
     .catch((cause: unknown) => {
       keytarPromise = undefined;
       throw keychainUnavailable('the keytar module could not be loaded', cause);
