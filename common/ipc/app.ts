@@ -20,6 +20,8 @@ export const AppInfo = z.object({
   platform: z.string(),
   /** `electron` in the desktop app, `harness` in the browser test harness. */
   runtime: z.enum(['electron', 'harness']),
+  /** The relay the onboarding form suggests (the embedded local relay when one runs); null if none. */
+  defaultRelayUrl: z.string().nullable(),
   capabilities: z.object({
     /** Electron content protection works on Windows and macOS only. */
     contentProtection: z.object({ available: z.boolean(), reason: z.string().optional() }),

@@ -5,6 +5,8 @@ import type { SafeStorageLike } from '../vault';
 export interface PlatformAdapter {
   readonly runtime: 'electron' | 'harness';
   readonly version: string;
+  /** Suggested relay for onboarding, e.g. the embedded local relay; null when there is none. */
+  readonly defaultRelayUrl: string | null;
   /** Whether window content protection works here, and why not when it does not. */
   readonly contentProtection: { available: boolean; reason?: string };
   /** Applies the content-protection setting to every window (a no-op where unavailable). */

@@ -154,6 +154,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           version: options.platform.version,
           platform: process.platform,
           runtime: options.platform.runtime,
+          defaultRelayUrl: options.platform.defaultRelayUrl,
           capabilities: { contentProtection: options.platform.contentProtection, keystores },
         };
       },

@@ -1,0 +1,156 @@
+// Electron main process: app lifecycle, one hardened window, and IPC wiring to core/services.
+// Thin on purpose (PRODUCT.md): everything here is Electron glue; the logic lives in core/ and common/.
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+  type WebContents,
+} from 'electron';
+import { join } from 'node:path';
+import { EVENT_CHANNEL } from '../common/ipc';
+import { loggerFor } from '../core/log';
+import {
+  contentProtectionSupport,
+  createDispatcher,
+  createServices,
+  type PlatformAdapter,
+} from '../core/services';
+import { APP_HOST, APP_ORIGIN, APP_SCHEME, appRequestHandler } from './appProtocol';
+import { isAppMainFrame, registerHandlers } from './ipcHandlers';
+import { isAllowedNavigation, isPermissionAllowed, isSafeExternalUrl } from './security';
+
+const log = loggerFor('main');
+const here = import.meta.dirname;
+const windows = new Set<BrowserWindow>();
+const windowIds = new Set<number>();
+let contentProtection = true;
+
+// Must run before `ready`: the scheme gets a real origin, fetch and a secure context.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+/** electron-vite dev only: the renderer comes from its dev server instead of the wisp:// scheme. */
+const devRendererUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const appOrigin = devRendererUrl === undefined ? APP_ORIGIN : new URL(devRendererUrl).origin;
+
+if (!app.requestSingleInstanceLock()) {
+  // A second copy would open the same encrypted profile twice; hand over to the first one instead.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    const [win] = windows;
+    if (win === undefined) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.whenReady().then(start, (error: unknown) => {
+    log.fatal({ err: error }, 'app failed to become ready');
+    app.exit(1);
+  });
+}
+
+function hardenWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAllowedNavigation(url, appOrigin)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAllowedNavigation(url, appOrigin)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    // No new windows ever; an https link goes to the user's browser after the scheme check.
+    if (isSafeExternalUrl(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1100,
+    height: 760,
+    minWidth: 720,
+    minHeight: 480,
+    show: false,
+    backgroundColor: '#0f1115',
+    title: 'Wisp',
+    webPreferences: {
+      preload: join(here, '../preload/index.cjs'),
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+    },
+  });
+  win.setContentProtection(contentProtection);
+  const id = win.webContents.id;
+  windows.add(win);
+  windowIds.add(id);
+  win.on('closed', () => {
+    windows.delete(win);
+    windowIds.delete(id);
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(devRendererUrl ?? `${APP_ORIGIN}/index.html`);
+  return win;
+}
+
+async function start(): Promise<void> {
+  protocol.handle(APP_SCHEME, appRequestHandler(join(here, '../renderer')));
+
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(isPermissionAllowed(permission)),
+  );
+  ses.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+
+  const platform: PlatformAdapter = {
+    runtime: 'electron',
+    version: app.getVersion(),
+    defaultRelayUrl: process.env.WISP_RELAY_URL ?? null,
+    contentProtection: contentProtectionSupport(process.platform),
+    applyContentProtection(enabled) {
+      contentProtection = enabled;
+      for (const win of windows) win.setContentProtection(enabled);
+    },
+    async openExternal(url) {
+      if (!isSafeExternalUrl(url)) return false;
+      await shell.openExternal(url);
+      return true;
+    },
+    safeStorage,
+  };
+  const host = createServices({ dataDir: app.getPath('userData'), platform });
+  await host.start();
+
+  registerHandlers(ipcMain, createDispatcher(host.services), (event) =>
+    isAppMainFrame(event, appOrigin, windowIds),
+  );
+  host.onEvent((event) => {
+    for (const win of windows) win.webContents.send(EVENT_CHANNEL, event);
+  });
+
+  createWindow();
+  app.on('activate', () => {
+    if (windows.size === 0) createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('before-quit', () => {
+    void host.close();
+  });
+  log.info({ label: APP_HOST }, 'started');
+}

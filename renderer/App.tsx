@@ -1,0 +1,146 @@
+// The root container: asks the engine what state the account is in and shows onboarding, the
+// unlock screen, or the messenger with its settings; applies the theme; follows app events.
+import { useCallback, useEffect, useState } from 'react';
+import type { AccountStatus, AppInfo, Settings, SettingsPatch, WispClient } from '../common/ipc';
+import { ErrorNote } from './components/ErrorNote';
+import { OnboardingForm, type OnboardingValues } from './components/OnboardingForm';
+import { SettingsPanel } from './components/SettingsPanel';
+import { UnlockForm } from './components/UnlockForm';
+import { MessengerContainer, asUiError } from './containers/MessengerContainer';
+
+export interface AppProps {
+  client: WispClient | null;
+}
+
+type Loaded = { info: AppInfo; status: AccountStatus; settings: Settings };
+type Tab = 'chats' | 'settings';
+
+function applyTheme(theme: Settings['theme']): void {
+  const resolved =
+    theme === 'system'
+      ? window.matchMedia?.('(prefers-color-scheme: light)').matches
+        ? 'light'
+        : 'dark'
+      : theme;
+  document.documentElement.dataset.theme = resolved;
+}
+
+export function App({ client }: AppProps) {
+  if (client === null) {
+    return (
+      <div className="card standalone">
+        <h1>Wisp</h1>
+        <p>This page is Wisp&apos;s interface and needs the Wisp app (or its test harness) around it.</p>
+      </div>
+    );
+  }
+  return <ConnectedApp client={client} />;
+}
+
+function ConnectedApp({ client }: { client: WispClient }) {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [tab, setTab] = useState<Tab>('chats');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    Promise.all([client.app.info(), client.account.status(), client.settings.get()]).then(
+      ([info, status, settings]) => live && setLoaded({ info, status, settings }),
+      (e: unknown) => live && setError(asUiError(e)),
+    );
+    const unsubscribe = client.onEvent((event) => {
+      if (event.type === 'account.changed')
+        setLoaded((l) => (l === null ? l : { ...l, status: event.status }));
+      if (event.type === 'settings.changed')
+        setLoaded((l) => (l === null ? l : { ...l, settings: event.settings }));
+    });
+    return () => {
+      live = false;
+      unsubscribe();
+    };
+  }, [client]);
+
+  const theme = loaded?.settings.theme ?? 'dark';
+  useEffect(() => applyTheme(theme), [theme]);
+
+  const run = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(asUiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+
+  if (loaded === null) {
+    return error === null ? <p className="loading">Starting Wisp…</p> : <ErrorNote error={error} />;
+  }
+  const { info, status, settings } = loaded;
+
+  const refresh = async (nextStatus: AccountStatus) => {
+    const nextSettings = await client.settings.get();
+    setLoaded((l) => (l === null ? l : { ...l, status: nextStatus, settings: nextSettings }));
+  };
+  const create = (values: OnboardingValues) => run(async () => refresh(await client.account.create(values)));
+  const unlock = (passphrase: string | undefined) =>
+    run(async () => refresh(await client.account.unlock(passphrase === undefined ? {} : { passphrase })));
+  const lock = () => run(async () => refresh(await client.account.lock()));
+  const change = (patch: SettingsPatch) =>
+    run(async () => {
+      const next = await client.settings.set(patch);
+      setLoaded((l) => (l === null ? l : { ...l, settings: next }));
+    });
+
+  if (status.state === 'none') {
+    return (
+      <div className="centered">
+        <OnboardingForm
+          keystores={info.capabilities.keystores}
+          defaultRelayUrl={info.defaultRelayUrl}
+          busy={busy}
+          onSubmit={(v) => void create(v)}
+        />
+        <ErrorNote error={error} />
+      </div>
+    );
+  }
+  if (status.state === 'locked') {
+    return (
+      <div className="centered">
+        <UnlockForm keystore={status.keystore} busy={busy} onUnlock={(p) => void unlock(p)} />
+        <ErrorNote error={error} />
+      </div>
+    );
+  }
+  return (
+    <div className="shell">
+      <nav className="tabs" aria-label="Main">
+        <span className="me" title="Your username">
+          {status.username ?? 'anonymous'}
+        </span>
+        <button type="button" aria-pressed={tab === 'chats'} onClick={() => setTab('chats')}>
+          Chats
+        </button>
+        <button type="button" aria-pressed={tab === 'settings'} onClick={() => setTab('settings')}>
+          Settings
+        </button>
+      </nav>
+      <ErrorNote error={error} />
+      {tab === 'chats' ? (
+        <MessengerContainer client={client} appDefaultTimers={settings.defaultTimers} />
+      ) : (
+        <SettingsPanel
+          settings={settings}
+          contentProtection={info.capabilities.contentProtection}
+          busy={busy}
+          onChange={(p) => void change(p)}
+          onLock={() => void lock()}
+        />
+      )}
+    </div>
+  );
+}

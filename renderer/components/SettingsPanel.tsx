@@ -1,0 +1,99 @@
+// Settings: theme, screen-capture protection (stated honestly where the OS cannot do it), receipts
+// and the default timers for new conversations.
+import type { AppInfo, Settings, SettingsPatch, Theme } from '../../common/ipc';
+import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
+import { TimerSelect } from './TimerSelect';
+
+export interface SettingsPanelProps {
+  settings: Settings;
+  contentProtection: AppInfo['capabilities']['contentProtection'];
+  busy: boolean;
+  onChange: (patch: SettingsPatch) => void;
+  onLock: () => void;
+}
+
+export function SettingsPanel({ settings, contentProtection, busy, onChange, onLock }: SettingsPanelProps) {
+  return (
+    <section className="settings" aria-labelledby="settings-title">
+      <h2 id="settings-title">Settings</h2>
+      <label>
+        Theme
+        <select
+          value={settings.theme}
+          disabled={busy}
+          onChange={(e) => onChange({ theme: e.target.value as Theme })}
+        >
+          <option value="dark">Dark</option>
+          <option value="light">Light</option>
+          <option value="system">Follow the system</option>
+        </select>
+      </label>
+
+      <fieldset>
+        <legend>Screen-capture protection</legend>
+        <label>
+          <input
+            type="checkbox"
+            checked={contentProtection.available && settings.contentProtection}
+            disabled={busy || !contentProtection.available}
+            onChange={(e) => onChange({ contentProtection: e.target.checked })}
+          />
+          Hide Wisp&apos;s window from screenshots and screen sharing
+        </label>
+        {!contentProtection.available && (
+          <p className="hint">{contentProtection.reason ?? 'Unavailable on this system.'}</p>
+        )}
+      </fieldset>
+
+      <fieldset>
+        <legend>Receipts</legend>
+        {settings.receipts === null ? (
+          <p className="hint">Unlock Wisp to change receipts.</p>
+        ) : (
+          <>
+            <label>
+              <input
+                type="checkbox"
+                checked={settings.receipts.deliveryReceipts}
+                disabled={busy}
+                onChange={(e) => onChange({ receipts: { deliveryReceipts: e.target.checked } })}
+              />
+              Send delivery receipts
+            </label>
+            <label>
+              <input
+                type="checkbox"
+                checked={settings.receipts.readReceipts}
+                disabled={busy}
+                onChange={(e) => onChange({ receipts: { readReceipts: e.target.checked } })}
+              />
+              Send read receipts
+            </label>
+          </>
+        )}
+      </fieldset>
+
+      <fieldset>
+        <legend>Default timers for new conversations</legend>
+        <TimerSelect
+          label="Expires"
+          choices={EXPIRE_CHOICES}
+          value={settings.defaultTimers.expireAfterMs}
+          disabled={busy}
+          onChange={(ms) => onChange({ defaultTimers: { ...settings.defaultTimers, expireAfterMs: ms } })}
+        />
+        <TimerSelect
+          label="Burn after reading"
+          choices={BURN_CHOICES}
+          value={settings.defaultTimers.burnAfterMs}
+          disabled={busy}
+          onChange={(ms) => onChange({ defaultTimers: { ...settings.defaultTimers, burnAfterMs: ms } })}
+        />
+      </fieldset>
+
+      <button type="button" onClick={onLock} disabled={busy}>
+        Lock Wisp now
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,195 @@
+// Connects the conversation list and the open conversation to the engine: loads them, follows
+// engine events (new, updated and destroyed messages), reports messages as seen, sends text.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { WispError } from '../../common/errors';
+import type { ConversationTimers, ConversationView as Conversation, MessageView } from '../../common/engine';
+import type { WispClient } from '../../common/ipc';
+import type { ComposerTimers } from '../components/Composer';
+import { ConversationList } from '../components/ConversationList';
+import { ConversationView } from '../components/ConversationView';
+import { ErrorNote } from '../components/ErrorNote';
+import { NewConversationForm } from '../components/NewConversationForm';
+import { useNow, useSeenTracker } from '../lib/hooks';
+
+/** How long the burn-away plays before a destroyed message leaves the DOM. */
+const BURN_ANIMATION_MS = 700;
+
+export interface MessengerContainerProps {
+  client: WispClient;
+  appDefaultTimers: ConversationTimers;
+}
+
+type Selection = { kind: 'conversation'; id: string } | { kind: 'draft'; username: string } | null;
+
+export function asUiError(error: unknown): { message: string; recovery?: string | undefined } {
+  if (error instanceof WispError) return { message: error.message, recovery: error.recovery };
+  return { message: 'Something went wrong.' };
+}
+
+export function MessengerContainer({ client, appDefaultTimers }: MessengerContainerProps) {
+  const [conversations, setConversations] = useState<Conversation[]>([]);
+  const [selection, setSelection] = useState<Selection>(null);
+  const [messages, setMessages] = useState<MessageView[]>([]);
+  const [burning, setBurning] = useState<ReadonlySet<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
+  const now = useNow();
+
+  const selectedId = selection?.kind === 'conversation' ? selection.id : null;
+  const selected = conversations.find((c) => c.id === selectedId) ?? null;
+
+  useEffect(() => {
+    let live = true;
+    client.conversations.list().then(
+      (list) => live && setConversations(list),
+      (e: unknown) => live && setError(asUiError(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+
+  useEffect(() => {
+    if (selectedId === null) return;
+    let live = true;
+    client.conversations.messages({ conversationId: selectedId, limit: 200 }).then(
+      (page) => live && setMessages(page.messages),
+      (e: unknown) => live && setError(asUiError(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, selectedId]);
+
+  useEffect(
+    () =>
+      client.onEvent((event) => {
+        switch (event.type) {
+          case 'conversation.changed':
+            setConversations((list) => [
+              ...list.filter((c) => c.id !== event.conversation.id),
+              event.conversation,
+            ]);
+            break;
+          case 'message.added':
+          case 'message.updated':
+            if (event.message.conversationId !== selectedId) break;
+            setMessages((list) =>
+              list.some((m) => m.id === event.message.id)
+                ? list.map((m) => (m.id === event.message.id ? event.message : m))
+                : [...list, event.message],
+            );
+            break;
+          case 'message.destroyed':
+            setBurning((set) => new Set(set).add(event.id));
+            setTimeout(() => {
+              setMessages((list) => list.filter((m) => m.id !== event.id));
+              setBurning((set) => {
+                const next = new Set(set);
+                next.delete(event.id);
+                return next;
+              });
+            }, BURN_ANIMATION_MS);
+            break;
+          default:
+            break;
+        }
+      }),
+    [client, selectedId],
+  );
+
+  const markSeen = useCallback(
+    (id: string) => {
+      client.conversations.markSeen({ messageId: id }).then(
+        (updated) => setMessages((list) => list.map((m) => (m.id === id ? updated : m))),
+        (e: unknown) => setError(asUiError(e)),
+      );
+    },
+    [client],
+  );
+  const watch = useSeenTracker(markSeen);
+  const messageRef = useCallback(
+    (m: MessageView) => (!m.outgoing && m.seenAt === null ? watch(m.id) : undefined),
+    [watch],
+  );
+
+  async function startConversation(username: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      const contact = await client.contacts.lookup({ username });
+      const name = contact.username ?? username;
+      const existing = conversations.find((c) => c.kind === 'direct' && c.title === name);
+      if (existing) {
+        setSelection({ kind: 'conversation', id: existing.id });
+      } else {
+        setMessages([]);
+        setSelection({ kind: 'draft', username: name });
+      }
+    } catch (e) {
+      setError(asUiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function send(text: string, timers: ComposerTimers) {
+    if (selection === null) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const to = selection.kind === 'conversation' ? selection.id : selection.username;
+      const sent = await client.conversations.sendText({ to, text, ...timers });
+      setMessages((list) => (list.some((m) => m.id === sent.id) ? list : [...list, sent]));
+      if (selection.kind === 'draft') {
+        setConversations(await client.conversations.list());
+        setSelection({ kind: 'conversation', id: sent.conversationId });
+      }
+    } catch (e) {
+      setError(asUiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const title =
+    selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
+  const defaultTimers = useMemo(
+    () => selected?.defaultTimers ?? appDefaultTimers,
+    [selected, appDefaultTimers],
+  );
+
+  return (
+    <div className="messenger">
+      <aside className="sidebar">
+        <NewConversationForm busy={busy} onStart={(u) => void startConversation(u)} />
+        <ConversationList
+          conversations={conversations}
+          selectedId={selectedId}
+          onSelect={(id) => setSelection({ kind: 'conversation', id })}
+        />
+      </aside>
+      <main className="pane">
+        {title === null ? (
+          <>
+            <p className="empty">Pick a conversation, or start one with a username.</p>
+            <ErrorNote error={error} />
+          </>
+        ) : (
+          <ConversationView
+            title={title}
+            messages={messages}
+            burning={burning}
+            expiredUnread={selected?.expiredUnreadCount ?? 0}
+            now={now}
+            defaultTimers={defaultTimers}
+            sending={busy}
+            error={error}
+            onSend={(text, timers) => void send(text, timers)}
+            messageRef={messageRef}
+          />
+        )}
+      </main>
+    </div>
+  );
+}

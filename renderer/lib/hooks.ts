@@ -1,0 +1,82 @@
+// Small UI hooks: a ticking clock for countdowns, and the "seen" tracker that decides when a
+// received message counts as read (PRODUCT.md: window focused, at least half of it in view).
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+export function useNow(intervalMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+function pageIsAttended(): boolean {
+  return document.visibilityState === 'visible' && document.hasFocus();
+}
+
+/**
+ * Returns `watch(id)`, a callback ref for a message element. `onSeen(id)` fires once per id when
+ * the element is at least half visible while the window has focus — immediately, or on the next
+ * focus if it became visible while the window was in the background.
+ */
+export function useSeenTracker(
+  onSeen: (id: string) => void,
+): (id: string) => (element: HTMLElement | null) => void {
+  const onSeenRef = useRef(onSeen);
+  useEffect(() => {
+    onSeenRef.current = onSeen;
+  }, [onSeen]);
+  const visible = useRef(new Set<string>());
+  const reported = useRef(new Set<string>());
+  const observer = useRef<IntersectionObserver | null>(null);
+
+  const report = useCallback((id: string) => {
+    if (reported.current.has(id) || !pageIsAttended()) return;
+    reported.current.add(id);
+    onSeenRef.current(id);
+  }, []);
+
+  useEffect(() => {
+    if (typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const id = (entry.target as HTMLElement).dataset.messageId;
+          if (id === undefined) continue;
+          if (entry.intersectionRatio >= 0.5) {
+            visible.current.add(id);
+            report(id);
+          } else {
+            visible.current.delete(id);
+          }
+        }
+      },
+      { threshold: [0, 0.5, 1] },
+    );
+    observer.current = io;
+    const onAttention = () => {
+      for (const id of visible.current) report(id);
+    };
+    window.addEventListener('focus', onAttention);
+    document.addEventListener('visibilitychange', onAttention);
+    return () => {
+      io.disconnect();
+      observer.current = null;
+      window.removeEventListener('focus', onAttention);
+      document.removeEventListener('visibilitychange', onAttention);
+    };
+  }, [report]);
+
+  return useCallback(
+    (id: string) => (element: HTMLElement | null) => {
+      if (element === null) {
+        visible.current.delete(id);
+        return;
+      }
+      element.dataset.messageId = id;
+      observer.current?.observe(element);
+    },
+    [],
+  );
+}
