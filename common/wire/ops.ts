@@ -178,6 +178,8 @@ export const MessageSendMultiResult = z.object({
   unknownRecipients: z.array(z.string()),
   /** Recipients whose registration id in the message does not match the account (stale session). */
   staleRecipients: z.array(AccountId),
+  /** Recipients whose queue is at its cap; nothing was stored for them. */
+  fullRecipients: z.array(AccountId),
   expiresAt: EpochMs,
 });
 

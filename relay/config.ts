@@ -1,0 +1,76 @@
+// Operator-tunable limits with safe defaults; tests lower them to exercise caps and rate limits.
+import { DEFAULT_WIRE_LIMITS } from '../common/wire';
+
+/** A token bucket: `burst` tokens, refilled at `perSecond`. */
+export interface RateSpec {
+  burst: number;
+  perSecond: number;
+}
+
+export interface RelayLimits {
+  maxFrameBytes: number;
+  maxEnvelopeBytes: number;
+  maxMultiRecipientBytes: number;
+  maxEnvelopeTtlMs: number;
+  maxQueuedEnvelopes: number;
+  maxQueuedBytes: number;
+  maxAttachmentBytes: number;
+  attachmentRetentionMs: number;
+  senderCertificateTtlMs: number;
+  challengeTtlMs: number;
+  /** Envelopes pushed to one connection and not yet acknowledged before the relay waits for acks. */
+  maxInFlightPushes: number;
+  purgeIntervalMs: number;
+  rates: {
+    /** Every frame on one connection, authenticated or not. */
+    frames: RateSpec;
+    /** register / auth / auth.challenge on one connection. */
+    handshakes: RateSpec;
+    /** Envelopes stored per sending account (a multi-recipient send counts each recipient). */
+    sends: RateSpec;
+    /** Bundle fetches per requesting account. */
+    bundleFetches: RateSpec;
+    /** Bundle fetches of one target account, whoever asks (prekey exhaustion). */
+    bundleFetchesPerTarget: RateSpec;
+    usernameLookups: RateSpec;
+    accountWrites: RateSpec;
+    attachments: RateSpec;
+  };
+}
+
+export type RelayLimitsInput = Partial<Omit<RelayLimits, 'rates'>> & { rates?: Partial<RelayLimits['rates']> };
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxFrameBytes: DEFAULT_WIRE_LIMITS.maxFrameBytes,
+  maxEnvelopeBytes: DEFAULT_WIRE_LIMITS.maxEnvelopeBytes,
+  maxMultiRecipientBytes: DEFAULT_WIRE_LIMITS.maxMultiRecipientBytes,
+  maxEnvelopeTtlMs: 30 * DAY,
+  maxQueuedEnvelopes: 20_000,
+  maxQueuedBytes: 256 * 1024 * 1024,
+  maxAttachmentBytes: 100 * 1024 * 1024,
+  attachmentRetentionMs: 30 * DAY,
+  senderCertificateTtlMs: DAY,
+  challengeTtlMs: 60_000,
+  maxInFlightPushes: 256,
+  purgeIntervalMs: 60_000,
+  rates: {
+    frames: { burst: 4000, perSecond: 2000 },
+    handshakes: { burst: 20, perSecond: 2 },
+    sends: { burst: 2000, perSecond: 500 },
+    bundleFetches: { burst: 100, perSecond: 1 },
+    bundleFetchesPerTarget: { burst: 50, perSecond: 0.2 },
+    usernameLookups: { burst: 100, perSecond: 2 },
+    accountWrites: { burst: 20, perSecond: 0.5 },
+    attachments: { burst: 100, perSecond: 2 },
+  },
+};
+
+export function resolveLimits(input: RelayLimitsInput | undefined): RelayLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    ...input,
+    rates: { ...DEFAULT_LIMITS.rates, ...input?.rates },
+  };
+}

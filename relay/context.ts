@@ -1,0 +1,16 @@
+// What every request handler can reach: storage, limits, rate limiter, sealed-sender keys, the hub
+// of live connections and the logger. One instance per running relay.
+import type { Logger } from 'pino';
+import type { RelayLimits } from './config';
+import type { SealedSenderAuthority } from './identity';
+import type { RateLimiter } from './rateLimiter';
+import type { RelayStorage } from './storage/types';
+
+export interface RelayContext {
+  storage: RelayStorage;
+  limits: RelayLimits;
+  limiter: RateLimiter;
+  authority: SealedSenderAuthority;
+  log: Logger;
+  now: () => number;
+}

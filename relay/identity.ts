@@ -1,0 +1,81 @@
+// Account-side cryptography: hashing account ids for storage, checking identity-key signatures,
+// and the relay's sealed-sender keys (trust root → server certificate → sender certificates).
+import { createHash, randomBytes } from 'node:crypto';
+import { PrivateKey, PublicKey, SenderCertificate, ServerCertificate } from '@signalapp/libsignal-client';
+import type { RelayStorage, ServerKeyMaterial } from './storage/types';
+
+/** Storage key of an account: SHA-256 of its id string, so the raw id is never written down. */
+export function accountHash(accountId: string): Uint8Array {
+  return createHash('sha256').update(`wisp-account:${accountId}`).digest();
+}
+
+export function sha256(data: Uint8Array | string): Uint8Array {
+  return createHash('sha256').update(data).digest();
+}
+
+export function randomBase64Url(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function fromB64(s: string): Uint8Array<ArrayBuffer> {
+  const b = Buffer.from(s, 'base64');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function toB64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+/** Deserialises a public key, or null when the bytes are not one (never throws on hostile input). */
+export function parsePublicKey(bytes: Uint8Array<ArrayBuffer>): PublicKey | null {
+  try {
+    return PublicKey.deserialize(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export function verifySignature(key: PublicKey, message: Uint8Array<ArrayBuffer>, signature: Uint8Array<ArrayBuffer>): boolean {
+  try {
+    return key.verify(message, signature);
+  } catch {
+    return false;
+  }
+}
+
+export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array<ArrayBuffer> {
+  const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+  const out = Buffer.concat(bufs);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+const SERVER_KEY_ID = 1;
+
+/** The relay's sealed-sender signing keys, loaded (or created once, shared by all nodes) from storage. */
+export class SealedSenderAuthority {
+  private constructor(
+    readonly trustRoot: PublicKey,
+    private readonly serverCertificate: ServerCertificate,
+    private readonly serverKey: PrivateKey,
+  ) {}
+
+  static async load(storage: RelayStorage): Promise<SealedSenderAuthority> {
+    const material = await storage.serverKeys((): ServerKeyMaterial => {
+      const trustRoot = PrivateKey.generate();
+      const server = PrivateKey.generate();
+      const cert = ServerCertificate.new(SERVER_KEY_ID, server.getPublicKey(), trustRoot);
+      return { trustRootPrivate: trustRoot.serialize(), serverPrivate: server.serialize(), serverCertificate: cert.serialize() };
+    });
+    const bytes = (b: Uint8Array) => new Uint8Array(b);
+    const trustRoot = PrivateKey.deserialize(bytes(material.trustRootPrivate)).getPublicKey();
+    return new SealedSenderAuthority(
+      trustRoot,
+      ServerCertificate.deserialize(bytes(material.serverCertificate)),
+      PrivateKey.deserialize(bytes(material.serverPrivate)),
+    );
+  }
+
+  issue(accountId: string, identityKey: PublicKey, expiresAt: number): Uint8Array {
+    return SenderCertificate.new(accountId, null, 1, identityKey, expiresAt, this.serverCertificate, this.serverKey).serialize();
+  }
+}

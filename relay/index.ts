@@ -1,0 +1,169 @@
+// startRelay(): the whole relay in one call — storage, sealed-sender keys, the WebSocket op
+// endpoint, HTTP routes, expiry purge and graceful shutdown. Tests start it on port 0 in-process.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import websocket from '@fastify/websocket';
+import { HTTP_PATHS } from '../common/wire';
+import { resolveLimits, type RelayLimits, type RelayLimitsInput } from './config';
+import type { RelayContext } from './context';
+import { registerHttpRoutes } from './http';
+import { SealedSenderAuthority } from './identity';
+import { createRelayLogger, type Logger } from './log';
+import { RateLimiter } from './rateLimiter';
+import { Session } from './session';
+import { SqliteStorage } from './storage/sqlite';
+import type { RelayStorage } from './storage/types';
+
+export interface StartRelayOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** SQLite data directory; when neither this nor databaseUrl is given, a temp dir removed on close. */
+  dataDir?: string;
+  /** PostgreSQL connection string; several relays may share one database. */
+  databaseUrl?: string;
+  /** PostgreSQL schema to use (created if missing); default "public". Lets tests isolate themselves. */
+  databaseSchema?: string;
+  /** SQLite synchronous mode; FULL (default) is durable across power loss, NORMAL across kill -9. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /** A pino logger, or false for none. Default: warnings and errors to stderr. */
+  logger?: Logger | false;
+  limits?: RelayLimitsInput;
+  /** Clock override for tests of expiry (ms since epoch). */
+  now?: () => number;
+}
+
+export interface RunningRelay {
+  /** ws://HOST:PORT/v1/ws */
+  url: string;
+  /** http://HOST:PORT */
+  httpUrl: string;
+  port: number;
+  storageKind: RelayStorage['kind'];
+  limits: RelayLimits;
+  /** Runs the expiry purge now (it also runs every limits.purgeIntervalMs). */
+  purgeExpired(): Promise<{ envelopes: number; attachments: number }>;
+  close(): Promise<void>;
+}
+
+async function openStorage(opts: StartRelayOptions): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
+  if (opts.databaseUrl) {
+    const { PostgresStorage } = await import('./storage/postgres');
+    return { storage: await PostgresStorage.open({ url: opts.databaseUrl, schema: opts.databaseSchema }) };
+  }
+  if (opts.dataDir) return { storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous: opts.sqliteSynchronous }) };
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
+  return {
+    storage: new SqliteStorage({ dataDir: dir, synchronous: opts.sqliteSynchronous }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningRelay> {
+  const log: Logger = opts.logger === false ? createRelayLogger('silent') : (opts.logger ?? createRelayLogger('warn'));
+  const limits = resolveLimits(opts.limits);
+  const { storage, cleanup } = await openStorage(opts);
+  const ctx: RelayContext = {
+    storage,
+    limits,
+    limiter: new RateLimiter(opts.now),
+    authority: await SealedSenderAuthority.load(storage),
+    log,
+    now: opts.now ?? Date.now,
+  };
+
+  // Live connections by recipient hash: a stored envelope (on any node) wakes its recipient's pump.
+  const byAccount = new Map<string, Set<Session>>();
+  const sessions = new Set<Session>();
+  storage.onWake((hashHex) => {
+    const targets = hashHex === null ? sessions : (byAccount.get(hashHex) ?? []);
+    for (const s of targets) void s.pump();
+  });
+  const hooks = {
+    authenticated(s: Session) {
+      const key = s.accountHashHex!;
+      let set = byAccount.get(key);
+      if (!set) byAccount.set(key, (set = new Set()));
+      set.add(s);
+    },
+    closed(s: Session) {
+      sessions.delete(s);
+      const key = s.accountHashHex;
+      if (!key) return;
+      const set = byAccount.get(key);
+      set?.delete(s);
+      if (set?.size === 0) byAccount.delete(key);
+    },
+  };
+
+  // Fastify's own logger is off: its request logs would carry client addresses.
+  const app = Fastify({ logger: false, trustProxy: false });
+  await app.register(websocket, { options: { maxPayload: limits.maxFrameBytes, perMessageDeflate: false } });
+  let closing = false;
+  app.get(HTTP_PATHS.websocket, { websocket: true }, (socket) => {
+    if (closing) {
+      socket.close(1001, 'shutting down');
+      return;
+    }
+    sessions.add(new Session(socket, ctx, hooks));
+  });
+  registerHttpRoutes(app, ctx);
+  app.setErrorHandler((error, _request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) log.error({ errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'http error');
+    void reply.code(status).send({
+      error: status === 413 ? { kind: 'PayloadTooLarge', message: 'request too large' } : status < 500
+        ? { kind: 'InvalidInput', message: 'bad request' }
+        : { kind: 'Internal', message: 'internal error' },
+    });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ port: opts.port ?? 0, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+
+  const purge = async () => {
+    const removed = await storage.purgeExpired(ctx.now());
+    if (removed.envelopes || removed.attachments) log.info(removed, 'purged expired');
+    return removed;
+  };
+  const purgeTimer = setInterval(() => {
+    purge().catch(() => log.warn('expiry purge failed'));
+  }, limits.purgeIntervalMs);
+  purgeTimer.unref();
+  log.info({ port, storage: storage.kind }, 'relay listening');
+
+  let closed: Promise<void> | null = null;
+  return {
+    url: `ws://${shownHost}:${port}${HTTP_PATHS.websocket}`,
+    httpUrl: `http://${shownHost}:${port}`,
+    port,
+    storageKind: storage.kind,
+    limits,
+    purgeExpired: purge,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        clearInterval(purgeTimer);
+        // Answer what each connection already sent (so acknowledged means stored), then say goodbye.
+        await Promise.race([
+          Promise.all([...sessions].map((s) => s.drained())),
+          new Promise((r) => setTimeout(r, 5000).unref()),
+        ]);
+        for (const s of sessions) s.goAway('shutdown');
+        await app.close();
+        await storage.close();
+        cleanup?.();
+        log.info('relay stopped');
+      })();
+      return closed;
+    },
+  };
+}
+
+export type { RelayLimits, RelayLimitsInput } from './config';

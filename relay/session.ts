@@ -1,0 +1,202 @@
+// One WebSocket connection: parses and validates frames, runs them one at a time (so a client's
+// sends keep their order), answers each, and pushes the account's mailbox with flow control.
+import type { WebSocket, RawData } from 'ws';
+import { randomUUID } from 'node:crypto';
+import { isWispError, WispError } from '../common/errors';
+import { OPS, RequestFrame, RequestId, type OpName, type PushFrame, type ResponseFrame, type WireError } from '../common/wire';
+import type { RelayContext } from './context';
+import { HANDLERS, type SessionState } from './handlers';
+import { toB64 } from './identity';
+
+/** Requests a connection may have waiting before further ones are refused. */
+const MAX_PENDING_REQUESTS = 256;
+/** A client this far over its frame budget is disconnected instead of answered. */
+const HARD_LIMIT_WAIT_MS = 10_000;
+
+function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(frame)'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 400);
+}
+
+export class Session implements SessionState {
+  account: SessionState['account'] = null;
+  challenge: SessionState['challenge'] = null;
+  readonly connectionKey = randomUUID();
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private closed = false;
+  // Mailbox push state: the highest sequence pushed on this connection and the ids awaiting ack.
+  private lastSeq = 0;
+  private readonly inFlight = new Set<string>();
+  private pumping = false;
+  private pumpAgain = false;
+  private queueEmptySent = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: RelayContext,
+    private readonly hooks: { authenticated(s: Session): void; closed(s: Session): void },
+  ) {
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', () => ws.terminate());
+  }
+
+  get accountHashHex(): string | null {
+    return this.account ? Buffer.from(this.account.hash).toString('hex') : null;
+  }
+
+  onAuthenticated(): void {
+    this.hooks.authenticated(this);
+    void this.pump();
+  }
+
+  onAcked(ids: string[]): void {
+    let freed = false;
+    for (const id of ids) freed = this.inFlight.delete(id) || freed;
+    if (freed) void this.pump();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.hooks.closed(this);
+  }
+
+  private send(frame: ResponseFrame | PushFrame): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  private sendError(id: number | null, error: WireError): void {
+    this.send({ id, ok: false, error });
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    const wait = this.ctx.limiter.take(`fr:${this.connectionKey}`, this.ctx.limits.rates.frames);
+    if (wait > HARD_LIMIT_WAIT_MS) {
+      this.ws.close(1008, 'rate limit');
+      return;
+    }
+    if (wait > 0) {
+      this.sendError(null, { kind: 'RelayRateLimited', message: 'too many frames; slow down', retryAfterMs: wait });
+      return;
+    }
+    if (isBinary) {
+      this.sendError(null, { kind: 'InvalidInput', message: 'binary frames are not part of the protocol; send JSON text' });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(rawText(data));
+    } catch {
+      this.sendError(null, { kind: 'InvalidInput', message: 'frame is not valid JSON' });
+      return;
+    }
+    const rawId = typeof json === 'object' && json !== null ? (json as { id?: unknown }).id : undefined;
+    const id = RequestId.safeParse(rawId).success ? (rawId as number) : null;
+    const frame = RequestFrame.safeParse(json);
+    if (!frame.success) {
+      this.sendError(id, { kind: 'InvalidInput', message: `malformed request: ${describeIssues(frame.error)}` });
+      return;
+    }
+    if (this.pending >= MAX_PENDING_REQUESTS) {
+      this.sendError(frame.data.id, { kind: 'RelayRateLimited', message: 'too many requests in flight', retryAfterMs: 100 });
+      return;
+    }
+    this.pending++;
+    this.chain = this.chain.then(() => this.run(frame.data.id, frame.data.op, frame.data.body)).finally(() => this.pending--);
+  }
+
+  private async run(id: number, op: OpName, rawBody: unknown): Promise<void> {
+    if (this.closed) return;
+    const spec = OPS[op];
+    const body = spec.body.safeParse(rawBody ?? {});
+    if (!body.success) {
+      this.sendError(id, { kind: 'InvalidInput', message: `invalid ${op} body: ${describeIssues(body.error)}` });
+      return;
+    }
+    try {
+      if (spec.auth && !this.account) throw new WispError('Unauthorized', `${op} needs an authenticated connection`);
+      const handler = HANDLERS[op] as (ctx: RelayContext, s: SessionState, b: unknown) => Promise<unknown>;
+      const result = await handler(this.ctx, this, body.data);
+      this.send({ id, ok: true, body: result });
+    } catch (error) {
+      this.sendError(id, this.toWireError(op, error));
+    }
+  }
+
+  private toWireError(op: OpName, error: unknown): WireError {
+    if (isWispError(error) && error.kind !== 'Internal') {
+      const kind = error.kind as WireError['kind'];
+      const retryAfterMs = (error as WispError & { retryAfterMs?: number }).retryAfterMs;
+      return retryAfterMs === undefined ? { kind, message: error.message } : { kind, message: error.message, retryAfterMs };
+    }
+    if (this.ctx.storage && isStorageUnavailable(error)) {
+      return { kind: 'RelayUnavailable', message: 'storage is unavailable; retry shortly' };
+    }
+    // Only the op and the error class: an error message could echo input.
+    this.ctx.log.error({ op, errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'op failed');
+    return { kind: 'Internal', message: 'internal error' };
+  }
+
+  /** Pushes queued envelopes after lastSeq until caught up or the in-flight window is full. */
+  async pump(): Promise<void> {
+    if (!this.account || this.closed) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (;;) {
+          const room = this.ctx.limits.maxInFlightPushes - this.inFlight.size;
+          if (room <= 0 || this.closed) break;
+          const limit = Math.min(room, 64);
+          const rows = await this.ctx.storage.fetchQueued(this.account.hash, this.lastSeq, limit, this.ctx.now());
+          for (const row of rows) {
+            this.lastSeq = row.seq;
+            this.inFlight.add(row.id);
+            this.send({ push: 'envelope', body: { id: row.id as never, payload: toB64(row.payload), expiresAt: Number(row.expiresAt) } });
+          }
+          if (rows.length < limit) {
+            if (!this.queueEmptySent) {
+              this.queueEmptySent = true;
+              this.send({ push: 'queueEmpty', body: {} });
+            }
+            break;
+          }
+        }
+      } while (this.pumpAgain && !this.closed);
+    } catch (error) {
+      this.ctx.log.warn({ errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'mailbox push failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  goAway(reason: string): void {
+    this.send({ push: 'goingAway', body: { reason } });
+    this.ws.close(1001, reason);
+  }
+
+  /** Resolves when requests already accepted on this connection have been answered. */
+  drained(): Promise<void> {
+    return this.chain;
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+function isStorageUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ECONNREFUSED' || code === 'SQLITE_BUSY' || code === '57P01' || code === 'ECONNRESET';
+}

@@ -1,0 +1,441 @@
+// PostgreSQL backend for scale-out: several stateless relay nodes share one database. A stored
+// envelope sends NOTIFY inside its transaction (so it fires on commit); every node LISTENs and
+// wakes its own connections for that recipient.
+import pg from 'pg';
+import { EventEmitter } from 'node:events';
+import { MIGRATIONS, POSTGRES } from './schema';
+import type {
+  AccountRow,
+  AttachmentRow,
+  EnqueueOutcome,
+  NewAccount,
+  NewEnvelope,
+  PreKeyCounts,
+  PreKeyUpload,
+  QueueCaps,
+  QueuedEnvelope,
+  RelayStorage,
+  ServerKeyMaterial,
+  StoredPreKey,
+  TakenBundle,
+  Totals,
+  UsernameEntry,
+} from './types';
+
+export interface PostgresOptions {
+  url: string;
+  /** Schema name (created if missing). Default "public". */
+  schema?: string;
+  poolSize?: number;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const MIGRATION_LOCK = 0x57495350; // "WISP"
+
+export class PostgresStorage implements RelayStorage {
+  readonly kind = 'postgres' as const;
+  private readonly wakes = new EventEmitter();
+  private listener: pg.Client | null = null;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly opts: PostgresOptions,
+    private readonly schema: string,
+    private readonly channel: string,
+  ) {}
+
+  static async open(opts: PostgresOptions): Promise<PostgresStorage> {
+    const schema = opts.schema ?? 'public';
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new Error('invalid PostgreSQL schema name');
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, options: `-c search_path=${schema}` });
+    pool.on('error', () => {
+      /* idle client errors surface on the next query */
+    });
+    const storage = new PostgresStorage(pool, opts, schema, `wisp_wake_${schema}`);
+    try {
+      await storage.migrate();
+      await storage.listen();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return storage;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Two nodes starting together must not both run a migration.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+      await client.query(`SET LOCAL search_path TO "${this.schema}"`);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+      const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      const current = rows[0]?.v ?? 0;
+      for (let i = current; i < MIGRATIONS.length; i++) {
+        for (const stmt of MIGRATIONS[i]!(POSTGRES)) await client.query(stmt);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.opts.url });
+    const retry = () => {
+      if (this.closed || this.reconnectTimer) return;
+      this.listener = null;
+      client.end().catch(() => undefined);
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        // Notifications sent while we were away are lost: wake everyone once we are back.
+        this.listen().then(
+          () => this.wakes.emit('wake', null),
+          () => retry(),
+        );
+      }, 1000);
+      this.reconnectTimer.unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (n) => {
+      if (n.channel === this.channel && n.payload) this.wakes.emit('wake', n.payload);
+    });
+    await client.connect();
+    await client.query(`LISTEN "${this.channel}"`);
+    this.listener = client;
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
+    this.listener = null;
+    if (listener) {
+      listener.removeAllListeners('end');
+      listener.removeAllListeners('error');
+      listener.on('error', () => undefined);
+      await listener.end().catch(() => undefined);
+    }
+    await this.pool.end();
+  }
+
+  async serverKeys(fresh: () => ServerKeyMaterial): Promise<ServerKeyMaterial> {
+    const read = async (c: pg.PoolClient | pg.Pool) => {
+      const { rows } = await c.query<{ name: string; value: Buffer }>('SELECT name, value FROM server_keys');
+      const m = new Map(rows.map((r) => [r.name, r.value]));
+      const t = m.get('trust_root_private');
+      const s = m.get('server_private');
+      const cert = m.get('server_certificate');
+      return t && s && cert ? { trustRootPrivate: t, serverPrivate: s, serverCertificate: cert } : null;
+    };
+    const existing = await read(this.pool);
+    if (existing) return existing;
+    const material = fresh();
+    return this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK + 1]);
+      const raced = await read(c);
+      if (raced) return raced;
+      const put = 'INSERT INTO server_keys (name, value) VALUES ($1, $2)';
+      await c.query(put, ['trust_root_private', buf(material.trustRootPrivate)]);
+      await c.query(put, ['server_private', buf(material.serverPrivate)]);
+      await c.query(put, ['server_certificate', buf(material.serverCertificate)]);
+      return material;
+    });
+  }
+
+  async createAccount(a: NewAccount): Promise<void> {
+    await this.q('INSERT INTO accounts (id_hash, identity_key, registration_id, created_on) VALUES ($1, $2, $3, $4)', [
+      buf(a.idHash),
+      buf(a.identityKey),
+      a.registrationId,
+      a.createdOn,
+    ]);
+  }
+
+  async getAccount(idHash: Uint8Array): Promise<AccountRow | null> {
+    const [row] = await this.q<{
+      identity_key: Buffer;
+      registration_id: number;
+      created_on: string;
+      messages_sent: string;
+      messages_received: string;
+      username: string | null;
+    }>(
+      `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_sent, a.messages_received, u.username
+         FROM accounts a LEFT JOIN usernames u ON u.id_hash = a.id_hash WHERE a.id_hash = $1`,
+      [buf(idHash)],
+    );
+    if (!row) return null;
+    return {
+      identityKey: row.identity_key,
+      registrationId: row.registration_id,
+      createdOn: row.created_on,
+      messagesSent: Number(row.messages_sent),
+      messagesReceived: Number(row.messages_received),
+      username: row.username,
+    };
+  }
+
+  async setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean> {
+    try {
+      return await this.tx(async (c) => {
+        const { rows } = await c.query<{ id_hash: Buffer }>('SELECT id_hash FROM usernames WHERE username = $1 FOR UPDATE', [username]);
+        if (rows[0] && !rows[0].id_hash.equals(buf(idHash))) return false;
+        await c.query('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
+        await c.query('INSERT INTO usernames (username, id_hash, account_id) VALUES ($1, $2, $3)', [username, buf(idHash), accountId]);
+        return true;
+      });
+    } catch (error) {
+      // Two accounts claiming a free name at once: the unique index picks one winner.
+      if ((error as { code?: string }).code === '23505') return false;
+      throw error;
+    }
+  }
+
+  async releaseUsername(idHash: Uint8Array): Promise<void> {
+    await this.q('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
+  }
+
+  async lookupUsername(username: string): Promise<UsernameEntry | null> {
+    const [row] = await this.q<{ account_id: string; identity_key: Buffer; registration_id: number }>(
+      `SELECT u.account_id, a.identity_key, a.registration_id FROM usernames u
+         JOIN accounts a ON a.id_hash = u.id_hash WHERE u.username = $1`,
+      [username],
+    );
+    return row ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id } : null;
+  }
+
+  async putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void> {
+    const h = buf(idHash);
+    await this.tx(async (c) => {
+      const put = (kind: string, k: StoredPreKey) =>
+        c.query(
+          `INSERT INTO prekeys (id_hash, kind, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id_hash, kind, key_id) DO UPDATE SET public_key = EXCLUDED.public_key, signature = EXCLUDED.signature`,
+          [h, kind, k.keyId, buf(k.publicKey), buf(k.signature)],
+        );
+      if (upload.signedPreKey) {
+        await c.query("DELETE FROM prekeys WHERE id_hash = $1 AND kind = 'signed'", [h]);
+        await put('signed', upload.signedPreKey);
+      }
+      if (upload.lastResortKyberPreKey) {
+        await c.query("DELETE FROM prekeys WHERE id_hash = $1 AND kind = 'lastResort'", [h]);
+        await put('lastResort', upload.lastResortKyberPreKey);
+      }
+      for (const k of upload.preKeys ?? []) await put('ec', k);
+      for (const k of upload.kyberPreKeys ?? []) await put('kyber', k);
+    });
+  }
+
+  async countPreKeys(idHash: Uint8Array): Promise<PreKeyCounts> {
+    const rows = await this.q<{ kind: string; n: string }>('SELECT kind, COUNT(*) AS n FROM prekeys WHERE id_hash = $1 GROUP BY kind', [
+      buf(idHash),
+    ]);
+    const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
+    return { preKeys: n('ec'), kyberPreKeys: n('kyber'), hasSignedPreKey: n('signed') > 0, hasLastResortKyberPreKey: n('lastResort') > 0 };
+  }
+
+  async takeBundle(idHash: Uint8Array): Promise<TakenBundle | null> {
+    const h = buf(idHash);
+    type Row = { key_id: number; public_key: Buffer; signature: Buffer };
+    const toKey = (r: Row): StoredPreKey => ({ keyId: r.key_id, publicKey: r.public_key, signature: r.signature });
+    return this.tx(async (c) => {
+      const first = async (kind: string) =>
+        (await c.query<Row>('SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = $1 AND kind = $2 ORDER BY key_id LIMIT 1', [h, kind]))
+          .rows[0];
+      // Row locks with SKIP LOCKED: two concurrent fetches never consume the same one-time key.
+      const consume = async (kind: string) =>
+        (
+          await c.query<Row>(
+            `DELETE FROM prekeys WHERE (id_hash, kind, key_id) IN (
+               SELECT id_hash, kind, key_id FROM prekeys WHERE id_hash = $1 AND kind = $2
+                 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING key_id, public_key, signature`,
+            [h, kind],
+          )
+        ).rows[0];
+      const signed = await first('signed');
+      const lastResort = await first('lastResort');
+      if (!signed || !lastResort) return null;
+      const ec = await consume('ec');
+      const kyber = await consume('kyber');
+      return {
+        signedPreKey: toKey(signed),
+        preKey: ec ? toKey(ec) : null,
+        kyberPreKey: toKey(kyber ?? lastResort),
+        kyberPreKeyIsLastResort: !kyber,
+      };
+    });
+  }
+
+  async enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]> {
+    const woken = new Set<string>();
+    const outcomes = await this.tx(async (c) => {
+      const result: EnqueueOutcome[] = [];
+      let stored = 0;
+      for (const e of envelopes) {
+        const r = buf(e.recipientHash);
+        const acct = (await c.query<{ registration_id: number }>('SELECT registration_id FROM accounts WHERE id_hash = $1', [r])).rows[0];
+        if (!acct) {
+          result.push('noAccount');
+          continue;
+        }
+        if (e.expectRegistrationId !== undefined && e.expectRegistrationId !== acct.registration_id) {
+          result.push('stale');
+          continue;
+        }
+        const usage = (
+          await c.query<{ n: string; bytes: string }>(
+            'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM envelopes WHERE recipient_hash = $1',
+            [r],
+          )
+        ).rows[0]!;
+        if (Number(usage.n) + 1 > caps.maxEnvelopes || Number(usage.bytes) + e.payload.byteLength > caps.maxBytes) {
+          result.push('full');
+          continue;
+        }
+        await c.query('INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+          e.id,
+          r,
+          buf(e.payload),
+          e.payload.byteLength,
+          e.expiresAt,
+        ]);
+        await c.query('UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = $1', [r]);
+        woken.add(hex(e.recipientHash));
+        stored++;
+        result.push('stored');
+      }
+      if (stored > 0) await c.query('UPDATE accounts SET messages_sent = messages_sent + $1 WHERE id_hash = $2', [stored, buf(senderHash)]);
+      // NOTIFY inside the transaction is delivered only if it commits.
+      for (const h of woken) await c.query('SELECT pg_notify($1, $2)', [this.channel, h]);
+      return result;
+    });
+    for (const h of woken) this.wakes.emit('wake', h);
+    return outcomes;
+  }
+
+  async fetchQueued(recipientHash: Uint8Array, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
+    const rows = await this.q<{ seq: string; id: string; payload: Buffer; expires_at: string }>(
+      `SELECT seq, id, payload, expires_at FROM envelopes
+         WHERE recipient_hash = $1 AND seq > $2 AND expires_at > $3 ORDER BY seq LIMIT $4`,
+      [buf(recipientHash), afterSeq, now, limit],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), id: r.id, payload: r.payload, expiresAt: Number(r.expires_at) }));
+  }
+
+  async ack(recipientHash: Uint8Array, ids: string[]): Promise<number> {
+    const res = await this.pool.query('DELETE FROM envelopes WHERE recipient_hash = $1 AND id = ANY($2::text[])', [buf(recipientHash), ids]);
+    return res.rowCount ?? 0;
+  }
+
+  async countQueued(recipientHash: Uint8Array): Promise<number> {
+    const [row] = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = $1', [buf(recipientHash)]);
+    return Number(row?.n ?? 0);
+  }
+
+  async createAttachment(id: string, tokenHash: Uint8Array, declaredSize: number, expiresAt: number): Promise<void> {
+    await this.q("INSERT INTO attachments (id, token_hash, declared_size, state, expires_at) VALUES ($1, $2, $3, 'pending', $4)", [
+      id,
+      buf(tokenHash),
+      declaredSize,
+      expiresAt,
+    ]);
+  }
+
+  async claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null> {
+    const [row] = await this.q<{ declared_size: string; size: string; state: AttachmentRow['state']; expires_at: string }>(
+      `UPDATE attachments SET state = 'uploading' WHERE id = $1 AND token_hash = $2 AND state = 'pending' AND expires_at > $3
+         RETURNING declared_size, size, state, expires_at`,
+      [id, buf(tokenHash), now],
+    );
+    return row ? toAttachment(row) : null;
+  }
+
+  async putAttachmentChunk(id: string, index: number, data: Uint8Array): Promise<void> {
+    await this.q(
+      `INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES ($1, $2, $3)
+         ON CONFLICT (attachment_id, idx) DO UPDATE SET data = EXCLUDED.data`,
+      [id, index, buf(data)],
+    );
+  }
+
+  async completeAttachment(id: string, size: number): Promise<void> {
+    await this.q("UPDATE attachments SET state = 'complete', size = $1 WHERE id = $2", [size, id]);
+  }
+
+  async deleteAttachment(id: string): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('DELETE FROM attachment_chunks WHERE attachment_id = $1', [id]);
+      await c.query('DELETE FROM attachments WHERE id = $1', [id]);
+    });
+  }
+
+  async getAttachment(id: string, now: number): Promise<AttachmentRow | null> {
+    const [row] = await this.q<{ declared_size: string; size: string; state: AttachmentRow['state']; expires_at: string }>(
+      'SELECT declared_size, size, state, expires_at FROM attachments WHERE id = $1 AND expires_at > $2',
+      [id, now],
+    );
+    return row ? toAttachment(row) : null;
+  }
+
+  async getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null> {
+    const [row] = await this.q<{ data: Buffer }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND idx = $2', [id, index]);
+    return row?.data ?? null;
+  }
+
+  async purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }> {
+    return this.tx(async (c) => {
+      const envelopes = (await c.query('DELETE FROM envelopes WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      await c.query('DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE expires_at <= $1)', [now]);
+      const attachments = (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      return { envelopes, attachments };
+    });
+  }
+
+  async totals(): Promise<Totals> {
+    const [row] = await this.q<{ accounts: string; queued: string; attachments: string }>(
+      `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
+              (SELECT COUNT(*) FROM attachments) AS attachments`,
+    );
+    return { accounts: Number(row!.accounts), queuedEnvelopes: Number(row!.queued), attachments: Number(row!.attachments) };
+  }
+
+  onWake(callback: (recipientHashHex: string | null) => void): void {
+    this.wakes.on('wake', callback);
+  }
+}
+
+function toAttachment(row: { declared_size: string; size: string; state: AttachmentRow['state']; expires_at: string }): AttachmentRow {
+  return { declaredSize: Number(row.declared_size), size: Number(row.size), state: row.state, expiresAt: Number(row.expires_at) };
+}

@@ -1,0 +1,414 @@
+// SQLite backend (the embedded default): one file in WAL mode with synchronous=FULL, so every
+// commit is fsynced before a sender is acknowledged. Writes are group-committed: all writes that
+// arrive within one event-loop turn share one transaction (each in its own savepoint) and one fsync.
+import Database from 'better-sqlite3-multiple-ciphers';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { MIGRATIONS, SQLITE } from './schema';
+import type {
+  AccountRow,
+  AttachmentRow,
+  EnqueueOutcome,
+  NewAccount,
+  NewEnvelope,
+  PreKeyCounts,
+  PreKeyUpload,
+  QueueCaps,
+  QueuedEnvelope,
+  RelayStorage,
+  ServerKeyMaterial,
+  StoredPreKey,
+  TakenBundle,
+  Totals,
+  UsernameEntry,
+} from './types';
+
+type Db = Database.Database;
+
+interface PendingWrite {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface SqliteOptions {
+  dataDir: string;
+  /** FULL (default) survives power loss; NORMAL survives kill -9 only. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+export class SqliteStorage implements RelayStorage {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Db;
+  private readonly wakes = new EventEmitter();
+  private queue: PendingWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly st;
+
+  constructor(opts: SqliteOptions) {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    this.db = new Database(join(opts.dataDir, 'relay.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    // Deleted envelopes and blobs are overwritten, not left in free pages.
+    this.db.pragma('secure_delete = ON');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const db = this.db;
+    this.st = {
+      getKey: db.prepare('SELECT value FROM server_keys WHERE name = ?').pluck(),
+      putKey: db.prepare('INSERT OR IGNORE INTO server_keys (name, value) VALUES (?, ?)'),
+      insertAccount: db.prepare(
+        'INSERT INTO accounts (id_hash, identity_key, registration_id, created_on) VALUES (?, ?, ?, ?)',
+      ),
+      getAccount: db.prepare(
+        `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_sent, a.messages_received, u.username
+           FROM accounts a LEFT JOIN usernames u ON u.id_hash = a.id_hash WHERE a.id_hash = ?`,
+      ),
+      accountRegId: db.prepare('SELECT registration_id FROM accounts WHERE id_hash = ?').pluck(),
+      usernameOwner: db.prepare('SELECT id_hash FROM usernames WHERE username = ?').pluck(),
+      deleteUsername: db.prepare('DELETE FROM usernames WHERE id_hash = ?'),
+      insertUsername: db.prepare('INSERT INTO usernames (username, id_hash, account_id) VALUES (?, ?, ?)'),
+      lookupUsername: db.prepare(
+        `SELECT u.account_id, a.identity_key, a.registration_id FROM usernames u
+           JOIN accounts a ON a.id_hash = u.id_hash WHERE u.username = ?`,
+      ),
+      deleteKind: db.prepare('DELETE FROM prekeys WHERE id_hash = ? AND kind = ?'),
+      upsertPreKey: db.prepare(
+        'INSERT OR REPLACE INTO prekeys (id_hash, kind, key_id, public_key, signature) VALUES (?, ?, ?, ?, ?)',
+      ),
+      countKind: db.prepare('SELECT COUNT(*) FROM prekeys WHERE id_hash = ? AND kind = ?').pluck(),
+      firstKey: db.prepare(
+        'SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = ? AND kind = ? ORDER BY key_id LIMIT 1',
+      ),
+      deleteKey: db.prepare('DELETE FROM prekeys WHERE id_hash = ? AND kind = ? AND key_id = ?'),
+      queueUsage: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM envelopes WHERE recipient_hash = ?'),
+      insertEnvelope: db.prepare(
+        'INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      bumpReceived: db.prepare('UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = ?'),
+      bumpSent: db.prepare('UPDATE accounts SET messages_sent = messages_sent + ? WHERE id_hash = ?'),
+      fetchQueued: db.prepare(
+        `SELECT seq, id, payload, expires_at FROM envelopes
+           WHERE recipient_hash = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
+      ),
+      ackOne: db.prepare('DELETE FROM envelopes WHERE id = ? AND recipient_hash = ?'),
+      countQueued: db.prepare('SELECT COUNT(*) FROM envelopes WHERE recipient_hash = ?').pluck(),
+      insertAttachment: db.prepare(
+        "INSERT INTO attachments (id, token_hash, declared_size, state, expires_at) VALUES (?, ?, ?, 'pending', ?)",
+      ),
+      claimAttachment: db.prepare(
+        "UPDATE attachments SET state = 'uploading' WHERE id = ? AND token_hash = ? AND state = 'pending' AND expires_at > ?",
+      ),
+      getAttachment: db.prepare(
+        'SELECT declared_size, size, state, expires_at FROM attachments WHERE id = ? AND expires_at > ?',
+      ),
+      putChunk: db.prepare('INSERT OR REPLACE INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)'),
+      getChunk: db.prepare('SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?').pluck(),
+      completeAttachment: db.prepare("UPDATE attachments SET state = 'complete', size = ? WHERE id = ?"),
+      deleteAttachment: db.prepare('DELETE FROM attachments WHERE id = ?'),
+      deleteChunks: db.prepare('DELETE FROM attachment_chunks WHERE attachment_id = ?'),
+      purgeEnvelopes: db.prepare('DELETE FROM envelopes WHERE expires_at <= ?'),
+      expiredAttachments: db.prepare('SELECT id FROM attachments WHERE expires_at <= ?').pluck(),
+      totals: db.prepare(
+        `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
+                (SELECT COUNT(*) FROM attachments) AS attachments`,
+      ),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
+    const current = (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+    MIGRATIONS.forEach((migration, i) => {
+      const version = i + 1;
+      if (version <= current) return;
+      this.db.transaction(() => {
+        for (const stmt of migration(SQLITE)) this.db.exec(stmt);
+        this.db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(version);
+      })();
+    });
+  }
+
+  /** Runs `fn` inside the next group commit; resolves after the transaction is durable. */
+  private write<T>(fn: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('storage closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          try {
+            // A nested better-sqlite3 transaction is a savepoint: one failing write rolls back alone.
+            outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+          } catch (error) {
+            outcomes.push({ ok: false, value: error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.value);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let writes already queued commit before the handle closes.
+    while (this.queue.length > 0 || this.flushScheduled) await new Promise((r) => setImmediate(r));
+    this.closed = true;
+    this.db.close();
+  }
+
+  async serverKeys(fresh: () => ServerKeyMaterial): Promise<ServerKeyMaterial> {
+    const read = (): ServerKeyMaterial | null => {
+      const t = this.st.getKey.get('trust_root_private') as Buffer | undefined;
+      const s = this.st.getKey.get('server_private') as Buffer | undefined;
+      const c = this.st.getKey.get('server_certificate') as Buffer | undefined;
+      return t && s && c ? { trustRootPrivate: t, serverPrivate: s, serverCertificate: c } : null;
+    };
+    const existing = read();
+    if (existing) return existing;
+    const material = fresh();
+    await this.write(() => {
+      if (read()) return;
+      this.st.putKey.run('trust_root_private', buf(material.trustRootPrivate));
+      this.st.putKey.run('server_private', buf(material.serverPrivate));
+      this.st.putKey.run('server_certificate', buf(material.serverCertificate));
+    });
+    return read()!;
+  }
+
+  async createAccount(a: NewAccount): Promise<void> {
+    await this.write(() => this.st.insertAccount.run(buf(a.idHash), buf(a.identityKey), a.registrationId, a.createdOn));
+  }
+
+  async getAccount(idHash: Uint8Array): Promise<AccountRow | null> {
+    const row = this.st.getAccount.get(buf(idHash)) as
+      | {
+          identity_key: Buffer;
+          registration_id: number;
+          created_on: string;
+          messages_sent: number;
+          messages_received: number;
+          username: string | null;
+        }
+      | undefined;
+    if (!row) return null;
+    return {
+      identityKey: row.identity_key,
+      registrationId: row.registration_id,
+      createdOn: row.created_on,
+      messagesSent: row.messages_sent,
+      messagesReceived: row.messages_received,
+      username: row.username,
+    };
+  }
+
+  setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean> {
+    return this.write(() => {
+      const owner = this.st.usernameOwner.get(username) as Buffer | undefined;
+      if (owner && !owner.equals(buf(idHash))) return false;
+      this.st.deleteUsername.run(buf(idHash));
+      this.st.insertUsername.run(username, buf(idHash), accountId);
+      return true;
+    });
+  }
+
+  async releaseUsername(idHash: Uint8Array): Promise<void> {
+    await this.write(() => this.st.deleteUsername.run(buf(idHash)));
+  }
+
+  async lookupUsername(username: string): Promise<UsernameEntry | null> {
+    const row = this.st.lookupUsername.get(username) as
+      | { account_id: string; identity_key: Buffer; registration_id: number }
+      | undefined;
+    return row ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id } : null;
+  }
+
+  async putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void> {
+    const h = buf(idHash);
+    await this.write(() => {
+      const put = (kind: string, k: StoredPreKey) =>
+        this.st.upsertPreKey.run(h, kind, k.keyId, buf(k.publicKey), buf(k.signature));
+      if (upload.signedPreKey) {
+        this.st.deleteKind.run(h, 'signed');
+        put('signed', upload.signedPreKey);
+      }
+      if (upload.lastResortKyberPreKey) {
+        this.st.deleteKind.run(h, 'lastResort');
+        put('lastResort', upload.lastResortKyberPreKey);
+      }
+      for (const k of upload.preKeys ?? []) put('ec', k);
+      for (const k of upload.kyberPreKeys ?? []) put('kyber', k);
+    });
+  }
+
+  async countPreKeys(idHash: Uint8Array): Promise<PreKeyCounts> {
+    const h = buf(idHash);
+    return {
+      preKeys: this.st.countKind.get(h, 'ec') as number,
+      kyberPreKeys: this.st.countKind.get(h, 'kyber') as number,
+      hasSignedPreKey: (this.st.countKind.get(h, 'signed') as number) > 0,
+      hasLastResortKyberPreKey: (this.st.countKind.get(h, 'lastResort') as number) > 0,
+    };
+  }
+
+  takeBundle(idHash: Uint8Array): Promise<TakenBundle | null> {
+    const h = buf(idHash);
+    return this.write(() => {
+      type Row = { key_id: number; public_key: Buffer; signature: Buffer };
+      const toKey = (r: Row): StoredPreKey => ({ keyId: r.key_id, publicKey: r.public_key, signature: r.signature });
+      const signed = this.st.firstKey.get(h, 'signed') as Row | undefined;
+      const lastResort = this.st.firstKey.get(h, 'lastResort') as Row | undefined;
+      if (!signed || !lastResort) return null;
+      const ec = this.st.firstKey.get(h, 'ec') as Row | undefined;
+      if (ec) this.st.deleteKey.run(h, 'ec', ec.key_id);
+      const kyber = this.st.firstKey.get(h, 'kyber') as Row | undefined;
+      if (kyber) this.st.deleteKey.run(h, 'kyber', kyber.key_id);
+      return {
+        signedPreKey: toKey(signed),
+        preKey: ec ? toKey(ec) : null,
+        kyberPreKey: toKey(kyber ?? lastResort),
+        kyberPreKeyIsLastResort: !kyber,
+      };
+    });
+  }
+
+  async enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]> {
+    const outcomes = await this.write(() => {
+      const result: EnqueueOutcome[] = [];
+      let stored = 0;
+      for (const e of envelopes) {
+        const r = buf(e.recipientHash);
+        const regId = this.st.accountRegId.get(r) as number | undefined;
+        if (regId === undefined) {
+          result.push('noAccount');
+          continue;
+        }
+        if (e.expectRegistrationId !== undefined && e.expectRegistrationId !== regId) {
+          result.push('stale');
+          continue;
+        }
+        const usage = this.st.queueUsage.get(r) as { n: number; bytes: number };
+        if (usage.n + 1 > caps.maxEnvelopes || usage.bytes + e.payload.byteLength > caps.maxBytes) {
+          result.push('full');
+          continue;
+        }
+        this.st.insertEnvelope.run(e.id, r, buf(e.payload), e.payload.byteLength, e.expiresAt);
+        this.st.bumpReceived.run(r);
+        stored++;
+        result.push('stored');
+      }
+      if (stored > 0) this.st.bumpSent.run(stored, buf(senderHash));
+      return result;
+    });
+    envelopes.forEach((e, i) => {
+      if (outcomes[i] === 'stored') this.wakes.emit('wake', hex(e.recipientHash));
+    });
+    return outcomes;
+  }
+
+  async fetchQueued(recipientHash: Uint8Array, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
+    const rows = this.st.fetchQueued.all(buf(recipientHash), afterSeq, now, limit) as {
+      seq: number;
+      id: string;
+      payload: Buffer;
+      expires_at: number;
+    }[];
+    return rows.map((r) => ({ seq: r.seq, id: r.id, payload: r.payload, expiresAt: r.expires_at }));
+  }
+
+  ack(recipientHash: Uint8Array, ids: string[]): Promise<number> {
+    const r = buf(recipientHash);
+    return this.write(() => {
+      let deleted = 0;
+      for (const id of ids) deleted += this.st.ackOne.run(id, r).changes;
+      return deleted;
+    });
+  }
+
+  async countQueued(recipientHash: Uint8Array): Promise<number> {
+    return this.st.countQueued.get(buf(recipientHash)) as number;
+  }
+
+  async createAttachment(id: string, tokenHash: Uint8Array, declaredSize: number, expiresAt: number): Promise<void> {
+    await this.write(() => this.st.insertAttachment.run(id, buf(tokenHash), declaredSize, expiresAt));
+  }
+
+  async claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null> {
+    const claimed = await this.write(() => this.st.claimAttachment.run(id, buf(tokenHash), now).changes);
+    return claimed === 1 ? this.getAttachment(id, now) : null;
+  }
+
+  async putAttachmentChunk(id: string, index: number, data: Uint8Array): Promise<void> {
+    await this.write(() => this.st.putChunk.run(id, index, buf(data)));
+  }
+
+  async completeAttachment(id: string, size: number): Promise<void> {
+    await this.write(() => this.st.completeAttachment.run(size, id));
+  }
+
+  async deleteAttachment(id: string): Promise<void> {
+    await this.write(() => {
+      this.st.deleteChunks.run(id);
+      this.st.deleteAttachment.run(id);
+    });
+  }
+
+  async getAttachment(id: string, now: number): Promise<AttachmentRow | null> {
+    const row = this.st.getAttachment.get(id, now) as
+      | { declared_size: number; size: number; state: AttachmentRow['state']; expires_at: number }
+      | undefined;
+    return row ? { declaredSize: row.declared_size, size: row.size, state: row.state, expiresAt: row.expires_at } : null;
+  }
+
+  async getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null> {
+    return (this.st.getChunk.get(id, index) as Buffer | undefined) ?? null;
+  }
+
+  purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }> {
+    return this.write(() => {
+      const envelopes = this.st.purgeEnvelopes.run(now).changes;
+      const ids = this.st.expiredAttachments.all(now) as string[];
+      for (const id of ids) {
+        this.st.deleteChunks.run(id);
+        this.st.deleteAttachment.run(id);
+      }
+      return { envelopes, attachments: ids.length };
+    });
+  }
+
+  async totals(): Promise<Totals> {
+    const row = this.st.totals.get() as { accounts: number; queued: number; attachments: number };
+    return { accounts: row.accounts, queuedEnvelopes: row.queued, attachments: row.attachments };
+  }
+
+  onWake(callback: (recipientHashHex: string | null) => void): void {
+    this.wakes.on('wake', callback);
+  }
+}

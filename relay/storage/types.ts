@@ -1,0 +1,146 @@
+// The one storage interface both backends (SQLite, PostgreSQL) implement. Accounts are keyed by
+// the SHA-256 of their id (idHash), so a copy of the database holds no raw account ids except the
+// ones their owners published with a username.
+
+export type StorageKind = 'sqlite' | 'postgres';
+
+export interface AccountRow {
+  identityKey: Uint8Array;
+  registrationId: number;
+  createdOn: string;
+  messagesSent: number;
+  messagesReceived: number;
+  username: string | null;
+}
+
+export interface NewAccount {
+  idHash: Uint8Array;
+  identityKey: Uint8Array;
+  registrationId: number;
+  createdOn: string;
+}
+
+export interface UsernameEntry {
+  accountId: string;
+  identityKey: Uint8Array;
+  registrationId: number;
+}
+
+export interface StoredPreKey {
+  keyId: number;
+  publicKey: Uint8Array;
+  /** Empty for one-time EC prekeys (they are unsigned). */
+  signature: Uint8Array;
+}
+
+export interface PreKeyUpload {
+  signedPreKey?: StoredPreKey;
+  lastResortKyberPreKey?: StoredPreKey;
+  preKeys?: StoredPreKey[];
+  kyberPreKeys?: StoredPreKey[];
+}
+
+export interface PreKeyCounts {
+  preKeys: number;
+  kyberPreKeys: number;
+  hasSignedPreKey: boolean;
+  hasLastResortKyberPreKey: boolean;
+}
+
+export interface TakenBundle {
+  signedPreKey: StoredPreKey;
+  preKey: StoredPreKey | null;
+  kyberPreKey: StoredPreKey;
+  kyberPreKeyIsLastResort: boolean;
+}
+
+export interface NewEnvelope {
+  recipientHash: Uint8Array;
+  id: string;
+  payload: Uint8Array;
+  expiresAt: number;
+  /** Registration id the sender encrypted for, when known (multi-recipient); checked against the account. */
+  expectRegistrationId?: number;
+}
+
+export type EnqueueOutcome = 'stored' | 'noAccount' | 'full' | 'stale';
+
+export interface QueueCaps {
+  maxEnvelopes: number;
+  maxBytes: number;
+}
+
+export interface QueuedEnvelope {
+  seq: number;
+  id: string;
+  payload: Uint8Array;
+  expiresAt: number;
+}
+
+export interface AttachmentRow {
+  declaredSize: number;
+  size: number;
+  state: 'pending' | 'uploading' | 'complete';
+  expiresAt: number;
+}
+
+export interface Totals {
+  accounts: number;
+  queuedEnvelopes: number;
+  attachments: number;
+}
+
+export interface ServerKeyMaterial {
+  trustRootPrivate: Uint8Array;
+  serverPrivate: Uint8Array;
+  serverCertificate: Uint8Array;
+}
+
+export interface RelayStorage {
+  readonly kind: StorageKind;
+  close(): Promise<void>;
+
+  /** Returns the stored key material, or stores `fresh()` if there is none yet (first node wins). */
+  serverKeys(fresh: () => ServerKeyMaterial): Promise<ServerKeyMaterial>;
+
+  createAccount(account: NewAccount): Promise<void>;
+  getAccount(idHash: Uint8Array): Promise<AccountRow | null>;
+  /** Sets (replacing any previous) the account's username; false if another account holds it. */
+  setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean>;
+  releaseUsername(idHash: Uint8Array): Promise<void>;
+  lookupUsername(username: string): Promise<UsernameEntry | null>;
+
+  putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void>;
+  countPreKeys(idHash: Uint8Array): Promise<PreKeyCounts>;
+  /** Atomically consumes one one-time EC and one one-time Kyber prekey (or falls back to last resort). */
+  takeBundle(idHash: Uint8Array): Promise<TakenBundle | null>;
+
+  /**
+   * Stores envelopes in one transaction (committed before this resolves) and bumps the counters;
+   * one outcome per envelope, in order. Wakes the recipients' connections on every node.
+   */
+  enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]>;
+  /** Envelopes for the recipient after `afterSeq`, oldest first, skipping expired ones. */
+  fetchQueued(recipientHash: Uint8Array, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]>;
+  ack(recipientHash: Uint8Array, ids: string[]): Promise<number>;
+  countQueued(recipientHash: Uint8Array): Promise<number>;
+
+  createAttachment(id: string, tokenHash: Uint8Array, declaredSize: number, expiresAt: number): Promise<void>;
+  /** Claims the single-use upload token: true once, for a pending attachment whose token hash matches. */
+  claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null>;
+  putAttachmentChunk(id: string, index: number, data: Uint8Array): Promise<void>;
+  completeAttachment(id: string, size: number): Promise<void>;
+  deleteAttachment(id: string): Promise<void>;
+  getAttachment(id: string, now: number): Promise<AttachmentRow | null>;
+  getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null>;
+
+  /** Deletes expired envelopes and attachments; returns how many of each. */
+  purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
+  totals(): Promise<Totals>;
+
+  /**
+   * Registers the callback for wake-ups of a recipient (hex idHash), including from other nodes;
+   * null means "wake every connection" (after a lost notification channel came back).
+   */
+  onWake(callback: (recipientHashHex: string | null) => void): void;
+}

@@ -1,0 +1,68 @@
+// The transparency endpoint's content: every stored field, and what is deliberately never stored.
+// Kept next to the schema (storage/schema.ts); the relay tests check the two agree.
+import { PROTOCOL_VERSION, type TransparencyResponse } from '../common/wire';
+import type { Totals } from './storage/types';
+
+export const STORED_FIELDS: TransparencyResponse['stored'] = {
+  accounts: [
+    { name: 'id_hash', description: 'SHA-256 of the account id; the raw id is not stored' },
+    { name: 'identity_key', description: 'the account identity public key, to verify its signatures' },
+    { name: 'registration_id', description: 'libsignal registration id, part of prekey bundles' },
+    { name: 'created_on', description: 'creation date, day precision (UTC)' },
+    { name: 'messages_sent', description: 'counter of envelopes this account sent' },
+    { name: 'messages_received', description: 'counter of envelopes queued for this account' },
+  ],
+  usernames: [
+    { name: 'username', description: 'the optional username, lower case' },
+    { name: 'id_hash', description: 'which account holds it' },
+    { name: 'account_id', description: 'the account id, returned by username lookup (published by the user)' },
+  ],
+  prekeys: [
+    { name: 'id_hash', description: 'owning account' },
+    { name: 'kind', description: 'signed EC, last-resort Kyber, one-time EC or one-time Kyber' },
+    { name: 'key_id', description: 'client-chosen key id' },
+    { name: 'public_key', description: 'public key' },
+    { name: 'signature', description: 'signature by the identity key (empty for one-time EC keys)' },
+  ],
+  envelopes: [
+    { name: 'seq', description: 'internal order of the queue' },
+    { name: 'id', description: 'random envelope id, for acknowledgement' },
+    { name: 'recipient_hash', description: 'SHA-256 of the recipient account id' },
+    { name: 'payload', description: 'sealed sender ciphertext; deleted on acknowledgement or expiry' },
+    { name: 'size', description: 'payload size, for queue caps' },
+    { name: 'expires_at', description: 'deadline after which the envelope is dropped' },
+  ],
+  attachments: [
+    { name: 'id', description: 'random 256-bit id' },
+    { name: 'token_hash', description: 'SHA-256 of the single-use upload token' },
+    { name: 'declared_size', description: 'size announced before upload' },
+    { name: 'size', description: 'uploaded size' },
+    { name: 'state', description: 'pending, uploading or complete' },
+    { name: 'expires_at', description: 'deletion deadline' },
+  ],
+  attachment_chunks: [
+    { name: 'attachment_id', description: 'owning attachment' },
+    { name: 'idx', description: 'chunk order' },
+    { name: 'data', description: 'encrypted blob bytes' },
+  ],
+  server_keys: [{ name: 'name, value', description: 'sealed-sender trust root and server certificate keys' }],
+};
+
+export const NEVER_STORED = [
+  'the sender of an envelope',
+  'IP addresses (not stored, not logged)',
+  'when an envelope was sent, delivered or acknowledged',
+  'message or attachment plaintext',
+  'phone numbers, e-mail addresses, passwords',
+  'account ids or usernames in logs',
+];
+
+export function transparencyReport(totals: Totals): TransparencyResponse {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    disclosablePerAccount: ['created_on', 'messages_sent', 'messages_received'],
+    stored: STORED_FIELDS,
+    neverStored: NEVER_STORED,
+    totals,
+  };
+}
