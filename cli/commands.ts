@@ -109,8 +109,11 @@ export const commands: Record<string, CommandSpec> = {
       const wait = str(values, 'wait');
       const waitMs = wait === undefined ? 0 : (secondsToMs(wait) ?? 0);
       await withEngine(values, async (engine) => {
+        // Printed as each message is committed, so a killed sync has already reported what it stored.
         const unsubscribe = engine.on((event) => {
-          if (event.type === 'expired-unread') {
+          if (event.type === 'message.added' && !event.message.outgoing) {
+            out.message(event.message);
+          } else if (event.type === 'expired-unread') {
             out.record(
               { expiredUnread: event.count, conversationId: event.conversationId },
               `${event.count} message(s) expired unread.`,
@@ -123,8 +126,7 @@ export const commands: Record<string, CommandSpec> = {
           }
         });
         try {
-          const messages = await engine.sync({ waitMs });
-          for (const m of messages) out.message(m);
+          await engine.sync({ waitMs });
         } finally {
           unsubscribe();
         }

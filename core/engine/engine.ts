@@ -95,13 +95,15 @@ export class Engine implements EngineApi {
   private chain: Promise<unknown> = Promise.resolve();
   private queueEmptyWaiters: (() => void)[] = [];
   private queueEmptySeen = false;
-  private received: MessageView[] | null = null;
+  /** Command mode: new messages not yet returned by sync() (pushes can arrive between calls). */
+  private received: MessageView[] = [];
   private closed = false;
   private flushing: Promise<void> | null = null;
 
   private constructor(
     private readonly profile: Profile,
     private readonly clock: Clock,
+    relayUrl?: string,
   ) {
     const identity = this.store.identity.require();
     this.accountId = identity.accountId;
@@ -109,7 +111,7 @@ export class Engine implements EngineApi {
     this.identityKeyPair = IdentityKeyPair.deserialize(new Uint8Array(identity.identityKeyPair));
     if (identity.trustRoot === null) throw new WispError('DatabaseCorrupt', 'the profile has no pinned relay trust root');
     this.trustRoot = PublicKey.deserialize(new Uint8Array(identity.trustRoot));
-    this.relayUrl = identity.relayUrl;
+    this.relayUrl = relayUrl ?? identity.relayUrl;
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
   }
@@ -180,7 +182,7 @@ export class Engine implements EngineApi {
   static async open(options: EngineOpenOptions): Promise<Engine> {
     const profile = await openProfile(options.profileDir, options.keystore as KeyStore);
     try {
-      const engine = new Engine(profile, options.clock ?? Date.now);
+      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl);
       engine.startEphemeral();
       return engine;
     } catch (error) {
@@ -339,22 +341,45 @@ export class Engine implements EngineApi {
     if (result.accountId === this.accountId) {
       throw new WispError('InvalidInput', 'that username is your own');
     }
-    const key = Buffer.from(result.identityKey, 'base64');
-    const changed = known !== undefined && known.accountId !== result.accountId && known.identityKey !== null && !known.identityKey.equals(key);
+    return this.recordName(result.accountId, name, Buffer.from(result.identityKey, 'base64'));
+  }
+
+  /**
+   * Records that `name` belongs to `accountId` with `key`. When the name was held by a contact with
+   * a different identity key, the person behind the name changed keys: the contact is flagged as
+   * changed and unverified (the repository does this when it sees the old key replaced).
+   */
+  private recordName(accountId: string, name: string, key: Buffer): Contact {
+    const known = this.store.contacts.byUsername(name);
+    const existing = this.store.contacts.get(accountId);
+    const changed = known !== undefined && known.accountId !== accountId && known.identityKey !== null && !known.identityKey.equals(key);
     const contact = this.store.transaction(() => {
       const now = this.clock();
-      this.store.contacts.upsert(result.accountId, name.toLowerCase(), now);
-      if (changed && known?.identityKey) {
-        // The person behind this name now has a different identity key: record the old key first
-        // so the repository sees a replacement (un-verifies and raises identity_changed).
-        this.store.contacts.saveIdentityKey(result.accountId, known.identityKey, now);
+      this.store.contacts.upsert(accountId, name.toLowerCase(), now);
+      if (changed && known?.identityKey && !existing?.identityKey) {
+        this.store.contacts.saveIdentityKey(accountId, known.identityKey, now);
       }
-      this.store.contacts.saveIdentityKey(result.accountId, key, now);
-      return this.store.contacts.get(result.accountId)!;
+      this.store.contacts.saveIdentityKey(accountId, key, now);
+      return this.store.contacts.get(accountId)!;
     });
     if (changed) this.emit({ type: 'identity.changed', contact: contactView(contact) });
-    if (!known || changed) this.emit({ type: 'contact.changed', contact: contactView(contact) });
+    if (!existing || changed || existing.username !== contact.username) {
+      this.emit({ type: 'contact.changed', contact: contactView(contact) });
+    }
     return contact;
+  }
+
+  async setUsername(username: string | null): Promise<void> {
+    this.assertOpen();
+    if (username === null) {
+      await this.relayClient().request('username.release', {});
+      this.store.identity.setUsername(null);
+      this.usernameValue = null;
+      return;
+    }
+    const result = await this.relayClient().request('username.set', { username });
+    this.store.identity.setUsername(result.username);
+    this.usernameValue = result.username;
   }
 
   async contacts(): Promise<ContactView[]> {
@@ -408,7 +433,7 @@ export class Engine implements EngineApi {
   }
 
   /** A name as the user types it → a conversation id: a room id or title, or a contact's direct conversation. */
-  private async conversationFor(name: string, createDirect: boolean): Promise<string> {
+  private async conversationFor(name: string, createDirect: boolean, refresh = false): Promise<string> {
     const byId = this.store.conversations.get(name);
     if (byId) return byId.id;
     const room = this.store.conversations.list().find((c) => c.kind === 'room' && c.name === name);
@@ -419,7 +444,7 @@ export class Engine implements EngineApi {
       if (!direct) throw new WispError('NotFound', 'no conversation with that name');
       return direct.id;
     }
-    const contact = await this.resolveContact(name, false);
+    const contact = await this.resolveContact(name, refresh);
     return this.store.conversations.ensureDirect(contact.accountId, this.clock()).id;
   }
 
@@ -492,7 +517,9 @@ export class Engine implements EngineApi {
 
   async sendText(to: string, text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
-    const conversationId = await this.conversationFor(to, true);
+    // Names are re-resolved at the relay on each send: a name that moved to another identity key
+    // is flagged before anything is encrypted to it.
+    const conversationId = await this.conversationFor(to, true, true);
     const conversation = this.store.conversations.require(conversationId);
     const isRoom = conversation.kind === 'room';
     if (isRoom && this.roomState(conversationId)?.left) {
@@ -600,7 +627,14 @@ export class Engine implements EngineApi {
 
   private async flushOutboxNow(): Promise<void> {
     for (;;) {
-      const items = this.store.outbox.due(this.clock(), 50);
+      // A flush runs on an event (send, sync, reconnect), so every queued item is tried now,
+      // whatever its backoff; due() with limit 0 only drops what expired before it went out.
+      const now = this.clock();
+      this.store.outbox.due(now, 0);
+      const items = this.store.outbox
+        .all()
+        .filter((i) => i.expiresAt === null || i.expiresAt > now)
+        .slice(0, 50);
       if (items.length === 0) return;
       for (const item of items) {
         try {
@@ -852,8 +886,6 @@ export class Engine implements EngineApi {
   /** Command mode: send the outbox, receive everything queued, optionally wait for more. */
   async sync(options: SyncOptions = {}): Promise<MessageView[]> {
     this.assertOpen();
-    const collected: MessageView[] = [];
-    this.received = collected;
     try {
       const relay = this.relayClient();
       const queueEmpty = new Promise<void>((resolve) => {
@@ -871,9 +903,9 @@ export class Engine implements EngineApi {
       await this.chain;
       await this.flushOutbox();
     } finally {
-      this.received = null;
+      // Nothing to release: what was received stays reported below.
     }
-    return collected;
+    return this.received.splice(0);
   }
 
   /**
@@ -927,7 +959,7 @@ export class Engine implements EngineApi {
   private async confirmSenderName(sender: string, claimed: string): Promise<void> {
     try {
       const found = await this.relayClient().request('username.lookup', { username: claimed });
-      if (found.accountId === sender) this.store.contacts.upsert(sender, claimed.toLowerCase(), this.clock());
+      if (found.accountId === sender) this.recordName(sender, claimed, Buffer.from(found.identityKey, 'base64'));
     } catch (error) {
       log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not confirm a sender name');
     }
@@ -1054,7 +1086,7 @@ export class Engine implements EngineApi {
     effects.push(() => {
       this.scheduler.schedule(message.id, message.destroyAt);
       const view = messageView(this.book, message);
-      this.received?.push(view);
+      if (this.relayMode === 'command') this.received.push(view);
       this.emit({ type: 'message.added', message: view });
     });
   }

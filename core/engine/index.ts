@@ -30,6 +30,8 @@ export interface EngineOpenOptions {
   profileDir: string;
   keystore: EngineKeystore;
   clock?: Clock;
+  /** Use this relay address instead of the one stored at init (e.g. a relay that moved). */
+  relayUrl?: string;
 }
 
 export interface SendOptions {
@@ -52,6 +54,8 @@ export interface EngineApi {
 
   /** Keeps a live connection open (app mode); the CLI uses sync() instead. */
   connect(): Promise<void>;
+  /** Sets (or with null releases) our username at the relay. */
+  setUsername(username: string | null): Promise<void>;
   /** Resolves a username at the relay and stores it as a contact. */
   lookup(username: string): Promise<ContactView>;
   /** `to` is a username, a contact's account id, or a conversation id (room). */

@@ -1,0 +1,233 @@
+// End-to-end engine behaviour with a real relay on port 0 and real profiles (SQLCipher, libsignal):
+// 1:1 both ways, offline delivery, the outbox across a relay outage, rooms, attachments, receipts,
+// identity changes and tampered envelopes.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWorld, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
+import { startTamperProxy } from '../../helpers/engine/tamperProxy';
+import { Engine } from '../../../core/engine';
+
+let world: TestWorld;
+
+beforeEach(async () => {
+  world = await createWorld();
+});
+
+afterEach(async () => {
+  await world.close();
+});
+
+describe('1:1 messaging', () => {
+  it('delivers text both ways with sender names, and marks delivery and read on the sender', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+
+    const sent = await alice.sendText('bob', 'hello bob');
+    expect(sent.state).toBe('sent');
+    const atBob = await bob.sync();
+    expect(atBob.map((m) => [m.id, m.text, m.from])).toEqual([[sent.id, 'hello bob', 'alice']]);
+
+    const reply = await bob.sendText('alice', 'hi alice');
+    const atAlice = await alice.sync();
+    expect(atAlice.map((m) => [m.id, m.text, m.from])).toEqual([[reply.id, 'hi alice', 'bob']]);
+    // Bob's delivery receipt arrived with his reply.
+    expect((await alice.messages('bob')).find((m) => m.id === sent.id)?.state).toBe('delivered');
+
+    await bob.markSeen(sent.id);
+    await bob.sync();
+    await alice.sync();
+    expect((await alice.messages('bob')).find((m) => m.id === sent.id)?.state).toBe('read');
+    expect((await alice.messages('bob')).map((m) => m.text)).toEqual(['hello bob', 'hi alice']);
+  });
+
+  it('sends no delivery or read receipts when they are turned off', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await bob.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
+    const sent = await alice.sendText('bob', 'quiet please');
+    await bob.sync();
+    await bob.markSeen(sent.id);
+    await bob.sync();
+    await alice.sync();
+    expect((await alice.messages('bob'))[0]?.state).toBe('sent');
+  });
+
+  it('delivers to a recipient who was offline when the message was sent', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await bob.close();
+    const sent = await alice.sendText('bob', 'while you were away');
+    const bobAgain = await world.open('bob');
+    const got = await bobAgain.sync();
+    expect(got.map((m) => m.id)).toEqual([sent.id]);
+  });
+
+  it('keeps a message written while the relay is down in the outbox and sends it when the relay is back', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'first'); // session and contact exist
+    await bob.sync();
+    await world.stopRelay();
+    const pending = await alice.sendText('bob', 'written offline');
+    expect(pending.state).toBe('pending');
+    await alice.close();
+    await world.restartRelay();
+    const aliceAgain = await world.open('alice');
+    await aliceAgain.sync();
+    expect((await aliceAgain.messages('bob')).find((m) => m.id === pending.id)?.state).toBe('sent');
+    const bobAgain = await world.open('bob');
+    await bob.close();
+    expect((await bobAgain.sync()).map((m) => m.text)).toEqual(['written offline']);
+  });
+
+  it('flags a contact whose username now belongs to a different identity key and un-verifies it', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'hi');
+    await bob.sync();
+    await alice.setVerified('bob', true);
+    expect((await alice.safetyNumber('bob')).verified).toBe(true);
+
+    // Bob loses his device: a new identity takes over the name.
+    await bob.setUsername(null);
+    const bob2 = await Engine.create({
+      profileDir: join(world.root, 'bob2'),
+      keystore: (await import('../../helpers/engine/fixtures')).testKeyStore(),
+      relayUrl: world.relayUrl,
+      username: 'bob',
+    });
+    try {
+      const events = recordEvents(alice);
+      await alice.sendText('bob', 'is that you?');
+      expect(events.some((e) => e.type === 'identity.changed')).toBe(true);
+      const number = await alice.safetyNumber('bob');
+      expect(number.identityChanged).toBe(true);
+      expect(number.verified).toBe(false);
+      const contact = (await alice.contacts()).find((c) => c.accountId === bob2.accountId);
+      expect(contact).toMatchObject({ identityChanged: true, verified: false });
+      // Re-verifying acknowledges the change.
+      await alice.setVerified('bob', true);
+      expect((await alice.safetyNumber('bob')).identityChanged).toBe(false);
+      expect((await bob2.sync()).map((m) => m.text)).toEqual(['is that you?']);
+    } finally {
+      await bob2.close();
+    }
+  });
+
+  it('shows the same safety number on both sides', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'hi');
+    await bob.sync();
+    const a = await alice.safetyNumber('bob');
+    const b = await bob.safetyNumber('alice');
+    expect(a.digits).toMatch(/^\d{60}$/);
+    expect(a.digits).toBe(b.digits);
+  });
+
+  it('rejects a tampered envelope without breaking the session', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'one');
+    await bob.sync();
+    await bob.sendText('alice', 'two');
+    await alice.sync();
+    const bobDir = world.profileDir('bob');
+    await bob.close();
+
+    const proxy = await startTamperProxy(world.relayUrl);
+    try {
+      const bobViaProxy = await Engine.open({
+        profileDir: bobDir,
+        keystore: (await import('../../helpers/engine/fixtures')).testKeyStore(),
+        relayUrl: proxy.url,
+      });
+      try {
+        proxy.tamperNextEnvelope();
+        const forged = await alice.sendText('bob', 'three (tampered in transit)');
+        expect(await bobViaProxy.sync()).toEqual([]);
+        expect(proxy.tampered).toBe(1);
+        expect((await bobViaProxy.messages('alice')).some((m) => m.id === forged.id)).toBe(false);
+
+        const after = await alice.sendText('bob', 'four');
+        expect((await bobViaProxy.sync()).map((m) => m.id)).toEqual([after.id]);
+        const back = await bobViaProxy.sendText('alice', 'five');
+        expect((await alice.sync()).map((m) => m.id)).toEqual([back.id]);
+      } finally {
+        await bobViaProxy.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('rooms', () => {
+  it('delivers in a room of five, and a removed member gets nothing after a new sender key', async () => {
+    const names = ['alice', 'bob', 'carol', 'dave', 'erin'];
+    const [alice, bob, carol, dave, erin] = await Promise.all(names.map((n) => world.create(n)));
+    const room = await alice!.createRoom('five', ['bob', 'carol', 'dave', 'erin']);
+    expect(room.members.sort()).toEqual(['bob', 'carol', 'dave', 'erin']);
+
+    const hello = await alice!.sendText(room.id, 'hello room');
+    for (const member of [bob, carol, dave, erin]) {
+      const got = await member!.sync();
+      expect(got.map((m) => [m.id, m.text, m.from, m.conversationId])).toEqual([[hello.id, 'hello room', 'alice', room.id]]);
+      expect((await member!.conversations()).find((c) => c.id === room.id)?.members.sort()).toEqual(
+        names.filter((n) => n !== names[[bob, carol, dave, erin].indexOf(member) + 1]).sort(),
+      );
+    }
+
+    const fromCarol = await carol!.sendText(room.id, 'carol here');
+    for (const member of [alice, bob, dave, erin]) {
+      expect((await member!.sync()).map((m) => m.id)).toEqual([fromCarol.id]);
+    }
+
+    await alice!.removeRoomMember(room.id, 'erin');
+    const secret = await alice!.sendText(room.id, 'erin is gone');
+    for (const member of [bob, carol, dave]) {
+      expect((await member!.sync()).map((m) => m.text)).toEqual(['erin is gone']);
+    }
+    const erinGot = await erin!.sync();
+    expect(erinGot.some((m) => m.id === secret.id)).toBe(false);
+    expect((await erin!.conversations()).find((c) => c.id === room.id)?.left).toBe(true);
+
+    // Bob's view after the removal still works with his own (unchanged) sender key.
+    const bobMsg = await bob!.sendText(room.id, 'still here');
+    expect((await dave!.sync()).map((m) => m.id)).toEqual([bobMsg.id]);
+  });
+
+  it('renames a room and shares default timers with every member', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const room = await alice.createRoom('old', ['bob']);
+    await alice.renameRoom(room.id, 'new name');
+    await alice.setConversationTimers(room.id, { expireAfterMs: 3_600_000, burnAfterMs: 60_000 });
+    await bob.sync();
+    const seen = (await bob.conversations()).find((c) => c.id === room.id);
+    expect(seen?.title).toBe('new name');
+    expect(seen?.defaultTimers).toEqual({ expireAfterMs: 3_600_000, burnAfterMs: 60_000 });
+    const m = await bob.sendText(room.id, 'uses the default');
+    expect([m.expireAfterMs, m.burnAfterMs]).toEqual([3_600_000, 60_000]);
+  });
+});
+
+describe('attachments', () => {
+  it('sends a 10 MB file that arrives byte for byte', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const file = join(world.root, 'big.bin');
+    const data = randomBytes(10 * 1024 * 1024);
+    writeFileSync(file, data);
+    const sent = await alice.sendText('bob', 'the file', { file });
+    expect(sent.attachments).toHaveLength(1);
+    const [got] = await bob.sync();
+    expect(got?.attachments[0]).toMatchObject({ fileName: 'big.bin', size: data.length, downloaded: false });
+    const out = join(world.root, 'out.bin');
+    await bob.saveAttachment(got!.id, got!.attachments[0]!.id, out);
+    expect(readFileSync(out).equals(data)).toBe(true);
+    expect((await bob.messages('alice'))[0]?.attachments[0]?.downloaded).toBe(true);
+  });
+});

@@ -1,0 +1,75 @@
+// A WebSocket man-in-the-middle between a client and the real relay, for tests: forwards every
+// frame unchanged, except that on request it flips one byte inside the next pushed envelope.
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+
+export interface TamperProxy {
+  url: string;
+  /** The next envelope pushed to a client is corrupted in transit. */
+  tamperNextEnvelope(): void;
+  /** How many envelopes were corrupted. */
+  readonly tampered: number;
+  close(): Promise<void>;
+}
+
+export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  let armed = false;
+  let tampered = 0;
+  const sockets = new Set<WebSocket>();
+
+  server.on('connection', (client) => {
+    const upstream = new WebSocket(relayUrl);
+    sockets.add(client);
+    sockets.add(upstream);
+    const early: RawData[] = [];
+    client.on('message', (data) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data.toString());
+      else early.push(data);
+    });
+    upstream.on('open', () => {
+      for (const d of early.splice(0)) upstream.send(d.toString());
+    });
+    upstream.on('message', (data) => {
+      let text = data.toString();
+      if (armed) {
+        const frame = JSON.parse(text) as { push?: string; body?: { payload?: string } };
+        if (frame.push === 'envelope' && frame.body?.payload) {
+          const bytes = Buffer.from(frame.body.payload, 'base64');
+          const at = Math.floor(bytes.length / 2);
+          bytes[at] = (bytes[at] ?? 0) ^ 0x01;
+          frame.body.payload = bytes.toString('base64');
+          text = JSON.stringify(frame);
+          armed = false;
+          tampered += 1;
+        }
+      }
+      client.send(text);
+    });
+    const closeBoth = (): void => {
+      client.close();
+      upstream.close();
+    };
+    client.on('close', closeBoth);
+    upstream.on('close', closeBoth);
+    client.on('error', closeBoth);
+    upstream.on('error', closeBoth);
+  });
+
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `ws://127.0.0.1:${port}/v1/ws`,
+    tamperNextEnvelope: () => {
+      armed = true;
+    },
+    get tampered() {
+      return tampered;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}
