@@ -152,19 +152,35 @@ describe('attachment encryption', () => {
 });
 
 describe('attachment decryption refuses bad input', () => {
-  it('rejects a tampered byte against the sent digest, before decrypting anything', async () => {
+  it('rejects a tampered byte against the sent digest, before decrypting anything (digestFirst)', async () => {
     const cipher = readFileSync(cipherPath);
     cipher[HEADER_BYTES + 3 * SEALED + 100]! ^= 0x01;
     const path = join(dir, 'tampered-digest.enc');
     writeFileSync(path, cipher);
     const out = join(dir, 'tampered-digest.out');
+    const opening = { key: secrets.key, digest: secrets.digest };
     const error = await expectKind(
-      decryptAttachmentFile(path, out, { key: secrets.key, digest: secrets.digest }),
+      decryptAttachmentFile(path, out, opening, { digestFirst: true }),
       'DecryptionFailed',
     );
-    expect(error.message).toMatch(/digest/);
+    expect(error.message).toMatch(/digest mismatch/);
+    expect(leftovers('tampered-digest.enc')).toEqual([]);
+    // The default single pass refuses it too, at the tampered chunk.
+    await expectKind(decryptAttachmentFile(path, out, opening), 'DecryptionFailed');
     expect(leftovers('tampered-digest.enc')).toEqual([]);
     rmSync(path);
+  });
+
+  it('rejects an intact file whose digest is not the one the sender stated, leaving nothing', async () => {
+    const wrongDigest = Buffer.from(secrets.digest);
+    wrongDigest[31]! ^= 0x01;
+    const out = join(dir, 'digest.out');
+    const error = await expectKind(
+      decryptAttachmentFile(cipherPath, out, { key: secrets.key, digest: wrongDigest }),
+      'DecryptionFailed',
+    );
+    expect(error.message).toMatch(/digest mismatch/);
+    expect(leftovers()).toEqual([]);
   });
 
   it('rejects a tampered byte even when the digest is forged to match (chunk authentication)', async () => {
