@@ -1,0 +1,197 @@
+// The typed repositories on a real encrypted store: identity, contacts, conversations, messages and
+// their deadlines, attachments, settings, inbox and outbox.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isWispError } from '../../../common/errors';
+import { incomingMessage, openTestStore, type TestStore } from '../../helpers/store/tempProfile';
+
+function kindOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return isWispError(error) ? error.kind : String(error);
+  }
+  return undefined;
+}
+
+describe('repositories', () => {
+  let t: TestStore;
+  beforeEach(() => {
+    t = openTestStore();
+  });
+  afterEach(() => t.cleanup());
+
+  it('creates the local identity once and never silently replaces its key pair', () => {
+    const { identity } = t.store;
+    expect(kindOf(() => identity.require())).toBe('NotFound');
+    const record = {
+      accountId: 'acc', deviceId: 1, username: 'alice', identityKeyPair: Buffer.from([1, 2, 3]),
+      registrationId: 1234, relayUrl: 'ws://127.0.0.1:1', trustRoot: null,
+    };
+    identity.create(record);
+    expect(identity.require()).toMatchObject({ ...record, identityKeyPair: Buffer.from([1, 2, 3]) });
+    expect(kindOf(() => identity.create(record))).toBe('ProfileExists');
+    identity.setRelay('ws://127.0.0.1:2', Buffer.from([7]));
+    expect(identity.require()).toMatchObject({ relayUrl: 'ws://127.0.0.1:2', trustRoot: Buffer.from([7]) });
+  });
+
+  it('un-verifies a contact and flags it loudly when its identity key changes', () => {
+    const { contacts } = t.store;
+    contacts.upsert('bob-id', 'Bob');
+    expect(contacts.byUsername('bob')?.accountId).toBe('bob-id');
+    expect(contacts.saveIdentityKey('bob-id', Buffer.from([1]))).toBe('new');
+    expect(contacts.saveIdentityKey('bob-id', Buffer.from([1]))).toBe('unchanged');
+    contacts.setVerified('bob-id', true);
+    expect(contacts.get('bob-id')).toMatchObject({ verified: true, identityChanged: false });
+    expect(contacts.saveIdentityKey('bob-id', Buffer.from([2]))).toBe('replaced');
+    expect(contacts.get('bob-id')).toMatchObject({ verified: false, identityChanged: true, identityKey: Buffer.from([2]) });
+    contacts.acknowledgeIdentityChange('bob-id');
+    expect(contacts.get('bob-id')?.identityChanged).toBe(false);
+    // An upsert without a username keeps the known one.
+    contacts.upsert('bob-id', null);
+    expect(contacts.get('bob-id')?.username).toBe('Bob');
+  });
+
+  it('keeps rooms with members and default timers, and one direct conversation per peer', () => {
+    const { conversations } = t.store;
+    const direct = conversations.ensureDirect('peer');
+    expect(conversations.ensureDirect('peer').id).toBe(direct.id);
+    const room = conversations.createRoom({ name: 'ops', members: ['a', 'b'], admins: ['a'], timers: { expireAfterMs: 60_000, burnAfterMs: 5_000 } });
+    expect(room).toMatchObject({ kind: 'room', name: 'ops', expireAfterMs: 60_000, burnAfterMs: 5_000, peerId: null });
+    expect(conversations.members(room.id).map((m) => [m.accountId, m.role])).toEqual([['a', 'admin'], ['b', 'member']]);
+    conversations.removeMember(room.id, 'b');
+    conversations.addMember(room.id, 'c');
+    expect(conversations.members(room.id).map((m) => m.accountId).sort()).toEqual(['a', 'c']);
+    conversations.setDefaultTimers(room.id, { expireAfterMs: null, burnAfterMs: 1000 });
+    expect(conversations.get(room.id)).toMatchObject({ expireAfterMs: null, burnAfterMs: 1000 });
+  });
+
+  it('never stores a message whose deadline has already passed', () => {
+    t.store.conversations.ensureDirect('peer');
+    const past = Date.now() - 1;
+    expect(kindOf(() => t.store.messages.insert(incomingMessage('peer', { expiresAt: past })))).toBe('InvalidInput');
+    expect(t.store.messages.count()).toBe(0);
+  });
+
+  it('pages a conversation newest-last and updates its last activity and unread count on insert', () => {
+    const { messages, conversations } = t.store;
+    conversations.ensureDirect('peer');
+    const inserted = Array.from({ length: 120 }, (_, i) => messages.insert(incomingMessage('peer', { sentAt: 1000 + i })));
+    const first = messages.page('peer', 50);
+    expect(first.map((m) => m.sentAt)).toEqual(inserted.slice(70).map((m) => m.sentAt));
+    const second = messages.page('peer', 50, { sentAt: first[0]!.sentAt, id: first[0]!.id });
+    expect(second.map((m) => m.sentAt)).toEqual(inserted.slice(20, 70).map((m) => m.sentAt));
+    expect(conversations.get('peer')).toMatchObject({ lastMessageAt: 1119, unreadCount: 120 });
+    expect(messages.all('peer')).toHaveLength(120);
+  });
+
+  it('starts the burn countdown when an incoming message is first seen, and a second sighting cannot extend it', () => {
+    const { messages, conversations } = t.store;
+    conversations.ensureDirect('peer');
+    const now = Date.now();
+    const m = messages.insert(incomingMessage('peer', { burnAfterMs: 10_000, expireAfterMs: 60_000, expiresAt: now + 60_000 }));
+    expect(m).toMatchObject({ burnAt: null, destroyAt: now + 60_000 });
+    const seen = messages.markSeen(m.id, now + 1000)!;
+    expect(seen).toMatchObject({ seenAt: now + 1000, burnAt: now + 11_000, destroyAt: now + 11_000 });
+    expect(messages.markSeen(m.id, now + 5000)).toMatchObject({ seenAt: now + 1000, burnAt: now + 11_000 });
+    expect(conversations.get('peer')?.unreadCount).toBe(0);
+    expect(messages.nextDeadline()).toBe(now + 11_000);
+  });
+
+  it('destroys due messages and counts the unseen ones as expired unread', () => {
+    const { messages, conversations } = t.store;
+    conversations.ensureDirect('peer');
+    const now = Date.now();
+    const unseen = messages.insert(incomingMessage('peer', { expiresAt: now + 1000 }));
+    const seen = messages.insert(incomingMessage('peer', { expiresAt: now + 1000 }));
+    messages.markSeen(seen.id, now);
+    const later = messages.insert(incomingMessage('peer', { expiresAt: now + 100_000 }));
+    expect(messages.due(now + 2000).sort()).toEqual([unseen.id, seen.id].sort());
+    expect(t.store.destroyDue(now + 2000).sort()).toEqual([unseen.id, seen.id].sort());
+    expect(messages.has(unseen.id)).toBe(false);
+    expect(messages.has(later.id)).toBe(true);
+    expect(conversations.get('peer')).toMatchObject({ expiredUnreadCount: 1, unreadCount: 1 });
+    conversations.noteExpiredUnread('peer');
+    expect(conversations.get('peer')?.expiredUnreadCount).toBe(2);
+    // A user deleting an unseen message is not an expiry.
+    expect(t.store.destroyMessage(later.id, 'user')).toBe(true);
+    expect(conversations.get('peer')).toMatchObject({ expiredUnreadCount: 2, unreadCount: 0 });
+    expect(t.store.destroyMessage(later.id)).toBe(false);
+  });
+
+  it('searches message text with user words taken literally, never as FTS5 syntax', () => {
+    const { messages, conversations } = t.store;
+    conversations.ensureDirect('peer');
+    messages.insert(incomingMessage('peer', { body: 'Meet at the café "north" gate' }));
+    messages.insert(incomingMessage('peer', { body: 'unrelated' }));
+    expect(messages.search('cafe')).toHaveLength(1); // diacritics folded
+    expect(messages.search('nor')).toHaveLength(1); // prefix
+    expect(messages.search('"north" OR unrelated')).toHaveLength(0); // all words must match, quotes are text
+    expect(messages.search('gate', { mark: ['[', ']'] })[0]?.snippet).toContain('[gate]');
+    expect(messages.search('   ')).toEqual([]);
+  });
+
+  it('keeps attachment files encrypted at rest and reads them back', () => {
+    const { messages, conversations, attachments } = t.store;
+    conversations.ensureDirect('peer');
+    const m = messages.insert(incomingMessage('peer', { kind: 'attachment', body: null }));
+    attachments.add({ id: 'att', messageId: m.id, fileName: 'photo.jpg', mime: 'image/jpeg', size: 0, digest: Buffer.from([1, 2]) });
+    const content = Buffer.from('PLAINTEXT-ATTACHMENT-CONTENT '.repeat(50));
+    const stored = attachments.storeFile('att', content);
+    expect(stored).toMatchObject({ size: content.length, digest: Buffer.from([1, 2]) });
+    const onDisk = readFileSync(join(t.attachmentsDir, stored.localPath!));
+    expect(onDisk.includes(Buffer.from('PLAINTEXT-ATTACHMENT'))).toBe(false);
+    expect(attachments.readFile('att').equals(content)).toBe(true);
+    // Replacing the file wipes the previous copy.
+    attachments.storeFile('att', Buffer.from('v2'));
+    expect(readdirSync(t.attachmentsDir)).toHaveLength(1);
+    expect(attachments.readFile('att').toString()).toBe('v2');
+    // Survives a reopen.
+    expect(t.reopen().attachments.readFile('att').toString()).toBe('v2');
+  });
+
+  it('stores settings as JSON values', () => {
+    const { settings } = t.store;
+    settings.set('lock', { idleMs: 300_000, enabled: true });
+    expect(settings.get('lock')).toEqual({ idleMs: 300_000, enabled: true });
+    settings.delete('lock');
+    expect(settings.get('lock')).toBeUndefined();
+  });
+
+  it('makes receive exactly-once: an envelope is processed once, even across a rollback and a reopen', () => {
+    const { inbox, messages, conversations } = t.store;
+    conversations.ensureDirect('peer');
+    // A failure mid-processing rolls back both the message and the inbox mark.
+    expect(() =>
+      t.store.transaction(() => {
+        inbox.markProcessed('env-1');
+        messages.insert(incomingMessage('peer', { id: 'from-env-1' }));
+        throw new Error('crash before commit');
+      }),
+    ).toThrow('crash');
+    expect(inbox.isProcessed('env-1')).toBe(false);
+    expect(messages.has('from-env-1')).toBe(false);
+    t.store.transaction(() => {
+      expect(inbox.markProcessed('env-1')).toBe(true);
+      messages.insert(incomingMessage('peer', { id: 'from-env-1' }));
+    });
+    const reopened = t.reopen();
+    expect(reopened.inbox.markProcessed('env-1')).toBe(false);
+    expect(reopened.inbox.prune(Date.now() + 1)).toBe(1);
+  });
+
+  it('keeps outbox items until accepted, retries later, and drops expired ones', () => {
+    const { outbox } = t.store;
+    const now = Date.now();
+    const a = outbox.enqueue({ messageId: null, recipientId: 'p', kind: 'receipt', payload: Buffer.from([1]), expiresAt: null }, now);
+    const b = outbox.enqueue({ messageId: null, recipientId: 'p', kind: 'message', payload: Buffer.from([2]), expiresAt: now + 10 }, now);
+    expect(outbox.due(now).map((i) => i.id)).toEqual([a, b]);
+    outbox.retryLater(a, now + 5000);
+    expect(outbox.due(now + 1).map((i) => i.id)).toEqual([b]);
+    expect(outbox.due(now + 20).map((i) => i.id)).toEqual([]); // b expired and was dropped
+    expect(outbox.all().map((i) => [i.id, i.attempts])).toEqual([[a, 1]]);
+    outbox.remove(a);
+    expect(outbox.all()).toEqual([]);
+  });
+});
