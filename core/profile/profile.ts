@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WispError, isWispError } from '../../common/errors';
-import { keyStoreFor, newDatabaseKey, type DatabaseKey, type KeyStore, type KeyStoreChoice } from '../vault/index';
+import { keyStoreFor, newDatabaseKey, type DatabaseKey, type KeyStore, type KeyStoreChoice, type SealedKey } from '../vault/index';
 import { Store, type OpenStoreOptions } from '../store/store';
 import { METADATA_FILE, readMetadata, writeMetadata, type ProfileMetadata } from './profileMetadata';
 
@@ -40,19 +40,33 @@ export async function createProfile(dir: string, keystore: ProfileKeyStoreOption
     throw new WispError('ProfileExists', 'the profile folder is not empty');
   }
   const keyStore = keyStoreFor(keystore);
-  mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
   const profileId = randomUUID();
   const key = newDatabaseKey();
+  // Seal first: if the keychain is unavailable nothing has been written, so the user can retry
+  // the same folder with --keystore passphrase.
+  let sealed: SealedKey;
   try {
-    const sealed = await keyStore.seal(profileId, key);
+    sealed = await keyStore.seal(profileId, key);
+  } catch (cause) {
+    key.fill(0);
+    throw cause;
+  }
+  const rootExisted = existsSync(root);
+  try {
+    mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
     const store = Store.open({ ...storeOptions(root, key, options), create: true });
     // Metadata last: a folder without it is an unfinished create, never a profile that cannot be opened.
     writeMetadata(root, { format: 1, profileId, createdAt: Date.now(), key: sealed });
     return makeProfile(root, profileId, keyStore, store, options);
   } catch (cause) {
-    rmSync(join(root, DATABASE_FILE), { force: true });
-    rmSync(join(root, `${DATABASE_FILE}-wal`), { force: true });
-    rmSync(join(root, `${DATABASE_FILE}-shm`), { force: true });
+    if (rootExisted) {
+      for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, ATTACHMENTS_DIR, METADATA_FILE]) {
+        rmSync(join(root, name), { recursive: true, force: true });
+      }
+    } else {
+      rmSync(root, { recursive: true, force: true });
+    }
+    await discardQuietly(keyStore, sealed, { kind: 'safeStorage', blob: '-' });
     throw cause;
   } finally {
     key.fill(0);
