@@ -184,6 +184,9 @@ export class BurnScheduler {
         const batch = this.takeDue();
         if (batch.length === 0) break;
         await this.deliver(batch);
+        // A full batch means more may be due (e.g. thousands overdue after a resume): let I/O and
+        // IPC run between batches instead of holding the event loop for all of them.
+        if (batch.length === this.maxBatch) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } while (this.runAgain);
   }

@@ -144,6 +144,23 @@ describe('BurnScheduler with an injected clock', () => {
     expect(delivered()).toEqual(ids);
   });
 
+  it('lets other I/O run between full batches of a large overdue set', async () => {
+    const events: string[] = [];
+    const clock = T0;
+    const scheduler = new BurnScheduler({
+      now: () => clock,
+      maxBatch: 2,
+      onDue: (ids) => {
+        events.push(`batch ${ids.join(',')}`);
+        if (events.length === 1) setImmediate(() => events.push('io'));
+      },
+    });
+    schedulers.push(scheduler);
+    for (const id of ['a', 'b', 'c', 'd']) scheduler.schedule(id, T0);
+    await scheduler.poke();
+    expect(events).toEqual(['batch a,b', 'io', 'batch c,d']);
+  });
+
   it('delivers everything overdue after the wall clock jumps forward (e.g. OS resume)', async () => {
     const { scheduler, at, delivered } = track(manual());
     scheduler.schedule('a', T0 + 60_000);
