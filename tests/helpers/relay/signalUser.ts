@@ -222,8 +222,11 @@ export class SignalUser {
     return this.cert;
   }
 
-  /** Fetches the peer's bundle from the relay and starts a PQXDH session. */
-  async startSession(peer: AccountId): Promise<void> {
+  /**
+   * Fetches the peer's bundle from the relay and starts a PQXDH session, filed under `asAccount`
+   * when given (tests use that to address an account the relay does not know).
+   */
+  async startSession(peer: AccountId, asAccount: string = peer): Promise<void> {
     const b = await this.client.call('prekeys.bundle', { accountId: peer });
     const bundle = PreKeyBundle.new(
       b.registrationId,
@@ -238,7 +241,7 @@ export class SignalUser {
       KEMPublicKey.deserialize(bytes(b.kyberPreKey.publicKey)),
       bytes(b.kyberPreKey.signature),
     );
-    const address = ProtocolAddress.new(Aci.fromUuid(peer), 1);
+    const address = ProtocolAddress.new(Aci.fromUuid(asAccount), 1);
     await processPreKeyBundle(bundle, address, this.address, this.stores.session, this.stores.identityStore);
   }
 
