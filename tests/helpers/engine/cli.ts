@@ -1,0 +1,54 @@
+// Runs the real `wisp` CLI (bin/wisp.mjs) as a child process, the way a user or script would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const WISP_BIN = fileURLToPath(new URL('../../../bin/wisp.mjs', import.meta.url));
+export const CLI_PASSPHRASE = 'cli test passphrase';
+
+export interface WispResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON lines. */
+  lines: Record<string, unknown>[];
+}
+
+export function spawnWisp(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [WISP_BIN, ...args], {
+    env: { ...process.env, WISP_PASSPHRASE: CLI_PASSPHRASE, WISP_LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function parseLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function runWisp(args: string[], env: Record<string, string> = {}): Promise<WispResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawnWisp(args, env);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      let lines: Record<string, unknown>[] = [];
+      try {
+        lines = args.includes('--json') ? parseLines(stdout) : [];
+      } catch (error) {
+        reject(new Error(`wisp ${args[0]} printed a line that is not JSON: ${stdout}`, { cause: error }));
+        return;
+      }
+      resolve({ code, stdout, stderr, lines });
+    });
+  });
+}
+
+/** `wisp <command> --profile DIR --keystore passphrase --json …` */
+export function wisp(profile: string, command: string[], options: string[] = []): Promise<WispResult> {
+  return runWisp([...command, '--profile', profile, '--keystore', 'passphrase', '--json', ...options]);
+}
