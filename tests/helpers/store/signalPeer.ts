@@ -22,7 +22,7 @@ import type { Profile } from '../../../core/profile/index';
 import { signalStoresFor, type SignalStores } from '../../../core/signal/index';
 
 export interface Envelope {
-  readonly type: number;
+  readonly type: CiphertextMessageType;
   readonly body: Uint8Array<ArrayBuffer>;
 }
 
@@ -90,7 +90,7 @@ export class SignalPeer {
 
   async encrypt(remote: ProtocolAddress, text: string): Promise<Envelope> {
     const message = await signalEncrypt(new TextEncoder().encode(text), remote, this.address, this.stores.session, this.stores.identity);
-    return { type: message.type(), body: message.serialize() };
+    return { type: message.type() as CiphertextMessageType, body: message.serialize() };
   }
 
   async decrypt(remote: ProtocolAddress, envelope: Envelope): Promise<string> {
