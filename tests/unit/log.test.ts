@@ -94,6 +94,17 @@ describe('log redaction', () => {
     expect((line.err.cause as Record<string, unknown>).key).toBe(CENSORED);
   });
 
+  it('censors an error passed directly as the first argument', () => {
+    const { logger, lines, all } = capture();
+    logger.error(Object.assign(new Error('send failed'), { body: MESSAGE_TEXT, passphrase: PASSPHRASE }));
+    expect(all()).not.toContain(MESSAGE_TEXT);
+    expect(all()).not.toContain(PASSPHRASE);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      msg: 'send failed',
+      err: { message: 'send failed', body: CENSORED },
+    });
+  });
+
   it('survives circular objects without throwing or leaking', () => {
     const { logger, all } = capture();
     const node: Record<string, unknown> = { text: MESSAGE_TEXT };
