@@ -14,7 +14,7 @@ import {
 } from '../../common/ipc';
 import type { EngineApi } from '../engine';
 import { loggerFor } from '../log';
-import { loadEngineFactory, type EngineFactory } from './engineFactory';
+import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
 import { PreferencesFile } from './preferences';
@@ -27,6 +27,8 @@ export interface ServicesOptions {
   /** Defaults to core/engine's Engine. */
   readonly engineFactory?: EngineFactory;
   readonly keyStore?: Omit<KeyStoreOptions, 'safeStorage'>;
+  /** False reports the OS keychain as off (the harness keeps its throwaway profiles out of it). */
+  readonly keychain?: boolean;
 }
 
 export interface ServicesHost {
@@ -74,9 +76,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
     return next;
   }
 
-  async function factory(): Promise<EngineFactory> {
-    return options.engineFactory ?? loadEngineFactory();
-  }
+  const engines: EngineFactory = options.engineFactory ?? defaultEngineFactory;
 
   async function readAccount(): Promise<AccountRecord | null> {
     let raw: string;
@@ -146,7 +146,9 @@ export function createServices(options: ServicesOptions): ServicesHost {
     app: {
       async info() {
         const keystores = [
-          await probeKeychain(options.keyStore?.keychainService),
+          options.keychain === false
+            ? { kind: 'keychain' as const, available: false, reason: 'Turned off in the test harness.' }
+            : await probeKeychain(options.keyStore?.keychainService),
           probeSafeStorage(options.platform.safeStorage),
           { kind: 'passphrase' as const, available: true },
         ];
@@ -177,9 +179,12 @@ export function createServices(options: ServicesOptions): ServicesHost {
             });
           }
           const keystore = buildKeyStore(input.keystore, input.passphrase, keyStoreOptions);
-          const created = await (
-            await factory()
-          ).create({ profileDir, keystore, relayUrl: input.relayUrl, username: input.username });
+          const created = await engines.create({
+            profileDir,
+            keystore,
+            relayUrl: input.relayUrl,
+            username: input.username,
+          });
           await writeAccount({ version: 1, keystore: input.keystore });
           attach(created);
           await created.connect();
@@ -191,7 +196,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           const record = await readAccount();
           if (record === null) throw new WispError('ProfileNotFound', 'there is no account to unlock');
           const keystore = buildKeyStore(record.keystore, input.passphrase, keyStoreOptions);
-          const opened = await (await factory()).open({ profileDir, keystore });
+          const opened = await engines.open({ profileDir, keystore });
           attach(opened);
           await opened.connect();
           return announce();

@@ -1,0 +1,106 @@
+// The built renderer in Chromium, through the harness, against the real engine and a real relay:
+// onboarding creates a real account, and a message typed in the UI reaches another real client.
+import { expect, test, type Page } from '@playwright/test';
+import { join } from 'node:path';
+import { Engine } from '../../core/engine';
+import { PassphraseKeyStore } from '../../core/vault';
+import type { MessageView } from '../../common/engine';
+import {
+  TEST_SCRYPT,
+  startWorld,
+  uniqueName,
+  type E2eWorld,
+  type PageGlobals,
+} from '../helpers/foundation/harness';
+
+let world: E2eWorld;
+
+test.beforeEach(async () => {
+  world = await startWorld();
+});
+test.afterEach(async () => {
+  await world.stop();
+});
+
+async function createAccountInUi(page: Page, username: string): Promise<void> {
+  await page.goto(world.harness.url);
+  await expect(page.getByRole('heading', { name: 'Create your Wisp account' })).toBeVisible();
+  await page.getByLabel('Username').fill(username);
+  await expect(page.getByLabel('Relay')).toHaveValue(world.relay.url);
+  await expect(page.getByRole('radio', { name: /A passphrase I type/ })).toBeChecked();
+  await page.getByLabel('Passphrase', { exact: true }).fill('e2e passphrase 1');
+  await page.getByLabel('Passphrase again').fill('e2e passphrase 1');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(username);
+}
+
+test('onboarding in the UI registers the account at the relay and account.status reports it over IPC', async ({
+  page,
+}) => {
+  const alice = uniqueName('alice');
+  await createAccountInUi(page, alice);
+
+  const status = await page.evaluate(() => (globalThis as unknown as PageGlobals).wisp!.account.status());
+  expect(status).toMatchObject({
+    ok: true,
+    value: { state: 'unlocked', username: alice, keystore: 'passphrase' },
+  });
+
+  // Another real client finds the new username at the same relay.
+  const bob = await Engine.create({
+    profileDir: join(world.tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: world.relay.url,
+    username: uniqueName('bob'),
+  });
+  try {
+    const found = await bob.lookup(alice);
+    expect(found.username).toBe(alice);
+    expect(found.accountId).toMatch(/^[0-9a-f-]{36}$/);
+  } finally {
+    await bob.close();
+  }
+});
+
+test('a message typed in the UI reaches another client with its burn timer, and shows as plain text', async ({
+  page,
+}) => {
+  const bobName = uniqueName('bob');
+  const bob = await Engine.create({
+    profileDir: join(world.tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: world.relay.url,
+    username: bobName,
+  });
+  try {
+    const alice = uniqueName('alice');
+    await createAccountInUi(page, alice);
+
+    await page.getByPlaceholder('Username to message').fill(bobName);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect(page.getByRole('heading', { name: bobName })).toBeVisible();
+
+    const text = 'hi bob <img src=x onerror="document.title=\'pwned\'">';
+    await page.getByLabel('Message', { exact: true }).fill(text);
+    await page.getByLabel('Burn after reading').selectOption({ label: '1 minute' });
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    // Rendered as a text node: the markup is visible as characters and no element was created.
+    const bubble = page.locator('.messages .message.outgoing').first();
+    await expect(bubble.locator('.text')).toHaveText(text);
+    await expect(page.locator('.messages img')).toHaveCount(0);
+    expect(await page.title()).toBe('Wisp');
+
+    let received: MessageView | undefined;
+    for (let attempt = 0; attempt < 20 && received === undefined; attempt++) {
+      received = (await bob.sync({ waitMs: 500 })).find((m) => m.text === text);
+    }
+    expect(received).toBeDefined();
+    expect(received!.from).toBe(alice);
+    expect(received!.burnAfterMs).toBe(60_000);
+    // Burn-on-read has not started: Bob has not seen it.
+    expect(received!.burnAt).toBeNull();
+  } finally {
+    await bob.close();
+  }
+});
