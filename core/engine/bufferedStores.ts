@@ -25,16 +25,32 @@ import type { SignalStores } from './signalCrypto';
 
 type Op = () => Promise<unknown>;
 
+/** The buffered writes of one batch, shared by the six store views below. */
+interface Buffer_ {
+  sessions: Map<string, SessionRecord>;
+  identities: Map<string, PublicKey>;
+  removedPreKeys: Set<number>;
+  senderKeys: Map<string, SenderKeyRecord>;
+  ops: Op[];
+  replacedIdentities: Set<string>;
+}
+
 const addrKey = (a: ProtocolAddress): string => `${a.name()}.${a.deviceId()}`;
 
 export class BufferedSignalStores implements SignalStores {
-  private readonly sessions = new Map<string, SessionRecord>();
-  private readonly identities = new Map<string, PublicKey>();
-  private readonly removedPreKeys = new Set<number>();
-  private readonly senderKeys = new Map<string, SenderKeyRecord>();
-  private ops: Op[] = [];
+  private readonly buf: Buffer_ = {
+    sessions: new Map(),
+    identities: new Map(),
+    removedPreKeys: new Set(),
+    senderKeys: new Map(),
+    ops: [],
+    replacedIdentities: new Set(),
+  };
+
   /** Accounts whose stored identity key was replaced by a different one during this batch. */
-  readonly replacedIdentities = new Set<string>();
+  get replacedIdentities(): ReadonlySet<string> {
+    return this.buf.replacedIdentities;
+  }
 
   readonly session: SessionStore;
   readonly identity: IdentityKeyStore;
@@ -44,7 +60,7 @@ export class BufferedSignalStores implements SignalStores {
   readonly senderKey: SenderKeyStore;
 
   constructor(base: SignalStores) {
-    const self = this;
+    const self = this.buf;
     this.session = new (class extends SessionStore {
       async saveSession(name: ProtocolAddress, record: SessionRecord): Promise<void> {
         self.sessions.set(addrKey(name), record);
@@ -135,8 +151,8 @@ export class BufferedSignalStores implements SignalStores {
 
   /** Applies the buffered writes, in order, to the base stores (call inside the transaction). */
   async flush(): Promise<void> {
-    const ops = this.ops;
-    this.ops = [];
+    const ops = this.buf.ops;
+    this.buf.ops = [];
     for (const op of ops) await op();
   }
 }

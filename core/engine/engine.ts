@@ -16,13 +16,12 @@ import type {
 } from '../../common/engine';
 import { decodeContent, encodeContent, type AttachmentPointer, type Content, type RoomMember } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
-import { expiresAtFor, isArrivedExpired, validateTimers, destroyAtOf } from '../../common/timers';
+import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
 import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
 import { createProfile, openProfile, type Profile } from '../profile';
 import { signalStoresFor } from '../signal';
 import { sql, type Contact, type Store } from '../store';
-import type { KeyStore } from '../vault';
 import { RelayClient, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
 import { BurnScheduler } from './burnScheduler';
 import { BufferedSignalStores } from './bufferedStores';
@@ -133,14 +132,14 @@ export class Engine implements EngineApi {
   /** Creates the profile, the identity and the relay account; uploads the first prekeys. */
   static async create(options: EngineCreateOptions): Promise<Engine> {
     const clock = options.clock ?? Date.now;
-    const profile = await createProfile(options.profileDir, options.keystore as KeyStore);
+    const profile = await createProfile(options.profileDir, options.keystore);
     try {
       const identity = newIdentity();
       const registrationId = newRegistrationId();
       const relay = new RelayClient({
         url: options.relayUrl,
         accountId: null,
-        sign: (m) => identity.privateKey.sign(m as Uint8Array<ArrayBuffer>),
+        sign: (m) => identity.privateKey.sign(m),
         reconnect: false,
       });
       try {
@@ -180,7 +179,7 @@ export class Engine implements EngineApi {
    * out, so no read API can ever return one.
    */
   static async open(options: EngineOpenOptions): Promise<Engine> {
-    const profile = await openProfile(options.profileDir, options.keystore as KeyStore);
+    const profile = await openProfile(options.profileDir, options.keystore);
     try {
       const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl);
       engine.startEphemeral();
@@ -242,7 +241,7 @@ export class Engine implements EngineApi {
     this.relay = new RelayClient({
       url: this.relayUrl,
       accountId: this.accountId,
-      sign: (m) => this.identityKeyPair.privateKey.sign(m as Uint8Array<ArrayBuffer>),
+      sign: (m) => this.identityKeyPair.privateKey.sign(m),
       reconnect: this.relayMode === 'live',
       onEnvelope: (envelope) => this.serial(() => this.receive(envelope)),
       onQueueEmpty: () => {

@@ -262,7 +262,7 @@ export async function unseal(
   const local = addressOf(localAccountId);
   let plaintext: Uint8Array<ArrayBuffer>;
   try {
-    switch (usmc.msgType()) {
+    switch (usmc.msgType() as CiphertextMessageType) {
       case CiphertextMessageType.PreKey:
         plaintext = await signalDecryptPreKey(
           PreKeySignalMessage.deserialize(usmc.contents()),

@@ -21,7 +21,7 @@ const log = loggerFor('relayClient');
 export type RelayConnectionState = 'offline' | 'connecting' | 'online';
 
 /** Signs relay challenges with the identity key; the key itself never enters this module. */
-export type ChallengeSigner = (message: Uint8Array) => Uint8Array;
+export type ChallengeSigner = (message: Uint8Array<ArrayBuffer>) => Uint8Array;
 
 export interface RelayClientOptions {
   /** ws:// or wss:// URL; a bare origin gets the relay's WebSocket path. */
@@ -161,7 +161,7 @@ export class RelayClient {
     this.socket = socket;
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
-      this.onFrame(data.toString());
+      this.onFrame(rawText(data));
     });
     socket.on('open', () => {
       this.onOpen().catch((error: unknown) => {
@@ -369,10 +369,15 @@ export class RelayClient {
   }
 }
 
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
 function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.concat(parts));
 }

@@ -11,6 +11,10 @@ export interface TamperProxy {
   close(): Promise<void>;
 }
 
+function text(data: RawData): string {
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
 export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -24,27 +28,27 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     sockets.add(upstream);
     const early: RawData[] = [];
     client.on('message', (data) => {
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data.toString());
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(text(data));
       else early.push(data);
     });
     upstream.on('open', () => {
-      for (const d of early.splice(0)) upstream.send(d.toString());
+      for (const d of early.splice(0)) upstream.send(text(d));
     });
     upstream.on('message', (data) => {
-      let text = data.toString();
+      let frameText = text(data);
       if (armed) {
-        const frame = JSON.parse(text) as { push?: string; body?: { payload?: string } };
+        const frame = JSON.parse(frameText) as { push?: string; body?: { payload?: string } };
         if (frame.push === 'envelope' && frame.body?.payload) {
           const bytes = Buffer.from(frame.body.payload, 'base64');
           const at = Math.floor(bytes.length / 2);
           bytes[at] = (bytes[at] ?? 0) ^ 0x01;
           frame.body.payload = bytes.toString('base64');
-          text = JSON.stringify(frame);
+          frameText = JSON.stringify(frame);
           armed = false;
           tampered += 1;
         }
       }
-      client.send(text);
+      client.send(frameText);
     });
     const closeBoth = (): void => {
       client.close();
