@@ -79,7 +79,7 @@ export const m001Core: Migration = {
         delivered INTEGER NOT NULL DEFAULT 0 CHECK (delivered IN (0, 1)),
         read INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1))
       );
-      CREATE INDEX messages_conversation_time ON messages (conversation_id, sent_at);
+      CREATE INDEX messages_conversation_time ON messages (conversation_id, sent_at, id);
       CREATE INDEX messages_destroy_at ON messages (destroy_at) WHERE destroy_at IS NOT NULL;
       CREATE INDEX messages_unseen ON messages (conversation_id) WHERE outgoing = 0 AND seen_at IS NULL;
 
