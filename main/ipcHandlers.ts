@@ -50,9 +50,18 @@ export function isAppMainFrame(
   const frame = event.senderFrame;
   if (frame === null || frame.parent !== null) return false;
   if (!windowIds.has(event.sender.id)) return false;
+  return originOf(frame.url) === appOrigin;
+}
+
+/**
+ * `scheme://host[:port]` of a URL, or null. Not `URL.origin`: Node's URL reports "null" as the
+ * origin of custom schemes such as wisp://, which would make every wisp:// page look alike.
+ */
+export function originOf(url: string): string | null {
   try {
-    return new URL(frame.url).origin === appOrigin;
+    const parsed = new URL(url);
+    return parsed.host === '' ? null : `${parsed.protocol}//${parsed.host}`;
   } catch {
-    return false;
+    return null;
   }
 }

@@ -1,6 +1,7 @@
 // The hardening policies of the app, as plain functions main/index.ts wires into Electron:
 // the CSP, which permissions may be granted, where navigation may go, which links may leave.
 import { ExternalUrl } from '../common/ipc';
+import { originOf } from './ipcHandlers';
 
 export { CONTENT_SECURITY_POLICY } from './csp';
 
@@ -16,9 +17,5 @@ export function isSafeExternalUrl(url: string): boolean {
 
 /** The single-page app never navigates; a reload of its own entry point is the one exception. */
 export function isAllowedNavigation(url: string, appOrigin: string): boolean {
-  try {
-    return new URL(url).origin === appOrigin;
-  } catch {
-    return false;
-  }
+  return originOf(url) === appOrigin;
 }
