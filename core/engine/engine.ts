@@ -636,9 +636,14 @@ export class Engine implements EngineApi {
         .slice(0, 50);
       if (items.length === 0) return;
       for (const item of items) {
+        // Ratchet steps taken to encrypt this item commit only with its removal from the outbox:
+        // one fsync per send, and a failed send leaves the session exactly as it was. If we crash
+        // after the relay took it, the retry re-encrypts the same step and the same message id,
+        // which the recipient drops as a duplicate.
+        const buffered = new BufferedSignalStores(this.signal);
         try {
-          if (item.kind === 'room') await this.sendRoomItem(item.recipientId, item.payload, item.expiresAt);
-          else await this.sendDirect(item.recipientId, item.payload, item.expiresAt);
+          if (item.kind === 'room') await this.sendRoomItem(item.recipientId, item.payload, item.expiresAt, buffered);
+          else await this.sendDirect(item.recipientId, item.payload, item.expiresAt, buffered);
         } catch (error) {
           if (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited')) {
             this.store.outbox.retryLater(item.id, this.clock() + 1000 * Math.min(60, 2 ** item.attempts));
@@ -650,10 +655,27 @@ export class Engine implements EngineApi {
           if (item.messageId) this.setMessageState(item.messageId, 'failed');
           continue;
         }
-        this.store.outbox.remove(item.id);
-        if (item.messageId) this.setMessageState(item.messageId, 'sent');
+        let sent = false;
+        await this.inTransaction(async () => {
+          await buffered.flush();
+          this.store.outbox.remove(item.id);
+          if (item.messageId) sent = this.setStateInTransaction(item.messageId, 'sent');
+        });
+        if (sent && item.messageId) this.emitUpdated(item.messageId);
       }
     }
+  }
+
+  private setStateInTransaction(id: string, state: 'sent' | 'failed'): boolean {
+    const before = this.store.messages.get(id);
+    if (!before || before.state !== 'sending') return false;
+    this.store.messages.setState(id, state);
+    return true;
+  }
+
+  private emitUpdated(id: string): void {
+    const m = this.store.messages.get(id);
+    if (m) this.emit({ type: 'message.updated', message: messageView(this.book, m) });
   }
 
   private setMessageState(id: string, state: 'sent' | 'failed'): void {
@@ -677,10 +699,10 @@ export class Engine implements EngineApi {
     if (contact) this.emit({ type: 'identity.changed', contact: contactView(contact) });
   }
 
-  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
+  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores = this.signal): Promise<void> {
     await this.ensureSession(to);
     const cert = await this.senderCertificate();
-    const sealed = await sealTo(new Uint8Array(payload), to, this.accountId, cert, this.signal, this.clock());
+    const sealed = await sealTo(new Uint8Array(payload), to, this.accountId, cert, stores, this.clock());
     await this.relayClient().request('message.send', {
       to,
       payload: b64(sealed),
@@ -688,7 +710,7 @@ export class Engine implements EngineApi {
     });
   }
 
-  private async sendRoomItem(roomId: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
+  private async sendRoomItem(roomId: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores): Promise<void> {
     const state = this.ensureRoomState(roomId);
     const members = this.peersOf(roomId);
     if (members.length === 0) return;
@@ -720,7 +742,7 @@ export class Engine implements EngineApi {
       state.distributionId,
       uuidBytes(roomId),
       cert,
-      this.signal,
+      stores,
     );
     const result = await this.relayClient().request('message.sendMulti', {
       payload: b64(sealed),

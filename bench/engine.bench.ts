@@ -1,0 +1,288 @@
+// Messaging engine latency and throughput between two real engines on a loopback relay (SQLCipher
+// profiles, libsignal, sealed sender), next to a bare floor measured in the same run:
+// sealed-sender encrypt+decrypt on in-memory libsignal stores plus a bare ws echo round trip.
+// Run: npx tsx bench/engine.bench.ts      Target: send → decrypted-and-committed p50 ≤ 5× the floor.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  IdentityChange,
+  IdentityKeyPair,
+  IdentityKeyStore,
+  KEMKeyPair,
+  KyberPreKeyRecord,
+  KyberPreKeyStore,
+  PreKeyBundle,
+  PreKeyRecord,
+  PreKeyStore,
+  PrivateKey,
+  ProtocolAddress,
+  PublicKey,
+  SenderCertificate,
+  ServerCertificate,
+  SessionRecord,
+  SessionStore,
+  SignedPreKeyRecord,
+  SignedPreKeyStore,
+  processPreKeyBundle,
+  sealedSenderDecryptMessage,
+  sealedSenderEncryptMessage,
+  type Direction,
+} from '@signalapp/libsignal-client';
+import { WebSocket, WebSocketServer } from 'ws';
+import { startRelay } from '../relay/index';
+import { Engine } from '../core/engine';
+import { keyStoreFor } from '../core/vault';
+
+const LATENCY_ROUNDS = 200;
+const THROUGHPUT_MESSAGES = 500;
+const FLOOR_ROUNDS = 500;
+const TARGET_RATIO = 5;
+
+const quantile = (xs: number[], q: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+function line(fields: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify({ bench: 'engine', ...fields }) + '\n');
+}
+
+// --- the floor: bare libsignal ------------------------------------------------------------
+
+class MemSessions extends SessionStore {
+  m = new Map<string, SessionRecord>();
+  async saveSession(a: ProtocolAddress, r: SessionRecord): Promise<void> {
+    this.m.set(a.toString(), r);
+  }
+  async getSession(a: ProtocolAddress): Promise<SessionRecord | null> {
+    return this.m.get(a.toString()) ?? null;
+  }
+  async getExistingSessions(as: ProtocolAddress[]): Promise<SessionRecord[]> {
+    return as.map((a) => this.m.get(a.toString())!);
+  }
+}
+class MemIdentity extends IdentityKeyStore {
+  m = new Map<string, PublicKey>();
+  constructor(
+    private readonly pair: IdentityKeyPair,
+    private readonly reg: number,
+  ) {
+    super();
+  }
+  async getIdentityKey(): Promise<PrivateKey> {
+    return this.pair.privateKey;
+  }
+  async getLocalRegistrationId(): Promise<number> {
+    return this.reg;
+  }
+  async saveIdentity(a: ProtocolAddress, k: PublicKey): Promise<IdentityChange> {
+    this.m.set(a.toString(), k);
+    return IdentityChange.NewOrUnchanged;
+  }
+  async isTrustedIdentity(_a: ProtocolAddress, _k: PublicKey, _d: Direction): Promise<boolean> {
+    return true;
+  }
+  async getIdentity(a: ProtocolAddress): Promise<PublicKey | null> {
+    return this.m.get(a.toString()) ?? null;
+  }
+}
+class MemPreKeys extends PreKeyStore {
+  m = new Map<number, PreKeyRecord>();
+  async savePreKey(id: number, r: PreKeyRecord): Promise<void> {
+    this.m.set(id, r);
+  }
+  async getPreKey(id: number): Promise<PreKeyRecord> {
+    return this.m.get(id)!;
+  }
+  async removePreKey(id: number): Promise<void> {
+    this.m.delete(id);
+  }
+}
+class MemSigned extends SignedPreKeyStore {
+  m = new Map<number, SignedPreKeyRecord>();
+  async saveSignedPreKey(id: number, r: SignedPreKeyRecord): Promise<void> {
+    this.m.set(id, r);
+  }
+  async getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
+    return this.m.get(id)!;
+  }
+}
+class MemKyber extends KyberPreKeyStore {
+  m = new Map<number, KyberPreKeyRecord>();
+  async saveKyberPreKey(id: number, r: KyberPreKeyRecord): Promise<void> {
+    this.m.set(id, r);
+  }
+  async getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
+    return this.m.get(id)!;
+  }
+  async markKyberPreKeyUsed(): Promise<void> {}
+}
+
+const ALICE = '9d0652a3-dcc3-4d11-975f-74d61598733f';
+const BOB = '796abedb-ca4e-4f18-8803-1fde5b921f9f';
+
+async function bareSealedSenderMs(): Promise<number[]> {
+  const trustRoot = PrivateKey.generate();
+  const serverKey = PrivateKey.generate();
+  const serverCert = ServerCertificate.new(1, serverKey.getPublicKey(), trustRoot);
+  const aliceId = IdentityKeyPair.generate();
+  const bobId = IdentityKeyPair.generate();
+  const cert = SenderCertificate.new(ALICE, null, 1, aliceId.publicKey, Date.now() + 86_400_000, serverCert, serverKey);
+  const a = { s: new MemSessions(), i: new MemIdentity(aliceId, 1) };
+  const b = { s: new MemSessions(), i: new MemIdentity(bobId, 2), p: new MemPreKeys(), sp: new MemSigned(), k: new MemKyber() };
+  const pre = PrivateKey.generate();
+  await b.p.savePreKey(1, PreKeyRecord.new(1, pre.getPublicKey(), pre));
+  const spk = PrivateKey.generate();
+  const spkSig = bobId.privateKey.sign(spk.getPublicKey().serialize());
+  await b.sp.saveSignedPreKey(1, SignedPreKeyRecord.new(1, Date.now(), spk.getPublicKey(), spk, spkSig));
+  const kem = KEMKeyPair.generate();
+  const kemSig = bobId.privateKey.sign(kem.getPublicKey().serialize());
+  await b.k.saveKyberPreKey(1, KyberPreKeyRecord.new(1, Date.now(), kem, kemSig));
+  const bundle = PreKeyBundle.new(2, 1, 1, pre.getPublicKey(), 1, spk.getPublicKey(), spkSig, bobId.publicKey, 1, kem.getPublicKey(), kemSig);
+  const aliceAddr = ProtocolAddress.new(ALICE, 1);
+  const bobAddr = ProtocolAddress.new(BOB, 1);
+  await processPreKeyBundle(bundle, bobAddr, aliceAddr, a.s, a.i);
+  const plaintext = new Uint8Array(320);
+  const once = async (): Promise<void> => {
+    const sealed = await sealedSenderEncryptMessage(plaintext, bobAddr, cert, a.s, a.i);
+    await sealedSenderDecryptMessage(sealed, trustRoot.getPublicKey(), Date.now(), null, BOB, 1, b.s, b.i, b.p, b.sp, b.k);
+  };
+  await once();
+  const out: number[] = [];
+  for (let i = 0; i < FLOOR_ROUNDS; i++) {
+    const t0 = performance.now();
+    await once();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function bareWsRoundTripMs(): Promise<number[]> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  server.on('connection', (s) => s.on('message', (d) => s.send(d as Buffer)));
+  const port = (server.address() as { port: number }).port;
+  const client = new WebSocket(`ws://127.0.0.1:${port}`);
+  await new Promise((r) => client.once('open', r));
+  const payload = JSON.stringify({ id: 1, op: 'message.send', body: { payload: 'x'.repeat(800) } });
+  const out: number[] = [];
+  for (let i = 0; i < FLOOR_ROUNDS + 20; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((r) => {
+      client.once('message', () => r());
+      client.send(payload);
+    });
+    if (i >= 20) out.push(performance.now() - t0);
+  }
+  client.close();
+  await new Promise<void>((r) => server.close(() => r()));
+  return out;
+}
+
+// --- the engine ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const crypto = await bareSealedSenderMs();
+  const ws = await bareWsRoundTripMs();
+  const floorP50 = quantile(crypto, 0.5) + quantile(ws, 0.5);
+  const floorP99 = quantile(crypto, 0.99) + quantile(ws, 0.99);
+
+  const root = mkdtempSync(join(tmpdir(), 'wisp-engine-bench-'));
+  const relay = await startRelay({ port: 0, dataDir: join(root, 'relay'), logger: false });
+  const keystore = () => keyStoreFor({ kind: 'passphrase', passphrase: 'bench', scrypt: { N: 2 ** 14, r: 8, p: 1 } });
+  const alice = await Engine.create({ profileDir: join(root, 'alice'), keystore: keystore(), relayUrl: relay.url, username: 'alice' });
+  const bob = await Engine.create({ profileDir: join(root, 'bob'), keystore: keystore(), relayUrl: relay.url, username: 'bob' });
+  try {
+    await bob.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
+    await bob.connect();
+    const waiters = new Map<string, () => void>();
+    const early = new Set<string>();
+    bob.on((e) => {
+      if (e.type !== 'message.added' || e.message.outgoing) return;
+      const w = waiters.get(e.message.text);
+      if (w) w();
+      else early.add(e.message.text);
+    });
+    const arrival = (key: string): Promise<void> =>
+      early.delete(key) ? Promise.resolve() : new Promise<void>((r) => waiters.set(key, r));
+
+    // Warm-up: sessions both ways, certificates, statement caches.
+    for (let i = 0; i < 10; i++) {
+      const done = arrival(`warm ${i}`);
+      await alice.sendText('bob', `warm ${i}`);
+      await done;
+    }
+    const conversation = bob.accountId; // alice's direct conversation id with bob
+
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_ROUNDS; i++) {
+      const key = `lat ${i}`;
+      const done = arrival(key);
+      const t0 = performance.now();
+      await alice.sendText(conversation, key);
+      await done;
+      latencies.push(performance.now() - t0);
+    }
+
+    const all: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
+      const key = `tp ${i}`;
+      all.push(arrival(key));
+      await alice.sendText(conversation, key);
+    }
+    await Promise.all(all);
+    const seconds = (performance.now() - t0) / 1000;
+
+    const p50 = quantile(latencies, 0.5);
+    const p99 = quantile(latencies, 0.99);
+    line({
+      metric: 'send_to_committed_p50',
+      value: round(p50),
+      unit: 'ms',
+      baseline: round(floorP50),
+      ratio: round(p50 / floorP50),
+      target: `<= ${TARGET_RATIO}x bare sealed-sender encrypt+decrypt + bare ws round trip`,
+      pass: p50 <= TARGET_RATIO * floorP50,
+    });
+    line({
+      metric: 'send_to_committed_p99',
+      value: round(p99),
+      unit: 'ms',
+      baseline: round(floorP99),
+      ratio: round(p99 / floorP99),
+      target: 'reported (p99 of the same floor as baseline)',
+      pass: true,
+    });
+    line({
+      metric: 'floor_parts_p50',
+      value: round(quantile(crypto, 0.5)),
+      unit: 'ms sealed-sender encrypt+decrypt',
+      baseline: round(quantile(ws, 0.5)),
+      ratio: round(quantile(crypto, 0.5) / quantile(ws, 0.5)),
+      target: 'informational: crypto part (value) vs ws round trip (baseline)',
+      pass: true,
+    });
+    const rate = THROUGHPUT_MESSAGES / seconds;
+    const floorRate = 1000 / floorP50;
+    line({
+      metric: 'sustained_messages_per_s',
+      value: Math.round(rate),
+      unit: 'msg/s',
+      baseline: Math.round(floorRate),
+      ratio: round(rate / floorRate),
+      target: 'reported (one sender awaiting each send, one receiver, durable commits on both ends and the relay)',
+      pass: true,
+    });
+  } finally {
+    await alice.close();
+    await bob.close();
+    await relay.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();
