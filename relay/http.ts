@@ -8,6 +8,8 @@ import { sha256 } from './identity';
 import { transparencyReport } from './transparency';
 
 const CHUNK_BYTES = 256 * 1024;
+/** Bytes past the cap the relay reads and drops before it cuts the connection instead of answering. */
+const DISCARD_LIMIT_BYTES = 8 * 1024 * 1024;
 
 function fail(reply: FastifyReply, status: number, error: WireError): FastifyReply {
   return reply.code(status).header('cache-control', 'no-store').send({ error });
@@ -76,17 +78,25 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
           await ctx.storage.putAttachmentChunk(id.data, index++, chunk);
         }
       };
+      let over = false;
       try {
         for await (const part of request.raw as AsyncIterable<Buffer>) {
           size += part.length;
-          if (size > cap) {
-            request.raw.destroy();
-            return tooLarge();
+          if (over || size > cap) {
+            // Past the cap: discard the rest so the client can read our 413, unless it keeps going.
+            if (!over) await ctx.storage.deleteAttachment(id.data);
+            over = true;
+            if (size > cap + DISCARD_LIMIT_BYTES) {
+              request.raw.destroy();
+              return reply;
+            }
+            continue;
           }
           pending.push(part);
           pendingBytes += part.length;
           await flush(false);
         }
+        if (over) return tooLarge();
         await flush(true);
       } catch {
         void ctx.storage.deleteAttachment(id.data);

@@ -13,8 +13,12 @@ export class RateLimiter {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Takes `cost` tokens; returns 0 if allowed, else the ms to wait before it would be. */
-  take(key: string, spec: RateSpec, cost = 1): number {
+  /**
+   * Takes `cost` tokens; returns 0 if allowed, else the ms to wait before it would be. With
+   * `chargeDenied`, refused attempts still cost tokens (the bucket goes into debt), so a client
+   * that ignores the refusals sees its wait grow instead of staying at one refill interval.
+   */
+  take(key: string, spec: RateSpec, cost = 1, chargeDenied = false): number {
     const now = this.now();
     this.sweep(now);
     const bucket = this.buckets.get(key) ?? { tokens: spec.burst, at: now };
@@ -25,8 +29,9 @@ export class RateLimiter {
       bucket.tokens -= cost;
       return 0;
     }
-    if (spec.perSecond <= 0) return Number.MAX_SAFE_INTEGER;
-    return Math.ceil(((cost - bucket.tokens) / spec.perSecond) * 1000);
+    const wait = spec.perSecond <= 0 ? Number.MAX_SAFE_INTEGER : Math.ceil(((cost - bucket.tokens) / spec.perSecond) * 1000);
+    if (chargeDenied) bucket.tokens -= cost;
+    return wait;
   }
 
   /** Drops idle buckets now and then so keys of departed clients do not pile up. */

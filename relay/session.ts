@@ -75,7 +75,7 @@ export class Session implements SessionState {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    const wait = this.ctx.limiter.take(`fr:${this.connectionKey}`, this.ctx.limits.rates.frames);
+    const wait = this.ctx.limiter.take(`fr:${this.connectionKey}`, this.ctx.limits.rates.frames, 1, true);
     if (wait > HARD_LIMIT_WAIT_MS) {
       this.ws.close(1008, 'rate limit');
       return;

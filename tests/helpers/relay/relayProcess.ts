@@ -27,11 +27,11 @@ export async function spawnRelay(args: string[], env: Record<string, string> = {
   });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
   const exited = new Promise<number | string>((res) => child.on('exit', (code, signal) => res(code ?? signal ?? -1)));
   const line = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`relay did not start: ${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const nl = out.indexOf('\n');
       if (nl >= 0) {

@@ -43,10 +43,10 @@ import { WireClient } from './wireClient';
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 export const bytes = (s: string): Uint8Array<ArrayBuffer> => {
   const b = Buffer.from(s, 'base64');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength) as Uint8Array<ArrayBuffer>;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 };
-const utf8 = (s: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(s, 'utf8')) as Uint8Array<ArrayBuffer>;
-const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.concat(parts)) as Uint8Array<ArrayBuffer>;
+const utf8 = (s: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(s, 'utf8'));
+const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.concat(parts));
 
 class MemoryStores {
   readonly sessions = new Map<string, SessionRecord>();
@@ -302,7 +302,7 @@ export class SignalUser {
     const usmc = await sealedSenderDecryptToUsmc(bytes(payloadB64), this.stores.identityStore);
     const cert = usmc.senderCertificate();
     if (!cert.validate(this.trustRoot, Date.now())) throw new Error('sender certificate does not chain to the trust root');
-    if (usmc.msgType() !== CiphertextMessageType.SenderKey) throw new Error('not a sender-key message');
+    if (usmc.msgType() !== Number(CiphertextMessageType.SenderKey)) throw new Error('not a sender-key message');
     const sender = ProtocolAddress.new(Aci.fromUuid(cert.senderUuid()), 1);
     const plain = await groupDecrypt(sender, this.stores.senderKey, usmc.contents());
     return { sender: cert.senderUuid(), text: Buffer.from(plain).toString('utf8') };

@@ -43,7 +43,7 @@ export class WireClient {
         resolve({ code, reason: reason.toString() });
       });
     });
-    ws.on('message', (data) => this.onMessage(String(data)));
+    ws.on('message', (data: Buffer) => this.onMessage(data.toString('utf8')));
   }
 
   static connect(url: string): Promise<WireClient> {
