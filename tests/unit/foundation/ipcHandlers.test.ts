@@ -56,7 +56,7 @@ function wire() {
       dispatched.push(channel);
       return dispatch(channel, args);
     },
-    (event) => isAppMainFrame(event as unknown as SenderInfo, APP_ORIGIN, new Set([WINDOW_ID])),
+    (event) => isAppMainFrame(event, APP_ORIGIN, new Set([WINDOW_ID])),
   );
   return { handlers, dispatched, unregister };
 }
