@@ -37,7 +37,9 @@ function open(v: Variant, create = false): Store {
 }
 
 const median = (values: number[]) => values.slice().sort((a, b) => a - b)[values.length >> 1]!;
-const words = 'meet me at the north gate after the rain stops and bring the usual paperwork please'.split(' ');
+const words = 'meet me at the north gate after the rain stops and bring the usual paperwork please'.split(
+  ' ',
+);
 let sequence = 0;
 
 function message(conversationId: string, sentAt: number): NewMessage {
@@ -123,7 +125,8 @@ for (const v of openVariants) {
   const base = Date.now() - TOTAL * 1000;
   for (let i = 0; i < TOTAL; i += 1000) {
     store.transaction(() => {
-      for (let j = i; j < i + 1000; j++) store.messages.insert(message(`peer-${j % CONVERSATIONS}`, base + j * 1000));
+      for (let j = i; j < i + 1000; j++)
+        store.messages.insert(message(`peer-${j % CONVERSATIONS}`, base + j * 1000));
     });
   }
   store.close();

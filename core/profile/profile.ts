@@ -4,7 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WispError, isWispError } from '../../common/errors';
-import { keyStoreFor, newDatabaseKey, type DatabaseKey, type KeyStore, type KeyStoreChoice, type SealedKey } from '../vault/index';
+import {
+  keyStoreFor,
+  newDatabaseKey,
+  type DatabaseKey,
+  type KeyStore,
+  type KeyStoreChoice,
+  type SealedKey,
+} from '../vault/index';
 import { Store, type OpenStoreOptions } from '../store/store';
 import { METADATA_FILE, readMetadata, writeMetadata, type ProfileMetadata } from './profileMetadata';
 
@@ -29,7 +36,11 @@ export interface ProfileOptions {
 }
 
 /** Creates a new profile in `dir` (which may exist but must be empty). Existing profile → ProfileExists. */
-export async function createProfile(dir: string, keystore: ProfileKeyStoreOption, options: ProfileOptions = {}): Promise<Profile> {
+export async function createProfile(
+  dir: string,
+  keystore: ProfileKeyStoreOption,
+  options: ProfileOptions = {},
+): Promise<Profile> {
   const root = resolve(dir);
   if (existsSync(join(root, METADATA_FILE)) || existsSync(join(root, DATABASE_FILE))) {
     throw new WispError('ProfileExists', 'a profile already exists in this folder', {
@@ -60,7 +71,13 @@ export async function createProfile(dir: string, keystore: ProfileKeyStoreOption
     return makeProfile(root, profileId, keyStore, store, options);
   } catch (cause) {
     if (rootExisted) {
-      for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, ATTACHMENTS_DIR, METADATA_FILE]) {
+      for (const name of [
+        DATABASE_FILE,
+        `${DATABASE_FILE}-wal`,
+        `${DATABASE_FILE}-shm`,
+        ATTACHMENTS_DIR,
+        METADATA_FILE,
+      ]) {
         rmSync(join(root, name), { recursive: true, force: true });
       }
     } else {
@@ -74,7 +91,11 @@ export async function createProfile(dir: string, keystore: ProfileKeyStoreOption
 }
 
 /** Opens an existing profile. Missing folder or metadata → ProfileNotFound; wrong passphrase → WrongPassphrase. */
-export async function openProfile(dir: string, keystore: ProfileKeyStoreOption, options: ProfileOptions = {}): Promise<Profile> {
+export async function openProfile(
+  dir: string,
+  keystore: ProfileKeyStoreOption,
+  options: ProfileOptions = {},
+): Promise<Profile> {
   const root = resolve(dir);
   if (!existsSync(root)) {
     throw new WispError('ProfileNotFound', 'the profile folder does not exist', {
@@ -85,9 +106,10 @@ export async function openProfile(dir: string, keystore: ProfileKeyStoreOption, 
   const keyStore = keyStoreFor(keystore);
   if (keyStore.kind !== metadata.key.kind) {
     throw new WispError('InvalidInput', `this profile keeps its key in the ${metadata.key.kind} key store`, {
-      recovery: metadata.key.kind === 'passphrase'
-        ? 'Use --keystore passphrase with the passphrase in WISP_PASSPHRASE.'
-        : `Use --keystore ${metadata.key.kind === 'keychain' ? 'keychain' : 'keychain (inside the app)'}.`,
+      recovery:
+        metadata.key.kind === 'passphrase'
+          ? 'Use --keystore passphrase with the passphrase in WISP_PASSPHRASE.'
+          : `Use --keystore ${metadata.key.kind === 'keychain' ? 'keychain' : 'keychain (inside the app)'}.`,
     });
   }
   mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
@@ -99,7 +121,12 @@ export async function openProfile(dir: string, keystore: ProfileKeyStoreOption, 
  * Tries the current key; if a rekey was interrupted after the database was rewritten, the pending
  * key opens it and becomes current.
  */
-async function openWithKeys(root: string, metadata: ProfileMetadata, keyStore: KeyStore, options: ProfileOptions): Promise<Store> {
+async function openWithKeys(
+  root: string,
+  metadata: ProfileMetadata,
+  keyStore: KeyStore,
+  options: ProfileOptions,
+): Promise<Store> {
   const key = await keyStore.unseal(metadata.key);
   try {
     return Store.open(storeOptions(root, key, options));
@@ -130,7 +157,13 @@ function storeOptions(root: string, key: DatabaseKey, options: ProfileOptions): 
   };
 }
 
-function makeProfile(root: string, id: string, keyStore: KeyStore, store: Store, _options: ProfileOptions): Profile {
+function makeProfile(
+  root: string,
+  id: string,
+  keyStore: KeyStore,
+  store: Store,
+  _options: ProfileOptions,
+): Profile {
   return {
     dir: root,
     id,
@@ -147,7 +180,12 @@ function makeProfile(root: string, id: string, keyStore: KeyStore, store: Store,
         const sealed = await keyStore.seal(slot, next);
         writeMetadata(root, { ...metadata, pendingKey: sealed });
         store.rekey(next);
-        writeMetadata(root, { format: 1, profileId: metadata.profileId, createdAt: metadata.createdAt, key: sealed });
+        writeMetadata(root, {
+          format: 1,
+          profileId: metadata.profileId,
+          createdAt: metadata.createdAt,
+          key: sealed,
+        });
         await discardQuietly(keyStore, metadata.key, sealed);
       } finally {
         next.fill(0);
@@ -160,7 +198,11 @@ function makeProfile(root: string, id: string, keyStore: KeyStore, store: Store,
 }
 
 /** Removes the old keychain entry unless it is the one now in use. Failure only leaves a stale entry behind. */
-async function discardQuietly(keyStore: KeyStore, old: ProfileMetadata['key'], current: ProfileMetadata['key']): Promise<void> {
+async function discardQuietly(
+  keyStore: KeyStore,
+  old: ProfileMetadata['key'],
+  current: ProfileMetadata['key'],
+): Promise<void> {
   if (JSON.stringify(old) === JSON.stringify(current)) return;
   try {
     await keyStore.discard(old);

@@ -14,7 +14,13 @@ const sealedKeySchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('passphrase'),
     version: z.literal(1),
-    kdf: z.object({ name: z.literal('scrypt'), salt: z.string(), N: z.number().int(), r: z.number().int(), p: z.number().int() }),
+    kdf: z.object({
+      name: z.literal('scrypt'),
+      salt: z.string(),
+      N: z.number().int(),
+      r: z.number().int(),
+      p: z.number().int(),
+    }),
     cipher: z.literal('aes-256-gcm'),
     nonce: z.string(),
     ciphertext: z.string(),
@@ -33,7 +39,11 @@ const metadataSchema = z.object({
 
 export type ProfileMetadata = z.infer<typeof metadataSchema>;
 // The schema must describe exactly the SealedKey union of the vault.
-const _sameShape: SealedKey extends ProfileMetadata["key"] ? (ProfileMetadata["key"] extends SealedKey ? true : false) : false = true;
+const _sameShape: SealedKey extends ProfileMetadata['key']
+  ? ProfileMetadata['key'] extends SealedKey
+    ? true
+    : false
+  : false = true;
 void _sameShape;
 
 export function readMetadata(dir: string): ProfileMetadata {

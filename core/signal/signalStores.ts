@@ -89,7 +89,11 @@ export class DbIdentityKeyStore extends IdentityKeyStore {
     return result === 'replaced' ? IdentityChange.ReplacedExisting : IdentityChange.NewOrUnchanged;
   }
 
-  override async isTrustedIdentity(name: ProtocolAddress, key: PublicKey, direction: Direction): Promise<boolean> {
+  override async isTrustedIdentity(
+    name: ProtocolAddress,
+    key: PublicKey,
+    direction: Direction,
+  ): Promise<boolean> {
     const stored = this.store.contacts.get(name.name())?.identityKey;
     if (!stored) return true;
     if (Buffer.from(key.serialize()).equals(stored)) return true;
@@ -162,7 +166,11 @@ export class DbKyberPreKeyStore extends KyberPreKeyStore {
    * A one-time Kyber prekey is deleted after use. A last-resort one stays, but the same
    * (kyber, signed prekey, base key) triple twice is a replayed session setup and is refused.
    */
-  override async markKyberPreKeyUsed(kyberPreKeyId: number, signedPreKeyId: number, baseKey: PublicKey): Promise<void> {
+  override async markKyberPreKeyUsed(
+    kyberPreKeyId: number,
+    signedPreKeyId: number,
+    baseKey: PublicKey,
+  ): Promise<void> {
     this.store.transaction(() => {
       const found = this.store.signal.getKyberPreKey(kyberPreKeyId);
       if (!found) return;
@@ -171,7 +179,10 @@ export class DbKyberPreKeyStore extends KyberPreKeyStore {
         return;
       }
       if (!this.store.signal.recordKyberBaseKey(kyberPreKeyId, signedPreKeyId, baseKey.serialize())) {
-        throw new WispError('DecryptionFailed', 'a last-resort Kyber prekey was reused with the same base key');
+        throw new WispError(
+          'DecryptionFailed',
+          'a last-resort Kyber prekey was reused with the same base key',
+        );
       }
     });
   }
@@ -182,11 +193,18 @@ export class DbSenderKeyStore extends SenderKeyStore {
     super();
   }
 
-  override async saveSenderKey(sender: ProtocolAddress, distributionId: Uuid, record: SenderKeyRecord): Promise<void> {
+  override async saveSenderKey(
+    sender: ProtocolAddress,
+    distributionId: Uuid,
+    record: SenderKeyRecord,
+  ): Promise<void> {
     this.store.signal.saveSenderKey(addressKey(sender), distributionId, record.serialize());
   }
 
-  override async getSenderKey(sender: ProtocolAddress, distributionId: Uuid): Promise<SenderKeyRecord | null> {
+  override async getSenderKey(
+    sender: ProtocolAddress,
+    distributionId: Uuid,
+  ): Promise<SenderKeyRecord | null> {
     const record = this.store.signal.getSenderKey(addressKey(sender), distributionId);
     return record ? SenderKeyRecord.deserialize(bytes(record)) : null;
   }

@@ -1,7 +1,17 @@
 // Attachment files at rest: each is encrypted with its own random key (AES-256-GCM) kept in the
 // database row, so the attachments/ folder holds only ciphertext; destroying one overwrites then unlinks it.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { WispError } from '../../common/errors';
 
@@ -40,7 +50,12 @@ export function writeEncryptedFile(dir: string, attachmentId: string, data: Uint
 }
 
 export function readEncryptedFile(dir: string, name: string, attachmentId: string, key: Buffer): Buffer {
-  const file = readFileSync(join(dir, name));
+  let file: Buffer;
+  try {
+    file = readFileSync(join(dir, name));
+  } catch (cause) {
+    throw new WispError('NotFound', 'the attachment file is missing', { cause });
+  }
   if (file.length < MAGIC.length + NONCE_BYTES + TAG_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new WispError('DatabaseCorrupt', 'an attachment file is damaged');
   }
@@ -50,7 +65,10 @@ export function readEncryptedFile(dir: string, name: string, attachmentId: strin
   decipher.setAAD(Buffer.from(attachmentId, 'utf8'));
   decipher.setAuthTag(tag);
   try {
-    return Buffer.concat([decipher.update(file.subarray(MAGIC.length + NONCE_BYTES, file.length - TAG_BYTES)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(file.subarray(MAGIC.length + NONCE_BYTES, file.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
   } catch (cause) {
     throw new WispError('DatabaseCorrupt', 'an attachment file failed its integrity check', { cause });
   }

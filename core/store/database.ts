@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3-multiple-ciphers';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { WispError } from '../../common/errors';
+import { logSlow, loggerFor } from '../log';
 import type { DatabaseKey } from '../vault/keyStore';
 import type { SqlQuery } from './sql';
 
@@ -19,9 +20,9 @@ export interface SlowQuery {
 
 export type SlowQueryLogger = (query: SlowQuery) => void;
 
-/** Default sink: one JSON line on stderr. The SQL text is safe to print because all values are bound. */
-export const stderrSlowQueryLogger: SlowQueryLogger = ({ sql, ms }) => {
-  process.stderr.write(JSON.stringify({ level: 'warn', msg: 'slow query', sql, ms: Math.round(ms) }) + '\n');
+/** Default sink: the redacting project logger. The SQL text is safe to log because all values are bound. */
+export const defaultSlowQueryLogger: SlowQueryLogger = ({ sql, ms }) => {
+  logSlow(sql, ms, SLOW_QUERY_MS, loggerFor('store'));
 };
 
 /**
@@ -160,7 +161,7 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     connection.close();
     throw cause;
   }
-  const onSlow = options.onSlowQuery ?? stderrSlowQueryLogger;
+  const onSlow = options.onSlowQuery ?? defaultSlowQueryLogger;
   return { connection, read: new ReadableDb(connection, onSlow), write: new WritableDb(connection, onSlow) };
 }
 
@@ -174,10 +175,15 @@ function checkFirstRead(connection: Connection, path: string): void {
       if (startsWithPlainHeader(path)) {
         throw new WispError('DatabaseCorrupt', 'the profile database is not encrypted', { cause });
       }
-      throw new WispError('WrongKey', 'the key does not open this profile database (wrong key or damaged file)', {
-        cause,
-        recovery: 'If the key came from the keychain, the profile may have been re-keyed elsewhere; restore from a backup.',
-      });
+      throw new WispError(
+        'WrongKey',
+        'the key does not open this profile database (wrong key or damaged file)',
+        {
+          cause,
+          recovery:
+            'If the key came from the keychain, the profile may have been re-keyed elsewhere; restore from a backup.',
+        },
+      );
     }
     throw new WispError('DatabaseCorrupt', 'the profile database could not be read', { cause });
   }

@@ -9,7 +9,11 @@ export function schemaVersion(db: WritableDb): number {
 }
 
 /** Migrates up to `target` (default: all). Refuses a database written by a newer Wisp. */
-export function migrate(db: WritableDb, target?: number, migrations: readonly Migration[] = allMigrations): number {
+export function migrate(
+  db: WritableDb,
+  target?: number,
+  migrations: readonly Migration[] = allMigrations,
+): number {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new WispError('Internal', `migration ${m.name} is out of order`);
   });

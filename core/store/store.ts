@@ -2,8 +2,16 @@
 // messages, WAL truncation, and rekey. Synchronous like better-sqlite3 underneath.
 import { join } from 'node:path';
 import { WispError } from '../../common/errors';
+import { loggerFor } from '../log';
 import type { DatabaseKey } from '../vault/keyStore';
-import { openDatabase, rekeyConnection, type Connection, type ReadableDb, type SlowQueryLogger, type WritableDb } from './database';
+import {
+  openDatabase,
+  rekeyConnection,
+  type Connection,
+  type ReadableDb,
+  type SlowQueryLogger,
+  type WritableDb,
+} from './database';
 import { migrate } from './migrate';
 import { sql } from './sql';
 import { sweepOrphanFiles, wipeFile } from './attachmentFiles';
@@ -16,6 +24,8 @@ import { SettingsRepo } from './repos/settingsRepo';
 import { InboxRepo } from './repos/inboxRepo';
 import { OutboxRepo } from './repos/outboxRepo';
 import { SignalRepo } from './repos/signalRepo';
+
+const log = loggerFor('store');
 
 export interface OpenStoreOptions {
   /** The SQLCipher database file. */
@@ -52,7 +62,12 @@ export class Store {
   #checkpointTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(connection: Connection, read: ReadableDb, write: WritableDb, options: OpenStoreOptions) {
+  private constructor(
+    connection: Connection,
+    read: ReadableDb,
+    write: WritableDb,
+    options: OpenStoreOptions,
+  ) {
     this.#connection = connection;
     this.read = read;
     this.#write = write;
@@ -150,16 +165,34 @@ export class Store {
     if (this.#checkpointTimer !== undefined || this.#closed) return;
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = undefined;
-      if (!this.#closed) this.checkpoint();
+      if (this.#closed) return;
+      try {
+        this.checkpoint();
+      } catch (cause) {
+        // A timer must never crash the process; try again shortly.
+        log.warn(
+          { kind: cause instanceof WispError ? cause.kind : 'Internal' },
+          'WAL checkpoint failed; retrying',
+        );
+        this.scheduleCheckpoint();
+      }
     }, this.#checkpointDelayMs);
     this.#checkpointTimer.unref();
   }
 
-  /** Copies the WAL into the main file and truncates it to zero bytes. Returns false if a reader blocked it. */
+  /**
+   * Copies the WAL into the main file and truncates it to zero bytes. Returns false, and tries again
+   * later, when it cannot run now: inside a transaction (the engine holds one across awaits) or
+   * while a reader pins the WAL.
+   */
   checkpoint(): boolean {
     if (this.#checkpointTimer !== undefined) {
       clearTimeout(this.#checkpointTimer);
       this.#checkpointTimer = undefined;
+    }
+    if (this.#connection.inTransaction) {
+      this.scheduleCheckpoint();
+      return false;
     }
     const [result] = this.#connection.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
     if (result?.busy) {
@@ -181,7 +214,9 @@ export class Store {
 
   close(): void {
     if (this.#closed) return;
-    if (this.#checkpointTimer !== undefined) this.checkpoint();
+    if (this.#checkpointTimer !== undefined && !this.#connection.inTransaction) this.checkpoint();
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = undefined;
     this.#closed = true;
     this.#connection.close();
   }

@@ -21,7 +21,8 @@ export type KeyStoreChoice =
  */
 export function keyStoreFor(choice: KeyStoreChoice | KeyStore): KeyStore {
   if ('seal' in choice) return choice;
-  if (choice.kind === 'keychain') return new KeychainKeyStore({ ...(choice.service ? { service: choice.service } : {}) });
+  if (choice.kind === 'keychain')
+    return new KeychainKeyStore({ ...(choice.service ? { service: choice.service } : {}) });
   if (choice.passphrase === undefined || choice.passphrase.length === 0) {
     throw new WispError('InvalidInput', 'the passphrase key store needs a passphrase', {
       recovery: 'Set WISP_PASSPHRASE (used with --keystore passphrase).',

@@ -64,9 +64,10 @@ export function expectKind<K extends SealedKey['kind']>(
 ): Extract<SealedKey, { kind: K }> {
   if (sealed.kind !== kind) {
     throw new WispError('InvalidInput', `this key was sealed by the ${sealed.kind} key store, not ${kind}`, {
-      recovery: sealed.kind === 'passphrase'
-        ? 'Open the profile with --keystore passphrase and WISP_PASSPHRASE.'
-        : 'Open the profile with --keystore keychain.',
+      recovery:
+        sealed.kind === 'passphrase'
+          ? 'Open the profile with --keystore passphrase and WISP_PASSPHRASE.'
+          : 'Open the profile with --keystore keychain.',
     });
   }
   return sealed as Extract<SealedKey, { kind: K }>;

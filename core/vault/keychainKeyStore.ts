@@ -78,7 +78,10 @@ export class KeychainKeyStore implements KeyStore {
 async function guarded<T>(operation: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(keychainUnavailable('the keychain did not answer in time')), KEYCHAIN_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(keychainUnavailable('the keychain did not answer in time')),
+      KEYCHAIN_TIMEOUT_MS,
+    );
     timer.unref();
   });
   try {

@@ -2,7 +2,14 @@
 // (memory-hard). Used where no OS keychain is usable; a wrong passphrase fails the GCM tag check.
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { WispError } from '../../common/errors';
-import { asDatabaseKey, expectKind, type DatabaseKey, type KeyStore, type SealedKey, type ScryptParams } from './keyStore';
+import {
+  asDatabaseKey,
+  expectKind,
+  type DatabaseKey,
+  type KeyStore,
+  type SealedKey,
+  type ScryptParams,
+} from './keyStore';
 
 /**
  * N = 2^17, r = 8, p = 1: 128 MiB of memory per derivation and roughly half a second on one core
@@ -53,7 +60,11 @@ export class PassphraseKeyStore implements KeyStore {
       cipher.setAAD(associatedData(header));
       const ciphertext = Buffer.concat([cipher.update(key), cipher.final()]);
       void slot; // the slot is not needed: the wrapped key lives in that profile's own metadata.
-      return { ...header, ciphertext: ciphertext.toString('base64'), tag: cipher.getAuthTag().toString('base64') };
+      return {
+        ...header,
+        ciphertext: ciphertext.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+      };
     } finally {
       kek.fill(0);
     }
@@ -71,7 +82,10 @@ export class PassphraseKeyStore implements KeyStore {
       const decipher = createDecipheriv('aes-256-gcm', kek, Buffer.from(record.nonce, 'base64'));
       decipher.setAAD(associatedData(record));
       decipher.setAuthTag(Buffer.from(record.tag, 'base64'));
-      const plain = Buffer.concat([decipher.update(Buffer.from(record.ciphertext, 'base64')), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(Buffer.from(record.ciphertext, 'base64')),
+        decipher.final(),
+      ]);
       return asDatabaseKey(plain);
     } catch (cause) {
       if (cause instanceof WispError) throw cause;
@@ -93,7 +107,17 @@ export class PassphraseKeyStore implements KeyStore {
 function checkParams(params: ScryptParams): void {
   const { N, r, p } = params;
   const powerOfTwo = Number.isInteger(N) && N > 1 && (N & (N - 1)) === 0;
-  if (!powerOfTwo || N < MIN_N || N > MAX_N || !Number.isInteger(r) || r < 8 || r > 32 || !Number.isInteger(p) || p < 1 || p > 4) {
+  if (
+    !powerOfTwo ||
+    N < MIN_N ||
+    N > MAX_N ||
+    !Number.isInteger(r) ||
+    r < 8 ||
+    r > 32 ||
+    !Number.isInteger(p) ||
+    p < 1 ||
+    p > 4
+  ) {
     throw new WispError('InvalidInput', 'scrypt parameters out of the accepted range');
   }
 }

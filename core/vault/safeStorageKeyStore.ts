@@ -51,7 +51,8 @@ export class SafeStorageKeyStore implements KeyStore {
       throw keychainUnavailable('Electron safeStorage could not decrypt the profile key', cause);
     }
     const bytes = Buffer.from(text, 'base64');
-    if (bytes.length !== 32) throw new WispError('DatabaseCorrupt', 'the safeStorage blob is not a database key');
+    if (bytes.length !== 32)
+      throw new WispError('DatabaseCorrupt', 'the safeStorage blob is not a database key');
     return asDatabaseKey(bytes);
   }
 

@@ -8,9 +8,4 @@ import { m004InboxOutbox } from './004_inbox_outbox';
 
 export type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [
-  m001Core,
-  m002Signal,
-  m003Search,
-  m004InboxOutbox,
-];
+export const migrations: readonly Migration[] = [m001Core, m002Signal, m003Search, m004InboxOutbox];

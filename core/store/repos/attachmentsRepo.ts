@@ -56,7 +56,9 @@ export class AttachmentsRepo {
   }
 
   forMessage(messageId: string): Attachment[] {
-    return this.db.all<Row>(sql`SELECT * FROM attachments WHERE message_id = ${messageId} ORDER BY created_at, id`).map(toAttachment);
+    return this.db
+      .all<Row>(sql`SELECT * FROM attachments WHERE message_id = ${messageId} ORDER BY created_at, id`)
+      .map(toAttachment);
   }
 
   /** Stores the plaintext of an attachment encrypted at rest; replaces (and wipes) any previous copy. */
@@ -65,7 +67,9 @@ export class AttachmentsRepo {
     if (!previous) throw new WispError('NotFound', 'no such attachment');
     const file = writeEncryptedFile(this.dir, id, data);
     try {
-      this.db.run(sql`UPDATE attachments SET local_path = ${file.name}, local_key = ${file.key}, size = ${data.byteLength} WHERE id = ${id}`);
+      this.db.run(
+        sql`UPDATE attachments SET local_path = ${file.name}, local_key = ${file.key}, size = ${data.byteLength} WHERE id = ${id}`,
+      );
     } catch (cause) {
       wipeFile(join(this.dir, file.name));
       throw cause;
@@ -79,7 +83,8 @@ export class AttachmentsRepo {
   /** The decrypted file, in memory only. */
   readFile(id: string): Buffer {
     const row = this.db.get<Row>(sql`SELECT * FROM attachments WHERE id = ${id}`);
-    if (!row?.local_path || !row.local_key) throw new WispError('NotFound', 'the attachment is not stored locally');
+    if (!row?.local_path || !row.local_key)
+      throw new WispError('NotFound', 'the attachment is not stored locally');
     return readEncryptedFile(this.dir, row.local_path, id, row.local_key);
   }
 

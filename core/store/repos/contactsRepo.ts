@@ -44,7 +44,9 @@ export class ContactsRepo {
   }
 
   list(): Contact[] {
-    return this.db.all<Row>(sql`SELECT * FROM contacts ORDER BY username COLLATE NOCASE, account_id`).map(toContact);
+    return this.db
+      .all<Row>(sql`SELECT * FROM contacts ORDER BY username COLLATE NOCASE, account_id`)
+      .map(toContact);
   }
 
   /** Creates the contact or updates its username; never touches the identity key. */
@@ -66,11 +68,15 @@ export class ContactsRepo {
       const key = Buffer.from(identityKey);
       if (existing?.identityKey && existing.identityKey.equals(key)) return 'unchanged';
       if (!existing) {
-        this.db.run(sql`INSERT INTO contacts (account_id, identity_key, created_at, updated_at) VALUES (${accountId}, ${key}, ${now}, ${now})`);
+        this.db.run(
+          sql`INSERT INTO contacts (account_id, identity_key, created_at, updated_at) VALUES (${accountId}, ${key}, ${now}, ${now})`,
+        );
         return 'new';
       }
       if (!existing.identityKey) {
-        this.db.run(sql`UPDATE contacts SET identity_key = ${key}, updated_at = ${now} WHERE account_id = ${accountId}`);
+        this.db.run(
+          sql`UPDATE contacts SET identity_key = ${key}, updated_at = ${now} WHERE account_id = ${accountId}`,
+        );
         return 'new';
       }
       this.db.run(sql`
@@ -88,6 +94,8 @@ export class ContactsRepo {
   }
 
   acknowledgeIdentityChange(accountId: string): void {
-    this.db.run(sql`UPDATE contacts SET identity_changed = 0, updated_at = ${Date.now()} WHERE account_id = ${accountId}`);
+    this.db.run(
+      sql`UPDATE contacts SET identity_changed = 0, updated_at = ${Date.now()} WHERE account_id = ${accountId}`,
+    );
   }
 }

@@ -65,7 +65,16 @@ export class ConversationsRepo {
     return this.directWith(peerId)!;
   }
 
-  createRoom(options: { id?: string; name: string | null; members: readonly string[]; admins?: readonly string[]; timers?: ConversationTimers }, now = Date.now()): Conversation {
+  createRoom(
+    options: {
+      id?: string;
+      name: string | null;
+      members: readonly string[];
+      admins?: readonly string[];
+      timers?: ConversationTimers;
+    },
+    now = Date.now(),
+  ): Conversation {
     const id = options.id ?? randomUUID();
     this.db.transaction(() => {
       this.db.run(sql`
@@ -101,14 +110,21 @@ export class ConversationsRepo {
       WHERE id = ${id}`);
   }
 
-  addMember(conversationId: string, accountId: string, role: 'admin' | 'member' = 'member', now = Date.now()): void {
+  addMember(
+    conversationId: string,
+    accountId: string,
+    role: 'admin' | 'member' = 'member',
+    now = Date.now(),
+  ): void {
     this.db.run(sql`
       INSERT INTO conversation_members (conversation_id, account_id, role, joined_at)
       VALUES (${conversationId}, ${accountId}, ${role}, ${now}) ON CONFLICT DO UPDATE SET role = excluded.role`);
   }
 
   removeMember(conversationId: string, accountId: string): void {
-    this.db.run(sql`DELETE FROM conversation_members WHERE conversation_id = ${conversationId} AND account_id = ${accountId}`);
+    this.db.run(
+      sql`DELETE FROM conversation_members WHERE conversation_id = ${conversationId} AND account_id = ${accountId}`,
+    );
   }
 
   members(conversationId: string): ConversationMember[] {
@@ -121,7 +137,9 @@ export class ConversationsRepo {
 
   /** Counts messages that expired unread, e.g. ones that arrived already past their deadline and were never stored. */
   noteExpiredUnread(conversationId: string, count = 1): void {
-    this.db.run(sql`UPDATE conversations SET expired_unread_count = expired_unread_count + ${count} WHERE id = ${conversationId}`);
+    this.db.run(
+      sql`UPDATE conversations SET expired_unread_count = expired_unread_count + ${count} WHERE id = ${conversationId}`,
+    );
   }
 
   clearExpiredUnread(conversationId: string): void {

@@ -20,23 +20,27 @@ export class IdentityRepo {
 
   get(): LocalIdentity | undefined {
     const row = this.db.get<Row>(sql`SELECT * FROM local_identity WHERE id = 1`);
-    return row && {
-      accountId: row.account_id,
-      deviceId: row.device_id,
-      username: row.username,
-      identityKeyPair: row.identity_key_pair,
-      registrationId: row.registration_id,
-      relayUrl: row.relay_url,
-      trustRoot: row.trust_root,
-      createdAt: row.created_at,
-    };
+    return (
+      row && {
+        accountId: row.account_id,
+        deviceId: row.device_id,
+        username: row.username,
+        identityKeyPair: row.identity_key_pair,
+        registrationId: row.registration_id,
+        relayUrl: row.relay_url,
+        trustRoot: row.trust_root,
+        createdAt: row.created_at,
+      }
+    );
   }
 
   /** Throws when none exists: callers past `init` may rely on it. */
   require(): LocalIdentity {
     const identity = this.get();
     if (!identity) {
-      throw new WispError('NotFound', 'this profile has no identity yet', { recovery: 'Run `wisp init` first.' });
+      throw new WispError('NotFound', 'this profile has no identity yet', {
+        recovery: 'Run `wisp init` first.',
+      });
     }
     return identity;
   }
@@ -55,7 +59,9 @@ export class IdentityRepo {
   }
 
   setRelay(relayUrl: string, trustRoot: Uint8Array | null): void {
-    this.db.run(sql`UPDATE local_identity SET relay_url = ${relayUrl}, trust_root = ${trustRoot} WHERE id = 1`);
+    this.db.run(
+      sql`UPDATE local_identity SET relay_url = ${relayUrl}, trust_root = ${trustRoot} WHERE id = 1`,
+    );
   }
 
   /** Used by backup import on a fresh profile. */

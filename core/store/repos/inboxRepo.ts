@@ -8,9 +8,11 @@ export class InboxRepo {
 
   /** Records the envelope; returns false if it had already been processed (then do nothing but ack). */
   markProcessed(envelopeId: string, now = Date.now()): boolean {
-    return this.db.run(sql`
+    return (
+      this.db.run(sql`
       INSERT INTO inbox_processed (envelope_id, processed_at) VALUES (${envelopeId}, ${now})
-      ON CONFLICT DO NOTHING`).changes === 1;
+      ON CONFLICT DO NOTHING`).changes === 1
+    );
   }
 
   isProcessed(envelopeId: string): boolean {

@@ -112,7 +112,9 @@ export class MessagesRepo {
   /** Every stored message of a conversation, oldest first (`wisp messages`). */
   all(conversationId: string): Message[] {
     return this.db
-      .all<Row>(sql`SELECT ${COLUMNS} FROM messages WHERE conversation_id = ${conversationId} ORDER BY sent_at, id`)
+      .all<Row>(
+        sql`SELECT ${COLUMNS} FROM messages WHERE conversation_id = ${conversationId} ORDER BY sent_at, id`,
+      )
       .map(toMessage);
   }
 
@@ -157,33 +159,51 @@ export class MessagesRepo {
   /** Ids of messages whose earliest deadline is at or before `now`, soonest first. */
   due(now = Date.now(), limit = 500): string[] {
     return this.db
-      .all<{ id: string }>(sql`SELECT id FROM messages WHERE destroy_at <= ${now} ORDER BY destroy_at LIMIT ${limit}`)
+      .all<{ id: string }>(
+        sql`SELECT id FROM messages WHERE destroy_at <= ${now} ORDER BY destroy_at LIMIT ${limit}`,
+      )
       .map((r) => r.id);
   }
 
   /** The next deadline after which something must be destroyed, or null when nothing has one. */
   nextDeadline(): number | null {
-    return this.db.value<number | null>(sql`SELECT min(destroy_at) FROM messages WHERE destroy_at IS NOT NULL`) ?? null;
+    return (
+      this.db.value<number | null>(sql`SELECT min(destroy_at) FROM messages WHERE destroy_at IS NOT NULL`) ??
+      null
+    );
   }
 
   /**
    * Full-text search inside the encrypted file. `query` is the user's words: each becomes a quoted
    * FTS5 prefix term, so FTS5 syntax in the input is never interpreted.
    */
-  search(query: string, options: { conversationId?: string; limit?: number; mark?: [string, string] } = {}): SearchHit[] {
+  search(
+    query: string,
+    options: { conversationId?: string; limit?: number; mark?: [string, string] } = {},
+  ): SearchHit[] {
     const terms = query
       .split(/\s+/u)
       .filter((t) => t.length > 0)
       .map((t) => `"${t.replaceAll('"', '""')}"*`);
     if (terms.length === 0) return [];
     const [open, close] = options.mark ?? ['', ''];
-    const inConversation = options.conversationId === undefined ? sql.empty : sql`AND m.conversation_id = ${options.conversationId}`;
+    const inConversation =
+      options.conversationId === undefined
+        ? sql.empty
+        : sql`AND m.conversation_id = ${options.conversationId}`;
     return this.db
-      .all<{ id: string; conversation_id: string; sent_at: number; snippet: string }>(sql`
+      .all<{ id: string; conversation_id: string; sent_at: number; snippet: string }>(
+        sql`
         SELECT m.id, m.conversation_id, m.sent_at, snippet(messages_fts, 0, ${open}, ${close}, '…', 16) AS snippet
         FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
         WHERE messages_fts MATCH ${terms.join(' ')} ${inConversation}
-        ORDER BY m.sent_at DESC LIMIT ${options.limit ?? 50}`)
-      .map((r) => ({ messageId: r.id, conversationId: r.conversation_id, sentAt: r.sent_at, snippet: r.snippet }));
+        ORDER BY m.sent_at DESC LIMIT ${options.limit ?? 50}`,
+      )
+      .map((r) => ({
+        messageId: r.id,
+        conversationId: r.conversation_id,
+        sentAt: r.sent_at,
+        snippet: r.snippet,
+      }));
   }
 }

@@ -67,6 +67,8 @@ export class OutboxRepo {
 
   /** A failed attempt: try again at `nextAttemptAt`. */
   retryLater(id: number, nextAttemptAt: number): void {
-    this.db.run(sql`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${nextAttemptAt} WHERE id = ${id}`);
+    this.db.run(
+      sql`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${nextAttemptAt} WHERE id = ${id}`,
+    );
   }
 }

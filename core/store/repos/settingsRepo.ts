@@ -21,7 +21,9 @@ export class SettingsRepo {
   }
 
   all(): Record<string, unknown> {
-    const rows = this.db.all<{ key: string; value: string }>(sql`SELECT key, value FROM settings ORDER BY key`);
+    const rows = this.db.all<{ key: string; value: string }>(
+      sql`SELECT key, value FROM settings ORDER BY key`,
+    );
     return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value) as unknown]));
   }
 }

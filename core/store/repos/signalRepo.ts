@@ -10,7 +10,13 @@ export class SignalRepo {
     return this.db.value<Buffer>(sql`SELECT record FROM signal_sessions WHERE address = ${address}`);
   }
 
-  saveSession(address: string, accountId: string, deviceId: number, record: Uint8Array, now = Date.now()): void {
+  saveSession(
+    address: string,
+    accountId: string,
+    deviceId: number,
+    record: Uint8Array,
+    now = Date.now(),
+  ): void {
     this.db.run(sql`
       INSERT INTO signal_sessions (address, account_id, device_id, record, updated_at)
       VALUES (${address}, ${accountId}, ${deviceId}, ${record}, ${now})
@@ -24,7 +30,9 @@ export class SignalRepo {
 
   sessionDevices(accountId: string): number[] {
     return this.db
-      .all<{ device_id: number }>(sql`SELECT device_id FROM signal_sessions WHERE account_id = ${accountId} ORDER BY device_id`)
+      .all<{ device_id: number }>(
+        sql`SELECT device_id FROM signal_sessions WHERE account_id = ${accountId} ORDER BY device_id`,
+      )
       .map((r) => r.device_id);
   }
 
@@ -33,7 +41,9 @@ export class SignalRepo {
   }
 
   savePreKey(id: number, record: Uint8Array, now = Date.now()): void {
-    this.db.run(sql`INSERT OR REPLACE INTO signal_prekeys (id, record, created_at) VALUES (${id}, ${record}, ${now})`);
+    this.db.run(
+      sql`INSERT OR REPLACE INTO signal_prekeys (id, record, created_at) VALUES (${id}, ${record}, ${now})`,
+    );
   }
 
   removePreKey(id: number): void {
@@ -53,11 +63,15 @@ export class SignalRepo {
   }
 
   saveSignedPreKey(id: number, record: Uint8Array, now = Date.now()): void {
-    this.db.run(sql`INSERT OR REPLACE INTO signal_signed_prekeys (id, record, created_at) VALUES (${id}, ${record}, ${now})`);
+    this.db.run(
+      sql`INSERT OR REPLACE INTO signal_signed_prekeys (id, record, created_at) VALUES (${id}, ${record}, ${now})`,
+    );
   }
 
   latestSignedPreKeyId(): number | undefined {
-    return this.db.value<number>(sql`SELECT id FROM signal_signed_prekeys ORDER BY created_at DESC, id DESC LIMIT 1`);
+    return this.db.value<number>(
+      sql`SELECT id FROM signal_signed_prekeys ORDER BY created_at DESC, id DESC LIMIT 1`,
+    );
   }
 
   getKyberPreKey(id: number): { record: Buffer; lastResort: boolean } | undefined {
@@ -79,9 +93,11 @@ export class SignalRepo {
 
   /** Records a base key used with a last-resort Kyber prekey; false if it was seen before (a replay). */
   recordKyberBaseKey(kyberPreKeyId: number, signedPreKeyId: number, baseKey: Uint8Array): boolean {
-    return this.db.run(sql`
+    return (
+      this.db.run(sql`
       INSERT INTO signal_kyber_base_keys (kyber_prekey_id, signed_prekey_id, base_key)
-      VALUES (${kyberPreKeyId}, ${signedPreKeyId}, ${baseKey}) ON CONFLICT DO NOTHING`).changes === 1;
+      VALUES (${kyberPreKeyId}, ${signedPreKeyId}, ${baseKey}) ON CONFLICT DO NOTHING`).changes === 1
+    );
   }
 
   getSenderKey(sender: string, distributionId: string): Buffer | undefined {

@@ -20,7 +20,9 @@ async function probeSecretService(): Promise<string | null> {
     await store.discard(sealed);
     return null;
   } catch (error) {
-    return error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+    return error instanceof Error
+      ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+      : String(error);
   }
 }
 
@@ -64,7 +66,9 @@ describe('OS keychain (Secret Service)', () => {
     });
 
     it('reports a missing entry as NotFound, not as a key', async () => {
-      expect(await kindOf(store.unseal({ kind: 'keychain', service: SERVICE, account: `never-${randomUUID()}` }))).toBe('NotFound');
+      expect(
+        await kindOf(store.unseal({ kind: 'keychain', service: SERVICE, account: `never-${randomUUID()}` })),
+      ).toBe('NotFound');
     });
 
     it('overwrites an entry on a second seal under the same slot', async () => {
@@ -102,14 +106,23 @@ describe('OS keychain (Secret Service)', () => {
   it('refuses a wrong passphrase for a passphrase profile with WrongPassphrase', async () => {
     const profile = await createProfile(join(dir, 'passphrase-profile'), passphraseChoice('right one'));
     profile.close();
-    expect(await kindOf(openProfile(join(dir, 'passphrase-profile'), passphraseChoice('wrong one')))).toBe('WrongPassphrase');
+    expect(await kindOf(openProfile(join(dir, 'passphrase-profile'), passphraseChoice('wrong one')))).toBe(
+      'WrongPassphrase',
+    );
   });
 
   it('fails with KeychainUnavailable naming --keystore passphrase and WISP_PASSPHRASE when no keyring is reachable, and writes no database', () => {
     const child = fileURLToPath(new URL('../../helpers/store/keychainChild.ts', import.meta.url));
-    const env: NodeJS.ProcessEnv = { ...process.env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/wisp-test-bus' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/wisp-test-bus',
+    };
     delete env.DISPLAY;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', child, join(dir, 'no-keyring')], { env, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', child, join(dir, 'no-keyring')], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status, result.stderr).toBe(0);
     const outcome = JSON.parse(result.stdout.trim()) as { kind: string; recovery: string; files: string[] };
     expect(outcome.kind).toBe('KeychainUnavailable');

@@ -71,12 +71,20 @@ describe('libsignal stores on the encrypted database', () => {
 
     // Sender keys: Alice distributes hers to Bob over the 1:1 session, then sends to the group.
     const room = randomUUID();
-    const distribution = await SenderKeyDistributionMessage.create(aliceAddress, room, alice.stores.senderKey);
+    const distribution = await SenderKeyDistributionMessage.create(
+      aliceAddress,
+      room,
+      alice.stores.senderKey,
+    );
     const carried = await alice.encrypt(bobAddress, Buffer.from(distribution.serialize()).toString('base64'));
-    const received = SenderKeyDistributionMessage.deserialize(new Uint8Array(Buffer.from(await bob.decrypt(aliceAddress, carried), 'base64')));
+    const received = SenderKeyDistributionMessage.deserialize(
+      new Uint8Array(Buffer.from(await bob.decrypt(aliceAddress, carried), 'base64')),
+    );
     await processSenderKeyDistributionMessage(aliceAddress, received, bob.stores.senderKey);
     const groupMessage = await groupEncrypt(aliceAddress, room, alice.stores.senderKey, bytes('to the room'));
-    expect(text(await groupDecrypt(aliceAddress, bob.stores.senderKey, groupMessage.serialize()))).toBe('to the room');
+    expect(text(await groupDecrypt(aliceAddress, bob.stores.senderKey, groupMessage.serialize()))).toBe(
+      'to the room',
+    );
 
     // Close both databases, reopen from disk, continue where they were.
     alice = await reopen(alice, 'alice');
@@ -85,8 +93,15 @@ describe('libsignal stores on the encrypted database', () => {
     expect(afterReopen.type).toBe(CiphertextMessageType.Whisper);
     expect(await bob.decrypt(aliceAddress, afterReopen)).toBe('still there?');
     expect(await alice.decrypt(bobAddress, await bob.encrypt(aliceAddress, 'yes'))).toBe('yes');
-    const groupAgain = await groupEncrypt(aliceAddress, room, alice.stores.senderKey, bytes('room after reopen'));
-    expect(text(await groupDecrypt(aliceAddress, bob.stores.senderKey, groupAgain.serialize()))).toBe('room after reopen');
+    const groupAgain = await groupEncrypt(
+      aliceAddress,
+      room,
+      alice.stores.senderKey,
+      bytes('room after reopen'),
+    );
+    expect(text(await groupDecrypt(aliceAddress, bob.stores.senderKey, groupAgain.serialize()))).toBe(
+      'room after reopen',
+    );
 
     // Bob's sender key, created after the reopen, reaches Alice the same way.
     const bobDistribution = await SenderKeyDistributionMessage.create(bobAddress, room, bob.stores.senderKey);
@@ -96,11 +111,15 @@ describe('libsignal stores on the encrypted database', () => {
       alice.stores.senderKey,
     );
     const fromBob = await groupEncrypt(bobAddress, room, bob.stores.senderKey, bytes('bob to the room'));
-    expect(text(await groupDecrypt(bobAddress, alice.stores.senderKey, fromBob.serialize()))).toBe('bob to the room');
+    expect(text(await groupDecrypt(bobAddress, alice.stores.senderKey, fromBob.serialize()))).toBe(
+      'bob to the room',
+    );
 
     // getExistingSessions: every address must have a session.
     expect(await alice.stores.session.getExistingSessions([bobAddress])).toHaveLength(1);
-    await expect(alice.stores.session.getExistingSessions([bobAddress, ProtocolAddress.new(randomUUID(), 1)])).rejects.toMatchObject({
+    await expect(
+      alice.stores.session.getExistingSessions([bobAddress, ProtocolAddress.new(randomUUID(), 1)]),
+    ).rejects.toMatchObject({
       kind: 'NotFound',
     });
   });
@@ -112,7 +131,9 @@ describe('libsignal stores on the encrypted database', () => {
     await bob.stores.kyberPreKey.markKyberPreKeyUsed(9, 5, baseKey);
     expect(bob.profile.store.signal.getKyberPreKey(9)?.lastResort).toBe(true);
     await bob.stores.kyberPreKey.markKyberPreKeyUsed(9, 5, PrivateKey.generate().getPublicKey());
-    await expect(bob.stores.kyberPreKey.markKyberPreKeyUsed(9, 5, baseKey)).rejects.toMatchObject({ kind: 'DecryptionFailed' });
+    await expect(bob.stores.kyberPreKey.markKyberPreKeyUsed(9, 5, baseKey)).rejects.toMatchObject({
+      kind: 'DecryptionFailed',
+    });
     await expect(bob.stores.preKey.getPreKey(404)).rejects.toMatchObject({ kind: 'NotFound' });
   });
 
@@ -128,7 +149,10 @@ describe('libsignal stores on the encrypted database', () => {
     expect(await identity.isTrustedIdentity(bob, replacement, Direction.Sending)).toBe(false);
     expect(await identity.isTrustedIdentity(bob, replacement, Direction.Receiving)).toBe(true);
     expect(await identity.saveIdentity(bob, replacement)).toBe(IdentityChange.ReplacedExisting);
-    expect(alice.profile.store.contacts.get(bob.name())).toMatchObject({ verified: false, identityChanged: true });
+    expect(alice.profile.store.contacts.get(bob.name())).toMatchObject({
+      verified: false,
+      identityChanged: true,
+    });
     expect((await identity.getIdentity(bob))?.serialize()).toEqual(replacement.serialize());
     expect(await identity.isTrustedIdentity(bob, replacement, Direction.Sending)).toBe(true);
   });

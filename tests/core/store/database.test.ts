@@ -51,7 +51,9 @@ describe('encrypted database', () => {
   it('refuses to create a database implicitly when the file is missing', () => {
     const { dir, cleanup } = tempDir();
     try {
-      expect(thrownKind(() => openDatabase({ path: join(dir, 'none.db'), key: newDatabaseKey() }))).toBe('NotFound');
+      expect(thrownKind(() => openDatabase({ path: join(dir, 'none.db'), key: newDatabaseKey() }))).toBe(
+        'NotFound',
+      );
     } finally {
       cleanup();
     }
@@ -72,7 +74,8 @@ describe('encrypted database', () => {
   it('enforces foreign keys: a message needs its conversation', () => {
     t = openTestStore();
     expect(() =>
-      t!.store.write.run(sql`INSERT INTO messages (id, conversation_id, sender_id, outgoing, kind, sent_at, received_at, state)
+      t!.store.write
+        .run(sql`INSERT INTO messages (id, conversation_id, sender_id, outgoing, kind, sent_at, received_at, state)
         VALUES ('m', 'nowhere', 's', 0, 'text', 1, 1, 'received')`),
     ).toThrow(/FOREIGN KEY/);
   });

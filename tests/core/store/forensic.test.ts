@@ -8,7 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sql } from '../../../core/store/sql';
 import { createProfile } from '../../../core/profile/index';
 import { decryptDatabaseFile, decryptWalFile, occurrences } from '../../helpers/store/sqlcipherPages';
-import { incomingMessage, openTestStore, passphraseChoice, tempDir, type TestStore } from '../../helpers/store/tempProfile';
+import {
+  incomingMessage,
+  openTestStore,
+  passphraseChoice,
+  tempDir,
+  type TestStore,
+} from '../../helpers/store/tempProfile';
 
 /** A lowercase alphanumeric token, so FTS5 indexes it as one term we can look for. */
 function marker(label: string): string {
@@ -34,10 +40,17 @@ describe('secure deletion', () => {
     const kept = marker('zqkept');
     store.conversations.ensureDirect('peer');
     // Fill some pages so the marker shares pages with other rows, as in a real profile.
-    for (let i = 0; i < 200; i++) store.messages.insert(incomingMessage('peer', { body: `filler text number ${i} ${'x'.repeat(150)}` }));
+    for (let i = 0; i < 200; i++)
+      store.messages.insert(incomingMessage('peer', { body: `filler text number ${i} ${'x'.repeat(150)}` }));
     const victim = store.messages.insert(incomingMessage('peer', { body: `secret ${gone} words` }));
     store.messages.insert(incomingMessage('peer', { body: `control ${kept} words` }));
-    store.attachments.add({ id: 'att-1', messageId: victim.id, fileName: 'note.txt', mime: 'text/plain', size: 0 });
+    store.attachments.add({
+      id: 'att-1',
+      messageId: victim.id,
+      fileName: 'note.txt',
+      mime: 'text/plain',
+      size: 0,
+    });
     const stored = store.attachments.storeFile('att-1', Buffer.from(`attachment ${gone} body`.repeat(100)));
     const attachmentPath = join(t.attachmentsDir, stored.localPath!);
     // A second name for the same inode lets us read what the wipe wrote before the unlink.
@@ -66,7 +79,9 @@ describe('secure deletion', () => {
     store.write.run(sql`CREATE VIRTUAL TABLE temp.fts_terms USING fts5vocab('main', 'messages_fts', 'row')`);
     expect(store.write.all(sql`SELECT term FROM temp.fts_terms WHERE term = ${gone}`)).toHaveLength(0);
     expect(store.write.all(sql`SELECT term FROM temp.fts_terms WHERE term = ${kept}`)).toHaveLength(1);
-    expect(store.write.value<string>(sql`SELECT count(*) FROM attachments WHERE message_id = ${victim.id}`)).toBe(0);
+    expect(
+      store.write.value<string>(sql`SELECT count(*) FROM attachments WHERE message_id = ${victim.id}`),
+    ).toBe(0);
 
     // The attachment file was overwritten in place (the witness sees zeros) and unlinked.
     expect(existsSync(attachmentPath)).toBe(false);
@@ -80,6 +95,22 @@ describe('secure deletion', () => {
     expect(occurrences(decryptDatabaseFile(t.path, t.key), gone)).toBe(0);
   });
 
+  it('defers the scheduled WAL truncation while a transaction is open across awaits, then truncates after the commit', async () => {
+    t = openTestStore({ checkpointDelayMs: 5 });
+    const { store } = t;
+    store.conversations.ensureDirect('peer');
+    const m = store.messages.insert(incomingMessage('peer', { body: `inside ${marker('zqtx')}` }));
+    // The engine holds BEGIN IMMEDIATE … COMMIT around async libsignal work.
+    store.write.run(sql`BEGIN IMMEDIATE`);
+    expect(store.destroyMessage(m.id)).toBe(true);
+    await sleep(60); // the checkpoint timer fires inside the open transaction and must not throw
+    expect(store.write.inTransaction).toBe(true);
+    store.write.run(sql`COMMIT`);
+    await sleep(100);
+    expect(statSync(`${t.path}-wal`).size).toBe(0);
+    expect(store.messages.has(m.id)).toBe(false);
+  });
+
   it('keeps a live profile folder unreadable on disk: no plaintext marker and no "SQLite format 3" in any file', async () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -91,7 +122,13 @@ describe('secure deletion', () => {
       for (let i = 0; i < 50; i++) {
         const m = store.messages.insert(incomingMessage('peer', { body: `${live} number ${i}` }));
         if (i === 0) {
-          store.attachments.add({ id: 'a', messageId: m.id, fileName: `${live}.txt`, mime: 'text/plain', size: 0 });
+          store.attachments.add({
+            id: 'a',
+            messageId: m.id,
+            fileName: `${live}.txt`,
+            mime: 'text/plain',
+            size: 0,
+          });
           store.attachments.storeFile('a', Buffer.from(`${live} inside the attachment`));
         }
       }

@@ -26,8 +26,13 @@ describe('repositories', () => {
     const { identity } = t.store;
     expect(kindOf(() => identity.require())).toBe('NotFound');
     const record = {
-      accountId: 'acc', deviceId: 1, username: 'alice', identityKeyPair: Buffer.from([1, 2, 3]),
-      registrationId: 1234, relayUrl: 'ws://127.0.0.1:1', trustRoot: null,
+      accountId: 'acc',
+      deviceId: 1,
+      username: 'alice',
+      identityKeyPair: Buffer.from([1, 2, 3]),
+      registrationId: 1234,
+      relayUrl: 'ws://127.0.0.1:1',
+      trustRoot: null,
     };
     identity.create(record);
     expect(identity.require()).toMatchObject({ ...record, identityKeyPair: Buffer.from([1, 2, 3]) });
@@ -45,7 +50,11 @@ describe('repositories', () => {
     contacts.setVerified('bob-id', true);
     expect(contacts.get('bob-id')).toMatchObject({ verified: true, identityChanged: false });
     expect(contacts.saveIdentityKey('bob-id', Buffer.from([2]))).toBe('replaced');
-    expect(contacts.get('bob-id')).toMatchObject({ verified: false, identityChanged: true, identityKey: Buffer.from([2]) });
+    expect(contacts.get('bob-id')).toMatchObject({
+      verified: false,
+      identityChanged: true,
+      identityKey: Buffer.from([2]),
+    });
     contacts.acknowledgeIdentityChange('bob-id');
     expect(contacts.get('bob-id')?.identityChanged).toBe(false);
     // An upsert without a username keeps the known one.
@@ -57,12 +66,31 @@ describe('repositories', () => {
     const { conversations } = t.store;
     const direct = conversations.ensureDirect('peer');
     expect(conversations.ensureDirect('peer').id).toBe(direct.id);
-    const room = conversations.createRoom({ name: 'ops', members: ['a', 'b'], admins: ['a'], timers: { expireAfterMs: 60_000, burnAfterMs: 5_000 } });
-    expect(room).toMatchObject({ kind: 'room', name: 'ops', expireAfterMs: 60_000, burnAfterMs: 5_000, peerId: null });
-    expect(conversations.members(room.id).map((m) => [m.accountId, m.role])).toEqual([['a', 'admin'], ['b', 'member']]);
+    const room = conversations.createRoom({
+      name: 'ops',
+      members: ['a', 'b'],
+      admins: ['a'],
+      timers: { expireAfterMs: 60_000, burnAfterMs: 5_000 },
+    });
+    expect(room).toMatchObject({
+      kind: 'room',
+      name: 'ops',
+      expireAfterMs: 60_000,
+      burnAfterMs: 5_000,
+      peerId: null,
+    });
+    expect(conversations.members(room.id).map((m) => [m.accountId, m.role])).toEqual([
+      ['a', 'admin'],
+      ['b', 'member'],
+    ]);
     conversations.removeMember(room.id, 'b');
     conversations.addMember(room.id, 'c');
-    expect(conversations.members(room.id).map((m) => m.accountId).sort()).toEqual(['a', 'c']);
+    expect(
+      conversations
+        .members(room.id)
+        .map((m) => m.accountId)
+        .sort(),
+    ).toEqual(['a', 'c']);
     conversations.setDefaultTimers(room.id, { expireAfterMs: null, burnAfterMs: 1000 });
     expect(conversations.get(room.id)).toMatchObject({ expireAfterMs: null, burnAfterMs: 1000 });
   });
@@ -70,14 +98,18 @@ describe('repositories', () => {
   it('never stores a message whose deadline has already passed', () => {
     t.store.conversations.ensureDirect('peer');
     const past = Date.now() - 1;
-    expect(kindOf(() => t.store.messages.insert(incomingMessage('peer', { expiresAt: past })))).toBe('InvalidInput');
+    expect(kindOf(() => t.store.messages.insert(incomingMessage('peer', { expiresAt: past })))).toBe(
+      'InvalidInput',
+    );
     expect(t.store.messages.count()).toBe(0);
   });
 
   it('pages a conversation newest-last and updates its last activity and unread count on insert', () => {
     const { messages, conversations } = t.store;
     conversations.ensureDirect('peer');
-    const inserted = Array.from({ length: 120 }, (_, i) => messages.insert(incomingMessage('peer', { sentAt: 1000 + i })));
+    const inserted = Array.from({ length: 120 }, (_, i) =>
+      messages.insert(incomingMessage('peer', { sentAt: 1000 + i })),
+    );
     const first = messages.page('peer', 50);
     expect(first.map((m) => m.sentAt)).toEqual(inserted.slice(70).map((m) => m.sentAt));
     const second = messages.page('peer', 50, { sentAt: first[0]!.sentAt, id: first[0]!.id });
@@ -90,7 +122,9 @@ describe('repositories', () => {
     const { messages, conversations } = t.store;
     conversations.ensureDirect('peer');
     const now = Date.now();
-    const m = messages.insert(incomingMessage('peer', { burnAfterMs: 10_000, expireAfterMs: 60_000, expiresAt: now + 60_000 }));
+    const m = messages.insert(
+      incomingMessage('peer', { burnAfterMs: 10_000, expireAfterMs: 60_000, expiresAt: now + 60_000 }),
+    );
     expect(m).toMatchObject({ burnAt: null, destroyAt: now + 60_000 });
     const seen = messages.markSeen(m.id, now + 1000)!;
     expect(seen).toMatchObject({ seenAt: now + 1000, burnAt: now + 11_000, destroyAt: now + 11_000 });
@@ -136,7 +170,14 @@ describe('repositories', () => {
     const { messages, conversations, attachments } = t.store;
     conversations.ensureDirect('peer');
     const m = messages.insert(incomingMessage('peer', { kind: 'attachment', body: null }));
-    attachments.add({ id: 'att', messageId: m.id, fileName: 'photo.jpg', mime: 'image/jpeg', size: 0, digest: Buffer.from([1, 2]) });
+    attachments.add({
+      id: 'att',
+      messageId: m.id,
+      fileName: 'photo.jpg',
+      mime: 'image/jpeg',
+      size: 0,
+      digest: Buffer.from([1, 2]),
+    });
     const content = Buffer.from('PLAINTEXT-ATTACHMENT-CONTENT '.repeat(50));
     const stored = attachments.storeFile('att', content);
     expect(stored).toMatchObject({ size: content.length, digest: Buffer.from([1, 2]) });
@@ -184,8 +225,14 @@ describe('repositories', () => {
   it('keeps outbox items until accepted, retries later, and drops expired ones', () => {
     const { outbox } = t.store;
     const now = Date.now();
-    const a = outbox.enqueue({ messageId: null, recipientId: 'p', kind: 'receipt', payload: Buffer.from([1]), expiresAt: null }, now);
-    const b = outbox.enqueue({ messageId: null, recipientId: 'p', kind: 'message', payload: Buffer.from([2]), expiresAt: now + 10 }, now);
+    const a = outbox.enqueue(
+      { messageId: null, recipientId: 'p', kind: 'receipt', payload: Buffer.from([1]), expiresAt: null },
+      now,
+    );
+    const b = outbox.enqueue(
+      { messageId: null, recipientId: 'p', kind: 'message', payload: Buffer.from([2]), expiresAt: now + 10 },
+      now,
+    );
     expect(outbox.due(now).map((i) => i.id)).toEqual([a, b]);
     outbox.retryLater(a, now + 5000);
     expect(outbox.due(now + 1).map((i) => i.id)).toEqual([b]);

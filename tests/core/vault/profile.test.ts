@@ -71,13 +71,19 @@ describe('profiles', () => {
     const profileDir = join(dir, 'p');
     const profile = await createProfile(profileDir, passphraseChoice());
     profile.store.settings.set('kept', true);
-    const oldKey = await new PassphraseKeyStore('correct horse battery staple').unseal(readMetadata(profileDir).key);
+    const oldKey = await new PassphraseKeyStore('correct horse battery staple').unseal(
+      readMetadata(profileDir).key,
+    );
     await profile.rekey();
     profile.close();
     expect(readMetadata(profileDir).pendingKey).toBeUndefined();
-    expect(() => Store.open({ path: join(profileDir, 'wisp.db'), key: oldKey, attachmentsDir: join(profileDir, 'attachments') })).toThrow(
-      expect.objectContaining({ kind: 'WrongKey' }),
-    );
+    expect(() =>
+      Store.open({
+        path: join(profileDir, 'wisp.db'),
+        key: oldKey,
+        attachmentsDir: join(profileDir, 'attachments'),
+      }),
+    ).toThrow(expect.objectContaining({ kind: 'WrongKey' }));
     const reopened = await openProfile(profileDir, passphraseChoice());
     expect(reopened.store.settings.get('kept')).toBe(true);
     reopened.close();
@@ -90,7 +96,9 @@ describe('profiles', () => {
     // Simulate the crash window: new key sealed as pending and the database rewritten, metadata not yet switched.
     const metadata = readMetadata(profileDir);
     const next = newDatabaseKey();
-    const pendingKey = await new PassphraseKeyStore('correct horse battery staple', { scrypt: { N: 2 ** 14, r: 8, p: 1 } }).seal('x', next);
+    const pendingKey = await new PassphraseKeyStore('correct horse battery staple', {
+      scrypt: { N: 2 ** 14, r: 8, p: 1 },
+    }).seal('x', next);
     writeFileSync(join(profileDir, 'profile.json'), JSON.stringify({ ...metadata, pendingKey }));
     profile.store.rekey(next);
     profile.close();
@@ -107,6 +115,10 @@ describe('profiles', () => {
     writeFileSync(join(dir, 'p', 'profile.json'), '{"format":1');
     expect(await kindOf(openProfile(join(dir, 'p'), passphraseChoice()))).toBe('DatabaseCorrupt');
     expect(existsSync(join(dir, 'p', 'wisp.db'))).toBe(true);
-    expect(readFileSync(join(dir, 'p', 'wisp.db')).subarray(0, 15).toString('latin1')).not.toBe('SQLite format 3');
+    expect(
+      readFileSync(join(dir, 'p', 'wisp.db'))
+        .subarray(0, 15)
+        .toString('latin1'),
+    ).not.toBe('SQLite format 3');
   });
 });

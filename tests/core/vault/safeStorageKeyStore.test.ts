@@ -53,7 +53,9 @@ describe('safeStorage key store', () => {
   });
 
   it('refuses when encryption is unavailable, and accepts platforms without a backend selector (macOS, Windows)', async () => {
-    expect(await kindOf(new SafeStorageKeyStore(standIn(undefined, false)).seal('p', newDatabaseKey()))).toBe('KeychainUnavailable');
+    expect(await kindOf(new SafeStorageKeyStore(standIn(undefined, false)).seal('p', newDatabaseKey()))).toBe(
+      'KeychainUnavailable',
+    );
     const mac = new SafeStorageKeyStore(standIn(undefined));
     const key = newDatabaseKey();
     expect((await mac.unseal(await mac.seal('p', key))).equals(key)).toBe(true);

@@ -15,7 +15,12 @@ export interface RawDatabase {
 
 export function rawDatabaseAt(version: number): RawDatabase {
   const { dir, cleanup } = tempDir('wisp-migration-');
-  const opened = openDatabase({ path: join(dir, 'm.db'), key: newDatabaseKey(), create: true, onSlowQuery: () => {} });
+  const opened = openDatabase({
+    path: join(dir, 'm.db'),
+    key: newDatabaseKey(),
+    create: true,
+    onSlowQuery: () => {},
+  });
   migrate(opened.write, version);
   return {
     db: opened.write,

@@ -54,10 +54,16 @@ export class SignalPeer {
   }
 
   /** Generates and stores one of each prekey, signed by the identity key, and returns the bundle. */
-  async bundle(ids: { preKey: number; signed: number; kyber: number }, options: { kyberLastResort?: boolean } = {}): Promise<PreKeyBundle> {
+  async bundle(
+    ids: { preKey: number; signed: number; kyber: number },
+    options: { kyberLastResort?: boolean } = {},
+  ): Promise<PreKeyBundle> {
     const identity = await this.stores.identity.getIdentityKeyPair();
     const preKey = PrivateKey.generate();
-    await this.stores.preKey.savePreKey(ids.preKey, PreKeyRecord.new(ids.preKey, preKey.getPublicKey(), preKey));
+    await this.stores.preKey.savePreKey(
+      ids.preKey,
+      PreKeyRecord.new(ids.preKey, preKey.getPublicKey(), preKey),
+    );
     const signed = PrivateKey.generate();
     const signedSignature = identity.privateKey.sign(signed.getPublicKey().serialize());
     await this.stores.signedPreKey.saveSignedPreKey(
@@ -67,7 +73,8 @@ export class SignalPeer {
     const kem = KEMKeyPair.generate();
     const kyberSignature = identity.privateKey.sign(kem.getPublicKey().serialize());
     const kyberRecord = KyberPreKeyRecord.new(ids.kyber, Date.now(), kem, kyberSignature);
-    if (options.kyberLastResort) await this.stores.kyberPreKey.saveLastResortKyberPreKey(ids.kyber, kyberRecord);
+    if (options.kyberLastResort)
+      await this.stores.kyberPreKey.saveLastResortKyberPreKey(ids.kyber, kyberRecord);
     else await this.stores.kyberPreKey.saveKyberPreKey(ids.kyber, kyberRecord);
     return PreKeyBundle.new(
       await this.stores.identity.getLocalRegistrationId(),
@@ -89,7 +96,13 @@ export class SignalPeer {
   }
 
   async encrypt(remote: ProtocolAddress, text: string): Promise<Envelope> {
-    const message = await signalEncrypt(new TextEncoder().encode(text), remote, this.address, this.stores.session, this.stores.identity);
+    const message = await signalEncrypt(
+      new TextEncoder().encode(text),
+      remote,
+      this.address,
+      this.stores.session,
+      this.stores.identity,
+    );
     return { type: message.type() as CiphertextMessageType, body: message.serialize() };
   }
 
@@ -97,8 +110,23 @@ export class SignalPeer {
     const { session, identity, preKey, signedPreKey, kyberPreKey } = this.stores;
     const plain =
       envelope.type === CiphertextMessageType.PreKey
-        ? await signalDecryptPreKey(PreKeySignalMessage.deserialize(envelope.body), remote, this.address, session, identity, preKey, signedPreKey, kyberPreKey)
-        : await signalDecrypt(SignalMessage.deserialize(envelope.body), remote, this.address, session, identity);
+        ? await signalDecryptPreKey(
+            PreKeySignalMessage.deserialize(envelope.body),
+            remote,
+            this.address,
+            session,
+            identity,
+            preKey,
+            signedPreKey,
+            kyberPreKey,
+          )
+        : await signalDecrypt(
+            SignalMessage.deserialize(envelope.body),
+            remote,
+            this.address,
+            session,
+            identity,
+          );
     return new TextDecoder().decode(plain);
   }
 }

@@ -16,14 +16,18 @@ function decryptPage(page: Buffer, key: Buffer, first: boolean): Buffer {
   const iv = page.subarray(PAGE_SIZE - RESERVE, PAGE_SIZE - RESERVE + 16);
   const decipher = createDecipheriv('aes-256-cbc', key, iv);
   decipher.setAutoPadding(false);
-  const body = Buffer.concat([decipher.update(page.subarray(first ? SALT : 0, PAGE_SIZE - RESERVE)), decipher.final()]);
+  const body = Buffer.concat([
+    decipher.update(page.subarray(first ? SALT : 0, PAGE_SIZE - RESERVE)),
+    decipher.final(),
+  ]);
   return first ? Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), body]) : body;
 }
 
 /** All pages of the main database file, decrypted and concatenated. */
 export function decryptDatabaseFile(path: string, key: Buffer): Buffer {
   const file = readFileSync(path);
-  if (file.length % PAGE_SIZE !== 0) throw new Error(`database size ${file.length} is not a multiple of the page size`);
+  if (file.length % PAGE_SIZE !== 0)
+    throw new Error(`database size ${file.length} is not a multiple of the page size`);
   const pages: Buffer[] = [];
   for (let offset = 0; offset < file.length; offset += PAGE_SIZE) {
     pages.push(decryptPage(file.subarray(offset, offset + PAGE_SIZE), key, offset === 0));
@@ -36,7 +40,11 @@ export function decryptWalFile(path: string, key: Buffer): Buffer {
   if (!existsSync(path)) return Buffer.alloc(0);
   const file = readFileSync(path);
   const frames: Buffer[] = [];
-  for (let offset = WAL_HEADER; offset + FRAME_HEADER + PAGE_SIZE <= file.length; offset += FRAME_HEADER + PAGE_SIZE) {
+  for (
+    let offset = WAL_HEADER;
+    offset + FRAME_HEADER + PAGE_SIZE <= file.length;
+    offset += FRAME_HEADER + PAGE_SIZE
+  ) {
     const pageNumber = file.readUInt32BE(offset);
     const page = file.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + PAGE_SIZE);
     frames.push(decryptPage(page, key, pageNumber === 1));

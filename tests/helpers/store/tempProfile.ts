@@ -62,7 +62,10 @@ export function openTestStore(options: Partial<OpenStoreOptions> = {}): TestStor
 let counter = 0;
 
 /** A message for conversation `conversationId` with sensible defaults. */
-export function incomingMessage(conversationId: string, overrides: Partial<Parameters<Store['messages']['insert']>[0]> = {}) {
+export function incomingMessage(
+  conversationId: string,
+  overrides: Partial<Parameters<Store['messages']['insert']>[0]> = {},
+) {
   counter++;
   const now = Date.now();
   return {

@@ -11,7 +11,15 @@ describe('migration 1: core tables', () => {
     raw = rawDatabaseAt(0);
     expect(raw.migrateTo(1)).toBe(1);
     expect(tableNames(raw.db)).toEqual(
-      expect.arrayContaining(['attachments', 'contacts', 'conversation_members', 'conversations', 'local_identity', 'messages', 'settings']),
+      expect.arrayContaining([
+        'attachments',
+        'contacts',
+        'conversation_members',
+        'conversations',
+        'local_identity',
+        'messages',
+        'settings',
+      ]),
     );
   });
 
@@ -26,14 +34,17 @@ describe('migration 1: core tables', () => {
     insert('expire', 400, null);
     insert('burn', null, 200);
     insert('none', null, null);
-    const destroyAt = (id: string) => db.value<number | null>(sql`SELECT destroy_at FROM messages WHERE id = ${id}`);
+    const destroyAt = (id: string) =>
+      db.value<number | null>(sql`SELECT destroy_at FROM messages WHERE id = ${id}`);
     expect(destroyAt('both')).toBe(300);
     expect(destroyAt('expire')).toBe(400);
     expect(destroyAt('burn')).toBe(200);
     expect(destroyAt('none')).toBeNull();
     db.run(sql`UPDATE messages SET burn_at = 100 WHERE id = 'expire'`);
     expect(destroyAt('expire')).toBe(100);
-    const plan = db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN SELECT id FROM messages WHERE destroy_at <= ${1000} ORDER BY destroy_at`);
+    const plan = db.all<{ detail: string }>(
+      sql`EXPLAIN QUERY PLAN SELECT id FROM messages WHERE destroy_at <= ${1000} ORDER BY destroy_at`,
+    );
     expect(plan.map((p) => p.detail).join(' ')).toContain('messages_destroy_at');
   });
 
@@ -47,7 +58,11 @@ describe('migration 1: core tables', () => {
     expect(() => identity(1)).toThrow(/UNIQUE|PRIMARY/);
     expect(() => identity(2)).toThrow(/CHECK/);
     db.run(sql`INSERT INTO conversations (id, kind, peer_id, created_at) VALUES ('c1', 'direct', 'p', 0)`);
-    expect(() => db.run(sql`INSERT INTO conversations (id, kind, peer_id, created_at) VALUES ('c2', 'direct', 'p', 0)`)).toThrow(/UNIQUE/);
-    expect(() => db.run(sql`INSERT INTO conversations (id, kind, created_at) VALUES ('c3', 'direct', 0)`)).toThrow(/CHECK/);
+    expect(() =>
+      db.run(sql`INSERT INTO conversations (id, kind, peer_id, created_at) VALUES ('c2', 'direct', 'p', 0)`),
+    ).toThrow(/UNIQUE/);
+    expect(() =>
+      db.run(sql`INSERT INTO conversations (id, kind, created_at) VALUES ('c3', 'direct', 0)`),
+    ).toThrow(/CHECK/);
   });
 });

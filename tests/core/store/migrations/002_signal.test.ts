@@ -13,7 +13,12 @@ describe('migration 2: libsignal stores', () => {
     expect(raw.migrateTo(2)).toBe(2);
     expect(tableNames(raw.db)).toEqual(
       expect.arrayContaining([
-        'signal_kyber_base_keys', 'signal_kyber_prekeys', 'signal_prekeys', 'signal_sender_keys', 'signal_sessions', 'signal_signed_prekeys',
+        'signal_kyber_base_keys',
+        'signal_kyber_prekeys',
+        'signal_prekeys',
+        'signal_sender_keys',
+        'signal_sessions',
+        'signal_signed_prekeys',
       ]),
     );
     expect(raw.db.value(sql`SELECT value FROM settings WHERE key = 'kept'`)).toBe('1');
@@ -22,7 +27,9 @@ describe('migration 2: libsignal stores', () => {
   it('rejects the same last-resort base key twice (the replay check relies on it)', () => {
     raw = rawDatabaseAt(2);
     const add = () =>
-      raw!.db.run(sql`INSERT INTO signal_kyber_base_keys (kyber_prekey_id, signed_prekey_id, base_key) VALUES (1, 2, ${Buffer.from([9, 9])}) ON CONFLICT DO NOTHING`).changes;
+      raw!.db.run(
+        sql`INSERT INTO signal_kyber_base_keys (kyber_prekey_id, signed_prekey_id, base_key) VALUES (1, 2, ${Buffer.from([9, 9])}) ON CONFLICT DO NOTHING`,
+      ).changes;
     expect(add()).toBe(1);
     expect(add()).toBe(0);
   });
