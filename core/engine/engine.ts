@@ -22,7 +22,7 @@ import { loggerFor } from '../log';
 import { createProfile, openProfile, type Profile } from '../profile';
 import { signalStoresFor } from '../signal';
 import { sql, type Contact, type Store } from '../store';
-import { RelayClient, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
+import { RelayClient, RelayRequestError, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
 import { BurnScheduler } from './burnScheduler';
 import { BufferedSignalStores } from './bufferedStores';
 import {
@@ -98,6 +98,7 @@ export class Engine implements EngineApi {
   private received: MessageView[] = [];
   private closed = false;
   private flushing: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly profile: Profile,
@@ -204,6 +205,7 @@ export class Engine implements EngineApi {
     await this.chain.catch(() => undefined);
     if (this.relay) await this.relay.close();
     await this.chain.catch(() => undefined);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.scheduler.dispose();
     this.profile.close();
   }
@@ -272,7 +274,13 @@ export class Engine implements EngineApi {
       await this.relay.close();
       this.relay = null;
     }
-    await this.relayClient().connect();
+    try {
+      await this.relayClient().connect();
+    } catch (error) {
+      // Offline is a normal state for the app: the client keeps reconnecting with backoff, and
+      // the outbox goes out when it is back (connection.changed tells the UI).
+      if (!isWispError(error, 'RelayUnavailable')) throw error;
+    }
   }
 
   private async senderCertificate(): Promise<SenderCertificate> {
@@ -334,7 +342,8 @@ export class Engine implements EngineApi {
     try {
       result = await this.relayClient().request('username.lookup', { username: name });
     } catch (error) {
-      if (known && isWispError(error, 'RelayUnavailable')) return known;
+      // Offline or rate-limited: the name we already know is the best answer we have.
+      if (known && (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited'))) return known;
       throw error;
     }
     if (result.accountId === this.accountId) {
@@ -646,7 +655,12 @@ export class Engine implements EngineApi {
           else await this.sendDirect(item.recipientId, item.payload, item.expiresAt, buffered);
         } catch (error) {
           if (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited')) {
-            this.store.outbox.retryLater(item.id, this.clock() + 1000 * Math.min(60, 2 ** item.attempts));
+            const retryAfterMs = error instanceof RelayRequestError && error.retryAfterMs !== undefined
+              ? error.retryAfterMs
+              : 1000 * Math.min(60, 2 ** item.attempts);
+            this.store.outbox.retryLater(item.id, this.clock() + retryAfterMs);
+            // A live connection retries by itself; an outage retries on reconnect instead.
+            if (this.relayMode === 'live' && isWispError(error, 'RelayRateLimited')) this.flushLater(retryAfterMs);
             throw error;
           }
           // Permanent for this item (unknown recipient, too large…): fail the message, drop the item.
@@ -664,6 +678,15 @@ export class Engine implements EngineApi {
         if (sent && item.messageId) this.emitUpdated(item.messageId);
       }
     }
+  }
+
+  private flushLater(ms: number): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      if (!this.closed) void this.tryFlush().catch(() => undefined);
+    }, ms);
+    this.flushTimer.unref();
   }
 
   private setStateInTransaction(id: string, state: 'sent' | 'failed'): boolean {

@@ -131,7 +131,12 @@ export class RelayClient {
     this.closed = false;
     if (this.stateValue === 'online') return;
     const ready = this.waitReady();
-    if (this.socket === null && this.reconnectTimer === null) this.open();
+    if (this.socket === null) {
+      // Someone needs the relay now: try at once rather than at the end of the backoff.
+      if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+      this.open();
+    }
     return ready;
   }
 
@@ -237,6 +242,9 @@ export class RelayClient {
       this.settleReady(unavailable('connection closed'));
       return;
     }
+    // Callers waiting for this attempt learn now that the relay is unreachable (the outbox keeps
+    // their messages); reconnection goes on in the background.
+    this.settleReady(unavailable('connection lost; reconnecting'));
     const delay = backoffDelay(this.attempt++, this.options.backoff.initialMs, this.options.backoff.maxMs);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;

@@ -26,11 +26,19 @@ export interface TestWorld {
   close(): Promise<void>;
 }
 
+/** Bundle fetches are rate-limited per target to stop prekey exhaustion; the refill test needs to exhaust on purpose. */
+const TEST_LIMITS = {
+  rates: {
+    bundleFetches: { burst: 1000, perSecond: 100 },
+    bundleFetchesPerTarget: { burst: 1000, perSecond: 100 },
+  },
+};
+
 /** A relay on a fixed data dir (so it can be stopped and restarted on the same port) plus a temp root. */
 export async function createWorld(): Promise<TestWorld> {
   const root = mkdtempSync(join(tmpdir(), 'wisp-engine-test-'));
   const dataDir = join(root, 'relay');
-  let relay = await startRelay({ port: 0, dataDir, logger: false });
+  let relay = await startRelay({ port: 0, dataDir, logger: false, limits: TEST_LIMITS });
   const port = relay.port;
   const engines = new Set<Engine>();
   const track = (e: Engine): Engine => {
@@ -55,7 +63,7 @@ export async function createWorld(): Promise<TestWorld> {
       await relay.close();
     },
     restartRelay: async () => {
-      relay = await startRelay({ port, dataDir, logger: false });
+      relay = await startRelay({ port, dataDir, logger: false, limits: TEST_LIMITS });
     },
     close: async () => {
       for (const e of [...engines]) await e.close().catch(() => undefined);
