@@ -1,0 +1,233 @@
+// Pure renderer components in jsdom: message text stays text, timers show the right deadline,
+// unavailable options are disabled with their honest reason, forms hand back what was typed.
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ConversationView, MessageView } from '../../common/engine';
+import type { Settings } from '../../common/ipc';
+import { Composer } from '../../renderer/components/Composer';
+import { ConversationList } from '../../renderer/components/ConversationList';
+import { MessageBubble } from '../../renderer/components/MessageBubble';
+import { OnboardingForm } from '../../renderer/components/OnboardingForm';
+import { SettingsPanel } from '../../renderer/components/SettingsPanel';
+import { TimerBadge } from '../../renderer/components/TimerBadge';
+
+afterEach(cleanup);
+
+const NOW = 1_700_000_000_000;
+
+function message(overrides: Partial<MessageView> = {}): MessageView {
+  return {
+    id: 'm1',
+    conversationId: 'c1',
+    from: 'bob',
+    fromAccountId: '00000000-0000-4000-8000-000000000000',
+    outgoing: false,
+    text: 'hello',
+    sentAt: NOW - 5_000,
+    receivedAt: NOW - 4_000,
+    expireAfterMs: null,
+    burnAfterMs: null,
+    expiresAt: null,
+    burnAt: null,
+    seenAt: null,
+    state: 'received',
+    attachments: [],
+    ...overrides,
+  };
+}
+
+function conversation(overrides: Partial<ConversationView>): ConversationView {
+  return {
+    id: 'c',
+    kind: 'direct',
+    title: 't',
+    members: [],
+    defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+    lastMessageAt: null,
+    unreadCount: 0,
+    expiredUnreadCount: 0,
+    left: false,
+    ...overrides,
+  };
+}
+
+describe('MessageBubble', () => {
+  it('renders message text as text, never as markup', () => {
+    const hostile = '<img src=x onerror="alert(1)"><b>bold</b><script>alert(2)</script>';
+    const { container } = render(
+      <ol>
+        <MessageBubble message={message({ text: hostile })} now={NOW} />
+      </ol>,
+    );
+    expect(container.querySelector('.text')?.textContent).toBe(hostile);
+    expect(container.querySelector('img, b, script')).toBeNull();
+  });
+
+  it('names the sender of received messages only', () => {
+    render(
+      <ol>
+        <MessageBubble message={message({ from: 'carol' })} now={NOW} />
+        <MessageBubble message={message({ id: 'm2', from: 'me', outgoing: true, state: 'sent' })} now={NOW} />
+      </ol>,
+    );
+    expect(screen.getAllByText('carol')).toHaveLength(1);
+    expect(screen.queryByText('me')).toBeNull();
+  });
+});
+
+describe('TimerBadge', () => {
+  it('shows the earlier deadline: burn before expiry', () => {
+    render(<TimerBadge expiresAt={NOW + 3_600_000} burnAt={NOW + 30_000} burnAfterMs={30_000} now={NOW} />);
+    expect(screen.getByLabelText('burns in 30s')).toBeTruthy();
+  });
+
+  it('shows expiry when it comes first, and a waiting burn when unseen', () => {
+    const { rerender } = render(
+      <TimerBadge expiresAt={NOW + 90_000} burnAt={NOW + 3_600_000} burnAfterMs={3_600_000} now={NOW} />,
+    );
+    expect(screen.getByLabelText('expires in 2m')).toBeTruthy();
+    rerender(<TimerBadge expiresAt={null} burnAt={null} burnAfterMs={10_000} now={NOW} />);
+    expect(screen.getByLabelText('burns after reading')).toBeTruthy();
+    rerender(<TimerBadge expiresAt={null} burnAt={null} burnAfterMs={null} now={NOW} />);
+    expect(screen.queryByLabelText(/burns|expires/)).toBeNull();
+  });
+});
+
+describe('OnboardingForm', () => {
+  const keystores = [
+    { kind: 'keychain' as const, available: false, reason: 'No OS keychain answered.' },
+    { kind: 'passphrase' as const, available: true },
+  ];
+
+  it('disables an unusable keystore with its reason and picks the first usable one', () => {
+    render(
+      <OnboardingForm
+        keystores={keystores}
+        defaultRelayUrl="ws://127.0.0.1:1/v1/ws"
+        busy={false}
+        onSubmit={vi.fn()}
+      />,
+    );
+    const keychain = screen.getByRole('radio', { name: /OS keychain/ });
+    expect((keychain as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByText(/No OS keychain answered/)).toBeTruthy();
+    expect(screen.getByRole<HTMLInputElement>('radio', { name: /passphrase/ }).checked).toBe(true);
+  });
+
+  it('submits username, relay and passphrase only when valid and the passphrases match', () => {
+    const onSubmit = vi.fn();
+    render(
+      <OnboardingForm
+        keystores={keystores}
+        defaultRelayUrl="ws://127.0.0.1:1/v1/ws"
+        busy={false}
+        onSubmit={onSubmit}
+      />,
+    );
+    const create = screen.getByRole<HTMLButtonElement>('button', { name: 'Create account' });
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: ' alice ' } });
+    fireEvent.change(screen.getByLabelText('Passphrase'), { target: { value: 'long passphrase' } });
+    fireEvent.change(screen.getByLabelText('Passphrase again'), { target: { value: 'long passphrasX' } });
+    expect(create.disabled).toBe(true);
+    expect(screen.getByRole('alert').textContent).toContain('differ');
+    fireEvent.change(screen.getByLabelText('Passphrase again'), { target: { value: 'long passphrase' } });
+    expect(create.disabled).toBe(false);
+    fireEvent.click(create);
+    expect(onSubmit).toHaveBeenCalledWith({
+      username: 'alice',
+      relayUrl: 'ws://127.0.0.1:1/v1/ws',
+      keystore: 'passphrase',
+      passphrase: 'long passphrase',
+    });
+  });
+});
+
+describe('SettingsPanel', () => {
+  const settings: Settings = {
+    theme: 'dark',
+    contentProtection: true,
+    defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+    receipts: null,
+  };
+
+  it('says honestly that screen-capture protection is unavailable on Linux and disables it', () => {
+    render(
+      <SettingsPanel
+        settings={settings}
+        contentProtection={{
+          available: false,
+          reason: 'Screen-capture protection is not available on Linux.',
+        }}
+        busy={false}
+        onChange={vi.fn()}
+        onLock={vi.fn()}
+      />,
+    );
+    const box = screen.getByRole<HTMLInputElement>('checkbox', { name: /screenshots/ });
+    expect(box.disabled).toBe(true);
+    expect(box.checked).toBe(false);
+    expect(screen.getByText('Screen-capture protection is not available on Linux.')).toBeTruthy();
+    expect(screen.getByText('Unlock Wisp to change receipts.')).toBeTruthy();
+  });
+
+  it('reports each change as a patch', () => {
+    const onChange = vi.fn();
+    render(
+      <SettingsPanel
+        settings={{ ...settings, receipts: { deliveryReceipts: true, readReceipts: true } }}
+        contentProtection={{ available: true }}
+        busy={false}
+        onChange={onChange}
+        onLock={vi.fn()}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Theme'), { target: { value: 'light' } });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Send read receipts' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: /screenshots/ }));
+    expect(onChange.mock.calls).toEqual([
+      [{ theme: 'light' }],
+      [{ receipts: { readReceipts: false } }],
+      [{ contentProtection: false }],
+    ]);
+  });
+});
+
+describe('ConversationList', () => {
+  it('lists newest activity first with unread counts, and selects by click', () => {
+    const onSelect = vi.fn();
+    render(
+      <ConversationList
+        conversations={[
+          conversation({ id: 'a', title: 'old', lastMessageAt: 1 }),
+          conversation({ id: 'b', title: 'new', lastMessageAt: 2, unreadCount: 3, expiredUnreadCount: 1 }),
+        ]}
+        selectedId="a"
+        onSelect={onSelect}
+      />,
+    );
+    const items = within(screen.getByRole('list', { name: 'Conversations' })).getAllByRole('button');
+    expect(items.map((b) => b.querySelector('.title')?.textContent)).toEqual(['new', 'old']);
+    expect(screen.getByLabelText('3 unread')).toBeTruthy();
+    expect(screen.getByText('1 expired unread')).toBeTruthy();
+    fireEvent.click(items[0]!);
+    expect(onSelect).toHaveBeenCalledWith('b');
+  });
+});
+
+describe('Composer', () => {
+  it('refuses a burn timer longer than the expiry, and sends text with both timers on Enter', () => {
+    const onSend = vi.fn();
+    render(
+      <Composer initialTimers={{ expireAfterMs: 60_000, burnAfterMs: null }} busy={false} onSend={onSend} />,
+    );
+    const box = screen.getByLabelText<HTMLTextAreaElement>('Message');
+    fireEvent.change(box, { target: { value: 'secret plan' } });
+    fireEvent.change(screen.getByLabelText('Burn after reading'), { target: { value: String(3_600_000) } });
+    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Send' }).disabled).toBe(true);
+    expect(screen.getByText(/never be longer than expiration/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Burn after reading'), { target: { value: String(10_000) } });
+    fireEvent.keyDown(box, { key: 'Enter' });
+    expect(onSend).toHaveBeenCalledWith('secret plan', { expireAfterMs: 60_000, burnAfterMs: 10_000 });
+    expect(box.value).toBe('');
+  });
+});
