@@ -2,6 +2,8 @@
 // TOOLCHAIN.md). Without a reachable Secret Service these skip with the reason — except under CI=true,
 // where that is a failure. The "keyring unavailable" case needs no keyring and always runs.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,7 @@ import { createProfile, openProfile, readMetadata } from '../../../core/profile/
 import { passphraseChoice, tempDir } from '../../helpers/store/tempProfile';
 
 const SERVICE = `wisp-test-${randomUUID()}`;
+const childScript = fileURLToPath(new URL('../../helpers/store/keychainChild.ts', import.meta.url));
 
 async function probeSecretService(): Promise<string | null> {
   const store = new KeychainKeyStore({ service: SERVICE });
@@ -112,13 +115,12 @@ describe('OS keychain (Secret Service)', () => {
   });
 
   it('fails with KeychainUnavailable naming --keystore passphrase and WISP_PASSPHRASE when no keyring is reachable, and writes no database', () => {
-    const child = fileURLToPath(new URL('../../helpers/store/keychainChild.ts', import.meta.url));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/wisp-test-bus',
     };
     delete env.DISPLAY;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', child, join(dir, 'no-keyring')], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', childScript, join(dir, 'no-keyring')], {
       env,
       encoding: 'utf8',
       timeout: 60_000,
@@ -130,4 +132,41 @@ describe('OS keychain (Secret Service)', () => {
     expect(outcome.recovery).toContain('WISP_PASSPHRASE');
     expect(outcome.files).toEqual([]);
   });
+
+  const hasDbusRunSession = spawnSync('dbus-run-session', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.runIf(inCi && !hasDbusRunSession)('has dbus-run-session in CI', () => {
+    throw new Error('CI=true but dbus-run-session is not installed');
+  });
+
+  it.skipIf(!hasDbusRunSession)(
+    `fails with KeychainUnavailable when the keyring exists but is locked and cannot prompt${hasDbusRunSession ? '' : ' [skipped: no dbus-run-session]'}`,
+    () => {
+      // A private bus where D-Bus activation starts gnome-keyring with no unlocked collection and
+      // no display for its password prompt: the state of a headless session that never logged in.
+      const home = mkdtempSync(join(tmpdir(), 'wisp-locked-keyring-'));
+      try {
+        mkdirSync(join(home, 'run'), { mode: 0o700 });
+        const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_RUNTIME_DIR: join(home, 'run') };
+        delete env.DISPLAY;
+        delete env.DBUS_SESSION_BUS_ADDRESS;
+        delete env.GNOME_KEYRING_CONTROL;
+        const result = spawnSync(
+          'dbus-run-session',
+          ['--', process.execPath, '--import', 'tsx', childScript, join(home, 'profile')],
+          { env, encoding: 'utf8', timeout: 60_000 },
+        );
+        expect(result.status, result.stderr).toBe(0);
+        const outcome = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+          kind: string;
+          recovery: string;
+          files: string[];
+        };
+        expect(outcome.kind).toBe('KeychainUnavailable');
+        expect(outcome.recovery).toContain('--keystore passphrase');
+        expect(outcome.files).toEqual([]);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  );
 });
