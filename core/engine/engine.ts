@@ -2,6 +2,9 @@
 // envelope → decrypt → commit → ack, keeps every message's deadlines in the store and the one
 // BurnScheduler, and emits events. main/, the CLI and the test harness all drive this class.
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Fingerprint, IdentityKeyPair, PublicKey, type SenderCertificate } from '@signalapp/libsignal-client';
 import type {
   ContactView,
@@ -19,7 +22,7 @@ import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
 import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
-import { createProfile, openProfile, type Profile } from '../profile';
+import { ATTACHMENTS_DIR, DATABASE_FILE, METADATA_FILE, createProfile, openProfile, type Profile } from '../profile';
 import { signalStoresFor } from '../signal';
 import { sql, type Contact, type Store } from '../store';
 import { RelayClient, RelayRequestError, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
@@ -133,6 +136,7 @@ export class Engine implements EngineApi {
   /** Creates the profile, the identity and the relay account; uploads the first prekeys. */
   static async create(options: EngineCreateOptions): Promise<Engine> {
     const clock = options.clock ?? Date.now;
+    const existedBefore = existsSync(options.profileDir);
     const profile = await createProfile(options.profileDir, options.keystore);
     try {
       const identity = newIdentity();
@@ -170,7 +174,9 @@ export class Engine implements EngineApi {
         await relay.close();
       }
     } catch (error) {
+      // A failed init (relay down, name taken) must not leave a half profile that blocks a retry.
       profile.close();
+      await removeHalfProfile(options.profileDir, existedBefore);
       throw error;
     }
   }
@@ -1243,6 +1249,16 @@ export class Engine implements EngineApi {
   async runTimers(): Promise<void> {
     await this.destroyOverdue();
     await this.scheduler.poke();
+  }
+}
+
+async function removeHalfProfile(dir: string, existedBefore: boolean): Promise<void> {
+  if (!existedBefore) {
+    await rm(dir, { recursive: true, force: true });
+    return;
+  }
+  for (const name of [METADATA_FILE, DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, ATTACHMENTS_DIR]) {
+    await rm(join(dir, name), { recursive: true, force: true });
   }
 }
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
+import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
 import { startTamperProxy } from '../../helpers/engine/tamperProxy';
 import { Engine } from '../../../core/engine';
 
@@ -94,7 +94,7 @@ describe('1:1 messaging', () => {
     await bob.setUsername(null);
     const bob2 = await Engine.create({
       profileDir: join(world.root, 'bob2'),
-      keystore: (await import('../../helpers/engine/fixtures')).testKeyStore(),
+      keystore: testKeyStore(),
       relayUrl: world.relayUrl,
       username: 'bob',
     });
@@ -114,6 +114,16 @@ describe('1:1 messaging', () => {
     } finally {
       await bob2.close();
     }
+  });
+
+  it('refuses a taken username without leaving a half profile behind', async () => {
+    await world.create('alice');
+    const dir = join(world.root, 'second');
+    const attempt = Engine.create({ profileDir: dir, keystore: testKeyStore(), relayUrl: world.relayUrl, username: 'ALICE' });
+    await expect(attempt).rejects.toMatchObject({ kind: 'UsernameTaken' });
+    const retry = await Engine.create({ profileDir: dir, keystore: testKeyStore(), relayUrl: world.relayUrl, username: 'alice2' });
+    expect(retry.username).toBe('alice2');
+    await retry.close();
   });
 
   it('shows the same safety number on both sides', async () => {
@@ -141,7 +151,7 @@ describe('1:1 messaging', () => {
     try {
       const bobViaProxy = await Engine.open({
         profileDir: bobDir,
-        keystore: (await import('../../helpers/engine/fixtures')).testKeyStore(),
+        keystore: testKeyStore(),
         relayUrl: proxy.url,
       });
       try {
