@@ -1,7 +1,7 @@
 // A profile folder: the SQLCipher database, an attachments/ folder of encrypted files, and the
 // metadata file that says where the database key lives. Creating, opening and rekeying one.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WispError, isWispError } from '../../common/errors';
 import {
@@ -65,7 +65,12 @@ export async function createProfile(
   const rootExisted = existsSync(root);
   try {
     mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
+    restrictToOwner(root, 0o700);
     const store = Store.open({ ...storeOptions(root, key, options), create: true });
+    // SQLite creates files with 0644; the WAL and SHM take the database file's mode when they are
+    // (re)created, so fixing all three now keeps every later file private too.
+    for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`])
+      restrictToOwner(join(root, name), 0o600);
     // Metadata last: a folder without it is an unfinished create, never a profile that cannot be opened.
     writeMetadata(root, { format: 1, profileId, createdAt: Date.now(), key: sealed });
     return makeProfile(root, profileId, keyStore, store, options);
@@ -209,4 +214,10 @@ async function discardQuietly(
   } catch {
     // A stale sealed copy of a key that no longer opens anything.
   }
+}
+
+/** Owner-only permissions on POSIX; everything in the folder is encrypted, this is defence in depth. */
+function restrictToOwner(path: string, mode: number): void {
+  if (process.platform === 'win32' || !existsSync(path)) return;
+  chmodSync(path, mode);
 }

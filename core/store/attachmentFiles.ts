@@ -3,6 +3,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import {
   closeSync,
+  mkdirSync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -101,6 +102,7 @@ export function wipeFile(path: string): void {
 
 /** Wipes files in `dir` that no row refers to (left by a crash between a delete and its unlink). */
 export function sweepOrphanFiles(dir: string, referenced: ReadonlySet<string>): number {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   let wiped = 0;
   for (const name of readdirSync(dir)) {
     if (!referenced.has(name)) {

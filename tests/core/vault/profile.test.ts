@@ -1,6 +1,6 @@
 // Profile folders: create/open with typed errors, the metadata file holds no secret, rekey (also
 // interrupted half-way) keeps the profile openable.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWispError } from '../../../common/errors';
@@ -33,6 +33,11 @@ describe('profiles', () => {
     created.store.settings.set('hello', 'world');
     created.close();
     expect(readdirSync(profileDir).sort()).toEqual(['attachments', 'profile.json', 'wisp.db']);
+    // Owner-only: the folder, the attachments folder, the database and the metadata.
+    expect(statSync(profileDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(profileDir, 'attachments')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(profileDir, 'wisp.db')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(profileDir, 'profile.json')).mode & 0o777).toBe(0o600);
     const metadata = readMetadata(profileDir);
     expect(metadata.profileId).toBe(created.id);
     expect(metadata.key.kind).toBe('passphrase');
