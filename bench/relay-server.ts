@@ -1,0 +1,61 @@
+// Child process for bench/relay.bench.ts: runs either the real relay on SQLite ("wisp") or a bare
+// `ws` relay with no storage, no auth and no validation ("bare"), so the load generator and the
+// server do not share an event loop. Prints {"url": …} on stdout; stops on SIGTERM.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { startRelay } from '../relay';
+
+const mode = process.argv[2];
+
+async function bare(): Promise<{ url: string; close(): Promise<void> }> {
+  const byId = new Map<string, WebSocket>();
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  wss.on('connection', (ws, req) => {
+    const id = new URL(req.url ?? '/', 'http://x').searchParams.get('id') ?? '';
+    byId.set(id, ws);
+    ws.on('message', (data: Buffer) => {
+      const f = JSON.parse(data.toString('utf8')) as { id: number; to: string; payload: string };
+      byId.get(f.to)?.send(JSON.stringify({ push: 'envelope', body: { payload: f.payload } }));
+      ws.send(JSON.stringify({ id: f.id, ok: true }));
+    });
+    ws.on('close', () => byId.delete(id));
+  });
+  await new Promise((r) => wss.once('listening', r));
+  const addr = wss.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise((r) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => r());
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  let server: { url: string; close(): Promise<void> };
+  let cleanup = () => {};
+  if (mode === 'bare') server = await bare();
+  else {
+    const dir = mkdtempSync(join(tmpdir(), 'wisp-bench-relay-'));
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    server = await startRelay({
+      port: 0,
+      dataDir: dir,
+      logger: false,
+      limits: { rates: { sends: { burst: 100_000, perSecond: 100_000 }, handshakes: { burst: 100, perSecond: 100 } } },
+    });
+  }
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  process.on('SIGTERM', () => {
+    void server.close().then(() => {
+      cleanup();
+      process.exit(0);
+    });
+  });
+}
+
+void main();
