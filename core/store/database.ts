@@ -60,9 +60,13 @@ export class ReadableDb {
   /** First column of the first row, or undefined. */
   value<T>(query: SqlQuery): T | undefined {
     return this.timed(query, (stmt) => {
-      const row = stmt.raw(true).get(...query.values) as unknown[] | undefined;
-      stmt.raw(false);
-      return row?.[0] as T | undefined;
+      // The statement is cached and shared with get/all: always switch raw mode back off.
+      try {
+        const row = stmt.raw(true).get(...query.values) as unknown[] | undefined;
+        return row?.[0] as T | undefined;
+      } finally {
+        stmt.raw(false);
+      }
     });
   }
 
