@@ -116,4 +116,42 @@ export class SignalRepo {
   deleteSenderKeys(distributionId: string): void {
     this.db.run(sql`DELETE FROM signal_sender_keys WHERE distribution_id = ${distributionId}`);
   }
+
+  // Whole-table listings, for encrypted backup export and for diagnostics.
+
+  listSessions(): { address: string; accountId: string; deviceId: number; record: Buffer }[] {
+    return this.db
+      .all<{ address: string; account_id: string; device_id: number; record: Buffer }>(
+        sql`SELECT address, account_id, device_id, record FROM signal_sessions ORDER BY address`,
+      )
+      .map((r) => ({ address: r.address, accountId: r.account_id, deviceId: r.device_id, record: r.record }));
+  }
+
+  listPreKeys(): { id: number; record: Buffer }[] {
+    return this.db.all<{ id: number; record: Buffer }>(
+      sql`SELECT id, record FROM signal_prekeys ORDER BY id`,
+    );
+  }
+
+  listSignedPreKeys(): { id: number; record: Buffer }[] {
+    return this.db.all<{ id: number; record: Buffer }>(
+      sql`SELECT id, record FROM signal_signed_prekeys ORDER BY id`,
+    );
+  }
+
+  listKyberPreKeys(): { id: number; record: Buffer; lastResort: boolean }[] {
+    return this.db
+      .all<{ id: number; record: Buffer; last_resort: number }>(
+        sql`SELECT id, record, last_resort FROM signal_kyber_prekeys ORDER BY id`,
+      )
+      .map((r) => ({ id: r.id, record: r.record, lastResort: r.last_resort === 1 }));
+  }
+
+  listSenderKeys(): { sender: string; distributionId: string; record: Buffer }[] {
+    return this.db
+      .all<{ sender: string; distribution_id: string; record: Buffer }>(
+        sql`SELECT sender, distribution_id, record FROM signal_sender_keys ORDER BY sender, distribution_id`,
+      )
+      .map((r) => ({ sender: r.sender, distributionId: r.distribution_id, record: r.record }));
+  }
 }

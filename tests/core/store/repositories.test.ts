@@ -241,4 +241,30 @@ describe('repositories', () => {
     outbox.remove(a);
     expect(outbox.all()).toEqual([]);
   });
+
+  it('lists every libsignal record for backup export, and drops sessions of one account', () => {
+    const { signal } = t.store;
+    signal.saveSession('a.1', 'a', 1, Buffer.from([1]));
+    signal.saveSession('a.2', 'a', 2, Buffer.from([2]));
+    signal.saveSession('b.1', 'b', 1, Buffer.from([3]));
+    signal.saveSession('a.1', 'a', 1, Buffer.from([4])); // update in place
+    signal.savePreKey(7, Buffer.from([5]));
+    signal.saveSignedPreKey(1, Buffer.from([6]));
+    signal.saveKyberPreKey(2, Buffer.from([7]), true);
+    signal.saveSenderKey('a.1', 'room', Buffer.from([8]));
+    expect(signal.listSessions().map((s) => [s.address, s.record[0]])).toEqual([
+      ['a.1', 4],
+      ['a.2', 2],
+      ['b.1', 3],
+    ]);
+    expect(signal.sessionDevices('a')).toEqual([1, 2]);
+    expect(signal.listPreKeys()).toEqual([{ id: 7, record: Buffer.from([5]) }]);
+    expect(signal.listSignedPreKeys()).toEqual([{ id: 1, record: Buffer.from([6]) }]);
+    expect(signal.listKyberPreKeys()).toEqual([{ id: 2, record: Buffer.from([7]), lastResort: true }]);
+    expect(signal.listSenderKeys()).toEqual([
+      { sender: 'a.1', distributionId: 'room', record: Buffer.from([8]) },
+    ]);
+    expect(signal.deleteSessions('a')).toBe(2);
+    expect(signal.listSessions().map((s) => s.address)).toEqual(['b.1']);
+  });
 });
