@@ -165,6 +165,18 @@ export class MessagesRepo {
       .map((r) => r.id);
   }
 
+  /**
+   * Every message that has a deadline, with it, soonest first: what a burn scheduler loads at
+   * start-up, in one indexed query instead of one read per message.
+   */
+  deadlines(): { id: string; destroyAt: number }[] {
+    return this.db
+      .all<{ id: string; destroy_at: number }>(
+        sql`SELECT id, destroy_at FROM messages WHERE destroy_at IS NOT NULL ORDER BY destroy_at`,
+      )
+      .map((r) => ({ id: r.id, destroyAt: r.destroy_at }));
+  }
+
   /** The next deadline after which something must be destroyed, or null when nothing has one. */
   nextDeadline(): number | null {
     return (

@@ -131,6 +131,12 @@ describe('repositories', () => {
     expect(messages.markSeen(m.id, now + 5000)).toMatchObject({ seenAt: now + 1000, burnAt: now + 11_000 });
     expect(conversations.get('peer')?.unreadCount).toBe(0);
     expect(messages.nextDeadline()).toBe(now + 11_000);
+    const later = messages.insert(incomingMessage('peer', { expiresAt: now + 99_000 }));
+    messages.insert(incomingMessage('peer')); // no deadline: not listed
+    expect(messages.deadlines()).toEqual([
+      { id: m.id, destroyAt: now + 11_000 },
+      { id: later.id, destroyAt: now + 99_000 },
+    ]);
   });
 
   it('destroys due messages and counts the unseen ones as expired unread', () => {
