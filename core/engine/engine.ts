@@ -24,7 +24,7 @@ import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
 import { ATTACHMENTS_DIR, DATABASE_FILE, METADATA_FILE, createProfile, openProfile, type Profile } from '../profile';
 import { signalStoresFor } from '../signal';
-import { sql, type Contact, type Store } from '../store';
+import { sql, type Contact, type OutboxItem, type Store } from '../store';
 import { RelayClient, RelayRequestError, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
 import { BurnScheduler } from './burnScheduler';
 import { BufferedSignalStores } from './bufferedStores';
@@ -64,6 +64,8 @@ const PREKEY_BATCH = 100;
 const PREKEY_LOW_WATER = 20;
 const SAFETY_NUMBER_ITERATIONS = 5200;
 const MAX_ROOM_MEMBERS = 500;
+/** Envelopes committed together at most (small enough that a long backlog shows progress). */
+const INBOX_BATCH = 32;
 
 interface RoomState {
   distributionId: string;
@@ -102,6 +104,8 @@ export class Engine implements EngineApi {
   private closed = false;
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private readonly inboxQueue: DeliveredEnvelope[] = [];
+  private inboxDrain: Promise<void> | null = null;
 
   private constructor(
     private readonly profile: Profile,
@@ -251,7 +255,7 @@ export class Engine implements EngineApi {
       accountId: this.accountId,
       sign: (m) => this.identityKeyPair.privateKey.sign(m),
       reconnect: this.relayMode === 'live',
-      onEnvelope: (envelope) => this.serial(() => this.receive(envelope)),
+      onEnvelope: async (envelope) => this.enqueueEnvelope(envelope),
       onQueueEmpty: () => {
         this.queueEmptySeen = true;
         const waiters = this.queueEmptyWaiters;
@@ -650,38 +654,64 @@ export class Engine implements EngineApi {
         .filter((i) => i.expiresAt === null || i.expiresAt > now)
         .slice(0, 50);
       if (items.length === 0) return;
+      // The batch is encrypted in order against one write-buffered view of the protocol state,
+      // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
+      // the message states. A crash after the relay took an item but before this commit resends
+      // the same message id at the same ratchet step, which the recipient drops as a duplicate;
+      // steps spent on items that failed are simply skipped counters for the recipient.
+      const buffered = new BufferedSignalStores(this.signal);
+      const prepared: { item: OutboxItem; send: () => Promise<void> }[] = [];
+      const permanent: OutboxItem[] = [];
+      let transient: { item: OutboxItem; error: WispError } | null = null;
       for (const item of items) {
-        // Ratchet steps taken to encrypt this item commit only with its removal from the outbox:
-        // one fsync per send, and a failed send leaves the session exactly as it was. If we crash
-        // after the relay took it, the retry re-encrypts the same step and the same message id,
-        // which the recipient drops as a duplicate.
-        const buffered = new BufferedSignalStores(this.signal);
+        // Sender-key distributions go out (and commit) at once over the pairwise sessions, which
+        // must not race ratchet steps still buffered in this batch: such an item starts a batch.
+        if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId)) break;
         try {
-          if (item.kind === 'room') await this.sendRoomItem(item.recipientId, item.payload, item.expiresAt, buffered);
-          else await this.sendDirect(item.recipientId, item.payload, item.expiresAt, buffered);
+          const send = item.kind === 'room'
+            ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
+            : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
+          prepared.push({ item, send });
         } catch (error) {
-          if (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited')) {
-            const retryAfterMs = error instanceof RelayRequestError && error.retryAfterMs !== undefined
-              ? error.retryAfterMs
-              : 1000 * Math.min(60, 2 ** item.attempts);
-            this.store.outbox.retryLater(item.id, this.clock() + retryAfterMs);
-            // A live connection retries by itself; an outage retries on reconnect instead.
-            if (this.relayMode === 'live' && isWispError(error, 'RelayRateLimited')) this.flushLater(retryAfterMs);
-            throw error;
+          if (isTransient(error)) {
+            transient = { item, error };
+            break;
           }
-          // Permanent for this item (unknown recipient, too large…): fail the message, drop the item.
-          log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'an outbox item could not be sent');
-          this.store.outbox.remove(item.id);
-          if (item.messageId) this.setMessageState(item.messageId, 'failed');
-          continue;
+          permanent.push(item);
         }
-        let sent = false;
-        await this.inTransaction(async () => {
-          await buffered.flush();
+      }
+      const outcomes = await Promise.allSettled(prepared.map((p) => p.send()));
+      const sent: OutboxItem[] = [];
+      outcomes.forEach((outcome, i) => {
+        const item = prepared[i]!.item;
+        if (outcome.status === 'fulfilled') sent.push(item);
+        else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
+        else permanent.push(item);
+      });
+      const changed: string[] = [];
+      await this.inTransaction(async () => {
+        if (sent.length > 0) await buffered.flush();
+        for (const item of sent) {
           this.store.outbox.remove(item.id);
-          if (item.messageId) sent = this.setStateInTransaction(item.messageId, 'sent');
-        });
-        if (sent && item.messageId) this.emitUpdated(item.messageId);
+          if (item.messageId && this.setStateInTransaction(item.messageId, 'sent')) changed.push(item.messageId);
+        }
+        for (const item of permanent) {
+          // Unknown recipient, too large…: the message fails and the item goes.
+          this.store.outbox.remove(item.id);
+          if (item.messageId && this.setStateInTransaction(item.messageId, 'failed')) changed.push(item.messageId);
+        }
+      });
+      if (permanent.length > 0) log.warn({ count: permanent.length }, 'outbox items could not be sent');
+      for (const id of changed) this.emitUpdated(id);
+      if (transient) {
+        const { item, error } = transient;
+        const retryAfterMs = error instanceof RelayRequestError && error.retryAfterMs !== undefined
+          ? error.retryAfterMs
+          : 1000 * Math.min(60, 2 ** item.attempts);
+        this.store.outbox.retryLater(item.id, this.clock() + retryAfterMs);
+        // A live connection retries a rate limit by itself; an outage retries on reconnect.
+        if (this.relayMode === 'live' && isWispError(error, 'RelayRateLimited')) this.flushLater(retryAfterMs);
+        throw error;
       }
     }
   }
@@ -707,13 +737,6 @@ export class Engine implements EngineApi {
     if (m) this.emit({ type: 'message.updated', message: messageView(this.book, m) });
   }
 
-  private setMessageState(id: string, state: 'sent' | 'failed'): void {
-    const before = this.store.messages.get(id);
-    if (!before || before.state !== 'sending') return;
-    this.store.messages.setState(id, state);
-    this.emit({ type: 'message.updated', message: messageView(this.book, this.store.messages.get(id)!) });
-  }
-
   private async ensureSession(accountId: string): Promise<void> {
     if (await hasSession(accountId, this.signal, this.clock())) return;
     const bundle = await this.relayClient().request('prekeys.bundle', { accountId });
@@ -728,21 +751,26 @@ export class Engine implements EngineApi {
     if (contact) this.emit({ type: 'identity.changed', contact: contactView(contact) });
   }
 
-  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores = this.signal): Promise<void> {
+  /** Encrypts now; the returned function sends. */
+  private async prepareDirect(to: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores): Promise<() => Promise<void>> {
     await this.ensureSession(to);
     const cert = await this.senderCertificate();
     const sealed = await sealTo(new Uint8Array(payload), to, this.accountId, cert, stores, this.clock());
-    await this.relayClient().request('message.send', {
-      to,
-      payload: b64(sealed),
-      ...(expiresAt === null ? {} : { expiresAt }),
-    });
+    const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
+    return async () => {
+      await this.relayClient().request('message.send', body);
+    };
   }
 
-  private async sendRoomItem(roomId: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores): Promise<void> {
+  /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
+  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
+    await (await this.prepareDirect(to, payload, expiresAt, this.signal))();
+  }
+
+  private async prepareRoomItem(roomId: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores): Promise<() => Promise<void>> {
     const state = this.ensureRoomState(roomId);
     const members = this.peersOf(roomId);
-    if (members.length === 0) return;
+    if (members.length === 0) return async () => undefined;
     for (const m of members) await this.ensureSession(m);
     // Members without our current sender key get it over the pairwise session first.
     const missing = members.filter((m) => !state.sharedWith.includes(m));
@@ -773,13 +801,18 @@ export class Engine implements EngineApi {
       cert,
       stores,
     );
-    const result = await this.relayClient().request('message.sendMulti', {
-      payload: b64(sealed),
-      ...(expiresAt === null ? {} : { expiresAt }),
-    });
-    if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
-      log.warn({ count: result.staleRecipients.length + result.unknownRecipients.length }, 'some room members did not get a message');
-    }
+    const body = { payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
+    return async () => {
+      const result = await this.relayClient().request('message.sendMulti', body);
+      if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
+        log.warn({ count: result.staleRecipients.length + result.unknownRecipients.length }, 'some room members did not get a message');
+      }
+    };
+  }
+
+  private roomNeedsDistribution(roomId: string): boolean {
+    const state = this.roomState(roomId);
+    return !state || this.peersOf(roomId).some((m) => !state.sharedWith.includes(m));
   }
 
   private ensureRoomState(roomId: string): RoomState {
@@ -945,11 +978,13 @@ export class Engine implements EngineApi {
       await relay.connect();
       await this.flushOutbox();
       await queueEmpty;
+      await this.inboxIdle();
       await this.refillPreKeys();
       if (options.waitMs && options.waitMs > 0) {
         await new Promise((resolve) => setTimeout(resolve, options.waitMs));
       }
       await relay.drained();
+      await this.inboxIdle();
       await this.chain;
       await this.flushOutbox();
     } finally {
@@ -958,51 +993,87 @@ export class Engine implements EngineApi {
     return this.received.splice(0);
   }
 
+  /** Pushed envelopes wait here; one drain at a time commits them in batches. */
+  private enqueueEnvelope(envelope: DeliveredEnvelope): void {
+    this.inboxQueue.push(envelope);
+    this.startInboxDrain();
+  }
+
+  private startInboxDrain(): void {
+    if (this.inboxDrain || this.closed) return;
+    this.inboxDrain = this.serial(async () => {
+      while (this.inboxQueue.length > 0 && !this.closed) {
+        await this.receiveBatch(this.inboxQueue.splice(0, INBOX_BATCH));
+      }
+    })
+      .catch((error: unknown) => log.error({ kind: isWispError(error) ? error.kind : 'Internal' }, 'inbox processing failed'))
+      .finally(() => {
+        this.inboxDrain = null;
+        if (this.inboxQueue.length > 0) this.startInboxDrain();
+      });
+  }
+
+  /** Resolves when every envelope pushed so far has been committed and acknowledged. */
+  private async inboxIdle(): Promise<void> {
+    while (this.inboxDrain) await this.inboxDrain;
+  }
+
   /**
-   * One envelope: skip it if already processed; otherwise decrypt with buffered protocol state,
-   * then commit state, effects and the inbox mark in one transaction, then acknowledge.
+   * A batch of envelopes: those already processed are only acknowledged; the others are decrypted
+   * in order against one write-buffered view of the protocol state, and the protocol writes, every
+   * decrypted content and every inbox mark commit in ONE transaction before one acknowledgement.
+   * A crash before the commit leaves no trace and the relay redelivers; after it, the redelivery
+   * is recognised. A forged or damaged envelope commits nothing but its inbox mark, so the session
+   * stays usable and it is not retried forever.
    */
-  private async receive(envelope: DeliveredEnvelope): Promise<void> {
-    if (this.closed) return;
-    if (this.store.inbox.isProcessed(envelope.id)) {
-      await this.ack(envelope.id);
-      return;
-    }
+  private async receiveBatch(batch: DeliveredEnvelope[]): Promise<void> {
     const now = this.clock();
     const buffered = new BufferedSignalStores(this.signal);
-    let sender: string;
-    let content: Content;
-    try {
-      const opened = await unseal(new Uint8Array(Buffer.from(envelope.payload, 'base64')), this.trustRoot, this.accountId, buffered, now);
-      sender = opened.sender;
-      content = decodeContent(opened.plaintext);
-      if (opened.groupId !== null && (content.roomId === null || Buffer.compare(Buffer.from(opened.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)) {
-        throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
+    const opened: { id: string; sender: string; content: Content }[] = [];
+    const rejected: string[] = [];
+    const ids = new Set<string>();
+    for (const envelope of batch) {
+      if (ids.has(envelope.id) || this.store.inbox.isProcessed(envelope.id)) {
+        ids.add(envelope.id);
+        continue;
       }
-      if (content.senderName && !this.store.contacts.get(sender)?.username) {
-        await this.confirmSenderName(sender, content.senderName);
+      ids.add(envelope.id);
+      try {
+        const unsealed = await unseal(new Uint8Array(Buffer.from(envelope.payload, 'base64')), this.trustRoot, this.accountId, buffered, now);
+        const content = decodeContent(unsealed.plaintext);
+        if (unsealed.groupId !== null && (content.roomId === null || Buffer.compare(Buffer.from(unsealed.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)) {
+          throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
+        }
+        if (content.senderName && !this.store.contacts.get(unsealed.sender)?.username) {
+          await this.confirmSenderName(unsealed.sender, content.senderName);
+        }
+        if (content.type === 'sender-key' && this.store.conversations.get(content.roomId) && this.isMember(content.roomId, unsealed.sender)) {
+          // Into the buffered store, so the sender key commits with this batch.
+          await processDistribution(unsealed.sender, fromB64(content.distribution), buffered);
+        }
+        opened.push({ id: envelope.id, sender: unsealed.sender, content });
+      } catch (error) {
+        log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'rejected an envelope that did not decrypt');
+        rejected.push(envelope.id);
       }
-      if (content.type === 'sender-key' && this.store.conversations.get(content.roomId) && this.isMember(content.roomId, sender)) {
-        // Into the buffered store, so the sender key commits with this envelope's transaction.
-        await processDistribution(sender, fromB64(content.distribution), buffered);
-      }
-    } catch (error) {
-      // A forged or damaged envelope: nothing of it is committed (the buffer is dropped), so the
-      // session stays usable. It is marked processed so it is not retried forever.
-      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'rejected an envelope that did not decrypt');
-      this.store.inbox.markProcessed(envelope.id, now);
-      await this.ack(envelope.id);
-      return;
     }
     const effects: (() => void)[] = [];
     await this.inTransaction(async () => {
       await buffered.flush();
-      this.apply(sender, content, now, effects);
-      this.store.inbox.markProcessed(envelope.id, now);
+      for (const { id, sender, content } of opened) {
+        try {
+          // A savepoint each: content that cannot be applied is dropped alone, not the batch.
+          this.store.transaction(() => this.apply(sender, content, now, effects));
+        } catch (error) {
+          log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not apply decrypted content');
+        }
+        this.store.inbox.markProcessed(id, now);
+      }
+      for (const id of rejected) this.store.inbox.markProcessed(id, now);
     });
     for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
     for (const effect of effects) effect();
-    await this.ack(envelope.id);
+    await this.ack([...ids]);
   }
 
   /** Accepts a sender's claimed username only if the relay maps that name to the same account. */
@@ -1028,9 +1099,11 @@ export class Engine implements EngineApi {
     }
   }
 
-  private async ack(envelopeId: string): Promise<void> {
+  private async ack(envelopeIds: string[]): Promise<void> {
     try {
-      await this.relayClient().request('message.ack', { ids: [envelopeId] });
+      for (let i = 0; i < envelopeIds.length; i += 500) {
+        await this.relayClient().request('message.ack', { ids: envelopeIds.slice(i, i + 500) });
+      }
     } catch (error) {
       // Redelivery is harmless: the inbox mark makes it a no-op next time.
       log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'ack failed; the envelope will be redelivered');
@@ -1250,6 +1323,10 @@ export class Engine implements EngineApi {
     await this.destroyOverdue();
     await this.scheduler.poke();
   }
+}
+
+function isTransient(error: unknown): error is WispError {
+  return isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited');
 }
 
 async function removeHalfProfile(dir: string, existedBefore: boolean): Promise<void> {
