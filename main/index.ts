@@ -91,6 +91,8 @@ function createWindow(): BrowserWindow {
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // Middle-click (auxclick) could open a link in a new window past the will-navigate guard.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.setContentProtection(contentProtection);

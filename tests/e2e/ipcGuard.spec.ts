@@ -105,3 +105,38 @@ test('a socket from a foreign origin is refused even with the right token', asyn
   });
   expect(accepted).toBe('opened');
 });
+
+// (eval is not probed here: code run through page.evaluate is exempt from CSP by DevTools design;
+// the unit test of the policy string checks there is no 'unsafe-eval'.)
+test("the page's CSP refuses inline script and HTML strings in DOM sinks", async ({ page }) => {
+  await page.goto(world.harness.url);
+  await expect(page.getByRole('heading', { name: 'Create your Wisp account' })).toBeVisible();
+  const outcome = await page.evaluate(() => {
+    const g = globalThis as unknown as {
+      document: {
+        body: { innerHTML: string; appendChild(n: unknown): void };
+        createElement(t: string): { textContent: string };
+      };
+      __inlineRan?: boolean;
+    };
+    const attempt = (fn: () => void) => {
+      try {
+        fn();
+        return 'allowed';
+      } catch {
+        return 'blocked';
+      }
+    };
+    const sink = attempt(() => {
+      g.document.body.innerHTML = '<b>x</b>';
+    });
+    // Trusted Types refuses the string; were it accepted, script-src would still refuse to run it.
+    attempt(() => {
+      const script = g.document.createElement('script');
+      script.textContent = 'globalThis.__inlineRan = true';
+      g.document.body.appendChild(script);
+    });
+    return { sink, inline: g.__inlineRan === true ? 'ran' : 'blocked' };
+  });
+  expect(outcome).toEqual({ sink: 'blocked', inline: 'blocked' });
+});

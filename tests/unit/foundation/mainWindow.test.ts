@@ -116,6 +116,7 @@ describe('main process hardening', () => {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      disableBlinkFeatures: 'Auxclick',
     });
     expect(String(prefs.preload)).toMatch(/preload[/\\]index\.cjs$/);
   });
