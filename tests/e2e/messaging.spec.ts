@@ -104,3 +104,28 @@ test('a message typed in the UI reaches another client with its burn timer, and 
     await bob.close();
   }
 });
+
+test('locking from settings closes the profile; a wrong passphrase is refused, the right one unlocks', async ({
+  page,
+}) => {
+  const alice = uniqueName('alice');
+  await createAccountInUi(page, alice);
+
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(page.getByText('Screen-capture protection is not available on Linux.')).toBeVisible();
+  await page.getByRole('button', { name: 'Lock Wisp now' }).click();
+  await expect(page.getByRole('heading', { name: 'Wisp is locked' })).toBeVisible();
+  expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).wisp!.account.status())).toEqual({
+    ok: true,
+    value: { state: 'locked', keystore: 'passphrase' },
+  });
+
+  await page.getByLabel('Passphrase').fill('not the passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByRole('alert')).toContainText('the passphrase does not unlock this profile');
+  await expect(page.getByRole('heading', { name: 'Wisp is locked' })).toBeVisible();
+
+  await page.getByLabel('Passphrase').fill('e2e passphrase 1');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(alice);
+});
