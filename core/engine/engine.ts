@@ -105,6 +105,7 @@ export class Engine implements EngineApi {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
+  private readonly commitQueue: { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   private inboxDrain: Promise<void> | null = null;
 
   private constructor(
@@ -567,8 +568,7 @@ export class Engine implements EngineApi {
       ...timers,
       attachments,
     };
-    const stored = await this.serial(async () =>
-      this.store.transaction(() => {
+    const stored = await this.groupCommit(() => {
         const message = this.store.messages.insert(
           {
             id,
@@ -616,13 +616,47 @@ export class Engine implements EngineApi {
           sentAt,
         );
         return message;
-      }),
-    );
+      });
     this.scheduler.schedule(id, stored.destroyAt);
     this.emit({ type: 'message.added', message: messageView(this.book, stored) });
     await this.tryFlush();
     const after = this.store.messages.get(id);
     return messageView(this.book, after ?? stored);
+  }
+
+  /**
+   * Runs `fn` in a transaction shared with every other groupCommit call waiting at that moment:
+   * a burst of sends costs one durable commit, not one each. Each call gets its own savepoint,
+   * so one failing insert does not undo the others.
+   */
+  private groupCommit<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.commitQueue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.commitQueue.length > 1) return;
+      void this.serial(async () => {
+        const jobs = this.commitQueue.splice(0);
+        const results: { ok: boolean; value: unknown }[] = [];
+        try {
+          this.store.transaction(() => {
+            for (const job of jobs) {
+              try {
+                results.push({ ok: true, value: this.store.transaction(job.run) });
+              } catch (error) {
+                results.push({ ok: false, value: error });
+              }
+            }
+          });
+        } catch (error) {
+          for (const job of jobs) job.reject(error);
+          return;
+        }
+        jobs.forEach((job, i) => {
+          const r = results[i]!;
+          if (r.ok) job.resolve(r.value);
+          else job.reject(r.value);
+        });
+      });
+    });
   }
 
   /** Sends what is queued; a relay that is down leaves it queued (the message shows as pending). */
