@@ -133,9 +133,23 @@ async function bareSealedSenderMs(): Promise<number[]> {
   const serverCert = ServerCertificate.new(1, serverKey.getPublicKey(), trustRoot);
   const aliceId = IdentityKeyPair.generate();
   const bobId = IdentityKeyPair.generate();
-  const cert = SenderCertificate.new(ALICE, null, 1, aliceId.publicKey, Date.now() + 86_400_000, serverCert, serverKey);
+  const cert = SenderCertificate.new(
+    ALICE,
+    null,
+    1,
+    aliceId.publicKey,
+    Date.now() + 86_400_000,
+    serverCert,
+    serverKey,
+  );
   const a = { s: new MemSessions(), i: new MemIdentity(aliceId, 1) };
-  const b = { s: new MemSessions(), i: new MemIdentity(bobId, 2), p: new MemPreKeys(), sp: new MemSigned(), k: new MemKyber() };
+  const b = {
+    s: new MemSessions(),
+    i: new MemIdentity(bobId, 2),
+    p: new MemPreKeys(),
+    sp: new MemSigned(),
+    k: new MemKyber(),
+  };
   const pre = PrivateKey.generate();
   await b.p.savePreKey(1, PreKeyRecord.new(1, pre.getPublicKey(), pre));
   const spk = PrivateKey.generate();
@@ -144,14 +158,38 @@ async function bareSealedSenderMs(): Promise<number[]> {
   const kem = KEMKeyPair.generate();
   const kemSig = bobId.privateKey.sign(kem.getPublicKey().serialize());
   await b.k.saveKyberPreKey(1, KyberPreKeyRecord.new(1, Date.now(), kem, kemSig));
-  const bundle = PreKeyBundle.new(2, 1, 1, pre.getPublicKey(), 1, spk.getPublicKey(), spkSig, bobId.publicKey, 1, kem.getPublicKey(), kemSig);
+  const bundle = PreKeyBundle.new(
+    2,
+    1,
+    1,
+    pre.getPublicKey(),
+    1,
+    spk.getPublicKey(),
+    spkSig,
+    bobId.publicKey,
+    1,
+    kem.getPublicKey(),
+    kemSig,
+  );
   const aliceAddr = ProtocolAddress.new(ALICE, 1);
   const bobAddr = ProtocolAddress.new(BOB, 1);
   await processPreKeyBundle(bundle, bobAddr, aliceAddr, a.s, a.i);
   const plaintext = new Uint8Array(320);
   const once = async (): Promise<void> => {
     const sealed = await sealedSenderEncryptMessage(plaintext, bobAddr, cert, a.s, a.i);
-    await sealedSenderDecryptMessage(sealed, trustRoot.getPublicKey(), Date.now(), null, BOB, 1, b.s, b.i, b.p, b.sp, b.k);
+    await sealedSenderDecryptMessage(
+      sealed,
+      trustRoot.getPublicKey(),
+      Date.now(),
+      null,
+      BOB,
+      1,
+      b.s,
+      b.i,
+      b.p,
+      b.sp,
+      b.k,
+    );
   };
   await once();
   const out: number[] = [];
@@ -266,8 +304,18 @@ async function main(): Promise<void> {
   const commit = bareDurableCommitMs(root);
   const relayChild = forkSelf(['--relay', join(root, 'relay')]);
   const { url } = await firstMessage<{ url: string }>(relayChild);
-  const alice = await Engine.create({ profileDir: join(root, 'alice'), keystore: benchKeyStore(), relayUrl: url, username: 'alice' });
-  const bobSetup = await Engine.create({ profileDir: join(root, 'bob'), keystore: benchKeyStore(), relayUrl: url, username: 'bob' });
+  const alice = await Engine.create({
+    profileDir: join(root, 'alice'),
+    keystore: benchKeyStore(),
+    relayUrl: url,
+    username: 'alice',
+  });
+  const bobSetup = await Engine.create({
+    profileDir: join(root, 'bob'),
+    keystore: benchKeyStore(),
+    relayUrl: url,
+    username: 'bob',
+  });
   const bobAccount = bobSetup.accountId;
   await bobSetup.close();
   const child = forkSelf(['--receiver', join(root, 'bob')]);
@@ -367,7 +415,8 @@ async function main(): Promise<void> {
       unit: 'msg/s',
       baseline: Math.round(floorRate),
       ratio: round(rate / floorRate),
-      target: 'reported (one sender queueing 500 sends, one receiver process, durable commits at sender, relay and receiver)',
+      target:
+        'reported (one sender queueing 500 sends, one receiver process, durable commits at sender, relay and receiver)',
       pass: true,
     });
   } finally {

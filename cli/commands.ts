@@ -23,7 +23,9 @@ function str(values: Values, name: string): string | undefined {
 function required(values: Values, name: string): string {
   const v = str(values, name);
   if (v === undefined || v.length === 0) {
-    throw new WispError('InvalidInput', `--${name} is required`, { recovery: 'Run `wisp --help` for usage.' });
+    throw new WispError('InvalidInput', `--${name} is required`, {
+      recovery: 'Run `wisp --help` for usage.',
+    });
   }
   return v;
 }
@@ -98,7 +100,11 @@ export const commands: Record<string, CommandSpec> = {
     options: { to: { type: 'string' }, ...sendFlags },
     async run(values, out) {
       await withEngine(values, async (engine) => {
-        const message = await engine.sendText(required(values, 'to'), str(values, 'text') ?? '', sendOptions(values));
+        const message = await engine.sendText(
+          required(values, 'to'),
+          str(values, 'text') ?? '',
+          sendOptions(values),
+        );
         out.message(message);
       });
     },
@@ -181,7 +187,9 @@ export const commands: Record<string, CommandSpec> = {
     async run(values, out) {
       await withEngine(values, async (engine) => {
         const conversation = required(values, 'with');
-        const current = (await engine.conversations()).find((c) => c.id === conversation || c.title === conversation);
+        const current = (await engine.conversations()).find(
+          (c) => c.id === conversation || c.title === conversation,
+        );
         const expire = timer(values, 'expire');
         const burn = timer(values, 'burn');
         const view = await engine.setConversationTimers(conversation, {
@@ -221,7 +229,9 @@ export const commands: Record<string, CommandSpec> = {
     options: { name: { type: 'string' }, members: { type: 'string' } },
     async run(values, out) {
       await withEngine(values, async (engine) => {
-        out.conversation(await engine.createRoom(required(values, 'name'), list(str(values, 'members') ?? '')));
+        out.conversation(
+          await engine.createRoom(required(values, 'name'), list(str(values, 'members') ?? '')),
+        );
       });
     },
   },
@@ -229,7 +239,9 @@ export const commands: Record<string, CommandSpec> = {
     options: { room: { type: 'string' }, members: { type: 'string' } },
     async run(values, out) {
       await withEngine(values, async (engine) => {
-        out.conversation(await engine.addRoomMembers(required(values, 'room'), list(required(values, 'members'))));
+        out.conversation(
+          await engine.addRoomMembers(required(values, 'room'), list(required(values, 'members'))),
+        );
       });
     },
   },
@@ -263,7 +275,11 @@ export const commands: Record<string, CommandSpec> = {
     options: { room: { type: 'string' }, ...sendFlags },
     async run(values, out) {
       await withEngine(values, async (engine) => {
-        const message = await engine.sendText(required(values, 'room'), str(values, 'text') ?? '', sendOptions(values));
+        const message = await engine.sendText(
+          required(values, 'room'),
+          str(values, 'text') ?? '',
+          sendOptions(values),
+        );
         out.message(message);
       });
     },

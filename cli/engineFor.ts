@@ -27,7 +27,11 @@ export function keyStoreOf(values: Values): KeyStore {
   throw new WispError('InvalidInput', '--keystore must be keychain or passphrase');
 }
 
-export async function createEngine(values: Values, relayUrl: string, username: string | undefined): Promise<EngineApi> {
+export async function createEngine(
+  values: Values,
+  relayUrl: string,
+  username: string | undefined,
+): Promise<EngineApi> {
   const profileDir = profileDirOf(values);
   return Engine.create({
     profileDir,

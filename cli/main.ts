@@ -43,7 +43,8 @@ const COMMON_OPTIONS = {
 function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | null {
   const [first, second] = argv;
   if (first === undefined) return null;
-  const withSub = second !== undefined && !second.startsWith('-') ? commands[`${first} ${second}`] : undefined;
+  const withSub =
+    second !== undefined && !second.startsWith('-') ? commands[`${first} ${second}`] : undefined;
   if (withSub) return { spec: withSub, rest: argv.slice(2) };
   const single = commands[first];
   return single ? { spec: single, rest: argv.slice(1) } : null;
@@ -57,7 +58,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
-    printError(new WispError('InvalidInput', `unknown command: ${argv.slice(0, 2).join(' ')}`, { recovery: 'Run `wisp --help` for the list of commands.' }), wantsJson);
+    printError(
+      new WispError('InvalidInput', `unknown command: ${argv.slice(0, 2).join(' ')}`, {
+        recovery: 'Run `wisp --help` for the list of commands.',
+      }),
+      wantsJson,
+    );
     return 2;
   }
   let values: Record<string, string | boolean | undefined>;
@@ -69,7 +75,10 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }) as { values: Record<string, string | boolean | undefined> });
   } catch (error) {
-    printError(new WispError('InvalidInput', (error as Error).message, { recovery: 'Run `wisp --help` for usage.' }), wantsJson);
+    printError(
+      new WispError('InvalidInput', (error as Error).message, { recovery: 'Run `wisp --help` for usage.' }),
+      wantsJson,
+    );
     return 2;
   }
   if (values.help === true) {

@@ -37,7 +37,10 @@ function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString();
 }
 
-export function createOutput(json: boolean, write: (line: string) => void = (l) => process.stdout.write(l)): Output {
+export function createOutput(
+  json: boolean,
+  write: (line: string) => void = (l) => process.stdout.write(l),
+): Output {
   const out: Output = {
     json,
     record(value, human) {
@@ -46,7 +49,11 @@ export function createOutput(json: boolean, write: (line: string) => void = (l) 
     message(m) {
       const timers = [
         m.expiresAt === null ? null : `expires ${iso(m.expiresAt)}`,
-        m.burnAt === null ? (m.burnAfterMs === null ? null : `burns ${m.burnAfterMs / 1000}s after read`) : `burns ${iso(m.burnAt)}`,
+        m.burnAt === null
+          ? m.burnAfterMs === null
+            ? null
+            : `burns ${m.burnAfterMs / 1000}s after read`
+          : `burns ${iso(m.burnAt)}`,
       ]
         .filter((s) => s !== null)
         .join(', ');
@@ -57,18 +64,29 @@ export function createOutput(json: boolean, write: (line: string) => void = (l) 
       );
     },
     conversation(c) {
-      out.record(c, `${c.kind} ${c.title} (id=${c.id}) members: ${c.members.join(', ')}${c.left ? ' [left]' : ''}`);
+      out.record(
+        c,
+        `${c.kind} ${c.title} (id=${c.id}) members: ${c.members.join(', ')}${c.left ? ' [left]' : ''}`,
+      );
     },
     contact(c) {
-      const flags = [c.verified ? 'verified' : 'unverified', c.identityChanged ? 'IDENTITY KEY CHANGED' : null]
+      const flags = [
+        c.verified ? 'verified' : 'unverified',
+        c.identityChanged ? 'IDENTITY KEY CHANGED' : null,
+      ]
         .filter((s) => s !== null)
         .join(', ');
       out.record(c, `${c.username ?? c.accountId} (${flags})`);
     },
     safetyNumber(v) {
       const groups = v.digits.match(/.{1,5}/g)?.join(' ') ?? v.digits;
-      const warn = v.identityChanged ? '\nWARNING: this contact\'s identity key changed. Compare the safety number again.' : '';
-      out.record(v, `Safety number with ${v.username ?? v.accountId}: ${groups}\n${v.verified ? 'verified' : 'not verified'}${warn}`);
+      const warn = v.identityChanged
+        ? "\nWARNING: this contact's identity key changed. Compare the safety number again."
+        : '';
+      out.record(
+        v,
+        `Safety number with ${v.username ?? v.accountId}: ${groups}\n${v.verified ? 'verified' : 'not verified'}${warn}`,
+      );
     },
   };
   return out;

@@ -26,12 +26,18 @@ const MIME: Record<string, string> = {
   '.mp4': 'video/mp4',
 };
 
-function send(url: URL, method: string, headers: Record<string, string>): (body?: NodeJS.ReadableStream) => Promise<IncomingMessage> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+): (body?: NodeJS.ReadableStream) => Promise<IncomingMessage> {
   const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return (body) =>
     new Promise((resolve, reject) => {
       const req = fn(url, { method, headers }, resolve);
-      req.on('error', (cause) => reject(new WispError('RelayUnavailable', 'the attachment transfer failed', { cause })));
+      req.on('error', (cause) =>
+        reject(new WispError('RelayUnavailable', 'the attachment transfer failed', { cause })),
+      );
       if (body) body.pipe(req);
       else req.end();
     });
@@ -46,12 +52,17 @@ async function readBody(res: IncomingMessage): Promise<string> {
 function httpError(status: number, body: string): WispError {
   try {
     const parsed = JSON.parse(body) as { error?: { kind?: string; message?: string } };
-    if (parsed.error?.kind === 'PayloadTooLarge') return new WispError('PayloadTooLarge', parsed.error.message ?? 'the file is too large');
-    if (parsed.error?.kind === 'NotFound') return new WispError('NotFound', 'the attachment is no longer on the relay');
+    if (parsed.error?.kind === 'PayloadTooLarge')
+      return new WispError('PayloadTooLarge', parsed.error.message ?? 'the file is too large');
+    if (parsed.error?.kind === 'NotFound')
+      return new WispError('NotFound', 'the attachment is no longer on the relay');
   } catch {
     // Not JSON: fall through.
   }
-  return new WispError(status >= 500 ? 'RelayUnavailable' : 'Internal', `the relay answered the attachment transfer with ${status}`);
+  return new WispError(
+    status >= 500 ? 'RelayUnavailable' : 'Internal',
+    `the relay answered the attachment transfer with ${status}`,
+  );
 }
 
 export interface Uploaded {
@@ -60,7 +71,12 @@ export interface Uploaded {
   plaintext: Buffer;
 }
 
-export async function uploadAttachment(relay: RelayClient, httpBase: string, path: string, expiresAt: number | null): Promise<Uploaded> {
+export async function uploadAttachment(
+  relay: RelayClient,
+  httpBase: string,
+  path: string,
+  expiresAt: number | null,
+): Promise<Uploaded> {
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -83,7 +99,8 @@ export async function uploadAttachment(relay: RelayClient, httpBase: string, pat
     const body = await readBody(res);
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, body);
     const plaintext = await readFile(path);
-    if (plaintext.length !== size) throw new WispError('InvalidInput', 'the file changed while it was being sent');
+    if (plaintext.length !== size)
+      throw new WispError('InvalidInput', 'the file changed while it was being sent');
     return {
       pointer: {
         id: randomUUID(),

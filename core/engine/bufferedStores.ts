@@ -98,7 +98,8 @@ export class BufferedSignalStores implements SignalStores {
       }
       async isTrustedIdentity(name: ProtocolAddress, key: PublicKey, direction: Direction): Promise<boolean> {
         const buffered = self.identities.get(addrKey(name));
-        if (buffered !== undefined) return buffered.equals(key) || base.identity.isTrustedIdentity(name, key, direction);
+        if (buffered !== undefined)
+          return buffered.equals(key) || base.identity.isTrustedIdentity(name, key, direction);
         return base.identity.isTrustedIdentity(name, key, direction);
       }
       async getIdentity(name: ProtocolAddress): Promise<PublicKey | null> {
@@ -139,12 +140,19 @@ export class BufferedSignalStores implements SignalStores {
       }
     })();
     this.senderKey = new (class extends SenderKeyStore {
-      async saveSenderKey(sender: ProtocolAddress, distributionId: Uuid, record: SenderKeyRecord): Promise<void> {
+      async saveSenderKey(
+        sender: ProtocolAddress,
+        distributionId: Uuid,
+        record: SenderKeyRecord,
+      ): Promise<void> {
         self.senderKeys.set(`${addrKey(sender)}/${distributionId}`, record);
         self.ops.push(() => base.senderKey.saveSenderKey(sender, distributionId, record));
       }
       async getSenderKey(sender: ProtocolAddress, distributionId: Uuid): Promise<SenderKeyRecord | null> {
-        return self.senderKeys.get(`${addrKey(sender)}/${distributionId}`) ?? base.senderKey.getSenderKey(sender, distributionId);
+        return (
+          self.senderKeys.get(`${addrKey(sender)}/${distributionId}`) ??
+          base.senderKey.getSenderKey(sender, distributionId)
+        );
       }
     })();
   }

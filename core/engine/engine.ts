@@ -17,15 +17,33 @@ import type {
   ReceiptSettings,
   SafetyNumberView,
 } from '../../common/engine';
-import { decodeContent, encodeContent, type AttachmentPointer, type Content, type RoomMember } from '../../common/content';
+import {
+  decodeContent,
+  encodeContent,
+  type AttachmentPointer,
+  type Content,
+  type RoomMember,
+} from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
 import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
-import { ATTACHMENTS_DIR, DATABASE_FILE, METADATA_FILE, createProfile, openProfile, type Profile } from '../profile';
+import {
+  ATTACHMENTS_DIR,
+  DATABASE_FILE,
+  METADATA_FILE,
+  createProfile,
+  openProfile,
+  type Profile,
+} from '../profile';
 import { signalStoresFor } from '../signal';
 import { sql, type Contact, type OutboxItem, type Store } from '../store';
-import { RelayClient, RelayRequestError, httpBaseUrl, type RelayConnectionState } from '../relayClient/relayClient';
+import {
+  RelayClient,
+  RelayRequestError,
+  httpBaseUrl,
+  type RelayConnectionState,
+} from '../relayClient/relayClient';
 import { BurnScheduler } from './burnScheduler';
 import { BufferedSignalStores } from './bufferedStores';
 import {
@@ -105,7 +123,11 @@ export class Engine implements EngineApi {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
-  private readonly commitQueue: { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  private readonly commitQueue: {
+    run: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   private inboxDrain: Promise<void> | null = null;
 
   private constructor(
@@ -117,7 +139,8 @@ export class Engine implements EngineApi {
     this.accountId = identity.accountId;
     this.usernameValue = identity.username;
     this.identityKeyPair = IdentityKeyPair.deserialize(new Uint8Array(identity.identityKeyPair));
-    if (identity.trustRoot === null) throw new WispError('DatabaseCorrupt', 'the profile has no pinned relay trust root');
+    if (identity.trustRoot === null)
+      throw new WispError('DatabaseCorrupt', 'the profile has no pinned relay trust root');
     this.trustRoot = PublicKey.deserialize(new Uint8Array(identity.trustRoot));
     this.relayUrl = relayUrl ?? identity.relayUrl;
     this.signal = signalStoresFor(this.store);
@@ -305,17 +328,33 @@ export class Engine implements EngineApi {
 
   private async uploadPreKeys(withSigned: boolean): Promise<void> {
     const first = this.store.settings.get<number>(NEXT_PREKEY_KEY) ?? 1;
-    const generated = generatePreKeys(this.identityKeyPair.privateKey, first, PREKEY_BATCH, withSigned, this.clock());
+    const generated = generatePreKeys(
+      this.identityKeyPair.privateKey,
+      first,
+      PREKEY_BATCH,
+      withSigned,
+      this.clock(),
+    );
     // Stored before the upload: a prekey the relay hands out must always be known here.
     this.store.transaction(() => {
       const now = this.clock();
       for (const r of generated.preKeys) this.store.signal.savePreKey(r.id(), r.serialize(), now);
-      for (const r of generated.kyberPreKeys) this.store.signal.saveKyberPreKey(r.id(), r.serialize(), false, now);
+      for (const r of generated.kyberPreKeys)
+        this.store.signal.saveKyberPreKey(r.id(), r.serialize(), false, now);
       if (generated.signedPreKey) {
-        this.store.signal.saveSignedPreKey(generated.signedPreKey.id(), generated.signedPreKey.serialize(), now);
+        this.store.signal.saveSignedPreKey(
+          generated.signedPreKey.id(),
+          generated.signedPreKey.serialize(),
+          now,
+        );
       }
       if (generated.lastResortKyberPreKey) {
-        this.store.signal.saveKyberPreKey(generated.lastResortKyberPreKey.id(), generated.lastResortKyberPreKey.serialize(), true, now);
+        this.store.signal.saveKyberPreKey(
+          generated.lastResortKyberPreKey.id(),
+          generated.lastResortKyberPreKey.serialize(),
+          true,
+          now,
+        );
       }
       this.store.settings.set(NEXT_PREKEY_KEY, first + PREKEY_BATCH + (withSigned ? 2 : 0));
     });
@@ -354,7 +393,8 @@ export class Engine implements EngineApi {
       result = await this.relayClient().request('username.lookup', { username: name });
     } catch (error) {
       // Offline or rate-limited: the name we already know is the best answer we have.
-      if (known && (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited'))) return known;
+      if (known && (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited')))
+        return known;
       throw error;
     }
     if (result.accountId === this.accountId) {
@@ -371,7 +411,11 @@ export class Engine implements EngineApi {
   private recordName(accountId: string, name: string, key: Buffer): Contact {
     const known = this.store.contacts.byUsername(name);
     const existing = this.store.contacts.get(accountId);
-    const changed = known !== undefined && known.accountId !== accountId && known.identityKey !== null && !known.identityKey.equals(key);
+    const changed =
+      known !== undefined &&
+      known.accountId !== accountId &&
+      known.identityKey !== null &&
+      !known.identityKey.equals(key);
     const contact = this.store.transaction(() => {
       const now = this.clock();
       this.store.contacts.upsert(accountId, name.toLowerCase(), now);
@@ -409,7 +453,8 @@ export class Engine implements EngineApi {
   async safetyNumber(name: string): Promise<SafetyNumberView> {
     this.assertOpen();
     const contact = await this.resolveContact(name, false);
-    const remote = (await this.signal.identity.getIdentity(addressOf(contact.accountId))) ??
+    const remote =
+      (await this.signal.identity.getIdentity(addressOf(contact.accountId))) ??
       (contact.identityKey ? PublicKey.deserialize(new Uint8Array(contact.identityKey)) : null);
     if (remote === null) throw new WispError('NotFound', 'no identity key known for that contact yet');
     const fingerprint = Fingerprint.new(
@@ -458,7 +503,9 @@ export class Engine implements EngineApi {
     const room = this.store.conversations.list().find((c) => c.kind === 'room' && c.name === name);
     if (room) return room.id;
     if (!createDirect) {
-      const contact = UUID_RE.test(name) ? this.store.contacts.get(name) : this.store.contacts.byUsername(name);
+      const contact = UUID_RE.test(name)
+        ? this.store.contacts.get(name)
+        : this.store.contacts.byUsername(name);
       const direct = contact && this.store.conversations.directWith(contact.accountId);
       if (!direct) throw new WispError('NotFound', 'no conversation with that name');
       return direct.id;
@@ -489,7 +536,14 @@ export class Engine implements EngineApi {
       const now = this.clock();
       this.store.transaction(() => {
         this.store.conversations.setDefaultTimers(id, t);
-        const content: Content = { v: 1, type: 'timers', id: randomUUID(), sentAt: now, roomId: c.kind === 'room' ? id : null, ...t };
+        const content: Content = {
+          v: 1,
+          type: 'timers',
+          id: randomUUID(),
+          sentAt: now,
+          roomId: c.kind === 'room' ? id : null,
+          ...t,
+        };
         for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
       });
     });
@@ -511,7 +565,9 @@ export class Engine implements EngineApi {
   // --- receipts ----------------------------------------------------------------------------
 
   async receiptSettings(): Promise<ReceiptSettings> {
-    return this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY) ?? { deliveryReceipts: true, readReceipts: true };
+    return (
+      this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY) ?? { deliveryReceipts: true, readReceipts: true }
+    );
   }
 
   async setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings> {
@@ -527,7 +583,12 @@ export class Engine implements EngineApi {
     return encodeContent({ ...content, senderName: this.usernameValue });
   }
 
-  private enqueueDirect(to: string, content: Content, messageId: string | null, expiresAt: number | null = null): void {
+  private enqueueDirect(
+    to: string,
+    content: Content,
+    messageId: string | null,
+    expiresAt: number | null = null,
+  ): void {
     this.store.outbox.enqueue(
       { messageId, recipientId: to, kind: 'direct', payload: this.encode(content), expiresAt },
       this.clock(),
@@ -554,7 +615,12 @@ export class Engine implements EngineApi {
     const attachments: AttachmentPointer[] = [];
     let fileData: Buffer | null = null;
     if (options.file !== undefined) {
-      const uploaded = await uploadAttachment(this.relayClient(), httpBaseUrl(this.relayUrl), options.file, expiresAt);
+      const uploaded = await uploadAttachment(
+        this.relayClient(),
+        httpBaseUrl(this.relayUrl),
+        options.file,
+        expiresAt,
+      );
       attachments.push(uploaded.pointer);
       fileData = uploaded.plaintext;
     }
@@ -569,54 +635,54 @@ export class Engine implements EngineApi {
       attachments,
     };
     const stored = await this.groupCommit(() => {
-        const message = this.store.messages.insert(
-          {
-            id,
-            conversationId,
-            senderId: this.accountId,
-            outgoing: true,
-            kind: attachments.length > 0 ? 'attachment' : 'text',
-            body: text,
-            sentAt,
-            receivedAt: sentAt,
-            expireAfterMs: timers.expireAfterMs,
-            burnAfterMs: timers.burnAfterMs,
-            expiresAt,
-            seenAt: sentAt,
-            // Sender-side burn starts at sending (PRODUCT.md).
-            burnAt: timers.burnAfterMs === null ? null : sentAt + timers.burnAfterMs,
-            state: 'sending',
-          },
+      const message = this.store.messages.insert(
+        {
+          id,
+          conversationId,
+          senderId: this.accountId,
+          outgoing: true,
+          kind: attachments.length > 0 ? 'attachment' : 'text',
+          body: text,
           sentAt,
-        );
-        for (const a of attachments) {
-          this.store.attachments.add(
-            {
-              id: a.id,
-              messageId: id,
-              fileName: a.fileName,
-              mime: a.contentType,
-              size: a.size,
-              blobId: a.blobId,
-              remoteKey: fromB64(a.key),
-              digest: fromB64(a.digest),
-            },
-            sentAt,
-          );
-          if (fileData) this.store.attachments.storeFile(a.id, fileData);
-        }
-        this.store.outbox.enqueue(
+          receivedAt: sentAt,
+          expireAfterMs: timers.expireAfterMs,
+          burnAfterMs: timers.burnAfterMs,
+          expiresAt,
+          seenAt: sentAt,
+          // Sender-side burn starts at sending (PRODUCT.md).
+          burnAt: timers.burnAfterMs === null ? null : sentAt + timers.burnAfterMs,
+          state: 'sending',
+        },
+        sentAt,
+      );
+      for (const a of attachments) {
+        this.store.attachments.add(
           {
+            id: a.id,
             messageId: id,
-            recipientId: conversationId,
-            kind: isRoom ? 'room' : 'direct',
-            payload: this.encode(content),
-            expiresAt,
+            fileName: a.fileName,
+            mime: a.contentType,
+            size: a.size,
+            blobId: a.blobId,
+            remoteKey: fromB64(a.key),
+            digest: fromB64(a.digest),
           },
           sentAt,
         );
-        return message;
-      });
+        if (fileData) this.store.attachments.storeFile(a.id, fileData);
+      }
+      this.store.outbox.enqueue(
+        {
+          messageId: id,
+          recipientId: conversationId,
+          kind: isRoom ? 'room' : 'direct',
+          payload: this.encode(content),
+          expiresAt,
+        },
+        sentAt,
+      );
+      return message;
+    });
     this.scheduler.schedule(id, stored.destroyAt);
     this.emit({ type: 'message.added', message: messageView(this.book, stored) });
     await this.tryFlush();
@@ -700,11 +766,13 @@ export class Engine implements EngineApi {
       for (const item of items) {
         // Sender-key distributions go out (and commit) at once over the pairwise sessions, which
         // must not race ratchet steps still buffered in this batch: such an item starts a batch.
-        if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId)) break;
+        if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId))
+          break;
         try {
-          const send = item.kind === 'room'
-            ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
-            : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
+          const send =
+            item.kind === 'room'
+              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
+              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
           prepared.push({ item, send });
         } catch (error) {
           if (isTransient(error)) {
@@ -727,24 +795,28 @@ export class Engine implements EngineApi {
         if (sent.length > 0) await buffered.flush();
         for (const item of sent) {
           this.store.outbox.remove(item.id);
-          if (item.messageId && this.setStateInTransaction(item.messageId, 'sent')) changed.push(item.messageId);
+          if (item.messageId && this.setStateInTransaction(item.messageId, 'sent'))
+            changed.push(item.messageId);
         }
         for (const item of permanent) {
           // Unknown recipient, too large…: the message fails and the item goes.
           this.store.outbox.remove(item.id);
-          if (item.messageId && this.setStateInTransaction(item.messageId, 'failed')) changed.push(item.messageId);
+          if (item.messageId && this.setStateInTransaction(item.messageId, 'failed'))
+            changed.push(item.messageId);
         }
       });
       if (permanent.length > 0) log.warn({ count: permanent.length }, 'outbox items could not be sent');
       for (const id of changed) this.emitUpdated(id);
       if (transient) {
         const { item, error } = transient;
-        const retryAfterMs = error instanceof RelayRequestError && error.retryAfterMs !== undefined
-          ? error.retryAfterMs
-          : 1000 * Math.min(60, 2 ** item.attempts);
+        const retryAfterMs =
+          error instanceof RelayRequestError && error.retryAfterMs !== undefined
+            ? error.retryAfterMs
+            : 1000 * Math.min(60, 2 ** item.attempts);
         this.store.outbox.retryLater(item.id, this.clock() + retryAfterMs);
         // A live connection retries a rate limit by itself; an outage retries on reconnect.
-        if (this.relayMode === 'live' && isWispError(error, 'RelayRateLimited')) this.flushLater(retryAfterMs);
+        if (this.relayMode === 'live' && isWispError(error, 'RelayRateLimited'))
+          this.flushLater(retryAfterMs);
         throw error;
       }
     }
@@ -786,7 +858,12 @@ export class Engine implements EngineApi {
   }
 
   /** Encrypts now; the returned function sends. */
-  private async prepareDirect(to: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores): Promise<() => Promise<void>> {
+  private async prepareDirect(
+    to: string,
+    payload: Uint8Array,
+    expiresAt: number | null,
+    stores: SignalStores,
+  ): Promise<() => Promise<void>> {
     await this.ensureSession(to);
     const cert = await this.senderCertificate();
     const sealed = await sealTo(new Uint8Array(payload), to, this.accountId, cert, stores, this.clock());
@@ -798,10 +875,17 @@ export class Engine implements EngineApi {
 
   /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
   private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
-    await (await this.prepareDirect(to, payload, expiresAt, this.signal))();
+    await (
+      await this.prepareDirect(to, payload, expiresAt, this.signal)
+    )();
   }
 
-  private async prepareRoomItem(roomId: string, payload: Uint8Array, expiresAt: number | null, stores: SignalStores): Promise<() => Promise<void>> {
+  private async prepareRoomItem(
+    roomId: string,
+    payload: Uint8Array,
+    expiresAt: number | null,
+    stores: SignalStores,
+  ): Promise<() => Promise<void>> {
     const state = this.ensureRoomState(roomId);
     const members = this.peersOf(roomId);
     if (members.length === 0) return async () => undefined;
@@ -839,7 +923,10 @@ export class Engine implements EngineApi {
     return async () => {
       const result = await this.relayClient().request('message.sendMulti', body);
       if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
-        log.warn({ count: result.staleRecipients.length + result.unknownRecipients.length }, 'some room members did not get a message');
+        log.warn(
+          { count: result.staleRecipients.length + result.unknownRecipients.length },
+          'some room members did not get a message',
+        );
       }
     };
   }
@@ -868,11 +955,18 @@ export class Engine implements EngineApi {
   private memberList(roomId: string): RoomMember[] {
     return this.store.conversations.members(roomId).map((m) => ({
       accountId: m.accountId,
-      username: m.accountId === this.accountId ? this.usernameValue : (this.store.contacts.get(m.accountId)?.username ?? null),
+      username:
+        m.accountId === this.accountId
+          ? this.usernameValue
+          : (this.store.contacts.get(m.accountId)?.username ?? null),
     }));
   }
 
-  private roomUpdate(roomId: string, action: 'create' | 'add' | 'remove' | 'rename' | 'leave', subject: string | null): Content {
+  private roomUpdate(
+    roomId: string,
+    action: 'create' | 'add' | 'remove' | 'rename' | 'leave',
+    subject: string | null,
+  ): Content {
     const c = this.store.conversations.require(roomId);
     return {
       v: 1,
@@ -892,14 +986,20 @@ export class Engine implements EngineApi {
   async createRoom(name: string, members: string[]): Promise<ConversationView> {
     this.assertOpen();
     if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
-    if (members.length + 1 > MAX_ROOM_MEMBERS) throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
+    if (members.length + 1 > MAX_ROOM_MEMBERS)
+      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     const contacts: Contact[] = [];
     for (const m of members) contacts.push(await this.resolveContact(m, false));
     const id = randomUUID();
     await this.serial(async () =>
       this.store.transaction(() => {
         this.store.conversations.createRoom(
-          { id, name, members: [this.accountId, ...contacts.map((c) => c.accountId)], admins: [this.accountId] },
+          {
+            id,
+            name,
+            members: [this.accountId, ...contacts.map((c) => c.accountId)],
+            admins: [this.accountId],
+          },
           this.clock(),
         );
         this.ensureRoomState(id);
@@ -914,9 +1014,12 @@ export class Engine implements EngineApi {
   }
 
   private requireRoom(roomId: string): string {
-    const c = this.store.conversations.get(roomId) ?? this.store.conversations.list().find((x) => x.kind === 'room' && x.name === roomId);
+    const c =
+      this.store.conversations.get(roomId) ??
+      this.store.conversations.list().find((x) => x.kind === 'room' && x.name === roomId);
     if (!c || c.kind !== 'room') throw new WispError('NotFound', 'no such room');
-    if (this.roomState(c.id)?.left) throw new WispError('InvalidInput', 'you are no longer a member of this room');
+    if (this.roomState(c.id)?.left)
+      throw new WispError('InvalidInput', 'you are no longer a member of this room');
     return c.id;
   }
 
@@ -930,7 +1033,8 @@ export class Engine implements EngineApi {
     }
     await this.serial(async () =>
       this.store.transaction(() => {
-        for (const c of contacts) this.store.conversations.addMember(roomId, c.accountId, 'member', this.clock());
+        for (const c of contacts)
+          this.store.conversations.addMember(roomId, c.accountId, 'member', this.clock());
         for (const c of contacts) {
           const update = this.roomUpdate(roomId, 'add', c.accountId);
           for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
@@ -1040,7 +1144,9 @@ export class Engine implements EngineApi {
         await this.receiveBatch(this.inboxQueue.splice(0, INBOX_BATCH));
       }
     })
-      .catch((error: unknown) => log.error({ kind: isWispError(error) ? error.kind : 'Internal' }, 'inbox processing failed'))
+      .catch((error: unknown) =>
+        log.error({ kind: isWispError(error) ? error.kind : 'Internal' }, 'inbox processing failed'),
+      )
       .finally(() => {
         this.inboxDrain = null;
         if (this.inboxQueue.length > 0) this.startInboxDrain();
@@ -1073,21 +1179,38 @@ export class Engine implements EngineApi {
       }
       ids.add(envelope.id);
       try {
-        const unsealed = await unseal(new Uint8Array(Buffer.from(envelope.payload, 'base64')), this.trustRoot, this.accountId, buffered, now);
+        const unsealed = await unseal(
+          new Uint8Array(Buffer.from(envelope.payload, 'base64')),
+          this.trustRoot,
+          this.accountId,
+          buffered,
+          now,
+        );
         const content = decodeContent(unsealed.plaintext);
-        if (unsealed.groupId !== null && (content.roomId === null || Buffer.compare(Buffer.from(unsealed.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)) {
+        if (
+          unsealed.groupId !== null &&
+          (content.roomId === null ||
+            Buffer.compare(Buffer.from(unsealed.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)
+        ) {
           throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
         }
         if (content.senderName && !this.store.contacts.get(unsealed.sender)?.username) {
           await this.confirmSenderName(unsealed.sender, content.senderName);
         }
-        if (content.type === 'sender-key' && this.store.conversations.get(content.roomId) && this.isMember(content.roomId, unsealed.sender)) {
+        if (
+          content.type === 'sender-key' &&
+          this.store.conversations.get(content.roomId) &&
+          this.isMember(content.roomId, unsealed.sender)
+        ) {
           // Into the buffered store, so the sender key commits with this batch.
           await processDistribution(unsealed.sender, fromB64(content.distribution), buffered);
         }
         opened.push({ id: envelope.id, sender: unsealed.sender, content });
       } catch (error) {
-        log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'rejected an envelope that did not decrypt');
+        log.warn(
+          { kind: isWispError(error) ? error.kind : 'Internal' },
+          'rejected an envelope that did not decrypt',
+        );
         rejected.push(envelope.id);
       }
     }
@@ -1099,7 +1222,10 @@ export class Engine implements EngineApi {
           // A savepoint each: content that cannot be applied is dropped alone, not the batch.
           this.store.transaction(() => this.apply(sender, content, now, effects));
         } catch (error) {
-          log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not apply decrypted content');
+          log.warn(
+            { kind: isWispError(error) ? error.kind : 'Internal' },
+            'could not apply decrypted content',
+          );
         }
         this.store.inbox.markProcessed(id, now);
       }
@@ -1114,7 +1240,8 @@ export class Engine implements EngineApi {
   private async confirmSenderName(sender: string, claimed: string): Promise<void> {
     try {
       const found = await this.relayClient().request('username.lookup', { username: claimed });
-      if (found.accountId === sender) this.recordName(sender, claimed, Buffer.from(found.identityKey, 'base64'));
+      if (found.accountId === sender)
+        this.recordName(sender, claimed, Buffer.from(found.identityKey, 'base64'));
     } catch (error) {
       log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not confirm a sender name');
     }
@@ -1140,7 +1267,10 @@ export class Engine implements EngineApi {
       }
     } catch (error) {
       // Redelivery is harmless: the inbox mark makes it a no-op next time.
-      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'ack failed; the envelope will be redelivered');
+      log.info(
+        { kind: isWispError(error) ? error.kind : 'Internal' },
+        'ack failed; the envelope will be redelivered',
+      );
     }
   }
 
@@ -1154,8 +1284,13 @@ export class Engine implements EngineApi {
       case 'timers': {
         const conversationId = content.roomId ?? this.store.conversations.ensureDirect(sender, now).id;
         if (content.roomId !== null && !this.isMember(content.roomId, sender)) return;
-        this.store.conversations.setDefaultTimers(conversationId, { expireAfterMs: content.expireAfterMs, burnAfterMs: content.burnAfterMs });
-        effects.push(() => this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(conversationId) }));
+        this.store.conversations.setDefaultTimers(conversationId, {
+          expireAfterMs: content.expireAfterMs,
+          burnAfterMs: content.burnAfterMs,
+        });
+        effects.push(() =>
+          this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(conversationId) }),
+        );
         return;
       }
       case 'receipt': {
@@ -1186,7 +1321,12 @@ export class Engine implements EngineApi {
     return this.store.conversations.members(roomId).some((m) => m.accountId === accountId);
   }
 
-  private applyText(sender: string, content: Extract<Content, { type: 'text' }>, now: number, effects: (() => void)[]): void {
+  private applyText(
+    sender: string,
+    content: Extract<Content, { type: 'text' }>,
+    now: number,
+    effects: (() => void)[],
+  ): void {
     let conversationId: string;
     if (content.roomId !== null) {
       if (!this.store.conversations.get(content.roomId) || !this.isMember(content.roomId, sender)) return;
@@ -1238,7 +1378,19 @@ export class Engine implements EngineApi {
     }
     const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
     if (settings?.deliveryReceipts !== false && content.roomId === null) {
-      this.enqueueDirect(sender, { v: 1, type: 'receipt', id: randomUUID(), sentAt: now, roomId: null, kind: 'delivery', messageIds: [content.id] }, null);
+      this.enqueueDirect(
+        sender,
+        {
+          v: 1,
+          type: 'receipt',
+          id: randomUUID(),
+          sentAt: now,
+          roomId: null,
+          kind: 'delivery',
+          messageIds: [content.id],
+        },
+        null,
+      );
     }
     effects.push(() => {
       this.scheduler.schedule(message.id, message.destroyAt);
@@ -1248,12 +1400,18 @@ export class Engine implements EngineApi {
     });
   }
 
-  private applyRoomUpdate(sender: string, content: Extract<Content, { type: 'room.update' }>, now: number, effects: (() => void)[]): void {
+  private applyRoomUpdate(
+    sender: string,
+    content: Extract<Content, { type: 'room.update' }>,
+    now: number,
+    effects: (() => void)[],
+  ): void {
     const roomId = content.roomId;
     const existing = this.store.conversations.get(roomId);
     if (existing && existing.kind !== 'room') return;
     // Only a member may change a room; a 'create' is accepted from anyone who lists us.
-    if (existing ? !this.isMember(roomId, sender) : content.action !== 'create' && content.action !== 'add') return;
+    if (existing ? !this.isMember(roomId, sender) : content.action !== 'create' && content.action !== 'add')
+      return;
     const memberIds = content.members.map((m) => m.accountId);
     for (const m of content.members) {
       if (m.accountId !== this.accountId) this.store.contacts.upsert(m.accountId, m.username, now);
@@ -1261,14 +1419,21 @@ export class Engine implements EngineApi {
     if (!existing) {
       if (!memberIds.includes(this.accountId)) return;
       this.store.conversations.createRoom(
-        { id: roomId, name: content.name, members: memberIds, timers: { expireAfterMs: content.expireAfterMs, burnAfterMs: content.burnAfterMs } },
+        {
+          id: roomId,
+          name: content.name,
+          members: memberIds,
+          timers: { expireAfterMs: content.expireAfterMs, burnAfterMs: content.burnAfterMs },
+        },
         now,
       );
       this.ensureRoomState(roomId);
     } else {
       const current = this.store.conversations.members(roomId).map((m) => m.accountId);
-      for (const id of memberIds) if (!current.includes(id)) this.store.conversations.addMember(roomId, id, 'member', now);
-      for (const id of current) if (!memberIds.includes(id)) this.store.conversations.removeMember(roomId, id);
+      for (const id of memberIds)
+        if (!current.includes(id)) this.store.conversations.addMember(roomId, id, 'member', now);
+      for (const id of current)
+        if (!memberIds.includes(id)) this.store.conversations.removeMember(roomId, id);
       this.store.conversations.setName(roomId, content.name);
       if (content.action === 'remove' || content.action === 'leave') {
         if (content.subject === this.accountId) {
@@ -1278,7 +1443,9 @@ export class Engine implements EngineApi {
         }
       }
     }
-    effects.push(() => this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(roomId) }));
+    effects.push(() =>
+      this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(roomId) }),
+    );
   }
 
   // --- reading and destruction -------------------------------------------------------------
@@ -1296,7 +1463,19 @@ export class Engine implements EngineApi {
         const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
         const conversation = this.store.conversations.require(m.conversationId);
         if (before.seenAt === null && settings?.readReceipts !== false && conversation.kind === 'direct') {
-          this.enqueueDirect(m.senderId, { v: 1, type: 'receipt', id: randomUUID(), sentAt: now, roomId: null, kind: 'read', messageIds: [id] }, null);
+          this.enqueueDirect(
+            m.senderId,
+            {
+              v: 1,
+              type: 'receipt',
+              id: randomUUID(),
+              sentAt: now,
+              roomId: null,
+              kind: 'read',
+              messageIds: [id],
+            },
+            null,
+          );
         }
         return m;
       }),
@@ -1340,12 +1519,19 @@ export class Engine implements EngineApi {
     this.assertOpen();
     await this.destroyOverdue();
     const attachment = this.store.attachments.get(attachmentId);
-    if (!attachment || attachment.messageId !== messageId) throw new WispError('NotFound', 'no such attachment');
+    if (!attachment || attachment.messageId !== messageId)
+      throw new WispError('NotFound', 'no such attachment');
     if (attachment.localPath === null) {
       if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
         throw new WispError('NotFound', 'the attachment cannot be fetched');
       }
-      const data = await downloadAttachment(httpBaseUrl(this.relayUrl), attachment.blobId, attachment.remoteKey, attachment.digest, attachment.size);
+      const data = await downloadAttachment(
+        httpBaseUrl(this.relayUrl),
+        attachment.blobId,
+        attachment.remoteKey,
+        attachment.digest,
+        attachment.size,
+      );
       this.store.attachments.storeFile(attachmentId, data);
       data.fill(0);
     }
@@ -1368,7 +1554,13 @@ async function removeHalfProfile(dir: string, existedBefore: boolean): Promise<v
     await rm(dir, { recursive: true, force: true });
     return;
   }
-  for (const name of [METADATA_FILE, DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, ATTACHMENTS_DIR]) {
+  for (const name of [
+    METADATA_FILE,
+    DATABASE_FILE,
+    `${DATABASE_FILE}-wal`,
+    `${DATABASE_FILE}-shm`,
+    ATTACHMENTS_DIR,
+  ]) {
     await rm(join(dir, name), { recursive: true, force: true });
   }
 }

@@ -94,7 +94,9 @@ export function generatePreKeys(
     const priv = PrivateKey.generate();
     preKeys.push(PreKeyRecord.new(idAt(i), priv.getPublicKey(), priv));
     const kem = KEMKeyPair.generate();
-    kyberPreKeys.push(KyberPreKeyRecord.new(idAt(i), now, kem, identity.sign(kem.getPublicKey().serialize())));
+    kyberPreKeys.push(
+      KyberPreKeyRecord.new(idAt(i), now, kem, identity.sign(kem.getPublicKey().serialize())),
+    );
   }
   let signedPreKey: SignedPreKeyRecord | null = null;
   let lastResortKyberPreKey: KyberPreKeyRecord | null = null;
@@ -103,7 +105,12 @@ export function generatePreKeys(
     const pub = priv.getPublicKey();
     signedPreKey = SignedPreKeyRecord.new(idAt(count), now, pub, priv, identity.sign(pub.serialize()));
     const kem = KEMKeyPair.generate();
-    lastResortKyberPreKey = KyberPreKeyRecord.new(idAt(count + 1), now, kem, identity.sign(kem.getPublicKey().serialize()));
+    lastResortKyberPreKey = KyberPreKeyRecord.new(
+      idAt(count + 1),
+      now,
+      kem,
+      identity.sign(kem.getPublicKey().serialize()),
+    );
   }
   const upload: OpBody<'prekeys.upload'> = {
     preKeys: preKeys.map((r) => ({ keyId: r.id(), publicKey: b64(r.publicKey().serialize()) })),
@@ -161,7 +168,7 @@ export async function startSession(
       new Date(now),
     );
   } catch (cause) {
-    throw new WispError('DecryptionFailed', 'the contact\'s prekey bundle is invalid', { cause });
+    throw new WispError('DecryptionFailed', "the contact's prekey bundle is invalid", { cause });
   }
 }
 
@@ -180,7 +187,14 @@ export async function sealTo(
   now: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const address = addressOf(recipient);
-  const ciphertext = await signalEncrypt(plaintext, address, addressOf(localAccountId), stores.session, stores.identity, new Date(now));
+  const ciphertext = await signalEncrypt(
+    plaintext,
+    address,
+    addressOf(localAccountId),
+    stores.session,
+    stores.identity,
+    new Date(now),
+  );
   const usmc = UnidentifiedSenderMessageContent.new(ciphertext, cert, ContentHint.Default, null);
   return sealedSenderEncrypt(usmc, address, stores.identity);
 }
@@ -191,11 +205,19 @@ export async function senderKeyDistribution(
   distributionId: string,
   stores: SignalStores,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const skdm = await SenderKeyDistributionMessage.create(addressOf(localAccountId), distributionId, stores.senderKey);
+  const skdm = await SenderKeyDistributionMessage.create(
+    addressOf(localAccountId),
+    distributionId,
+    stores.senderKey,
+  );
   return skdm.serialize();
 }
 
-export async function processDistribution(sender: string, distribution: Uint8Array<ArrayBuffer>, stores: SignalStores): Promise<void> {
+export async function processDistribution(
+  sender: string,
+  distribution: Uint8Array<ArrayBuffer>,
+  stores: SignalStores,
+): Promise<void> {
   const skdm = SenderKeyDistributionMessage.deserialize(distribution);
   await processSenderKeyDistributionMessage(addressOf(sender), skdm, stores.senderKey);
 }
@@ -213,7 +235,12 @@ export async function sealToRoom(
   cert: SenderCertificate,
   stores: SignalStores,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const ciphertext = await groupEncrypt(addressOf(localAccountId), distributionId, stores.senderKey, plaintext);
+  const ciphertext = await groupEncrypt(
+    addressOf(localAccountId),
+    distributionId,
+    stores.senderKey,
+    plaintext,
+  );
   const usmc = UnidentifiedSenderMessageContent.new(ciphertext, cert, ContentHint.Default, groupId);
   return sealedSenderMultiRecipientEncrypt({
     content: usmc,
@@ -276,7 +303,13 @@ export async function unseal(
         );
         break;
       case CiphertextMessageType.Whisper:
-        plaintext = await signalDecrypt(SignalMessage.deserialize(usmc.contents()), address, local, stores.session, stores.identity);
+        plaintext = await signalDecrypt(
+          SignalMessage.deserialize(usmc.contents()),
+          address,
+          local,
+          stores.session,
+          stores.identity,
+        );
         break;
       case CiphertextMessageType.SenderKey:
         plaintext = await groupDecrypt(address, stores.senderKey, usmc.contents());
@@ -292,7 +325,7 @@ export async function unseal(
   // account must not carry messages encrypted by another.
   const known = await stores.identity.getIdentity(address);
   if (known === null || !known.equals(cert.key())) {
-    throw new WispError('DecryptionFailed', 'the sender certificate does not match the sender\'s identity');
+    throw new WispError('DecryptionFailed', "the sender certificate does not match the sender's identity");
   }
   return { sender, plaintext, groupId: usmc.groupId(), senderKey: cert.key() };
 }

@@ -1,6 +1,12 @@
 // Store records → the view models the engine hands out (common/engine). The only place that
 // decides how a row looks to the UI and the CLI.
-import type { AttachmentView, ContactView, ConversationView, MessageState, MessageView } from '../../common/engine';
+import type {
+  AttachmentView,
+  ContactView,
+  ConversationView,
+  MessageState,
+  MessageView,
+} from '../../common/engine';
 import type { Attachment, Contact, Conversation, Message, Store } from '../store';
 
 export function messageState(m: Message): MessageState {

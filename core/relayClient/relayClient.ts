@@ -62,7 +62,11 @@ const RELAY_KINDS: ReadonlySet<WispErrorKind> = new Set([
 export class RelayRequestError extends WispError {
   readonly retryAfterMs: number | undefined;
   constructor(kind: WispErrorKind, message: string, retryAfterMs?: number) {
-    super(kind, message, kind === 'RelayRateLimited' ? { recovery: 'Wait a moment and try again.' } : undefined);
+    super(
+      kind,
+      message,
+      kind === 'RelayRateLimited' ? { recovery: 'Wait a moment and try again.' } : undefined,
+    );
     this.retryAfterMs = retryAfterMs;
   }
 }
@@ -91,14 +95,20 @@ export function httpBaseUrl(url: string): string {
   return parsed.origin;
 }
 
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 20));
   // Full jitter, with a floor of a tenth so we never hammer in a tight loop.
   return Math.round(ceiling / 10 + random() * ceiling * 0.9);
 }
 
 export class RelayClient {
-  private readonly options: Required<Pick<RelayClientOptions, 'requestTimeoutMs' | 'backoff'>> & RelayClientOptions;
+  private readonly options: Required<Pick<RelayClientOptions, 'requestTimeoutMs' | 'backoff'>> &
+    RelayClientOptions;
   private socket: WebSocket | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -287,7 +297,8 @@ export class RelayClient {
     if (frame.ok) {
       const parsed = OPS[pending.op].result.safeParse(frame.body);
       if (parsed.success) pending.resolve(parsed.data);
-      else pending.reject(new WispError('Internal', `the relay answered ${pending.op} with an unexpected body`));
+      else
+        pending.reject(new WispError('Internal', `the relay answered ${pending.op} with an unexpected body`));
     } else {
       const kind = RELAY_KINDS.has(frame.error.kind) ? frame.error.kind : 'Internal';
       pending.reject(new RelayRequestError(kind, frame.error.message, frame.error.retryAfterMs));

@@ -48,7 +48,11 @@ afterAll(async () => {
 
 describe('wisp CLI', () => {
   it('sends, syncs, lists and reads with the contract message object, and starts burn only at read', async () => {
-    const sent = await wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'hi bob', '--burn', '10', '--expire', '600']);
+    const sent = await wisp(
+      profile('alice'),
+      ['send'],
+      ['--to', 'bob', '--text', 'hi bob', '--burn', '10', '--expire', '600'],
+    );
     expect(sent.code, sent.stderr).toBe(0);
     const out = sent.lines[0]!;
     for (const field of MESSAGE_FIELDS) expect(out).toHaveProperty(field);
@@ -58,7 +62,14 @@ describe('wisp CLI', () => {
     const synced = await wisp(profile('bob'), ['sync']);
     expect(synced.code, synced.stderr).toBe(0);
     expect(synced.lines).toHaveLength(1);
-    expect(synced.lines[0]).toMatchObject({ id: out.id, from: 'alice', text: 'hi bob', sentAt: out.sentAt, burnAt: null, seenAt: null });
+    expect(synced.lines[0]).toMatchObject({
+      id: out.id,
+      from: 'alice',
+      text: 'hi bob',
+      sentAt: out.sentAt,
+      burnAt: null,
+      seenAt: null,
+    });
     expect(synced.lines[0]!.expiresAt as number).toBeLessThanOrEqual(out.expiresAt as number);
 
     const listed = await wisp(profile('bob'), ['messages'], ['--with', 'alice']);
@@ -77,13 +88,26 @@ describe('wisp CLI', () => {
   });
 
   it('never shows a message that expired while its recipient was offline', async () => {
-    const sent = await wisp(profile('alice'), ['send'], ['--to', 'carol', '--text', 'blink', '--expire', '1']);
+    const sent = await wisp(
+      profile('alice'),
+      ['send'],
+      ['--to', 'carol', '--text', 'blink', '--expire', '1'],
+    );
     expect(sent.code, sent.stderr).toBe(0);
     await new Promise((r) => setTimeout(r, 2_000));
     const synced = await wisp(profile('carol'), ['sync']);
     expect(synced.code, synced.stderr).toBe(0);
     expect(synced.lines.filter((l) => 'id' in l)).toEqual([]);
-    const listed = await runWisp(['messages', '--profile', profile('carol'), '--keystore', 'passphrase', '--with', 'alice', '--json']);
+    const listed = await runWisp([
+      'messages',
+      '--profile',
+      profile('carol'),
+      '--keystore',
+      'passphrase',
+      '--with',
+      'alice',
+      '--json',
+    ]);
     expect(listed.lines).toEqual([]);
   });
 
@@ -91,7 +115,10 @@ describe('wisp CLI', () => {
     const count = 60;
     // The sender is the engine in this process (same profile, same passphrase): 60 CLI sends would
     // take minutes, and the process under test here is the receiver.
-    const alice = await Engine.open({ profileDir: profile('alice'), keystore: keyStoreFor({ kind: 'passphrase', passphrase: CLI_PASSPHRASE }) });
+    const alice = await Engine.open({
+      profileDir: profile('alice'),
+      keystore: keyStoreFor({ kind: 'passphrase', passphrase: CLI_PASSPHRASE }),
+    });
     const ids: string[] = [];
     try {
       for (let i = 0; i < count; i++) ids.push((await alice.sendText('carol', `burst ${i}`)).id);
@@ -99,7 +126,16 @@ describe('wisp CLI', () => {
       await alice.close();
     }
 
-    const child = spawnWisp(['sync', '--profile', profile('carol'), '--keystore', 'passphrase', '--json', '--wait', '30']);
+    const child = spawnWisp([
+      'sync',
+      '--profile',
+      profile('carol'),
+      '--keystore',
+      'passphrase',
+      '--json',
+      '--wait',
+      '30',
+    ]);
     await new Promise<void>((resolve, reject) => {
       child.stdout!.once('data', () => {
         child.kill('SIGKILL');
@@ -119,14 +155,20 @@ describe('wisp CLI', () => {
   });
 
   it('creates a room, sends to it, and every member receives the message', async () => {
-    const created = await wisp(profile('alice'), ['room', 'create'], ['--name', 'trio', '--members', 'bob,carol']);
+    const created = await wisp(
+      profile('alice'),
+      ['room', 'create'],
+      ['--name', 'trio', '--members', 'bob,carol'],
+    );
     expect(created.code, created.stderr).toBe(0);
     const roomId = created.lines[0]!.id as string;
     const sent = await wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'hello trio']);
     expect(sent.code, sent.stderr).toBe(0);
     for (const member of ['bob', 'carol']) {
       const synced = await wisp(profile(member), ['sync']);
-      expect(synced.lines.filter((l) => l.text === 'hello trio').map((l) => [l.from, l.conversationId])).toEqual([['alice', roomId]]);
+      expect(
+        synced.lines.filter((l) => l.text === 'hello trio').map((l) => [l.from, l.conversationId]),
+      ).toEqual([['alice', roomId]]);
     }
   });
 
@@ -134,11 +176,16 @@ describe('wisp CLI', () => {
     const unknownUser = await wisp(profile('alice'), ['send'], ['--to', 'nobody_here', '--text', 'x']);
     expect(unknownUser.code).toBe(1);
     expect(unknownUser.stdout).toBe('');
-    expect(JSON.parse(unknownUser.stderr.trim().split('\n').pop()!)).toMatchObject({ error: { kind: 'NotFound' } });
-
-    const noPassphrase = await runWisp(['contacts', '--profile', profile('alice'), '--keystore', 'passphrase', '--json'], {
-      WISP_PASSPHRASE: '',
+    expect(JSON.parse(unknownUser.stderr.trim().split('\n').pop()!)).toMatchObject({
+      error: { kind: 'NotFound' },
     });
+
+    const noPassphrase = await runWisp(
+      ['contacts', '--profile', profile('alice'), '--keystore', 'passphrase', '--json'],
+      {
+        WISP_PASSPHRASE: '',
+      },
+    );
     expect(noPassphrase.code).toBe(1);
     expect(noPassphrase.stderr).toContain('WISP_PASSPHRASE');
 

@@ -84,7 +84,12 @@ describe('expiration', () => {
         if (e.type === 'message.destroyed') resolve(e);
       });
     });
-    expect(destroyed).toEqual({ type: 'message.destroyed', id: sent.id, conversationId: alice.accountId, reason: 'expired' });
+    expect(destroyed).toEqual({
+      type: 'message.destroyed',
+      id: sent.id,
+      conversationId: alice.accountId,
+      reason: 'expired',
+    });
     expect(await bob.messages('alice')).toEqual([]);
   });
 });
@@ -112,7 +117,12 @@ describe('burn-on-read', () => {
     const events = recordEvents(bob);
     bobClock.advance(5_001);
     await bob.runTimers();
-    expect(events).toContainEqual({ type: 'message.destroyed', id: sent.id, conversationId: alice.accountId, reason: 'burned' });
+    expect(events).toContainEqual({
+      type: 'message.destroyed',
+      id: sent.id,
+      conversationId: alice.accountId,
+      reason: 'burned',
+    });
     expect(await bob.messages('alice')).toEqual([]);
   });
 
@@ -147,7 +157,10 @@ describe('conversation default timers', () => {
 
     await bob.sync();
     expect(events.some((e) => e.type === 'conversation.changed')).toBe(true);
-    expect((await bob.conversations())[0]?.defaultTimers).toEqual({ expireAfterMs: 86_400_000, burnAfterMs: 30_000 });
+    expect((await bob.conversations())[0]?.defaultTimers).toEqual({
+      expireAfterMs: 86_400_000,
+      burnAfterMs: 30_000,
+    });
     const reply = await bob.sendText('alice', 'mine too');
     expect([reply.expireAfterMs, reply.burnAfterMs]).toEqual([86_400_000, 30_000]);
   });
@@ -155,6 +168,8 @@ describe('conversation default timers', () => {
   it('refuses a burn timer longer than the expiration', async () => {
     const alice = await world.create('alice');
     await world.create('bob');
-    await expect(alice.sendText('bob', 'x', { expireAfterMs: 5_000, burnAfterMs: 10_000 })).rejects.toMatchObject({ kind: 'InvalidInput' });
+    await expect(
+      alice.sendText('bob', 'x', { expireAfterMs: 5_000, burnAfterMs: 10_000 }),
+    ).rejects.toMatchObject({ kind: 'InvalidInput' });
   });
 });

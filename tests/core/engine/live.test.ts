@@ -28,7 +28,8 @@ function nextEvent(engine: Engine, match: (e: EngineEvent) => boolean): Promise<
   });
 }
 
-const addedText = (text: string) => (e: EngineEvent) => e.type === 'message.added' && !e.message.outgoing && e.message.text === text;
+const addedText = (text: string) => (e: EngineEvent) =>
+  e.type === 'message.added' && !e.message.outgoing && e.message.text === text;
 
 describe('live connection', () => {
   it('receives pushed messages without polling, and reconnects after the relay restarts', async () => {
@@ -48,7 +49,10 @@ describe('live connection', () => {
     expect(pending.state).toBe('pending');
 
     const online = nextEvent(bob, (e) => e.type === 'connection.changed' && e.state === 'online');
-    const sentLater = nextEvent(bob, (e) => e.type === 'message.updated' && e.message.id === pending.id && e.message.state === 'sent');
+    const sentLater = nextEvent(
+      bob,
+      (e) => e.type === 'message.updated' && e.message.id === pending.id && e.message.state === 'sent',
+    );
     await world.restartRelay();
     await online;
     await sentLater;
@@ -77,11 +81,17 @@ describe('prekeys', () => {
     const bob = await world.create('bob');
     // Another account drains bob's one-time prekeys by fetching bundles.
     const identity = IdentityKeyPair.generate();
-    const drainer = new RelayClient({ url: world.relayUrl, accountId: null, sign: (m) => identity.privateKey.sign(m), reconnect: false });
+    const drainer = new RelayClient({
+      url: world.relayUrl,
+      accountId: null,
+      sign: (m) => identity.privateKey.sign(m),
+      reconnect: false,
+    });
     try {
       await drainer.register(identity.publicKey.serialize(), 77);
       let bundle = await drainer.request('prekeys.bundle', { accountId: bob.accountId });
-      while (bundle.preKey !== null) bundle = await drainer.request('prekeys.bundle', { accountId: bob.accountId });
+      while (bundle.preKey !== null)
+        bundle = await drainer.request('prekeys.bundle', { accountId: bob.accountId });
       expect(bundle.kyberPreKeyIsLastResort).toBe(true);
 
       await bob.sync();

@@ -119,9 +119,19 @@ describe('1:1 messaging', () => {
   it('refuses a taken username without leaving a half profile behind', async () => {
     await world.create('alice');
     const dir = join(world.root, 'second');
-    const attempt = Engine.create({ profileDir: dir, keystore: testKeyStore(), relayUrl: world.relayUrl, username: 'ALICE' });
+    const attempt = Engine.create({
+      profileDir: dir,
+      keystore: testKeyStore(),
+      relayUrl: world.relayUrl,
+      username: 'ALICE',
+    });
     await expect(attempt).rejects.toMatchObject({ kind: 'UsernameTaken' });
-    const retry = await Engine.create({ profileDir: dir, keystore: testKeyStore(), relayUrl: world.relayUrl, username: 'alice2' });
+    const retry = await Engine.create({
+      profileDir: dir,
+      keystore: testKeyStore(),
+      relayUrl: world.relayUrl,
+      username: 'alice2',
+    });
     expect(retry.username).toBe('alice2');
     await retry.close();
   });
@@ -184,7 +194,9 @@ describe('rooms', () => {
     const hello = await alice!.sendText(room.id, 'hello room');
     for (const member of [bob, carol, dave, erin]) {
       const got = await member!.sync();
-      expect(got.map((m) => [m.id, m.text, m.from, m.conversationId])).toEqual([[hello.id, 'hello room', 'alice', room.id]]);
+      expect(got.map((m) => [m.id, m.text, m.from, m.conversationId])).toEqual([
+        [hello.id, 'hello room', 'alice', room.id],
+      ]);
       expect((await member!.conversations()).find((c) => c.id === room.id)?.members.sort()).toEqual(
         names.filter((n) => n !== names[[bob, carol, dave, erin].indexOf(member) + 1]).sort(),
       );

@@ -56,9 +56,23 @@ export async function createWorld(): Promise<TestWorld> {
     root,
     profileDir: (name) => join(root, name),
     create: async (name, clock) =>
-      track(await Engine.create({ profileDir: join(root, name), keystore: testKeyStore(), relayUrl: relay.url, username: name, ...(clock ? { clock } : {}) })),
+      track(
+        await Engine.create({
+          profileDir: join(root, name),
+          keystore: testKeyStore(),
+          relayUrl: relay.url,
+          username: name,
+          ...(clock ? { clock } : {}),
+        }),
+      ),
     open: async (name, clock) =>
-      track(await Engine.open({ profileDir: join(root, name), keystore: testKeyStore(), ...(clock ? { clock } : {}) })),
+      track(
+        await Engine.open({
+          profileDir: join(root, name),
+          keystore: testKeyStore(),
+          ...(clock ? { clock } : {}),
+        }),
+      ),
     stopRelay: async () => {
       await relay.close();
     },

@@ -12,7 +12,9 @@ export interface TamperProxy {
 }
 
 function text(data: RawData): string {
-  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+  return Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
