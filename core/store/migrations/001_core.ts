@@ -44,7 +44,8 @@ export const m001Core: Migration = {
         CHECK ((kind = 'direct') = (peer_id IS NOT NULL))
       );
       CREATE UNIQUE INDEX conversations_peer ON conversations (peer_id) WHERE peer_id IS NOT NULL;
-      CREATE INDEX conversations_recent ON conversations (last_message_at);
+      -- No index on last_message_at: the conversation list is small enough to sort, and the index
+      -- would be rewritten (one more encrypted page) by every message.
 
       CREATE TABLE conversation_members (
         conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
@@ -81,7 +82,8 @@ export const m001Core: Migration = {
       );
       CREATE INDEX messages_conversation_time ON messages (conversation_id, sent_at, id);
       CREATE INDEX messages_destroy_at ON messages (destroy_at) WHERE destroy_at IS NOT NULL;
-      CREATE INDEX messages_unseen ON messages (conversation_id) WHERE outgoing = 0 AND seen_at IS NULL;
+      -- No index on unseen messages: conversations.unread_count is kept by the repository, and every
+      -- index is one more encrypted page written per received message.
 
       CREATE TABLE attachments (
         id TEXT PRIMARY KEY,

@@ -12,7 +12,10 @@ export const m003Search: Migration = {
         body,
         content = 'messages',
         content_rowid = 'rowid',
-        tokenize = 'unicode61 remove_diacritics 2'
+        tokenize = 'unicode61 remove_diacritics 2',
+        -- No per-row token counts: they only serve bm25 ranking (results are ordered by time) and
+        -- would add an encrypted page write to every received message.
+        columnsize = 0
       );
       INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
       INSERT INTO messages_fts (rowid, body) SELECT rowid, body FROM messages WHERE body IS NOT NULL;
