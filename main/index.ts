@@ -4,6 +4,7 @@ import {
   app,
   BrowserWindow,
   ipcMain,
+  powerMonitor,
   protocol,
   safeStorage,
   session,
@@ -48,10 +49,13 @@ if (!app.requestSingleInstanceLock()) {
     if (win.isMinimized()) win.restore();
     win.focus();
   });
-  app.whenReady().then(start, (error: unknown) => {
-    log.fatal({ err: error }, 'app failed to become ready');
-    app.exit(1);
-  });
+  app
+    .whenReady()
+    .then(start)
+    .catch((error: unknown) => {
+      log.fatal({ err: error }, 'app failed to become ready');
+      app.exit(1);
+    });
 }
 
 function hardenWebContents(contents: WebContents): void {
@@ -108,6 +112,32 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/** Port of the embedded relay: fixed, because profiles remember their relay's address. */
+const EMBEDDED_RELAY_PORT = Number(process.env.WISP_RELAY_PORT ?? 47_717);
+
+/**
+ * The relay the onboarding form suggests. `WISP_RELAY_URL` wins; otherwise an unpackaged app
+ * (`npm start`) runs a local relay in-process on loopback so it works out of the box. A packaged
+ * app never starts one unless WISP_EMBEDDED_RELAY=1.
+ */
+async function relayForOnboarding(): Promise<{ url: string | null; close: () => Promise<void> }> {
+  const none = { url: process.env.WISP_RELAY_URL ?? null, close: async () => undefined };
+  const wanted = process.env.WISP_EMBEDDED_RELAY ?? (app.isPackaged ? '0' : '1');
+  if (none.url !== null || wanted !== '1') return none;
+  try {
+    const { startRelay } = await import('../relay');
+    const relay = await startRelay({
+      host: '127.0.0.1',
+      port: EMBEDDED_RELAY_PORT,
+      dataDir: join(app.getPath('userData'), 'embedded-relay'),
+    });
+    return { url: relay.url, close: () => relay.close() };
+  } catch (error) {
+    log.warn({ err: error }, 'embedded relay did not start');
+    return none;
+  }
+}
+
 async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, appRequestHandler(join(here, '../renderer')));
 
@@ -118,10 +148,11 @@ async function start(): Promise<void> {
   ses.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
 
+  const relay = await relayForOnboarding();
   const platform: PlatformAdapter = {
     runtime: 'electron',
     version: app.getVersion(),
-    defaultRelayUrl: process.env.WISP_RELAY_URL ?? null,
+    defaultRelayUrl: relay.url,
     contentProtection: contentProtectionSupport(process.platform),
     applyContentProtection(enabled) {
       contentProtection = enabled;
@@ -151,8 +182,12 @@ async function start(): Promise<void> {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  // PRODUCT.md, App lock: when the OS locks, the profile closes and its key leaves memory.
+  powerMonitor.on('lock-screen', () => {
+    void host.services.account.lock();
+  });
   app.on('before-quit', () => {
-    void host.close();
+    void host.close().then(() => relay.close());
   });
   log.info({ label: APP_HOST }, 'started');
 }

@@ -20,6 +20,7 @@ const recorded = vi.hoisted(() => {
     permissionCheck: undefined as undefined | ((c: unknown, p: string) => boolean),
     opened: [] as string[],
     ready: undefined as undefined | (() => void),
+    powerListeners: new Map<string, Listener>(),
   };
   return state;
 });
@@ -60,6 +61,7 @@ vi.mock('electron', () => {
   return {
     app,
     BrowserWindow,
+    powerMonitor: { on: (name: string, fn: Listener) => void recorded.powerListeners.set(name, fn) },
     ipcMain: {
       handle: (channel: string) => recorded.ipcChannels.push(channel),
       removeHandler: () => undefined,
@@ -86,6 +88,8 @@ vi.mock('electron', () => {
 });
 
 beforeAll(async () => {
+  // No embedded relay in this test: it is about the window, not the relay.
+  process.env.WISP_EMBEDDED_RELAY = '0';
   recorded.dataDir = mkdtempSync(join(tmpdir(), 'wisp-main-'));
   await import('../../../main/index');
   recorded.ready?.();
@@ -131,6 +135,10 @@ describe('main process hardening', () => {
 
   it('applies the stored content-protection setting to the window (on by default)', () => {
     expect(recorded.windows[0]!.contentProtection).toEqual([true]);
+  });
+
+  it('locks the account when the OS locks the screen', () => {
+    expect(recorded.powerListeners.has('lock-screen')).toBe(true);
   });
 
   it('registers the contract handlers', () => {
