@@ -29,7 +29,11 @@ interface Server {
 }
 
 async function startServer(mode: Mode): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'relay-server.ts'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // WISP_BENCH_NODE_ARGS (e.g. "--cpu-prof") is passed to the server processes, for profiling.
+  const extra = (process.env.WISP_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', join(here, 'relay-server.ts'), mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

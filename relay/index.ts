@@ -78,9 +78,9 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   // Live connections by recipient hash: a stored envelope (on any node) wakes its recipient's pump.
   const byAccount = new Map<string, Set<Session>>();
   const sessions = new Set<Session>();
-  storage.onWake((hashHex) => {
-    const targets = hashHex === null ? sessions : (byAccount.get(hashHex) ?? []);
-    for (const s of targets) void s.pump();
+  storage.onWake((hashHex, envelope) => {
+    if (hashHex === null) for (const s of sessions) void s.pump();
+    else for (const s of byAccount.get(hashHex) ?? []) s.deliver(envelope);
   });
   const hooks = {
     authenticated(s: Session) {

@@ -7,6 +7,7 @@ import { OPS, RequestFrame, RequestId, type OpName, type PushFrame, type Respons
 import type { RelayContext } from './context';
 import { HANDLERS, type SessionState } from './handlers';
 import { toB64 } from './identity';
+import type { QueuedEnvelope } from './storage/types';
 
 /** Requests a connection may have waiting before further ones are refused. */
 const MAX_PENDING_REQUESTS = 256;
@@ -34,6 +35,10 @@ export class Session implements SessionState {
   private pumping = false;
   private pumpAgain = false;
   private queueEmptySent = false;
+  /** The last read found the queue exhausted, so in-order wakes may be pushed without a read. */
+  private caughtUp = false;
+  /** The last pump stopped because the in-flight window was full; an ack should resume it. */
+  private windowFull = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -57,7 +62,28 @@ export class Session implements SessionState {
   onAcked(ids: string[]): void {
     let freed = false;
     for (const id of ids) freed = this.inFlight.delete(id) || freed;
-    if (freed) void this.pump();
+    if (freed && this.windowFull) void this.pump();
+  }
+
+  /** A new envelope for this account was stored: push it directly when that is safe, else read. */
+  deliver(envelope?: QueuedEnvelope): void {
+    if (!envelope || !this.caughtUp || this.pumping || this.closed || !this.account) {
+      void this.pump();
+      return;
+    }
+    if (envelope.seq <= this.lastSeq) return; // already pushed by an earlier read
+    if (this.inFlight.size >= this.ctx.limits.maxInFlightPushes) {
+      this.caughtUp = false;
+      this.windowFull = true;
+      return;
+    }
+    this.pushEnvelope(envelope);
+  }
+
+  private pushEnvelope(row: QueuedEnvelope): void {
+    this.lastSeq = row.seq;
+    this.inFlight.add(row.id);
+    this.send({ push: 'envelope', body: { id: row.id as never, payload: toB64(row.payload), expiresAt: Number(row.expiresAt) } });
   }
 
   private onClose(): void {
@@ -155,14 +181,13 @@ export class Session implements SessionState {
         this.pumpAgain = false;
         for (;;) {
           const room = this.ctx.limits.maxInFlightPushes - this.inFlight.size;
+          this.windowFull = room <= 0;
+          if (room <= 0) this.caughtUp = false;
           if (room <= 0 || this.closed) break;
           const limit = Math.min(room, 64);
           const rows = await this.ctx.storage.fetchQueued(this.account.hash, this.lastSeq, limit, this.ctx.now());
-          for (const row of rows) {
-            this.lastSeq = row.seq;
-            this.inFlight.add(row.id);
-            this.send({ push: 'envelope', body: { id: row.id as never, payload: toB64(row.payload), expiresAt: Number(row.expiresAt) } });
-          }
+          for (const row of rows) this.pushEnvelope(row);
+          this.caughtUp = rows.length < limit;
           if (rows.length < limit) {
             if (!this.queueEmptySent) {
               this.queueEmptySent = true;

@@ -431,7 +431,7 @@ export class PostgresStorage implements RelayStorage {
     return { accounts: Number(row!.accounts), queuedEnvelopes: Number(row!.queued), attachments: Number(row!.attachments) };
   }
 
-  onWake(callback: (recipientHashHex: string | null) => void): void {
+  onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void {
     this.wakes.on('wake', callback);
   }
 }

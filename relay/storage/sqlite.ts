@@ -6,7 +6,9 @@
 // pool, one fsync covering every commit made while the previous one ran. That is FULL's guarantee
 // (survives power loss, not only kill -9) without stalling the sockets.
 import Database from 'better-sqlite3-multiple-ciphers';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { MIGRATIONS, SQLITE } from './schema';
@@ -47,6 +49,25 @@ export interface SqliteOptions {
   synchronous?: 'FULL' | 'NORMAL';
 }
 
+/**
+ * Checkpoints run on a second connection in a worker thread: a checkpoint copies WAL pages into the
+ * database and fsyncs both, which on the main thread would stall every socket for its duration.
+ * PASSIVE never blocks the writer. Plain CommonJS evaluated in the worker, so no TS loader is needed.
+ */
+const CHECKPOINT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 1000');
+parentPort.on('message', (m) => {
+  if (m === 'close') { db.close(); parentPort.close(); return; }
+  try { db.pragma('wal_checkpoint(PASSIVE)'); parentPort.postMessage(true); } catch { parentPort.postMessage(false); }
+});
+`;
+const CHECKPOINT_INTERVAL_MS = 500;
+/** If the worker falls behind this far, the main connection checkpoints itself. */
+const WAL_EMERGENCY_BYTES = 64 * 1024 * 1024;
+
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
@@ -63,6 +84,9 @@ export class SqliteStorage implements RelayStorage {
   private walFd: number | null = null;
   private syncing: Promise<void> | null = null;
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private readonly checkpointer: Worker;
+  private checkpointBusy = false;
+  private readonly checkpointTimer: NodeJS.Timeout;
   private readonly st;
 
   constructor(opts: SqliteOptions) {
@@ -74,11 +98,21 @@ export class SqliteStorage implements RelayStorage {
     this.db.pragma('journal_mode = WAL');
     // NORMAL: SQLite itself fsyncs only at checkpoints; commit durability is our WAL fsync below.
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('wal_autocheckpoint = 0');
     // Deleted envelopes and blobs are overwritten, not left in free pages.
     this.db.pragma('secure_delete = ON');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.checkpointer = new Worker(CHECKPOINT_WORKER, {
+      eval: true,
+      workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers'), path: join(opts.dataDir, 'relay.sqlite') },
+    });
+    this.checkpointer.on('message', () => (this.checkpointBusy = false));
+    this.checkpointer.on('error', () => (this.checkpointBusy = false));
+    this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer.unref();
+    this.checkpointer.unref();
     const db = this.db;
     this.st = {
       getKey: db.prepare('SELECT value FROM server_keys WHERE name = ?').pluck(),
@@ -142,6 +176,21 @@ export class SqliteStorage implements RelayStorage {
     };
   }
 
+  private checkpoint(): void {
+    if (this.closed) return;
+    let walBytes = 0;
+    try {
+      walBytes = statSync(this.walPath).size;
+    } catch {
+      return;
+    }
+    if (walBytes > WAL_EMERGENCY_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
+    else if (!this.checkpointBusy && walBytes > 0) {
+      this.checkpointBusy = true;
+      this.checkpointer.postMessage('checkpoint');
+    }
+  }
+
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
     const current = (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
@@ -175,21 +224,30 @@ export class SqliteStorage implements RelayStorage {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: { ok: boolean; value: unknown }[] = [];
     try {
+      // Fast path: the whole batch in one transaction with no savepoints.
       this.db.transaction(() => {
-        for (const item of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a savepoint: one failing write rolls back alone.
-            outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
-          } catch (error) {
-            outcomes.push({ ok: false, value: error });
-          }
-        }
+        for (const item of batch) outcomes.push({ ok: true, value: item.fn() });
       })();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
+    } catch {
+      // Something failed and the batch rolled back: redo it with one savepoint per write, so
+      // only the failing write fails. The write functions touch nothing but the database.
+      outcomes = [];
+      try {
+        this.db.transaction(() => {
+          for (const item of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
+            } catch (error) {
+              outcomes.push({ ok: false, value: error });
+            }
+          }
+        })();
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
     }
     const settle = (item: PendingWrite, i: number) => {
       const outcome = outcomes[i]!;
@@ -252,6 +310,12 @@ export class SqliteStorage implements RelayStorage {
       await (this.syncing ?? new Promise((r) => setImmediate(r)));
     }
     this.closed = true;
+    clearInterval(this.checkpointTimer);
+    const exited = new Promise((r) => this.checkpointer.once('exit', r));
+    // Referenced again so the process stays alive until the worker has closed its connection.
+    this.checkpointer.ref();
+    this.checkpointer.postMessage('close');
+    await exited;
     if (this.walFd !== null) closeSync(this.walFd);
     this.db.close();
   }
@@ -372,7 +436,9 @@ export class SqliteStorage implements RelayStorage {
   }
 
   async enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]> {
+    const seqs = new Map<NewEnvelope, number>();
     const outcomes = await this.write(() => {
+      seqs.clear();
       const result: EnqueueOutcome[] = [];
       let stored = 0;
       for (const e of envelopes) {
@@ -391,7 +457,8 @@ export class SqliteStorage implements RelayStorage {
           result.push('full');
           continue;
         }
-        this.st.insertEnvelope.run(e.id, r, buf(e.payload), e.payload.byteLength, e.expiresAt);
+        const seq = Number(this.st.insertEnvelope.run(e.id, r, buf(e.payload), e.payload.byteLength, e.expiresAt).lastInsertRowid);
+        seqs.set(e, seq);
         this.st.bumpReceived.run(r);
         stored++;
         result.push('stored');
@@ -400,7 +467,10 @@ export class SqliteStorage implements RelayStorage {
       return result;
     });
     envelopes.forEach((e, i) => {
-      if (outcomes[i] === 'stored') this.wakes.emit('wake', hex(e.recipientHash));
+      // Batches settle in commit order, so wakes for one recipient are emitted in sequence order.
+      if (outcomes[i] === 'stored') {
+        this.wakes.emit('wake', hex(e.recipientHash), { seq: seqs.get(e)!, id: e.id, payload: e.payload, expiresAt: e.expiresAt });
+      }
     });
     return outcomes;
   }
@@ -482,7 +552,7 @@ export class SqliteStorage implements RelayStorage {
     return { accounts: row.accounts, queuedEnvelopes: row.queued, attachments: row.attachments };
   }
 
-  onWake(callback: (recipientHashHex: string | null) => void): void {
+  onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void {
     this.wakes.on('wake', callback);
   }
 }

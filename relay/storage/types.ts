@@ -141,6 +141,9 @@ export interface RelayStorage {
   /**
    * Registers the callback for wake-ups of a recipient (hex idHash), including from other nodes;
    * null means "wake every connection" (after a lost notification channel came back).
+   * `envelope` is given only when the backend guarantees that wakes for one recipient arrive in
+   * commit order and none is missed (a single SQLite node): a caught-up connection may then push
+   * it without reading it back.
    */
-  onWake(callback: (recipientHashHex: string | null) => void): void;
+  onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void;
 }

@@ -147,7 +147,7 @@ export class SignalUser {
   client!: WireClient;
   trustRoot!: PublicKey;
   private nextPreKeyId = 1;
-  private cert: SenderCertificate | null = null;
+  private cert: Promise<SenderCertificate> | null = null;
 
   /** Connects, registers (challenge signed with the identity key) and uploads prekeys. */
   static async register(url: string, opts: { username?: string; preKeys?: number } = {}): Promise<SignalUser> {
@@ -217,8 +217,9 @@ export class SignalUser {
     return body;
   }
 
-  async senderCertificate(): Promise<SenderCertificate> {
-    if (!this.cert) this.cert = SenderCertificate.deserialize(bytes((await this.client.call('certificate.sender', {})).certificate));
+  /** One certificate request however many seals run at once. */
+  senderCertificate(): Promise<SenderCertificate> {
+    this.cert ??= this.client.call('certificate.sender', {}).then((r) => SenderCertificate.deserialize(bytes(r.certificate)));
     return this.cert;
   }
 
