@@ -129,3 +129,50 @@ test('locking from settings closes the profile; a wrong passphrase is refused, t
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(alice);
 });
+
+test('a reply arrives live in the open conversation, and seeing it starts its burn countdown', async ({
+  page,
+}) => {
+  const bobName = uniqueName('bob');
+  const bob = await Engine.create({
+    profileDir: join(world.tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: world.relay.url,
+    username: bobName,
+  });
+  try {
+    const alice = uniqueName('alice');
+    await createAccountInUi(page, alice);
+    await page.getByPlaceholder('Username to message').fill(bobName);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('ping');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect(page.locator('.messages .message.outgoing .text')).toHaveText('ping');
+
+    let ping: MessageView | undefined;
+    for (let attempt = 0; attempt < 20 && ping === undefined; attempt++) {
+      ping = (await bob.sync({ waitMs: 500 })).find((m) => m.text === 'ping');
+    }
+    expect(ping).toBeDefined();
+    await bob.sendText(alice, 'pong, burn me', { burnAfterMs: 60_000 });
+    await bob.sync({ waitMs: 200 });
+
+    // Delivered by the engine's event over the harness socket: no reload, no polling in the page.
+    const reply = page.locator('.messages .message.incoming').filter({ hasText: 'pong, burn me' });
+    await expect(reply).toBeVisible();
+    // The page has focus and the message is in view, so it is seen: the countdown replaces "on read".
+    await expect(reply.getByLabel(/^burns in (60|59|58)s$/)).toBeVisible();
+    // And the engine recorded it as seen: seenAt set, burn deadline running from it.
+    const stored = await page.evaluate(async () => {
+      const wisp = (globalThis as unknown as PageGlobals).wisp!;
+      const list = await wisp.conversations.list();
+      if (!list.ok || list.value.length !== 1) return undefined;
+      const messages = await wisp.conversations.messages({ conversationId: list.value[0]!.id });
+      return messages.ok ? messages.value.messages.find((m) => m.text === 'pong, burn me') : undefined;
+    });
+    expect(stored?.seenAt).not.toBeNull();
+    expect(stored?.burnAt).toBeGreaterThan(stored!.seenAt!);
+  } finally {
+    await bob.close();
+  }
+});
