@@ -48,6 +48,7 @@ import { BurnScheduler } from './burnScheduler';
 import { BufferedSignalStores } from './bufferedStores';
 import {
   DEVICE_ID,
+  InnerDecryptionError,
   addressOf,
   b64,
   fromB64,
@@ -123,6 +124,7 @@ export class Engine implements EngineApi {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
+  private readonly lastReset = new Map<string, number>();
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
@@ -227,10 +229,7 @@ export class Engine implements EngineApi {
 
   private startEphemeral(): void {
     this.store.destroyDue(this.clock());
-    for (const id of this.store.messages.due(Number.MAX_SAFE_INTEGER, 1_000_000)) {
-      const m = this.store.messages.get(id);
-      if (m) this.scheduler.schedule(id, m.destroyAt);
-    }
+    for (const { id, destroyAt } of this.store.messages.deadlines()) this.scheduler.schedule(id, destroyAt);
   }
 
   async close(): Promise<void> {
@@ -523,7 +522,17 @@ export class Engine implements EngineApi {
   async messages(withName: string): Promise<MessageView[]> {
     this.assertOpen();
     await this.destroyOverdue();
-    const id = await this.conversationFor(withName, false);
+    let id: string;
+    try {
+      id = await this.conversationFor(withName, false);
+    } catch (error) {
+      // A known contact we have not talked to yet simply has no messages.
+      const known = UUID_RE.test(withName)
+        ? this.store.contacts.get(withName)
+        : this.store.contacts.byUsername(withName);
+      if (known && isWispError(error, 'NotFound')) return [];
+      throw error;
+    }
     return this.store.messages.all(id).map((m) => messageView(this.book, m));
   }
 
@@ -1171,6 +1180,7 @@ export class Engine implements EngineApi {
     const buffered = new BufferedSignalStores(this.signal);
     const opened: { id: string; sender: string; content: Content }[] = [];
     const rejected: string[] = [];
+    const brokenSessions = new Set<string>();
     const ids = new Set<string>();
     for (const envelope of batch) {
       if (ids.has(envelope.id) || this.store.inbox.isProcessed(envelope.id)) {
@@ -1212,6 +1222,7 @@ export class Engine implements EngineApi {
           'rejected an envelope that did not decrypt',
         );
         rejected.push(envelope.id);
+        if (error instanceof InnerDecryptionError && error.sessionBroken) brokenSessions.add(error.sender);
       }
     }
     const effects: (() => void)[] = [];
@@ -1234,6 +1245,28 @@ export class Engine implements EngineApi {
     for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
     for (const effect of effects) effect();
     await this.ack([...ids]);
+    for (const sender of brokenSessions) await this.resetSession(sender);
+  }
+
+  /**
+   * A sender's messages no longer decrypt (e.g. our ratchet was restored from an older copy):
+   * start a fresh session from a new prekey bundle and tell them, so both sides show the reset
+   * and their next messages use it. At most once a minute per contact, so it cannot loop.
+   */
+  private async resetSession(accountId: string): Promise<void> {
+    const now = this.clock();
+    const last = this.lastReset.get(accountId);
+    if (last !== undefined && now - last < 60_000) return;
+    this.lastReset.set(accountId, now);
+    try {
+      this.store.signal.deleteSessions(accountId);
+      await this.ensureSession(accountId);
+      const content: Content = { v: 1, type: 'session.reset', id: randomUUID(), sentAt: now, roomId: null };
+      this.enqueueDirect(accountId, content, null);
+      this.emit({ type: 'session.reset', accountId });
+    } catch (error) {
+      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not reset a broken session');
+    }
   }
 
   /** Accepts a sender's claimed username only if the relay maps that name to the same account. */

@@ -3,6 +3,8 @@
 // certificate checked against the relay's pinned trust root. No storage or network here.
 import {
   CiphertextMessageType,
+  ErrorCode,
+  LibSignalErrorBase,
   ContentHint,
   groupDecrypt,
   groupEncrypt,
@@ -250,6 +252,21 @@ export async function sealToRoom(
   });
 }
 
+/**
+ * The outer sealed-sender layer opened and the certificate is valid, but the inner message did not
+ * decrypt: the sender is known, which is what a session reset needs.
+ */
+export class InnerDecryptionError extends WispError {
+  readonly sender: string;
+  /** True when the session itself is unusable (not a replay of something already decrypted). */
+  readonly sessionBroken: boolean;
+  constructor(sender: string, sessionBroken: boolean, cause: unknown) {
+    super('DecryptionFailed', 'the message could not be decrypted', { cause });
+    this.sender = sender;
+    this.sessionBroken = sessionBroken;
+  }
+}
+
 export interface Unsealed {
   sender: string;
   plaintext: Uint8Array<ArrayBuffer>;
@@ -319,7 +336,9 @@ export async function unseal(
     }
   } catch (cause) {
     if (cause instanceof WispError) throw cause;
-    throw new WispError('DecryptionFailed', 'the message could not be decrypted', { cause });
+    const duplicate = cause instanceof LibSignalErrorBase && cause.code === ErrorCode.DuplicatedMessage;
+    const pairwise = usmc.msgType() === (CiphertextMessageType.Whisper as number);
+    throw new InnerDecryptionError(sender, pairwise && !duplicate, cause);
   }
   // The certificate's key must be the identity the session is with: a valid certificate for one
   // account must not carry messages encrypted by another.

@@ -2,7 +2,7 @@
 // 1:1 both ways, offline delivery, the outbox across a relay outage, rooms, attachments, receipts,
 // identity changes and tampered envelopes.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
@@ -145,6 +145,42 @@ describe('1:1 messaging', () => {
     const b = await bob.safetyNumber('alice');
     expect(a.digits).toMatch(/^\d{60}$/);
     expect(a.digits).toBe(b.digits);
+  });
+
+  it('resets a session that no longer decrypts (a ratchet restored from an older copy) and tells both sides', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'one');
+    await bob.sync();
+    await bob.close();
+    const bobDir = world.profileDir('bob');
+    const oldCopy = join(world.root, 'bob-old-copy');
+    cpSync(bobDir, oldCopy, { recursive: true });
+
+    // The conversation moves on: bob's ratchet turns, alice encrypts to the new ratchet key.
+    const bobLater = await world.open('bob');
+    await bobLater.sendText('alice', 'two');
+    await alice.sync();
+    await alice.sendText('bob', 'three');
+    expect((await bobLater.sync()).map((m) => m.text)).toEqual(['three']);
+    await bobLater.close();
+
+    // Bob's device comes back from the older copy.
+    rmSync(bobDir, { recursive: true, force: true });
+    cpSync(oldCopy, bobDir, { recursive: true });
+    const oldBob = await world.open('bob');
+    const bobEvents = recordEvents(oldBob);
+    const aliceEvents = recordEvents(alice);
+    const lost = await alice.sendText('bob', 'four');
+    expect((await oldBob.sync()).some((m) => m.id === lost.id)).toBe(false);
+    expect(bobEvents).toContainEqual({ type: 'session.reset', accountId: alice.accountId });
+    await alice.sync();
+    expect(aliceEvents).toContainEqual({ type: 'session.reset', accountId: oldBob.accountId });
+
+    const after = await alice.sendText('bob', 'five');
+    expect((await oldBob.sync()).map((m) => m.id)).toEqual([after.id]);
+    const back = await oldBob.sendText('alice', 'six');
+    expect((await alice.sync()).map((m) => m.id)).toEqual([back.id]);
   });
 
   it('rejects a tampered envelope without breaking the session', async () => {
