@@ -54,6 +54,46 @@ describe('1:1 messaging', () => {
     expect((await alice.messages('bob'))[0]?.state).toBe('sent');
   });
 
+  it('seals every 1:1 message: the relay learns the recipient, never the sender or the content', async () => {
+    const proxy = await startTamperProxy(world.relayUrl);
+    try {
+      const alice = await Engine.create({
+        profileDir: world.profileDir('alice'),
+        keystore: testKeyStore(),
+        relayUrl: proxy.url,
+        username: 'alice',
+      });
+      const bob = await world.create('bob');
+      try {
+        await alice.sendText('bob', 'secret words');
+        await alice.sendText('bob', 'more secret words');
+        expect((await bob.sync()).map((m) => m.from)).toEqual(['alice', 'alice']);
+        const sends = proxy.clientFrames
+          .map((f) => JSON.parse(f) as { op: string; body: Record<string, unknown> })
+          .filter((f) => f.op === 'message.send');
+        expect(sends).toHaveLength(2);
+        const idBytes = Buffer.from(alice.accountId.replace(/-/g, ''), 'hex');
+        for (const { body } of sends) {
+          expect(Object.keys(body).sort()).toEqual(['payload', 'to']);
+          expect(body.to).toBe(bob.accountId);
+          const payload = Buffer.from(body.payload as string, 'base64');
+          for (const needle of [
+            idBytes,
+            Buffer.from(alice.accountId),
+            Buffer.from('alice'),
+            Buffer.from('secret'),
+          ]) {
+            expect(payload.includes(needle)).toBe(false);
+          }
+        }
+      } finally {
+        await alice.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('delivers to a recipient who was offline when the message was sent', async () => {
     const alice = await world.create('alice');
     const bob = await world.create('bob');
@@ -255,6 +295,32 @@ describe('rooms', () => {
     // Bob's view after the removal still works with his own (unchanged) sender key.
     const bobMsg = await bob!.sendText(room.id, 'still here');
     expect((await dave!.sync()).map((m) => m.id)).toEqual([bobMsg.id]);
+  });
+
+  it('stops sending to a member who left, and a member added later gets only later messages', async () => {
+    const [alice, bob, carol, dave] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave'].map((n) => world.create(n)),
+    );
+    const room = await alice!.createRoom('changing', ['bob', 'carol']);
+    await alice!.sendText(room.id, 'before');
+    await bob!.sync();
+    await carol!.sync();
+
+    await carol!.leaveRoom(room.id);
+    await alice!.sync();
+    await bob!.sync();
+    expect((await alice!.conversations()).find((c) => c.id === room.id)?.members).toEqual(['bob']);
+    await expect(carol!.sendText(room.id, 'let me back')).rejects.toMatchObject({ kind: 'InvalidInput' });
+
+    await alice!.addRoomMembers(room.id, ['dave']);
+    const after = await alice!.sendText(room.id, 'after');
+    expect((await bob!.sync()).map((m) => m.text)).toEqual(['after']);
+    expect((await dave!.sync()).map((m) => m.text)).toEqual(['after']);
+    expect((await carol!.sync()).some((m) => m.id === after.id)).toBe(false);
+
+    const fromDave = await dave!.sendText(room.id, 'dave here');
+    expect((await bob!.sync()).map((m) => m.id)).toEqual([fromDave.id]);
+    expect((await alice!.sync()).map((m) => m.id)).toEqual([fromDave.id]);
   });
 
   it('renames a room and shares default timers with every member', async () => {

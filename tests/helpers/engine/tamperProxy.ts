@@ -8,6 +8,8 @@ export interface TamperProxy {
   tamperNextEnvelope(): void;
   /** How many envelopes were corrupted. */
   readonly tampered: number;
+  /** Every client → relay frame, as sent. */
+  readonly clientFrames: string[];
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   let armed = false;
   let tampered = 0;
+  const clientFrames: string[] = [];
   const sockets = new Set<WebSocket>();
 
   server.on('connection', (client) => {
@@ -30,6 +33,7 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     sockets.add(upstream);
     const early: RawData[] = [];
     client.on('message', (data) => {
+      clientFrames.push(text(data));
       if (upstream.readyState === WebSocket.OPEN) upstream.send(text(data));
       else early.push(data);
     });
@@ -72,6 +76,7 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     get tampered() {
       return tampered;
     },
+    clientFrames,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.terminate();
