@@ -2,13 +2,20 @@
 // engine events (new, updated and destroyed messages), reports messages as seen, sends text.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { WispError } from '../../common/errors';
-import type { ConversationTimers, ConversationView as Conversation, MessageView } from '../../common/engine';
+import type {
+  ContactView,
+  ConversationTimers,
+  ConversationView as Conversation,
+  MessageView,
+  SafetyNumberView,
+} from '../../common/engine';
 import type { WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
 import { ConversationView } from '../components/ConversationView';
 import { ErrorNote } from '../components/ErrorNote';
 import { NewConversationForm } from '../components/NewConversationForm';
+import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
 import { useNow, useSeenTracker } from '../lib/hooks';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
@@ -33,6 +40,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [burning, setBurning] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
+  const [contacts, setContacts] = useState<ContactView[]>([]);
+  const [safety, setSafety] = useState<SafetyNumberView | null>(null);
   const now = useNow();
 
   const selectedId = selection?.kind === 'conversation' ? selection.id : null;
@@ -42,6 +51,10 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     let live = true;
     client.conversations.list().then(
       (list) => live && setConversations(list),
+      (e: unknown) => live && setError(asUiError(e)),
+    );
+    client.contacts.list().then(
+      (list) => live && setContacts(list),
       (e: unknown) => live && setError(asUiError(e)),
     );
     return () => {
@@ -69,6 +82,13 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             setConversations((list) => [
               ...list.filter((c) => c.id !== event.conversation.id),
               event.conversation,
+            ]);
+            break;
+          case 'contact.changed':
+          case 'identity.changed':
+            setContacts((list) => [
+              ...list.filter((c) => c.accountId !== event.contact.accountId),
+              event.contact,
             ]);
             break;
           case 'message.added':
@@ -118,6 +138,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     setError(null);
     try {
       const contact = await client.contacts.lookup({ username });
+      setContacts((list) => [...list.filter((c) => c.accountId !== contact.accountId), contact]);
       const name = contact.username ?? username;
       const existing = conversations.find((c) => c.kind === 'direct' && c.title === name);
       if (existing) {
@@ -152,8 +173,32 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
+  async function showSafetyNumber(contact: string) {
+    setError(null);
+    try {
+      setSafety(await client.contacts.safetyNumber({ contact }));
+    } catch (e) {
+      setError(asUiError(e));
+    }
+  }
+
+  async function verify(contact: string, verified: boolean) {
+    setBusy(true);
+    try {
+      const updated = await client.contacts.setVerified({ contact, verified });
+      setContacts((list) => [...list.filter((c) => c.accountId !== updated.accountId), updated]);
+      setSafety(await client.contacts.safetyNumber({ contact }));
+    } catch (e) {
+      setError(asUiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
+  const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
+  const contact = isDirect && title !== null ? contacts.find((c) => c.username === title) : undefined;
   const defaultTimers = useMemo(
     () => selected?.defaultTimers ?? appDefaultTimers,
     [selected, appDefaultTimers],
@@ -177,7 +222,10 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           </>
         ) : (
           <ConversationView
+            key={title}
             title={title}
+            identityChanged={contact?.identityChanged ?? false}
+            {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
             burning={burning}
             expiredUnread={selected?.expiredUnreadCount ?? 0}
@@ -187,7 +235,16 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             error={error}
             onSend={(text, timers) => void send(text, timers)}
             messageRef={messageRef}
-          />
+          >
+            {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (
+              <SafetyNumberPanel
+                safety={safety}
+                busy={busy}
+                onVerify={(v) => void verify(title, v)}
+                onClose={() => setSafety(null)}
+              />
+            )}
+          </ConversationView>
         )}
       </main>
     </div>

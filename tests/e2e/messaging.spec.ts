@@ -176,3 +176,34 @@ test('a reply arrives live in the open conversation, and seeing it starts its bu
     await bob.close();
   }
 });
+
+test('the safety number shown in the UI is the one the other client computes, and verifying sticks', async ({
+  page,
+}) => {
+  const bobName = uniqueName('bob');
+  const bob = await Engine.create({
+    profileDir: join(world.tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: world.relay.url,
+    username: bobName,
+  });
+  try {
+    const alice = uniqueName('alice');
+    await createAccountInUi(page, alice);
+    await page.getByPlaceholder('Username to message').fill(bobName);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Safety number' }).click();
+
+    const shown = (await page.getByLabel('Safety number digits').textContent()) ?? '';
+    await bob.lookup(alice);
+    expect(shown).toBe((await bob.safetyNumber(alice)).digits);
+    await expect(page.getByRole('img', { name: 'Safety number QR code' })).toBeVisible();
+
+    await page.getByRole('checkbox', { name: /compared this number/ }).check();
+    await expect(page.getByRole('checkbox', { name: /compared this number/ })).toBeChecked();
+    const contacts = await page.evaluate(() => (globalThis as unknown as PageGlobals).wisp!.contacts.list());
+    expect(contacts).toMatchObject({ ok: true, value: [{ username: bobName, verified: true }] });
+  } finally {
+    await bob.close();
+  }
+});
