@@ -1,6 +1,6 @@
 // The `wisp` headless client driven as a user would: real child processes of bin/wisp.mjs against a
 // real relay on port 0, profiles in temp folders with `--keystore passphrase` (PRODUCT.md contract).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,29 @@ describe('wisp CLI', () => {
     const verify = await wisp(profile('bob'), ['verify'], ['--with', 'alice', '--mark']);
     expect(verify.lines[0]).toMatchObject({ verified: true, identityChanged: false });
     expect(verify.lines[0]!.digits).toMatch(/^\d{60}$/);
+  });
+
+  it('sends a file with --file and saves it on the other side with attachment save', async () => {
+    const file = join(root, 'note.txt');
+    writeFileSync(file, 'attached words\n'.repeat(1000));
+    const sent = await wisp(
+      profile('alice'),
+      ['send'],
+      ['--to', 'bob', '--text', 'see file', '--file', file],
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    const synced = await wisp(profile('bob'), ['sync']);
+    const message = synced.lines.find((l) => l.id === sent.lines[0]!.id)!;
+    const attachment = (message.attachments as { id: string; fileName: string; size: number }[])[0]!;
+    expect(attachment).toMatchObject({ fileName: 'note.txt', size: 15_000 });
+    const out = join(root, 'saved.txt');
+    const saved = await wisp(
+      profile('bob'),
+      ['attachment', 'save'],
+      ['--id', message.id as string, '--attachment', attachment.id, '--out', out],
+    );
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(file, 'utf8'));
   });
 
   it('never shows a message that expired while its recipient was offline', async () => {
