@@ -83,6 +83,8 @@ const PREKEY_BATCH = 100;
 const PREKEY_LOW_WATER = 20;
 const SAFETY_NUMBER_ITERATIONS = 5200;
 const MAX_ROOM_MEMBERS = 500;
+/** Matches the content schema's text limit (common/content). */
+const MAX_TEXT_CHARS = 64 * 1024;
 /** Envelopes committed together at most (small enough that a long backlog shows progress). */
 const INBOX_BATCH = 32;
 
@@ -303,7 +305,7 @@ export class Engine implements EngineApi {
   async connect(): Promise<void> {
     this.assertOpen();
     this.relayMode = 'live';
-    if (this.relay && !this.relay['options'].reconnect) {
+    if (this.relay && !this.relay.reconnects) {
       await this.relay.close();
       this.relay = null;
     }
@@ -608,6 +610,11 @@ export class Engine implements EngineApi {
     this.assertOpen();
     // Names are re-resolved at the relay on each send: a name that moved to another identity key
     // is flagged before anything is encrypted to it.
+    if (text.length > MAX_TEXT_CHARS) {
+      throw new WispError('InvalidInput', `a message holds at most ${MAX_TEXT_CHARS} characters`, {
+        recovery: 'Send a long text as a file (--file).',
+      });
+    }
     const conversationId = await this.conversationFor(to, true, true);
     const conversation = this.store.conversations.require(conversationId);
     const isRoom = conversation.kind === 'room';
@@ -692,6 +699,8 @@ export class Engine implements EngineApi {
       );
       return message;
     });
+    // The sender's copy now lives encrypted in the store; drop the plaintext from memory.
+    fileData?.fill(0);
     this.scheduler.schedule(id, stored.destroyAt);
     this.emit({ type: 'message.added', message: messageView(this.book, stored) });
     await this.tryFlush();
@@ -1329,7 +1338,8 @@ export class Engine implements EngineApi {
       case 'receipt': {
         for (const id of content.messageIds) {
           const m = this.store.messages.get(id);
-          if (!m || !m.outgoing) continue;
+          // Only the person a message went to can acknowledge it.
+          if (!m || !m.outgoing || m.conversationId !== sender) continue;
           if (content.kind === 'read') this.store.messages.markRead(id);
           else this.store.messages.markDelivered(id);
           effects.push(() => {
@@ -1397,7 +1407,8 @@ export class Engine implements EngineApi {
     for (const a of content.attachments) {
       this.store.attachments.add(
         {
-          id: a.id,
+          // A local id: an id chosen by the sender could collide with another stored attachment.
+          id: randomUUID(),
           messageId: content.id,
           fileName: a.fileName,
           mime: a.contentType,

@@ -126,6 +126,11 @@ export class RelayClient {
     this.accountId = options.accountId;
   }
 
+  /** Whether this client reconnects by itself after a drop (live mode). */
+  get reconnects(): boolean {
+    return this.options.reconnect !== false;
+  }
+
   get state(): RelayConnectionState {
     return this.stateValue;
   }
