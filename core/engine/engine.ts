@@ -294,8 +294,9 @@ export class Engine implements EngineApi {
 
   private onConnectionState(state: RelayConnectionState): void {
     this.emit({ type: 'connection.changed', state });
+    // A new connection gets its own queueEmpty push once its backlog is delivered.
+    if (state !== 'online') this.queueEmptySeen = false;
     if (state === 'online' && this.relayMode === 'live') {
-      this.queueEmptySeen = false;
       void this.flushOutbox().catch(() => undefined);
       void this.refillPreKeys().catch(() => undefined);
     }
