@@ -1,9 +1,10 @@
 // Child process for bench/relay.bench.ts: runs either the real relay on SQLite ("wisp") or a bare
 // `ws` relay with no storage, no auth and no validation ("bare"), so the load generator and the
 // server do not share an event loop. Prints {"url": …} on stdout; stops on SIGTERM.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startRelay } from '../relay';
 
@@ -38,19 +39,31 @@ async function bare(): Promise<{ url: string; close(): Promise<void> }> {
 async function main(): Promise<void> {
   let server: { url: string; close(): Promise<void> };
   let cleanup = () => {};
+  let walSize = () => 0;
   if (mode === 'bare') server = await bare();
   else {
     const dir = mkdtempSync(join(tmpdir(), 'wisp-bench-relay-'));
     cleanup = () => rmSync(dir, { recursive: true, force: true });
+    walSize = () => statSync(join(dir, 'relay.sqlite-wal')).size;
     server = await startRelay({
       port: 0,
       dataDir: dir,
       logger: false,
+      // WISP_BENCH_SYNC=NORMAL measures without the WAL fsync (diagnostics only; the default is FULL).
+      sqliteSynchronous: process.env.WISP_BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL',
       limits: { rates: { sends: { burst: 100_000, perSecond: 100_000 }, handshakes: { burst: 100, perSecond: 100 } } },
     });
   }
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  // WISP_BENCH_ELD=1 reports the server's event-loop delay on stderr at exit (diagnostics).
+  const eld = process.env.WISP_BENCH_ELD ? monitorEventLoopDelay({ resolution: 5 }) : null;
+  eld?.enable();
   process.on('SIGTERM', () => {
+    if (eld) {
+      const ms = (p: number) => (eld.percentile(p) / 1e6).toFixed(1);
+      process.stderr.write(`${mode} event-loop delay ms: p50 ${ms(50)} p99 ${ms(99)} max ${(eld.max / 1e6).toFixed(1)}\n`);
+      if (mode === 'wisp') process.stderr.write(`wal bytes at exit: ${walSize()}\n`);
+    }
     void server.close().then(() => {
       cleanup();
       process.exit(0);

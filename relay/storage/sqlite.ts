@@ -6,7 +6,7 @@
 // pool, one fsync covering every commit made while the previous one ran. That is FULL's guarantee
 // (survives power loss, not only kill -9) without stalling the sockets.
 import Database from 'better-sqlite3-multiple-ciphers';
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -52,7 +52,11 @@ export interface SqliteOptions {
 /**
  * Checkpoints run on a second connection in a worker thread: a checkpoint copies WAL pages into the
  * database and fsyncs both, which on the main thread would stall every socket for its duration.
- * PASSIVE never blocks the writer. Plain CommonJS evaluated in the worker, so no TS loader is needed.
+ * PASSIVE never blocks the writer, but under steady writes it never catches up with the end of the
+ * WAL either, and SQLite only rewinds a fully checkpointed WAL, so the file would grow without end.
+ * Hence two phases: a bulk pass while writes continue, then a short final pass while the main
+ * thread holds new commits back (queued, not blocking the event loop); the next commit rewinds
+ * the WAL. Plain CommonJS evaluated in the worker, so no TypeScript loader is needed there.
  */
 const CHECKPOINT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -61,12 +65,17 @@ const db = new Database(workerData.path);
 db.pragma('busy_timeout = 1000');
 parentPort.on('message', (m) => {
   if (m === 'close') { db.close(); parentPort.close(); return; }
-  try { db.pragma('wal_checkpoint(PASSIVE)'); parentPort.postMessage(true); } catch { parentPort.postMessage(false); }
+  try {
+    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    parentPort.postMessage({ ok: r.busy === 0, log: r.log, done: r.checkpointed });
+  } catch { parentPort.postMessage({ ok: false, log: 0, done: 0 }); }
 });
 `;
-const CHECKPOINT_INTERVAL_MS = 500;
-/** If the worker falls behind this far, the main connection checkpoints itself. */
-const WAL_EMERGENCY_BYTES = 64 * 1024 * 1024;
+const CHECKPOINT_INTERVAL_MS = 250;
+/** WAL frames (4 KiB pages) after a bulk pass that justify holding commits for a final pass and a rewind. */
+const REWIND_MIN_FRAMES = 8192;
+/** Longest the main thread holds commits back for a final pass. */
+const MAX_HOLD_MS = 100;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -85,7 +94,10 @@ export class SqliteStorage implements RelayStorage {
   private syncing: Promise<void> | null = null;
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly checkpointer: Worker;
-  private checkpointBusy = false;
+  private checkpointPhase: 'idle' | 'bulk' | 'final' = 'idle';
+  /** Commits are held back (queued) while the final checkpoint pass runs. */
+  private holdWrites = false;
+  private holdTimer: NodeJS.Timeout | null = null;
   private readonly checkpointTimer: NodeJS.Timeout;
   private readonly st;
 
@@ -99,6 +111,8 @@ export class SqliteStorage implements RelayStorage {
     // NORMAL: SQLite itself fsyncs only at checkpoints; commit durability is our WAL fsync below.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('wal_autocheckpoint = 0');
+    // After a rewind, shrink a WAL that a burst made large.
+    this.db.pragma('journal_size_limit = 33554432');
     // Deleted envelopes and blobs are overwritten, not left in free pages.
     this.db.pragma('secure_delete = ON');
     this.db.pragma('foreign_keys = ON');
@@ -108,9 +122,12 @@ export class SqliteStorage implements RelayStorage {
       eval: true,
       workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers'), path: join(opts.dataDir, 'relay.sqlite') },
     });
-    this.checkpointer.on('message', () => (this.checkpointBusy = false));
-    this.checkpointer.on('error', () => (this.checkpointBusy = false));
-    this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_INTERVAL_MS);
+    this.checkpointer.on('message', (r: { ok: boolean; log: number; done: number }) => this.onCheckpointed(r));
+    this.checkpointer.on('error', () => {
+      this.checkpointPhase = 'idle';
+      this.releaseWrites();
+    });
+    this.checkpointTimer = setInterval(() => this.startCheckpoint(), CHECKPOINT_INTERVAL_MS);
     this.checkpointTimer.unref();
     this.checkpointer.unref();
     const db = this.db;
@@ -176,18 +193,33 @@ export class SqliteStorage implements RelayStorage {
     };
   }
 
-  private checkpoint(): void {
-    if (this.closed) return;
-    let walBytes = 0;
-    try {
-      walBytes = statSync(this.walPath).size;
-    } catch {
+  private startCheckpoint(): void {
+    if (this.closed || this.checkpointPhase !== 'idle') return;
+    this.checkpointPhase = 'bulk';
+    this.checkpointer.postMessage('checkpoint');
+  }
+
+  private onCheckpointed(r: { ok: boolean; log: number; done: number }): void {
+    if (this.checkpointPhase === 'bulk' && r.ok && r.log >= REWIND_MIN_FRAMES && !this.closed) {
+      // Only what was committed during the bulk pass is left: hold commits while it is copied.
+      this.checkpointPhase = 'final';
+      this.holdWrites = true;
+      this.holdTimer = setTimeout(() => this.releaseWrites(), MAX_HOLD_MS);
+      this.checkpointer.postMessage('checkpoint');
       return;
     }
-    if (walBytes > WAL_EMERGENCY_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
-    else if (!this.checkpointBusy && walBytes > 0) {
-      this.checkpointBusy = true;
-      this.checkpointer.postMessage('checkpoint');
+    this.checkpointPhase = 'idle';
+    this.releaseWrites();
+  }
+
+  private releaseWrites(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (!this.holdWrites) return;
+    this.holdWrites = false;
+    if (this.queue.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
     }
   }
 
@@ -212,7 +244,7 @@ export class SqliteStorage implements RelayStorage {
     if (this.closed) return Promise.reject(new Error('storage closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, durable, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.flushScheduled) {
+      if (!this.flushScheduled && !this.holdWrites) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
@@ -221,6 +253,7 @@ export class SqliteStorage implements RelayStorage {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.holdWrites) return; // releaseWrites() schedules the flush
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -306,6 +339,7 @@ export class SqliteStorage implements RelayStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     // Let writes already queued commit before the handle closes.
+    this.releaseWrites();
     while (this.queue.length > 0 || this.flushScheduled || this.syncing) {
       await (this.syncing ?? new Promise((r) => setImmediate(r)));
     }
