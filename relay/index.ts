@@ -49,15 +49,16 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-async function openStorage(opts: StartRelayOptions): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
+async function openStorage(opts: StartRelayOptions, log: Logger): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
+  const onSlow = (what: string, ms: number) => log.warn({ what, ms }, 'slow storage operation');
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
-    return { storage: await PostgresStorage.open({ url: opts.databaseUrl, schema: opts.databaseSchema }) };
+    return { storage: await PostgresStorage.open({ url: opts.databaseUrl, schema: opts.databaseSchema, onSlow }) };
   }
-  if (opts.dataDir) return { storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous: opts.sqliteSynchronous }) };
+  if (opts.dataDir) return { storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous: opts.sqliteSynchronous, onSlow }) };
   const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
   return {
-    storage: new SqliteStorage({ dataDir: dir, synchronous: opts.sqliteSynchronous }),
+    storage: new SqliteStorage({ dataDir: dir, synchronous: opts.sqliteSynchronous, onSlow }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -65,7 +66,7 @@ async function openStorage(opts: StartRelayOptions): Promise<{ storage: RelaySto
 export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningRelay> {
   const log: Logger = opts.logger === false ? createRelayLogger('silent') : (opts.logger ?? createRelayLogger('warn'));
   const limits = resolveLimits(opts.limits);
-  const { storage, cleanup } = await openStorage(opts);
+  const { storage, cleanup } = await openStorage(opts, log);
   const ctx: RelayContext = {
     storage,
     limits,

@@ -3,6 +3,7 @@
 // wakes its own connections for that recipient.
 import pg from 'pg';
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { MIGRATIONS, POSTGRES } from './schema';
 import type {
   AccountRow,
@@ -27,7 +28,11 @@ export interface PostgresOptions {
   /** Schema name (created if missing). Default "public". */
   schema?: string;
   poolSize?: number;
+  /** Called for a query or transaction over 40 ms (its kind only, never its values). */
+  onSlow?: (what: string, ms: number) => void;
 }
+
+const SLOW_MS = 40;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -116,11 +121,14 @@ export class PostgresStorage implements RelayStorage {
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const started = performance.now();
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
+      const ms = performance.now() - started;
+      if (ms > SLOW_MS) this.opts.onSlow?.('transaction', Math.round(ms));
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -131,7 +139,12 @@ export class PostgresStorage implements RelayStorage {
   }
 
   private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.pool.query<R>(sql, params)).rows;
+    const started = performance.now();
+    const rows = (await this.pool.query<R>(sql, params)).rows;
+    const ms = performance.now() - started;
+    // The statement's first words say which query it was; the values never reach the log.
+    if (ms > SLOW_MS) this.opts.onSlow?.(sql.trim().split(/\s+/).slice(0, 4).join(' '), Math.round(ms));
+    return rows;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { MIGRATIONS, SQLITE } from './schema';
@@ -47,7 +48,11 @@ export interface SqliteOptions {
    * NORMAL: acknowledged after the commit reaches the OS, which survives kill -9 but not power loss.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Called for a group commit over 40 ms (with the number of writes, never their values). */
+  onSlow?: (what: string, ms: number) => void;
 }
+
+const SLOW_MS = 40;
 
 /**
  * Checkpoints run on a second connection in a worker thread: a checkpoint copies WAL pages into the
@@ -87,6 +92,7 @@ export class SqliteStorage implements RelayStorage {
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
+  private readonly onSlow: ((what: string, ms: number) => void) | undefined;
   private readonly walPath: string;
   private readonly dataDir: string;
   private readonly fsyncWal: boolean;
@@ -105,6 +111,7 @@ export class SqliteStorage implements RelayStorage {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     this.db = new Database(join(opts.dataDir, 'relay.sqlite'));
     this.dataDir = opts.dataDir;
+    this.onSlow = opts.onSlow;
     this.walPath = join(opts.dataDir, 'relay.sqlite-wal');
     this.fsyncWal = (opts.synchronous ?? 'FULL') === 'FULL';
     this.db.pragma('journal_mode = WAL');
@@ -257,6 +264,7 @@ export class SqliteStorage implements RelayStorage {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    const started = performance.now();
     let outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       // Fast path: the whole batch in one transaction with no savepoints.
@@ -282,6 +290,8 @@ export class SqliteStorage implements RelayStorage {
         return;
       }
     }
+    const elapsed = performance.now() - started;
+    if (elapsed > SLOW_MS) this.onSlow?.(`group commit of ${batch.length} writes`, Math.round(elapsed));
     const settle = (item: PendingWrite, i: number) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
