@@ -18,6 +18,7 @@ import {
   contentProtectionSupport,
   createDispatcher,
   createServices,
+  startIdleLock,
   type PlatformAdapter,
 } from '../core/services';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, appRequestHandler } from './appProtocol';
@@ -186,7 +187,13 @@ async function start(): Promise<void> {
   powerMonitor.on('lock-screen', () => {
     void host.services.account.lock();
   });
+  const stopIdleLock = startIdleLock({
+    idleSeconds: () => powerMonitor.getSystemIdleTime(),
+    minutes: async () => (await host.services.settings.get()).autoLockMinutes,
+    lock: () => host.services.account.lock(),
+  });
   app.on('before-quit', () => {
+    stopIdleLock();
     void host.close().then(() => relay.close());
   });
   log.info({ label: APP_HOST }, 'started');

@@ -34,8 +34,8 @@ export type ServiceInterface<S extends ServiceSpec> = {
 /** What a handler implements: it receives the argument after validation (defaults filled in). */
 export type ServiceImplementation<S extends ServiceSpec> = {
   [M in keyof S]: S[M]['input'] extends z.ZodUndefined
-    ? () => Promise<z.input<S[M]['output']>>
-    : (input: z.output<S[M]['input']>) => Promise<z.input<S[M]['output']>>;
+    ? () => Promise<z.output<S[M]['output']>>
+    : (input: z.output<S[M]['input']>) => Promise<z.output<S[M]['output']>>;
 };
 
 export function channelOf(service: string, methodName: string): string {

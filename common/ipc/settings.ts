@@ -7,11 +7,16 @@ import { ConversationTimersSchema, ReceiptSettingsSchema } from './views';
 export const Theme = z.enum(['dark', 'light', 'system']);
 export type Theme = z.infer<typeof Theme>;
 
+/** Minutes of system idle time before Wisp locks itself; null = never on idle. */
+export const AutoLockMinutes = z.number().int().min(1).max(1440).nullable();
+
 /** Preferences kept outside the encrypted database: they must apply before unlock. None is secret. */
 export const Preferences = z.object({
   theme: Theme,
   contentProtection: z.boolean(),
   defaultTimers: ConversationTimersSchema,
+  // Defaulted so a preferences file written before this field existed still reads.
+  autoLockMinutes: AutoLockMinutes.default(15),
 });
 export type Preferences = z.infer<typeof Preferences>;
 
@@ -20,6 +25,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   // On by default where the OS supports it: screen capture is a leak the user did not choose.
   contentProtection: true,
   defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+  autoLockMinutes: 15,
 };
 
 export const Settings = Preferences.extend({ receipts: ReceiptSettingsSchema.nullable() });
@@ -30,6 +36,7 @@ export const SettingsPatch = z
     theme: Theme,
     contentProtection: z.boolean(),
     defaultTimers: ConversationTimersSchema,
+    autoLockMinutes: AutoLockMinutes,
     receipts: ReceiptSettingsSchema.partial(),
   })
   .partial()

@@ -4,3 +4,4 @@ export { createDispatcher, describeIssues, type Dispatcher } from './dispatch';
 export { contentProtectionSupport, type PlatformAdapter } from './platform';
 export type { EngineFactory } from './engineFactory';
 export type { KeyStoreOptions } from './keystores';
+export { startIdleLock, type IdleLockOptions } from './idleLock';

@@ -4,6 +4,8 @@ import type { AppInfo, Settings, SettingsPatch, Theme } from '../../common/ipc';
 import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
 import { TimerSelect } from './TimerSelect';
 
+const AUTO_LOCK_CHOICES = [1, 5, 15, 30, 60, 240];
+
 export interface SettingsPanelProps {
   settings: Settings;
   contentProtection: AppInfo['capabilities']['contentProtection'];
@@ -90,6 +92,24 @@ export function SettingsPanel({ settings, contentProtection, busy, onChange, onL
           onChange={(ms) => onChange({ defaultTimers: { ...settings.defaultTimers, burnAfterMs: ms } })}
         />
       </fieldset>
+
+      <label>
+        Lock after the computer is idle for
+        <select
+          value={settings.autoLockMinutes === null ? 'never' : String(settings.autoLockMinutes)}
+          disabled={busy}
+          onChange={(e) =>
+            onChange({ autoLockMinutes: e.target.value === 'never' ? null : Number(e.target.value) })
+          }
+        >
+          {AUTO_LOCK_CHOICES.map((m) => (
+            <option key={m} value={String(m)}>
+              {m < 60 ? `${m} minutes` : `${m / 60} hour${m === 60 ? '' : 's'}`}
+            </option>
+          ))}
+          <option value="never">Never</option>
+        </select>
+      </label>
 
       <button type="button" onClick={onLock} disabled={busy}>
         Lock Wisp now

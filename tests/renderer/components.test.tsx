@@ -147,6 +147,7 @@ describe('SettingsPanel', () => {
     theme: 'dark',
     contentProtection: true,
     defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+    autoLockMinutes: 15,
     receipts: null,
   };
 
@@ -184,10 +185,12 @@ describe('SettingsPanel', () => {
     fireEvent.change(screen.getByLabelText('Theme'), { target: { value: 'light' } });
     fireEvent.click(screen.getByRole('checkbox', { name: 'Send read receipts' }));
     fireEvent.click(screen.getByRole('checkbox', { name: /screenshots/ }));
+    fireEvent.change(screen.getByLabelText(/idle for/), { target: { value: 'never' } });
     expect(onChange.mock.calls).toEqual([
       [{ theme: 'light' }],
       [{ receipts: { readReceipts: false } }],
       [{ contentProtection: false }],
+      [{ autoLockMinutes: null }],
     ]);
   });
 });

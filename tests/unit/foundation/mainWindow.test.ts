@@ -61,7 +61,10 @@ vi.mock('electron', () => {
   return {
     app,
     BrowserWindow,
-    powerMonitor: { on: (name: string, fn: Listener) => void recorded.powerListeners.set(name, fn) },
+    powerMonitor: {
+      on: (name: string, fn: Listener) => void recorded.powerListeners.set(name, fn),
+      getSystemIdleTime: () => 0,
+    },
     ipcMain: {
       handle: (channel: string) => recorded.ipcChannels.push(channel),
       removeHandler: () => undefined,

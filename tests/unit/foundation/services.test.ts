@@ -50,6 +50,24 @@ describe('core/services', () => {
     await second.close();
   });
 
+  it('reads a preferences file written before auto-lock existed, with the 15-minute default', async () => {
+    writeFileSync(
+      join(dir, 'preferences.json'),
+      JSON.stringify({
+        theme: 'light',
+        contentProtection: false,
+        defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+      }),
+    );
+    const host = createServices({ dataDir: dir, platform: testPlatform() });
+    expect(await host.start()).toMatchObject({
+      theme: 'light',
+      contentProtection: false,
+      autoLockMinutes: 15,
+    });
+    await host.close();
+  });
+
   it('falls back to the safe defaults when the preferences file is damaged', async () => {
     writeFileSync(join(dir, 'preferences.json'), '{"theme": 12');
     const host = createServices({ dataDir: dir, platform: testPlatform() });
