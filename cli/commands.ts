@@ -132,6 +132,8 @@ export const commands: Record<string, CommandSpec> = {
           }
         });
         try {
+          // Messages that arrived while an earlier command (send, read) held the connection.
+          for (const m of await engine.unreportedMessages()) out.message(m);
           await engine.sync({ waitMs });
         } finally {
           unsubscribe();

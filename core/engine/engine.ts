@@ -98,6 +98,9 @@ interface RoomState {
 const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 const RECEIPTS_KEY = 'engine.receipts';
 const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
+/** Ids of received messages no sync() has reported yet (command mode). */
+const UNREPORTED_KEY = 'engine.unreported';
+const MAX_UNREPORTED = 5000;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -120,8 +123,6 @@ export class Engine implements EngineApi {
   private chain: Promise<unknown> = Promise.resolve();
   private queueEmptyWaiters: (() => void)[] = [];
   private queueEmptySeen = false;
-  /** Command mode: new messages not yet returned by sync() (pushes can arrive between calls). */
-  private received: MessageView[] = [];
   private closed = false;
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -1123,31 +1124,46 @@ export class Engine implements EngineApi {
 
   // --- receiving ---------------------------------------------------------------------------
 
-  /** Command mode: send the outbox, receive everything queued, optionally wait for more. */
+  /**
+   * Command mode: send the outbox, receive everything queued, optionally wait for more. Returns
+   * every message not yet reported by a sync, including ones that arrived while another command
+   * (a send, a read) had the connection open.
+   */
   async sync(options: SyncOptions = {}): Promise<MessageView[]> {
     this.assertOpen();
-    try {
-      const relay = this.relayClient();
-      const queueEmpty = new Promise<void>((resolve) => {
-        if (this.queueEmptySeen) resolve();
-        else this.queueEmptyWaiters.push(resolve);
-      });
-      await relay.connect();
-      await this.flushOutbox();
-      await queueEmpty;
-      await this.inboxIdle();
-      await this.refillPreKeys();
-      if (options.waitMs && options.waitMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, options.waitMs));
-      }
-      await relay.drained();
-      await this.inboxIdle();
-      await this.chain;
-      await this.flushOutbox();
-    } finally {
-      // Nothing to release: what was received stays reported below.
+    const relay = this.relayClient();
+    const queueEmpty = new Promise<void>((resolve) => {
+      if (this.queueEmptySeen) resolve();
+      else this.queueEmptyWaiters.push(resolve);
+    });
+    await relay.connect();
+    await this.flushOutbox();
+    await queueEmpty;
+    await this.inboxIdle();
+    await this.refillPreKeys();
+    if (options.waitMs && options.waitMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, options.waitMs));
     }
-    return this.received.splice(0);
+    await relay.drained();
+    await this.inboxIdle();
+    await this.chain;
+    await this.flushOutbox();
+    const reported = await this.unreportedMessages();
+    this.store.settings.set(UNREPORTED_KEY, []);
+    return reported;
+  }
+
+  /** Messages received in command mode that no sync() has returned yet (persisted across processes). */
+  async unreportedMessages(): Promise<MessageView[]> {
+    this.assertOpen();
+    await this.destroyOverdue();
+    const ids = this.store.settings.get<string[]>(UNREPORTED_KEY) ?? [];
+    const out: MessageView[] = [];
+    for (const id of ids) {
+      const m = this.store.messages.get(id);
+      if (m) out.push(messageView(this.book, m));
+    }
+    return out;
   }
 
   /** Pushed envelopes wait here; one drain at a time commits them in batches. */
@@ -1437,10 +1453,15 @@ export class Engine implements EngineApi {
         null,
       );
     }
+    if (this.relayMode === 'command') {
+      // In the same transaction as the message, so a crash cannot lose the "new" mark.
+      const pending = this.store.settings.get<string[]>(UNREPORTED_KEY) ?? [];
+      pending.push(message.id);
+      this.store.settings.set(UNREPORTED_KEY, pending.slice(-MAX_UNREPORTED));
+    }
     effects.push(() => {
       this.scheduler.schedule(message.id, message.destroyAt);
       const view = messageView(this.book, message);
-      if (this.relayMode === 'command') this.received.push(view);
       this.emit({ type: 'message.added', message: view });
     });
   }
@@ -1528,7 +1549,8 @@ export class Engine implements EngineApi {
     this.scheduler.schedule(id, after.destroyAt);
     const view = messageView(this.book, after);
     this.emit({ type: 'message.updated', message: view });
-    if (this.relay || this.relayMode === 'live') await this.tryFlush();
+    // Sends the read receipt now if there is one (a relay that is down keeps it in the outbox).
+    if (before.seenAt === null) await this.tryFlush();
     return view;
   }
 

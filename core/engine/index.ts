@@ -62,6 +62,8 @@ export interface EngineApi {
   sendText(to: string, text: string, options?: SendOptions): Promise<MessageView>;
   /** Sends the outbox, receives pending envelopes; returns the messages that were new. */
   sync(options?: SyncOptions): Promise<MessageView[]>;
+  /** Received messages no sync() has returned yet (e.g. pushed while a send had the connection). */
+  unreportedMessages(): Promise<MessageView[]>;
   conversations(): Promise<ConversationView[]>;
   /** Stored messages, oldest first. `withName` is a username or a conversation id. */
   messages(withName: string): Promise<MessageView[]>;

@@ -94,6 +94,19 @@ describe('1:1 messaging', () => {
     }
   });
 
+  it('reports in the next sync a message that arrived while another command held the connection', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await bob.close();
+    const sent = await alice.sendText('bob', 'arrives during your send');
+    const bobSending = await world.open('bob');
+    await bobSending.sendText('alice', 'my own news'); // its connection receives alice's message
+    await bobSending.close();
+    const bobSyncing = await world.open('bob');
+    expect((await bobSyncing.sync()).map((m) => m.id)).toEqual([sent.id]);
+    expect(await bobSyncing.sync()).toEqual([]);
+  });
+
   it('delivers to a recipient who was offline when the message was sent', async () => {
     const alice = await world.create('alice');
     const bob = await world.create('bob');
