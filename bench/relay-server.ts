@@ -51,7 +51,9 @@ async function main(): Promise<void> {
       logger: false,
       // WISP_BENCH_SYNC=NORMAL measures without the WAL fsync (diagnostics only; the default is FULL).
       sqliteSynchronous: process.env.WISP_BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL',
-      limits: { rates: { sends: { burst: 100_000, perSecond: 100_000 }, handshakes: { burst: 100, perSecond: 100 } } },
+      limits: {
+        rates: { sends: { burst: 100_000, perSecond: 100_000 }, handshakes: { burst: 100, perSecond: 100 } },
+      },
     });
   }
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
@@ -61,7 +63,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     if (eld) {
       const ms = (p: number) => (eld.percentile(p) / 1e6).toFixed(1);
-      process.stderr.write(`${mode} event-loop delay ms: p50 ${ms(50)} p99 ${ms(99)} max ${(eld.max / 1e6).toFixed(1)}\n`);
+      process.stderr.write(
+        `${mode} event-loop delay ms: p50 ${ms(50)} p99 ${ms(99)} max ${(eld.max / 1e6).toFixed(1)}\n`,
+      );
       if (mode === 'wisp') process.stderr.write(`wal bytes at exit: ${walSize()}\n`);
     }
     void server.close().then(() => {

@@ -74,7 +74,9 @@ class Client {
     }
     const identity = IdentityKeyPair.generate();
     const { nonce } = (await this.call('auth.challenge', {})) as { nonce: string };
-    const sig = identity.privateKey.sign(Buffer.concat([Buffer.from(SIGNING_CONTEXT.register), Buffer.from(nonce, 'base64')]));
+    const sig = identity.privateKey.sign(
+      Buffer.concat([Buffer.from(SIGNING_CONTEXT.register), Buffer.from(nonce, 'base64')]),
+    );
     const reg = (await this.call('register', {
       identityKey: Buffer.from(identity.publicKey.serialize()).toString('base64'),
       registrationId: 1 + (index % 16000),
@@ -93,12 +95,19 @@ class Client {
   }
 
   private onFrame(text: string): void {
-    const f = JSON.parse(text) as { id?: number; ok?: boolean; body?: unknown; error?: unknown; push?: string };
+    const f = JSON.parse(text) as {
+      id?: number;
+      ok?: boolean;
+      body?: unknown;
+      error?: unknown;
+      push?: string;
+    };
     if (f.push === 'envelope') {
       const body = f.body as { id?: string; payload: string };
       const sentAt = Buffer.from(body.payload.slice(0, 12), 'base64').readDoubleLE(0);
       this.onEnvelope(sentAt);
-      if (this.mode === 'wisp') this.ws.send(JSON.stringify({ id: this.nextId++, op: 'message.ack', body: { ids: [body.id] } }));
+      if (this.mode === 'wisp')
+        this.ws.send(JSON.stringify({ id: this.nextId++, op: 'message.ack', body: { ids: [body.id] } }));
       return;
     }
     if (f.push) return;
@@ -123,7 +132,13 @@ class Client {
     const b64 = payload.toString('base64');
     this.outstanding++;
     const id = SEND_ID_BASE + (this.sendSeq++ % 1_000_000_000);
-    this.ws.send(JSON.stringify(this.mode === 'bare' ? { id, to, payload: b64 } : { id, op: 'message.send', body: { to, payload: b64 } }));
+    this.ws.send(
+      JSON.stringify(
+        this.mode === 'bare'
+          ? { id, to, payload: b64 }
+          : { id, op: 'message.send', body: { to, payload: b64 } },
+      ),
+    );
   }
 }
 
@@ -131,7 +146,8 @@ let failures = 0;
 
 async function connectAll(mode: Mode, url: string): Promise<Client[]> {
   const clients = Array.from({ length: CLIENTS }, () => new Client(mode));
-  for (let i = 0; i < clients.length; i += 50) await Promise.all(clients.slice(i, i + 50).map((c, j) => c.connect(url, i + j)));
+  for (let i = 0; i < clients.length; i += 50)
+    await Promise.all(clients.slice(i, i + 50).map((c, j) => c.connect(url, i + j)));
   return clients;
 }
 
@@ -169,7 +185,8 @@ async function throughput(clients: Client[]): Promise<number> {
 
 async function drain(clients: Client[]): Promise<void> {
   const end = performance.now() + 10_000;
-  while (clients.some((c) => c.outstanding > 0) && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+  while (clients.some((c) => c.outstanding > 0) && performance.now() < end)
+    await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 500));
 }
 
@@ -201,7 +218,8 @@ async function latency(clients: Client[], rate: number): Promise<number[]> {
   return samples.sort((a, b) => a - b);
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Throughput, then latency at `latencyRate` (or at half the measured throughput), on one server. */
@@ -243,7 +261,10 @@ async function main(): Promise<void> {
       unit: 'ms',
       baseline: round(baseline, 2),
       ratio: round(value / baseline, 2),
-      target: p === 99 ? `< 20 ms at ${round(wisp.half, 0)} envelopes/s` : `informational, at ${round(wisp.half, 0)} envelopes/s`,
+      target:
+        p === 99
+          ? `< 20 ms at ${round(wisp.half, 0)} envelopes/s`
+          : `informational, at ${round(wisp.half, 0)} envelopes/s`,
       pass: p === 99 ? value < 20 && failures === 0 : true,
     });
   }

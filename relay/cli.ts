@@ -54,7 +54,9 @@ async function main(): Promise<void> {
       : { dataDir: resolve(values.data ?? 'wisp-relay-data') }),
     logger,
   });
-  process.stdout.write(`${JSON.stringify({ url: relay.url, httpUrl: relay.httpUrl, port: relay.port, storage: relay.storageKind })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: relay.url, httpUrl: relay.httpUrl, port: relay.port, storage: relay.storageKind })}\n`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -71,6 +73,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`wisp-relay: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `wisp-relay: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

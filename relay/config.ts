@@ -38,7 +38,9 @@ export interface RelayLimits {
   };
 }
 
-export type RelayLimitsInput = Partial<Omit<RelayLimits, 'rates'>> & { rates?: Partial<RelayLimits['rates']> };
+export type RelayLimitsInput = Partial<Omit<RelayLimits, 'rates'>> & {
+  rates?: Partial<RelayLimits['rates']>;
+};
 
 const DAY = 24 * 60 * 60 * 1000;
 

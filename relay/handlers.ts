@@ -15,7 +15,16 @@ import {
 } from '../common/wire';
 import type { RateSpec } from './config';
 import type { RelayContext } from './context';
-import { accountHash, concatBytes, fromB64, parsePublicKey, randomBase64Url, sha256, toB64, verifySignature } from './identity';
+import {
+  accountHash,
+  concatBytes,
+  fromB64,
+  parsePublicKey,
+  randomBase64Url,
+  sha256,
+  toB64,
+  verifySignature,
+} from './identity';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */
@@ -28,7 +37,11 @@ export interface SessionState {
   onAcked(ids: string[]): void;
 }
 
-type Handler<K extends OpName> = (ctx: RelayContext, s: SessionState, body: ParsedOpBody<K>) => Promise<OpResult<K>>;
+type Handler<K extends OpName> = (
+  ctx: RelayContext,
+  s: SessionState,
+  body: ParsedOpBody<K>,
+) => Promise<OpResult<K>>;
 type HandlerTable = { [K in OpName]: Handler<K> };
 
 const UNAUTHORIZED = 'authentication failed';
@@ -36,7 +49,9 @@ const UNAUTHORIZED = 'authentication failed';
 function rate(ctx: RelayContext, key: string, spec: RateSpec, cost = 1): void {
   const wait = ctx.limiter.take(key, spec, cost);
   if (wait > 0) {
-    const err = new WispError('RelayRateLimited', 'too many requests; slow down', { recovery: `retry in ${wait} ms` });
+    const err = new WispError('RelayRateLimited', 'too many requests; slow down', {
+      recovery: `retry in ${wait} ms`,
+    });
     (err as WispError & { retryAfterMs?: number }).retryAfterMs = wait;
     throw err;
   }
@@ -52,8 +67,15 @@ function consumeChallenge(ctx: RelayContext, s: SessionState, nonceB64: string):
   const pending = s.challenge;
   s.challenge = null;
   const nonce = Buffer.from(nonceB64, 'base64');
-  if (!pending || pending.expiresAt <= ctx.now() || nonce.length !== pending.nonce.length || !timingSafeEqual(nonce, pending.nonce)) {
-    throw new WispError('Unauthorized', UNAUTHORIZED, { recovery: 'request a new auth.challenge and sign it' });
+  if (
+    !pending ||
+    pending.expiresAt <= ctx.now() ||
+    nonce.length !== pending.nonce.length ||
+    !timingSafeEqual(nonce, pending.nonce)
+  ) {
+    throw new WispError('Unauthorized', UNAUTHORIZED, {
+      recovery: 'request a new auth.challenge and sign it',
+    });
   }
   return nonce;
 }
@@ -65,7 +87,12 @@ function resolveExpiry(ctx: RelayContext, requested: number | undefined, maxTtl:
   return expiresAt;
 }
 
-function checkSigned(identityKey: PublicKey, publicKey: Uint8Array<ArrayBuffer>, signature: string, what: string): void {
+function checkSigned(
+  identityKey: PublicKey,
+  publicKey: Uint8Array<ArrayBuffer>,
+  signature: string,
+  what: string,
+): void {
   if (!verifySignature(identityKey, publicKey, fromB64(signature))) {
     throw new WispError('InvalidInput', `${what}: signature does not verify with the account's identity key`);
   }
@@ -120,8 +147,12 @@ export const HANDLERS: HandlerTable = {
     const identityBytes = fromB64(body.identityKey);
     const identityKey = parsePublicKey(identityBytes);
     if (!identityKey) throw new WispError('InvalidInput', 'identityKey is not a valid public key');
-    if (!verifySignature(identityKey, concatBytes(SIGNING_CONTEXT.register, nonce), fromB64(body.signature))) {
-      throw new WispError('Unauthorized', UNAUTHORIZED, { recovery: 'sign the challenge with the identity private key' });
+    if (
+      !verifySignature(identityKey, concatBytes(SIGNING_CONTEXT.register, nonce), fromB64(body.signature))
+    ) {
+      throw new WispError('Unauthorized', UNAUTHORIZED, {
+        recovery: 'sign the challenge with the identity private key',
+      });
     }
     const accountId = randomUUID();
     const hash = accountHash(accountId);
@@ -145,7 +176,9 @@ export const HANDLERS: HandlerTable = {
     const identityKey = row ? parsePublicKey(new Uint8Array(row.identityKey)) : null;
     const signed = concatBytes(SIGNING_CONTEXT.auth, nonce, body.accountId);
     if (!identityKey || !verifySignature(identityKey, signed, fromB64(body.signature))) {
-      throw new WispError('Unauthorized', UNAUTHORIZED, { recovery: 'sign a fresh challenge with the identity private key' });
+      throw new WispError('Unauthorized', UNAUTHORIZED, {
+        recovery: 'sign a fresh challenge with the identity private key',
+      });
     }
     s.account = { id: body.accountId, hash, identityKey };
     s.onAuthenticated();
@@ -198,15 +231,24 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
     // Everything is checked before anything is stored: one bad signature rejects the whole upload.
-    const signed = (k: { keyId: number; publicKey: string; signature: string }, kind: 'ec' | 'kyber', what: string): StoredPreKey => {
+    const signed = (
+      k: { keyId: number; publicKey: string; signature: string },
+      kind: 'ec' | 'kyber',
+      what: string,
+    ): StoredPreKey => {
       const publicKey = kind === 'ec' ? ecKey(k.publicKey, what) : kyberKey(k.publicKey, what);
       checkSigned(a.identityKey, publicKey, k.signature, what);
       return { keyId: k.keyId, publicKey, signature: fromB64(k.signature) };
     };
     await ctx.storage.putPreKeys(a.hash, {
       signedPreKey: body.signedPreKey && signed(body.signedPreKey, 'ec', 'signedPreKey'),
-      lastResortKyberPreKey: body.lastResortKyberPreKey && signed(body.lastResortKyberPreKey, 'kyber', 'lastResortKyberPreKey'),
-      preKeys: body.preKeys?.map((k, i) => ({ keyId: k.keyId, publicKey: ecKey(k.publicKey, `preKeys[${i}]`), signature: new Uint8Array(0) })),
+      lastResortKyberPreKey:
+        body.lastResortKyberPreKey && signed(body.lastResortKyberPreKey, 'kyber', 'lastResortKyberPreKey'),
+      preKeys: body.preKeys?.map((k, i) => ({
+        keyId: k.keyId,
+        publicKey: ecKey(k.publicKey, `preKeys[${i}]`),
+        signature: new Uint8Array(0),
+      })),
       kyberPreKeys: body.kyberPreKeys?.map((k, i) => signed(k, 'kyber', `kyberPreKeys[${i}]`)),
     });
     return ctx.storage.countPreKeys(a.hash);
@@ -223,7 +265,8 @@ export const HANDLERS: HandlerTable = {
     const hash = accountHash(body.accountId);
     const row = await ctx.storage.getAccount(hash);
     const bundle = row ? await ctx.storage.takeBundle(hash) : null;
-    if (!row || !bundle) throw new WispError('NotFound', 'no such account, or it has no signed and last-resort prekeys');
+    if (!row || !bundle)
+      throw new WispError('NotFound', 'no such account, or it has no signed and last-resort prekeys');
     return {
       accountId: body.accountId,
       deviceId: 1 as const,
@@ -251,10 +294,16 @@ export const HANDLERS: HandlerTable = {
     rate(ctx, `sd:${a.id}`, ctx.limits.rates.sends);
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.maxEnvelopeTtlMs);
     const id = randomUUID();
-    const [outcome] = await ctx.storage.enqueue([{ recipientHash: accountHash(body.to), id, payload, expiresAt }], a.hash, queueCaps(ctx));
+    const [outcome] = await ctx.storage.enqueue(
+      [{ recipientHash: accountHash(body.to), id, payload, expiresAt }],
+      a.hash,
+      queueCaps(ctx),
+    );
     if (outcome === 'noAccount') throw new WispError('NotFound', 'no such recipient account');
     if (outcome === 'full') {
-      throw new WispError('RelayQueueFull', "the recipient's queue is full", { recovery: 'retry later, once the recipient has synced' });
+      throw new WispError('RelayQueueFull', "the recipient's queue is full", {
+        recovery: 'retry later, once the recipient has synced',
+      });
     }
     return { envelopeId: id as OpResult<'message.send'>['envelopeId'], expiresAt };
   },
@@ -263,7 +312,10 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     const payload = fromB64(body.payload);
     if (payload.byteLength > ctx.limits.maxMultiRecipientBytes) {
-      throw new WispError('PayloadTooLarge', `multi-recipient payload is over ${ctx.limits.maxMultiRecipientBytes} bytes`);
+      throw new WispError(
+        'PayloadTooLarge',
+        `multi-recipient payload is over ${ctx.limits.maxMultiRecipientBytes} bytes`,
+      );
     }
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.maxEnvelopeTtlMs);
     let message: SealedSenderMultiRecipientMessage;
@@ -301,8 +353,18 @@ export const HANDLERS: HandlerTable = {
       });
     }
     rate(ctx, `sd:${a.id}`, ctx.limits.rates.sends, Math.max(1, planned.length));
-    const outcomes = await ctx.storage.enqueue(planned.map((p) => p.envelope), a.hash, queueCaps(ctx));
-    const result: OpResult<'message.sendMulti'> = { delivered: [], unknownRecipients, staleRecipients: [], fullRecipients: [], expiresAt };
+    const outcomes = await ctx.storage.enqueue(
+      planned.map((p) => p.envelope),
+      a.hash,
+      queueCaps(ctx),
+    );
+    const result: OpResult<'message.sendMulti'> = {
+      delivered: [],
+      unknownRecipients,
+      staleRecipients: [],
+      fullRecipients: [],
+      expiresAt,
+    };
     planned.forEach((p, i) => {
       const id = AccountId.parse(p.accountId);
       const outcome = outcomes[i];
@@ -325,7 +387,10 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `at:${a.id}`, ctx.limits.rates.attachments);
     if (body.size > ctx.limits.maxAttachmentBytes) {
-      throw new WispError('PayloadTooLarge', `attachments are limited to ${ctx.limits.maxAttachmentBytes} bytes`);
+      throw new WispError(
+        'PayloadTooLarge',
+        `attachments are limited to ${ctx.limits.maxAttachmentBytes} bytes`,
+      );
     }
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.attachmentRetentionMs);
     const attachmentId = randomBase64Url(32);

@@ -24,7 +24,8 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
     const id = AttachmentId.safeParse(request.params.id);
     if (!id.success) return fail(reply, 400, { kind: 'InvalidInput', message: 'malformed attachment id' });
     const row = await ctx.storage.getAttachment(id.data, ctx.now());
-    if (!row || row.state !== 'complete') return fail(reply, 404, { kind: 'NotFound', message: 'no such attachment' });
+    if (!row || row.state !== 'complete')
+      return fail(reply, 404, { kind: 'NotFound', message: 'no such attachment' });
     const storage = ctx.storage;
     const attachmentId = id.data;
     const chunks = Math.ceil(row.size / CHUNK_BYTES);
@@ -51,14 +52,22 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
       if (!id.success) return fail(reply, 400, { kind: 'InvalidInput', message: 'malformed attachment id' });
       const auth = request.headers.authorization ?? '';
       const token = /^Bearer ([A-Za-z0-9_-]{43})$/.exec(auth)?.[1];
-      if (!token) return fail(reply, 401, { kind: 'Unauthorized', message: 'missing or malformed upload token' });
+      if (!token)
+        return fail(reply, 401, { kind: 'Unauthorized', message: 'missing or malformed upload token' });
       const row = await ctx.storage.claimAttachmentUpload(id.data, sha256(token), ctx.now());
-      if (!row) return fail(reply, 401, { kind: 'Unauthorized', message: 'unknown attachment or upload token already used' });
+      if (!row)
+        return fail(reply, 401, {
+          kind: 'Unauthorized',
+          message: 'unknown attachment or upload token already used',
+        });
       const cap = Math.min(row.declaredSize, ctx.limits.maxAttachmentBytes);
       const declaredLength = Number(request.headers['content-length'] ?? NaN);
       const tooLarge = (): FastifyReply => {
         void ctx.storage.deleteAttachment(id.data);
-        return fail(reply, 413, { kind: 'PayloadTooLarge', message: `attachment is larger than its declared size or the relay cap (${cap} bytes)` });
+        return fail(reply, 413, {
+          kind: 'PayloadTooLarge',
+          message: `attachment is larger than its declared size or the relay cap (${cap} bytes)`,
+        });
       };
       if (Number.isFinite(declaredLength) && declaredLength > cap) {
         request.raw.resume();

@@ -35,7 +35,11 @@ export function parsePublicKey(bytes: Uint8Array<ArrayBuffer>): PublicKey | null
   }
 }
 
-export function verifySignature(key: PublicKey, message: Uint8Array<ArrayBuffer>, signature: Uint8Array<ArrayBuffer>): boolean {
+export function verifySignature(
+  key: PublicKey,
+  message: Uint8Array<ArrayBuffer>,
+  signature: Uint8Array<ArrayBuffer>,
+): boolean {
   try {
     return key.verify(message, signature);
   } catch {
@@ -44,7 +48,9 @@ export function verifySignature(key: PublicKey, message: Uint8Array<ArrayBuffer>
 }
 
 export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array<ArrayBuffer> {
-  const bufs = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+  const bufs = parts.map((p) =>
+    typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.buffer, p.byteOffset, p.byteLength),
+  );
   const out = Buffer.concat(bufs);
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
@@ -64,7 +70,11 @@ export class SealedSenderAuthority {
       const trustRoot = PrivateKey.generate();
       const server = PrivateKey.generate();
       const cert = ServerCertificate.new(SERVER_KEY_ID, server.getPublicKey(), trustRoot);
-      return { trustRootPrivate: trustRoot.serialize(), serverPrivate: server.serialize(), serverCertificate: cert.serialize() };
+      return {
+        trustRootPrivate: trustRoot.serialize(),
+        serverPrivate: server.serialize(),
+        serverCertificate: cert.serialize(),
+      };
     });
     const bytes = (b: Uint8Array) => new Uint8Array(b);
     const trustRoot = PrivateKey.deserialize(bytes(material.trustRootPrivate)).getPublicKey();
@@ -76,6 +86,14 @@ export class SealedSenderAuthority {
   }
 
   issue(accountId: string, identityKey: PublicKey, expiresAt: number): Uint8Array {
-    return SenderCertificate.new(accountId, null, 1, identityKey, expiresAt, this.serverCertificate, this.serverKey).serialize();
+    return SenderCertificate.new(
+      accountId,
+      null,
+      1,
+      identityKey,
+      expiresAt,
+      this.serverCertificate,
+      this.serverKey,
+    ).serialize();
   }
 }

@@ -49,13 +49,21 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-async function openStorage(opts: StartRelayOptions, log: Logger): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
+async function openStorage(
+  opts: StartRelayOptions,
+  log: Logger,
+): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
   const onSlow = (what: string, ms: number) => log.warn({ what, ms }, 'slow storage operation');
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
-    return { storage: await PostgresStorage.open({ url: opts.databaseUrl, schema: opts.databaseSchema, onSlow }) };
+    return {
+      storage: await PostgresStorage.open({ url: opts.databaseUrl, schema: opts.databaseSchema, onSlow }),
+    };
   }
-  if (opts.dataDir) return { storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous: opts.sqliteSynchronous, onSlow }) };
+  if (opts.dataDir)
+    return {
+      storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous: opts.sqliteSynchronous, onSlow }),
+    };
   const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
   return {
     storage: new SqliteStorage({ dataDir: dir, synchronous: opts.sqliteSynchronous, onSlow }),
@@ -64,7 +72,8 @@ async function openStorage(opts: StartRelayOptions, log: Logger): Promise<{ stor
 }
 
 export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningRelay> {
-  const log: Logger = opts.logger === false ? createRelayLogger('silent') : (opts.logger ?? createRelayLogger('warn'));
+  const log: Logger =
+    opts.logger === false ? createRelayLogger('silent') : (opts.logger ?? createRelayLogger('warn'));
   const limits = resolveLimits(opts.limits);
   const { storage, cleanup } = await openStorage(opts, log);
   const ctx: RelayContext = {
@@ -114,11 +123,15 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   registerHttpRoutes(app, ctx);
   app.setErrorHandler((error, _request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) log.error({ errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'http error');
+    if (status >= 500)
+      log.error({ errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'http error');
     void reply.code(status).send({
-      error: status === 413 ? { kind: 'PayloadTooLarge', message: 'request too large' } : status < 500
-        ? { kind: 'InvalidInput', message: 'bad request' }
-        : { kind: 'Internal', message: 'internal error' },
+      error:
+        status === 413
+          ? { kind: 'PayloadTooLarge', message: 'request too large' }
+          : status < 500
+            ? { kind: 'InvalidInput', message: 'bad request' }
+            : { kind: 'Internal', message: 'internal error' },
     });
   });
 

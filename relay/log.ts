@@ -11,7 +11,10 @@ export function createRelayLogger(level: string = process.env.WISP_RELAY_LOG_LEV
       base: { service: 'wisp-relay' },
       serializers: {},
       // Belt and braces: field names that would carry identifying data are censored if ever logged.
-      redact: { paths: ['ip', 'remoteAddress', 'accountId', 'username', 'to', 'from', 'req', 'headers'], censor: '[redacted]' },
+      redact: {
+        paths: ['ip', 'remoteAddress', 'accountId', 'username', 'to', 'from', 'req', 'headers'],
+        censor: '[redacted]',
+      },
     },
     // Synchronous: few lines, and none may be lost when the process exits right after logging.
     pino.destination({ dest: 2, sync: true }),

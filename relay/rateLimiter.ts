@@ -29,7 +29,10 @@ export class RateLimiter {
       bucket.tokens -= cost;
       return 0;
     }
-    const wait = spec.perSecond <= 0 ? Number.MAX_SAFE_INTEGER : Math.ceil(((cost - bucket.tokens) / spec.perSecond) * 1000);
+    const wait =
+      spec.perSecond <= 0
+        ? Number.MAX_SAFE_INTEGER
+        : Math.ceil(((cost - bucket.tokens) / spec.perSecond) * 1000);
     if (chargeDenied) bucket.tokens -= cost;
     return wait;
   }

@@ -3,7 +3,15 @@
 import type { WebSocket, RawData } from 'ws';
 import { randomUUID } from 'node:crypto';
 import { isWispError, WispError } from '../common/errors';
-import { OPS, RequestFrame, RequestId, type OpName, type PushFrame, type ResponseFrame, type WireError } from '../common/wire';
+import {
+  OPS,
+  RequestFrame,
+  RequestId,
+  type OpName,
+  type PushFrame,
+  type ResponseFrame,
+  type WireError,
+} from '../common/wire';
 import type { RelayContext } from './context';
 import { HANDLERS, type SessionState } from './handlers';
 import { toB64 } from './identity';
@@ -83,7 +91,10 @@ export class Session implements SessionState {
   private pushEnvelope(row: QueuedEnvelope): void {
     this.lastSeq = row.seq;
     this.inFlight.add(row.id);
-    this.send({ push: 'envelope', body: { id: row.id as never, payload: toB64(row.payload), expiresAt: Number(row.expiresAt) } });
+    this.send({
+      push: 'envelope',
+      body: { id: row.id as never, payload: toB64(row.payload), expiresAt: Number(row.expiresAt) },
+    });
   }
 
   private onClose(): void {
@@ -107,11 +118,18 @@ export class Session implements SessionState {
       return;
     }
     if (wait > 0) {
-      this.sendError(null, { kind: 'RelayRateLimited', message: 'too many frames; slow down', retryAfterMs: wait });
+      this.sendError(null, {
+        kind: 'RelayRateLimited',
+        message: 'too many frames; slow down',
+        retryAfterMs: wait,
+      });
       return;
     }
     if (isBinary) {
-      this.sendError(null, { kind: 'InvalidInput', message: 'binary frames are not part of the protocol; send JSON text' });
+      this.sendError(null, {
+        kind: 'InvalidInput',
+        message: 'binary frames are not part of the protocol; send JSON text',
+      });
       return;
     }
     let json: unknown;
@@ -125,15 +143,24 @@ export class Session implements SessionState {
     const id = RequestId.safeParse(rawId).success ? (rawId as number) : null;
     const frame = RequestFrame.safeParse(json);
     if (!frame.success) {
-      this.sendError(id, { kind: 'InvalidInput', message: `malformed request: ${describeIssues(frame.error)}` });
+      this.sendError(id, {
+        kind: 'InvalidInput',
+        message: `malformed request: ${describeIssues(frame.error)}`,
+      });
       return;
     }
     if (this.pending >= MAX_PENDING_REQUESTS) {
-      this.sendError(frame.data.id, { kind: 'RelayRateLimited', message: 'too many requests in flight', retryAfterMs: 100 });
+      this.sendError(frame.data.id, {
+        kind: 'RelayRateLimited',
+        message: 'too many requests in flight',
+        retryAfterMs: 100,
+      });
       return;
     }
     this.pending++;
-    this.chain = this.chain.then(() => this.run(frame.data.id, frame.data.op, frame.data.body)).finally(() => this.pending--);
+    this.chain = this.chain
+      .then(() => this.run(frame.data.id, frame.data.op, frame.data.body))
+      .finally(() => this.pending--);
   }
 
   private async run(id: number, op: OpName, rawBody: unknown): Promise<void> {
@@ -141,11 +168,15 @@ export class Session implements SessionState {
     const spec = OPS[op];
     const body = spec.body.safeParse(rawBody ?? {});
     if (!body.success) {
-      this.sendError(id, { kind: 'InvalidInput', message: `invalid ${op} body: ${describeIssues(body.error)}` });
+      this.sendError(id, {
+        kind: 'InvalidInput',
+        message: `invalid ${op} body: ${describeIssues(body.error)}`,
+      });
       return;
     }
     try {
-      if (spec.auth && !this.account) throw new WispError('Unauthorized', `${op} needs an authenticated connection`);
+      if (spec.auth && !this.account)
+        throw new WispError('Unauthorized', `${op} needs an authenticated connection`);
       const handler = HANDLERS[op] as (ctx: RelayContext, s: SessionState, b: unknown) => Promise<unknown>;
       const result = await handler(this.ctx, this, body.data);
       this.send({ id, ok: true, body: result });
@@ -158,13 +189,18 @@ export class Session implements SessionState {
     if (isWispError(error) && error.kind !== 'Internal') {
       const kind = error.kind as WireError['kind'];
       const retryAfterMs = (error as WispError & { retryAfterMs?: number }).retryAfterMs;
-      return retryAfterMs === undefined ? { kind, message: error.message } : { kind, message: error.message, retryAfterMs };
+      return retryAfterMs === undefined
+        ? { kind, message: error.message }
+        : { kind, message: error.message, retryAfterMs };
     }
     if (this.ctx.storage && isStorageUnavailable(error)) {
       return { kind: 'RelayUnavailable', message: 'storage is unavailable; retry shortly' };
     }
     // Only the op and the error class: an error message could echo input.
-    this.ctx.log.error({ op, errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'op failed');
+    this.ctx.log.error(
+      { op, errorClass: error instanceof Error ? error.constructor.name : typeof error },
+      'op failed',
+    );
     return { kind: 'Internal', message: 'internal error' };
   }
 
@@ -185,7 +221,12 @@ export class Session implements SessionState {
           if (room <= 0) this.caughtUp = false;
           if (room <= 0 || this.closed) break;
           const limit = Math.min(room, 64);
-          const rows = await this.ctx.storage.fetchQueued(this.account.hash, this.lastSeq, limit, this.ctx.now());
+          const rows = await this.ctx.storage.fetchQueued(
+            this.account.hash,
+            this.lastSeq,
+            limit,
+            this.ctx.now(),
+          );
           for (const row of rows) this.pushEnvelope(row);
           this.caughtUp = rows.length < limit;
           if (rows.length < limit) {
@@ -198,7 +239,10 @@ export class Session implements SessionState {
         }
       } while (this.pumpAgain && !this.closed);
     } catch (error) {
-      this.ctx.log.warn({ errorClass: error instanceof Error ? error.constructor.name : typeof error }, 'mailbox push failed');
+      this.ctx.log.warn(
+        { errorClass: error instanceof Error ? error.constructor.name : typeof error },
+        'mailbox push failed',
+      );
     } finally {
       this.pumping = false;
     }

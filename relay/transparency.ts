@@ -15,7 +15,10 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
   usernames: [
     { name: 'username', description: 'the optional username, lower case' },
     { name: 'id_hash', description: 'which account holds it' },
-    { name: 'account_id', description: 'the account id, returned by username lookup (published by the user)' },
+    {
+      name: 'account_id',
+      description: 'the account id, returned by username lookup (published by the user)',
+    },
   ],
   prekeys: [
     { name: 'id_hash', description: 'owning account' },

@@ -6,7 +6,11 @@ import { EnvelopeId, EpochMs, base64Bytes, DEFAULT_WIRE_LIMITS } from './primiti
 import { OP_NAMES, type OpBody, type OpName, type OpResult } from './ops';
 
 /** Request ids are chosen by the client and echoed in the response; unique per connection in flight. */
-export const RequestId = z.number().int().min(0).max(2 ** 31 - 1);
+export const RequestId = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
 /** Client → relay. `body` is checked against OPS[op].body. */
 export const RequestFrame = z
@@ -20,7 +24,11 @@ export type RequestFrame = z.infer<typeof RequestFrame>;
 
 /** Relay → client, answering one request. `id` is null only when the frame was too broken to read one. */
 export const OkResponseFrame = z.object({ id: RequestId, ok: z.literal(true), body: z.unknown() });
-export const ErrorResponseFrame = z.object({ id: RequestId.nullable(), ok: z.literal(false), error: WireError });
+export const ErrorResponseFrame = z.object({
+  id: RequestId.nullable(),
+  ok: z.literal(false),
+  error: WireError,
+});
 export const ResponseFrame = z.union([OkResponseFrame, ErrorResponseFrame]);
 export type ResponseFrame = z.infer<typeof ResponseFrame>;
 
@@ -50,7 +58,11 @@ export const ServerFrame = z.union([ResponseFrame, PushFrame]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 
 /** Typed request builder for clients. */
-export function requestFrame<K extends OpName>(id: number, op: K, body: OpBody<K>): { id: number; op: K; body: OpBody<K> } {
+export function requestFrame<K extends OpName>(
+  id: number,
+  op: K,
+  body: OpBody<K>,
+): { id: number; op: K; body: OpBody<K> } {
   return { id, op, body };
 }
 

@@ -18,7 +18,11 @@ export function attachmentPath(id: string): string {
 export const HealthzResponse = z.object({ ok: z.literal(true), storage: z.enum(['sqlite', 'postgres']) });
 
 /** Response to a completed attachment PUT. */
-export const AttachmentUploadResponse = z.object({ attachmentId: AttachmentId, size: z.number().int(), expiresAt: EpochMs });
+export const AttachmentUploadResponse = z.object({
+  attachmentId: AttachmentId,
+  size: z.number().int(),
+  expiresAt: EpochMs,
+});
 
 /** One stored field, as listed by the transparency endpoint. */
 export const TransparencyField = z.object({ name: z.string(), description: z.string() });
@@ -32,7 +36,11 @@ export const TransparencyResponse = z.object({
   disclosablePerAccount: z.array(z.string()),
   stored: z.record(z.string(), z.array(TransparencyField)),
   neverStored: z.array(z.string()),
-  totals: z.object({ accounts: z.number().int(), queuedEnvelopes: z.number().int(), attachments: z.number().int() }),
+  totals: z.object({
+    accounts: z.number().int(),
+    queuedEnvelopes: z.number().int(),
+    attachments: z.number().int(),
+  }),
 });
 export type TransparencyResponse = z.infer<typeof TransparencyResponse>;
 

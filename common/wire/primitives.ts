@@ -45,7 +45,10 @@ export function base64Exact(bytes: number) {
 /** An account id: a random (v4) UUID assigned by the relay, lower-case canonical form. */
 export const AccountId = z
   .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'expected a lower-case v4 UUID')
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    'expected a lower-case v4 UUID',
+  )
   .brand<'AccountId'>();
 export type AccountId = z.infer<typeof AccountId>;
 

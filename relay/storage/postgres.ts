@@ -55,7 +55,11 @@ export class PostgresStorage implements RelayStorage {
   static async open(opts: PostgresOptions): Promise<PostgresStorage> {
     const schema = opts.schema ?? 'public';
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(schema)) throw new Error('invalid PostgreSQL schema name');
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, options: `-c search_path=${schema}` });
+    const pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 10,
+      options: `-c search_path=${schema}`,
+    });
     pool.on('error', () => {
       /* idle client errors surface on the next query */
     });
@@ -79,7 +83,9 @@ export class PostgresStorage implements RelayStorage {
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
       await client.query(`SET LOCAL search_path TO "${this.schema}"`);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
-      const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+      const { rows } = await client.query<{ v: number | null }>(
+        'SELECT MAX(version) AS v FROM schema_migrations',
+      );
       const current = rows[0]?.v ?? 0;
       for (let i = current; i < MIGRATIONS.length; i++) {
         for (const stmt of MIGRATIONS[i]!(POSTGRES)) await client.query(stmt);
@@ -187,12 +193,10 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async createAccount(a: NewAccount): Promise<void> {
-    await this.q('INSERT INTO accounts (id_hash, identity_key, registration_id, created_on) VALUES ($1, $2, $3, $4)', [
-      buf(a.idHash),
-      buf(a.identityKey),
-      a.registrationId,
-      a.createdOn,
-    ]);
+    await this.q(
+      'INSERT INTO accounts (id_hash, identity_key, registration_id, created_on) VALUES ($1, $2, $3, $4)',
+      [buf(a.idHash), buf(a.identityKey), a.registrationId, a.createdOn],
+    );
   }
 
   async getAccount(idHash: Uint8Array): Promise<AccountRow | null> {
@@ -222,10 +226,17 @@ export class PostgresStorage implements RelayStorage {
   async setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean> {
     try {
       return await this.tx(async (c) => {
-        const { rows } = await c.query<{ id_hash: Buffer }>('SELECT id_hash FROM usernames WHERE username = $1 FOR UPDATE', [username]);
+        const { rows } = await c.query<{ id_hash: Buffer }>(
+          'SELECT id_hash FROM usernames WHERE username = $1 FOR UPDATE',
+          [username],
+        );
         if (rows[0] && !rows[0].id_hash.equals(buf(idHash))) return false;
         await c.query('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
-        await c.query('INSERT INTO usernames (username, id_hash, account_id) VALUES ($1, $2, $3)', [username, buf(idHash), accountId]);
+        await c.query('INSERT INTO usernames (username, id_hash, account_id) VALUES ($1, $2, $3)', [
+          username,
+          buf(idHash),
+          accountId,
+        ]);
         return true;
       });
     } catch (error) {
@@ -245,7 +256,9 @@ export class PostgresStorage implements RelayStorage {
          JOIN accounts a ON a.id_hash = u.id_hash WHERE u.username = $1`,
       [username],
     );
-    return row ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id } : null;
+    return row
+      ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id }
+      : null;
   }
 
   async putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void> {
@@ -271,21 +284,35 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async countPreKeys(idHash: Uint8Array): Promise<PreKeyCounts> {
-    const rows = await this.q<{ kind: string; n: string }>('SELECT kind, COUNT(*) AS n FROM prekeys WHERE id_hash = $1 GROUP BY kind', [
-      buf(idHash),
-    ]);
+    const rows = await this.q<{ kind: string; n: string }>(
+      'SELECT kind, COUNT(*) AS n FROM prekeys WHERE id_hash = $1 GROUP BY kind',
+      [buf(idHash)],
+    );
     const n = (kind: string) => Number(rows.find((r) => r.kind === kind)?.n ?? 0);
-    return { preKeys: n('ec'), kyberPreKeys: n('kyber'), hasSignedPreKey: n('signed') > 0, hasLastResortKyberPreKey: n('lastResort') > 0 };
+    return {
+      preKeys: n('ec'),
+      kyberPreKeys: n('kyber'),
+      hasSignedPreKey: n('signed') > 0,
+      hasLastResortKyberPreKey: n('lastResort') > 0,
+    };
   }
 
   async takeBundle(idHash: Uint8Array): Promise<TakenBundle | null> {
     const h = buf(idHash);
     type Row = { key_id: number; public_key: Buffer; signature: Buffer };
-    const toKey = (r: Row): StoredPreKey => ({ keyId: r.key_id, publicKey: r.public_key, signature: r.signature });
+    const toKey = (r: Row): StoredPreKey => ({
+      keyId: r.key_id,
+      publicKey: r.public_key,
+      signature: r.signature,
+    });
     return this.tx(async (c) => {
       const first = async (kind: string) =>
-        (await c.query<Row>('SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = $1 AND kind = $2 ORDER BY key_id LIMIT 1', [h, kind]))
-          .rows[0];
+        (
+          await c.query<Row>(
+            'SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = $1 AND kind = $2 ORDER BY key_id LIMIT 1',
+            [h, kind],
+          )
+        ).rows[0];
       // Row locks with SKIP LOCKED: two concurrent fetches never consume the same one-time key.
       const consume = async (kind: string) =>
         (
@@ -311,14 +338,23 @@ export class PostgresStorage implements RelayStorage {
     });
   }
 
-  async enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]> {
+  async enqueue(
+    envelopes: NewEnvelope[],
+    senderHash: Uint8Array,
+    caps: QueueCaps,
+  ): Promise<EnqueueOutcome[]> {
     const woken = new Set<string>();
     const outcomes = await this.tx(async (c) => {
       const result: EnqueueOutcome[] = [];
       let stored = 0;
       for (const e of envelopes) {
         const r = buf(e.recipientHash);
-        const acct = (await c.query<{ registration_id: number }>('SELECT registration_id FROM accounts WHERE id_hash = $1', [r])).rows[0];
+        const acct = (
+          await c.query<{ registration_id: number }>(
+            'SELECT registration_id FROM accounts WHERE id_hash = $1',
+            [r],
+          )
+        ).rows[0];
         if (!acct) {
           result.push('noAccount');
           continue;
@@ -333,23 +369,29 @@ export class PostgresStorage implements RelayStorage {
             [r],
           )
         ).rows[0]!;
-        if (Number(usage.n) + 1 > caps.maxEnvelopes || Number(usage.bytes) + e.payload.byteLength > caps.maxBytes) {
+        if (
+          Number(usage.n) + 1 > caps.maxEnvelopes ||
+          Number(usage.bytes) + e.payload.byteLength > caps.maxBytes
+        ) {
           result.push('full');
           continue;
         }
-        await c.query('INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-          e.id,
+        await c.query(
+          'INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES ($1, $2, $3, $4, $5)',
+          [e.id, r, buf(e.payload), e.payload.byteLength, e.expiresAt],
+        );
+        await c.query('UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = $1', [
           r,
-          buf(e.payload),
-          e.payload.byteLength,
-          e.expiresAt,
         ]);
-        await c.query('UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = $1', [r]);
         woken.add(hex(e.recipientHash));
         stored++;
         result.push('stored');
       }
-      if (stored > 0) await c.query('UPDATE accounts SET messages_sent = messages_sent + $1 WHERE id_hash = $2', [stored, buf(senderHash)]);
+      if (stored > 0)
+        await c.query('UPDATE accounts SET messages_sent = messages_sent + $1 WHERE id_hash = $2', [
+          stored,
+          buf(senderHash),
+        ]);
       // NOTIFY inside the transaction is delivered only if it commits.
       for (const h of woken) await c.query('SELECT pg_notify($1, $2)', [this.channel, h]);
       return result;
@@ -358,36 +400,60 @@ export class PostgresStorage implements RelayStorage {
     return outcomes;
   }
 
-  async fetchQueued(recipientHash: Uint8Array, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
+  async fetchQueued(
+    recipientHash: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    now: number,
+  ): Promise<QueuedEnvelope[]> {
     const rows = await this.q<{ seq: string; id: string; payload: Buffer; expires_at: string }>(
       `SELECT seq, id, payload, expires_at FROM envelopes
          WHERE recipient_hash = $1 AND seq > $2 AND expires_at > $3 ORDER BY seq LIMIT $4`,
       [buf(recipientHash), afterSeq, now, limit],
     );
-    return rows.map((r) => ({ seq: Number(r.seq), id: r.id, payload: r.payload, expiresAt: Number(r.expires_at) }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      id: r.id,
+      payload: r.payload,
+      expiresAt: Number(r.expires_at),
+    }));
   }
 
   async ack(recipientHash: Uint8Array, ids: string[]): Promise<number> {
-    const res = await this.pool.query('DELETE FROM envelopes WHERE recipient_hash = $1 AND id = ANY($2::text[])', [buf(recipientHash), ids]);
+    const res = await this.pool.query(
+      'DELETE FROM envelopes WHERE recipient_hash = $1 AND id = ANY($2::text[])',
+      [buf(recipientHash), ids],
+    );
     return res.rowCount ?? 0;
   }
 
   async countQueued(recipientHash: Uint8Array): Promise<number> {
-    const [row] = await this.q<{ n: string }>('SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = $1', [buf(recipientHash)]);
+    const [row] = await this.q<{ n: string }>(
+      'SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = $1',
+      [buf(recipientHash)],
+    );
     return Number(row?.n ?? 0);
   }
 
-  async createAttachment(id: string, tokenHash: Uint8Array, declaredSize: number, expiresAt: number): Promise<void> {
-    await this.q("INSERT INTO attachments (id, token_hash, declared_size, state, expires_at) VALUES ($1, $2, $3, 'pending', $4)", [
-      id,
-      buf(tokenHash),
-      declaredSize,
-      expiresAt,
-    ]);
+  async createAttachment(
+    id: string,
+    tokenHash: Uint8Array,
+    declaredSize: number,
+    expiresAt: number,
+  ): Promise<void> {
+    await this.q(
+      "INSERT INTO attachments (id, token_hash, declared_size, state, expires_at) VALUES ($1, $2, $3, 'pending', $4)",
+      [id, buf(tokenHash), declaredSize, expiresAt],
+    );
   }
 
   async claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null> {
-    const [row] = await this.q<{ declared_size: string; size: string; state: AttachmentRow['state']; expires_at: string }>(
+    const [row] = await this.q<{
+      declared_size: string;
+      size: string;
+      state: AttachmentRow['state'];
+      expires_at: string;
+    }>(
       `UPDATE attachments SET state = 'uploading' WHERE id = $1 AND token_hash = $2 AND state = 'pending' AND expires_at > $3
          RETURNING declared_size, size, state, expires_at`,
       [id, buf(tokenHash), now],
@@ -415,23 +481,35 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async getAttachment(id: string, now: number): Promise<AttachmentRow | null> {
-    const [row] = await this.q<{ declared_size: string; size: string; state: AttachmentRow['state']; expires_at: string }>(
-      'SELECT declared_size, size, state, expires_at FROM attachments WHERE id = $1 AND expires_at > $2',
-      [id, now],
-    );
+    const [row] = await this.q<{
+      declared_size: string;
+      size: string;
+      state: AttachmentRow['state'];
+      expires_at: string;
+    }>('SELECT declared_size, size, state, expires_at FROM attachments WHERE id = $1 AND expires_at > $2', [
+      id,
+      now,
+    ]);
     return row ? toAttachment(row) : null;
   }
 
   async getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null> {
-    const [row] = await this.q<{ data: Buffer }>('SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND idx = $2', [id, index]);
+    const [row] = await this.q<{ data: Buffer }>(
+      'SELECT data FROM attachment_chunks WHERE attachment_id = $1 AND idx = $2',
+      [id, index],
+    );
     return row?.data ?? null;
   }
 
   async purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }> {
     return this.tx(async (c) => {
       const envelopes = (await c.query('DELETE FROM envelopes WHERE expires_at <= $1', [now])).rowCount ?? 0;
-      await c.query('DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE expires_at <= $1)', [now]);
-      const attachments = (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      await c.query(
+        'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE expires_at <= $1)',
+        [now],
+      );
+      const attachments =
+        (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
       return { envelopes, attachments };
     });
   }
@@ -441,7 +519,11 @@ export class PostgresStorage implements RelayStorage {
       `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
               (SELECT COUNT(*) FROM attachments) AS attachments`,
     );
-    return { accounts: Number(row!.accounts), queuedEnvelopes: Number(row!.queued), attachments: Number(row!.attachments) };
+    return {
+      accounts: Number(row!.accounts),
+      queuedEnvelopes: Number(row!.queued),
+      attachments: Number(row!.attachments),
+    };
   }
 
   onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void {
@@ -449,6 +531,16 @@ export class PostgresStorage implements RelayStorage {
   }
 }
 
-function toAttachment(row: { declared_size: string; size: string; state: AttachmentRow['state']; expires_at: string }): AttachmentRow {
-  return { declaredSize: Number(row.declared_size), size: Number(row.size), state: row.state, expiresAt: Number(row.expires_at) };
+function toAttachment(row: {
+  declared_size: string;
+  size: string;
+  state: AttachmentRow['state'];
+  expires_at: string;
+}): AttachmentRow {
+  return {
+    declaredSize: Number(row.declared_size),
+    size: Number(row.size),
+    state: row.state,
+    expiresAt: Number(row.expires_at),
+  };
 }

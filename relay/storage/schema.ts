@@ -8,7 +8,11 @@ export interface SqlDialect {
   serial: string;
 }
 
-export const SQLITE: SqlDialect = { blob: 'BLOB', bigint: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
+export const SQLITE: SqlDialect = {
+  blob: 'BLOB',
+  bigint: 'INTEGER',
+  serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+};
 export const POSTGRES: SqlDialect = { blob: 'BYTEA', bigint: 'BIGINT', serial: 'BIGSERIAL PRIMARY KEY' };
 
 /** Migration n (1-based) is MIGRATIONS[n-1]; each is a list of statements. Never edit a shipped one. */

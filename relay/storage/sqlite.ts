@@ -127,9 +127,14 @@ export class SqliteStorage implements RelayStorage {
     this.migrate();
     this.checkpointer = new Worker(CHECKPOINT_WORKER, {
       eval: true,
-      workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers'), path: join(opts.dataDir, 'relay.sqlite') },
+      workerData: {
+        module: createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers'),
+        path: join(opts.dataDir, 'relay.sqlite'),
+      },
     });
-    this.checkpointer.on('message', (r: { ok: boolean; log: number; done: number }) => this.onCheckpointed(r));
+    this.checkpointer.on('message', (r: { ok: boolean; log: number; done: number }) =>
+      this.onCheckpointed(r),
+    );
     this.checkpointer.on('error', () => {
       this.checkpointPhase = 'idle';
       this.releaseWrites();
@@ -165,11 +170,15 @@ export class SqliteStorage implements RelayStorage {
         'SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = ? AND kind = ? ORDER BY key_id LIMIT 1',
       ),
       deleteKey: db.prepare('DELETE FROM prekeys WHERE id_hash = ? AND kind = ? AND key_id = ?'),
-      queueUsage: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM envelopes WHERE recipient_hash = ?'),
+      queueUsage: db.prepare(
+        'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM envelopes WHERE recipient_hash = ?',
+      ),
       insertEnvelope: db.prepare(
         'INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES (?, ?, ?, ?, ?)',
       ),
-      bumpReceived: db.prepare('UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = ?'),
+      bumpReceived: db.prepare(
+        'UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = ?',
+      ),
       bumpSent: db.prepare('UPDATE accounts SET messages_sent = messages_sent + ? WHERE id_hash = ?'),
       fetchQueued: db.prepare(
         `SELECT seq, id, payload, expires_at FROM envelopes
@@ -186,7 +195,9 @@ export class SqliteStorage implements RelayStorage {
       getAttachment: db.prepare(
         'SELECT declared_size, size, state, expires_at FROM attachments WHERE id = ? AND expires_at > ?',
       ),
-      putChunk: db.prepare('INSERT OR REPLACE INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)'),
+      putChunk: db.prepare(
+        'INSERT OR REPLACE INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)',
+      ),
       getChunk: db.prepare('SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?').pluck(),
       completeAttachment: db.prepare("UPDATE attachments SET state = 'complete', size = ? WHERE id = ?"),
       deleteAttachment: db.prepare('DELETE FROM attachments WHERE id = ?'),
@@ -232,7 +243,8 @@ export class SqliteStorage implements RelayStorage {
 
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
-    const current = (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+    const current =
+      (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
     MIGRATIONS.forEach((migration, i) => {
       const version = i + 1;
       if (version <= current) return;
@@ -384,7 +396,9 @@ export class SqliteStorage implements RelayStorage {
   }
 
   async createAccount(a: NewAccount): Promise<void> {
-    await this.write(() => this.st.insertAccount.run(buf(a.idHash), buf(a.identityKey), a.registrationId, a.createdOn));
+    await this.write(() =>
+      this.st.insertAccount.run(buf(a.idHash), buf(a.identityKey), a.registrationId, a.createdOn),
+    );
   }
 
   async getAccount(idHash: Uint8Array): Promise<AccountRow | null> {
@@ -425,9 +439,10 @@ export class SqliteStorage implements RelayStorage {
 
   async lookupUsername(username: string): Promise<UsernameEntry | null> {
     const row = this.st.lookupUsername.get(username) as
-      | { account_id: string; identity_key: Buffer; registration_id: number }
-      | undefined;
-    return row ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id } : null;
+      { account_id: string; identity_key: Buffer; registration_id: number } | undefined;
+    return row
+      ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id }
+      : null;
   }
 
   async putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void> {
@@ -462,7 +477,11 @@ export class SqliteStorage implements RelayStorage {
     const h = buf(idHash);
     return this.write(() => {
       type Row = { key_id: number; public_key: Buffer; signature: Buffer };
-      const toKey = (r: Row): StoredPreKey => ({ keyId: r.key_id, publicKey: r.public_key, signature: r.signature });
+      const toKey = (r: Row): StoredPreKey => ({
+        keyId: r.key_id,
+        publicKey: r.public_key,
+        signature: r.signature,
+      });
       const signed = this.st.firstKey.get(h, 'signed') as Row | undefined;
       const lastResort = this.st.firstKey.get(h, 'lastResort') as Row | undefined;
       if (!signed || !lastResort) return null;
@@ -479,7 +498,11 @@ export class SqliteStorage implements RelayStorage {
     });
   }
 
-  async enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]> {
+  async enqueue(
+    envelopes: NewEnvelope[],
+    senderHash: Uint8Array,
+    caps: QueueCaps,
+  ): Promise<EnqueueOutcome[]> {
     const seqs = new Map<NewEnvelope, number>();
     const outcomes = await this.write(() => {
       seqs.clear();
@@ -501,7 +524,10 @@ export class SqliteStorage implements RelayStorage {
           result.push('full');
           continue;
         }
-        const seq = Number(this.st.insertEnvelope.run(e.id, r, buf(e.payload), e.payload.byteLength, e.expiresAt).lastInsertRowid);
+        const seq = Number(
+          this.st.insertEnvelope.run(e.id, r, buf(e.payload), e.payload.byteLength, e.expiresAt)
+            .lastInsertRowid,
+        );
         seqs.set(e, seq);
         this.st.bumpReceived.run(r);
         stored++;
@@ -513,13 +539,23 @@ export class SqliteStorage implements RelayStorage {
     envelopes.forEach((e, i) => {
       // Batches settle in commit order, so wakes for one recipient are emitted in sequence order.
       if (outcomes[i] === 'stored') {
-        this.wakes.emit('wake', hex(e.recipientHash), { seq: seqs.get(e)!, id: e.id, payload: e.payload, expiresAt: e.expiresAt });
+        this.wakes.emit('wake', hex(e.recipientHash), {
+          seq: seqs.get(e)!,
+          id: e.id,
+          payload: e.payload,
+          expiresAt: e.expiresAt,
+        });
       }
     });
     return outcomes;
   }
 
-  async fetchQueued(recipientHash: Uint8Array, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]> {
+  async fetchQueued(
+    recipientHash: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    now: number,
+  ): Promise<QueuedEnvelope[]> {
     const rows = this.st.fetchQueued.all(buf(recipientHash), afterSeq, now, limit) as {
       seq: number;
       id: string;
@@ -544,7 +580,12 @@ export class SqliteStorage implements RelayStorage {
     return this.st.countQueued.get(buf(recipientHash)) as number;
   }
 
-  async createAttachment(id: string, tokenHash: Uint8Array, declaredSize: number, expiresAt: number): Promise<void> {
+  async createAttachment(
+    id: string,
+    tokenHash: Uint8Array,
+    declaredSize: number,
+    expiresAt: number,
+  ): Promise<void> {
     await this.write(() => this.st.insertAttachment.run(id, buf(tokenHash), declaredSize, expiresAt));
   }
 
@@ -570,9 +611,10 @@ export class SqliteStorage implements RelayStorage {
 
   async getAttachment(id: string, now: number): Promise<AttachmentRow | null> {
     const row = this.st.getAttachment.get(id, now) as
-      | { declared_size: number; size: number; state: AttachmentRow['state']; expires_at: number }
-      | undefined;
-    return row ? { declaredSize: row.declared_size, size: row.size, state: row.state, expiresAt: row.expires_at } : null;
+      { declared_size: number; size: number; state: AttachmentRow['state']; expires_at: number } | undefined;
+    return row
+      ? { declaredSize: row.declared_size, size: row.size, state: row.state, expiresAt: row.expires_at }
+      : null;
   }
 
   async getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null> {

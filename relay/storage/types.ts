@@ -121,7 +121,12 @@ export interface RelayStorage {
    */
   enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]>;
   /** Envelopes for the recipient after `afterSeq`, oldest first, skipping expired ones. */
-  fetchQueued(recipientHash: Uint8Array, afterSeq: number, limit: number, now: number): Promise<QueuedEnvelope[]>;
+  fetchQueued(
+    recipientHash: Uint8Array,
+    afterSeq: number,
+    limit: number,
+    now: number,
+  ): Promise<QueuedEnvelope[]>;
   ack(recipientHash: Uint8Array, ids: string[]): Promise<number>;
   countQueued(recipientHash: Uint8Array): Promise<number>;
 

@@ -50,8 +50,12 @@ describe('registration and authentication', () => {
     const c = await WireClient.connect(relay.url);
     const { nonce } = await c.call('auth.challenge', {});
     const other = IdentityKeyPair.generate();
-    const sig = other.privateKey.sign(Buffer.concat([Buffer.from(SIGNING_CONTEXT.auth), bytes(nonce), Buffer.from(a.accountId)]));
-    expect(await kindOf(c.call('auth', { accountId: a.accountId, nonce, signature: b64(sig) }))).toBe('Unauthorized');
+    const sig = other.privateKey.sign(
+      Buffer.concat([Buffer.from(SIGNING_CONTEXT.auth), bytes(nonce), Buffer.from(a.accountId)]),
+    );
+    expect(await kindOf(c.call('auth', { accountId: a.accountId, nonce, signature: b64(sig) }))).toBe(
+      'Unauthorized',
+    );
     expect(await kindOf(c.call('account.info', {}))).toBe('Unauthorized');
     await c.close();
     await a.client.close();
@@ -79,7 +83,9 @@ describe('registration and authentication', () => {
     const c = await WireClient.connect(relay.url);
     const { nonce } = await c.call('auth.challenge', {});
     const good = a.authBody(nonce);
-    expect(await kindOf(c.call('auth', { ...good, signature: b64(new Uint8Array(64)) }))).toBe('Unauthorized');
+    expect(await kindOf(c.call('auth', { ...good, signature: b64(new Uint8Array(64)) }))).toBe(
+      'Unauthorized',
+    );
     expect(await kindOf(c.call('auth', good))).toBe('Unauthorized');
     await c.close();
     await a.client.close();
@@ -89,8 +95,15 @@ describe('registration and authentication', () => {
     const c = await WireClient.connect(relay.url);
     const { nonce } = await c.call('auth.challenge', {});
     const id = IdentityKeyPair.generate();
-    const wrong = IdentityKeyPair.generate().privateKey.sign(Buffer.concat([Buffer.from(SIGNING_CONTEXT.register), bytes(nonce)]));
-    const res = c.call('register', { identityKey: b64(id.publicKey.serialize()), registrationId: 7, nonce, signature: b64(wrong) });
+    const wrong = IdentityKeyPair.generate().privateKey.sign(
+      Buffer.concat([Buffer.from(SIGNING_CONTEXT.register), bytes(nonce)]),
+    );
+    const res = c.call('register', {
+      identityKey: b64(id.publicKey.serialize()),
+      registrationId: 7,
+      nonce,
+      signature: b64(wrong),
+    });
     expect(await kindOf(res)).toBe('Unauthorized');
     await c.close();
   });
@@ -109,19 +122,27 @@ describe('usernames', () => {
     const suffix = Math.random().toString(36).slice(2, 8);
     const alice = await SignalUser.register(relay.url);
     const bob = await SignalUser.register(relay.url);
-    expect((await alice.client.call('username.set', { username: `Alice.${suffix}` })).username).toBe(`alice.${suffix}`);
+    expect((await alice.client.call('username.set', { username: `Alice.${suffix}` })).username).toBe(
+      `alice.${suffix}`,
+    );
 
     const found = await bob.client.call('username.lookup', { username: `ALICE.${suffix}` });
     expect(found.accountId).toBe(alice.accountId);
     expect(found.identityKey).toBe(b64(alice.identity.publicKey.serialize()));
     expect(found.registrationId).toBe(alice.registrationId);
 
-    expect(await kindOf(bob.client.call('username.set', { username: `alice.${suffix.toUpperCase()}` }))).toBe('UsernameTaken');
+    expect(await kindOf(bob.client.call('username.set', { username: `alice.${suffix.toUpperCase()}` }))).toBe(
+      'UsernameTaken',
+    );
 
     // Changing frees the old name.
     await alice.client.call('username.set', { username: `al_${suffix}` });
-    expect(await kindOf(bob.client.call('username.lookup', { username: `alice.${suffix}` }))).toBe('NotFound');
-    expect((await bob.client.call('username.set', { username: `alice.${suffix}` })).username).toBe(`alice.${suffix}`);
+    expect(await kindOf(bob.client.call('username.lookup', { username: `alice.${suffix}` }))).toBe(
+      'NotFound',
+    );
+    expect((await bob.client.call('username.set', { username: `alice.${suffix}` })).username).toBe(
+      `alice.${suffix}`,
+    );
 
     await alice.client.call('username.release', {});
     expect(await kindOf(bob.client.call('username.lookup', { username: `al_${suffix}` }))).toBe('NotFound');

@@ -9,14 +9,24 @@ import { SignalUser } from '../helpers/relay/signalUser';
 let now = Date.now();
 let relay: RunningRelay;
 beforeAll(async () => {
-  relay = await startRelay({ port: 0, logger: false, now: () => now, limits: { maxAttachmentBytes: 4 * 1024 * 1024 } });
+  relay = await startRelay({
+    port: 0,
+    logger: false,
+    now: () => now,
+    limits: { maxAttachmentBytes: 4 * 1024 * 1024 },
+  });
 });
 afterAll(async () => {
   await relay.close();
 });
 
 /** PUT streamed in many small writes (no content-length: chunked), as a client streaming a file would. */
-function put(path: string, token: string, body: Buffer, pieces = 37): Promise<{ status: number; json: unknown }> {
+function put(
+  path: string,
+  token: string,
+  body: Buffer,
+  pieces = 37,
+): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
     const req = request(`${relay.httpUrl}${path}`, {
       method: 'PUT',
@@ -62,8 +72,12 @@ describe('attachments', () => {
   it('refuses a wrong token and an unknown id', async () => {
     const a = await SignalUser.register(relay.url);
     const created = await a.client.call('attachment.create', { size: 10 });
-    expect((await put(created.uploadPath, randomBytes(32).toString('base64url'), randomBytes(10))).status).toBe(401);
-    expect((await fetch(`${relay.httpUrl}/v1/attachments/${randomBytes(32).toString('base64url')}`)).status).toBe(404);
+    expect(
+      (await put(created.uploadPath, randomBytes(32).toString('base64url'), randomBytes(10))).status,
+    ).toBe(401);
+    expect(
+      (await fetch(`${relay.httpUrl}/v1/attachments/${randomBytes(32).toString('base64url')}`)).status,
+    ).toBe(404);
     expect((await fetch(`${relay.httpUrl}/v1/attachments/not-an-id`)).status).toBe(400);
     await a.client.close();
   });
@@ -80,7 +94,9 @@ describe('attachments', () => {
 
   it('refuses to reserve more than the relay cap', async () => {
     const a = await SignalUser.register(relay.url);
-    await expect(a.client.call('attachment.create', { size: 5 * 1024 * 1024 })).rejects.toMatchObject({ kind: 'PayloadTooLarge' });
+    await expect(a.client.call('attachment.create', { size: 5 * 1024 * 1024 })).rejects.toMatchObject({
+      kind: 'PayloadTooLarge',
+    });
     await a.client.close();
   });
 

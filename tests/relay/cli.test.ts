@@ -21,7 +21,10 @@ describe('wisp-relay command', () => {
           port: relay.port,
           storage: 'sqlite',
         });
-        expect(HealthzResponse.parse(await (await fetch(`${relay.httpUrl}/healthz`)).json())).toEqual({ ok: true, storage: 'sqlite' });
+        expect(HealthzResponse.parse(await (await fetch(`${relay.httpUrl}/healthz`)).json())).toEqual({
+          ok: true,
+          storage: 'sqlite',
+        });
         const c = await WireClient.connect(relay.url);
         const goingAway = c.nextPush((p) => p.push === 'goingAway');
         expect(await stopRelay(relay, signal)).toBe(0);

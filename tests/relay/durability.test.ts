@@ -26,7 +26,9 @@ describe('crash durability', () => {
 
     // Fire many sends without waiting, kill the relay once some have been acknowledged.
     const acked: string[] = [];
-    const payloads = await Promise.all(Array.from({ length: 250 }, (_, i) => alice.seal(bob.accountId, `m${i}`)));
+    const payloads = await Promise.all(
+      Array.from({ length: 250 }, (_, i) => alice.seal(bob.accountId, `m${i}`)),
+    );
     const sends = payloads.map((payload) =>
       alice.client.call('message.send', { to: bob.accountId, payload }).then((r) => {
         acked.push(r.envelopeId);

@@ -9,7 +9,11 @@ import { WireClient } from '../helpers/relay/wireClient';
 
 let relay: RunningRelay;
 beforeAll(async () => {
-  relay = await startRelay({ port: 0, logger: false, limits: { rates: { frames: { burst: 100_000, perSecond: 100_000 } } } });
+  relay = await startRelay({
+    port: 0,
+    logger: false,
+    limits: { rates: { frames: { burst: 100_000, perSecond: 100_000 } } },
+  });
 });
 afterAll(async () => {
   await relay.close();
@@ -34,16 +38,44 @@ type Rng = ReturnType<typeof prng>;
 
 function randomValue(r: Rng, depth = 0): unknown {
   switch (r.int(depth > 2 ? 6 : 9)) {
-    case 0: return null;
-    case 1: return r.next() < 0.5;
-    case 2: return r.pick([0, -1, 1e308, -0, 2 ** 31, 2 ** 53 + 1, 1.5, NaN]);
-    case 3: return 'x'.repeat(r.int(5000));
-    case 4: return Buffer.from(Array.from({ length: r.int(64) }, () => r.int(256))).toString('base64');
-    case 5: return r.pick(['', '__proto__', 'constructor', '00000000-0000-4000-8000-000000000000', '\u0000', '💥'.repeat(20)]);
-    case 6: return Array.from({ length: r.int(5) }, () => randomValue(r, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return r.next() < 0.5;
+    case 2:
+      return r.pick([0, -1, 1e308, -0, 2 ** 31, 2 ** 53 + 1, 1.5, NaN]);
+    case 3:
+      return 'x'.repeat(r.int(5000));
+    case 4:
+      return Buffer.from(Array.from({ length: r.int(64) }, () => r.int(256))).toString('base64');
+    case 5:
+      return r.pick([
+        '',
+        '__proto__',
+        'constructor',
+        '00000000-0000-4000-8000-000000000000',
+        '\u0000',
+        '💥'.repeat(20),
+      ]);
+    case 6:
+      return Array.from({ length: r.int(5) }, () => randomValue(r, depth + 1));
     default: {
       const o: Record<string, unknown> = {};
-      for (let i = r.int(5); i > 0; i--) o[r.pick(['to', 'payload', 'ids', 'username', 'nonce', 'accountId', 'size', '__proto__', 'expiresAt', 'x'])] = randomValue(r, depth + 1);
+      for (let i = r.int(5); i > 0; i--)
+        o[
+          r.pick([
+            'to',
+            'payload',
+            'ids',
+            'username',
+            'nonce',
+            'accountId',
+            'size',
+            '__proto__',
+            'expiresAt',
+            'x',
+          ])
+        ] = randomValue(r, depth + 1);
       return o;
     }
   }
@@ -65,24 +97,42 @@ function mutate(r: Rng, frame: Record<string, unknown>): unknown {
   const f: Record<string, unknown> = structuredClone(frame);
   const body = (f.body ?? {}) as Record<string, unknown>;
   switch (r.int(7)) {
-    case 0: delete f[r.pick(['id', 'op', 'body'])]; break;
-    case 1: f[r.pick(['id', 'op', 'body'])] = randomValue(r); break;
-    case 2: body[r.pick(Object.keys(body).concat('extra'))] = randomValue(r); f.body = body; break;
-    case 3: f.extra = randomValue(r); break;
-    case 4: f.op = String(f.op) + r.pick(['', 'x', ' ', '.']); break;
-    case 5: return [f];
-    default: f.body = randomValue(r);
+    case 0:
+      delete f[r.pick(['id', 'op', 'body'])];
+      break;
+    case 1:
+      f[r.pick(['id', 'op', 'body'])] = randomValue(r);
+      break;
+    case 2:
+      body[r.pick(Object.keys(body).concat('extra'))] = randomValue(r);
+      f.body = body;
+      break;
+    case 3:
+      f.extra = randomValue(r);
+      break;
+    case 4:
+      f.op = String(f.op) + r.pick(['', 'x', ' ', '.']);
+      break;
+    case 5:
+      return [f];
+    default:
+      f.body = randomValue(r);
   }
   return f;
 }
 
 function rawFrame(r: Rng, peer: string): string | Buffer {
   switch (r.int(6)) {
-    case 0: return Buffer.from(Array.from({ length: r.int(200) }, () => r.int(256)));
-    case 1: return Array.from({ length: r.int(100) }, () => String.fromCharCode(r.int(0x2fff))).join('');
-    case 2: return JSON.stringify(randomValue(r));
-    case 3: return JSON.stringify(validish(r, peer)).slice(0, r.int(60));
-    default: return JSON.stringify(mutate(r, validish(r, peer)));
+    case 0:
+      return Buffer.from(Array.from({ length: r.int(200) }, () => r.int(256)));
+    case 1:
+      return Array.from({ length: r.int(100) }, () => String.fromCharCode(r.int(0x2fff))).join('');
+    case 2:
+      return JSON.stringify(randomValue(r));
+    case 3:
+      return JSON.stringify(validish(r, peer)).slice(0, r.int(60));
+    default:
+      return JSON.stringify(mutate(r, validish(r, peer)));
   }
 }
 
@@ -93,9 +143,13 @@ async function counting(url: string) {
   const state = { responses: 0, parsedAll: true };
   ws.on('message', (d) => {
     try {
-      const f = JSON.parse((d as Buffer).toString('utf8')) as { push?: string; error?: { kind: string; message: string } };
+      const f = JSON.parse((d as Buffer).toString('utf8')) as {
+        push?: string;
+        error?: { kind: string; message: string };
+      };
       if (!f.push) state.responses++;
-      if (f.error && (typeof f.error.kind !== 'string' || typeof f.error.message !== 'string')) state.parsedAll = false;
+      if (f.error && (typeof f.error.kind !== 'string' || typeof f.error.message !== 'string'))
+        state.parsedAll = false;
     } catch {
       state.parsedAll = false;
     }
@@ -123,7 +177,9 @@ describe('hostile input', () => {
     const authed = await counting(relay.url);
     authed.ws.send(JSON.stringify({ id: 1, op: 'auth.challenge', body: {} }));
     const nonce = await new Promise<string>((res) =>
-      authed.ws.once('message', (d) => res((JSON.parse((d as Buffer).toString('utf8')) as { body: { nonce: string } }).body.nonce)),
+      authed.ws.once('message', (d) =>
+        res((JSON.parse((d as Buffer).toString('utf8')) as { body: { nonce: string } }).body.nonce),
+      ),
     );
     authed.ws.send(JSON.stringify({ id: 2, op: 'auth', body: bob.authBody(nonce) }));
     await until(() => authed.state.responses >= 2);
@@ -133,7 +189,8 @@ describe('hostile input', () => {
     for (let i = 0; i < total; i++) {
       const target = i % 2 === 0 ? anon : authed;
       target.ws.send(rawFrame(r, alice.accountId));
-      if (i % 200 === 199) await until(() => anon.state.responses + authed.state.responses - base >= i + 1 - 50);
+      if (i % 200 === 199)
+        await until(() => anon.state.responses + authed.state.responses - base >= i + 1 - 50);
     }
     await until(() => anon.state.responses + authed.state.responses - base === total);
     expect(anon.state.parsedAll && authed.state.parsedAll).toBe(true);
@@ -147,7 +204,10 @@ describe('hostile input', () => {
     const c = await bob.reconnect(relay.url, true);
     await c.drainQueue();
     await alice.startSession(bob.accountId);
-    await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'still alive') });
+    await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'still alive'),
+    });
     let env = await c.nextEnvelope();
     // Fuzzed sends to bob may be queued ahead of ours; skip them.
     while (env.payload.length < 100) env = await c.nextEnvelope();
@@ -180,7 +240,11 @@ describe('hostile input', () => {
   });
 
   it('disconnects a client that floods far past its frame budget', async () => {
-    const tight = await startRelay({ port: 0, logger: false, limits: { rates: { frames: { burst: 20, perSecond: 1 } } } });
+    const tight = await startRelay({
+      port: 0,
+      logger: false,
+      limits: { rates: { frames: { burst: 20, perSecond: 1 } } },
+    });
     const c = await WireClient.connect(tight.url);
     for (let i = 0; i < 60; i++) c.sendRaw('{}');
     expect((await c.closed).code).toBe(1008);

@@ -35,7 +35,10 @@ describe('1:1 sealed sender delivery', () => {
   it('pushes a sealed envelope live; the sender is only inside the ciphertext', async () => {
     const { alice, bob } = await pair();
     await bob.client.drainQueue();
-    const sent = await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'live hello') });
+    const sent = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'live hello'),
+    });
     const env = await bob.client.nextEnvelope();
     expect(env.id).toBe(sent.envelopeId);
     expect(Object.keys(env).sort()).toEqual(['expiresAt', 'id', 'payload']);
@@ -52,7 +55,15 @@ describe('1:1 sealed sender delivery', () => {
     await bob.client.close();
     const texts = Array.from({ length: 30 }, (_, i) => `queued ${i}`);
     const ids: string[] = [];
-    for (const t of texts) ids.push((await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, t) })).envelopeId);
+    for (const t of texts)
+      ids.push(
+        (
+          await alice.client.call('message.send', {
+            to: bob.accountId,
+            payload: await alice.seal(bob.accountId, t),
+          })
+        ).envelopeId,
+      );
 
     const c1 = await bob.reconnect(relay.url, true);
     const first = await c1.drainQueue();
@@ -77,7 +88,10 @@ describe('1:1 sealed sender delivery', () => {
 
   it('only lets the recipient acknowledge (delete) its own envelopes', async () => {
     const { alice, bob } = await pair();
-    const { envelopeId } = await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'mine') });
+    const { envelopeId } = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'mine'),
+    });
     expect((await alice.client.call('message.ack', { ids: [envelopeId] })).deleted).toBe(0);
     const env = await bob.client.nextEnvelope();
     expect(env.id).toBe(envelopeId);
@@ -87,8 +101,15 @@ describe('1:1 sealed sender delivery', () => {
 
   it('counts messages per account without recording who sent to whom', async () => {
     const { alice, bob } = await pair();
-    for (let i = 0; i < 3; i++) await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, `n${i}`) });
-    expect(await alice.client.call('account.info', {})).toMatchObject({ messagesSent: 3, messagesReceived: 0 });
+    for (let i = 0; i < 3; i++)
+      await alice.client.call('message.send', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, `n${i}`),
+      });
+    expect(await alice.client.call('account.info', {})).toMatchObject({
+      messagesSent: 3,
+      messagesReceived: 0,
+    });
     expect(await bob.client.call('account.info', {})).toMatchObject({ messagesSent: 0, messagesReceived: 3 });
     await alice.client.close();
     await bob.client.close();
@@ -97,9 +118,17 @@ describe('1:1 sealed sender delivery', () => {
   it('refuses a send to an unknown account and an oversized payload', async () => {
     const { alice } = await pair();
     const payload = Buffer.alloc(100).toString('base64');
-    expect((await error(alice.client.call('message.send', { to: '00000000-0000-4000-8000-000000000000', payload }))).kind).toBe('NotFound');
+    expect(
+      (
+        await error(
+          alice.client.call('message.send', { to: '00000000-0000-4000-8000-000000000000', payload }),
+        )
+      ).kind,
+    ).toBe('NotFound');
     const huge = Buffer.alloc(300 * 1024).toString('base64');
-    expect((await error(alice.client.call('message.send', { to: alice.accountId, payload: huge }))).kind).toBe('InvalidInput');
+    expect(
+      (await error(alice.client.call('message.send', { to: alice.accountId, payload: huge }))).kind,
+    ).toBe('InvalidInput');
     await alice.client.close();
   });
 });
@@ -115,7 +144,11 @@ describe('multi-recipient sealed sender (rooms)', () => {
       await m.acceptSenderKeyDistribution(alice.accountId, skdm.serialize());
       await m.client.drainQueue();
     }
-    const payload = await alice.sealForRoom(distributionId, members.map((m) => m.accountId), 'hello room');
+    const payload = await alice.sealForRoom(
+      distributionId,
+      members.map((m) => m.accountId),
+      'hello room',
+    );
     const res = await alice.client.call('message.sendMulti', { payload });
     expect(res.delivered.sort()).toEqual(members.map((m) => m.accountId).sort());
     expect(res).toMatchObject({ unknownRecipients: [], staleRecipients: [], fullRecipients: [] });
@@ -136,12 +169,18 @@ describe('multi-recipient sealed sender (rooms)', () => {
     // A session filed under an id the relay never issued (bob's keys, another name).
     await alice.startSession(bob.accountId, ghost);
     await bob.client.drainQueue();
-    const payload = await alice.sealForRoom(distributionId, [bob.accountId, ghost as typeof bob.accountId], 'x');
+    const payload = await alice.sealForRoom(
+      distributionId,
+      [bob.accountId, ghost as typeof bob.accountId],
+      'x',
+    );
     const res = await alice.client.call('message.sendMulti', { payload });
     expect(res.delivered).toEqual([bob.accountId]);
     expect(res.unknownRecipients).toEqual([ghost]);
     expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(1);
-    await expect(alice.client.call('message.sendMulti', { payload: Buffer.from('garbage').toString('base64') })).rejects.toMatchObject({
+    await expect(
+      alice.client.call('message.sendMulti', { payload: Buffer.from('garbage').toString('base64') }),
+    ).rejects.toMatchObject({
       kind: 'InvalidInput',
     });
     for (const u of [alice, bob]) await u.client.close();
@@ -154,15 +193,25 @@ describe('expiry and caps', () => {
     const r = await startRelay({ port: 0, logger: false, now: () => now });
     const { alice, bob } = await pair(r.url);
     await bob.client.close();
-    await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'short'), expiresAt: now + 5_000 });
-    const keep = await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'long'), expiresAt: now + 60_000 });
+    await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'short'),
+      expiresAt: now + 5_000,
+    });
+    const keep = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'long'),
+      expiresAt: now + 60_000,
+    });
     now += 10_000;
     const c = await bob.reconnect(r.url, true);
     const got = await c.drainQueue();
     expect(got.map((e) => e.id)).toEqual([keep.envelopeId]);
     expect(await r.purgeExpired()).toEqual({ envelopes: 1, attachments: 0 });
     expect((await c.call('account.info', {})).queuedEnvelopes).toBe(1);
-    await expect(alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA', expiresAt: now - 1 })).rejects.toMatchObject({
+    await expect(
+      alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA', expiresAt: now - 1 }),
+    ).rejects.toMatchObject({
       kind: 'InvalidInput',
     });
     await c.close();
@@ -172,7 +221,11 @@ describe('expiry and caps', () => {
 
   it('caps the expiry at the maximum retention', async () => {
     const { alice, bob } = await pair();
-    const res = await alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA', expiresAt: Date.now() + 400 * 86_400_000 });
+    const res = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: 'AAAA',
+      expiresAt: Date.now() + 400 * 86_400_000,
+    });
     expect(res.expiresAt).toBeLessThanOrEqual(Date.now() + relay.limits.maxEnvelopeTtlMs);
     await alice.client.close();
     await bob.client.close();
@@ -182,7 +235,8 @@ describe('expiry and caps', () => {
     const r = await startRelay({ port: 0, logger: false, limits: { maxQueuedEnvelopes: 5 } });
     const { alice, bob } = await pair(r.url);
     await bob.client.close();
-    for (let i = 0; i < 5; i++) await alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' });
+    for (let i = 0; i < 5; i++)
+      await alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' });
     const err = await error(alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' }));
     expect(err.kind).toBe('RelayQueueFull');
     expect(err.message).toMatch(/queue is full/);
@@ -191,11 +245,23 @@ describe('expiry and caps', () => {
   });
 
   it('rate-limits a sender that exceeds its send budget', async () => {
-    const r = await startRelay({ port: 0, logger: false, limits: { rates: { sends: { burst: 10, perSecond: 0.01 } } } });
+    const r = await startRelay({
+      port: 0,
+      logger: false,
+      limits: { rates: { sends: { burst: 10, perSecond: 0.01 } } },
+    });
     const { alice, bob } = await pair(r.url);
-    const results = await Promise.allSettled(Array.from({ length: 15 }, () => alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 15 }, () =>
+        alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' }),
+      ),
+    );
     expect(results.filter((x) => x.status === 'fulfilled')).toHaveLength(10);
-    expect(results.filter((x) => x.status === 'rejected' && (x.reason as WireCallError).kind === 'RelayRateLimited')).toHaveLength(5);
+    expect(
+      results.filter(
+        (x) => x.status === 'rejected' && (x.reason as WireCallError).kind === 'RelayRateLimited',
+      ),
+    ).toHaveLength(5);
     await alice.client.close();
     await bob.client.close();
     await r.close();

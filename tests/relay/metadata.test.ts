@@ -27,13 +27,21 @@ describe('metadata minimisation', () => {
       const bob = await SignalUser.register(relay.url, { username: bobName });
       await alice.startSession(bob.accountId);
       // One envelope delivered and acknowledged (deleted), one left queued, one attachment stored.
-      await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, `${marker} acked`) });
+      await alice.client.call('message.send', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, `${marker} acked`),
+      });
       const env = await bob.client.nextEnvelope();
       await bob.client.call('message.ack', { ids: [env.id] });
-      await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, `${marker} queued`) });
+      await alice.client.call('message.send', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, `${marker} queued`),
+      });
       await alice.client.call('certificate.sender', {});
       await alice.client.call('username.lookup', { username: bobName });
-      await alice.client.call('message.send', { to: '00000000-0000-4000-8000-000000000000', payload: 'AAAA' }).catch(() => undefined);
+      await alice.client
+        .call('message.send', { to: '00000000-0000-4000-8000-000000000000', payload: 'AAAA' })
+        .catch(() => undefined);
       alice.client.sendRaw('{"broken');
       await alice.client.close();
       await bob.client.close();
@@ -47,8 +55,12 @@ describe('metadata minimisation', () => {
       expect(db.includes(Buffer.from(bobName))).toBe(true);
       expect(logs.includes(Buffer.from('relay listening'))).toBe(true);
 
-      for (const [name, haystack] of [['database', db], ['logs', logs]] as const) {
-        for (const form of uuidForms(alice.accountId)) expect(haystack.includes(form), `${name}: sender id`).toBe(false);
+      for (const [name, haystack] of [
+        ['database', db],
+        ['logs', logs],
+      ] as const) {
+        for (const form of uuidForms(alice.accountId))
+          expect(haystack.includes(form), `${name}: sender id`).toBe(false);
         expect(haystack.includes(Buffer.from('127.0.0.1')), `${name}: IP`).toBe(false);
         expect(haystack.includes(Buffer.from('PLAINTEXT-MARKER')), `${name}: plaintext`).toBe(false);
       }
@@ -64,14 +76,25 @@ describe('metadata minimisation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-transp-'));
     try {
       const relay = await spawnRelay(['--data', dir]);
-      const report = TransparencyResponse.parse(await (await fetch(`${relay.httpUrl}/v1/transparency`)).json());
+      const report = TransparencyResponse.parse(
+        await (await fetch(`${relay.httpUrl}/v1/transparency`)).json(),
+      );
       expect(report.disclosablePerAccount).toEqual(['created_on', 'messages_sent', 'messages_received']);
       await stopRelay(relay);
       const db = new Database(join(dir, 'relay.sqlite'), { readonly: true });
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'").pluck().all() as string[]).sort();
+      const tables = (
+        db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations'",
+          )
+          .pluck()
+          .all() as string[]
+      ).sort();
       expect(Object.keys(report.stored).sort()).toEqual(tables);
       for (const table of tables) {
-        const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]).sort();
+        const columns = (
+          db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]
+        ).sort();
         const listed = report.stored[table]!.flatMap((f) => f.name.split(', ')).sort();
         expect(listed, table).toEqual(columns);
       }

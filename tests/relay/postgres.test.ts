@@ -15,7 +15,13 @@ describe.skipIf(skip)('relay on PostgreSQL (one node, in-process)', () => {
   let now = Date.now();
   let relay: RunningRelay;
   beforeAll(async () => {
-    relay = await startRelay({ port: 0, logger: false, databaseUrl: PG_URL, databaseSchema: schema, now: () => now });
+    relay = await startRelay({
+      port: 0,
+      logger: false,
+      databaseUrl: PG_URL,
+      databaseSchema: schema,
+      now: () => now,
+    });
   });
   afterAll(async () => {
     await relay?.close();
@@ -27,20 +33,35 @@ describe.skipIf(skip)('relay on PostgreSQL (one node, in-process)', () => {
     const name = `pg_${randomBytes(4).toString('hex')}`;
     const alice = await SignalUser.register(relay.url, { preKeys: 1 });
     const bob = await SignalUser.register(relay.url, { username: name, preKeys: 1 });
-    expect((await alice.client.call('username.lookup', { username: name.toUpperCase() })).accountId).toBe(bob.accountId);
-    await expect(alice.client.call('username.set', { username: name })).rejects.toMatchObject({ kind: 'UsernameTaken' });
+    expect((await alice.client.call('username.lookup', { username: name.toUpperCase() })).accountId).toBe(
+      bob.accountId,
+    );
+    await expect(alice.client.call('username.set', { username: name })).rejects.toMatchObject({
+      kind: 'UsernameTaken',
+    });
     await alice.startSession(bob.accountId);
     expect(await bob.client.call('prekeys.count', {})).toMatchObject({ preKeys: 0, kyberPreKeys: 0 });
     await bob.client.drainQueue();
 
-    const sent = await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'pg live') });
+    const sent = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'pg live'),
+    });
     const live = await bob.client.nextEnvelope();
     expect(live.id).toBe(sent.envelopeId);
     expect(await bob.open(live.payload)).toEqual({ sender: alice.accountId, text: 'pg live' });
 
     await bob.client.close();
     const ids = [sent.envelopeId];
-    for (const t of ['one', 'two', 'three']) ids.push((await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, t) })).envelopeId);
+    for (const t of ['one', 'two', 'three'])
+      ids.push(
+        (
+          await alice.client.call('message.send', {
+            to: bob.accountId,
+            payload: await alice.seal(bob.accountId, t),
+          })
+        ).envelopeId,
+      );
     const c = await bob.reconnect(relay.url, true);
     expect((await c.drainQueue()).map((e) => e.id)).toEqual(ids);
     expect((await c.call('message.ack', { ids })).deleted).toBe(4);
@@ -60,11 +81,16 @@ describe.skipIf(skip)('relay on PostgreSQL (one node, in-process)', () => {
       await m.client.drainQueue();
     }
     const res = await alice.client.call('message.sendMulti', {
-      payload: await alice.sealForRoom(dist, members.map((m) => m.accountId), 'pg room'),
+      payload: await alice.sealForRoom(
+        dist,
+        members.map((m) => m.accountId),
+        'pg room',
+      ),
       expiresAt: now + 30_000,
     });
     expect(res.delivered).toHaveLength(2);
-    for (const m of members) expect((await m.openRoom((await m.client.nextEnvelope()).payload)).text).toBe('pg room');
+    for (const m of members)
+      expect((await m.openRoom((await m.client.nextEnvelope()).payload)).text).toBe('pg room');
 
     const blob = randomBytes(700_000);
     const att = await alice.client.call('attachment.create', { size: blob.length, expiresAt: now + 30_000 });
@@ -74,7 +100,9 @@ describe.skipIf(skip)('relay on PostgreSQL (one node, in-process)', () => {
       body: blob,
     });
     expect(put.status).toBe(200);
-    expect(Buffer.from(await (await fetch(`${relay.httpUrl}${att.uploadPath}`)).arrayBuffer()).equals(blob)).toBe(true);
+    expect(
+      Buffer.from(await (await fetch(`${relay.httpUrl}${att.uploadPath}`)).arrayBuffer()).equals(blob),
+    ).toBe(true);
 
     now += 60_000;
     expect(await relay.purgeExpired()).toEqual({ envelopes: 2, attachments: 1 });
@@ -115,12 +143,18 @@ describe.skipIf(skip)('two relay processes on one PostgreSQL', () => {
     await alice.client.drainQueue();
     await alice.startSession(bob.accountId);
 
-    await alice.client.call('message.send', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'A to B') });
+    await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: await alice.seal(bob.accountId, 'A to B'),
+    });
     const atB = await bob.client.nextEnvelope();
     expect(await bob.open(atB.payload)).toEqual({ sender: alice.accountId, text: 'A to B' });
     await bob.client.call('message.ack', { ids: [atB.id] });
 
-    await bob.client.call('message.send', { to: alice.accountId, payload: await bob.seal(alice.accountId, 'B to A') });
+    await bob.client.call('message.send', {
+      to: alice.accountId,
+      payload: await bob.seal(alice.accountId, 'B to A'),
+    });
     const atA = await alice.client.nextEnvelope();
     expect(await alice.open(atA.payload)).toEqual({ sender: bob.accountId, text: 'B to A' });
     await alice.client.close();
@@ -132,7 +166,9 @@ describe.skipIf(skip)('two relay processes on one PostgreSQL', () => {
     const viaA = await SignalUser.register(nodeA.url, { preKeys: 0 });
     const viaB = await SignalUser.register(nodeB.url, { preKeys: 0 });
     const bundles = await Promise.all(
-      [viaA, viaB, viaA, viaB, viaA, viaB, viaA, viaB].map((u) => u.client.call('prekeys.bundle', { accountId: target.accountId })),
+      [viaA, viaB, viaA, viaB, viaA, viaB, viaA, viaB].map((u) =>
+        u.client.call('prekeys.bundle', { accountId: target.accountId }),
+      ),
     );
     const ec = bundles.map((b) => b.preKey?.keyId).filter((x): x is number => x !== undefined);
     expect(ec).toHaveLength(6);

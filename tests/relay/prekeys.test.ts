@@ -11,7 +11,12 @@ beforeAll(async () => {
   relay = await startRelay({
     port: 0,
     logger: false,
-    limits: { rates: { bundleFetchesPerTarget: { burst: 12, perSecond: 0.001 }, bundleFetches: { burst: 1000, perSecond: 1000 } } },
+    limits: {
+      rates: {
+        bundleFetchesPerTarget: { burst: 12, perSecond: 0.001 },
+        bundleFetches: { burst: 1000, perSecond: 1000 },
+      },
+    },
   });
 });
 afterAll(async () => {
@@ -81,7 +86,9 @@ describe('prekeys', () => {
     const alice = await SignalUser.register(relay.url, { preKeys: 5 });
     const fetchers = await Promise.all([1, 2, 3].map(() => SignalUser.register(relay.url, { preKeys: 0 })));
     const bundles = await Promise.all(
-      fetchers.flatMap((f) => [1, 2].map(() => f.client.call('prekeys.bundle', { accountId: alice.accountId }))),
+      fetchers.flatMap((f) =>
+        [1, 2].map(() => f.client.call('prekeys.bundle', { accountId: alice.accountId })),
+      ),
     );
     const ec = bundles.map((b) => b.preKey?.keyId).filter((x) => x !== undefined);
     expect(ec).toHaveLength(5);
@@ -104,9 +111,13 @@ describe('prekeys', () => {
     const target = await SignalUser.register(relay.url, { preKeys: 0 });
     const attacker = await SignalUser.register(relay.url, { preKeys: 0 });
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, () => attacker.client.call('prekeys.bundle', { accountId: target.accountId })),
+      Array.from({ length: 20 }, () =>
+        attacker.client.call('prekeys.bundle', { accountId: target.accountId }),
+      ),
     );
-    const limited = results.filter((r) => r.status === 'rejected' && (r.reason as WireCallError).kind === 'RelayRateLimited');
+    const limited = results.filter(
+      (r) => r.status === 'rejected' && (r.reason as WireCallError).kind === 'RelayRateLimited',
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(12);
     expect(limited).toHaveLength(8);
     expect((limited[0] as PromiseRejectedResult).reason.wire.retryAfterMs).toBeGreaterThan(0);
@@ -116,7 +127,9 @@ describe('prekeys', () => {
 
   it('answers NotFound for an account without prekeys or that does not exist', async () => {
     const a = await SignalUser.register(relay.url);
-    const err = await error(a.client.call('prekeys.bundle', { accountId: '00000000-0000-4000-8000-000000000000' }));
+    const err = await error(
+      a.client.call('prekeys.bundle', { accountId: '00000000-0000-4000-8000-000000000000' }),
+    );
     expect(err.kind).toBe('NotFound');
     await a.client.close();
   });

@@ -4,12 +4,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export const PG_URL = process.env.WISP_TEST_PG;
-export const PG_SKIP_REASON = 'WISP_TEST_PG is not set (postgres://wisp:wisp@127.0.0.1:5432/wisp_test); PostgreSQL relay tests skipped';
+export const PG_SKIP_REASON =
+  'WISP_TEST_PG is not set (postgres://wisp:wisp@127.0.0.1:5432/wisp_test); PostgreSQL relay tests skipped';
 
 /** True when the PostgreSQL tests should be skipped; throws under CI instead of skipping. */
 export function skipPostgres(): boolean {
   if (PG_URL) return false;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${PG_SKIP_REASON.replace('skipped', 'cannot run')}`);
+  if (process.env.CI === 'true')
+    throw new Error(`CI=true but ${PG_SKIP_REASON.replace('skipped', 'cannot run')}`);
   console.warn(PG_SKIP_REASON);
   return true;
 }

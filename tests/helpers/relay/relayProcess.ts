@@ -28,7 +28,9 @@ export async function spawnRelay(args: string[], env: Record<string, string> = {
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<number | string>((res) => child.on('exit', (code, signal) => res(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((res) =>
+    child.on('exit', (code, signal) => res(code ?? signal ?? -1)),
+  );
   const line = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`relay did not start: ${err}`)), 30_000);
     child.stdout.on('data', (d: Buffer) => {
@@ -49,7 +51,10 @@ export async function spawnRelay(args: string[], env: Record<string, string> = {
 }
 
 /** Sends `signal` to the relay (by its pid) and waits for it to exit. */
-export async function stopRelay(p: RelayProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+export async function stopRelay(
+  p: RelayProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | string> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
 }

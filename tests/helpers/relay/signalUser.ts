@@ -150,7 +150,10 @@ export class SignalUser {
   private cert: Promise<SenderCertificate> | null = null;
 
   /** Connects, registers (challenge signed with the identity key) and uploads prekeys. */
-  static async register(url: string, opts: { username?: string; preKeys?: number } = {}): Promise<SignalUser> {
+  static async register(
+    url: string,
+    opts: { username?: string; preKeys?: number } = {},
+  ): Promise<SignalUser> {
     const user = new SignalUser();
     user.client = await WireClient.connect(url);
     const { nonce } = await user.client.call('auth.challenge', {});
@@ -174,7 +177,9 @@ export class SignalUser {
 
   /** The body of an `auth` request for `nonce` on a fresh connection. */
   authBody(nonce: string): OpBody<'auth'> {
-    const sig = this.identity.privateKey.sign(concat(utf8(SIGNING_CONTEXT.auth), bytes(nonce), utf8(this.accountId)));
+    const sig = this.identity.privateKey.sign(
+      concat(utf8(SIGNING_CONTEXT.auth), bytes(nonce), utf8(this.accountId)),
+    );
     return { accountId: this.accountId, nonce, signature: b64(sig) };
   }
 
@@ -201,7 +206,11 @@ export class SignalUser {
       const kid = this.nextPreKeyId++;
       const ksig = this.identity.privateKey.sign(kp.getPublicKey().serialize());
       this.mem.kyberPreKeys.set(kid, KyberPreKeyRecord.new(kid, Date.now(), kp, ksig));
-      body.lastResortKyberPreKey = { keyId: kid, publicKey: b64(kp.getPublicKey().serialize()), signature: b64(ksig) };
+      body.lastResortKyberPreKey = {
+        keyId: kid,
+        publicKey: b64(kp.getPublicKey().serialize()),
+        signature: b64(ksig),
+      };
     }
     for (let i = 0; i < count; i++) {
       const k = PrivateKey.generate();
@@ -212,14 +221,20 @@ export class SignalUser {
       const kid = this.nextPreKeyId++;
       const ksig = this.identity.privateKey.sign(kp.getPublicKey().serialize());
       this.mem.kyberPreKeys.set(kid, KyberPreKeyRecord.new(kid, Date.now(), kp, ksig));
-      body.kyberPreKeys!.push({ keyId: kid, publicKey: b64(kp.getPublicKey().serialize()), signature: b64(ksig) });
+      body.kyberPreKeys!.push({
+        keyId: kid,
+        publicKey: b64(kp.getPublicKey().serialize()),
+        signature: b64(ksig),
+      });
     }
     return body;
   }
 
   /** One certificate request however many seals run at once. */
   senderCertificate(): Promise<SenderCertificate> {
-    this.cert ??= this.client.call('certificate.sender', {}).then((r) => SenderCertificate.deserialize(bytes(r.certificate)));
+    this.cert ??= this.client
+      .call('certificate.sender', {})
+      .then((r) => SenderCertificate.deserialize(bytes(r.certificate)));
     return this.cert;
   }
 
@@ -249,7 +264,13 @@ export class SignalUser {
   /** Sealed sender v1 ciphertext of `text` for `peer` (session must exist), base64. */
   async seal(peer: AccountId, text: string): Promise<string> {
     const address = ProtocolAddress.new(Aci.fromUuid(peer), 1);
-    const ct = await sealedSenderEncryptMessage(utf8(text), address, await this.senderCertificate(), this.stores.session, this.stores.identityStore);
+    const ct = await sealedSenderEncryptMessage(
+      utf8(text),
+      address,
+      await this.senderCertificate(),
+      this.stores.session,
+      this.stores.identityStore,
+    );
     return b64(ct);
   }
 
@@ -288,7 +309,12 @@ export class SignalUser {
   /** Multi-recipient sealed sender (v2) of a group message to `members` (sessions must exist). */
   async sealForRoom(distributionId: string, members: AccountId[], text: string): Promise<string> {
     const ct = await groupEncrypt(this.address, distributionId, this.stores.senderKey, utf8(text));
-    const content = UnidentifiedSenderMessageContent.new(ct, await this.senderCertificate(), ContentHint.Default, null);
+    const content = UnidentifiedSenderMessageContent.new(
+      ct,
+      await this.senderCertificate(),
+      ContentHint.Default,
+      null,
+    );
     const out = await sealedSenderMultiRecipientEncrypt({
       content,
       recipients: members.map((m) => ProtocolAddress.new(Aci.fromUuid(m), 1)),
@@ -302,8 +328,10 @@ export class SignalUser {
   async openRoom(payloadB64: string): Promise<{ sender: string; text: string }> {
     const usmc = await sealedSenderDecryptToUsmc(bytes(payloadB64), this.stores.identityStore);
     const cert = usmc.senderCertificate();
-    if (!cert.validate(this.trustRoot, Date.now())) throw new Error('sender certificate does not chain to the trust root');
-    if (usmc.msgType() !== Number(CiphertextMessageType.SenderKey)) throw new Error('not a sender-key message');
+    if (!cert.validate(this.trustRoot, Date.now()))
+      throw new Error('sender certificate does not chain to the trust root');
+    if (usmc.msgType() !== Number(CiphertextMessageType.SenderKey))
+      throw new Error('not a sender-key message');
     const sender = ProtocolAddress.new(Aci.fromUuid(cert.senderUuid()), 1);
     const plain = await groupDecrypt(sender, this.stores.senderKey, usmc.contents());
     return { sender: cert.senderUuid(), text: Buffer.from(plain).toString('utf8') };

@@ -21,11 +21,18 @@ export class WireCallError extends Error {
   }
 }
 
-type Waiter = { pred: (p: PushFrame) => boolean; resolve: (p: PushFrame) => void; reject: (e: Error) => void };
+type Waiter = {
+  pred: (p: PushFrame) => boolean;
+  resolve: (p: PushFrame) => void;
+  reject: (e: Error) => void;
+};
 
 export class WireClient {
   private nextId = 1;
-  private readonly pending = new Map<number, { op: OpName; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { op: OpName; resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
   /** Pushes not yet taken by nextPush. */
   readonly pushes: PushFrame[] = [];
   /** Error responses with id null (frames the relay could not attribute to a request). */
