@@ -128,6 +128,7 @@ export class Engine implements EngineApi {
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
   private readonly lastReset = new Map<string, number>();
+  private readonly namesChecked = new Set<string>();
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
@@ -1297,6 +1298,10 @@ export class Engine implements EngineApi {
 
   /** Accepts a sender's claimed username only if the relay maps that name to the same account. */
   private async confirmSenderName(sender: string, claimed: string): Promise<void> {
+    // Once per sender and name per engine: a name that does not check out is not asked again.
+    const key = `${sender}/${claimed.toLowerCase()}`;
+    if (this.namesChecked.has(key)) return;
+    this.namesChecked.add(key);
     try {
       const found = await this.relayClient().request('username.lookup', { username: claimed });
       if (found.accountId === sender)
