@@ -85,9 +85,17 @@ export function createServices(options: ServicesOptions): ServicesHost {
     } catch {
       return null;
     }
-    const parsed = AccountRecord.safeParse(JSON.parse(raw));
-    if (!parsed.success)
-      throw new WispError('DatabaseCorrupt', 'the account record of this profile is damaged');
+    let parsed: ReturnType<typeof AccountRecord.safeParse>;
+    try {
+      parsed = AccountRecord.safeParse(JSON.parse(raw));
+    } catch {
+      parsed = { success: false } as ReturnType<typeof AccountRecord.safeParse>;
+    }
+    if (!parsed.success) {
+      throw new WispError('DatabaseCorrupt', 'the account record of this profile is damaged', {
+        recovery: 'Restore the profile from an encrypted backup.',
+      });
+    }
     return parsed.data;
   }
 
@@ -179,6 +187,8 @@ export function createServices(options: ServicesOptions): ServicesHost {
             });
           }
           const keystore = buildKeyStore(input.keystore, input.passphrase, keyStoreOptions);
+          // A failed attempt (relay unreachable, name taken) leaves nothing behind: Engine.create
+          // removes its half-made profile, so the user can simply retry (tested).
           const created = await engines.create({
             profileDir,
             keystore,

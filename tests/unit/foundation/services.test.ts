@@ -119,3 +119,28 @@ describe('core/services', () => {
     await host.close();
   });
 });
+
+describe('account creation against the real engine', () => {
+  it('fails with a typed error when the relay is unreachable, records no account, and can be retried', async () => {
+    const host = createServices({
+      dataDir: dir,
+      platform: testPlatform(),
+      keyStore: { scrypt: { N: 2 ** 14, r: 8, p: 1 } },
+    });
+    const attempt = () =>
+      host.services.account.create({
+        username: 'alice',
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+        relayUrl: 'ws://127.0.0.1:9/v1/ws',
+        keystore: 'passphrase',
+        passphrase: 'long enough',
+      });
+    const first = await attempt().catch((e: unknown) => e);
+    expect(isWispError(first)).toBe(true);
+    expect((first as { kind: string }).kind).not.toBe('ProfileExists');
+    expect(await host.services.account.status()).toEqual({ state: 'none' });
+    const second = await attempt().catch((e: unknown) => e);
+    expect((second as { kind: string }).kind).toBe((first as { kind: string }).kind);
+    await host.close();
+  });
+});
