@@ -42,7 +42,6 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       '.tmp/**',
-      'tests/unit/foundation/fixtures/**',
     ],
   },
   js.configs.recommended,
