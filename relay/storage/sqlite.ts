@@ -50,6 +50,8 @@ export interface SqliteOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Called for a group commit over 40 ms (with the number of writes, never their values). */
   onSlow?: (what: string, ms: number) => void;
+  /** WAL checkpoint tuning; the defaults suit production, tests shrink them. */
+  checkpoint?: { rewindMinFrames?: number; walSizeLimitBytes?: number; intervalMs?: number };
 }
 
 const SLOW_MS = 40;
@@ -79,6 +81,8 @@ parentPort.on('message', (m) => {
 const CHECKPOINT_INTERVAL_MS = 250;
 /** WAL frames (4 KiB pages) after a bulk pass that justify holding commits for a final pass and a rewind. */
 const REWIND_MIN_FRAMES = 8192;
+/** Size the WAL file is truncated back to after a rewind. */
+const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Longest the main thread holds commits back for a final pass. */
 const MAX_HOLD_MS = 100;
 
@@ -93,6 +97,7 @@ export class SqliteStorage implements RelayStorage {
   private flushScheduled = false;
   private closed = false;
   private readonly onSlow: ((what: string, ms: number) => void) | undefined;
+  private readonly rewindMinFrames: number;
   private readonly walPath: string;
   private readonly dataDir: string;
   private readonly fsyncWal: boolean;
@@ -104,6 +109,8 @@ export class SqliteStorage implements RelayStorage {
   /** Commits are held back (queued) while the final checkpoint pass runs. */
   private holdWrites = false;
   private holdTimer: NodeJS.Timeout | null = null;
+  /** Counts for tests and diagnostics. */
+  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0 };
   private readonly checkpointTimer: NodeJS.Timeout;
   private readonly st;
 
@@ -112,6 +119,7 @@ export class SqliteStorage implements RelayStorage {
     this.db = new Database(join(opts.dataDir, 'relay.sqlite'));
     this.dataDir = opts.dataDir;
     this.onSlow = opts.onSlow;
+    this.rewindMinFrames = opts.checkpoint?.rewindMinFrames ?? REWIND_MIN_FRAMES;
     this.walPath = join(opts.dataDir, 'relay.sqlite-wal');
     this.fsyncWal = (opts.synchronous ?? 'FULL') === 'FULL';
     this.db.pragma('journal_mode = WAL');
@@ -119,7 +127,9 @@ export class SqliteStorage implements RelayStorage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('wal_autocheckpoint = 0');
     // After a rewind, shrink a WAL that a burst made large.
-    this.db.pragma('journal_size_limit = 33554432');
+    this.db.pragma(
+      `journal_size_limit = ${Math.floor(opts.checkpoint?.walSizeLimitBytes ?? WAL_SIZE_LIMIT_BYTES)}`,
+    );
     // Deleted envelopes and blobs are overwritten, not left in free pages.
     this.db.pragma('secure_delete = ON');
     this.db.pragma('foreign_keys = ON');
@@ -139,7 +149,10 @@ export class SqliteStorage implements RelayStorage {
       this.checkpointPhase = 'idle';
       this.releaseWrites();
     });
-    this.checkpointTimer = setInterval(() => this.startCheckpoint(), CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer = setInterval(
+      () => this.startCheckpoint(),
+      opts.checkpoint?.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+    );
     this.checkpointTimer.unref();
     this.checkpointer.unref();
     const db = this.db;
@@ -218,7 +231,9 @@ export class SqliteStorage implements RelayStorage {
   }
 
   private onCheckpointed(r: { ok: boolean; log: number; done: number }): void {
-    if (this.checkpointPhase === 'bulk' && r.ok && r.log >= REWIND_MIN_FRAMES && !this.closed) {
+    if (this.checkpointPhase === 'bulk') this.checkpointStats.bulkPasses++;
+    else if (this.checkpointPhase === 'final') this.checkpointStats.finalPasses++;
+    if (this.checkpointPhase === 'bulk' && r.ok && r.log >= this.rewindMinFrames && !this.closed) {
       // Only what was committed during the bulk pass is left: hold commits while it is copied.
       this.checkpointPhase = 'final';
       this.holdWrites = true;
