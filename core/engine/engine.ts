@@ -129,6 +129,7 @@ export class Engine implements EngineApi {
   private readonly inboxQueue: DeliveredEnvelope[] = [];
   private readonly lastReset = new Map<string, number>();
   private readonly namesChecked = new Set<string>();
+  private readonly pendingAcks = new Set<Promise<void>>();
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
@@ -240,6 +241,7 @@ export class Engine implements EngineApi {
     if (this.closed) return;
     this.closed = true;
     await this.chain.catch(() => undefined);
+    await this.acksSettled();
     if (this.relay) await this.relay.close();
     await this.chain.catch(() => undefined);
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -1149,6 +1151,7 @@ export class Engine implements EngineApi {
     await this.inboxIdle();
     await this.chain;
     await this.flushOutbox();
+    await this.acksSettled();
     const reported = await this.unreportedMessages();
     this.store.settings.set(UNREPORTED_KEY, []);
     return reported;
@@ -1271,7 +1274,8 @@ export class Engine implements EngineApi {
     });
     for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
     for (const effect of effects) effect();
-    await this.ack([...ids]);
+    // Not awaited: the commit is what matters; the next batch need not wait for the round trip.
+    this.ack([...ids]);
     for (const sender of brokenSessions) await this.resetSession(sender);
   }
 
@@ -1324,7 +1328,17 @@ export class Engine implements EngineApi {
     }
   }
 
-  private async ack(envelopeIds: string[]): Promise<void> {
+  private ack(envelopeIds: string[]): void {
+    const done = this.sendAcks(envelopeIds).finally(() => this.pendingAcks.delete(done));
+    this.pendingAcks.add(done);
+  }
+
+  /** Resolves when every acknowledgement sent so far has been answered (or has failed). */
+  private async acksSettled(): Promise<void> {
+    while (this.pendingAcks.size > 0) await Promise.all([...this.pendingAcks]);
+  }
+
+  private async sendAcks(envelopeIds: string[]): Promise<void> {
     try {
       for (let i = 0; i < envelopeIds.length; i += 500) {
         await this.relayClient().request('message.ack', { ids: envelopeIds.slice(i, i + 500) });
