@@ -208,3 +208,43 @@ test('the safety number shown in the UI is the one the other client computes, an
     await bob.close();
   }
 });
+
+test('a burn-on-read message leaves the screen after it was seen and its timer ran out', async ({ page }) => {
+  const bobName = uniqueName('bob');
+  const bob = await Engine.create({
+    profileDir: join(world.tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: world.relay.url,
+    username: bobName,
+  });
+  try {
+    const alice = uniqueName('alice');
+    await createAccountInUi(page, alice);
+    await page.getByPlaceholder('Username to message').fill(bobName);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByLabel('Message', { exact: true }).fill('hello');
+    await page.getByRole('button', { name: 'Send' }).click();
+    let hello: MessageView | undefined;
+    for (let attempt = 0; attempt < 20 && hello === undefined; attempt++) {
+      hello = (await bob.sync({ waitMs: 500 })).find((m) => m.text === 'hello');
+    }
+    expect(hello).toBeDefined();
+
+    await bob.sendText(alice, 'gone in two seconds', { burnAfterMs: 2_000 });
+    await bob.sync({ waitMs: 200 });
+    const burning = page.locator('.messages .message.incoming').filter({ hasText: 'gone in two seconds' });
+    await expect(burning).toBeVisible();
+    // Seen (focused, in view) → the engine destroys it at its deadline → the UI removes it.
+    await expect(burning).toHaveCount(0, { timeout: 20_000 });
+    const left = await page.evaluate(async () => {
+      const wisp = (globalThis as unknown as PageGlobals).wisp!;
+      const list = await wisp.conversations.list();
+      if (!list.ok) return null;
+      const page = await wisp.conversations.messages({ conversationId: list.value[0]!.id });
+      return page.ok ? page.value.messages.map((m) => m.text) : null;
+    });
+    expect(left).toEqual(['hello']);
+  } finally {
+    await bob.close();
+  }
+});
