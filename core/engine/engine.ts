@@ -425,7 +425,9 @@ export class Engine implements EngineApi {
     const contact = this.store.transaction(() => {
       const now = this.clock();
       this.store.contacts.upsert(accountId, name.toLowerCase(), now);
-      if (changed && known?.identityKey && !existing?.identityKey) {
+      if (changed && known?.identityKey) {
+        // Recording the key the name used to have first makes the repository see a replacement,
+        // which un-verifies the contact and raises identity_changed.
         this.store.contacts.saveIdentityKey(accountId, known.identityKey, now);
       }
       this.store.contacts.saveIdentityKey(accountId, key, now);
