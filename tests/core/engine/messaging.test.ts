@@ -169,6 +169,36 @@ describe('1:1 messaging', () => {
     }
   });
 
+  it('flags the change when the new identity behind a known name writes first', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'hi');
+    await bob.sync();
+    await alice.setVerified('bob', true);
+    await bob.setUsername(null);
+    const bob2 = await Engine.create({
+      profileDir: join(world.root, 'bob2'),
+      keystore: testKeyStore(),
+      relayUrl: world.relayUrl,
+      username: 'bob',
+    });
+    try {
+      const events = recordEvents(alice);
+      await bob2.sendText('alice', 'new phone, same me');
+      expect((await alice.sync()).map((m) => [m.from, m.text])).toEqual([['bob', 'new phone, same me']]);
+      expect(
+        events.some((e) => e.type === 'identity.changed' && e.contact.accountId === bob2.accountId),
+      ).toBe(true);
+      expect(await alice.safetyNumber('bob')).toMatchObject({
+        accountId: bob2.accountId,
+        identityChanged: true,
+        verified: false,
+      });
+    } finally {
+      await bob2.close();
+    }
+  });
+
   it('refuses a taken username without leaving a half profile behind', async () => {
     await world.create('alice');
     const dir = join(world.root, 'second');
