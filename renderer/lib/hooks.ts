@@ -30,6 +30,8 @@ export function useSeenTracker(
   const visible = useRef(new Set<string>());
   const reported = useRef(new Set<string>());
   const observer = useRef<IntersectionObserver | null>(null);
+  const callbacks = useRef(new Map<string, (element: HTMLElement | null) => void>());
+  const elements = useRef(new Map<string, HTMLElement>());
 
   const report = useCallback((id: string) => {
     if (reported.current.has(id) || !pageIsAttended()) return;
@@ -55,6 +57,8 @@ export function useSeenTracker(
       { threshold: [0, 0.5, 1] },
     );
     observer.current = io;
+    // Elements mounted before this effect ran (or under a previous observer) are watched too.
+    for (const element of elements.current.values()) io.observe(element);
     const onAttention = () => {
       for (const id of visible.current) report(id);
     };
@@ -68,15 +72,26 @@ export function useSeenTracker(
     };
   }, [report]);
 
-  return useCallback(
-    (id: string) => (element: HTMLElement | null) => {
-      if (element === null) {
-        visible.current.delete(id);
-        return;
-      }
-      element.dataset.messageId = id;
-      observer.current?.observe(element);
-    },
-    [],
-  );
+  // One stable callback per id: React then calls it only on mount and unmount, not on every
+  // render (the clock re-renders each second), so the visible set is not reset under us.
+  return useCallback((id: string) => {
+    let callback = callbacks.current.get(id);
+    if (callback === undefined) {
+      callback = (element: HTMLElement | null) => {
+        const previous = elements.current.get(id);
+        if (previous !== undefined) observer.current?.unobserve(previous);
+        if (element === null) {
+          elements.current.delete(id);
+          visible.current.delete(id);
+          callbacks.current.delete(id);
+          return;
+        }
+        element.dataset.messageId = id;
+        elements.current.set(id, element);
+        observer.current?.observe(element);
+      };
+      callbacks.current.set(id, callback);
+    }
+    return callback;
+  }, []);
 }
