@@ -60,7 +60,8 @@ class Client {
   private readonly calls = new Map<number, (body: unknown, ok: boolean) => void>();
   outstanding = 0;
   onEnvelope: (sentAt: number) => void = () => {};
-  onSendAck: () => void = () => {};
+  onSendAck: (ms: number) => void = () => {};
+  private readonly sentAt = new Map<number, number>();
 
   constructor(private readonly mode: Mode) {}
 
@@ -115,7 +116,9 @@ class Client {
     if (f.id >= SEND_ID_BASE) {
       this.outstanding--;
       if (!f.ok) failures++;
-      this.onSendAck();
+      const at = this.sentAt.get(f.id) ?? performance.now();
+      this.sentAt.delete(f.id);
+      this.onSendAck(performance.now() - at);
       return;
     }
     const cb = this.calls.get(f.id);
@@ -132,6 +135,7 @@ class Client {
     const b64 = payload.toString('base64');
     this.outstanding++;
     const id = SEND_ID_BASE + (this.sendSeq++ % 1_000_000_000);
+    this.sentAt.set(id, performance.now());
     this.ws.send(
       JSON.stringify(
         this.mode === 'bare'
@@ -190,12 +194,16 @@ async function drain(clients: Client[]): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
 }
 
-/** Open loop at `rate` envelopes/s from random clients; returns sorted delivery latencies (ms). */
-async function latency(clients: Client[], rate: number): Promise<number[]> {
+/**
+ * Open loop at `rate` envelopes/s from random clients; returns sorted delivery latencies (send to
+ * recipient push) and sender acknowledgement latencies (send to "stored" answer), in ms.
+ */
+async function latency(clients: Client[], rate: number): Promise<{ delivery: number[]; ack: number[] }> {
   const samples: number[] = [];
+  const acks: number[] = [];
   for (const c of clients) {
     c.onEnvelope = (sentAt) => samples.push(performance.now() - sentAt);
-    c.onSendAck = () => {};
+    c.onSendAck = (ms) => acks.push(ms);
   }
   const start = performance.now();
   let sent = 0;
@@ -215,7 +223,7 @@ async function latency(clients: Client[], rate: number): Promise<number[]> {
     }, 2);
   });
   await drain(clients);
-  return samples.sort((a, b) => a - b);
+  return { delivery: samples.sort((a, b) => a - b), ack: acks.sort((a, b) => a - b) };
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -223,15 +231,18 @@ const pct = (sorted: number[], p: number) =>
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Throughput, then latency at `latencyRate` (or at half the measured throughput), on one server. */
-async function run(mode: Mode, latencyRate?: number): Promise<{ rate: number; half: number; lat: number[] }> {
+async function run(
+  mode: Mode,
+  latencyRate?: number,
+): Promise<{ rate: number; half: number; lat: number[]; ack: number[] }> {
   const server = await startServer(mode);
   try {
     const clients = await connectAll(mode, server.url);
     const rate = await throughput(clients);
     const half = latencyRate ?? rate / 2;
-    const lat = await latency(clients, half);
+    const { delivery, ack } = await latency(clients, half);
     for (const c of clients) c.ws.terminate();
-    return { rate, half, lat };
+    return { rate, half, lat: delivery, ack };
   } finally {
     await stopServer(server);
   }
@@ -266,6 +277,20 @@ async function main(): Promise<void> {
           ? `< 20 ms at ${round(wisp.half, 0)} envelopes/s`
           : `informational, at ${round(wisp.half, 0)} envelopes/s`,
       pass: p === 99 ? value < 20 && failures === 0 : true,
+    });
+  }
+  // The sender's "stored" answer waits for the WAL fsync (the bare relay stores nothing).
+  for (const p of [50, 99]) {
+    const value = pct(wisp.ack, p);
+    const baseline = pct(bare.ack, p);
+    line({
+      metric: `p${p}_durable_send_ack_latency_half_load`,
+      value: round(value, 2),
+      unit: 'ms',
+      baseline: round(baseline, 2),
+      ratio: round(value / baseline, 2),
+      target: `informational (includes the WAL fsync), at ${round(wisp.half, 0)} envelopes/s`,
+      pass: true,
     });
   }
 }

@@ -35,6 +35,8 @@ type Db = Database.Database;
 
 interface PendingWrite {
   fn: () => unknown;
+  /** Runs right after the commit, before the fsync (for pushes that need no durability). */
+  onCommitted: ((value: unknown) => void) | undefined;
   /** Must reach the disk before it resolves (false: an ack or purge, which may be redone). */
   durable: boolean;
   resolve: (value: unknown) => void;
@@ -274,10 +276,16 @@ export class SqliteStorage implements RelayStorage {
    * Runs `fn` inside the next group commit; resolves after the transaction is committed and, when
    * `durable`, after the WAL holding it has been fsynced.
    */
-  private write<T>(fn: () => T, durable = true): Promise<T> {
+  private write<T>(fn: () => T, durable = true, onCommitted?: (value: T) => void): Promise<T> {
     if (this.closed) return Promise.reject(new Error('storage closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, durable, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({
+        fn,
+        durable,
+        onCommitted: onCommitted as ((value: unknown) => void) | undefined,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       if (!this.flushScheduled && !this.holdWrites) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -324,6 +332,9 @@ export class SqliteStorage implements RelayStorage {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.value);
     };
+    batch.forEach((item, i) => {
+      if (item.onCommitted && outcomes[i]!.ok) item.onCommitted(outcomes[i]!.value);
+    });
     const needsSync = this.fsyncWal && batch.some((item, i) => item.durable && outcomes[i]!.ok);
     if (!needsSync) {
       batch.forEach(settle);
@@ -519,7 +530,7 @@ export class SqliteStorage implements RelayStorage {
     caps: QueueCaps,
   ): Promise<EnqueueOutcome[]> {
     const seqs = new Map<NewEnvelope, number>();
-    const outcomes = await this.write(() => {
+    const store = () => {
       seqs.clear();
       const result: EnqueueOutcome[] = [];
       let stored = 0;
@@ -550,19 +561,21 @@ export class SqliteStorage implements RelayStorage {
       }
       if (stored > 0) this.st.bumpSent.run(stored, buf(senderHash));
       return result;
-    });
-    envelopes.forEach((e, i) => {
-      // Batches settle in commit order, so wakes for one recipient are emitted in sequence order.
-      if (outcomes[i] === 'stored') {
+    };
+    // Recipients are woken as soon as the commit is in the WAL, before the fsync: delivery needs
+    // no durability (the recipient acknowledges after its own commit); only the sender's answer
+    // does. Flushes run in commit order, so wakes for one recipient come in sequence order.
+    const wake = (result: EnqueueOutcome[]) =>
+      envelopes.forEach((e, i) => {
+        if (result[i] !== 'stored') return;
         this.wakes.emit('wake', hex(e.recipientHash), {
           seq: seqs.get(e)!,
           id: e.id,
           payload: e.payload,
           expiresAt: e.expiresAt,
         });
-      }
-    });
-    return outcomes;
+      });
+    return this.write(store, true, wake);
   }
 
   async fetchQueued(
