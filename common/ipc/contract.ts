@@ -85,7 +85,7 @@ export function unwrap<T>(result: IpcResult<T>): T {
 
 /** For calls a backend does not implement yet: honest and typed, never a fake success. */
 export function notImplemented(what: string): WispError {
-  return new WispError('Internal', `${what} is not implemented yet`, {
+  return new WispError('NotImplemented', `${what} is not implemented yet`, {
     recovery: 'This part of Wisp is still being built; try again with a newer version.',
   });
 }

@@ -134,7 +134,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
     const record = await readAccount();
     throw record === null
       ? new WispError('ProfileNotFound', 'there is no account yet', { recovery: 'Create an account first.' })
-      : new WispError('Unauthorized', 'Wisp is locked', { recovery: 'Unlock Wisp first.' });
+      : new WispError('Locked', 'Wisp is locked', { recovery: 'Unlock Wisp first.' });
   }
 
   async function currentSettings(): Promise<Settings> {

@@ -91,7 +91,7 @@ describe('core/services', () => {
     writeFileSync(join(dir, 'account.json'), JSON.stringify({ version: 1, keystore: 'passphrase' }));
     const host = createServices({ dataDir: dir, platform: testPlatform() });
     expect(await host.services.account.status()).toEqual({ state: 'locked', keystore: 'passphrase' });
-    await expect(host.services.contacts.list()).rejects.toSatisfy((e) => isWispError(e, 'Unauthorized'));
+    await expect(host.services.contacts.list()).rejects.toSatisfy((e) => isWispError(e, 'Locked'));
     await expect(
       host.services.account.create({
         username: 'alice',
