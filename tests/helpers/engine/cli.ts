@@ -1,5 +1,9 @@
 // Runs the real `wisp` CLI (bin/wisp.mjs) as a child process, the way a user or script would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRelay } from '../../../relay/index';
 import { fileURLToPath } from 'node:url';
 
 export const WISP_BIN = fileURLToPath(new URL('../../../bin/wisp.mjs', import.meta.url));
@@ -51,4 +55,46 @@ export function runWisp(args: string[], env: Record<string, string> = {}): Promi
 /** `wisp <command> --profile DIR --keystore passphrase --json …` */
 export function wisp(profile: string, command: string[], options: string[] = []): Promise<WispResult> {
   return runWisp([...command, '--profile', profile, '--keystore', 'passphrase', '--json', ...options]);
+}
+
+export interface CliWorld {
+  root: string;
+  relayUrl: string;
+  profile(name: string): string;
+  close(): Promise<void>;
+}
+
+/** A relay on port 0 and one `wisp init`ed profile per name (inits run in parallel). */
+export async function createCliWorld(names: string[]): Promise<CliWorld> {
+  const root = mkdtempSync(join(tmpdir(), 'wisp-cli-test-'));
+  const relay = await startRelay({ port: 0, logger: false });
+  const profile = (name: string): string => join(root, name);
+  const results = await Promise.all(
+    names.map((name) =>
+      runWisp([
+        'init',
+        '--profile',
+        profile(name),
+        '--keystore',
+        'passphrase',
+        '--relay',
+        relay.url.replace(/\/v1\/ws$/, ''),
+        '--username',
+        name,
+        '--json',
+      ]),
+    ),
+  );
+  for (const r of results) {
+    if (r.code !== 0) throw new Error(`wisp init failed: ${r.stderr}`);
+  }
+  return {
+    root,
+    relayUrl: relay.url,
+    profile,
+    close: async () => {
+      await relay.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
