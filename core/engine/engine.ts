@@ -1376,8 +1376,9 @@ export class Engine implements EngineApi {
       case 'receipt': {
         for (const id of content.messageIds) {
           const m = this.store.messages.get(id);
-          // Only the person a message went to can acknowledge it.
-          if (!m || !m.outgoing || m.conversationId !== sender) continue;
+          // Only someone the message went to can acknowledge it: the peer, or a room member.
+          if (!m || !m.outgoing) continue;
+          if (m.conversationId !== sender && !this.isMember(m.conversationId, sender)) continue;
           if (content.kind === 'read') this.store.messages.markRead(id);
           else this.store.messages.markDelivered(id);
           effects.push(() => {
@@ -1459,7 +1460,8 @@ export class Engine implements EngineApi {
       );
     }
     const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
-    if (settings?.deliveryReceipts !== false && content.roomId === null) {
+    // Room messages too: the receipt goes pairwise to the sender only.
+    if (settings?.deliveryReceipts !== false) {
       this.enqueueDirect(
         sender,
         {
@@ -1548,8 +1550,7 @@ export class Engine implements EngineApi {
       this.store.transaction(() => {
         const m = this.store.messages.markSeen(id, now)!;
         const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
-        const conversation = this.store.conversations.require(m.conversationId);
-        if (before.seenAt === null && settings?.readReceipts !== false && conversation.kind === 'direct') {
+        if (before.seenAt === null && settings?.readReceipts !== false) {
           this.enqueueDirect(
             m.senderId,
             {

@@ -130,8 +130,8 @@ describe('1:1 messaging', () => {
     const aliceAgain = await world.open('alice');
     await aliceAgain.sync();
     expect((await aliceAgain.messages('bob')).find((m) => m.id === pending.id)?.state).toBe('sent');
-    const bobAgain = await world.open('bob');
     await bob.close();
+    const bobAgain = await world.open('bob');
     expect((await bobAgain.sync()).map((m) => m.text)).toEqual(['written offline']);
   });
 
@@ -325,6 +325,8 @@ describe('rooms', () => {
     for (const member of [alice, bob, dave, erin]) {
       expect((await member!.sync()).map((m) => m.id)).toEqual([fromCarol.id]);
     }
+    // Members' delivery receipts came back pairwise to the sender.
+    expect((await alice!.messages(room.id)).find((m) => m.id === hello.id)?.state).toBe('delivered');
 
     await alice!.removeRoomMember(room.id, 'erin');
     const secret = await alice!.sendText(room.id, 'erin is gone');
