@@ -60,6 +60,8 @@ async function main(): Promise<void> {
   // WISP_BENCH_ELD=1 reports the server's event-loop delay on stderr at exit (diagnostics).
   const eld = process.env.WISP_BENCH_ELD ? monitorEventLoopDelay({ resolution: 5 }) : null;
   eld?.enable();
+  // The load generator signals the start of its latency phase, so the report covers only that.
+  process.on('SIGUSR2', () => eld?.reset());
   process.on('SIGTERM', () => {
     if (eld) {
       const ms = (p: number) => (eld.percentile(p) / 1e6).toFixed(1);

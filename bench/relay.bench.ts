@@ -240,6 +240,7 @@ async function run(
     const clients = await connectAll(mode, server.url);
     const rate = await throughput(clients);
     const half = latencyRate ?? rate / 2;
+    server.child.kill('SIGUSR2');
     const { delivery, ack } = await latency(clients, half);
     for (const c of clients) c.ws.terminate();
     return { rate, half, lat: delivery, ack };

@@ -86,7 +86,11 @@ const REWIND_MIN_FRAMES = 8192;
 /** Size the WAL file is truncated back to after a rewind. */
 const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Longest the main thread holds commits back for a final pass. */
-const MAX_HOLD_MS = 100;
+const MAX_HOLD_MS = 20;
+/** After this many final passes in a row that could not finish within MAX_HOLD_MS ... */
+const ESCALATE_AFTER = 5;
+/** ... the next hold may last this long, so the WAL is rewound even on a slow disk. */
+const ESCALATED_HOLD_MS = 1000;
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -112,7 +116,9 @@ export class SqliteStorage implements RelayStorage {
   private holdWrites = false;
   private holdTimer: NodeJS.Timeout | null = null;
   /** Counts for tests and diagnostics. */
-  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0 };
+  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0, rewinds: 0 };
+  /** Final passes in a row that overran their hold. */
+  private overrunFinals = 0;
   private readonly checkpointTimer: NodeJS.Timeout;
   private readonly st;
 
@@ -234,12 +240,21 @@ export class SqliteStorage implements RelayStorage {
 
   private onCheckpointed(r: { ok: boolean; log: number; done: number }): void {
     if (this.checkpointPhase === 'bulk') this.checkpointStats.bulkPasses++;
-    else if (this.checkpointPhase === 'final') this.checkpointStats.finalPasses++;
+    if (this.checkpointPhase === 'final') {
+      this.checkpointStats.finalPasses++;
+      // Still holding and everything copied: the next commit rewinds the WAL.
+      const rewound = this.holdWrites && r.ok && r.log === r.done;
+      if (rewound) this.checkpointStats.rewinds++;
+      this.overrunFinals = rewound ? 0 : this.overrunFinals + 1;
+    }
     if (this.checkpointPhase === 'bulk' && r.ok && r.log >= this.rewindMinFrames && !this.closed) {
-      // Only what was committed during the bulk pass is left: hold commits while it is copied.
+      // Only what was committed during the bulk pass is left: hold commits (queued; the event loop
+      // runs on) while it is copied. A short hold keeps delivery latency low; if it keeps
+      // overrunning, one longer hold makes sure the WAL still gets rewound.
       this.checkpointPhase = 'final';
       this.holdWrites = true;
-      this.holdTimer = setTimeout(() => this.releaseWrites(), MAX_HOLD_MS);
+      const hold = this.overrunFinals >= ESCALATE_AFTER ? ESCALATED_HOLD_MS : MAX_HOLD_MS;
+      this.holdTimer = setTimeout(() => this.releaseWrites(), hold);
       this.checkpointer.postMessage('checkpoint');
       return;
     }

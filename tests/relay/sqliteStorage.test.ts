@@ -59,6 +59,7 @@ describe('SQLite storage', () => {
     expect(maxWal).toBeLessThan((written * 8192) / 2);
     // The final pass (commits held, WAL rewound) ran, and held commits were not lost.
     expect(storage.checkpointStats.finalPasses).toBeGreaterThan(0);
+    expect(storage.checkpointStats.rewinds).toBeGreaterThan(0);
     expect(await storage.countQueued(recipient)).toBe(written);
     await storage.close();
 
