@@ -9,3 +9,4 @@ export {
   type ProfileOptions,
 } from './profile';
 export { METADATA_FILE, readMetadata, type ProfileMetadata } from './profileMetadata';
+export { LOCK_FILE } from './profileLock';

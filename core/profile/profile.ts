@@ -14,6 +14,7 @@ import {
 } from '../vault/index';
 import { Store, type OpenStoreOptions } from '../store/store';
 import { METADATA_FILE, readMetadata, writeMetadata, type ProfileMetadata } from './profileMetadata';
+import { LOCK_FILE, acquireProfileLock, type ProfileLock } from './profileLock';
 
 export const DATABASE_FILE = 'wisp.db';
 export const ATTACHMENTS_DIR = 'attachments';
@@ -26,6 +27,7 @@ export interface Profile {
   readonly attachmentsDir: string;
   /** Re-encrypts the database under a fresh random key and seals that key in the same key store. */
   rekey(): Promise<void>;
+  /** Closes the database and releases the profile's lock, so another window or command can open it. */
   close(): void;
 }
 
@@ -35,7 +37,10 @@ export interface ProfileOptions {
   readonly onSlowQuery?: OpenStoreOptions['onSlowQuery'];
 }
 
-/** Creates a new profile in `dir` (which may exist but must be empty). Existing profile → ProfileExists. */
+/**
+ * Creates a new profile in `dir` (which may exist but must be empty, apart from a left-over lock
+ * file). Existing profile → ProfileExists; another process creating it at the same moment → ProfileInUse.
+ */
 export async function createProfile(
   dir: string,
   keystore: ProfileKeyStoreOption,
@@ -47,7 +52,7 @@ export async function createProfile(
       recovery: 'Choose another --profile folder, or open the existing one.',
     });
   }
-  if (existsSync(root) && (!statSync(root).isDirectory() || readdirSync(root).length > 0)) {
+  if (existsSync(root) && (!statSync(root).isDirectory() || !isEmptyButForLock(root))) {
     throw new WispError('ProfileExists', 'the profile folder is not empty');
   }
   const keyStore = keyStoreFor(keystore);
@@ -63,18 +68,41 @@ export async function createProfile(
     throw cause;
   }
   const rootExisted = existsSync(root);
+  let lock: ProfileLock;
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    lock = acquireProfileLock(root);
+  } catch (cause) {
+    // Another process holds the folder: what is in it is theirs, so nothing is removed here.
+    key.fill(0);
+    await discardQuietly(keyStore, sealed, { kind: 'safeStorage', blob: '-' });
+    throw cause;
+  }
+  // Checked again under the lock: a concurrent create may have finished between the check above
+  // and taking the lock.
+  if (!isEmptyButForLock(root)) {
+    lock.release();
+    key.fill(0);
+    await discardQuietly(keyStore, sealed, { kind: 'safeStorage', blob: '-' });
+    throw new WispError('ProfileExists', 'a profile was just created in this folder by another process', {
+      recovery: 'Choose another --profile folder, or open the existing one.',
+    });
+  }
+  let store: Store | undefined;
   try {
     mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
     restrictToOwner(root, 0o700);
-    const store = Store.open({ ...storeOptions(root, key, options), create: true });
+    store = Store.open({ ...storeOptions(root, key, options), create: true });
     // SQLite creates files with 0644; the WAL and SHM take the database file's mode when they are
     // (re)created, so fixing all three now keeps every later file private too.
     for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`])
       restrictToOwner(join(root, name), 0o600);
     // Metadata last: a folder without it is an unfinished create, never a profile that cannot be opened.
     writeMetadata(root, { format: 1, profileId, createdAt: Date.now(), key: sealed });
-    return makeProfile(root, profileId, keyStore, store, options);
+    return makeProfile(root, profileId, keyStore, store, lock, options);
   } catch (cause) {
+    // The half-made files go while the lock is still held, so no other opener sees them.
+    store?.close();
     if (rootExisted) {
       for (const name of [
         DATABASE_FILE,
@@ -88,6 +116,7 @@ export async function createProfile(
     } else {
       rmSync(root, { recursive: true, force: true });
     }
+    lock.release();
     await discardQuietly(keyStore, sealed, { kind: 'safeStorage', blob: '-' });
     throw cause;
   } finally {
@@ -95,7 +124,11 @@ export async function createProfile(
   }
 }
 
-/** Opens an existing profile. Missing folder or metadata → ProfileNotFound; wrong passphrase → WrongPassphrase. */
+/**
+ * Opens an existing profile and holds its lock until `close()`. Missing folder or metadata →
+ * ProfileNotFound; open elsewhere (another process, or this one) → ProfileInUse; wrong passphrase →
+ * WrongPassphrase.
+ */
 export async function openProfile(
   dir: string,
   keystore: ProfileKeyStoreOption,
@@ -107,6 +140,24 @@ export async function openProfile(
       recovery: 'Check --profile, or run `wisp init` to create a profile there.',
     });
   }
+  // Read once before locking so a folder that is not a profile never gets a lock file.
+  readMetadata(root);
+  const lock = acquireProfileLock(root);
+  try {
+    return await openLocked(root, keystore, lock, options);
+  } catch (cause) {
+    lock.release();
+    throw cause;
+  }
+}
+
+async function openLocked(
+  root: string,
+  keystore: ProfileKeyStoreOption,
+  lock: ProfileLock,
+  options: ProfileOptions,
+): Promise<Profile> {
+  // Read again under the lock: the previous holder may have rekeyed in between.
   const metadata = readMetadata(root);
   const keyStore = keyStoreFor(keystore);
   if (keyStore.kind !== metadata.key.kind) {
@@ -119,7 +170,7 @@ export async function openProfile(
   }
   mkdirSync(join(root, ATTACHMENTS_DIR), { recursive: true, mode: 0o700 });
   const store = await openWithKeys(root, metadata, keyStore, options);
-  return makeProfile(root, metadata.profileId, keyStore, store, options);
+  return makeProfile(root, metadata.profileId, keyStore, store, lock, options);
 }
 
 /**
@@ -167,6 +218,7 @@ function makeProfile(
   id: string,
   keyStore: KeyStore,
   store: Store,
+  lock: ProfileLock,
   _options: ProfileOptions,
 ): Profile {
   return {
@@ -197,7 +249,11 @@ function makeProfile(
       }
     },
     close() {
-      store.close();
+      try {
+        store.close();
+      } finally {
+        lock.release();
+      }
     },
   };
 }
@@ -214,6 +270,11 @@ async function discardQuietly(
   } catch {
     // A stale sealed copy of a key that no longer opens anything.
   }
+}
+
+/** True for an empty folder or one holding only a lock file left by an earlier (failed) create. */
+function isEmptyButForLock(root: string): boolean {
+  return readdirSync(root).every((name) => name === LOCK_FILE);
 }
 
 /** Owner-only permissions on POSIX; everything in the folder is encrypted, this is defence in depth. */
