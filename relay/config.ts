@@ -18,6 +18,10 @@ export interface RelayLimits {
   attachmentRetentionMs: number;
   senderCertificateTtlMs: number;
   challengeTtlMs: number;
+  /** A connection that has not authenticated by then is closed (4001), so idle sockets cannot pile up. */
+  unauthenticatedTimeoutMs: number;
+  /** Ping interval; a connection that missed the previous pong is terminated. */
+  keepaliveMs: number;
   /** Envelopes pushed to one connection and not yet acknowledged before the relay waits for acks. */
   maxInFlightPushes: number;
   purgeIntervalMs: number;
@@ -55,6 +59,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   attachmentRetentionMs: 30 * DAY,
   senderCertificateTtlMs: DAY,
   challengeTtlMs: 60_000,
+  unauthenticatedTimeoutMs: 120_000,
+  keepaliveMs: 30_000,
   maxInFlightPushes: 256,
   purgeIntervalMs: 60_000,
   rates: {

@@ -146,6 +146,10 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     if (removed.envelopes || removed.attachments) log.info(removed, 'purged expired');
     return removed;
   };
+  const keepaliveTimer = setInterval(() => {
+    for (const s of sessions) s.keepalive();
+  }, limits.keepaliveMs);
+  keepaliveTimer.unref();
   const purgeTimer = setInterval(() => {
     purge().catch(() => log.warn('expiry purge failed'));
   }, limits.purgeIntervalMs);
@@ -164,6 +168,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       closed ??= (async () => {
         closing = true;
         clearInterval(purgeTimer);
+        clearInterval(keepaliveTimer);
         // Answer what each connection already sent (so acknowledged means stored), then say goodbye.
         await Promise.race([
           Promise.all([...sessions].map((s) => s.drained())),

@@ -56,6 +56,24 @@ export class Session implements SessionState {
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
     ws.on('error', () => ws.terminate());
+    ws.on('pong', () => (this.alive = true));
+    this.authDeadline = setTimeout(() => {
+      if (!this.account) ws.close(4001, 'authenticate sooner');
+    }, ctx.limits.unauthenticatedTimeoutMs);
+    this.authDeadline.unref();
+  }
+
+  private alive = true;
+  private readonly authDeadline: NodeJS.Timeout;
+
+  /** Called every keepalive interval: terminates a peer that did not answer the previous ping. */
+  keepalive(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 
   get accountHashHex(): string | null {
@@ -99,6 +117,7 @@ export class Session implements SessionState {
 
   private onClose(): void {
     this.closed = true;
+    clearTimeout(this.authDeadline);
     this.hooks.closed(this);
   }
 

@@ -239,6 +239,17 @@ describe('hostile input', () => {
     await c.close();
   });
 
+  it('closes a connection that does not authenticate in time, but not an authenticated one', async () => {
+    const quick = await startRelay({ port: 0, logger: false, limits: { unauthenticatedTimeoutMs: 300 } });
+    const idle = await WireClient.connect(quick.url);
+    const user = await SignalUser.register(quick.url);
+    expect((await idle.closed).code).toBe(4001);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await user.client.call('account.info', {})).accountId).toBe(user.accountId);
+    await user.client.close();
+    await quick.close();
+  });
+
   it('disconnects a client that floods far past its frame budget', async () => {
     const tight = await startRelay({
       port: 0,
