@@ -130,6 +130,8 @@ export class Engine implements EngineApi {
   private readonly lastReset = new Map<string, number>();
   private readonly namesChecked = new Set<string>();
   private readonly pendingAcks = new Set<Promise<void>>();
+  /** A manual BEGIN…COMMIT (inTransaction) is open. */
+  private txOpen = false;
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
@@ -1321,12 +1323,15 @@ export class Engine implements EngineApi {
   private async inTransaction(fn: () => Promise<void>): Promise<void> {
     const db = this.store.write;
     db.run(sql`BEGIN IMMEDIATE`);
+    this.txOpen = true;
     try {
       await fn();
       db.run(sql`COMMIT`);
     } catch (error) {
       if (db.inTransaction) db.run(sql`ROLLBACK`);
       throw error;
+    } finally {
+      this.txOpen = false;
     }
   }
 
@@ -1583,6 +1588,12 @@ export class Engine implements EngineApi {
   }
 
   private async destroyDue(ids: string[]): Promise<void> {
+    if (this.txOpen) {
+      // Never inside the inbox/outbox transaction (a rollback there must not undo a destruction):
+      // retry right after it.
+      setTimeout(() => void this.destroyDue(ids).catch(() => undefined), 1).unref();
+      return;
+    }
     const now = this.clock();
     for (const id of ids) {
       const m = this.store.messages.get(id);
