@@ -1,5 +1,6 @@
 // One message. Its text is rendered as a React text node, never as HTML (STYLE.md item 6): a
-// message cannot inject markup or script into the page.
+// message cannot inject markup or script into the page. A destroyed message stays for its short
+// burn-away, says "burned" instead of its timer, and hides its text from assistive technology.
 import type { Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
@@ -13,23 +14,40 @@ export interface MessageBubbleProps {
   ref?: Ref<HTMLLIElement>;
 }
 
+const STATE_LABELS: Record<MessageView['state'], string> = {
+  pending: 'sending…',
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'read',
+  failed: 'not sent',
+  received: '',
+};
+
 export function MessageBubble({ message, now, burning = false, ref }: MessageBubbleProps) {
   const classes = ['message', message.outgoing ? 'outgoing' : 'incoming', burning ? 'burning' : '']
     .filter(Boolean)
     .join(' ');
   return (
-    <li className={classes} ref={ref} data-message-id={message.id}>
+    <li className={classes} ref={ref} data-message-id={message.id} aria-busy={burning || undefined}>
       {!message.outgoing && <span className="sender">{message.from}</span>}
-      <p className="text">{message.text}</p>
+      <p className="text" aria-hidden={burning || undefined}>
+        {message.text}
+      </p>
       <span className="meta">
         <time dateTime={new Date(message.sentAt).toISOString()}>{formatTime(message.sentAt)}</time>
-        {message.outgoing && <span className="state">{message.state}</span>}
-        <TimerBadge
-          expiresAt={message.expiresAt}
-          burnAt={message.burnAt}
-          burnAfterMs={message.burnAfterMs}
-          now={now}
-        />
+        {message.outgoing && message.state !== 'received' && (
+          <span className="state">{STATE_LABELS[message.state]}</span>
+        )}
+        {burning ? (
+          <span className="burned-note">burned</span>
+        ) : (
+          <TimerBadge
+            expiresAt={message.expiresAt}
+            burnAt={message.burnAt}
+            burnAfterMs={message.burnAfterMs}
+            now={now}
+          />
+        )}
       </span>
     </li>
   );

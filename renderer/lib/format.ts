@@ -6,15 +6,28 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** Short remaining-time label: "45s", "12m", "3h", "6d". Rounds up so "0s" never shows early. */
+/**
+ * Live countdown label: "45s", "4m 05s", "3h 12m", "6d 4h". Seconds show under an hour so a burn
+ * visibly ticks; rounds up so "0s" never shows while the message still exists.
+ */
 export function formatRemaining(ms: number): string {
-  const left = Math.max(0, ms);
-  if (left < MINUTE) return `${Math.ceil(left / SECOND)}s`;
-  if (left < HOUR) return `${Math.ceil(left / MINUTE)}m`;
-  if (left < DAY) return `${Math.ceil(left / HOUR)}h`;
-  return `${Math.ceil(left / DAY)}d`;
+  const left = Math.ceil(Math.max(0, ms) / SECOND) * SECOND;
+  if (left < MINUTE) return `${left / SECOND}s`;
+  if (left < HOUR) {
+    const s = (left % MINUTE) / SECOND;
+    return s === 0 ? `${left / MINUTE}m` : `${Math.floor(left / MINUTE)}m ${String(s).padStart(2, '0')}s`;
+  }
+  if (left < DAY) {
+    const m = Math.ceil((left % HOUR) / MINUTE);
+    const h = Math.floor(left / HOUR) + (m === 60 ? 1 : 0);
+    return m === 0 || m === 60 ? `${h}h` : `${h}h ${m}m`;
+  }
+  const h = Math.ceil((left % DAY) / HOUR);
+  const d = Math.floor(left / DAY) + (h === 24 ? 1 : 0);
+  return h === 0 || h === 24 ? `${d}d` : `${d}d ${h}h`;
 }
 
+/** A duration in words for sentences: "10 seconds", "1 minute", "7 days". */
 export function formatDuration(ms: number): string {
   if (ms % DAY === 0) return plural(ms / DAY, 'day');
   if (ms % HOUR === 0) return plural(ms / HOUR, 'hour');

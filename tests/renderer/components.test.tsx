@@ -85,9 +85,9 @@ describe('TimerBadge', () => {
     const { rerender } = render(
       <TimerBadge expiresAt={NOW + 90_000} burnAt={NOW + 3_600_000} burnAfterMs={3_600_000} now={NOW} />,
     );
-    expect(screen.getByLabelText('expires in 2m')).toBeTruthy();
+    expect(screen.getByLabelText('expires in 1m 30s')).toBeTruthy();
     rerender(<TimerBadge expiresAt={null} burnAt={null} burnAfterMs={10_000} now={NOW} />);
-    expect(screen.getByLabelText('burns after reading')).toBeTruthy();
+    expect(screen.getByLabelText('burns 10 seconds after you read it')).toBeTruthy();
     rerender(<TimerBadge expiresAt={null} burnAt={null} burnAfterMs={null} now={NOW} />);
     expect(screen.queryByLabelText(/burns|expires/)).toBeNull();
   });
