@@ -6,7 +6,8 @@ import { ErrorNote } from './components/ErrorNote';
 import { OnboardingForm, type OnboardingValues } from './components/OnboardingForm';
 import { SettingsPanel } from './components/SettingsPanel';
 import { UnlockForm } from './components/UnlockForm';
-import { MessengerContainer, asUiError } from './containers/MessengerContainer';
+import { MessengerContainer } from './containers/MessengerContainer';
+import { asUiError } from './lib/uiError';
 
 export interface AppProps {
   client: WispClient | null;
@@ -77,7 +78,17 @@ function ConnectedApp({ client }: { client: WispClient }) {
   }, []);
 
   if (loaded === null) {
-    return error === null ? <p className="loading">Starting Wisp…</p> : <ErrorNote error={error} />;
+    return (
+      <div className="centered">
+        {error === null ? (
+          <p className="loading" role="status">
+            Starting Wisp…
+          </p>
+        ) : (
+          <ErrorNote error={error} />
+        )}
+      </div>
+    );
   }
   const { info, status, settings } = loaded;
 
@@ -87,7 +98,10 @@ function ConnectedApp({ client }: { client: WispClient }) {
   };
   const create = (values: OnboardingValues) => run(async () => refresh(await client.account.create(values)));
   const unlock = (passphrase: string | undefined) =>
-    run(async () => refresh(await client.account.unlock(passphrase === undefined ? {} : { passphrase })));
+    run(async () => {
+      await refresh(await client.account.unlock(passphrase === undefined ? {} : { passphrase }));
+      setTab('chats');
+    });
   const lock = () => run(async () => refresh(await client.account.lock()));
   const change = (patch: SettingsPatch) =>
     run(async () => {
@@ -118,6 +132,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
   }
   return (
     <div className="shell">
+      <h1 className="visually-hidden">Wisp</h1>
       <nav className="tabs" aria-label="Main">
         <span className="me" title="Your username">
           {status.username ?? 'anonymous'}

@@ -1,6 +1,7 @@
 // One conversation: its messages oldest first with timer badges, and the composer. Pure: the
 // container decides what "seen" means and passes `messageRef` to watch each message's visibility.
-import type { ReactNode, Ref } from 'react';
+// New messages scroll into view when the reader was already at the bottom (or sent them).
+import { useLayoutEffect, useRef, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { Composer, type ComposerTimers } from './Composer';
 import { ErrorNote } from './ErrorNote';
@@ -26,10 +27,32 @@ export interface ConversationViewProps {
   children?: ReactNode;
 }
 
+/** How close to the bottom (px) still counts as "reading the newest messages". */
+const STICK_TO_BOTTOM_PX = 48;
+
+/** Keeps a scrolling list pinned to its end as items arrive, unless the reader scrolled up. */
+function useStickToBottom(count: number, lastOutgoing: boolean) {
+  const list = useRef<HTMLOListElement>(null);
+  const atBottom = useRef(true);
+  useLayoutEffect(() => {
+    const element = list.current;
+    if (element === null) return;
+    if (atBottom.current || lastOutgoing) element.scrollTop = element.scrollHeight;
+  }, [count, lastOutgoing]);
+  const onScroll = () => {
+    const element = list.current;
+    if (element === null) return;
+    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight <= STICK_TO_BOTTOM_PX;
+  };
+  return { list, onScroll };
+}
+
 export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
   const { onShowSafetyNumber, identityChanged = false, children } = props;
+  const last = messages[messages.length - 1];
+  const { list, onScroll } = useStickToBottom(messages.length, last?.outgoing ?? false);
   return (
     <section className="conversation" aria-label={`Conversation with ${title}`}>
       <header>
@@ -53,13 +76,25 @@ export function ConversationView(props: ConversationViewProps) {
           {expiredUnread === 1 ? ' it' : ' them'}.
         </p>
       )}
-      <ol className="messages" aria-live="polite">
+      {/* Only arrivals are announced: the ticking countdowns would otherwise be read every second. */}
+      <ol
+        className="messages"
+        aria-label="Messages"
+        aria-live="polite"
+        aria-relevant="additions"
+        ref={list}
+        onScroll={onScroll}
+        tabIndex={0}
+      >
         {messages.map((m) => (
           <MessageBubble key={m.id} message={m} now={now} burning={burning.has(m.id)} ref={messageRef?.(m)} />
         ))}
       </ol>
       {messages.length === 0 && (
-        <p className="empty">No messages. Whatever you send here can destroy itself.</p>
+        <p className="empty">
+          No messages yet. Choose how long each message lives below: it can expire for everyone, or burn soon
+          after it is read.
+        </p>
       )}
       <ErrorNote error={error} />
       <Composer key={title} initialTimers={defaultTimers} busy={sending} onSend={onSend} />

@@ -46,22 +46,32 @@ export function SafetyNumberPanel({ safety, busy, onVerify, onClose }: SafetyNum
           conversation.
         </p>
       )}
-      <p className="digits" aria-label="Safety number digits">
-        {groupDigits(safety.digits).map((group, i) => (
-          <span key={i}>{group}</span>
-        ))}
-      </p>
-      <QrCode text={safety.scannable} />
-      <label>
-        <input
-          type="checkbox"
-          checked={safety.verified}
-          disabled={busy}
-          onChange={(e) => onVerify(e.target.checked)}
-        />
-        I compared this number with {name} in person or over a trusted channel
-      </label>
-      <button type="button" onClick={onClose}>
+      <div className="safety-body">
+        <div className="safety-text">
+          <p className="hint">
+            Compare these digits with {name}, or scan the code. If they match, nobody is in the middle.
+          </p>
+          <p className="digits" aria-label="Safety number digits">
+            {groupDigits(safety.digits).map((group, i) => (
+              <span key={i}>{group}</span>
+            ))}
+          </p>
+          <p className={safety.verified ? 'verified-state verified' : 'verified-state'}>
+            {safety.verified ? 'Verified' : 'Not verified yet'}
+          </p>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={safety.verified}
+              disabled={busy}
+              onChange={(e) => onVerify(e.target.checked)}
+            />
+            I compared this number with {name} in person or over a trusted channel
+          </label>
+        </div>
+        <QrCode text={safety.scannable} />
+      </div>
+      <button type="button" className="secondary close" onClick={onClose}>
         Close
       </button>
     </section>

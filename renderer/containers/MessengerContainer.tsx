@@ -1,7 +1,6 @@
 // Connects the conversation list and the open conversation to the engine: loads them, follows
 // engine events (new, updated and destroyed messages), reports messages as seen, sends text.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { WispError } from '../../common/errors';
 import type {
   ContactView,
   ConversationTimers,
@@ -17,6 +16,7 @@ import { ErrorNote } from '../components/ErrorNote';
 import { NewConversationForm } from '../components/NewConversationForm';
 import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
 import { useNow, useSeenTracker } from '../lib/hooks';
+import { asUiError, type UiError } from '../lib/uiError';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -28,10 +28,7 @@ export interface MessengerContainerProps {
 
 type Selection = { kind: 'conversation'; id: string } | { kind: 'draft'; username: string } | null;
 
-export function asUiError(error: unknown): { message: string; recovery?: string | undefined } {
-  if (error instanceof WispError) return { message: error.message, recovery: error.recovery };
-  return { message: 'Something went wrong.' };
-}
+export { asUiError };
 
 export function MessengerContainer({ client, appDefaultTimers }: MessengerContainerProps) {
   const [conversations, setConversations] = useState<Conversation[]>([]);
@@ -42,6 +39,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
   const [contacts, setContacts] = useState<ContactView[]>([]);
   const [safety, setSafety] = useState<SafetyNumberView | null>(null);
+  const [lookupError, setLookupError] = useState<UiError | null>(null);
+  const [formKey, setFormKey] = useState(0);
   const now = useNow();
 
   const selectedId = selection?.kind === 'conversation' ? selection.id : null;
@@ -135,7 +134,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
 
   async function startConversation(username: string) {
     setBusy(true);
-    setError(null);
+    setLookupError(null);
     try {
       const contact = await client.contacts.lookup({ username });
       setContacts((list) => [...list.filter((c) => c.accountId !== contact.accountId), contact]);
@@ -147,8 +146,10 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
         setMessages([]);
         setSelection({ kind: 'draft', username: name });
       }
+      setSafety(null);
+      setFormKey((k) => k + 1);
     } catch (e) {
-      setError(asUiError(e));
+      setLookupError(asUiError(e));
     } finally {
       setBusy(false);
     }
@@ -206,12 +207,21 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
 
   return (
     <div className="messenger">
-      <aside className="sidebar">
-        <NewConversationForm busy={busy} onStart={(u) => void startConversation(u)} />
+      <aside className="sidebar" aria-label="Chats">
+        <NewConversationForm
+          key={formKey}
+          busy={busy}
+          error={lookupError}
+          onStart={(u) => void startConversation(u)}
+        />
         <ConversationList
           conversations={conversations}
           selectedId={selectedId}
-          onSelect={(id) => setSelection({ kind: 'conversation', id })}
+          onSelect={(id) => {
+            if (id !== selectedId) setMessages([]);
+            setSelection({ kind: 'conversation', id });
+            setSafety(null);
+          }}
         />
       </aside>
       <main className="pane">
