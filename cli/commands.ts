@@ -312,7 +312,7 @@ function notImplemented(name: string): CommandSpec {
   return {
     options: { out: { type: 'string' }, in: { type: 'string' }, 'passphrase-file': { type: 'string' } },
     async run() {
-      throw new WispError('Internal', `wisp ${name} is not implemented yet`, {
+      throw new WispError('NotImplemented', `wisp ${name} is not implemented yet`, {
         recovery: 'Encrypted backups arrive in a later release.',
       });
     },
