@@ -86,6 +86,12 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.waitForTimeout(2500);
     await shot(page, `${tag}-07-conversation-later`);
 
+    // The burn: catch the bubble while it plays its burn-away.
+    await bob.sendText(alice, 'gone two seconds after you read it', { burnAfterMs: 2_000 });
+    await bob.sync({ waitMs: 200 });
+    await page.locator('.message.burning').waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(OUT, `${tag}-07b-burning.png`) });
+
     await page.getByRole('button', { name: 'Safety number' }).click();
     await page.getByRole('img', { name: 'Safety number QR code' }).waitFor();
     await shot(page, `${tag}-08-safety`);
