@@ -1,7 +1,7 @@
 // One opener per profile: a second open (same process, another process, the real `wisp` CLI) is
 // refused with ProfileInUse and changes nothing; close() and the death of the holder (kill -9)
 // release the lock with no clean-up step.
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWispError, type WispError } from '../../../common/errors';
@@ -134,6 +134,17 @@ describe('profile lock', () => {
     expect(readdirSync(other)).toEqual([LOCK_FILE]);
     const again = await createProfile(other, passphraseChoice());
     open.push(again);
+  });
+
+  it('reports an altered lock file as DatabaseCorrupt, and opens once it is deleted', async () => {
+    const profileDir = join(dir, 'gina');
+    (await createProfile(profileDir, passphraseChoice())).close();
+    writeFileSync(join(profileDir, LOCK_FILE), 'not a lock file '.repeat(300));
+    const damaged = await failure(openProfile(profileDir, passphraseChoice()));
+    expect(damaged.kind).toBe('DatabaseCorrupt');
+    expect(damaged.recovery).toMatch(/delete wisp\.lock/);
+    rmSync(join(profileDir, LOCK_FILE));
+    open.push(await openProfile(profileDir, passphraseChoice()));
   });
 
   it('refuses the open while another process holds the profile; after kill -9 of that process the lock is gone at once', async () => {
