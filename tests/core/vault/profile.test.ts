@@ -32,7 +32,7 @@ describe('profiles', () => {
     const created = await createProfile(profileDir, passphraseChoice());
     created.store.settings.set('hello', 'world');
     created.close();
-    expect(readdirSync(profileDir).sort()).toEqual(['attachments', 'profile.json', 'wisp.db']);
+    expect(readdirSync(profileDir).sort()).toEqual(['attachments', 'profile.json', 'wisp.db', 'wisp.lock']);
     // Owner-only: the folder, the attachments folder, the database and the metadata.
     expect(statSync(profileDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(profileDir, 'attachments')).mode & 0o777).toBe(0o700);
