@@ -1,0 +1,128 @@
+// Behaviour added in the UI review: a failed lookup keeps the typed name and explains itself under
+// the field, errors carry app-worded recoveries (not CLI flags), and the message list follows new
+// messages only while the reader is at the bottom.
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WispError } from '../../common/errors';
+import type { MessageView } from '../../common/engine';
+import { ConversationView } from '../../renderer/components/ConversationView';
+import { NewConversationForm } from '../../renderer/components/NewConversationForm';
+import { asUiError } from '../../renderer/lib/uiError';
+
+afterEach(cleanup);
+
+const NOW = 1_700_000_000_000;
+
+function message(id: string, overrides: Partial<MessageView> = {}): MessageView {
+  return {
+    id,
+    conversationId: 'c1',
+    from: 'bob',
+    fromAccountId: '00000000-0000-4000-8000-000000000000',
+    outgoing: false,
+    text: `text ${id}`,
+    sentAt: NOW - 5_000,
+    receivedAt: NOW - 4_000,
+    expireAfterMs: null,
+    burnAfterMs: null,
+    expiresAt: null,
+    burnAt: null,
+    seenAt: null,
+    state: 'received',
+    attachments: [],
+    ...overrides,
+  };
+}
+
+describe('NewConversationForm', () => {
+  it('keeps the typed name and shows the lookup error under the field, tied by aria-describedby', () => {
+    const onStart = vi.fn();
+    const { rerender } = render(<NewConversationForm busy={false} onStart={onStart} />);
+    const input = screen.getByRole('textbox', { name: 'Username to message' });
+    fireEvent.change(input, { target: { value: 'nosuchuser' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(onStart).toHaveBeenCalledWith('nosuchuser');
+    expect((input as HTMLInputElement).value).toBe('nosuchuser');
+    expect(input.getAttribute('aria-invalid')).toBeNull();
+
+    rerender(
+      <NewConversationForm
+        busy={false}
+        error={{ message: 'no account has that username' }}
+        onStart={onStart}
+      />,
+    );
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    const described = document.getElementById(input.getAttribute('aria-describedby')!);
+    expect(described?.textContent).toContain('no account has that username');
+    expect(screen.getByRole('alert').textContent).toContain('no account has that username');
+  });
+});
+
+describe('asUiError', () => {
+  it('replaces the CLI recovery of a wrong passphrase with words for the app', () => {
+    const ui = asUiError(
+      new WispError('WrongPassphrase', 'the passphrase does not unlock this profile', {
+        recovery: 'Check WISP_PASSPHRASE and try again.',
+      }),
+    );
+    expect(ui.message).toBe('the passphrase does not unlock this profile');
+    expect(ui.recovery).not.toContain('WISP_PASSPHRASE');
+    expect(ui.recovery).toMatch(/passphrase/i);
+  });
+
+  it('keeps the engine recovery for kinds without app wording, and gives unknown errors a next step', () => {
+    expect(
+      asUiError(new WispError('BackupCorrupt', 'bad file', { recovery: 'Use another backup.' })),
+    ).toEqual({
+      message: 'bad file',
+      recovery: 'Use another backup.',
+    });
+    expect(asUiError(new Error('boom')).recovery).toMatch(/try again/i);
+  });
+});
+
+describe('ConversationView scrolling', () => {
+  function view(messages: MessageView[]) {
+    return (
+      <ConversationView
+        title="bob"
+        messages={messages}
+        burning={new Set()}
+        expiredUnread={0}
+        now={NOW}
+        defaultTimers={{ expireAfterMs: null, burnAfterMs: null }}
+        sending={false}
+        error={null}
+        onSend={vi.fn()}
+      />
+    );
+  }
+
+  /** jsdom does no layout: give the list a fixed geometry so scroll positions mean something. */
+  function geometry(list: HTMLElement, scrollHeight: number) {
+    Object.defineProperty(list, 'scrollHeight', { configurable: true, value: scrollHeight });
+    Object.defineProperty(list, 'clientHeight', { configurable: true, value: 300 });
+  }
+
+  it('follows a new message while the reader is at the bottom, and not after they scrolled up', () => {
+    const { rerender } = render(view([message('a')]));
+    const list = screen.getByRole('list', { name: 'Messages' });
+    geometry(list, 1000);
+    rerender(view([message('a'), message('b')]));
+    expect(list.scrollTop).toBe(1000);
+
+    list.scrollTop = 100; // the reader scrolled up to read older messages
+    fireEvent.scroll(list);
+    geometry(list, 1200);
+    rerender(view([message('a'), message('b'), message('c')]));
+    expect(list.scrollTop).toBe(100);
+
+    // Their own message always brings them back to the end.
+    geometry(list, 1400);
+    rerender(
+      view([message('a'), message('b'), message('c'), message('d', { outgoing: true, state: 'sent' })]),
+    );
+    expect(list.scrollTop).toBe(1400);
+  });
+});
