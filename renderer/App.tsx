@@ -145,9 +145,12 @@ function ConnectedApp({ client }: { client: WispClient }) {
         </button>
       </nav>
       <ErrorNote error={error} />
-      {tab === 'chats' ? (
+      {/* The messenger stays mounted behind Settings so the open conversation, its scroll position
+          and a half-typed message survive a look at the settings. Hidden, nothing in it counts as seen. */}
+      <div className="chats-tab" hidden={tab !== 'chats'}>
         <MessengerContainer client={client} appDefaultTimers={settings.defaultTimers} />
-      ) : (
+      </div>
+      {tab === 'settings' && (
         <SettingsPanel
           settings={settings}
           contentProtection={info.capabilities.contentProtection}

@@ -1,6 +1,6 @@
 // Writing a message: its text and its two timers for this one message (defaults come from the
 // conversation). Enter sends, Shift+Enter adds a line.
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
 import { TimerSelect } from './TimerSelect';
 
@@ -16,6 +16,7 @@ export interface ComposerProps {
 }
 
 export function Composer({ initialTimers, busy, onSend }: ComposerProps) {
+  const hintId = useId();
   const [text, setText] = useState('');
   const [timers, setTimers] = useState<ComposerTimers>(initialTimers);
   const burnTooLong =
@@ -36,12 +37,16 @@ export function Composer({ initialTimers, busy, onSend }: ComposerProps) {
     <form className="composer" onSubmit={submit}>
       <textarea
         aria-label="Message"
+        aria-describedby={hintId}
         placeholder="Write a message"
         value={text}
         rows={2}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
       />
+      <p id={hintId} className="visually-hidden">
+        Enter sends. Shift+Enter starts a new line.
+      </p>
       <div className="composer-controls">
         <TimerSelect
           label="Expires"

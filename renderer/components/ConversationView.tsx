@@ -19,6 +19,8 @@ export interface ConversationViewProps {
   error: { message: string; recovery?: string | undefined } | null;
   onSend: (text: string, timers: ComposerTimers) => void;
   messageRef?: (message: MessageView) => Ref<HTMLLIElement> | undefined;
+  /** Rooms: name the sender on each incoming message (default true). */
+  showSenders?: boolean;
   /** Direct conversations: opens the safety number. */
   onShowSafetyNumber?: () => void;
   /** The contact's identity key changed since it was verified or first seen. */
@@ -50,7 +52,7 @@ function useStickToBottom(count: number, lastOutgoing: boolean) {
 export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
-  const { onShowSafetyNumber, identityChanged = false, children } = props;
+  const { onShowSafetyNumber, identityChanged = false, showSenders = true, children } = props;
   const last = messages[messages.length - 1];
   const { list, onScroll } = useStickToBottom(messages.length, last?.outgoing ?? false);
   return (
@@ -87,7 +89,14 @@ export function ConversationView(props: ConversationViewProps) {
         tabIndex={0}
       >
         {messages.map((m) => (
-          <MessageBubble key={m.id} message={m} now={now} burning={burning.has(m.id)} ref={messageRef?.(m)} />
+          <MessageBubble
+            key={m.id}
+            message={m}
+            now={now}
+            burning={burning.has(m.id)}
+            showSender={showSenders}
+            ref={messageRef?.(m)}
+          />
         ))}
       </ol>
       {messages.length === 0 && (

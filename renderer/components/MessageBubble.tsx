@@ -11,6 +11,8 @@ export interface MessageBubbleProps {
   now: number;
   /** Set while the message plays its burn-away before it is removed. */
   burning?: boolean;
+  /** Rooms name the sender on every incoming message; a 1:1 conversation's title already does. */
+  showSender?: boolean;
   ref?: Ref<HTMLLIElement>;
 }
 
@@ -23,13 +25,13 @@ const STATE_LABELS: Record<MessageView['state'], string> = {
   received: '',
 };
 
-export function MessageBubble({ message, now, burning = false, ref }: MessageBubbleProps) {
+export function MessageBubble({ message, now, burning = false, showSender = true, ref }: MessageBubbleProps) {
   const classes = ['message', message.outgoing ? 'outgoing' : 'incoming', burning ? 'burning' : '']
     .filter(Boolean)
     .join(' ');
   return (
     <li className={classes} ref={ref} data-message-id={message.id} aria-busy={burning || undefined}>
-      {!message.outgoing && <span className="sender">{message.from}</span>}
+      {!message.outgoing && showSender && <span className="sender">{message.from}</span>}
       <p className="text" aria-hidden={burning || undefined}>
         {message.text}
       </p>

@@ -235,6 +235,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             key={title}
             title={title}
             identityChanged={contact?.identityChanged ?? false}
+            showSenders={!isDirect}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
             burning={burning}

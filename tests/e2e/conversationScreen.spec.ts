@@ -113,6 +113,15 @@ test('the conversation screen names its landmarks and controls, says its timers 
     expect(outline.width).not.toBe('0px');
 
     await page.screenshot({ path: testInfo.outputPath('conversation-800x600.png') });
+
+    // A look at Settings does not close the conversation or lose a half-typed message.
+    await page.getByRole('textbox', { name: 'Message', exact: true }).fill('half typed');
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+    await expect(conversation).toBeHidden();
+    await page.getByRole('button', { name: 'Chats' }).click();
+    await expect(conversation.getByRole('heading', { name: bobName })).toBeVisible();
+    await expect(page.getByRole('textbox', { name: 'Message', exact: true })).toHaveValue('half typed');
   } finally {
     await bob.close();
   }

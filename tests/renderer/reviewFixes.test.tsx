@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WispError } from '../../common/errors';
 import type { MessageView } from '../../common/engine';
 import { ConversationView } from '../../renderer/components/ConversationView';
+import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { NewConversationForm } from '../../renderer/components/NewConversationForm';
 import { asUiError } from '../../renderer/lib/uiError';
 
@@ -79,6 +80,16 @@ describe('asUiError', () => {
       recovery: 'Use another backup.',
     });
     expect(asUiError(new Error('boom')).recovery).toMatch(/try again/i);
+  });
+});
+
+describe('MessageBubble sender', () => {
+  it('names the sender in rooms and leaves it out where the title already says who it is', () => {
+    const { rerender } = render(<MessageBubble message={message('a', { from: 'carol' })} now={NOW} />);
+    expect(screen.getByText('carol')).toBeTruthy();
+    rerender(<MessageBubble message={message('a', { from: 'carol' })} now={NOW} showSender={false} />);
+    expect(screen.queryByText('carol')).toBeNull();
+    expect(screen.getByText('text a')).toBeTruthy();
   });
 });
 

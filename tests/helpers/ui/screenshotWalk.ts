@@ -99,6 +99,14 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
 
     await page.getByRole('button', { name: 'Settings' }).click();
     await shot(page, `${tag}-09-settings`);
+    // Light theme, and back to the conversation: it is still open where it was.
+    await page.getByLabel('Theme').selectOption('light');
+    await page.getByRole('button', { name: 'Chats' }).click();
+    await page.getByRole('heading', { name: bobName }).waitFor();
+    await shot(page, `${tag}-09b-light-conversation`);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await shot(page, `${tag}-09c-light-settings`);
+    await page.getByLabel('Theme').selectOption('dark');
     await page.getByRole('button', { name: 'Lock Wisp now' }).click();
     await page.getByRole('heading', { name: 'Wisp is locked' }).waitFor();
     await shot(page, `${tag}-10-locked`);
