@@ -21,6 +21,8 @@ export interface ConversationViewProps {
   messageRef?: (message: MessageView) => Ref<HTMLLIElement> | undefined;
   /** Rooms: name the sender on each incoming message (default true). */
   showSenders?: boolean;
+  /** Direct conversations: the user marked the contact's safety number as compared. */
+  verified?: boolean;
   /** Direct conversations: opens the safety number. */
   onShowSafetyNumber?: () => void;
   /** The contact's identity key changed since it was verified or first seen. */
@@ -52,13 +54,18 @@ function useStickToBottom(count: number, lastOutgoing: boolean) {
 export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
-  const { onShowSafetyNumber, identityChanged = false, showSenders = true, children } = props;
+  const { onShowSafetyNumber, identityChanged = false, showSenders = true, verified, children } = props;
   const last = messages[messages.length - 1];
   const { list, onScroll } = useStickToBottom(messages.length, last?.outgoing ?? false);
   return (
     <section className="conversation" aria-label={`Conversation with ${title}`}>
       <header>
         <h2>{title}</h2>
+        {verified !== undefined && (
+          <span className={verified ? 'trust verified' : 'trust'}>
+            {verified ? 'Verified' : 'Not verified'}
+          </span>
+        )}
         {onShowSafetyNumber && (
           <button type="button" className="secondary" onClick={onShowSafetyNumber}>
             Safety number

@@ -36,7 +36,7 @@ export function MessageBubble({ message, now, burning = false, showSender = true
         {message.text}
       </p>
       <span className="meta">
-        <time dateTime={new Date(message.sentAt).toISOString()}>{formatTime(message.sentAt)}</time>
+        <time dateTime={new Date(message.sentAt).toISOString()}>{formatTime(message.sentAt, now)}</time>
         {message.outgoing && message.state !== 'received' && (
           <span className="state">{STATE_LABELS[message.state]}</span>
         )}

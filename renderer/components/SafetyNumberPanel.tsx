@@ -1,6 +1,6 @@
 // A contact's safety number (PRODUCT.md, Identity): 60 digits in twelve groups and a QR code to
 // scan, the verified switch, and a loud warning when the contact's identity key changed.
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import QRCode from 'qrcode';
 import type { SafetyNumberView } from '../../common/engine';
 
@@ -37,9 +37,14 @@ export function groupDigits(digits: string): string[] {
 
 export function SafetyNumberPanel({ safety, busy, onVerify, onClose }: SafetyNumberPanelProps) {
   const name = safety.username ?? safety.accountId;
+  // Keyboard and screen-reader users land on the panel they just opened, not behind it.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
   return (
     <section className="safety card" aria-labelledby="safety-title">
-      <h3 id="safety-title">Safety number with {name}</h3>
+      <h3 id="safety-title" ref={heading} tabIndex={-1}>
+        Safety number with {name}
+      </h3>
       {safety.identityChanged && (
         <p className="warning" role="alert">
           {name}&apos;s identity key changed. Compare the safety number again before trusting this

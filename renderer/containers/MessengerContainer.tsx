@@ -236,6 +236,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             title={title}
             identityChanged={contact?.identityChanged ?? false}
             showSenders={!isDirect}
+            {...(isDirect && contact !== undefined ? { verified: contact.verified } : {})}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
             burning={burning}

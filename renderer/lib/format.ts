@@ -57,8 +57,17 @@ export const BURN_CHOICES: TimerChoice[] = [
   ...STEPS.filter((ms) => ms <= BURN_MAX_MS).map((ms) => ({ label: formatDuration(ms), ms })),
 ];
 
-export function formatTime(at: number): string {
-  return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/** A message stamp: the time for today's messages, the date too for older ones (they can live a year). */
+export function formatTime(at: number, now: number = Date.now()): string {
+  const time = new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (new Date(at).toDateString() === new Date(now).toDateString()) return time;
+  const sameYear = new Date(at).getFullYear() === new Date(now).getFullYear();
+  const date = new Date(at).toLocaleDateString([], {
+    day: 'numeric',
+    month: 'short',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  });
+  return `${date}, ${time}`;
 }
 
 /** The earlier of the two deadlines, or null when neither runs. */

@@ -8,6 +8,8 @@ import type { MessageView } from '../../common/engine';
 import { ConversationView } from '../../renderer/components/ConversationView';
 import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { NewConversationForm } from '../../renderer/components/NewConversationForm';
+import { SafetyNumberPanel } from '../../renderer/components/SafetyNumberPanel';
+import { formatTime } from '../../renderer/lib/format';
 import { asUiError } from '../../renderer/lib/uiError';
 
 afterEach(cleanup);
@@ -135,5 +137,55 @@ describe('ConversationView scrolling', () => {
       view([message('a'), message('b'), message('c'), message('d', { outgoing: true, state: 'sent' })]),
     );
     expect(list.scrollTop).toBe(1400);
+  });
+});
+
+describe('trust and time at a glance', () => {
+  it('the conversation header says whether the contact is verified, only when that is known', () => {
+    const props = {
+      title: 'bob',
+      messages: [],
+      burning: new Set<string>(),
+      expiredUnread: 0,
+      now: NOW,
+      defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+      sending: false,
+      error: null,
+      onSend: vi.fn(),
+    };
+    const { rerender } = render(<ConversationView {...props} />);
+    expect(screen.queryByText(/verified/i)).toBeNull();
+    rerender(<ConversationView {...props} verified={false} />);
+    expect(screen.getByText('Not verified')).toBeTruthy();
+    rerender(<ConversationView {...props} verified />);
+    expect(screen.getByText('Verified')).toBeTruthy();
+  });
+
+  it('an older message shows its date as well as its time', () => {
+    const today = formatTime(NOW - 60_000, NOW);
+    const older = formatTime(NOW - 3 * 86_400_000, NOW);
+    expect(today).not.toContain(',');
+    expect(older).toContain(',');
+    expect(older.endsWith(formatTime(NOW - 3 * 86_400_000, NOW - 3 * 86_400_000))).toBe(true);
+  });
+
+  it('opening the safety number moves focus to its heading', () => {
+    render(
+      <SafetyNumberPanel
+        safety={{
+          accountId: '00000000-0000-4000-8000-000000000000',
+          username: 'bob',
+          digits: '1'.repeat(60),
+          scannable: 'AAAA',
+          verified: false,
+          identityChanged: false,
+        }}
+        busy={false}
+        onVerify={vi.fn()}
+        onClose={vi.fn()}
+      />,
+    );
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Safety number with bob' }));
+    expect(screen.getByText('Not verified yet')).toBeTruthy();
   });
 });
