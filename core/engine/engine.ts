@@ -65,7 +65,7 @@ import {
   unseal,
   type SignalStores,
 } from './signalCrypto';
-import { contactView, conversationView, messageView, type NameBook } from './views';
+import { contactView, conversationView, messageState, messageView, type NameBook } from './views';
 import { downloadAttachment, uploadAttachment } from './attachments';
 import type {
   Clock,
@@ -711,10 +711,12 @@ export class Engine implements EngineApi {
     // The sender's copy now lives encrypted in the store; drop the plaintext from memory.
     fileData?.fill(0);
     this.scheduler.schedule(id, stored.destroyAt);
-    this.emit({ type: 'message.added', message: messageView(this.book, stored) });
+    const view = messageView(this.book, stored);
+    this.emit({ type: 'message.added', message: view });
     await this.tryFlush();
+    // Sending changes only the state (pending → sent, delivered, read, or failed): reuse the view.
     const after = this.store.messages.get(id);
-    return messageView(this.book, after ?? stored);
+    return after ? { ...view, state: messageState(after) } : view;
   }
 
   /**
@@ -770,16 +772,19 @@ export class Engine implements EngineApi {
     return this.flushing;
   }
 
-  private async flushOutboxNow(): Promise<void> {
+  private flushOutboxNow(): Promise<void> {
+    return this.store.contacts.memoized(() => this.flushOutboxPasses());
+  }
+
+  private async flushOutboxPasses(): Promise<void> {
     for (;;) {
       // A flush runs on an event (send, sync, reconnect), so every queued item is tried now,
       // whatever its backoff; due() with limit 0 only drops what expired before it went out.
       const now = this.clock();
+      const enqueuedBefore = this.store.outbox.enqueueCount;
       this.store.outbox.due(now, 0);
-      const items = this.store.outbox
-        .all()
-        .filter((i) => i.expiresAt === null || i.expiresAt > now)
-        .slice(0, 50);
+      const queued = this.store.outbox.all().filter((i) => i.expiresAt === null || i.expiresAt > now);
+      const items = queued.slice(0, 50);
       if (items.length === 0) return;
       // The batch is encrypted in order against one write-buffered view of the protocol state,
       // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
@@ -846,6 +851,13 @@ export class Engine implements EngineApi {
           this.flushLater(retryAfterMs);
         throw error;
       }
+      // Another pass only if this one left items behind (the 50 cap, a room item that starts its
+      // own batch) or something was queued meanwhile; otherwise re-reading the outbox finds nothing.
+      if (
+        prepared.length + permanent.length >= queued.length &&
+        this.store.outbox.enqueueCount === enqueuedBefore
+      )
+        return;
     }
   }
 
@@ -1209,7 +1221,12 @@ export class Engine implements EngineApi {
    * is recognised. A forged or damaged envelope commits nothing but its inbox mark, so the session
    * stays usable and it is not retried forever.
    */
-  private async receiveBatch(batch: DeliveredEnvelope[]): Promise<void> {
+  private receiveBatch(batch: DeliveredEnvelope[]): Promise<void> {
+    // One batch reads the same senders' contact rows many times (identity checks, names, views).
+    return this.store.contacts.memoized(() => this.receiveBatchNow(batch));
+  }
+
+  private async receiveBatchNow(batch: DeliveredEnvelope[]): Promise<void> {
     const now = this.clock();
     const buffered = new BufferedSignalStores(this.signal);
     const opened: { id: string; sender: string; content: Content }[] = [];

@@ -28,11 +28,40 @@ function toContact(row: Row): Contact {
 export type IdentitySaveResult = 'new' | 'unchanged' | 'replaced';
 
 export class ContactsRepo {
+  /**
+   * Lookups remembered inside a `memoized` scope (one inbox batch or outbox pass reads the same
+   * contact several times). Every contact write goes through this class and ends the memo for the
+   * rest of the scope, so a cached row can never outlive a write or a rollback of one.
+   */
+  #memo: Map<string, Contact | undefined> | null = null;
+  #memoDepth = 0;
+
   constructor(private readonly db: WritableDb) {}
 
   get(accountId: string): Contact | undefined {
+    const memo = this.#memo;
+    if (memo?.has(accountId)) return memo.get(accountId);
     const row = this.db.get<Row>(sql`SELECT * FROM contacts WHERE account_id = ${accountId}`);
-    return row && toContact(row);
+    const contact = row && toContact(row);
+    memo?.set(accountId, contact);
+    return contact;
+  }
+
+  /** Runs `fn` with `get` remembered until the first contact write (scopes may nest). */
+  async memoized<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#memoDepth === 0) this.#memo = new Map();
+    this.#memoDepth += 1;
+    try {
+      return await fn();
+    } finally {
+      this.#memoDepth -= 1;
+      if (this.#memoDepth === 0) this.#memo = null;
+    }
+  }
+
+  /** Called before every write: the memo stays off until its scope ends. */
+  #written(): void {
+    this.#memo = null;
   }
 
   /** Usernames are case-insensitive (PRODUCT.md). */
@@ -51,6 +80,7 @@ export class ContactsRepo {
 
   /** Creates the contact or updates its username; never touches the identity key. */
   upsert(accountId: string, username: string | null, now = Date.now()): Contact {
+    this.#written();
     this.db.run(sql`
       INSERT INTO contacts (account_id, username, created_at, updated_at) VALUES (${accountId}, ${username}, ${now}, ${now})
       ON CONFLICT (account_id) DO UPDATE SET
@@ -63,9 +93,14 @@ export class ContactsRepo {
    * contact and raises identity_changed, which the UI shows loudly until acknowledged.
    */
   saveIdentityKey(accountId: string, identityKey: Uint8Array, now = Date.now()): IdentitySaveResult {
+    const key = Buffer.from(identityKey);
+    // The common case, the same key seen again, is a read only: no savepoint, no write. The engine
+    // is one connection and synchronous here, so nothing can change the row between this read and
+    // the transaction below.
+    if (this.get(accountId)?.identityKey?.equals(key)) return 'unchanged';
+    this.#written();
     return this.db.transaction(() => {
       const existing = this.get(accountId);
-      const key = Buffer.from(identityKey);
       if (existing?.identityKey && existing.identityKey.equals(key)) return 'unchanged';
       if (!existing) {
         this.db.run(
@@ -87,6 +122,7 @@ export class ContactsRepo {
   }
 
   setVerified(accountId: string, verified: boolean): void {
+    this.#written();
     // Verifying also acknowledges a change: the user has just compared safety numbers.
     this.db.run(sql`
       UPDATE contacts SET verified = ${verified}, identity_changed = CASE WHEN ${verified} THEN 0 ELSE identity_changed END,
@@ -94,6 +130,7 @@ export class ContactsRepo {
   }
 
   acknowledgeIdentityChange(accountId: string): void {
+    this.#written();
     this.db.run(
       sql`UPDATE contacts SET identity_changed = 0, updated_at = ${Date.now()} WHERE account_id = ${accountId}`,
     );

@@ -39,9 +39,20 @@ export interface NewOutboxItem {
 }
 
 export class OutboxRepo {
+  #enqueued = 0;
+
   constructor(private readonly db: WritableDb) {}
 
+  /**
+   * Counts `enqueue` calls on this connection (rolled-back ones included), so a sender can tell
+   * whether anything was queued since it last read the outbox without reading it again.
+   */
+  get enqueueCount(): number {
+    return this.#enqueued;
+  }
+
   enqueue(item: NewOutboxItem, now = Date.now()): number {
+    this.#enqueued += 1;
     const result = this.db.run(sql`
       INSERT INTO outbox (message_id, recipient_id, kind, payload, expires_at, next_attempt_at, created_at)
       VALUES (${item.messageId}, ${item.recipientId}, ${item.kind}, ${item.payload}, ${item.expiresAt}, ${now}, ${now})`);
