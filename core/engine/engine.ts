@@ -779,10 +779,10 @@ export class Engine implements EngineApi {
   private async flushOutboxPasses(): Promise<void> {
     for (;;) {
       // A flush runs on an event (send, sync, reconnect), so every queued item is tried now,
-      // whatever its backoff; due() with limit 0 only drops what expired before it went out.
+      // whatever its backoff; only what expired before it went out is dropped.
       const now = this.clock();
       const enqueuedBefore = this.store.outbox.enqueueCount;
-      this.store.outbox.due(now, 0);
+      this.store.outbox.dropExpired(now);
       const queued = this.store.outbox.all().filter((i) => i.expiresAt === null || i.expiresAt > now);
       const items = queued.slice(0, 50);
       if (items.length === 0) return;

@@ -70,20 +70,23 @@ export class MessagesRepo {
       throw new WispError('InvalidInput', 'a message past its deadline is never stored');
     }
     const unseen = !message.outgoing && (message.seenAt ?? null) === null;
-    this.db.transaction(() => {
-      this.db.run(sql`
+    return this.db.transaction(() => {
+      // RETURNING hands back the stored row (generated destroy_at included) without a second
+      // SELECT; the only triggers on messages write the search index, never this row.
+      const row = this.db.get<Row>(sql`
         INSERT INTO messages (id, conversation_id, sender_id, outgoing, kind, body, sent_at, received_at,
           expire_after_ms, burn_after_ms, expires_at, seen_at, burn_at, state)
         VALUES (${message.id}, ${message.conversationId}, ${message.senderId}, ${message.outgoing}, ${message.kind},
           ${message.body}, ${message.sentAt}, ${message.receivedAt}, ${message.expireAfterMs}, ${message.burnAfterMs},
-          ${message.expiresAt}, ${message.seenAt ?? null}, ${burnAt}, ${message.state})`);
+          ${message.expiresAt}, ${message.seenAt ?? null}, ${burnAt}, ${message.state})
+        RETURNING ${COLUMNS}`)!;
       this.db.run(sql`
         UPDATE conversations SET
           last_message_at = max(coalesce(last_message_at, 0), ${message.sentAt}),
           unread_count = unread_count + ${unseen ? 1 : 0}
         WHERE id = ${message.conversationId}`);
+      return toMessage(row);
     });
-    return this.get(message.id)!;
   }
 
   get(id: string): Message | undefined {

@@ -61,10 +61,15 @@ export class OutboxRepo {
 
   /** Items due for an attempt, oldest first. Expired items are dropped instead of returned. */
   due(now = Date.now(), limit = 100): OutboxItem[] {
-    this.db.run(sql`DELETE FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ${now}`);
+    this.dropExpired(now);
     return this.db
       .all<Row>(sql`SELECT * FROM outbox WHERE next_attempt_at <= ${now} ORDER BY id LIMIT ${limit}`)
       .map(toItem);
+  }
+
+  /** Drops the items whose deadline has passed: they must never go out. */
+  dropExpired(now = Date.now()): void {
+    this.db.run(sql`DELETE FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ${now}`);
   }
 
   all(): OutboxItem[] {
