@@ -21,6 +21,7 @@ import {
   fromB64,
   parsePublicKey,
   randomBase64Url,
+  recipientHash,
   sha256,
   toB64,
   verifySignature,
@@ -29,7 +30,13 @@ import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */
 export interface SessionState {
-  account: { id: string; hash: Uint8Array; identityKey: PublicKey } | null;
+  account: {
+    id: string;
+    hash: Uint8Array;
+    identityKey: PublicKey;
+    /** Rate-limiter key for this account's sends, built once (it is looked up on every send). */
+    sendRateKey: string;
+  } | null;
   challenge: { nonce: Buffer; expiresAt: number } | null;
   /** Key for per-connection rate limits. */
   readonly connectionKey: string;
@@ -162,7 +169,7 @@ export const HANDLERS: HandlerTable = {
       registrationId: body.registrationId,
       createdOn: new Date(ctx.now()).toISOString().slice(0, 10),
     });
-    s.account = { id: accountId, hash, identityKey };
+    s.account = { id: accountId, hash, identityKey, sendRateKey: `sd:${accountId}` };
     s.onAuthenticated();
     return { accountId: AccountId.parse(accountId) };
   },
@@ -180,7 +187,7 @@ export const HANDLERS: HandlerTable = {
         recovery: 'sign a fresh challenge with the identity private key',
       });
     }
-    s.account = { id: body.accountId, hash, identityKey };
+    s.account = { id: body.accountId, hash, identityKey, sendRateKey: `sd:${body.accountId}` };
     s.onAuthenticated();
     return { accountId: body.accountId };
   },
@@ -291,11 +298,11 @@ export const HANDLERS: HandlerTable = {
     if (payload.byteLength > ctx.limits.maxEnvelopeBytes) {
       throw new WispError('PayloadTooLarge', `envelope payload is over ${ctx.limits.maxEnvelopeBytes} bytes`);
     }
-    rate(ctx, `sd:${a.id}`, ctx.limits.rates.sends);
+    rate(ctx, a.sendRateKey, ctx.limits.rates.sends);
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.maxEnvelopeTtlMs);
     const id = randomUUID();
     const [outcome] = await ctx.storage.enqueue(
-      [{ recipientHash: accountHash(body.to), id, payload, expiresAt }],
+      [{ recipientHash: recipientHash(body.to), id, payload, expiresAt }],
       a.hash,
       queueCaps(ctx),
     );
@@ -352,7 +359,7 @@ export const HANDLERS: HandlerTable = {
         },
       });
     }
-    rate(ctx, `sd:${a.id}`, ctx.limits.rates.sends, Math.max(1, planned.length));
+    rate(ctx, a.sendRateKey, ctx.limits.rates.sends, Math.max(1, planned.length));
     const outcomes = await ctx.storage.enqueue(
       planned.map((p) => p.envelope),
       a.hash,

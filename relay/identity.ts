@@ -9,6 +9,21 @@ export function accountHash(accountId: string): Uint8Array {
   return createHash('sha256').update(`wisp-account:${accountId}`).digest();
 }
 
+/** Recently used recipients' hashes; bounded, and only ever in memory (never logged or stored). */
+const recipientHashes = new Map<string, Uint8Array>();
+const RECIPIENT_HASH_CACHE = 10_000;
+
+/** accountHash for the `to` of a send: the same few recipients recur, so skip re-hashing them. */
+export function recipientHash(accountId: string): Uint8Array {
+  let hash = recipientHashes.get(accountId);
+  if (!hash) {
+    hash = accountHash(accountId);
+    if (recipientHashes.size >= RECIPIENT_HASH_CACHE) recipientHashes.clear();
+    recipientHashes.set(accountId, hash);
+  }
+  return hash;
+}
+
 export function sha256(data: Uint8Array | string): Uint8Array {
   return createHash('sha256').update(data).digest();
 }

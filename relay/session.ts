@@ -34,6 +34,8 @@ export class Session implements SessionState {
   account: SessionState['account'] = null;
   challenge: SessionState['challenge'] = null;
   readonly connectionKey = randomUUID();
+  /** Built once: a fresh template string per frame costs a rehash on every rate-limiter lookup. */
+  private readonly frameRateKey = `fr:${this.connectionKey}`;
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
   private closed = false;
@@ -131,7 +133,7 @@ export class Session implements SessionState {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
-    const wait = this.ctx.limiter.take(`fr:${this.connectionKey}`, this.ctx.limits.rates.frames, 1, true);
+    const wait = this.ctx.limiter.take(this.frameRateKey, this.ctx.limits.rates.frames, 1, true);
     if (wait > HARD_LIMIT_WAIT_MS) {
       this.ws.close(1008, 'rate limit');
       return;
@@ -158,10 +160,11 @@ export class Session implements SessionState {
       this.sendError(null, { kind: 'InvalidInput', message: 'frame is not valid JSON' });
       return;
     }
-    const rawId = typeof json === 'object' && json !== null ? (json as { id?: unknown }).id : undefined;
-    const id = RequestId.safeParse(rawId).success ? (rawId as number) : null;
     const frame = RequestFrame.safeParse(json);
     if (!frame.success) {
+      // The id is read separately only for a broken frame, so its answer can still be matched.
+      const rawId = typeof json === 'object' && json !== null ? (json as { id?: unknown }).id : undefined;
+      const id = RequestId.safeParse(rawId).success ? (rawId as number) : null;
       this.sendError(id, {
         kind: 'InvalidInput',
         message: `malformed request: ${describeIssues(frame.error)}`,

@@ -174,7 +174,6 @@ export class SqliteStorage implements RelayStorage {
         `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_sent, a.messages_received, u.username
            FROM accounts a LEFT JOIN usernames u ON u.id_hash = a.id_hash WHERE a.id_hash = ?`,
       ),
-      accountRegId: db.prepare('SELECT registration_id FROM accounts WHERE id_hash = ?').pluck(),
       usernameOwner: db.prepare('SELECT id_hash FROM usernames WHERE username = ?').pluck(),
       deleteUsername: db.prepare('DELETE FROM usernames WHERE id_hash = ?'),
       insertUsername: db.prepare('INSERT INTO usernames (username, id_hash, account_id) VALUES (?, ?, ?)'),
@@ -191,8 +190,11 @@ export class SqliteStorage implements RelayStorage {
         'SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = ? AND kind = ? ORDER BY key_id LIMIT 1',
       ),
       deleteKey: db.prepare('DELETE FROM prekeys WHERE id_hash = ? AND kind = ? AND key_id = ?'),
-      queueUsage: db.prepare(
-        'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM envelopes WHERE recipient_hash = ?',
+      // One statement per stored envelope instead of two: the recipient's registration id (NULL
+      // when there is no such account) and its queue usage.
+      recipientState: db.prepare(
+        `SELECT a.registration_id AS regId, COUNT(e.seq) AS n, COALESCE(SUM(e.size), 0) AS bytes
+           FROM accounts a LEFT JOIN envelopes e ON e.recipient_hash = a.id_hash WHERE a.id_hash = ?`,
       ),
       insertEnvelope: db.prepare(
         'INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES (?, ?, ?, ?, ?)',
@@ -551,8 +553,9 @@ export class SqliteStorage implements RelayStorage {
       let stored = 0;
       for (const e of envelopes) {
         const r = buf(e.recipientHash);
-        const regId = this.st.accountRegId.get(r) as number | undefined;
-        if (regId === undefined) {
+        const state = this.st.recipientState.get(r) as { regId: number | null; n: number; bytes: number };
+        const regId = state.regId;
+        if (regId === null) {
           result.push('noAccount');
           continue;
         }
@@ -560,8 +563,7 @@ export class SqliteStorage implements RelayStorage {
           result.push('stale');
           continue;
         }
-        const usage = this.st.queueUsage.get(r) as { n: number; bytes: number };
-        if (usage.n + 1 > caps.maxEnvelopes || usage.bytes + e.payload.byteLength > caps.maxBytes) {
+        if (state.n + 1 > caps.maxEnvelopes || state.bytes + e.payload.byteLength > caps.maxBytes) {
           result.push('full');
           continue;
         }
