@@ -1,6 +1,7 @@
 // Playwright for tests/e2e: Debian's Chromium (never a downloaded browser) driving the built
 // renderer through the browser harness; screenshots are kept only when a test fails.
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/helpers/foundation/chromium';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -20,17 +21,6 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     trace: 'off',
     video: 'off',
-    launchOptions: {
-      executablePath: process.env.WISP_CHROMIUM ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
   },
 });

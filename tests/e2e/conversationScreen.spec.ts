@@ -2,11 +2,9 @@
 // controls, timers in words with a live countdown, a visible focus ring in a sensible tab order,
 // long words kept inside their bubble. Takes a screenshot for people to look at (no pixel diffs).
 import { expect, test } from '@playwright/test';
-import { join } from 'node:path';
-import { Engine } from '../../core/engine';
-import { PassphraseKeyStore } from '../../core/vault';
 import type { MessageView } from '../../common/engine';
-import { TEST_SCRYPT, startWorld, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
+import { createPeer, startWorld, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
+import { createAccountInUi } from '../helpers/foundation/onboarding';
 
 let world: E2eWorld;
 
@@ -22,20 +20,10 @@ test('the conversation screen names its landmarks and controls, says its timers 
 }, testInfo) => {
   await page.setViewportSize({ width: 800, height: 600 });
   const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: bobName,
-  });
+  const bob = await createPeer(world, bobName);
   try {
     const alice = uniqueName('alice');
-    await page.goto(world.harness.url);
-    await page.getByLabel('Username').fill(alice);
-    await page.getByLabel('Passphrase', { exact: true }).fill('e2e passphrase 1');
-    await page.getByLabel('Passphrase again').fill('e2e passphrase 1');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(alice);
+    await createAccountInUi(page, world, alice);
 
     // An unknown username is explained under the field, and the typed name stays.
     const field = page.getByRole('textbox', { name: 'Username to message' });

@@ -1,17 +1,15 @@
 // The built renderer in Chromium, through the harness, against the real engine and a real relay:
 // onboarding creates a real account, and a message typed in the UI reaches another real client.
-import { expect, test, type Page } from '@playwright/test';
-import { join } from 'node:path';
-import { Engine } from '../../core/engine';
-import { PassphraseKeyStore } from '../../core/vault';
+import { expect, test } from '@playwright/test';
 import type { MessageView } from '../../common/engine';
 import {
-  TEST_SCRYPT,
+  createPeer,
   startWorld,
   uniqueName,
   type E2eWorld,
   type PageGlobals,
 } from '../helpers/foundation/harness';
+import { createAccountInUi } from '../helpers/foundation/onboarding';
 
 let world: E2eWorld;
 
@@ -22,23 +20,11 @@ test.afterEach(async () => {
   await world.stop();
 });
 
-async function createAccountInUi(page: Page, username: string): Promise<void> {
-  await page.goto(world.harness.url);
-  await expect(page.getByRole('heading', { name: 'Create your Wisp account' })).toBeVisible();
-  await page.getByLabel('Username').fill(username);
-  await expect(page.getByLabel('Relay')).toHaveValue(world.relay.url);
-  await expect(page.getByRole('radio', { name: /A passphrase I type/ })).toBeChecked();
-  await page.getByLabel('Passphrase', { exact: true }).fill('e2e passphrase 1');
-  await page.getByLabel('Passphrase again').fill('e2e passphrase 1');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('navigation', { name: 'Main' })).toContainText(username);
-}
-
 test('onboarding in the UI registers the account at the relay and account.status reports it over IPC', async ({
   page,
 }) => {
   const alice = uniqueName('alice');
-  await createAccountInUi(page, alice);
+  await createAccountInUi(page, world, alice);
 
   const status = await page.evaluate(() => (globalThis as unknown as PageGlobals).wisp!.account.status());
   expect(status).toMatchObject({
@@ -47,12 +33,7 @@ test('onboarding in the UI registers the account at the relay and account.status
   });
 
   // Another real client finds the new username at the same relay.
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: uniqueName('bob'),
-  });
+  const bob = await createPeer(world, uniqueName('bob'));
   try {
     const found = await bob.lookup(alice);
     expect(found.username).toBe(alice);
@@ -66,15 +47,10 @@ test('a message typed in the UI reaches another client with its burn timer, and 
   page,
 }) => {
   const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: bobName,
-  });
+  const bob = await createPeer(world, bobName);
   try {
     const alice = uniqueName('alice');
-    await createAccountInUi(page, alice);
+    await createAccountInUi(page, world, alice);
 
     await page.getByPlaceholder('Username to message').fill(bobName);
     await page.getByRole('button', { name: 'Start' }).click();
@@ -109,7 +85,7 @@ test('locking from settings closes the profile; a wrong passphrase is refused, t
   page,
 }) => {
   const alice = uniqueName('alice');
-  await createAccountInUi(page, alice);
+  await createAccountInUi(page, world, alice);
 
   await page.getByRole('button', { name: 'Settings' }).click();
   await expect(page.getByText('Screen-capture protection is not available on Linux.')).toBeVisible();
@@ -134,15 +110,10 @@ test('a reply arrives live in the open conversation, and seeing it starts its bu
   page,
 }) => {
   const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: bobName,
-  });
+  const bob = await createPeer(world, bobName);
   try {
     const alice = uniqueName('alice');
-    await createAccountInUi(page, alice);
+    await createAccountInUi(page, world, alice);
     await page.getByPlaceholder('Username to message').fill(bobName);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByLabel('Message', { exact: true }).fill('ping');
@@ -181,15 +152,10 @@ test('the safety number shown in the UI is the one the other client computes, an
   page,
 }) => {
   const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: bobName,
-  });
+  const bob = await createPeer(world, bobName);
   try {
     const alice = uniqueName('alice');
-    await createAccountInUi(page, alice);
+    await createAccountInUi(page, world, alice);
     await page.getByPlaceholder('Username to message').fill(bobName);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('button', { name: 'Safety number' }).click();
@@ -211,15 +177,10 @@ test('the safety number shown in the UI is the one the other client computes, an
 
 test('a burn-on-read message leaves the screen after it was seen and its timer ran out', async ({ page }) => {
   const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: bobName,
-  });
+  const bob = await createPeer(world, bobName);
   try {
     const alice = uniqueName('alice');
-    await createAccountInUi(page, alice);
+    await createAccountInUi(page, world, alice);
     await page.getByPlaceholder('Username to message').fill(bobName);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByLabel('Message', { exact: true }).fill('hello');

@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startHarness, type RunningHarness } from '../../../harness/server';
+import { Engine } from '../../../core/engine';
+import { PassphraseKeyStore } from '../../../core/vault';
 import { startRelay, type RunningRelay } from '../../../relay';
 
 /** The scrypt floor the vault accepts: keeps passphrase profiles fast in tests (never in the app). */
@@ -55,4 +57,14 @@ export interface PageGlobals {
   wisp?: import('../../../common/ipc').WispBridge;
   __wispHarnessRaw: (channel: string, args: unknown[]) => Promise<unknown>;
   WebSocket: new (url: string) => { onopen: (() => void) | null; onclose: (() => void) | null };
+}
+
+/** A second real client at the world's relay (its own profile in the world's temp dir). */
+export function createPeer(world: E2eWorld, username: string, dirName = 'bob'): Promise<Engine> {
+  return Engine.create({
+    profileDir: join(world.tempDir, dirName),
+    keystore: new PassphraseKeyStore(`${dirName} passphrase`, { scrypt: TEST_SCRYPT }),
+    relayUrl: world.relay.url,
+    username,
+  });
 }

@@ -4,20 +4,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { Engine } from '../../../core/engine';
-import { PassphraseKeyStore } from '../../../core/vault';
-import { TEST_SCRYPT, startWorld, uniqueName } from '../foundation/harness';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../foundation/chromium';
+import { createPeer, startWorld, uniqueName } from '../foundation/harness';
 
 const OUT = process.argv[2] ?? '/tmp/wisp-ui';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(300);
@@ -27,17 +17,12 @@ async function shot(page: Page, name: string): Promise<void> {
 async function walk(width: number, height: number, tag: string): Promise<void> {
   const world = await startWorld();
   const browser = await chromium.launch({
-    executablePath: process.env.WISP_CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
   });
   const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(world.tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: world.relay.url,
-    username: bobName,
-  });
+  const bob = await createPeer(world, bobName);
   try {
     const page = await browser.newPage({ viewport: { width, height } });
     await page.goto(world.harness.url);
