@@ -6,10 +6,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { WispEvent } from '../common/ipc';
+import { contentTypeOf } from '../main/contentTypes';
 import { CONTENT_SECURITY_POLICY } from '../main/csp';
 import {
   contentProtectionSupport,
@@ -43,15 +44,6 @@ export interface RunningHarness {
   host: ServicesHost;
   close(): Promise<void>;
 }
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-};
 
 /** 1 MiB: far above any legitimate call (texts are capped at 64 KiB). */
 const MAX_FRAME_BYTES = 1024 * 1024;
@@ -113,7 +105,7 @@ export async function startHarness(options: HarnessOptions): Promise<RunningHarn
     }
     const url = new URL(req.url ?? '/', origin);
     if (url.pathname === BRIDGE_PATH) {
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES['.js'] }).end(bridgeScript());
+      res.writeHead(200, { ...headers, 'Content-Type': contentTypeOf(BRIDGE_PATH) }).end(bridgeScript());
       return;
     }
     const relative =
@@ -140,12 +132,10 @@ export async function startHarness(options: HarnessOptions): Promise<RunningHarn
             `</title>\n    <meta name="${TOKEN_META}" content="${token}" />\n    <script src="${BRIDGE_PATH}"></script>`,
           )
         : html;
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES['.html'] }).end(withBridge);
+      res.writeHead(200, { ...headers, 'Content-Type': contentTypeOf('index.html') }).end(withBridge);
       return;
     }
-    res
-      .writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' })
-      .end(body);
+    res.writeHead(200, { ...headers, 'Content-Type': contentTypeOf(file) }).end(body);
   }
 
   const server = createServer((req, res) => {

@@ -1,22 +1,13 @@
 // Serves the built renderer from Wisp's own privileged scheme (wisp://app/…) instead of file://, so
 // the page has a real origin, a strict CSP header on every response, and no read access to the disk.
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
+import { contentTypeOf } from './contentTypes';
 import { CONTENT_SECURITY_POLICY } from './security';
 
 export const APP_SCHEME = 'wisp';
 export const APP_HOST = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
 
 /** Maps a request URL to a file under `root`, or null when it would escape it (`..`, other hosts). */
 export function resolveAppFile(root: string, requestUrl: string): string | null {
@@ -52,7 +43,7 @@ export function appRequestHandler(root: string): (request: Request) => Promise<R
     if (file === null) return new Response('not found', { status: 404 });
     try {
       const body = await readFile(file);
-      const type = TYPES[extname(file)] ?? 'application/octet-stream';
+      const type = contentTypeOf(file);
       return new Response(new Uint8Array(body), { status: 200, headers: securityHeaders(type) });
     } catch {
       return new Response('not found', { status: 404 });

@@ -47,18 +47,6 @@ interface Pending {
   op: OpName;
 }
 
-const RELAY_KINDS: ReadonlySet<WispErrorKind> = new Set([
-  'InvalidInput',
-  'NotFound',
-  'Unauthorized',
-  'UsernameTaken',
-  'RelayUnavailable',
-  'RelayRateLimited',
-  'RelayQueueFull',
-  'PayloadTooLarge',
-  'Internal',
-]);
-
 export class RelayRequestError extends WispError {
   readonly retryAfterMs: number | undefined;
   constructor(kind: WispErrorKind, message: string, retryAfterMs?: number) {
@@ -305,8 +293,8 @@ export class RelayClient {
       else
         pending.reject(new WispError('Internal', `the relay answered ${pending.op} with an unexpected body`));
     } else {
-      const kind = RELAY_KINDS.has(frame.error.kind) ? frame.error.kind : 'Internal';
-      pending.reject(new RelayRequestError(kind, frame.error.message, frame.error.retryAfterMs));
+      // ResponseFrame already limited `kind` to the relay's error kinds (common/wire/errors.ts).
+      pending.reject(new RelayRequestError(frame.error.kind, frame.error.message, frame.error.retryAfterMs));
     }
   }
 
