@@ -67,6 +67,7 @@ import {
 } from './signalCrypto';
 import { contactView, conversationView, messageState, messageView, type NameBook } from './views';
 import { downloadAttachment, uploadAttachment } from './attachments';
+import { newContentId } from './ids';
 import type {
   Clock,
   EngineApi,
@@ -559,7 +560,7 @@ export class Engine implements EngineApi {
         const content: Content = {
           v: 1,
           type: 'timers',
-          id: randomUUID(),
+          id: newContentId(),
           sentAt: now,
           roomId: c.kind === 'room' ? id : null,
           ...t,
@@ -634,7 +635,7 @@ export class Engine implements EngineApi {
       expireAfterMs: options.expireAfterMs === undefined ? conversation.expireAfterMs : options.expireAfterMs,
       burnAfterMs: options.burnAfterMs === undefined ? conversation.burnAfterMs : options.burnAfterMs,
     });
-    const id = randomUUID();
+    const id = newContentId();
     const sentAt = this.clock();
     const expiresAt = expiresAtFor({ sentAt, receivedAt: null, expireAfterMs: timers.expireAfterMs });
     const attachments: AttachmentPointer[] = [];
@@ -937,7 +938,7 @@ export class Engine implements EngineApi {
         const content: Content = {
           v: 1,
           type: 'sender-key',
-          id: randomUUID(),
+          id: newContentId(),
           sentAt: this.clock(),
           roomId,
           distributionId: state.distributionId,
@@ -1010,7 +1011,7 @@ export class Engine implements EngineApi {
     return {
       v: 1,
       type: 'room.update',
-      id: randomUUID(),
+      id: newContentId(),
       sentAt: this.clock(),
       roomId,
       action,
@@ -1313,7 +1314,7 @@ export class Engine implements EngineApi {
     try {
       this.store.signal.deleteSessions(accountId);
       await this.ensureSession(accountId);
-      const content: Content = { v: 1, type: 'session.reset', id: randomUUID(), sentAt: now, roomId: null };
+      const content: Content = { v: 1, type: 'session.reset', id: newContentId(), sentAt: now, roomId: null };
       this.enqueueDirect(accountId, content, null);
       this.emit({ type: 'session.reset', accountId });
     } catch (error) {
@@ -1489,7 +1490,7 @@ export class Engine implements EngineApi {
         {
           v: 1,
           type: 'receipt',
-          id: randomUUID(),
+          id: newContentId(),
           sentAt: now,
           roomId: null,
           kind: 'delivery',
@@ -1578,7 +1579,7 @@ export class Engine implements EngineApi {
             {
               v: 1,
               type: 'receipt',
-              id: randomUUID(),
+              id: newContentId(),
               sentAt: now,
               roomId: null,
               kind: 'read',
