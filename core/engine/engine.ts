@@ -86,8 +86,8 @@ const SAFETY_NUMBER_ITERATIONS = 5200;
 const MAX_ROOM_MEMBERS = 500;
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
-/** Envelopes committed together at most (small enough that a long backlog shows progress). */
-const INBOX_BATCH = 32;
+/** Envelopes committed together at most (small enough that a long backlog shows progress; bench/store.bench.ts ingests the same way). */
+export const INBOX_BATCH = 32;
 
 interface RoomState {
   distributionId: string;
@@ -139,6 +139,16 @@ export class Engine implements EngineApi {
     reject: (error: unknown) => void;
   }[] = [];
   private inboxDrain: Promise<void> | null = null;
+  /** Envelopes pushed so far, and those of them already committed (the queue is drained in order). */
+  private envelopesQueued = 0;
+  private envelopesDrained = 0;
+  /**
+   * Envelope ids the relay confirmed deleting, with how many envelopes had been pushed at that
+   * moment. Every copy of them that will ever arrive had arrived by then (the relay deleted them,
+   * and a connection delivers in order), so once the drain has passed that count their inbox
+   * marks are forgotten, inside the next inbox commit (no commit of their own).
+   */
+  private confirmedAcks: { ids: string[]; horizon: number }[] = [];
 
   private constructor(
     private readonly profile: Profile,
@@ -236,6 +246,7 @@ export class Engine implements EngineApi {
   }
 
   private startEphemeral(): void {
+    this.store.inbox.sweep(this.clock());
     this.store.destroyDue(this.clock());
     for (const { id, destroyAt } of this.store.messages.deadlines()) this.scheduler.schedule(id, destroyAt);
   }
@@ -247,6 +258,7 @@ export class Engine implements EngineApi {
     await this.acksSettled();
     if (this.relay) await this.relay.close();
     await this.chain.catch(() => undefined);
+    if (this.confirmedAcks.length > 0) this.store.transaction(() => this.forgetConfirmedMarks());
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.scheduler.dispose();
     this.profile.close();
@@ -1190,6 +1202,7 @@ export class Engine implements EngineApi {
   /** Pushed envelopes wait here; one drain at a time commits them in batches. */
   private enqueueEnvelope(envelope: DeliveredEnvelope): void {
     this.inboxQueue.push(envelope);
+    this.envelopesQueued++;
     this.startInboxDrain();
   }
 
@@ -1197,7 +1210,9 @@ export class Engine implements EngineApi {
     if (this.inboxDrain || this.closed) return;
     this.inboxDrain = this.serial(async () => {
       while (this.inboxQueue.length > 0 && !this.closed) {
-        await this.receiveBatch(this.inboxQueue.splice(0, INBOX_BATCH));
+        const batch = this.inboxQueue.splice(0, INBOX_BATCH);
+        await this.receiveBatch(batch);
+        this.envelopesDrained += batch.length;
       }
     })
       .catch((error: unknown) =>
@@ -1230,8 +1245,8 @@ export class Engine implements EngineApi {
   private async receiveBatchNow(batch: DeliveredEnvelope[]): Promise<void> {
     const now = this.clock();
     const buffered = new BufferedSignalStores(this.signal);
-    const opened: { id: string; sender: string; content: Content }[] = [];
-    const rejected: string[] = [];
+    const opened: { envelope: DeliveredEnvelope; sender: string; content: Content }[] = [];
+    const rejected: DeliveredEnvelope[] = [];
     const brokenSessions = new Set<string>();
     const ids = new Set<string>();
     for (const envelope of batch) {
@@ -1267,20 +1282,21 @@ export class Engine implements EngineApi {
           // Into the buffered store, so the sender key commits with this batch.
           await processDistribution(unsealed.sender, fromB64(content.distribution), buffered);
         }
-        opened.push({ id: envelope.id, sender: unsealed.sender, content });
+        opened.push({ envelope, sender: unsealed.sender, content });
       } catch (error) {
         log.warn(
           { kind: isWispError(error) ? error.kind : 'Internal' },
           'rejected an envelope that did not decrypt',
         );
-        rejected.push(envelope.id);
+        rejected.push(envelope);
         if (error instanceof InnerDecryptionError && error.sessionBroken) brokenSessions.add(error.sender);
       }
     }
     const effects: (() => void)[] = [];
     await this.inTransaction(async () => {
       await buffered.flush();
-      for (const { id, sender, content } of opened) {
+      this.forgetConfirmedMarks();
+      for (const { envelope, sender, content } of opened) {
         try {
           // A savepoint each: content that cannot be applied is dropped alone, not the batch.
           this.store.transaction(() => this.apply(sender, content, now, effects));
@@ -1290,9 +1306,9 @@ export class Engine implements EngineApi {
             'could not apply decrypted content',
           );
         }
-        this.store.inbox.markProcessed(id, now);
+        this.store.inbox.markProcessed(envelope.id, envelope.expiresAt);
       }
-      for (const id of rejected) this.store.inbox.markProcessed(id, now);
+      for (const envelope of rejected) this.store.inbox.markProcessed(envelope.id, envelope.expiresAt);
     });
     for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
     for (const effect of effects) effect();
@@ -1358,6 +1374,17 @@ export class Engine implements EngineApi {
     this.pendingAcks.add(done);
   }
 
+  /**
+   * Forgets the inbox marks of envelopes the relay confirmed deleting, once every envelope pushed
+   * before that confirmation has been committed. Runs inside a transaction the caller holds.
+   */
+  private forgetConfirmedMarks(): void {
+    const ready = this.confirmedAcks.filter((a) => a.horizon <= this.envelopesDrained);
+    if (ready.length === 0) return;
+    this.confirmedAcks = this.confirmedAcks.filter((a) => a.horizon > this.envelopesDrained);
+    for (const { ids } of ready) this.store.inbox.forget(ids);
+  }
+
   /** Resolves when every acknowledgement sent so far has been answered (or has failed). */
   private async acksSettled(): Promise<void> {
     while (this.pendingAcks.size > 0) await Promise.all([...this.pendingAcks]);
@@ -1366,7 +1393,9 @@ export class Engine implements EngineApi {
   private async sendAcks(envelopeIds: string[]): Promise<void> {
     try {
       for (let i = 0; i < envelopeIds.length; i += 500) {
-        await this.relayClient().request('message.ack', { ids: envelopeIds.slice(i, i + 500) });
+        const ids = envelopeIds.slice(i, i + 500);
+        await this.relayClient().request('message.ack', { ids });
+        this.confirmedAcks.push({ ids, horizon: this.envelopesQueued });
       }
     } catch (error) {
       // Redelivery is harmless: the inbox mark makes it a no-op next time.

@@ -5,7 +5,14 @@ import { m001Core } from './001_core';
 import { m002Signal } from './002_signal';
 import { m003Search } from './003_search';
 import { m004InboxOutbox } from './004_inbox_outbox';
+import { m005InboxMarks } from './005_inbox_marks';
 
 export type { Migration } from './types';
 
-export const migrations: readonly Migration[] = [m001Core, m002Signal, m003Search, m004InboxOutbox];
+export const migrations: readonly Migration[] = [
+  m001Core,
+  m002Signal,
+  m003Search,
+  m004InboxOutbox,
+  m005InboxMarks,
+];

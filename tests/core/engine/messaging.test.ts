@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
 import { startTamperProxy } from '../../helpers/engine/tamperProxy';
 import { Engine } from '../../../core/engine';
+import { openProfile } from '../../../core/profile';
 
 let world: TestWorld;
 
@@ -264,6 +265,53 @@ describe('1:1 messaging', () => {
     expect((await oldBob.sync()).map((m) => m.id)).toEqual([after.id]);
     const back = await oldBob.sendText('alice', 'six');
     expect((await alice.sync()).map((m) => m.id)).toEqual([back.id]);
+  });
+
+  it('keeps an inbox mark until the relay confirms the acknowledgement, then keeps nothing', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const bobDir = world.profileDir('bob');
+    await bob.close();
+    const sent = [
+      await alice.sendText('bob', 'one'),
+      await alice.sendText('bob', 'two'),
+      await alice.sendText('bob', 'three'),
+    ];
+    const marksHeld = async (): Promise<number> => {
+      const profile = await openProfile(bobDir, testKeyStore());
+      try {
+        return profile.store.inbox.count();
+      } finally {
+        profile.close();
+      }
+    };
+
+    // The acknowledgements are lost: the relay keeps the envelopes, so bob must keep their marks.
+    const proxy = await startTamperProxy(world.relayUrl);
+    try {
+      const bobViaProxy = await Engine.open({
+        profileDir: bobDir,
+        keystore: testKeyStore(),
+        relayUrl: proxy.url,
+      });
+      proxy.loseAcks();
+      expect((await bobViaProxy.sync()).map((m) => m.id)).toEqual(sent.map((m) => m.id));
+      await bobViaProxy.close();
+      expect(proxy.acksLost).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+    expect(await marksHeld()).toBe(3);
+
+    // The relay delivers them again: recognised (nothing new, nothing doubled), acknowledged, and
+    // once the relay confirms, the marks are gone: no trace of when anything arrived.
+    const bobAgain = await world.open('bob');
+    const events = recordEvents(bobAgain);
+    expect(await bobAgain.sync()).toEqual([]);
+    expect((await bobAgain.messages('alice')).map((m) => m.id)).toEqual(sent.map((m) => m.id));
+    expect(events.filter((e) => e.type === 'message.added')).toEqual([]);
+    await bobAgain.close();
+    expect(await marksHeld()).toBe(0);
   });
 
   it('rejects a tampered envelope without breaking the session', async () => {

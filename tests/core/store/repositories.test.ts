@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWispError } from '../../../common/errors';
+import { INBOX_MARK_SKEW_MS } from '../../../core/store/repos/inboxRepo';
 import { incomingMessage, openTestStore, type TestStore } from '../../helpers/store/tempProfile';
 
 function kindOf(fn: () => unknown): string | undefined {
@@ -209,10 +210,11 @@ describe('repositories', () => {
   it('makes receive exactly-once: an envelope is processed once, even across a rollback and a reopen', () => {
     const { inbox, messages, conversations } = t.store;
     conversations.ensureDirect('peer');
+    const relayExpiry = Date.now() + 60_000;
     // A failure mid-processing rolls back both the message and the inbox mark.
     expect(() =>
       t.store.transaction(() => {
-        inbox.markProcessed('env-1');
+        inbox.markProcessed('env-1', relayExpiry);
         messages.insert(incomingMessage('peer', { id: 'from-env-1' }));
         throw new Error('crash before commit');
       }),
@@ -220,12 +222,29 @@ describe('repositories', () => {
     expect(inbox.isProcessed('env-1')).toBe(false);
     expect(messages.has('from-env-1')).toBe(false);
     t.store.transaction(() => {
-      expect(inbox.markProcessed('env-1')).toBe(true);
+      expect(inbox.markProcessed('env-1', relayExpiry)).toBe(true);
       messages.insert(incomingMessage('peer', { id: 'from-env-1' }));
     });
     const reopened = t.reopen();
-    expect(reopened.inbox.markProcessed('env-1')).toBe(false);
-    expect(reopened.inbox.prune(Date.now() + 1)).toBe(1);
+    expect(reopened.inbox.markProcessed('env-1', relayExpiry)).toBe(false);
+    expect(reopened.inbox.isProcessed('env-1')).toBe(true);
+  });
+
+  it('keeps an inbox mark only while the relay could still deliver its envelope', () => {
+    const { inbox } = t.store;
+    const relayExpiry = Date.now() + 60_000;
+    inbox.markProcessed('confirmed', relayExpiry);
+    inbox.markProcessed('unconfirmed', relayExpiry);
+    inbox.markProcessed('other', relayExpiry + 10 * INBOX_MARK_SKEW_MS);
+    // Acknowledgement confirmed by the relay: gone at once.
+    expect(inbox.forget(['confirmed', 'never-marked'])).toBe(1);
+    expect(inbox.isProcessed('confirmed')).toBe(false);
+    // Never confirmed: kept past the relay's expiry for a relay clock ahead of ours, then swept.
+    expect(inbox.sweep(relayExpiry + INBOX_MARK_SKEW_MS - 1)).toBe(0);
+    expect(inbox.sweep(relayExpiry + INBOX_MARK_SKEW_MS)).toBe(1);
+    expect(inbox.isProcessed('unconfirmed')).toBe(false);
+    expect(inbox.isProcessed('other')).toBe(true);
+    expect(inbox.count()).toBe(1);
   });
 
   it('keeps outbox items until accepted, retries later, and drops expired ones', () => {

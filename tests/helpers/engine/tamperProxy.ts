@@ -1,5 +1,7 @@
 // A WebSocket man-in-the-middle between a client and the real relay, for tests: forwards every
-// frame unchanged, except that on request it flips one byte inside the next pushed envelope.
+// frame unchanged, except that on request it flips one byte inside the next pushed envelope, or
+// loses the client's acknowledgements (the relay never sees them; the client gets the error a
+// relay that could not be reached answers with).
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 
 export interface TamperProxy {
@@ -8,6 +10,10 @@ export interface TamperProxy {
   tamperNextEnvelope(): void;
   /** How many envelopes were corrupted. */
   readonly tampered: number;
+  /** From now on the client's `message.ack` requests never reach the relay; the client is told they failed. */
+  loseAcks(): void;
+  /** How many acknowledgements were lost. */
+  readonly acksLost: number;
   /** Every client → relay frame, as sent. */
   readonly clientFrames: string[];
   close(): Promise<void>;
@@ -24,6 +30,8 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   let armed = false;
   let tampered = 0;
+  let loseAck = false;
+  let acksLost = 0;
   const clientFrames: string[] = [];
   const sockets = new Set<WebSocket>();
 
@@ -34,6 +42,15 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     const early: RawData[] = [];
     client.on('message', (data) => {
       clientFrames.push(text(data));
+      if (loseAck) {
+        const frame = JSON.parse(text(data)) as { id?: number; op?: string };
+        if (frame.op === 'message.ack') {
+          acksLost += 1;
+          const error = { kind: 'RelayUnavailable', message: 'lost in transit (test proxy)' };
+          client.send(JSON.stringify({ id: frame.id, ok: false, error }));
+          return;
+        }
+      }
       if (upstream.readyState === WebSocket.OPEN) upstream.send(text(data));
       else early.push(data);
     });
@@ -75,6 +92,12 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     },
     get tampered() {
       return tampered;
+    },
+    loseAcks: () => {
+      loseAck = true;
+    },
+    get acksLost() {
+      return acksLost;
     },
     clientFrames,
     close: () =>
