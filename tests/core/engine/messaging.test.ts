@@ -9,6 +9,7 @@ import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../h
 import { startTamperProxy } from '../../helpers/engine/tamperProxy';
 import { Engine } from '../../../core/engine';
 import { openProfile } from '../../../core/profile';
+import { INBOX_MARK_SKEW_MS } from '../../../core/store/repos/inboxRepo';
 
 let world: TestWorld;
 
@@ -312,6 +313,27 @@ describe('1:1 messaging', () => {
     expect(events.filter((e) => e.type === 'message.added')).toEqual([]);
     await bobAgain.close();
     expect(await marksHeld()).toBe(0);
+  });
+
+  it('sweeps at start-up the inbox marks whose envelopes the relay can no longer deliver', async () => {
+    const bob = await world.create('bob');
+    const bobDir = world.profileDir('bob');
+    await bob.close();
+    const now = Date.now();
+    const profile = await openProfile(bobDir, testKeyStore());
+    profile.store.inbox.markProcessed('long-expired', now - INBOX_MARK_SKEW_MS - 1);
+    profile.store.inbox.markProcessed('still-deliverable', now + 60_000);
+    profile.close();
+
+    await (await world.open('bob')).close();
+
+    const after = await openProfile(bobDir, testKeyStore());
+    try {
+      expect(after.store.inbox.isProcessed('long-expired')).toBe(false);
+      expect(after.store.inbox.isProcessed('still-deliverable')).toBe(true);
+    } finally {
+      after.close();
+    }
   });
 
   it('rejects a tampered envelope without breaking the session', async () => {
