@@ -63,6 +63,7 @@ import {
   senderKeyDistribution,
   startSession,
   unseal,
+  SenderCertificateChecker,
   type SignalStores,
 } from './signalCrypto';
 import { contactView, conversationView, messageState, messageView, type NameBook } from './views';
@@ -113,7 +114,7 @@ export class Engine implements EngineApi {
   readonly accountId: string;
   private usernameValue: string | null;
   private readonly identityKeyPair: IdentityKeyPair;
-  private readonly trustRoot: PublicKey;
+  private readonly certificates: SenderCertificateChecker;
   private readonly relayUrl: string;
   private readonly signal: SignalStores;
   private readonly scheduler: BurnScheduler;
@@ -161,7 +162,9 @@ export class Engine implements EngineApi {
     this.identityKeyPair = IdentityKeyPair.deserialize(new Uint8Array(identity.identityKeyPair));
     if (identity.trustRoot === null)
       throw new WispError('DatabaseCorrupt', 'the profile has no pinned relay trust root');
-    this.trustRoot = PublicKey.deserialize(new Uint8Array(identity.trustRoot));
+    this.certificates = new SenderCertificateChecker(
+      PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
+    );
     this.relayUrl = relayUrl ?? identity.relayUrl;
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
@@ -1258,7 +1261,7 @@ export class Engine implements EngineApi {
       try {
         const unsealed = await unseal(
           new Uint8Array(Buffer.from(envelope.payload, 'base64')),
-          this.trustRoot,
+          this.certificates,
           this.accountId,
           buffered,
           now,

@@ -277,13 +277,42 @@ export interface Unsealed {
 }
 
 /**
+ * Checks sender certificates against the pinned trust root. A sender uses one short-lived
+ * certificate for every message until it expires, and the same bytes always verify the same way,
+ * so the two signature checks (the server certificate by the trust root, the sender certificate by
+ * the server key) run once per distinct certificate; its expiry is compared on every message.
+ */
+export class SenderCertificateChecker {
+  /** Certificate bytes (base64) → its expiration, for certificates whose signatures verified. */
+  readonly #verified = new Map<string, number>();
+
+  constructor(
+    private readonly trustRoot: PublicKey,
+    private readonly capacity = 512,
+  ) {}
+
+  isValid(cert: SenderCertificate, now: number): boolean {
+    const key = Buffer.from(cert.serialize()).toString('base64');
+    const expiration = this.#verified.get(key);
+    if (expiration !== undefined) return now <= expiration; // libsignal: expired when now > expiration
+    if (!cert.validate(this.trustRoot, now)) return false;
+    if (this.#verified.size >= this.capacity) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    this.#verified.set(key, cert.expiration());
+    return true;
+  }
+}
+
+/**
  * Opens a sealed envelope: outer layer with our identity key, sender certificate against the
  * pinned trust root, then the inner ciphertext with the session (or the sender key for rooms).
  * Any failure is DecryptionFailed; libsignal leaves session state untouched on failure.
  */
 export async function unseal(
   payload: Uint8Array<ArrayBuffer>,
-  trustRoot: PublicKey,
+  certificates: SenderCertificateChecker,
   localAccountId: string,
   stores: SignalStores,
   now: number,
@@ -295,7 +324,7 @@ export async function unseal(
     throw new WispError('DecryptionFailed', 'the envelope could not be opened', { cause });
   }
   const cert = usmc.senderCertificate();
-  if (!cert.validate(trustRoot, now)) {
+  if (!certificates.isValid(cert, now)) {
     throw new WispError('DecryptionFailed', 'the sender certificate is not valid');
   }
   const sender = cert.senderUuid();
