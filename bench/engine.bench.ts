@@ -233,7 +233,10 @@ async function receiver(profileDir: string): Promise<void> {
   const bob = await Engine.open({ profileDir, keystore: benchKeyStore() });
   await bob.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
   bob.on((e) => {
-    if (e.type === 'message.added' && !e.message.outgoing) process.send!({ text: e.message.text });
+    // Emitted right after the commit; the time is taken here, in the receiver, because the IPC
+    // hop to the parent (which is also the busy sender) is not part of send → committed.
+    if (e.type === 'message.added' && !e.message.outgoing)
+      process.send!({ text: e.message.text, committedAt: epochNow() });
   });
   await bob.connect();
   process.send!({ ready: true });
@@ -256,6 +259,11 @@ function forkSelf(args: string[]): ChildProcess {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+}
+
+/** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function firstMessage<T>(child: ChildProcess): Promise<T> {
@@ -320,20 +328,25 @@ async function main(): Promise<void> {
   await bobSetup.close();
   const child = forkSelf(['--receiver', join(root, 'bob')]);
   try {
-    const waiters = new Map<string, () => void>();
-    const early = new Set<string>();
+    // Message text → when the receiver committed it (its own clock, epoch ms).
+    const waiters = new Map<string, (committedAt: number) => void>();
+    const early = new Map<string, number>();
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
-    child.on('message', (m: { text?: string; ready?: boolean }) => {
+    child.on('message', (m: { text?: string; committedAt?: number; ready?: boolean }) => {
       if (m.ready) return ready();
-      if (m.text === undefined) return;
+      if (m.text === undefined || m.committedAt === undefined) return;
       const w = waiters.get(m.text);
-      if (w) w();
-      else early.add(m.text);
+      if (w) w(m.committedAt);
+      else early.set(m.text, m.committedAt);
     });
     await isReady;
-    const arrival = (key: string): Promise<void> =>
-      early.delete(key) ? Promise.resolve() : new Promise<void>((r) => waiters.set(key, r));
+    const arrival = (key: string): Promise<number> => {
+      const committedAt = early.get(key);
+      if (committedAt === undefined) return new Promise<number>((r) => waiters.set(key, r));
+      early.delete(key);
+      return Promise.resolve(committedAt);
+    };
 
     // Warm-up: session, certificate, statement caches, JIT.
     for (let i = 0; i < 20; i++) {
@@ -346,15 +359,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < LATENCY_ROUNDS; i++) {
       const key = `lat ${i}`;
       const done = arrival(key);
-      const t0 = performance.now();
+      const t0 = epochNow();
       await alice.sendText(bobAccount, key);
-      await done;
-      latencies.push(performance.now() - t0);
+      latencies.push((await done) - t0);
     }
 
     // Sustained: the sender queues messages as fast as the engine takes them (the outbox batches
     // what accumulates); the clock stops when the receiver has committed the last one.
-    const all: Promise<void>[] = [];
+    const all: Promise<number>[] = [];
     const sends: Promise<unknown>[] = [];
     const t0 = performance.now();
     for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
