@@ -261,7 +261,12 @@ export class Engine implements EngineApi {
     await this.acksSettled();
     if (this.relay) await this.relay.close();
     await this.chain.catch(() => undefined);
-    if (this.confirmedAcks.length > 0) this.store.transaction(() => this.forgetConfirmedMarks());
+    try {
+      if (this.confirmedAcks.length > 0) this.store.transaction(() => this.forgetConfirmedMarks());
+    } catch (error) {
+      // Not fatal: the marks stay until the start-up sweep after their relay expiry.
+      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not forget inbox marks');
+    }
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.scheduler.dispose();
     this.profile.close();
