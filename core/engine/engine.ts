@@ -435,7 +435,7 @@ export class Engine implements EngineApi {
   /**
    * Records that `name` belongs to `accountId` with `key`. When the name was held by a contact with
    * a different identity key, the person behind the name changed keys: the contact is flagged as
-   * changed and unverified (the repository does this when it sees the old key replaced).
+   * changed and unverified.
    */
   private recordName(accountId: string, name: string, key: Buffer): Contact {
     const known = this.store.contacts.byUsername(name);
@@ -448,12 +448,8 @@ export class Engine implements EngineApi {
     const contact = this.store.transaction(() => {
       const now = this.clock();
       this.store.contacts.upsert(accountId, name.toLowerCase(), now);
-      if (changed && known?.identityKey) {
-        // Recording the key the name used to have first makes the repository see a replacement,
-        // which un-verifies the contact and raises identity_changed.
-        this.store.contacts.saveIdentityKey(accountId, known.identityKey, now);
-      }
-      this.store.contacts.saveIdentityKey(accountId, key, now);
+      if (changed) this.store.contacts.recordIdentityChange(accountId, key, now);
+      else this.store.contacts.saveIdentityKey(accountId, key, now);
       return this.store.contacts.get(accountId)!;
     });
     if (changed) this.emit({ type: 'identity.changed', contact: contactView(contact) });

@@ -121,6 +121,20 @@ export class ContactsRepo {
     });
   }
 
+  /**
+   * The person behind a username now answers with another account and key: the key is recorded as
+   * a change whatever was stored before (unverified, flagged until acknowledged).
+   */
+  recordIdentityChange(accountId: string, identityKey: Uint8Array, now = Date.now()): void {
+    this.#written();
+    const key = Buffer.from(identityKey);
+    this.db.run(sql`
+      INSERT INTO contacts (account_id, identity_key, verified, identity_changed, created_at, updated_at)
+      VALUES (${accountId}, ${key}, 0, 1, ${now}, ${now})
+      ON CONFLICT (account_id) DO UPDATE SET
+        identity_key = excluded.identity_key, verified = 0, identity_changed = 1, updated_at = excluded.updated_at`);
+  }
+
   setVerified(accountId: string, verified: boolean): void {
     this.#written();
     // Verifying also acknowledges a change: the user has just compared safety numbers.

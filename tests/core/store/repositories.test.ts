@@ -63,6 +63,23 @@ describe('repositories', () => {
     expect(contacts.get('bob-id')?.username).toBe('Bob');
   });
 
+  it('records a key change behind a username on a known or a new account, verified or not', () => {
+    const { contacts } = t.store;
+    // Known, verified, same key as before: still a change, because the person behind the name changed.
+    contacts.saveIdentityKey('known', Buffer.from([1]));
+    contacts.setVerified('known', true);
+    contacts.recordIdentityChange('known', Buffer.from([1]), 5);
+    expect(contacts.get('known')).toMatchObject({ verified: false, identityChanged: true, updatedAt: 5 });
+    // Never seen before: created flagged.
+    contacts.recordIdentityChange('fresh', Buffer.from([9]), 6);
+    expect(contacts.get('fresh')).toMatchObject({
+      identityKey: Buffer.from([9]),
+      verified: false,
+      identityChanged: true,
+      createdAt: 6,
+    });
+  });
+
   it('keeps rooms with members and default timers, and one direct conversation per peer', () => {
     const { conversations } = t.store;
     const direct = conversations.ensureDirect('peer');
