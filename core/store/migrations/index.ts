@@ -6,6 +6,7 @@ import { m002Signal } from './002_signal';
 import { m003Search } from './003_search';
 import { m004InboxOutbox } from './004_inbox_outbox';
 import { m005InboxMarks } from './005_inbox_marks';
+import { m006ProtocolRecords } from './006_protocol_records';
 
 export type { Migration } from './types';
 
@@ -15,4 +16,5 @@ export const migrations: readonly Migration[] = [
   m003Search,
   m004InboxOutbox,
   m005InboxMarks,
+  m006ProtocolRecords,
 ];

@@ -1,5 +1,7 @@
 // Raw libsignal records on the database (serialized bytes). core/signal wraps these in the
-// libsignal store classes; nothing here imports libsignal.
+// libsignal store classes; nothing here imports libsignal. Session and sender-key records, rewritten
+// on every message, are stored padded so they are overwritten in place (protocolRecords.ts).
+import { padRecord, unpadRecord } from '../protocolRecords';
 import { sql } from '../sql';
 import type { WritableDb } from '../database';
 
@@ -7,7 +9,10 @@ export class SignalRepo {
   constructor(private readonly db: WritableDb) {}
 
   getSession(address: string): Buffer | undefined {
-    return this.db.value<Buffer>(sql`SELECT record FROM signal_sessions WHERE address = ${address}`);
+    const row = this.db.get<{ record: Buffer; record_length: number }>(
+      sql`SELECT record, record_length FROM signal_sessions WHERE address = ${address}`,
+    );
+    return row && unpadRecord(row.record, row.record_length);
   }
 
   saveSession(
@@ -18,9 +23,10 @@ export class SignalRepo {
     now = Date.now(),
   ): void {
     this.db.run(sql`
-      INSERT INTO signal_sessions (address, account_id, device_id, record, updated_at)
-      VALUES (${address}, ${accountId}, ${deviceId}, ${record}, ${now})
-      ON CONFLICT (address) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at`);
+      INSERT INTO signal_sessions (address, account_id, device_id, record, record_length, updated_at)
+      VALUES (${address}, ${accountId}, ${deviceId}, ${padRecord(record)}, ${record.byteLength}, ${now})
+      ON CONFLICT (address) DO UPDATE SET
+        record = excluded.record, record_length = excluded.record_length, updated_at = excluded.updated_at`);
   }
 
   /** Forgets every session with an account (e.g. before re-establishing a broken one). */
@@ -101,16 +107,18 @@ export class SignalRepo {
   }
 
   getSenderKey(sender: string, distributionId: string): Buffer | undefined {
-    return this.db.value<Buffer>(
-      sql`SELECT record FROM signal_sender_keys WHERE sender = ${sender} AND distribution_id = ${distributionId}`,
+    const row = this.db.get<{ record: Buffer; record_length: number }>(
+      sql`SELECT record, record_length FROM signal_sender_keys WHERE sender = ${sender} AND distribution_id = ${distributionId}`,
     );
+    return row && unpadRecord(row.record, row.record_length);
   }
 
   saveSenderKey(sender: string, distributionId: string, record: Uint8Array, now = Date.now()): void {
     this.db.run(sql`
-      INSERT INTO signal_sender_keys (sender, distribution_id, record, updated_at)
-      VALUES (${sender}, ${distributionId}, ${record}, ${now})
-      ON CONFLICT (sender, distribution_id) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at`);
+      INSERT INTO signal_sender_keys (sender, distribution_id, record, record_length, updated_at)
+      VALUES (${sender}, ${distributionId}, ${padRecord(record)}, ${record.byteLength}, ${now})
+      ON CONFLICT (sender, distribution_id) DO UPDATE SET
+        record = excluded.record, record_length = excluded.record_length, updated_at = excluded.updated_at`);
   }
 
   deleteSenderKeys(distributionId: string): void {
@@ -121,10 +129,15 @@ export class SignalRepo {
 
   listSessions(): { address: string; accountId: string; deviceId: number; record: Buffer }[] {
     return this.db
-      .all<{ address: string; account_id: string; device_id: number; record: Buffer }>(
-        sql`SELECT address, account_id, device_id, record FROM signal_sessions ORDER BY address`,
+      .all<{ address: string; account_id: string; device_id: number; record: Buffer; record_length: number }>(
+        sql`SELECT address, account_id, device_id, record, record_length FROM signal_sessions ORDER BY address`,
       )
-      .map((r) => ({ address: r.address, accountId: r.account_id, deviceId: r.device_id, record: r.record }));
+      .map((r) => ({
+        address: r.address,
+        accountId: r.account_id,
+        deviceId: r.device_id,
+        record: unpadRecord(r.record, r.record_length),
+      }));
   }
 
   listPreKeys(): { id: number; record: Buffer }[] {
@@ -149,9 +162,13 @@ export class SignalRepo {
 
   listSenderKeys(): { sender: string; distributionId: string; record: Buffer }[] {
     return this.db
-      .all<{ sender: string; distribution_id: string; record: Buffer }>(
-        sql`SELECT sender, distribution_id, record FROM signal_sender_keys ORDER BY sender, distribution_id`,
+      .all<{ sender: string; distribution_id: string; record: Buffer; record_length: number }>(
+        sql`SELECT sender, distribution_id, record, record_length FROM signal_sender_keys ORDER BY sender, distribution_id`,
       )
-      .map((r) => ({ sender: r.sender, distributionId: r.distribution_id, record: r.record }));
+      .map((r) => ({
+        sender: r.sender,
+        distributionId: r.distribution_id,
+        record: unpadRecord(r.record, r.record_length),
+      }));
   }
 }

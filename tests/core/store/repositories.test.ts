@@ -1,6 +1,7 @@
 // The typed repositories on a real encrypted store: identity, contacts, conversations, messages and
 // their deadlines, attachments, settings, inbox and outbox.
-import { readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWispError } from '../../../common/errors';
@@ -78,6 +79,25 @@ describe('repositories', () => {
       identityChanged: true,
       createdAt: 6,
     });
+  });
+
+  it('rewrites a session record in place: an update of a 6 KiB record writes two pages, not six', () => {
+    const { signal } = t.store;
+    const record = (length: number) => randomBytes(length);
+    signal.saveSession('peer.1', 'peer', 1, record(6300));
+    expect(t.store.checkpoint()).toBe(true);
+    expect(statSync(`${t.path}-wal`).size).toBe(0);
+    const updates = 50;
+    let last = record(0);
+    for (let i = 0; i < updates; i++) {
+      // Ratchet steps change the length by a few bytes, as real session records do.
+      last = record(6300 + (i % 7) * 3);
+      signal.saveSession('peer.1', 'peer', 1, last);
+    }
+    expect(signal.getSession('peer.1')?.equals(last)).toBe(true);
+    const frames = (statSync(`${t.path}-wal`).size - 32) / (24 + 4096);
+    // The row's leaf page and its one overflow page; no freed pages to zero, no freelist, no header.
+    expect(frames / updates).toBeLessThanOrEqual(2);
   });
 
   it('keeps rooms with members and default timers, and one direct conversation per peer', () => {
