@@ -87,7 +87,10 @@ const SAFETY_NUMBER_ITERATIONS = 5200;
 const MAX_ROOM_MEMBERS = 500;
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
-/** Envelopes committed together at most (small enough that a long backlog shows progress; bench/store.bench.ts ingests the same way). */
+/**
+ * Envelopes committed together at most (small enough that a long backlog shows progress).
+ * bench/store.bench.ts ingests in batches of the same size.
+ */
 export const INBOX_BATCH = 32;
 
 interface RoomState {
