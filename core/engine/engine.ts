@@ -104,8 +104,6 @@ const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 const RECEIPTS_KEY = 'engine.receipts';
 const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
 /** Ids of received messages no sync() has reported yet (command mode). */
-const UNREPORTED_KEY = 'engine.unreported';
-const MAX_UNREPORTED = 5000;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -1189,7 +1187,7 @@ export class Engine implements EngineApi {
     await this.flushOutbox();
     await this.acksSettled();
     const reported = await this.unreportedMessages();
-    this.store.settings.set(UNREPORTED_KEY, []);
+    this.store.unreported.clear();
     return reported;
   }
 
@@ -1197,7 +1195,7 @@ export class Engine implements EngineApi {
   async unreportedMessages(): Promise<MessageView[]> {
     this.assertOpen();
     await this.destroyOverdue();
-    const ids = this.store.settings.get<string[]>(UNREPORTED_KEY) ?? [];
+    const ids = this.store.unreported.list();
     const out: MessageView[] = [];
     for (const id of ids) {
       const m = this.store.messages.get(id);
@@ -1537,9 +1535,7 @@ export class Engine implements EngineApi {
     }
     if (this.relayMode === 'command') {
       // In the same transaction as the message, so a crash cannot lose the "new" mark.
-      const pending = this.store.settings.get<string[]>(UNREPORTED_KEY) ?? [];
-      pending.push(message.id);
-      this.store.settings.set(UNREPORTED_KEY, pending.slice(-MAX_UNREPORTED));
+      this.store.unreported.add(message.id);
     }
     effects.push(() => {
       this.scheduler.schedule(message.id, message.destroyAt);

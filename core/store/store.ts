@@ -24,6 +24,7 @@ import { SettingsRepo } from './repos/settingsRepo';
 import { InboxRepo } from './repos/inboxRepo';
 import { OutboxRepo } from './repos/outboxRepo';
 import { SignalRepo } from './repos/signalRepo';
+import { UnreportedRepo } from './repos/unreportedRepo';
 
 const log = loggerFor('store');
 
@@ -55,6 +56,7 @@ export class Store {
   readonly inbox: InboxRepo;
   readonly outbox: OutboxRepo;
   readonly signal: SignalRepo;
+  readonly unreported: UnreportedRepo;
 
   readonly #connection: Connection;
   readonly #write: WritableDb;
@@ -81,6 +83,7 @@ export class Store {
     this.inbox = new InboxRepo(write);
     this.outbox = new OutboxRepo(write);
     this.signal = new SignalRepo(write);
+    this.unreported = new UnreportedRepo(write);
   }
 
   /** Opens (or with `create`, creates) the database, proves the key, migrates, and wipes orphaned attachment files. */

@@ -7,6 +7,7 @@ import { m003Search } from './003_search';
 import { m004InboxOutbox } from './004_inbox_outbox';
 import { m005InboxMarks } from './005_inbox_marks';
 import { m006ProtocolRecords } from './006_protocol_records';
+import { m007UnreportedMessages } from './007_unreported_messages';
 
 export type { Migration } from './types';
 
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   m004InboxOutbox,
   m005InboxMarks,
   m006ProtocolRecords,
+  m007UnreportedMessages,
 ];

@@ -100,6 +100,21 @@ describe('repositories', () => {
     expect(frames / updates).toBeLessThanOrEqual(2);
   });
 
+  it('forgets an unreported message when the message is destroyed, in the same transaction', () => {
+    const { conversations, messages, unreported } = t.store;
+    conversations.ensureDirect('peer');
+    const kept = messages.insert(incomingMessage('peer'));
+    const burned = messages.insert(incomingMessage('peer'));
+    unreported.add(kept.id);
+    unreported.add(burned.id);
+    unreported.add(kept.id);
+    expect(unreported.list()).toEqual([kept.id, burned.id]);
+    expect(t.store.destroyMessage(burned.id)).toBe(true);
+    expect(unreported.list()).toEqual([kept.id]);
+    unreported.clear();
+    expect(unreported.list()).toEqual([]);
+  });
+
   it('keeps rooms with members and default timers, and one direct conversation per peer', () => {
     const { conversations } = t.store;
     const direct = conversations.ensureDirect('peer');
