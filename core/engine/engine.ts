@@ -151,6 +151,8 @@ export class Engine implements EngineApi {
    * marks are forgotten, inside the next inbox commit (no commit of their own).
    */
   private confirmedAcks: { ids: string[]; horizon: number }[] = [];
+  /** Username lookups in flight, by lower-cased name. */
+  private readonly lookups = new Map<string, Promise<Contact>>();
 
   private constructor(
     private readonly profile: Profile,
@@ -418,6 +420,16 @@ export class Engine implements EngineApi {
     }
     const known = this.store.contacts.byUsername(name);
     if (known && !refresh) return known;
+    // Concurrent calls for one name (a burst of sends) share one relay lookup.
+    const key = name.toLowerCase();
+    const inFlight = this.lookups.get(key);
+    if (inFlight) return inFlight;
+    const lookup = this.lookUpName(name, known).finally(() => this.lookups.delete(key));
+    this.lookups.set(key, lookup);
+    return lookup;
+  }
+
+  private async lookUpName(name: string, known: Contact | undefined): Promise<Contact> {
     let result;
     try {
       result = await this.relayClient().request('username.lookup', { username: name });

@@ -336,6 +336,33 @@ describe('1:1 messaging', () => {
     }
   });
 
+  it('sends a burst to a username it never looked up with one lookup, so none is refused', async () => {
+    await (await world.create('bob')).close();
+    const aliceSetup = await world.create('alice');
+    await aliceSetup.close();
+    const proxy = await startTamperProxy(world.relayUrl);
+    try {
+      const alice = await Engine.open({
+        profileDir: world.profileDir('alice'),
+        keystore: testKeyStore(),
+        relayUrl: proxy.url,
+      });
+      try {
+        // More than the relay's username-lookup burst (100): one lookup each would be refused.
+        const sent = await Promise.all(
+          Array.from({ length: 150 }, (_, i) => alice.sendText('bob', `burst ${i}`)),
+        );
+        expect(sent.every((m) => m.state === 'sent')).toBe(true);
+        const lookups = proxy.clientFrames.filter((f) => f.includes('"op":"username.lookup"'));
+        expect(lookups).toHaveLength(1);
+      } finally {
+        await alice.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('rejects a tampered envelope without breaking the session', async () => {
     const alice = await world.create('alice');
     const bob = await world.create('bob');
