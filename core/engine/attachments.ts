@@ -1,20 +1,23 @@
 // Attachment transport: a file is streamed through per-file-key encryption (attachmentCrypto) to a
 // private temporary ciphertext file, uploaded to the relay, and described by a pointer (key and
 // digest) that travels only inside the E2E message. Download checks the digest before decrypting.
+// Both directions stream the plaintext straight into the local encrypted-at-rest copy
+// (EncryptedFileBuilder), so no attachment is ever held whole in memory.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentPointer } from '../../common/content';
 import { WispError } from '../../common/errors';
 import { attachmentPath } from '../../common/wire';
 import type { RelayClient } from '../relayClient/relayClient';
-import { decryptAttachment, digestFile, encryptAttachmentFile, shred } from './attachmentCrypto';
+import { EncryptedFileBuilder, type EncryptedFile } from '../store/attachmentFiles';
+import { decryptAttachment, digestFile, encryptAttachment, shred } from './attachmentCrypto';
 
 const MIME: Record<string, string> = {
   '.txt': 'text/plain',
@@ -67,8 +70,11 @@ function httpError(status: number, body: string): WispError {
 
 export interface Uploaded {
   pointer: AttachmentPointer;
-  /** The plaintext, kept for the sender's own (encrypted-at-rest) copy. */
-  plaintext: Buffer;
+  /**
+   * The sender's own copy, encrypted at rest in `localDir` under the pointer's id, made from the
+   * very bytes that were encrypted for the relay; the caller adopts it (or discards it).
+   */
+  local: EncryptedFile;
 }
 
 export async function uploadAttachment(
@@ -76,17 +82,28 @@ export async function uploadAttachment(
   httpBase: string,
   path: string,
   expiresAt: number | null,
+  localDir: string,
 ): Promise<Uploaded> {
-  let size: number;
   try {
-    size = (await stat(path)).size;
+    await stat(path);
   } catch (cause) {
     throw new WispError('NotFound', 'the file to attach does not exist', { cause });
   }
+  const pointerId = randomUUID();
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
+  const local = new EncryptedFileBuilder(localDir, pointerId);
   try {
-    const secrets = await encryptAttachmentFile(path, cipherPath);
+    async function* teed(): AsyncGenerator<Buffer> {
+      for await (const chunk of createReadStream(path)) {
+        local.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    }
+    const secrets = await encryptAttachment(
+      Readable.from(teed()),
+      createWriteStream(cipherPath, { mode: 0o600 }),
+    );
     const created = await relay.request('attachment.create', {
       size: secrets.ciphertextSize,
       ...(expiresAt === null ? {} : { expiresAt }),
@@ -98,12 +115,9 @@ export async function uploadAttachment(
     })(createReadStream(cipherPath));
     const body = await readBody(res);
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, body);
-    const plaintext = await readFile(path);
-    if (plaintext.length !== size)
-      throw new WispError('InvalidInput', 'the file changed while it was being sent');
     return {
       pointer: {
-        id: randomUUID(),
+        id: pointerId,
         blobId: created.attachmentId,
         fileName: basename(path).slice(0, 255),
         contentType: MIME[extname(path).toLowerCase()] ?? 'application/octet-stream',
@@ -111,21 +125,30 @@ export async function uploadAttachment(
         key: secrets.key.toString('base64'),
         digest: secrets.digest.toString('base64'),
       },
-      plaintext,
+      local: local.finish(),
     };
+  } catch (error) {
+    local.abort();
+    throw error;
   } finally {
+    await shred(cipherPath).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Fetches the ciphertext, checks its digest, decrypts it in memory; returns the plaintext. */
+/**
+ * Fetches the ciphertext, checks its digest, and decrypts it straight into an encrypted-at-rest
+ * file for attachment `attachmentId` in `localDir` (streamed); the caller adopts it.
+ */
 export async function downloadAttachment(
   httpBase: string,
   blobId: string,
   key: Uint8Array,
   digest: Uint8Array,
   size: number,
-): Promise<Buffer> {
+  localDir: string,
+  attachmentId: string,
+): Promise<EncryptedFile> {
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
   try {
@@ -135,15 +158,14 @@ export async function downloadAttachment(
     if (!Buffer.from(digest).equals(await digestFile(cipherPath))) {
       throw new WispError('DecryptionFailed', 'attachment rejected: digest mismatch');
     }
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        chunks.push(chunk);
-        done();
-      },
-    });
-    await decryptAttachment(createReadStream(cipherPath), sink, { key, digest, size });
-    return Buffer.concat(chunks);
+    const local = new EncryptedFileBuilder(localDir, attachmentId);
+    try {
+      await decryptAttachment(createReadStream(cipherPath), local.writable(), { key, digest, size });
+      return local.finish();
+    } catch (error) {
+      local.abort();
+      throw error;
+    }
   } finally {
     await shred(cipherPath).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });

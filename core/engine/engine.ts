@@ -38,6 +38,7 @@ import {
 } from '../profile';
 import { signalStoresFor } from '../signal';
 import { sql, type Contact, type OutboxItem, type Store } from '../store';
+import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
   RelayRequestError,
@@ -668,16 +669,17 @@ export class Engine implements EngineApi {
     const sentAt = this.clock();
     const expiresAt = expiresAtFor({ sentAt, receivedAt: null, expireAfterMs: timers.expireAfterMs });
     const attachments: AttachmentPointer[] = [];
-    let fileData: Buffer | null = null;
+    let localCopy: EncryptedFile | null = null;
     if (options.file !== undefined) {
       const uploaded = await uploadAttachment(
         this.relayClient(),
         httpBaseUrl(this.relayUrl),
         options.file,
         expiresAt,
+        this.store.attachments.folder,
       );
       attachments.push(uploaded.pointer);
-      fileData = uploaded.plaintext;
+      localCopy = uploaded.local;
     }
     const content: Content = {
       v: 1,
@@ -689,7 +691,7 @@ export class Engine implements EngineApi {
       ...timers,
       attachments,
     };
-    const stored = await this.groupCommit(() => {
+    const commit = this.groupCommit(() => {
       const message = this.store.messages.insert(
         {
           id,
@@ -724,7 +726,7 @@ export class Engine implements EngineApi {
           },
           sentAt,
         );
-        if (fileData) this.store.attachments.storeFile(a.id, fileData);
+        if (localCopy) this.store.attachments.adoptFile(a.id, localCopy);
       }
       this.store.outbox.enqueue(
         {
@@ -738,8 +740,11 @@ export class Engine implements EngineApi {
       );
       return message;
     });
-    // The sender's copy now lives encrypted in the store; drop the plaintext from memory.
-    fileData?.fill(0);
+    const stored = await commit.catch((error: unknown) => {
+      // Not stored: the sender's copy written during the upload goes too.
+      if (localCopy) this.store.attachments.discardFile(localCopy);
+      throw error;
+    });
     this.scheduler.schedule(id, stored.destroyAt);
     const view = messageView(this.book, stored);
     this.emit({ type: 'message.added', message: view });
@@ -1687,17 +1692,18 @@ export class Engine implements EngineApi {
       if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
         throw new WispError('NotFound', 'the attachment cannot be fetched');
       }
-      const data = await downloadAttachment(
+      const file = await downloadAttachment(
         httpBaseUrl(this.relayUrl),
         attachment.blobId,
         attachment.remoteKey,
         attachment.digest,
         attachment.size,
+        this.store.attachments.folder,
+        attachmentId,
       );
-      this.store.attachments.storeFile(attachmentId, data);
-      data.fill(0);
+      this.store.attachments.adoptFile(attachmentId, file);
     }
-    await writeOut(this.store.attachments.readFile(attachmentId), outPath);
+    await this.store.attachments.saveFileTo(attachmentId, outPath);
   }
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
@@ -1724,14 +1730,5 @@ async function removeHalfProfile(dir: string, existedBefore: boolean): Promise<v
     ATTACHMENTS_DIR,
   ]) {
     await rm(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-async function writeOut(data: Buffer, outPath: string): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
-  try {
-    await writeFile(outPath, data, { mode: 0o600 });
-  } finally {
-    data.fill(0);
   }
 }

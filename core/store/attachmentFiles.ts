@@ -1,19 +1,24 @@
 // Attachment files at rest: each is encrypted with its own random key (AES-256-GCM) kept in the
 // database row, so the attachments/ folder holds only ciphertext; destroying one overwrites then unlinks it.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM } from 'node:crypto';
 import {
   closeSync,
+  createReadStream,
+  createWriteStream,
   mkdirSync,
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   readdirSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { WispError } from '../../common/errors';
 
 const MAGIC = Buffer.from('WISPATT1', 'latin1');
@@ -25,29 +30,159 @@ export interface EncryptedFile {
   /** Name inside the attachments folder (random, reveals nothing). */
   readonly name: string;
   readonly key: Buffer;
+  /** Plaintext bytes. */
+  readonly size: number;
 }
 
-/** Encrypts and writes `data` under a fresh random name, fsyncing before the rename so a crash leaves no half file. */
+/**
+ * Writes an encrypted file chunk by chunk, so a large attachment never sits in memory: a temporary
+ * name until `finish()` writes the tag, fsyncs and renames it into place (a crash leaves no half
+ * file under a real name; the start-up sweep wipes the temporary one). `abort()` wipes it.
+ */
+export class EncryptedFileBuilder {
+  readonly #dir: string;
+  readonly #name = randomBytes(16).toString('hex');
+  readonly #key = randomBytes(32);
+  readonly #cipher: CipherGCM;
+  readonly #fd: number;
+  #size = 0;
+  #open = true;
+
+  constructor(dir: string, attachmentId: string) {
+    this.#dir = dir;
+    const nonce = randomBytes(NONCE_BYTES);
+    this.#cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
+    this.#cipher.setAAD(Buffer.from(attachmentId, 'utf8'));
+    this.#fd = openSync(this.#temp, 'wx', 0o600);
+    try {
+      writeSync(this.#fd, MAGIC);
+      writeSync(this.#fd, nonce);
+    } catch (error) {
+      this.abort();
+      throw error;
+    }
+  }
+
+  get #temp(): string {
+    return join(this.#dir, `${this.#name}.tmp`);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  update(chunk: Uint8Array): void {
+    if (!this.#open) throw new WispError('Internal', 'the encrypted file is already closed');
+    writeSync(this.#fd, this.#cipher.update(chunk));
+    this.#size += chunk.byteLength;
+  }
+
+  finish(): EncryptedFile {
+    if (!this.#open) throw new WispError('Internal', 'the encrypted file is already closed');
+    try {
+      writeSync(this.#fd, this.#cipher.final());
+      writeSync(this.#fd, this.#cipher.getAuthTag());
+      fsyncSync(this.#fd);
+    } catch (error) {
+      this.abort();
+      throw error;
+    }
+    this.#open = false;
+    closeSync(this.#fd);
+    renameSync(this.#temp, join(this.#dir, this.#name));
+    return { name: this.#name, key: this.#key, size: this.#size };
+  }
+
+  /** Overwrites and removes what was written; safe to call more than once. */
+  abort(): void {
+    if (this.#open) {
+      this.#open = false;
+      closeSync(this.#fd);
+    }
+    wipeFile(this.#temp);
+  }
+
+  /** A Writable over this builder, for stream pipelines (the caller still calls finish or abort). */
+  writable(): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        try {
+          this.update(chunk);
+          done();
+        } catch (error) {
+          done(error as Error);
+        }
+      },
+    });
+  }
+}
+
+/** Encrypts and writes `data` under a fresh random name (small files; see EncryptedFileBuilder). */
 export function writeEncryptedFile(dir: string, attachmentId: string, data: Uint8Array): EncryptedFile {
-  const key = randomBytes(32);
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(Buffer.from(attachmentId, 'utf8'));
-  const body = Buffer.concat([cipher.update(data), cipher.final()]);
-  const name = randomBytes(16).toString('hex');
-  const temp = join(dir, `${name}.tmp`);
-  const fd = openSync(temp, 'wx', 0o600);
+  const builder = new EncryptedFileBuilder(dir, attachmentId);
   try {
-    writeSync(fd, MAGIC);
-    writeSync(fd, nonce);
-    writeSync(fd, body);
-    writeSync(fd, cipher.getAuthTag());
-    fsyncSync(fd);
+    builder.update(data);
+  } catch (error) {
+    builder.abort();
+    throw error;
+  }
+  return builder.finish();
+}
+
+function damaged(cause?: unknown): WispError {
+  return new WispError('DatabaseCorrupt', 'an attachment file failed its integrity check', { cause });
+}
+
+/**
+ * Decrypts an attachment file into `outPath` in one streamed pass. The plaintext goes to a private
+ * temporary file beside `outPath` and is renamed into place only once the authentication tag has
+ * verified; on any failure that file is wiped and nothing appears at (or changes at) `outPath`.
+ */
+export async function decryptFileTo(
+  dir: string,
+  name: string,
+  attachmentId: string,
+  key: Buffer,
+  outPath: string,
+): Promise<void> {
+  const path = join(dir, name);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (cause) {
+    throw new WispError('NotFound', 'the attachment file is missing', { cause });
+  }
+  const header = Buffer.alloc(MAGIC.length + NONCE_BYTES);
+  const tag = Buffer.alloc(TAG_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    if (size < header.length + TAG_BYTES) throw damaged();
+    readSync(fd, header, 0, header.length, 0);
+    readSync(fd, tag, 0, TAG_BYTES, size - TAG_BYTES);
   } finally {
     closeSync(fd);
   }
-  renameSync(temp, join(dir, name));
-  return { name, key };
+  if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw damaged();
+  const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length));
+  decipher.setAAD(Buffer.from(attachmentId, 'utf8'));
+  decipher.setAuthTag(tag);
+  const partial = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.partial`);
+  try {
+    const body =
+      size - TAG_BYTES > header.length
+        ? createReadStream(path, { start: header.length, end: size - TAG_BYTES - 1 })
+        : Readable.from([]);
+    await pipeline(body, decipher, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
+    renameSync(partial, outPath);
+  } catch (cause) {
+    wipeFile(partial);
+    if (cause instanceof WispError) throw cause;
+    const code = (cause as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EEXIST') {
+      throw new WispError('InvalidInput', 'the attachment cannot be written there', { cause });
+    }
+    throw damaged(cause);
+  }
 }
 
 export function readEncryptedFile(dir: string, name: string, attachmentId: string, key: Buffer): Buffer {

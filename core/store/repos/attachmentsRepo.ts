@@ -4,7 +4,13 @@ import { WispError } from '../../../common/errors';
 import { sql } from '../sql';
 import type { WritableDb } from '../database';
 import type { Attachment, NewAttachment } from '../types';
-import { readEncryptedFile, wipeFile, writeEncryptedFile } from '../attachmentFiles';
+import {
+  decryptFileTo,
+  readEncryptedFile,
+  wipeFile,
+  writeEncryptedFile,
+  type EncryptedFile,
+} from '../attachmentFiles';
 
 interface Row {
   id: string;
@@ -61,31 +67,64 @@ export class AttachmentsRepo {
       .map(toAttachment);
   }
 
+  /** The folder attachment files live in (EncryptedFileBuilder writes there for adoptFile). */
+  get folder(): string {
+    return this.dir;
+  }
+
   /** Stores the plaintext of an attachment encrypted at rest; replaces (and wipes) any previous copy. */
   storeFile(id: string, data: Uint8Array): Attachment {
-    const previous = this.db.get<Row>(sql`SELECT * FROM attachments WHERE id = ${id}`);
-    if (!previous) throw new WispError('NotFound', 'no such attachment');
-    const file = writeEncryptedFile(this.dir, id, data);
+    if (!this.db.get<Row>(sql`SELECT id FROM attachments WHERE id = ${id}`)) {
+      throw new WispError('NotFound', 'no such attachment');
+    }
+    return this.adoptFile(id, writeEncryptedFile(this.dir, id, data));
+  }
+
+  /**
+   * Records an encrypted file already written into the folder for attachment `id` (streamed by an
+   * EncryptedFileBuilder with the same id); replaces (and wipes) any previous copy. If the row is
+   * missing or the update fails, the new file is wiped. The key is zeroed once stored.
+   */
+  adoptFile(id: string, file: EncryptedFile): Attachment {
     try {
+      const previous = this.db.get<Row>(sql`SELECT * FROM attachments WHERE id = ${id}`);
+      if (!previous) throw new WispError('NotFound', 'no such attachment');
       this.db.run(
-        sql`UPDATE attachments SET local_path = ${file.name}, local_key = ${file.key}, size = ${data.byteLength} WHERE id = ${id}`,
+        sql`UPDATE attachments SET local_path = ${file.name}, local_key = ${file.key}, size = ${file.size} WHERE id = ${id}`,
       );
+      if (previous.local_path) wipeFile(join(this.dir, previous.local_path));
     } catch (cause) {
       wipeFile(join(this.dir, file.name));
       throw cause;
     } finally {
       file.key.fill(0);
     }
-    if (previous.local_path) wipeFile(join(this.dir, previous.local_path));
     return this.get(id)!;
   }
 
-  /** The decrypted file, in memory only. */
+  /** Wipes an encrypted file that will not be adopted (its message was not stored). */
+  discardFile(file: EncryptedFile): void {
+    wipeFile(join(this.dir, file.name));
+    file.key.fill(0);
+  }
+
+  /** The decrypted file, in memory (small files and tests; saveFileTo streams). */
   readFile(id: string): Buffer {
+    const { path, key } = this.localCopy(id);
+    return readEncryptedFile(this.dir, path, id, key);
+  }
+
+  /** Decrypts the stored copy into `outPath`, streamed; nothing appears there unless it verified. */
+  async saveFileTo(id: string, outPath: string): Promise<void> {
+    const { path, key } = this.localCopy(id);
+    await decryptFileTo(this.dir, path, id, key, outPath);
+  }
+
+  private localCopy(id: string): { path: string; key: Buffer } {
     const row = this.db.get<Row>(sql`SELECT * FROM attachments WHERE id = ${id}`);
     if (!row?.local_path || !row.local_key)
       throw new WispError('NotFound', 'the attachment is not stored locally');
-    return readEncryptedFile(this.dir, row.local_path, id, row.local_key);
+    return { path: row.local_path, key: row.local_key };
   }
 
   /** Local file names still referenced: everything else in the folder is an orphan. */
