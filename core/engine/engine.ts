@@ -93,6 +93,8 @@ const MAX_TEXT_CHARS = 64 * 1024;
  * bench/store.bench.ts ingests in batches of the same size.
  */
 export const INBOX_BATCH = 32;
+/** Outbox items encrypted, sent pipelined and committed together at most. */
+const OUTBOX_BATCH = 50;
 
 interface RoomState {
   distributionId: string;
@@ -818,8 +820,12 @@ export class Engine implements EngineApi {
       const now = this.clock();
       const enqueuedBefore = this.store.outbox.enqueueCount;
       this.store.outbox.dropExpired(now);
-      const queued = this.store.outbox.all().filter((i) => i.expiresAt === null || i.expiresAt > now);
-      const items = queued.slice(0, 50);
+      // One more than a batch: enough to know whether another pass is needed, without reading
+      // the whole queue (a 500-member room queues hundreds of items) on every pass.
+      const queued = this.store.outbox
+        .oldest(OUTBOX_BATCH + 1)
+        .filter((i) => i.expiresAt === null || i.expiresAt > now);
+      const items = queued.slice(0, OUTBOX_BATCH);
       if (items.length === 0) return;
       // The batch is encrypted in order against one write-buffered view of the protocol state,
       // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
@@ -886,7 +892,7 @@ export class Engine implements EngineApi {
           this.flushLater(retryAfterMs);
         throw error;
       }
-      // Another pass only if this one left items behind (the 50 cap, a room item that starts its
+      // Another pass only if this one left items behind (the batch cap, a room item that starts its
       // own batch) or something was queued meanwhile; otherwise re-reading the outbox finds nothing.
       if (
         prepared.length + permanent.length >= queued.length &&

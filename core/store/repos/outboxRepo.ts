@@ -76,6 +76,11 @@ export class OutboxRepo {
     return this.db.all<Row>(sql`SELECT * FROM outbox ORDER BY id`).map(toItem);
   }
 
+  /** The `limit` oldest items, whatever their backoff (a flush reads a batch, not the whole queue). */
+  oldest(limit: number): OutboxItem[] {
+    return this.db.all<Row>(sql`SELECT * FROM outbox ORDER BY id LIMIT ${limit}`).map(toItem);
+  }
+
   /** The relay accepted it. */
   remove(id: number): void {
     this.db.run(sql`DELETE FROM outbox WHERE id = ${id}`);

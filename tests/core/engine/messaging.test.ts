@@ -137,6 +137,25 @@ describe('1:1 messaging', () => {
     expect((await bobAgain.sync()).map((m) => m.text)).toEqual(['written offline']);
   });
 
+  it('sends a queue longer than one outbox batch, in order, once the relay is back', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'first');
+    await bob.sync();
+    await bob.close();
+    await world.stopRelay();
+    const texts = Array.from({ length: 120 }, (_, i) => `queued ${i}`);
+    for (const text of texts) expect((await alice.sendText('bob', text)).state).toBe('pending');
+    await alice.close();
+    await world.restartRelay();
+    const aliceAgain = await world.open('alice');
+    await aliceAgain.sync();
+    const states = (await aliceAgain.messages('bob')).filter((m) => m.text.startsWith('queued'));
+    expect(states.map((m) => m.state)).toEqual(texts.map(() => 'sent'));
+    const bobAgain = await world.open('bob');
+    expect((await bobAgain.sync()).map((m) => m.text)).toEqual(texts);
+  });
+
   it('flags a contact whose username now belongs to a different identity key and un-verifies it', async () => {
     const alice = await world.create('alice');
     const bob = await world.create('bob');

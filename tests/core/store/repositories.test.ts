@@ -315,6 +315,14 @@ describe('repositories', () => {
     expect(outbox.due(now + 1).map((i) => i.id)).toEqual([b]);
     expect(outbox.due(now + 20).map((i) => i.id)).toEqual([]); // b expired and was dropped
     expect(outbox.all().map((i) => [i.id, i.attempts])).toEqual([[a, 1]]);
+    const c = outbox.enqueue(
+      { messageId: null, recipientId: 'p', kind: 'receipt', payload: Buffer.from([3]), expiresAt: null },
+      now,
+    );
+    // The oldest first, whatever their backoff, at most `limit`.
+    expect(outbox.oldest(1).map((i) => i.id)).toEqual([a]);
+    expect(outbox.oldest(5).map((i) => i.id)).toEqual([a, c]);
+    outbox.remove(c);
     outbox.remove(a);
     expect(outbox.all()).toEqual([]);
   });
