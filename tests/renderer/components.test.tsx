@@ -2,7 +2,7 @@
 // unavailable options are disabled with their honest reason, forms hand back what was typed.
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationView, MessageView } from '../../common/engine';
+import type { ConversationView } from '../../common/engine';
 import type { Settings } from '../../common/ipc';
 import { Composer } from '../../renderer/components/Composer';
 import { ConversationList } from '../../renderer/components/ConversationList';
@@ -10,31 +10,9 @@ import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { OnboardingForm } from '../../renderer/components/OnboardingForm';
 import { SettingsPanel } from '../../renderer/components/SettingsPanel';
 import { TimerBadge } from '../../renderer/components/TimerBadge';
+import { NOW, messageView } from '../helpers/renderer/render';
 
 afterEach(cleanup);
-
-const NOW = 1_700_000_000_000;
-
-function message(overrides: Partial<MessageView> = {}): MessageView {
-  return {
-    id: 'm1',
-    conversationId: 'c1',
-    from: 'bob',
-    fromAccountId: '00000000-0000-4000-8000-000000000000',
-    outgoing: false,
-    text: 'hello',
-    sentAt: NOW - 5_000,
-    receivedAt: NOW - 4_000,
-    expireAfterMs: null,
-    burnAfterMs: null,
-    expiresAt: null,
-    burnAt: null,
-    seenAt: null,
-    state: 'received',
-    attachments: [],
-    ...overrides,
-  };
-}
 
 function conversation(overrides: Partial<ConversationView>): ConversationView {
   return {
@@ -56,7 +34,7 @@ describe('MessageBubble', () => {
     const hostile = '<img src=x onerror="alert(1)"><b>bold</b><script>alert(2)</script>';
     const { container } = render(
       <ol>
-        <MessageBubble message={message({ text: hostile })} now={NOW} />
+        <MessageBubble message={messageView({ text: hostile })} now={NOW} />
       </ol>,
     );
     expect(container.querySelector('.text')?.textContent).toBe(hostile);
@@ -66,8 +44,11 @@ describe('MessageBubble', () => {
   it('names the sender of received messages only', () => {
     render(
       <ol>
-        <MessageBubble message={message({ from: 'carol' })} now={NOW} />
-        <MessageBubble message={message({ id: 'm2', from: 'me', outgoing: true, state: 'sent' })} now={NOW} />
+        <MessageBubble message={messageView({ from: 'carol' })} now={NOW} />
+        <MessageBubble
+          message={messageView({ id: 'm2', from: 'me', outgoing: true, state: 'sent' })}
+          now={NOW}
+        />
       </ol>,
     );
     expect(screen.getAllByText('carol')).toHaveLength(1);
@@ -99,23 +80,7 @@ describe('OnboardingForm', () => {
     { kind: 'passphrase' as const, available: true },
   ];
 
-  it('disables an unusable keystore with its reason and picks the first usable one', () => {
-    render(
-      <OnboardingForm
-        keystores={keystores}
-        defaultRelayUrl="ws://127.0.0.1:1/v1/ws"
-        busy={false}
-        onSubmit={vi.fn()}
-      />,
-    );
-    const keychain = screen.getByRole('radio', { name: /OS keychain/ });
-    expect((keychain as HTMLInputElement).disabled).toBe(true);
-    expect(screen.getByText(/No OS keychain answered/)).toBeTruthy();
-    expect(screen.getByRole<HTMLInputElement>('radio', { name: /passphrase/ }).checked).toBe(true);
-  });
-
-  it('submits username, relay and passphrase only when valid and the passphrases match', () => {
-    const onSubmit = vi.fn();
+  function renderForm(onSubmit = vi.fn()) {
     render(
       <OnboardingForm
         keystores={keystores}
@@ -124,6 +89,19 @@ describe('OnboardingForm', () => {
         onSubmit={onSubmit}
       />,
     );
+  }
+
+  it('disables an unusable keystore with its reason and picks the first usable one', () => {
+    renderForm();
+    const keychain = screen.getByRole('radio', { name: /OS keychain/ });
+    expect((keychain as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByText(/No OS keychain answered/)).toBeTruthy();
+    expect(screen.getByRole<HTMLInputElement>('radio', { name: /passphrase/ }).checked).toBe(true);
+  });
+
+  it('submits username, relay and passphrase only when valid and the passphrases match', () => {
+    const onSubmit = vi.fn();
+    renderForm(onSubmit);
     const create = screen.getByRole<HTMLButtonElement>('button', { name: 'Create account' });
     fireEvent.change(screen.getByLabelText('Username'), { target: { value: ' alice ' } });
     fireEvent.change(screen.getByLabelText('Passphrase'), { target: { value: 'long passphrase' } });

@@ -11,30 +11,13 @@ import { NewConversationForm } from '../../renderer/components/NewConversationFo
 import { SafetyNumberPanel } from '../../renderer/components/SafetyNumberPanel';
 import { formatTime } from '../../renderer/lib/format';
 import { asUiError } from '../../renderer/lib/uiError';
+import { NOW, messageView } from '../helpers/renderer/render';
 
 afterEach(cleanup);
 
-const NOW = 1_700_000_000_000;
-
+/** A received message with its own id and a text naming it. */
 function message(id: string, overrides: Partial<MessageView> = {}): MessageView {
-  return {
-    id,
-    conversationId: 'c1',
-    from: 'bob',
-    fromAccountId: '00000000-0000-4000-8000-000000000000',
-    outgoing: false,
-    text: `text ${id}`,
-    sentAt: NOW - 5_000,
-    receivedAt: NOW - 4_000,
-    expireAfterMs: null,
-    burnAfterMs: null,
-    expiresAt: null,
-    burnAt: null,
-    seenAt: null,
-    state: 'received',
-    attachments: [],
-    ...overrides,
-  };
+  return messageView({ id, text: `text ${id}`, ...overrides });
 }
 
 describe('NewConversationForm', () => {
@@ -95,21 +78,24 @@ describe('MessageBubble sender', () => {
   });
 });
 
+/** The props of a conversation with bob showing `messages`, nothing burning or being sent. */
+function conversationProps(messages: MessageView[]) {
+  return {
+    title: 'bob',
+    messages,
+    burning: new Set<string>(),
+    expiredUnread: 0,
+    now: NOW,
+    defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+    sending: false,
+    error: null,
+    onSend: vi.fn(),
+  };
+}
+
 describe('ConversationView scrolling', () => {
   function view(messages: MessageView[]) {
-    return (
-      <ConversationView
-        title="bob"
-        messages={messages}
-        burning={new Set()}
-        expiredUnread={0}
-        now={NOW}
-        defaultTimers={{ expireAfterMs: null, burnAfterMs: null }}
-        sending={false}
-        error={null}
-        onSend={vi.fn()}
-      />
-    );
+    return <ConversationView {...conversationProps(messages)} />;
   }
 
   /** jsdom does no layout: give the list a fixed geometry so scroll positions mean something. */
@@ -142,17 +128,7 @@ describe('ConversationView scrolling', () => {
 
 describe('trust and time at a glance', () => {
   it('the conversation header says whether the contact is verified, only when that is known', () => {
-    const props = {
-      title: 'bob',
-      messages: [],
-      burning: new Set<string>(),
-      expiredUnread: 0,
-      now: NOW,
-      defaultTimers: { expireAfterMs: null, burnAfterMs: null },
-      sending: false,
-      error: null,
-      onSend: vi.fn(),
-    };
+    const props = conversationProps([]);
     const { rerender } = render(<ConversationView {...props} />);
     expect(screen.queryByText(/verified/i)).toBeNull();
     rerender(<ConversationView {...props} verified={false} />);

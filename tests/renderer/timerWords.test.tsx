@@ -3,35 +3,12 @@
 // message reads "burned" with its text hidden from assistive technology.
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MessageView } from '../../common/engine';
 import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { TimerBadge } from '../../renderer/components/TimerBadge';
 import { formatRemaining } from '../../renderer/lib/format';
+import { NOW, messageView } from '../helpers/renderer/render';
 
 afterEach(cleanup);
-
-const NOW = 1_700_000_000_000;
-
-function message(overrides: Partial<MessageView> = {}): MessageView {
-  return {
-    id: 'm1',
-    conversationId: 'c1',
-    from: 'bob',
-    fromAccountId: '00000000-0000-4000-8000-000000000000',
-    outgoing: false,
-    text: 'hello',
-    sentAt: NOW - 5_000,
-    receivedAt: NOW - 4_000,
-    seenAt: null,
-    expireAfterMs: null,
-    burnAfterMs: null,
-    expiresAt: null,
-    burnAt: null,
-    state: 'received',
-    attachments: [],
-    ...overrides,
-  };
-}
 
 describe('formatRemaining', () => {
   it('counts seconds under an hour and never shows zero while time is left', () => {
@@ -79,7 +56,7 @@ describe('TimerBadge words', () => {
 
 describe('MessageBubble burn', () => {
   it('a destroyed message says "burned", drops its timer and hides its text from screen readers', () => {
-    const m = message({ burnAfterMs: 2_000, burnAt: NOW + 1_000, seenAt: NOW - 1_000 });
+    const m = messageView({ burnAfterMs: 2_000, burnAt: NOW + 1_000, seenAt: NOW - 1_000 });
     const { rerender, container } = render(<MessageBubble message={m} now={NOW} />);
     expect(screen.getByRole('timer').textContent).toBe('burns in 1s');
     expect(screen.queryByText('burned')).toBeNull();
@@ -96,7 +73,7 @@ describe('MessageBubble burn', () => {
   });
 
   it('an outgoing message names its delivery state in words', () => {
-    render(<MessageBubble message={message({ outgoing: true, state: 'pending' })} now={NOW} />);
+    render(<MessageBubble message={messageView({ outgoing: true, state: 'pending' })} now={NOW} />);
     expect(screen.getByText('sending…')).toBeTruthy();
   });
 });
