@@ -2,9 +2,8 @@
 // controls, timers in words with a live countdown, a visible focus ring in a sensible tab order,
 // long words kept inside their bubble. Takes a screenshot for people to look at (no pixel diffs).
 import { expect, test } from '@playwright/test';
-import type { MessageView } from '../../common/engine';
-import { createPeer, startWorld, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
-import { createAccountInUi } from '../helpers/foundation/onboarding';
+import { startWorld, syncUntilText, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
+import { onboardWithPeer } from '../helpers/foundation/onboarding';
 
 let world: E2eWorld;
 
@@ -19,12 +18,8 @@ test('the conversation screen names its landmarks and controls, says its timers 
   page,
 }, testInfo) => {
   await page.setViewportSize({ width: 800, height: 600 });
-  const bobName = uniqueName('bob');
-  const bob = await createPeer(world, bobName);
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
   try {
-    const alice = uniqueName('alice');
-    await createAccountInUi(page, world, alice);
-
     // An unknown username is explained under the field, and the typed name stays.
     const field = page.getByRole('textbox', { name: 'Username to message' });
     await field.fill('nobody' + uniqueName('x'));
@@ -41,10 +36,7 @@ test('the conversation screen names its landmarks and controls, says its timers 
     await page.getByRole('textbox', { name: 'Message', exact: true }).fill('hello bob');
     await page.getByRole('combobox', { name: 'Burn after reading' }).selectOption({ label: '5 minutes' });
     await page.getByRole('button', { name: 'Send' }).click();
-    let hello: MessageView | undefined;
-    for (let attempt = 0; attempt < 20 && hello === undefined; attempt++) {
-      hello = (await bob.sync({ waitMs: 500 })).find((m) => m.text === 'hello bob');
-    }
+    const hello = await syncUntilText(bob, 'hello bob');
     expect(hello).toBeDefined();
     const longWord = 'x'.repeat(400);
     await bob.sendText(alice, 'expires in a day, burns a minute after reading', {

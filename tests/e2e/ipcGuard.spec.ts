@@ -4,6 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { startWorld, type E2eWorld, type PageGlobals } from '../helpers/foundation/harness';
+import { openOnboarding } from '../helpers/foundation/onboarding';
 
 let world: E2eWorld;
 
@@ -17,8 +18,7 @@ test.afterAll(async () => {
 test('malformed, unknown and over-long calls through the page are rejected with InvalidInput', async ({
   page,
 }) => {
-  await page.goto(world.harness.url);
-  await expect(page.getByRole('heading', { name: 'Create your Wisp account' })).toBeVisible();
+  await openOnboarding(page, world);
 
   const results = await page.evaluate(async () => {
     const page = globalThis as unknown as PageGlobals;
@@ -109,8 +109,7 @@ test('a socket from a foreign origin is refused even with the right token', asyn
 // (eval is not probed here: code run through page.evaluate is exempt from CSP by DevTools design;
 // the unit test of the policy string checks there is no 'unsafe-eval'.)
 test("the page's CSP refuses inline script and HTML strings in DOM sinks", async ({ page }) => {
-  await page.goto(world.harness.url);
-  await expect(page.getByRole('heading', { name: 'Create your Wisp account' })).toBeVisible();
+  await openOnboarding(page, world);
   const outcome = await page.evaluate(() => {
     const g = globalThis as unknown as {
       document: {

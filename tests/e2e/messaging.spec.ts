@@ -1,15 +1,15 @@
 // The built renderer in Chromium, through the harness, against the real engine and a real relay:
 // onboarding creates a real account, and a message typed in the UI reaches another real client.
 import { expect, test } from '@playwright/test';
-import type { MessageView } from '../../common/engine';
 import {
   createPeer,
   startWorld,
+  syncUntilText,
   uniqueName,
   type E2eWorld,
   type PageGlobals,
 } from '../helpers/foundation/harness';
-import { createAccountInUi } from '../helpers/foundation/onboarding';
+import { createAccountInUi, onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 
 let world: E2eWorld;
 
@@ -46,14 +46,9 @@ test('onboarding in the UI registers the account at the relay and account.status
 test('a message typed in the UI reaches another client with its burn timer, and shows as plain text', async ({
   page,
 }) => {
-  const bobName = uniqueName('bob');
-  const bob = await createPeer(world, bobName);
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
   try {
-    const alice = uniqueName('alice');
-    await createAccountInUi(page, world, alice);
-
-    await page.getByPlaceholder('Username to message').fill(bobName);
-    await page.getByRole('button', { name: 'Start' }).click();
+    await startConversationInUi(page, bobName);
     await expect(page.getByRole('heading', { name: bobName })).toBeVisible();
 
     const text = 'hi bob <img src=x onerror="document.title=\'pwned\'">';
@@ -67,10 +62,7 @@ test('a message typed in the UI reaches another client with its burn timer, and 
     await expect(page.locator('.messages img')).toHaveCount(0);
     expect(await page.title()).toBe('Wisp');
 
-    let received: MessageView | undefined;
-    for (let attempt = 0; attempt < 20 && received === undefined; attempt++) {
-      received = (await bob.sync({ waitMs: 500 })).find((m) => m.text === text);
-    }
+    const received = await syncUntilText(bob, text);
     expect(received).toBeDefined();
     expect(received!.from).toBe(alice);
     expect(received!.burnAfterMs).toBe(60_000);
@@ -109,21 +101,14 @@ test('locking from settings closes the profile; a wrong passphrase is refused, t
 test('a reply arrives live in the open conversation, and seeing it starts its burn countdown', async ({
   page,
 }) => {
-  const bobName = uniqueName('bob');
-  const bob = await createPeer(world, bobName);
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
   try {
-    const alice = uniqueName('alice');
-    await createAccountInUi(page, world, alice);
-    await page.getByPlaceholder('Username to message').fill(bobName);
-    await page.getByRole('button', { name: 'Start' }).click();
+    await startConversationInUi(page, bobName);
     await page.getByLabel('Message', { exact: true }).fill('ping');
     await page.getByRole('button', { name: 'Send' }).click();
     await expect(page.locator('.messages .message.outgoing .text')).toHaveText('ping');
 
-    let ping: MessageView | undefined;
-    for (let attempt = 0; attempt < 20 && ping === undefined; attempt++) {
-      ping = (await bob.sync({ waitMs: 500 })).find((m) => m.text === 'ping');
-    }
+    const ping = await syncUntilText(bob, 'ping');
     expect(ping).toBeDefined();
     await bob.sendText(alice, 'pong, burn me', { burnAfterMs: 60_000 });
     await bob.sync({ waitMs: 200 });
@@ -151,13 +136,9 @@ test('a reply arrives live in the open conversation, and seeing it starts its bu
 test('the safety number shown in the UI is the one the other client computes, and verifying sticks', async ({
   page,
 }) => {
-  const bobName = uniqueName('bob');
-  const bob = await createPeer(world, bobName);
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
   try {
-    const alice = uniqueName('alice');
-    await createAccountInUi(page, world, alice);
-    await page.getByPlaceholder('Username to message').fill(bobName);
-    await page.getByRole('button', { name: 'Start' }).click();
+    await startConversationInUi(page, bobName);
     await page.getByRole('button', { name: 'Safety number' }).click();
 
     const shown = (await page.getByLabel('Safety number digits').textContent()) ?? '';
@@ -176,19 +157,12 @@ test('the safety number shown in the UI is the one the other client computes, an
 });
 
 test('a burn-on-read message leaves the screen after it was seen and its timer ran out', async ({ page }) => {
-  const bobName = uniqueName('bob');
-  const bob = await createPeer(world, bobName);
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
   try {
-    const alice = uniqueName('alice');
-    await createAccountInUi(page, world, alice);
-    await page.getByPlaceholder('Username to message').fill(bobName);
-    await page.getByRole('button', { name: 'Start' }).click();
+    await startConversationInUi(page, bobName);
     await page.getByLabel('Message', { exact: true }).fill('hello');
     await page.getByRole('button', { name: 'Send' }).click();
-    let hello: MessageView | undefined;
-    for (let attempt = 0; attempt < 20 && hello === undefined; attempt++) {
-      hello = (await bob.sync({ waitMs: 500 })).find((m) => m.text === 'hello');
-    }
+    const hello = await syncUntilText(bob, 'hello');
     expect(hello).toBeDefined();
 
     await bob.sendText(alice, 'gone in two seconds', { burnAfterMs: 2_000 });

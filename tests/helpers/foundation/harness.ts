@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startHarness, type RunningHarness } from '../../../harness/server';
+import type { MessageView } from '../../../common/engine';
 import { Engine } from '../../../core/engine';
 import { PassphraseKeyStore } from '../../../core/vault';
 import { startRelay, type RunningRelay } from '../../../relay';
@@ -67,4 +68,13 @@ export function createPeer(world: E2eWorld, username: string, dirName = 'bob'): 
     relayUrl: world.relay.url,
     username,
   });
+}
+
+/** Syncs `peer` (up to 20 rounds of up to 500 ms) until a message with `text` arrives; undefined if none did. */
+export async function syncUntilText(peer: Engine, text: string): Promise<MessageView | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const found = (await peer.sync({ waitMs: 500 })).find((m) => m.text === text);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
