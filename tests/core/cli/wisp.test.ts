@@ -3,21 +3,12 @@
 // the message object, burn from `read`, files, and errors.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCliWorld, runWisp, wisp, type CliWorld } from '../../helpers/engine/cli';
+import { describe, expect, it } from 'vitest';
+import { runWisp, useCliWorld, wisp } from '../../helpers/engine/cli';
 
 const MESSAGE_FIELDS = ['id', 'from', 'text', 'sentAt', 'expiresAt', 'burnAt', 'seenAt'];
 
-let world: CliWorld;
-const profile = (name: string): string => world.profile(name);
-
-beforeAll(async () => {
-  world = await createCliWorld(['alice', 'bob', 'carol']);
-});
-
-afterAll(async () => {
-  await world.close();
-});
+const { world, profile } = useCliWorld(['alice', 'bob', 'carol']);
 
 describe('wisp CLI contract', () => {
   it('sends, syncs, lists and reads with the contract message object, and starts burn only at read', async () => {
@@ -60,7 +51,7 @@ describe('wisp CLI contract', () => {
     expect(verify.lines[0]!.digits).toMatch(/^\d{60}$/);
   });
   it('sends a file with --file and saves it on the other side with attachment save', async () => {
-    const file = join(world.root, 'note.txt');
+    const file = join(world().root, 'note.txt');
     writeFileSync(file, 'attached words\n'.repeat(1000));
     const sent = await wisp(
       profile('alice'),
@@ -72,7 +63,7 @@ describe('wisp CLI contract', () => {
     const message = synced.lines.find((l) => l.id === sent.lines[0]!.id)!;
     const attachment = (message.attachments as { id: string; fileName: string; size: number }[])[0]!;
     expect(attachment).toMatchObject({ fileName: 'note.txt', size: 15_000 });
-    const out = join(world.root, 'saved.txt');
+    const out = join(world().root, 'saved.txt');
     const saved = await wisp(
       profile('bob'),
       ['attachment', 'save'],
@@ -101,7 +92,7 @@ describe('wisp CLI contract', () => {
     const unknownCommand = await runWisp(['frobnicate', '--json']);
     expect(unknownCommand.code).toBe(2);
 
-    const backup = await wisp(profile('alice'), ['backup', 'export'], ['--out', join(world.root, 'b.age')]);
+    const backup = await wisp(profile('alice'), ['backup', 'export'], ['--out', join(world().root, 'b.age')]);
     expect(backup.code).toBe(1);
     expect(backup.stderr).toContain('not implemented yet');
   });

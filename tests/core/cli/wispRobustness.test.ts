@@ -1,27 +1,11 @@
 // The `wisp` headless client under harder conditions, as a user would hit them: expiry while the
 // recipient is offline, SIGKILL of the receiving process mid-sync, rooms.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createCliWorld,
-  runWisp,
-  spawnWisp,
-  wisp,
-  CLI_PASSPHRASE,
-  type CliWorld,
-} from '../../helpers/engine/cli';
+import { describe, expect, it } from 'vitest';
+import { runWisp, spawnWisp, useCliWorld, wisp, CLI_PASSPHRASE } from '../../helpers/engine/cli';
 import { Engine } from '../../../core/engine';
 import { keyStoreFor } from '../../../core/vault';
 
-let world: CliWorld;
-const profile = (name: string): string => world.profile(name);
-
-beforeAll(async () => {
-  world = await createCliWorld(['alice', 'bob', 'carol']);
-});
-
-afterAll(async () => {
-  await world.close();
-});
+const { profile } = useCliWorld(['alice', 'bob', 'carol']);
 
 describe('wisp CLI robustness', () => {
   it('never shows a message that expired while its recipient was offline', async () => {

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isWispError } from '../../../common/errors';
 import { KeychainKeyStore, newDatabaseKey } from '../../../core/vault/index';
 import { createProfile, openProfile, readMetadata } from '../../../core/profile/index';
+import { kindOf, kindOfClosing } from '../../helpers/errors';
 import { passphraseChoice, tempDir } from '../../helpers/store/tempProfile';
 
 const SERVICE = `wisp-test-${randomUUID()}`;
@@ -32,16 +32,6 @@ async function probeSecretService(): Promise<string | null> {
 const unavailable = await probeSecretService();
 const inCi = process.env.CI === 'true';
 const skipReason = unavailable === null ? '' : ` [skipped: no Secret Service reachable: ${unavailable}]`;
-
-async function kindOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    const value = await promise;
-    (value as { close?: () => void } | undefined)?.close?.();
-  } catch (error) {
-    return isWispError(error) ? error.kind : String(error);
-  }
-  return undefined;
-}
 
 describe('OS keychain (Secret Service)', () => {
   const { dir, cleanup } = tempDir('wisp-keychain-');
@@ -102,16 +92,16 @@ describe('OS keychain (Secret Service)', () => {
       expect(again.store.settings.get('k')).toBe('v');
       again.close();
       await store.discard(afterRekey);
-      expect(await kindOf(openProfile(profileDir, store))).toBe('NotFound');
+      expect(await kindOfClosing(openProfile(profileDir, store))).toBe('NotFound');
     });
   });
 
   it('refuses a wrong passphrase for a passphrase profile with WrongPassphrase', async () => {
     const profile = await createProfile(join(dir, 'passphrase-profile'), passphraseChoice('right one'));
     profile.close();
-    expect(await kindOf(openProfile(join(dir, 'passphrase-profile'), passphraseChoice('wrong one')))).toBe(
-      'WrongPassphrase',
-    );
+    expect(
+      await kindOfClosing(openProfile(join(dir, 'passphrase-profile'), passphraseChoice('wrong one'))),
+    ).toBe('WrongPassphrase');
   });
 
   it('fails with KeychainUnavailable naming --keystore passphrase and WISP_PASSPHRASE when no keyring is reachable, and writes no database', () => {

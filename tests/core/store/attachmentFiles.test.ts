@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isWispError } from '../../../common/errors';
 import { EncryptedFileBuilder, decryptFileTo, readEncryptedFile } from '../../../core/store/attachmentFiles';
+import { kindOf } from '../../helpers/errors';
 import { tempDir } from '../../helpers/store/tempProfile';
 
 let dir: string;
@@ -26,15 +26,6 @@ function build(id: string, pieces: Buffer[]) {
   const builder = new EncryptedFileBuilder(folder(), id);
   for (const piece of pieces) builder.update(piece);
   return builder.finish();
-}
-
-async function kindOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return isWispError(error) ? error.kind : String(error);
-  }
-  return undefined;
 }
 
 describe('attachment files at rest, streamed', () => {

@@ -1,19 +1,10 @@
 // The passphrase backend: scrypt + AES-256-GCM; a wrong passphrase or a tampered record is
 // WrongPassphrase, and the sealed record never contains the key.
 import { describe, expect, it } from 'vitest';
-import { isWispError } from '../../../common/errors';
 import { DEFAULT_SCRYPT, PassphraseKeyStore } from '../../../core/vault/passphraseKeyStore';
 import { newDatabaseKey, type SealedKey } from '../../../core/vault/keyStore';
+import { kindOf } from '../../helpers/errors';
 import { FAST_SCRYPT } from '../../helpers/store/tempProfile';
-
-async function kindOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return isWispError(error) ? error.kind : String(error);
-  }
-  return undefined;
-}
 
 describe('passphrase key store', () => {
   it('wraps a key that only the same passphrase unwraps', async () => {

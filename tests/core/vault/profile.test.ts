@@ -7,17 +7,8 @@ import { isWispError } from '../../../common/errors';
 import { createProfile, openProfile, readMetadata } from '../../../core/profile/index';
 import { PassphraseKeyStore, newDatabaseKey } from '../../../core/vault/index';
 import { Store } from '../../../core/store/store';
+import { kindOfClosing } from '../../helpers/errors';
 import { passphraseChoice, tempDir } from '../../helpers/store/tempProfile';
-
-async function kindOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    const value = await promise;
-    (value as { close?: () => void } | undefined)?.close?.();
-  } catch (error) {
-    return isWispError(error) ? error.kind : String(error);
-  }
-  return undefined;
-}
 
 describe('profiles', () => {
   let dir: string;
@@ -48,21 +39,23 @@ describe('profiles', () => {
   });
 
   it('gives ProfileNotFound for a missing folder or a folder that is not a profile, and ProfileExists for an existing one', async () => {
-    expect(await kindOf(openProfile(join(dir, 'nope'), passphraseChoice()))).toBe('ProfileNotFound');
+    expect(await kindOfClosing(openProfile(join(dir, 'nope'), passphraseChoice()))).toBe('ProfileNotFound');
     mkdirSync(join(dir, 'empty'));
-    expect(await kindOf(openProfile(join(dir, 'empty'), passphraseChoice()))).toBe('ProfileNotFound');
+    expect(await kindOfClosing(openProfile(join(dir, 'empty'), passphraseChoice()))).toBe('ProfileNotFound');
     const profile = await createProfile(join(dir, 'p'), passphraseChoice());
     profile.close();
-    expect(await kindOf(createProfile(join(dir, 'p'), passphraseChoice()))).toBe('ProfileExists');
+    expect(await kindOfClosing(createProfile(join(dir, 'p'), passphraseChoice()))).toBe('ProfileExists');
     mkdirSync(join(dir, 'busy'));
     writeFileSync(join(dir, 'busy', 'other.txt'), 'x');
-    expect(await kindOf(createProfile(join(dir, 'busy'), passphraseChoice()))).toBe('ProfileExists');
+    expect(await kindOfClosing(createProfile(join(dir, 'busy'), passphraseChoice()))).toBe('ProfileExists');
   });
 
   it('refuses a wrong passphrase with WrongPassphrase and a mismatched key store with a hint naming the right one', async () => {
     const profile = await createProfile(join(dir, 'p'), passphraseChoice('right'));
     profile.close();
-    expect(await kindOf(openProfile(join(dir, 'p'), passphraseChoice('wrong')))).toBe('WrongPassphrase');
+    expect(await kindOfClosing(openProfile(join(dir, 'p'), passphraseChoice('wrong')))).toBe(
+      'WrongPassphrase',
+    );
     try {
       await openProfile(join(dir, 'p'), { kind: 'keychain', service: 'wisp-test-unused' });
       expect.unreachable();
@@ -118,7 +111,7 @@ describe('profiles', () => {
     const profile = await createProfile(join(dir, 'p'), passphraseChoice());
     profile.close();
     writeFileSync(join(dir, 'p', 'profile.json'), '{"format":1');
-    expect(await kindOf(openProfile(join(dir, 'p'), passphraseChoice()))).toBe('DatabaseCorrupt');
+    expect(await kindOfClosing(openProfile(join(dir, 'p'), passphraseChoice()))).toBe('DatabaseCorrupt');
     expect(existsSync(join(dir, 'p', 'wisp.db'))).toBe(true);
     expect(
       readFileSync(join(dir, 'p', 'wisp.db'))

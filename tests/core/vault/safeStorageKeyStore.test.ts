@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isWispError } from '../../../common/errors';
 import { SafeStorageKeyStore, type SafeStorageLike } from '../../../core/vault/safeStorageKeyStore';
 import { newDatabaseKey } from '../../../core/vault/keyStore';
+import { kindOf } from '../../helpers/errors';
 
 /** Reversible but not identity, so a test can tell that the adapter stored the encrypted form. */
 function standIn(backend: string | undefined, available = true): SafeStorageLike & { encrypted: Buffer[] } {
@@ -19,15 +20,6 @@ function standIn(backend: string | undefined, available = true): SafeStorageLike
     decryptString: (b) => Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'),
     ...(backend === undefined ? {} : { getSelectedStorageBackend: () => backend }),
   };
-}
-
-async function kindOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return isWispError(error) ? error.kind : String(error);
-  }
-  return undefined;
 }
 
 describe('safeStorage key store', () => {

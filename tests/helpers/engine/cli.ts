@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { startRelay } from '../../../relay/index';
 import { fileURLToPath } from 'node:url';
 
@@ -97,4 +98,22 @@ export async function createCliWorld(names: string[]): Promise<CliWorld> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * createCliWorld in beforeAll and its close in afterAll of the calling test file. `world()` and
+ * `profile(name)` are for use inside tests, once beforeAll has run.
+ */
+export function useCliWorld(names: string[]): {
+  world: () => CliWorld;
+  profile: (name: string) => string;
+} {
+  let world: CliWorld;
+  beforeAll(async () => {
+    world = await createCliWorld(names);
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+  return { world: () => world, profile: (name) => world.profile(name) };
 }
