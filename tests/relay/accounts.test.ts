@@ -26,6 +26,14 @@ async function kindOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
+/** A registered user, and a new anonymous connection holding a fresh auth challenge. */
+async function challenged() {
+  const a = await SignalUser.register(relay.url);
+  const c = await WireClient.connect(relay.url);
+  const { nonce } = await c.call('auth.challenge', {});
+  return { a, c, nonce };
+}
+
 describe('registration and authentication', () => {
   it('assigns each registration a distinct random v4 UUID', async () => {
     const a = await SignalUser.register(relay.url);
@@ -46,9 +54,7 @@ describe('registration and authentication', () => {
   });
 
   it('refuses a signature made by another identity key', async () => {
-    const a = await SignalUser.register(relay.url);
-    const c = await WireClient.connect(relay.url);
-    const { nonce } = await c.call('auth.challenge', {});
+    const { a, c, nonce } = await challenged();
     const other = IdentityKeyPair.generate();
     const sig = other.privateKey.sign(
       Buffer.concat([Buffer.from(SIGNING_CONTEXT.auth), bytes(nonce), Buffer.from(a.accountId)]),
@@ -62,9 +68,7 @@ describe('registration and authentication', () => {
   });
 
   it('refuses a replayed auth message, on the same and on another connection', async () => {
-    const a = await SignalUser.register(relay.url);
-    const c1 = await WireClient.connect(relay.url);
-    const { nonce } = await c1.call('auth.challenge', {});
+    const { a, c: c1, nonce } = await challenged();
     const body = a.authBody(nonce);
     expect(await kindOf(c1.call('auth', body))).toBe('ok');
     // Same connection, same nonce: it was consumed.
@@ -79,9 +83,7 @@ describe('registration and authentication', () => {
   });
 
   it('consumes a challenge on a failed attempt, so a correct retry needs a new one', async () => {
-    const a = await SignalUser.register(relay.url);
-    const c = await WireClient.connect(relay.url);
-    const { nonce } = await c.call('auth.challenge', {});
+    const { a, c, nonce } = await challenged();
     const good = a.authBody(nonce);
     expect(await kindOf(c.call('auth', { ...good, signature: b64(new Uint8Array(64)) }))).toBe(
       'Unauthorized',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startRelay, type RunningRelay } from '../../relay';
 import { SignalUser } from '../helpers/relay/signalUser';
-import { WireCallError } from '../helpers/relay/wireClient';
+import { WireCallError, wireError } from '../helpers/relay/wireClient';
 
 let relay: RunningRelay;
 beforeAll(async () => {
@@ -19,16 +19,6 @@ async function pair(url = relay.url) {
   const bob = await SignalUser.register(url);
   await alice.startSession(bob.accountId);
   return { alice, bob };
-}
-
-async function error(p: Promise<unknown>): Promise<WireCallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WireCallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('1:1 sealed sender delivery', () => {
@@ -120,14 +110,14 @@ describe('1:1 sealed sender delivery', () => {
     const payload = Buffer.alloc(100).toString('base64');
     expect(
       (
-        await error(
+        await wireError(
           alice.client.call('message.send', { to: '00000000-0000-4000-8000-000000000000', payload }),
         )
       ).kind,
     ).toBe('NotFound');
     const huge = Buffer.alloc(300 * 1024).toString('base64');
     expect(
-      (await error(alice.client.call('message.send', { to: alice.accountId, payload: huge }))).kind,
+      (await wireError(alice.client.call('message.send', { to: alice.accountId, payload: huge }))).kind,
     ).toBe('InvalidInput');
     await alice.client.close();
   });
@@ -237,7 +227,7 @@ describe('expiry and caps', () => {
     await bob.client.close();
     for (let i = 0; i < 5; i++)
       await alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' });
-    const err = await error(alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' }));
+    const err = await wireError(alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' }));
     expect(err.kind).toBe('RelayQueueFull');
     expect(err.message).toMatch(/queue is full/);
     await alice.client.close();

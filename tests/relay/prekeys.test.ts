@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateKey } from '@signalapp/libsignal-client';
 import { startRelay, type RunningRelay } from '../../relay';
 import { SignalUser } from '../helpers/relay/signalUser';
-import { WireCallError } from '../helpers/relay/wireClient';
+import { WireCallError, wireError } from '../helpers/relay/wireClient';
 
 let relay: RunningRelay;
 beforeAll(async () => {
@@ -24,16 +24,6 @@ afterAll(async () => {
 });
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-async function error(p: Promise<unknown>): Promise<WireCallError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WireCallError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe('prekeys', () => {
   it('refuses an upload with a bad signature and stores none of it', async () => {
     const a = await SignalUser.register(relay.url, { preKeys: 0 });
@@ -42,7 +32,7 @@ describe('prekeys', () => {
     // Signed by a key that is not the identity key.
     const forged = PrivateKey.generate().sign(Buffer.from(body.kyberPreKeys![2]!.publicKey, 'base64'));
     body.kyberPreKeys![2]!.signature = b64(forged);
-    const err = await error(a.client.call('prekeys.upload', body));
+    const err = await wireError(a.client.call('prekeys.upload', body));
     expect(err.kind).toBe('InvalidInput');
     expect(err.message).toMatch(/kyberPreKeys\[2\].*signature/);
     expect(await a.client.call('prekeys.count', {})).toEqual(before);
@@ -53,7 +43,7 @@ describe('prekeys', () => {
     const a = await SignalUser.register(relay.url, { preKeys: 0 });
     const body = a.makePreKeys(0, true);
     body.signedPreKey!.publicKey = b64(new Uint8Array(33).fill(9));
-    expect((await error(a.client.call('prekeys.upload', body))).kind).toBe('InvalidInput');
+    expect((await wireError(a.client.call('prekeys.upload', body))).kind).toBe('InvalidInput');
     await a.client.close();
   });
 
@@ -127,7 +117,7 @@ describe('prekeys', () => {
 
   it('answers NotFound for an account without prekeys or that does not exist', async () => {
     const a = await SignalUser.register(relay.url);
-    const err = await error(
+    const err = await wireError(
       a.client.call('prekeys.bundle', { accountId: '00000000-0000-4000-8000-000000000000' }),
     );
     expect(err.kind).toBe('NotFound');

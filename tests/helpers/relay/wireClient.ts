@@ -21,6 +21,17 @@ export class WireCallError extends Error {
   }
 }
 
+/** The WireCallError that `call` fails with; throws if it succeeds or fails with another error. */
+export async function wireError(call: Promise<unknown>): Promise<WireCallError> {
+  try {
+    await call;
+  } catch (e) {
+    if (e instanceof WireCallError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
 type Waiter = {
   pred: (p: PushFrame) => boolean;
   resolve: (p: PushFrame) => void;
