@@ -17,7 +17,9 @@ import { WispError } from '../../common/errors';
 import { attachmentPath } from '../../common/wire';
 import type { RelayClient } from '../relayClient/relayClient';
 import { EncryptedFileBuilder, type EncryptedFile } from '../store/attachmentFiles';
+import type { NewAttachment } from '../store/types';
 import { decryptAttachment, digestFile, encryptAttachment, shred } from './attachmentCrypto';
+import { fromB64 } from './signalCrypto';
 
 const MIME: Record<string, string> = {
   '.txt': 'text/plain',
@@ -66,6 +68,20 @@ function httpError(status: number, body: string): WispError {
     status >= 500 ? 'RelayUnavailable' : 'Internal',
     `the relay answered the attachment transfer with ${status}`,
   );
+}
+
+/** The attachment row for a pointer carried by a message: where to fetch it and how to open it. */
+export function attachmentRow(pointer: AttachmentPointer, id: string, messageId: string): NewAttachment {
+  return {
+    id,
+    messageId,
+    fileName: pointer.fileName,
+    mime: pointer.contentType,
+    size: pointer.size,
+    blobId: pointer.blobId,
+    remoteKey: fromB64(pointer.key),
+    digest: fromB64(pointer.digest),
+  };
 }
 
 export interface Uploaded {

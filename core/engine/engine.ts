@@ -68,7 +68,7 @@ import {
   type SignalStores,
 } from './signalCrypto';
 import { contactView, conversationView, messageState, messageView, type NameBook } from './views';
-import { downloadAttachment, uploadAttachment } from './attachments';
+import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
   Clock,
@@ -715,19 +715,7 @@ export class Engine implements EngineApi {
         sentAt,
       );
       for (const a of attachments) {
-        this.store.attachments.add(
-          {
-            id: a.id,
-            messageId: id,
-            fileName: a.fileName,
-            mime: a.contentType,
-            size: a.size,
-            blobId: a.blobId,
-            remoteKey: fromB64(a.key),
-            digest: fromB64(a.digest),
-          },
-          sentAt,
-        );
+        this.store.attachments.add(attachmentRow(a, a.id, id), sentAt);
         if (localCopy) this.store.attachments.adoptFile(a.id, localCopy);
       }
       this.store.outbox.enqueue(
@@ -1524,20 +1512,8 @@ export class Engine implements EngineApi {
       now,
     );
     for (const a of content.attachments) {
-      this.store.attachments.add(
-        {
-          // A local id: an id chosen by the sender could collide with another stored attachment.
-          id: randomUUID(),
-          messageId: content.id,
-          fileName: a.fileName,
-          mime: a.contentType,
-          size: a.size,
-          blobId: a.blobId,
-          remoteKey: fromB64(a.key),
-          digest: fromB64(a.digest),
-        },
-        now,
-      );
+      // A local id: an id chosen by the sender could collide with another stored attachment.
+      this.store.attachments.add(attachmentRow(a, randomUUID(), content.id), now);
     }
     const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
     // Room messages too: the receipt goes pairwise to the sender only.

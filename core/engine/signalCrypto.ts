@@ -139,15 +139,10 @@ export function generatePreKeys(
   return { upload, preKeys, kyberPreKeys, signedPreKey, lastResortKyberPreKey };
 }
 
-/** Starts a PQXDH session with a bundle fetched from the relay (signatures are checked by libsignal). */
-export async function startSession(
-  bundle: OpResult<'prekeys.bundle'>,
-  localAccountId: string,
-  stores: SignalStores,
-  now: number,
-): Promise<void> {
+/** libsignal's PreKeyBundle for a bundle as the relay serves it (`prekeys.bundle`). */
+export function preKeyBundleFromWire(bundle: OpResult<'prekeys.bundle'>): PreKeyBundle {
   const pre = bundle.preKey;
-  const libBundle = PreKeyBundle.new(
+  return PreKeyBundle.new(
     bundle.registrationId,
     bundle.deviceId,
     pre ? pre.keyId : null,
@@ -160,6 +155,16 @@ export async function startSession(
     KEMPublicKey.deserialize(fromB64(bundle.kyberPreKey.publicKey)),
     fromB64(bundle.kyberPreKey.signature),
   );
+}
+
+/** Starts a PQXDH session with a bundle fetched from the relay (signatures are checked by libsignal). */
+export async function startSession(
+  bundle: OpResult<'prekeys.bundle'>,
+  localAccountId: string,
+  stores: SignalStores,
+  now: number,
+): Promise<void> {
+  const libBundle = preKeyBundleFromWire(bundle);
   try {
     await processPreKeyBundle(
       libBundle,

@@ -9,10 +9,8 @@ import {
   IdentityKeyPair,
   IdentityKeyStore,
   KEMKeyPair,
-  KEMPublicKey,
   KyberPreKeyRecord,
   KyberPreKeyStore,
-  PreKeyBundle,
   PreKeyRecord,
   PreKeyStore,
   PrivateKey,
@@ -38,6 +36,7 @@ import {
   type Uuid,
 } from '@signalapp/libsignal-client';
 import { SIGNING_CONTEXT, type AccountId, type OpBody } from '../../../common/wire';
+import { preKeyBundleFromWire } from '../../../core/engine/signalCrypto';
 import { WireClient } from './wireClient';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -136,6 +135,11 @@ function makeStores(identity: IdentityKeyPair, registrationId: number, m: Memory
     }
   })();
   return { session, identityStore, preKey, signed, kyber, senderKey };
+}
+
+/** Protocol stores in memory for `identity` (a benchmark floor, or a test peer without a relay). */
+export function inMemoryStores(identity: IdentityKeyPair, registrationId: number) {
+  return makeStores(identity, registrationId, new MemoryStores());
 }
 
 export class SignalUser {
@@ -243,20 +247,7 @@ export class SignalUser {
    * when given (tests use that to address an account the relay does not know).
    */
   async startSession(peer: AccountId, asAccount: string = peer): Promise<void> {
-    const b = await this.client.call('prekeys.bundle', { accountId: peer });
-    const bundle = PreKeyBundle.new(
-      b.registrationId,
-      b.deviceId,
-      b.preKey?.keyId ?? null,
-      b.preKey ? PublicKey.deserialize(bytes(b.preKey.publicKey)) : null,
-      b.signedPreKey.keyId,
-      PublicKey.deserialize(bytes(b.signedPreKey.publicKey)),
-      bytes(b.signedPreKey.signature),
-      PublicKey.deserialize(bytes(b.identityKey)),
-      b.kyberPreKey.keyId,
-      KEMPublicKey.deserialize(bytes(b.kyberPreKey.publicKey)),
-      bytes(b.kyberPreKey.signature),
-    );
+    const bundle = preKeyBundleFromWire(await this.client.call('prekeys.bundle', { accountId: peer }));
     const address = ProtocolAddress.new(Aci.fromUuid(asAccount), 1);
     await processPreKeyBundle(bundle, address, this.address, this.stores.session, this.stores.identityStore);
   }
