@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decryptAttachmentFile, encryptAttachmentFile } from '../core/engine/attachmentCrypto';
+import { resultLine } from './lib';
 
 const FILE_MB = 64;
 const FILE_BYTES = FILE_MB * 1024 * 1024;
@@ -30,9 +31,7 @@ const TARGET_RATIO = 0.35;
 const round = (n: number): number => Math.round(n * 100) / 100;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function line(fields: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ bench: 'attachment', ...fields }) + '\n');
-}
+const line = resultLine('attachment');
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

@@ -10,119 +10,37 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
-  IdentityChange,
   IdentityKeyPair,
-  IdentityKeyStore,
   KEMKeyPair,
   KyberPreKeyRecord,
-  KyberPreKeyStore,
   PreKeyBundle,
   PreKeyRecord,
-  PreKeyStore,
   PrivateKey,
   ProtocolAddress,
-  PublicKey,
   SenderCertificate,
   ServerCertificate,
-  SessionRecord,
-  SessionStore,
   SignedPreKeyRecord,
-  SignedPreKeyStore,
   processPreKeyBundle,
   sealedSenderDecryptMessage,
   sealedSenderEncryptMessage,
-  type Direction,
 } from '@signalapp/libsignal-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startRelay } from '../relay/index';
 import { Engine } from '../core/engine';
 import { keyStoreFor } from '../core/vault';
+import { inMemoryStores } from '../tests/helpers/relay/signalUser';
+import { quantile, resultLine } from './lib';
 
 const LATENCY_ROUNDS = 200;
 const THROUGHPUT_MESSAGES = 500;
 const FLOOR_ROUNDS = 500;
 const TARGET_RATIO = 5;
 
-const quantile = (xs: number[], q: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
-function line(fields: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ bench: 'engine', ...fields }) + '\n');
-}
+const line = resultLine('engine');
 
 // --- the floor: bare libsignal ------------------------------------------------------------
-
-class MemSessions extends SessionStore {
-  m = new Map<string, SessionRecord>();
-  async saveSession(a: ProtocolAddress, r: SessionRecord): Promise<void> {
-    this.m.set(a.toString(), r);
-  }
-  async getSession(a: ProtocolAddress): Promise<SessionRecord | null> {
-    return this.m.get(a.toString()) ?? null;
-  }
-  async getExistingSessions(as: ProtocolAddress[]): Promise<SessionRecord[]> {
-    return as.map((a) => this.m.get(a.toString())!);
-  }
-}
-class MemIdentity extends IdentityKeyStore {
-  m = new Map<string, PublicKey>();
-  constructor(
-    private readonly pair: IdentityKeyPair,
-    private readonly reg: number,
-  ) {
-    super();
-  }
-  async getIdentityKey(): Promise<PrivateKey> {
-    return this.pair.privateKey;
-  }
-  async getLocalRegistrationId(): Promise<number> {
-    return this.reg;
-  }
-  async saveIdentity(a: ProtocolAddress, k: PublicKey): Promise<IdentityChange> {
-    this.m.set(a.toString(), k);
-    return IdentityChange.NewOrUnchanged;
-  }
-  async isTrustedIdentity(_a: ProtocolAddress, _k: PublicKey, _d: Direction): Promise<boolean> {
-    return true;
-  }
-  async getIdentity(a: ProtocolAddress): Promise<PublicKey | null> {
-    return this.m.get(a.toString()) ?? null;
-  }
-}
-class MemPreKeys extends PreKeyStore {
-  m = new Map<number, PreKeyRecord>();
-  async savePreKey(id: number, r: PreKeyRecord): Promise<void> {
-    this.m.set(id, r);
-  }
-  async getPreKey(id: number): Promise<PreKeyRecord> {
-    return this.m.get(id)!;
-  }
-  async removePreKey(id: number): Promise<void> {
-    this.m.delete(id);
-  }
-}
-class MemSigned extends SignedPreKeyStore {
-  m = new Map<number, SignedPreKeyRecord>();
-  async saveSignedPreKey(id: number, r: SignedPreKeyRecord): Promise<void> {
-    this.m.set(id, r);
-  }
-  async getSignedPreKey(id: number): Promise<SignedPreKeyRecord> {
-    return this.m.get(id)!;
-  }
-}
-class MemKyber extends KyberPreKeyStore {
-  m = new Map<number, KyberPreKeyRecord>();
-  async saveKyberPreKey(id: number, r: KyberPreKeyRecord): Promise<void> {
-    this.m.set(id, r);
-  }
-  async getKyberPreKey(id: number): Promise<KyberPreKeyRecord> {
-    return this.m.get(id)!;
-  }
-  async markKyberPreKeyUsed(): Promise<void> {}
-}
 
 const ALICE = '9d0652a3-dcc3-4d11-975f-74d61598733f';
 const BOB = '796abedb-ca4e-4f18-8803-1fde5b921f9f';
@@ -142,22 +60,16 @@ async function bareSealedSenderMs(): Promise<number[]> {
     serverCert,
     serverKey,
   );
-  const a = { s: new MemSessions(), i: new MemIdentity(aliceId, 1) };
-  const b = {
-    s: new MemSessions(),
-    i: new MemIdentity(bobId, 2),
-    p: new MemPreKeys(),
-    sp: new MemSigned(),
-    k: new MemKyber(),
-  };
+  const a = inMemoryStores(aliceId, 1);
+  const b = inMemoryStores(bobId, 2);
   const pre = PrivateKey.generate();
-  await b.p.savePreKey(1, PreKeyRecord.new(1, pre.getPublicKey(), pre));
+  await b.preKey.savePreKey(1, PreKeyRecord.new(1, pre.getPublicKey(), pre));
   const spk = PrivateKey.generate();
   const spkSig = bobId.privateKey.sign(spk.getPublicKey().serialize());
-  await b.sp.saveSignedPreKey(1, SignedPreKeyRecord.new(1, Date.now(), spk.getPublicKey(), spk, spkSig));
+  await b.signed.saveSignedPreKey(1, SignedPreKeyRecord.new(1, Date.now(), spk.getPublicKey(), spk, spkSig));
   const kem = KEMKeyPair.generate();
   const kemSig = bobId.privateKey.sign(kem.getPublicKey().serialize());
-  await b.k.saveKyberPreKey(1, KyberPreKeyRecord.new(1, Date.now(), kem, kemSig));
+  await b.kyber.saveKyberPreKey(1, KyberPreKeyRecord.new(1, Date.now(), kem, kemSig));
   const bundle = PreKeyBundle.new(
     2,
     1,
@@ -173,10 +85,10 @@ async function bareSealedSenderMs(): Promise<number[]> {
   );
   const aliceAddr = ProtocolAddress.new(ALICE, 1);
   const bobAddr = ProtocolAddress.new(BOB, 1);
-  await processPreKeyBundle(bundle, bobAddr, aliceAddr, a.s, a.i);
+  await processPreKeyBundle(bundle, bobAddr, aliceAddr, a.session, a.identityStore);
   const plaintext = new Uint8Array(320);
   const once = async (): Promise<void> => {
-    const sealed = await sealedSenderEncryptMessage(plaintext, bobAddr, cert, a.s, a.i);
+    const sealed = await sealedSenderEncryptMessage(plaintext, bobAddr, cert, a.session, a.identityStore);
     await sealedSenderDecryptMessage(
       sealed,
       trustRoot.getPublicKey(),
@@ -184,11 +96,11 @@ async function bareSealedSenderMs(): Promise<number[]> {
       null,
       BOB,
       1,
-      b.s,
-      b.i,
-      b.p,
-      b.sp,
-      b.k,
+      b.session,
+      b.identityStore,
+      b.preKey,
+      b.signed,
+      b.kyber,
     );
   };
   await once();

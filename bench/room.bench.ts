@@ -16,20 +16,15 @@ import { Engine } from '../core/engine';
 import { keyStoreFor } from '../core/vault';
 import { startRelay } from '../relay/index';
 import { SignalUser } from '../tests/helpers/relay/signalUser';
+import { quantile, resultLine } from './lib';
 
 const MEMBERS = 499;
 const SENDS = 20;
 const open = { burst: 1_000_000, perSecond: 1_000_000 };
 
-const quantile = (xs: number[], q: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 const round = (n: number): number => Math.round(n * 10) / 10;
 
-function line(fields: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ bench: 'room', ...fields }) + '\n');
-}
+const line = resultLine('room');
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();

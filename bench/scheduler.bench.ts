@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BurnScheduler } from '../core/engine/burnScheduler';
+import { resultLine } from './lib';
 
 const PENDING = 10_000;
 const SPREAD_MS = 3_000;
@@ -29,9 +30,7 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (n: number): number => Math.round(n * 100) / 100;
 
-function line(fields: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ bench: 'scheduler', ...fields }) + '\n');
-}
+const line = resultLine('scheduler');
 
 /** Lateness of one bare setTimeout at a time, the floor any timer-based design sits on. */
 async function bareTimeoutLateness(): Promise<number[]> {

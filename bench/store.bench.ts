@@ -12,6 +12,7 @@ import { SYNCHRONOUS_MODE } from '../core/store/database';
 import { newDatabaseKey, type DatabaseKey } from '../core/vault/keyStore';
 import { PassphraseKeyStore } from '../core/vault/passphraseKeyStore';
 import type { NewMessage } from '../core/store/types';
+import { resultLine } from './lib';
 
 const root = mkdtempSync(join(tmpdir(), 'wisp-bench-store-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
@@ -64,9 +65,7 @@ function message(conversationId: string, sentAt: number, id: string): NewMessage
   };
 }
 
-function print(line: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ bench: 'store', ...line }) + '\n');
-}
+const print = resultLine('store');
 
 // 1. Ingest, as the engine commits what it receives (core/engine: receiveBatch). Every message is
 //    a duplicate check, the message insert with its conversation update, and the inbox mark that
