@@ -6,7 +6,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
-import { startTamperProxy } from '../../helpers/engine/tamperProxy';
+import { startTamperProxy, type TamperProxy } from '../../helpers/engine/tamperProxy';
 import { Engine } from '../../../core/engine';
 import { openProfile } from '../../../core/profile';
 import { INBOX_MARK_SKEW_MS } from '../../../core/store/repos/inboxRepo';
@@ -20,6 +20,29 @@ beforeEach(async () => {
 afterEach(async () => {
   await world.close();
 });
+
+/** Runs `fn` with `name`'s existing profile connected through a tamper proxy; closes both after. */
+async function throughProxy(
+  name: string,
+  fn: (engine: Engine, proxy: TamperProxy) => Promise<void>,
+): Promise<TamperProxy> {
+  const proxy = await startTamperProxy(world.relayUrl);
+  try {
+    const engine = await Engine.open({
+      profileDir: world.profileDir(name),
+      keystore: testKeyStore(),
+      relayUrl: proxy.url,
+    });
+    try {
+      await fn(engine, proxy);
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    await proxy.close();
+  }
+  return proxy;
+}
 
 describe('1:1 messaging', () => {
   it('delivers text both ways with sender names, and marks delivery and read on the sender', async () => {
@@ -307,20 +330,11 @@ describe('1:1 messaging', () => {
     };
 
     // The acknowledgements are lost: the relay keeps the envelopes, so bob must keep their marks.
-    const proxy = await startTamperProxy(world.relayUrl);
-    try {
-      const bobViaProxy = await Engine.open({
-        profileDir: bobDir,
-        keystore: testKeyStore(),
-        relayUrl: proxy.url,
-      });
+    const proxy = await throughProxy('bob', async (bobViaProxy, proxy) => {
       proxy.loseAcks();
       expect((await bobViaProxy.sync()).map((m) => m.id)).toEqual(sent.map((m) => m.id));
-      await bobViaProxy.close();
-      expect(proxy.acksLost).toBeGreaterThan(0);
-    } finally {
-      await proxy.close();
-    }
+    });
+    expect(proxy.acksLost).toBeGreaterThan(0);
     expect(await marksHeld()).toBe(3);
 
     // The relay delivers them again: recognised (nothing new, nothing doubled), acknowledged, and
@@ -359,27 +373,15 @@ describe('1:1 messaging', () => {
     await (await world.create('bob')).close();
     const aliceSetup = await world.create('alice');
     await aliceSetup.close();
-    const proxy = await startTamperProxy(world.relayUrl);
-    try {
-      const alice = await Engine.open({
-        profileDir: world.profileDir('alice'),
-        keystore: testKeyStore(),
-        relayUrl: proxy.url,
-      });
-      try {
-        // More than the relay's username-lookup burst (100): one lookup each would be refused.
-        const sent = await Promise.all(
-          Array.from({ length: 150 }, (_, i) => alice.sendText('bob', `burst ${i}`)),
-        );
-        expect(sent.every((m) => m.state === 'sent')).toBe(true);
-        const lookups = proxy.clientFrames.filter((f) => f.includes('"op":"username.lookup"'));
-        expect(lookups).toHaveLength(1);
-      } finally {
-        await alice.close();
-      }
-    } finally {
-      await proxy.close();
-    }
+    await throughProxy('alice', async (alice, proxy) => {
+      // More than the relay's username-lookup burst (100): one lookup each would be refused.
+      const sent = await Promise.all(
+        Array.from({ length: 150 }, (_, i) => alice.sendText('bob', `burst ${i}`)),
+      );
+      expect(sent.every((m) => m.state === 'sent')).toBe(true);
+      const lookups = proxy.clientFrames.filter((f) => f.includes('"op":"username.lookup"'));
+      expect(lookups).toHaveLength(1);
+    });
   });
 
   it('rejects a tampered envelope without breaking the session', async () => {
@@ -389,33 +391,20 @@ describe('1:1 messaging', () => {
     await bob.sync();
     await bob.sendText('alice', 'two');
     await alice.sync();
-    const bobDir = world.profileDir('bob');
     await bob.close();
 
-    const proxy = await startTamperProxy(world.relayUrl);
-    try {
-      const bobViaProxy = await Engine.open({
-        profileDir: bobDir,
-        keystore: testKeyStore(),
-        relayUrl: proxy.url,
-      });
-      try {
-        proxy.tamperNextEnvelope();
-        const forged = await alice.sendText('bob', 'three (tampered in transit)');
-        expect(await bobViaProxy.sync()).toEqual([]);
-        expect(proxy.tampered).toBe(1);
-        expect((await bobViaProxy.messages('alice')).some((m) => m.id === forged.id)).toBe(false);
+    await throughProxy('bob', async (bobViaProxy, proxy) => {
+      proxy.tamperNextEnvelope();
+      const forged = await alice.sendText('bob', 'three (tampered in transit)');
+      expect(await bobViaProxy.sync()).toEqual([]);
+      expect(proxy.tampered).toBe(1);
+      expect((await bobViaProxy.messages('alice')).some((m) => m.id === forged.id)).toBe(false);
 
-        const after = await alice.sendText('bob', 'four');
-        expect((await bobViaProxy.sync()).map((m) => m.id)).toEqual([after.id]);
-        const back = await bobViaProxy.sendText('alice', 'five');
-        expect((await alice.sync()).map((m) => m.id)).toEqual([back.id]);
-      } finally {
-        await bobViaProxy.close();
-      }
-    } finally {
-      await proxy.close();
-    }
+      const after = await alice.sendText('bob', 'four');
+      expect((await bobViaProxy.sync()).map((m) => m.id)).toEqual([after.id]);
+      const back = await bobViaProxy.sendText('alice', 'five');
+      expect((await alice.sync()).map((m) => m.id)).toEqual([back.id]);
+    });
   });
 });
 

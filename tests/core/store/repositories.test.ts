@@ -4,18 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isWispError } from '../../../common/errors';
 import { INBOX_MARK_SKEW_MS } from '../../../core/store/repos/inboxRepo';
+import { kindOf } from '../../helpers/errors';
 import { incomingMessage, openTestStore, type TestStore } from '../../helpers/store/tempProfile';
-
-function kindOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return isWispError(error) ? error.kind : String(error);
-  }
-  return undefined;
-}
 
 describe('repositories', () => {
   let t: TestStore;
