@@ -21,6 +21,17 @@ afterEach(async () => {
   await world.close();
 });
 
+/** `previous` releases `name`, and a new identity in profile `${name}2` registers it. */
+async function takeOverUsername(previous: Engine, name: string): Promise<Engine> {
+  await previous.setUsername(null);
+  return Engine.create({
+    profileDir: join(world.root, `${name}2`),
+    keystore: testKeyStore(),
+    relayUrl: world.relayUrl,
+    username: name,
+  });
+}
+
 /** Runs `fn` with `name`'s existing profile connected through a tamper proxy; closes both after. */
 async function throughProxy(
   name: string,
@@ -188,13 +199,7 @@ describe('1:1 messaging', () => {
     expect((await alice.safetyNumber('bob')).verified).toBe(true);
 
     // Bob loses his device: a new identity takes over the name.
-    await bob.setUsername(null);
-    const bob2 = await Engine.create({
-      profileDir: join(world.root, 'bob2'),
-      keystore: testKeyStore(),
-      relayUrl: world.relayUrl,
-      username: 'bob',
-    });
+    const bob2 = await takeOverUsername(bob, 'bob');
     try {
       const events = recordEvents(alice);
       await alice.sendText('bob', 'is that you?');
@@ -219,13 +224,7 @@ describe('1:1 messaging', () => {
     await alice.sendText('bob', 'hi');
     await bob.sync();
     await alice.setVerified('bob', true);
-    await bob.setUsername(null);
-    const bob2 = await Engine.create({
-      profileDir: join(world.root, 'bob2'),
-      keystore: testKeyStore(),
-      relayUrl: world.relayUrl,
-      username: 'bob',
-    });
+    const bob2 = await takeOverUsername(bob, 'bob');
     try {
       const events = recordEvents(alice);
       await bob2.sendText('alice', 'new phone, same me');
