@@ -14,7 +14,16 @@ export default defineConfig({
         esbuild: { jsx: 'automatic' },
         test: { name: 'renderer', include: ['tests/renderer/**/*.test.tsx'], environment: 'jsdom' },
       },
-      { test: { name: 'electron', include: ['tests/electron/**/*.test.ts'], environment: 'node', ...slow } },
+      {
+        // One file at a time: several of them build out/ (electron-vite) and must not race.
+        test: {
+          name: 'electron',
+          include: ['tests/electron/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          ...slow,
+        },
+      },
     ],
   },
 });
