@@ -125,14 +125,15 @@ function createWindow(): BrowserWindow {
     windows.delete(win);
     windowIds.delete(id);
   });
-  win.once('ready-to-show', () => win.show());
-  // The preload holds open.* events until the page subscribes; before it has run they would be lost.
-  win.webContents.once('did-finish-load', () =>
+  win.once('ready-to-show', () => {
+    win.show();
+    // The page has rendered, so the preload runs and holds open.* events until the page subscribes;
+    // sent any earlier, they would be lost.
     openRequests.attach((event) => {
       const [target] = windows;
       target?.webContents.send(EVENT_CHANNEL, event);
-    }),
-  );
+    });
+  });
   void win.loadURL(devRendererUrl ?? `${APP_ORIGIN}/index.html`);
   return win;
 }
