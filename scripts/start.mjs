@@ -81,7 +81,7 @@ export function noBinaryMessage(reason, version) {
     'wisp: the desktop app cannot start: there is no Electron binary.',
     `  Why: ${reason}.`,
     `  Fix: let the electron package reach github.com once, or set ELECTRON_MIRROR to a mirror of its`,
-    `       releases, or point ELECTRON_OVERRIDE_DIST_PATH at a folder holding Electron ${version}.`,
+    `       releases, or point ELECTRON_OVERRIDE_DIST_PATH at a folder holding ${version === undefined ? 'the Electron that package.json names' : `Electron ${version}`}.`,
     '  Without Electron, `npm run dev:web` runs the same app in your browser against the same engine.',
   ].join('\n');
 }
@@ -98,7 +98,14 @@ export async function main(argv = process.argv.slice(2), env = process.env, opti
     return 2;
   }
   const require = createRequire(join(repo, 'package.json'));
-  const electronDir = options.electronDir ?? dirname(require.resolve('electron/package.json'));
+  let electronDir = options.electronDir;
+  try {
+    electronDir ??= dirname(require.resolve('electron/package.json'));
+  } catch {
+    // An install without dev dependencies (npm ci --omit=dev) has no electron package.
+    console.error(noBinaryMessage('the electron package is not installed; run npm install'));
+    return 1;
+  }
   const version = JSON.parse(readFileSync(join(electronDir, 'package.json'), 'utf8')).version;
   const binary = obtainElectron(electronDir, env);
   if (!binary.ok) {

@@ -25,7 +25,8 @@ interface BuilderConfig {
   fileAssociations: unknown;
   afterPack: string;
   afterSign: string;
-  linux: { target: string[]; icon: string };
+  linux: { target: string[]; icon: string; maintainer: string };
+  extraMetadata: { homepage: string };
   mac: { target: unknown; icon: string; hardenedRuntime: boolean; entitlements: string; notarize: boolean };
   win: { target: string; icon: string };
 }
@@ -61,6 +62,9 @@ describe('electron-builder.yml', () => {
     expect(config.appId).toBe('org.wisp.desktop');
     expect(config.productName).toBe('Wisp');
     expect(config.linux.target).toEqual(['AppImage', 'deb', 'rpm']);
+    // fpm (deb, rpm) stops without both; electron-builder reads them from here.
+    expect(config.linux.maintainer).toMatch(/^.+ <.+@.+>$/);
+    expect(config.extraMetadata.homepage).toMatch(/^https:\/\//);
     expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['universal'] }]);
     expect(config.mac.hardenedRuntime).toBe(true);
     expect(existsSync(join(repo, config.mac.entitlements))).toBe(true);
