@@ -58,6 +58,11 @@ export function wisp(profile: string, command: string[], options: string[] = [])
   return runWisp([...command, '--profile', profile, '--keystore', 'passphrase', '--json', ...options]);
 }
 
+/** `wisp <command> --profile DIR --keystore passphrase …` with the human output (no --json). */
+export function wispHuman(profile: string, command: string[], options: string[] = []): Promise<WispResult> {
+  return runWisp([...command, '--profile', profile, '--keystore', 'passphrase', ...options]);
+}
+
 export interface CliWorld {
   root: string;
   relayUrl: string;
