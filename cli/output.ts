@@ -45,8 +45,8 @@ export function messageRecord(m: MessageView): Record<string, unknown> {
  * overrides and isolates (U+061C, U+200E–F, U+202A–E, U+2066–9: they reorder the rest of the line)
  * and the line and paragraph separators (U+2028–9: a line break to some terminals and pagers).
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const TERMINAL_UNSAFE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/gu;
 const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

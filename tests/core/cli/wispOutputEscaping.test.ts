@@ -21,8 +21,8 @@ const FILE = 'f\x1b[31m\r\n[fake] alice: file\u2066.txt';
 const MEMBER_NAME = 'carol\x1b[2J\n[fake] alice: from carol';
 
 /** Control characters a terminal acts on, plus bidi controls and line/paragraph separators. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_CONTROL =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
 const ISO_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 
