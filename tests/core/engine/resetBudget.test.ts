@@ -3,19 +3,6 @@
 // Strangers registered on a real relay (port 0) send sealed messages that open but whose inner
 // message has no session to decrypt under; the victim engine talks to the relay through the tamper
 // proxy, which counts its `prekeys.bundle` requests.
-import {
-  Aci,
-  CiphertextMessageType,
-  ContentHint,
-  PreKeySignalMessage,
-  ProtocolAddress,
-  PublicKey,
-  UnidentifiedSenderMessageContent,
-  sealedSenderEncrypt,
-  signalDecryptPreKey,
-  signalEncrypt,
-  type CiphertextMessage,
-} from '@signalapp/libsignal-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../../core/engine';
 import {
@@ -25,7 +12,13 @@ import {
   takeReset,
 } from '../../../core/engine/resetBudget';
 import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
-import { startTamperProxy, type TamperProxy } from '../../helpers/engine/tamperProxy';
+import { startTamperProxy } from '../../helpers/engine/tamperProxy';
+import {
+  bundleFetches,
+  sendUndecryptable,
+  victimNamed,
+  whisperTemplate,
+} from '../../helpers/engine/brokenSessions';
 import { SignalUser } from '../../helpers/relay/signalUser';
 import { openTestStore } from '../../helpers/store/tempProfile';
 
@@ -38,89 +31,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await world.close();
 });
-
-const utf8 = (s: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(s, 'utf8'));
-
-/**
- * A well-formed pairwise (Whisper) message between two throwaway accounts. Wrapped in a stranger's
- * sealed envelope to the victim, it opens, names the stranger, and cannot decrypt: the victim has no
- * session with them, which is exactly what a session reset is for.
- */
-async function whisperTemplate(): Promise<CiphertextMessage> {
-  const a = await SignalUser.register(world.relayUrl);
-  const b = await SignalUser.register(world.relayUrl);
-  await a.startSession(b.accountId);
-  const first = await signalEncrypt(
-    utf8('x'),
-    b.address,
-    a.address,
-    a.stores.session,
-    a.stores.identityStore,
-  );
-  await signalDecryptPreKey(
-    PreKeySignalMessage.deserialize(first.serialize()),
-    a.address,
-    b.address,
-    b.stores.session,
-    b.stores.identityStore,
-    b.stores.preKey,
-    b.stores.signed,
-    b.stores.kyber,
-  );
-  const reply = await signalEncrypt(
-    utf8('y'),
-    a.address,
-    b.address,
-    b.stores.session,
-    b.stores.identityStore,
-  );
-  expect(reply.type()).toBe(CiphertextMessageType.Whisper);
-  await a.client.close();
-  await b.client.close();
-  return reply;
-}
-
-interface Victim {
-  accountId: string;
-  address: ProtocolAddress;
-  identityKey: PublicKey;
-}
-
-async function victimOf(engine: Engine, asker: SignalUser): Promise<Victim> {
-  const found = await asker.client.call('username.lookup', { username: engine.username! });
-  return {
-    accountId: found.accountId,
-    address: ProtocolAddress.new(Aci.fromUuid(found.accountId), 1),
-    identityKey: PublicKey.deserialize(new Uint8Array(Buffer.from(found.identityKey, 'base64'))),
-  };
-}
-
-/** `stranger` sends the victim one sealed envelope whose inner message does not decrypt. */
-async function sendUndecryptable(
-  stranger: SignalUser,
-  victim: Victim,
-  inner: CiphertextMessage,
-): Promise<void> {
-  await stranger.stores.identityStore.saveIdentity(victim.address, victim.identityKey);
-  const usmc = UnidentifiedSenderMessageContent.new(
-    inner,
-    await stranger.senderCertificate(),
-    ContentHint.Default,
-    null,
-  );
-  const payload = await sealedSenderEncrypt(usmc, victim.address, stranger.stores.identityStore);
-  await stranger.client.call('message.send', {
-    to: victim.accountId,
-    payload: Buffer.from(payload).toString('base64'),
-  });
-}
-
-/** Bundle fetches the victim made through `proxy` for any of `accounts`. */
-function bundleFetches(proxy: TamperProxy, accounts: readonly string[]): number {
-  return proxy.clientFrames
-    .map((f) => JSON.parse(f) as { op?: string; body?: { accountId?: string } })
-    .filter((f) => f.op === 'prekeys.bundle' && accounts.includes(f.body?.accountId ?? '')).length;
-}
 
 /** One "run" of the victim (a CLI command, an app start): open through a fresh proxy, sync, close. */
 async function victimRun(
@@ -152,9 +62,9 @@ describe('session reset budget', () => {
   it('a stranger whose messages do not decrypt gets one reset per contact interval, across separate runs of the victim', async () => {
     const setup = await world.create('victim');
     const stranger = await SignalUser.register(world.relayUrl, { preKeys: 10 });
-    const victim = await victimOf(setup, stranger);
+    const victim = await victimNamed('victim', stranger);
     await setup.close();
-    const inner = await whisperTemplate();
+    const inner = await whisperTemplate(world.relayUrl);
     let now = Date.now();
     const clock = (): number => now;
 
@@ -186,9 +96,9 @@ describe('session reset budget', () => {
     for (let i = 0; i < GLOBAL_RESETS_PER_WINDOW + 4; i++) {
       strangers.push(await SignalUser.register(world.relayUrl, { preKeys: 2 }));
     }
-    const victim = await victimOf(setup, strangers[0]!);
+    const victim = await victimNamed('victim', strangers[0]!);
     await setup.close();
-    const inner = await whisperTemplate();
+    const inner = await whisperTemplate(world.relayUrl);
     const ids = strangers.map((s) => s.accountId);
     let now = Date.now();
     const clock = (): number => now;
