@@ -130,6 +130,7 @@ export function promptHidden(terminal: Terminal, prompts: readonly string[]): Pr
     let typed: string[] = [];
     const finish = (error: WispError | null): void => {
       input.off('data', onData);
+      input.off('end', onEnd);
       if (input.isTTY) input.setRawMode(false);
       input.pause();
       if (error) reject(error);
@@ -157,9 +158,17 @@ export function promptHidden(terminal: Terminal, prompts: readonly string[]): Pr
         }
       }
     };
+    // The terminal went away before Enter: nothing more can be typed.
+    const onEnd = (): void =>
+      finish(
+        new WispError('InvalidInput', 'the terminal closed before the passphrase was entered', {
+          recovery: OPTIONS_HINT,
+        }),
+      );
     if (input.isTTY) input.setRawMode(true);
     input.setEncoding('utf8');
     input.on('data', onData);
+    input.on('end', onEnd);
     output.write(prompts[0]!);
     input.resume();
   });
