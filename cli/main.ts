@@ -29,13 +29,20 @@ commands:
 
 options of every command:
   --profile DIR          profile folder (default: $WISP_PROFILE or ./profiles/default)
-  --keystore keychain|passphrase   where the database key is kept (passphrase: $WISP_PASSPHRASE)
+  --keystore keychain|passphrase   where the database key is kept
+  --passphrase-file FILE   read the passphrase from FILE (implies --keystore passphrase)
+  --passphrase-fd N        read the passphrase from file descriptor N (implies --keystore passphrase)
+                         passphrase: --passphrase-file, else --passphrase-fd, else $WISP_PASSPHRASE,
+                         else asked on the terminal without echo (twice at init)
   --json                 one JSON object per line on stdout; errors as JSON on stderr
 `;
 
 const COMMON_OPTIONS = {
   profile: { type: 'string' },
   keystore: { type: 'string' },
+  // No --passphrase VALUE: argv is readable by every local user (cli/passphrase.ts).
+  'passphrase-file': { type: 'string' },
+  'passphrase-fd': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
