@@ -317,6 +317,14 @@ export const commands: Record<string, CommandSpec> = {
       });
     },
   },
+  daemon: {
+    options: { socket: { type: 'string' } },
+    async run(values) {
+      const { runDaemon } = await import('./daemon');
+      const socket = str(values, 'socket');
+      await runDaemon(values, socket === undefined ? {} : { socket });
+    },
+  },
   'backup export': notImplemented('backup export'),
   'backup import': notImplemented('backup import'),
 };
