@@ -1,6 +1,6 @@
 // `wisp daemon` as bots use it: real daemon processes on real profiles against a real relay on port
 // 0, one on a Unix socket (alice) and one on stdio (bob), sending to each other through JSON-RPC.
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useCliWorld, wisp } from '../../helpers/engine/cli';
@@ -120,5 +120,17 @@ describe('wisp daemon', () => {
       (error: Error) => error.message,
     );
     expect(refused).toContain('must be a folder of yours that only you can open');
+  });
+
+  // Last: it ends both daemons.
+  it('stops cleanly on SIGTERM (socket removed) and when stdin ends, and releases the profile', async () => {
+    expect(await alice.stop()).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
+    bob.child.stdin!.end();
+    expect(await bob.exited).toBe(0);
+    for (const name of ['alice', 'bob']) {
+      const contacts = await wisp(profile(name), ['contacts']);
+      expect(contacts.code, contacts.stderr).toBe(0);
+    }
   });
 });
