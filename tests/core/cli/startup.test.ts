@@ -3,18 +3,17 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CLI_PASSPHRASE, useCliWorld, WISP_BIN } from '../../helpers/engine/cli';
 
-const PROBE = fileURLToPath(new URL('../../helpers/engine/nativeProbe.cjs', import.meta.url));
+const PROBE = new URL('../../helpers/engine/nativeProbe.mjs', import.meta.url).href;
 
 const { world, profile } = useCliWorld(['erin']);
 
 /** Runs `wisp args` under the probe; the exit code and the native addons it loaded. */
 async function nativeAddonsOf(args: string[]): Promise<{ code: number | null; addons: string[] }> {
   const out = join(world().root, `probe-${Math.random().toString(36).slice(2)}.json`);
-  const child = spawn(process.execPath, ['--require', PROBE, WISP_BIN, ...args], {
+  const child = spawn(process.execPath, ['--import', PROBE, WISP_BIN, ...args], {
     env: { ...process.env, WISP_PASSPHRASE: CLI_PASSPHRASE, WISP_NATIVE_PROBE_OUT: out },
     stdio: 'ignore',
   });

@@ -121,7 +121,7 @@ function spawnDaemon(profile: string, extra: string[]): DaemonProcess {
     },
   );
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | string>((res) =>
     child.on('exit', (code, signal) => res(code ?? signal ?? -1)),
   );

@@ -1,8 +1,7 @@
-// Preloaded with `node --require` into a process under test: records every native addon it loads
+// Preloaded with `node --import` into a process under test: records every native addon it loads
 // (process.dlopen is the one way a .node file gets in) and writes the list, as JSON, to the file
 // named by WISP_NATIVE_PROBE_OUT when the process exits.
-'use strict';
-const { writeFileSync } = require('node:fs');
+import { writeFileSync } from 'node:fs';
 
 const loaded = [];
 const dlopen = process.dlopen;
