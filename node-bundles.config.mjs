@@ -1,12 +1,13 @@
 // Bundles the two Node programs, `wisp` (cli/) and `wisp-relay` (relay/), into plain JavaScript under
 // out/cli and out/relay so bin/ runs them with bare Node (no TypeScript transpiling at every start).
-// Usage: node node-bundles.config.mjs [cli] [relay]   (both when none is named)
+// Usage: node node-bundles.config.mjs [--if-available] [cli] [relay]   (both when none is named)
+// `prepare` passes --if-available: an install without dev dependencies (`npm ci --omit=dev`, where
+// esbuild is absent) keeps the bundles it has, or warns, instead of failing the whole install.
 //
 // Every npm package stays external: native addons (libsignal, SQLCipher, keytar) cannot be bundled,
 // and the rest load from node_modules only when a command needs them. Code splitting keeps each
 // dynamic import() its own chunk, so `wisp --help` never evaluates the engine.
-import { build } from 'esbuild';
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +30,7 @@ function filesUnder(dir) {
   }
 }
 
-async function bundle(name) {
+async function bundle(build, name) {
   const { entry, outdir } = TARGETS[name];
   const result = await build({
     write: false,
@@ -67,7 +68,9 @@ async function bundle(name) {
   for (const stale of filesUnder(dir)) if (!current.has(stale)) rmSync(join(dir, stale), { force: true });
 }
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const ifAvailable = args.includes('--if-available');
+const wanted = args.filter((a) => a !== '--if-available');
 const names = wanted.length === 0 ? Object.keys(TARGETS) : wanted;
 for (const name of names) {
   if (!(name in TARGETS)) {
@@ -75,4 +78,17 @@ for (const name of names) {
     process.exit(2);
   }
 }
-await Promise.all(names.map(bundle));
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch (error) {
+  if (!ifAvailable) throw error;
+  const missing = names.filter((n) => !existsSync(join(root, TARGETS[n].outdir, 'main.js')));
+  process.stderr.write(
+    missing.length === 0
+      ? 'esbuild is not installed (no dev dependencies): keeping the existing out/cli and out/relay bundles\n'
+      : `esbuild is not installed (no dev dependencies): ${missing.join(' and ')} not built; build them where dev dependencies are installed (npm run build:cli / build:relay)\n`,
+  );
+  process.exit(0);
+}
+await Promise.all(names.map((name) => bundle(esbuild.build, name)));
