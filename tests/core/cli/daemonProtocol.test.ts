@@ -84,6 +84,18 @@ describe('wisp daemon JSON-RPC framing', () => {
     });
   });
 
+  it('refuses a line over 1 MiB with -32700 without buffering it, and keeps reading after it', async () => {
+    const huge = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 'huge',
+      method: 'send',
+      params: { to: 'x', text: 'a'.repeat(1_200_000) },
+    });
+    expect(await answerTo(huge)).toMatchObject({ id: null, error: { code: -32700 } });
+    expect(client.received.some((m) => !Array.isArray(m) && m.id === 'huge')).toBe(false);
+    expect((await client.request('contacts')).result).toEqual([]);
+  });
+
   it('answers nothing to a notification (no id), even one that fails', async () => {
     const before = client.received.length;
     client.sendLine('{"jsonrpc":"2.0","method":"frobnicate"}');
