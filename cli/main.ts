@@ -26,6 +26,8 @@ commands:
   room list
   attachment save --id MESSAGE_ID --attachment ATTACHMENT_ID --out PATH
   backup export|import               not implemented yet
+  daemon [--socket PATH]             serve these commands as JSON-RPC 2.0 over stdio (or a Unix
+                                     socket) with one open profile; engine events as notifications
 
 options of every command:
   --profile DIR          profile folder (default: $WISP_PROFILE or ./profiles/default)

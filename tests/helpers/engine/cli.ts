@@ -1,4 +1,5 @@
-// Runs the real `wisp` CLI (bin/wisp.mjs) as a child process, the way a user or script would.
+// Runs the real `wisp` CLI (bin/wisp.mjs, the bundle in out/cli that the core project builds in its
+// global setup) as a child process, the way a user or script would.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
