@@ -3,6 +3,7 @@
 // relay's disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { request, type ClientRequest } from 'node:http';
 import { startRelay, type RunningRelay } from '../../relay';
 import { SignalUser } from '../helpers/relay/signalUser';
@@ -129,7 +130,12 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
             randomBytes(1000),
           ]);
       });
-      const relay = await startRelay({ port: 0, logger: false, ...backend.options });
+      const relay = await startRelay({
+        port: 0,
+        logger: false,
+        ...backend.options,
+        serverKeyFile: join(backend.keyDir, 'server-key.json'),
+      });
       try {
         await relay.purgeExpired();
         const db = await backend.db();
@@ -151,8 +157,10 @@ describe('orphan attachment chunks (sqlite, written by another connection)', () 
     const backend = sqliteBackend();
     const relay = await startRelay({ port: 0, logger: false, ...backend.options });
     try {
-      // A connection without foreign-key enforcement (SQLite's default) can still leave orphans.
+      // A connection without foreign-key enforcement (the sqlite3 shell's default) can still
+      // leave orphans behind.
       const db = await backend.db();
+      await db.run('PRAGMA foreign_keys = OFF');
       await db.run('INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES (?, 0, ?)', [
         ORPHAN_ID,
         randomBytes(100),

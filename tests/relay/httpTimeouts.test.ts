@@ -54,10 +54,10 @@ describe('http timeouts', () => {
     await a.client.close();
   });
 
-  it('leaves an idle WebSocket connection open past the HTTP idle timeout', async () => {
+  it('leaves a WebSocket connection open past the HTTP idle and request timeouts', async () => {
     const a = await SignalUser.register(relay.url);
-    // Well past the 300 ms idle timeout, yet the op connection still answers.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Past both the 300 ms idle and the 1500 ms request timeout, yet the op connection answers.
+    await new Promise((r) => setTimeout(r, 2000));
     expect((await a.client.call('server.info', {})).protocolVersion).toBeGreaterThan(0);
     await a.client.close();
   });

@@ -16,7 +16,7 @@ export interface RelayDb {
   close(): Promise<void>;
 }
 
-/** Opens relay.sqlite in `dir` on its own connection (foreign keys off, as SQLite's default is). */
+/** Opens relay.sqlite in `dir` on its own connection. */
 export function openSqlite(dir: string): RelayDb {
   const db = new Database(join(dir, 'relay.sqlite'));
   db.pragma('busy_timeout = 5000');
