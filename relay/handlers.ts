@@ -411,7 +411,13 @@ export const HANDLERS: HandlerTable = {
     const uploadToken = randomBase64Url(32);
     const quota = ctx.limits.maxAccountAttachmentBytes;
     const { created, usedBytes } = await ctx.storage.createAttachment(
-      { id: attachmentId, tokenHash: sha256(uploadToken), declaredSize: body.size, expiresAt, ownerHash: a.hash },
+      {
+        id: attachmentId,
+        tokenHash: sha256(uploadToken),
+        declaredSize: body.size,
+        expiresAt,
+        ownerHash: a.hash,
+      },
       { maxBytes: quota, now: ctx.now() },
     );
     if (!created) {

@@ -2,7 +2,16 @@
 // file that `wisp-relay keygen` reads and writes; the relay is given a server key file (a server
 // private key, its certificate with a key id signed by the root, and the root's public key). No
 // key is ever stored in the relay's database.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PrivateKey, PublicKey, ServerCertificate } from '@signalapp/libsignal-client';
@@ -13,7 +22,10 @@ import { WispError } from '../common/errors';
 const REVOKED_KEY_ID = 0xdeadc357;
 const MAX_KEY_ID = 0xffff_ffff;
 
-const B64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/).max(4096);
+const B64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/)
+  .max(4096);
 const KeyId = z.number().int().min(1).max(MAX_KEY_ID);
 
 const TrustRootFile = z.object({

@@ -426,7 +426,10 @@ export class PostgresStorage implements RelayStorage {
     return Number(row?.n ?? 0);
   }
 
-  createAttachment(a: NewAttachment, quota: AttachmentQuota): Promise<{ created: boolean; usedBytes: number }> {
+  createAttachment(
+    a: NewAttachment,
+    quota: AttachmentQuota,
+  ): Promise<{ created: boolean; usedBytes: number }> {
     const owner = buf(a.ownerHash);
     return this.tx(async (c) => {
       // The owner's account row serialises its concurrent creates (on any node) through the check.

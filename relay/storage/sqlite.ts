@@ -640,7 +640,10 @@ export class SqliteStorage implements RelayStorage {
     return this.st.countQueued.get(buf(recipientHash)) as number;
   }
 
-  createAttachment(a: NewAttachment, quota: AttachmentQuota): Promise<{ created: boolean; usedBytes: number }> {
+  createAttachment(
+    a: NewAttachment,
+    quota: AttachmentQuota,
+  ): Promise<{ created: boolean; usedBytes: number }> {
     return this.write(() => {
       const usedBytes = this.st.ownerUsage.get(buf(a.ownerHash), quota.now) as number;
       if (usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };

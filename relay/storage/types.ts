@@ -152,7 +152,10 @@ export interface RelayStorage {
    * Stores a pending attachment unless the owner's unexpired attachments (declared size until
    * complete, then actual size) plus this one exceed the quota. `usedBytes` is the usage before it.
    */
-  createAttachment(a: NewAttachment, quota: AttachmentQuota): Promise<{ created: boolean; usedBytes: number }>;
+  createAttachment(
+    a: NewAttachment,
+    quota: AttachmentQuota,
+  ): Promise<{ created: boolean; usedBytes: number }>;
   /** Claims the single-use upload token: true once, for a pending attachment whose token hash matches. */
   claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null>;
   /**

@@ -8,7 +8,12 @@ import { request, type ClientRequest } from 'node:http';
 import { startRelay, type RunningRelay } from '../../relay';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { wireError } from '../helpers/relay/wireClient';
-import { createLegacyDatabase, sqliteBackend, testBackends, type TestBackend } from '../helpers/relay/relayDb';
+import {
+  createLegacyDatabase,
+  sqliteBackend,
+  testBackends,
+  type TestBackend,
+} from '../helpers/relay/relayDb';
 
 /** A PUT whose body the test writes piece by piece; `response` settles when the relay answers. */
 function openUpload(
@@ -139,7 +144,9 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       try {
         await relay.purgeExpired();
         const db = await backend.db();
-        const rows = await db.all('SELECT attachment_id AS id, COUNT(*) AS n FROM attachment_chunks GROUP BY attachment_id');
+        const rows = await db.all(
+          'SELECT attachment_id AS id, COUNT(*) AS n FROM attachment_chunks GROUP BY attachment_id',
+        );
         await db.close();
         expect(rows.map((r) => [r.id, Number(r.n)])).toEqual([[live, 1]]);
         const res = await fetch(`${relay.httpUrl}/v1/attachments/${live}`);

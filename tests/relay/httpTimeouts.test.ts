@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 /** Opens a raw TCP connection and sends the head of a PUT that promises `length` body bytes. */
-async function startPut(path: string, token: string, length: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+async function startPut(
+  path: string,
+  token: string,
+  length: number,
+): Promise<{ socket: Socket; closed: Promise<void> }> {
   const socket = connect(relay.port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
   const closed = new Promise<void>((r) => socket.once('close', () => r()));

@@ -27,7 +27,8 @@ afterAll(async () => {
 describe('registration limit per address', () => {
   it('limits many registrations from one address over many connections, while another address still registers', async () => {
     const users: SignalUser[] = [];
-    for (let i = 0; i < 3; i++) users.push(await SignalUser.register(relay.url, { localAddress: '127.0.0.2' }));
+    for (let i = 0; i < 3; i++)
+      users.push(await SignalUser.register(relay.url, { localAddress: '127.0.0.2' }));
     for (let i = 0; i < 2; i++) {
       const refused = await wireError(SignalUser.register(relay.url, { localAddress: '127.0.0.2' }));
       expect(refused.kind).toBe('RelayRateLimited');

@@ -1,14 +1,19 @@
 // The sealed-sender trust root stays offline (issue 9, finding 7): a thief holding the relay's
 // database cannot mint a sender certificate that clients accept, on either backend, whether the
-// database is new or was written by a relay that still kept the trust root in it.
+// database is new or was written by a relay that still kept the trust root in it; the operator
+// makes the root and server keys with `wisp-relay keygen` and rotates server keys without clients
+// noticing.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { PrivateKey, SenderCertificate, ServerCertificate } from '@signalapp/libsignal-client';
 import { startRelay, type RunningRelay } from '../../relay';
 import { SenderCertificateChecker } from '../../core/engine/signalCrypto';
 import { SignalUser } from '../helpers/relay/signalUser';
-import { createLegacyDatabase, testBackends, type TestBackend } from '../helpers/relay/relayDb';
+import { createLegacyDatabase, openSqlite, testBackends, type TestBackend } from '../helpers/relay/relayDb';
+import { RELAY_BIN, runKeygen, spawnRelay, stopRelay } from '../helpers/relay/relayProcess';
 
 const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
 
@@ -73,7 +78,10 @@ for (const { kind, make } of testBackends()) {
     });
     const start = async (backend: TestBackend, serverKeyFile?: string): Promise<RunningRelay> => {
       const relay = await startRelay({ port: 0, logger: false, ...backend.options, serverKeyFile });
-      cleanups.push(() => backend.cleanup(), () => relay.close());
+      cleanups.push(
+        () => backend.cleanup(),
+        () => relay.close(),
+      );
       return relay;
     };
 
@@ -114,3 +122,102 @@ for (const { kind, make } of testBackends()) {
     });
   });
 }
+
+describe('offline trust root and server key rotation (wisp-relay keygen, real processes)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-keygen-'));
+  const dataDir = join(dir, 'data');
+  const rootFile = join(dir, 'offline', 'root.json');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const keyFile = (name: string) => join(dir, name);
+  const rootKey = () =>
+    PrivateKey.deserialize(
+      bytes((JSON.parse(readFileSync(rootFile, 'utf8')) as { privateKey: string }).privateKey),
+    );
+  const serverKey = (file: string) =>
+    PrivateKey.deserialize(
+      bytes((JSON.parse(readFileSync(file, 'utf8')) as { privateKey: string }).privateKey),
+    );
+  let alice: SignalUser;
+  let bob: SignalUser;
+
+  it('serves the keygen root to clients while the data directory holds neither the root nor the server key', async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'offline'), { mode: 0o700 });
+    const first = await runKeygen(rootFile, keyFile('server-1.json'));
+    expect(first).toMatchObject({ keyId: 1, createdRoot: true });
+    const relay = await spawnRelay(['--data', dataDir, '--server-key', keyFile('server-1.json')]);
+    try {
+      alice = await SignalUser.register(relay.url);
+      bob = await SignalUser.register(relay.url);
+      expect(Buffer.from(alice.trustRoot.serialize()).toString('base64')).toBe(first.trustRoot);
+      expect(await relayCertificateAccepted(alice)).toBe(true);
+      await alice.client.close();
+      await bob.client.close();
+    } finally {
+      await stopRelay(relay);
+    }
+    const secrets = [rootKey(), serverKey(keyFile('server-1.json'))].map((k) => Buffer.from(k.serialize()));
+    for (const f of readdirSync(dataDir)) {
+      const stored = readFileSync(join(dataDir, f));
+      for (const secret of secrets) expect(stored.includes(secret), f).toBe(false);
+    }
+    const db = openSqlite(dataDir);
+    const tables = await db.all("SELECT name FROM sqlite_master WHERE type = 'table'");
+    await db.close();
+    expect(tables.map((t) => t.name)).not.toContain('server_keys');
+  });
+
+  it('rotates the server key from the offline root and clients that pinned the root keep accepting certificates', async () => {
+    const second = await runKeygen(rootFile, keyFile('server-2.json'));
+    expect(second).toMatchObject({ keyId: 2, createdRoot: false });
+    const relay = await spawnRelay(['--data', dataDir, '--server-key', keyFile('server-2.json')]);
+    try {
+      await alice.reconnect(relay.url);
+      await bob.reconnect(relay.url);
+      const { certificate } = await bob.client.call('certificate.sender', {});
+      const cert = SenderCertificate.deserialize(bytes(certificate));
+      expect(cert.serverCertificate().keyId()).toBe(2);
+      // bob's checker holds the root pinned before the rotation.
+      expect(new SenderCertificateChecker(bob.trustRoot).isValid(cert, Date.now())).toBe(true);
+      // End to end: a sender registered after the rotation, opened by a client pinned before it.
+      const carol = await SignalUser.register(relay.url);
+      await bob.client.drainQueue();
+      await carol.startSession(bob.accountId);
+      await carol.client.call('message.send', {
+        to: bob.accountId,
+        payload: await carol.seal(bob.accountId, 'after rotation'),
+      });
+      const env = await bob.client.nextEnvelope();
+      expect(await bob.open(env.payload)).toEqual({ sender: carol.accountId, text: 'after rotation' });
+      for (const u of [alice, bob, carol]) await u.client.close();
+    } finally {
+      await stopRelay(relay);
+    }
+  });
+
+  it('refuses to start with a server key whose certificate its trust root did not sign', async () => {
+    const file = JSON.parse(readFileSync(keyFile('server-2.json'), 'utf8')) as Record<string, unknown>;
+    file.trustRoot = Buffer.from(PrivateKey.generate().getPublicKey().serialize()).toString('base64');
+    writeFileSync(keyFile('forged.json'), JSON.stringify(file));
+    await expect(
+      startRelay({
+        port: 0,
+        logger: false,
+        dataDir: join(dir, 'other'),
+        serverKeyFile: keyFile('forged.json'),
+      }),
+    ).rejects.toMatchObject({
+      kind: 'InvalidInput',
+      message: expect.stringMatching(/not signed by the trust root/),
+    });
+  });
+
+  it('refuses to run on PostgreSQL without a server key file', async () => {
+    const code = await new Promise<number | null>((res) =>
+      execFile(process.execPath, [RELAY_BIN, '--database', 'postgres://127.0.0.1:1/x'], (error) =>
+        res(error ? ((error as { code?: number }).code ?? null) : 0),
+      ),
+    );
+    expect(code).toBe(2);
+  });
+});

@@ -159,10 +159,7 @@ export class SignalUser {
     opts: { username?: string; preKeys?: number; localAddress?: string } = {},
   ): Promise<SignalUser> {
     const user = new SignalUser();
-    user.client = await WireClient.connect(
-      url,
-      opts.localAddress ? { localAddress: opts.localAddress } : {},
-    );
+    user.client = await WireClient.connect(url, opts.localAddress ? { localAddress: opts.localAddress } : {});
     const { nonce } = await user.client.call('auth.challenge', {});
     const signature = user.identity.privateKey.sign(concat(utf8(SIGNING_CONTEXT.register), bytes(nonce)));
     const { accountId } = await user.client.call('register', {
