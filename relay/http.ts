@@ -120,6 +120,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
           if (!(await flush(false))) {
             stopped = 'expired';
             pending = [];
+            pendingBytes = 0;
             await ctx.storage.deleteAttachment(attachmentId);
           }
         }
