@@ -146,7 +146,13 @@ export class SqliteStorage implements RelayStorage {
     this.db.pragma('secure_delete = ON');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate(opts.onLegacyServerKeys);
+    try {
+      this.migrate(opts.onLegacyServerKeys);
+    } catch (error) {
+      // A refused upgrade (legacy keys with nowhere to go) leaves the database as it was, closed.
+      this.db.close();
+      throw error;
+    }
     this.checkpointer = new Worker(CHECKPOINT_WORKER, {
       eval: true,
       workerData: {

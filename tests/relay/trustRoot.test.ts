@@ -120,6 +120,28 @@ for (const { kind, make } of testBackends()) {
       expect(file).not.toContain(rootPrivate.toString('base64'));
       await user.client.close();
     });
+
+    it.skipIf(kind !== 'postgres')(
+      'refuses to upgrade an old database with keys when it has nowhere to put the server key, and changes nothing',
+      async () => {
+        const backend = make();
+        cleanups.push(() => backend.cleanup());
+        await createLegacyDatabase(backend);
+        await expect(startRelay({ port: 0, logger: false, ...backend.options })).rejects.toMatchObject({
+          kind: 'InvalidInput',
+        });
+        const db = await backend.db();
+        const versions = await db.all('SELECT version FROM schema_migrations');
+        const keys = await db.all('SELECT name FROM server_keys ORDER BY name');
+        await db.close();
+        expect(versions.map((v) => Number(v.version))).toEqual([1]);
+        expect(keys.map((k) => k.name)).toEqual([
+          'server_certificate',
+          'server_private',
+          'trust_root_private',
+        ]);
+      },
+    );
   });
 }
 
