@@ -49,7 +49,7 @@ interface Started {
 /**
  * Starts `node bin/wisp-relay.mjs ...args`, waits for its JSON line, asks /healthz, then sends
  * SIGTERM and waits for it to exit. The health answer also means the relay has finished starting
- * (its signal handlers are set after the JSON line is written). Returns what it said and its exit code.
+ * Returns what it said and its exit code.
  */
 function runRelay(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return new Promise<{ started: Started; health: unknown; code: number | null; stderr: string }>(
@@ -218,6 +218,19 @@ describe('container image and compose file', () => {
       url.username = pg.username;
       url.pathname = pg.pathname;
       command[command.indexOf('--database') + 1] = url.toString();
+      // The server key the compose file mounts as a secret, made the way an operator makes it.
+      const keys = temp;
+      const keygen = spawnSync(process.execPath, [
+        join(repo, 'bin/wisp-relay.mjs'),
+        'keygen',
+        '--root',
+        join(keys, 'root.json'),
+        '--out',
+        join(keys, 'server-key.json'),
+      ]);
+      expect(keygen.status, keygen.stderr.toString()).toBe(0);
+      expect(command[command.indexOf('--server-key') + 1]).toBe('/run/secrets/server-key');
+      command[command.indexOf('--server-key') + 1] = join(keys, 'server-key.json');
       const env = { ...process.env, PGPASSWORD: decodeURIComponent(pg.password) };
       const run = await runRelay(
         [...entrypoint(), ...command, '--schema', schema].map((arg, i, all) => {
