@@ -48,7 +48,7 @@ interface Started {
 
 /**
  * Starts `node bin/wisp-relay.mjs ...args`, waits for its JSON line, asks /healthz, then sends
- * SIGTERM and waits for it to exit. The health answer also means the relay has finished starting
+ * SIGTERM and waits for it to exit.
  * Returns what it said and its exit code.
  */
 function runRelay(args: string[], env: NodeJS.ProcessEnv = process.env) {
