@@ -5,7 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, recordEvents, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
+import {
+  createWorld,
+  recordEvents,
+  takeOverUsername,
+  testKeyStore,
+  type TestWorld,
+} from '../../helpers/engine/fixtures';
 import { startTamperProxy, type TamperProxy } from '../../helpers/engine/tamperProxy';
 import { Engine } from '../../../core/engine';
 import { openProfile } from '../../../core/profile';
@@ -20,17 +26,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await world.close();
 });
-
-/** `previous` releases `name`, and a new identity in profile `${name}2` registers it. */
-async function takeOverUsername(previous: Engine, name: string): Promise<Engine> {
-  await previous.setUsername(null);
-  return Engine.create({
-    profileDir: join(world.root, `${name}2`),
-    keystore: testKeyStore(),
-    relayUrl: world.relayUrl,
-    username: name,
-  });
-}
 
 /** Runs `fn` with `name`'s existing profile connected through a tamper proxy; closes both after. */
 async function throughProxy(
@@ -199,7 +194,7 @@ describe('1:1 messaging', () => {
     expect((await alice.safetyNumber('bob')).verified).toBe(true);
 
     // Bob loses his device: a new identity takes over the name.
-    const bob2 = await takeOverUsername(bob, 'bob');
+    const bob2 = await takeOverUsername(world, bob, 'bob');
     try {
       const events = recordEvents(alice);
       await alice.sendText('bob', 'is that you?');
@@ -224,7 +219,7 @@ describe('1:1 messaging', () => {
     await alice.sendText('bob', 'hi');
     await bob.sync();
     await alice.setVerified('bob', true);
-    const bob2 = await takeOverUsername(bob, 'bob');
+    const bob2 = await takeOverUsername(world, bob, 'bob');
     try {
       const events = recordEvents(alice);
       await bob2.sendText('alice', 'new phone, same me');
