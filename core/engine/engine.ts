@@ -1273,6 +1273,7 @@ export class Engine implements EngineApi {
         if (content.senderName && !this.store.contacts.get(unsealed.sender)?.username) {
           await this.guard.noteSenderName(unsealed.sender, content.senderName);
         }
+        if (content.type === 'room.update') await this.guard.confirmMemberNames(content.members);
         if (
           content.type === 'sender-key' &&
           this.store.conversations.get(content.roomId) &&

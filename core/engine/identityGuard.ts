@@ -10,6 +10,9 @@ import { contactView } from './views';
 
 const log = loggerFor('engine');
 
+/** Member names of one room update checked with the relay at most. */
+const MEMBER_NAMES_PER_UPDATE = 20;
+
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RelayNameAnswer {
@@ -120,26 +123,53 @@ export class IdentityGuard {
    * else keeps it as an unconfirmed hint, shown apart and never used to resolve a typed name.
    */
   async noteSenderName(sender: string, claimed: string): Promise<void> {
-    const key = `${sender}/${claimed.toLowerCase()}`;
-    if (this.namesChecked.has(key)) return;
+    if (await this.confirmName(sender, claimed)) return;
+    const before = this.store.contacts.get(sender);
+    if (before?.username) return;
+    this.store.contacts.ensure(sender, this.deps.clock());
+    this.store.contacts.setNameHint(sender, claimed.toLowerCase());
+    const after = this.store.contacts.get(sender)!;
+    if (after.nameHint !== before?.nameHint) this.deps.emit({ type: 'contact.changed', contact: contactView(after) });
+  }
+
+  /**
+   * Names a room update lists for members we know no name for: each checked with our own relay
+   * lookup like a sender name (a few per update, so a long list cannot flood the relay). What the
+   * relay does not confirm is only noted as a hint once the update is applied.
+   */
+  async confirmMemberNames(members: readonly { accountId: string; username: string | null }[]): Promise<void> {
+    let asked = 0;
+    for (const m of members) {
+      if (asked >= MEMBER_NAMES_PER_UPDATE) return;
+      if (m.accountId === this.deps.selfId || m.username === null) continue;
+      if (this.store.contacts.get(m.accountId)?.username) continue;
+      asked += 1;
+      await this.confirmName(m.accountId, m.username);
+    }
+  }
+
+  /**
+   * True when our relay lookup of `claimed` answers `accountId` and no other local contact holds the
+   * name: the name is then bound to that account. Asked once per account and name per engine.
+   */
+  private async confirmName(accountId: string, claimed: string): Promise<boolean> {
+    const key = `${accountId}/${claimed.toLowerCase()}`;
+    if (this.namesChecked.has(key)) return this.store.contacts.get(accountId)?.username === claimed.toLowerCase();
     this.namesChecked.add(key);
-    let confirmed = false;
     try {
       const found = await this.deps.lookup(claimed);
       const holder = this.store.contacts.byUsername(claimed);
-      confirmed = found.accountId === sender && (holder === undefined || holder.accountId === sender);
+      if (found.accountId !== accountId || (holder !== undefined && holder.accountId !== accountId)) return false;
+      const before = this.store.contacts.get(accountId);
+      const contact = this.store.contacts.upsert(accountId, claimed.toLowerCase(), this.deps.clock());
+      this.store.contacts.setNameHint(accountId, null);
+      if (before?.username !== contact.username)
+        this.deps.emit({ type: 'contact.changed', contact: contactView(contact) });
+      return true;
     } catch (error) {
-      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not confirm a sender name');
+      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not confirm a name');
+      return false;
     }
-    const before = this.store.contacts.get(sender);
-    if (confirmed) this.store.contacts.upsert(sender, claimed.toLowerCase(), this.deps.clock());
-    else if (!before?.username) {
-      this.store.contacts.ensure(sender, this.deps.clock());
-      this.store.contacts.setNameHint(sender, claimed.toLowerCase());
-    }
-    const after = this.store.contacts.get(sender);
-    if (after && (after.username !== before?.username || after.nameHint !== before?.nameHint))
-      this.deps.emit({ type: 'contact.changed', contact: contactView(after) });
   }
 
   private byAccountId(id: string): Contact {
