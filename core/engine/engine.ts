@@ -558,7 +558,14 @@ export class Engine implements EngineApi {
         };
         for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
         notice = this.store.messages.insert(
-          timerNotice({ id: content.id, conversationId: id, senderId: this.accountId, outgoing: true, timers: t, now }),
+          timerNotice({
+            id: content.id,
+            conversationId: id,
+            senderId: this.accountId,
+            outgoing: true,
+            timers: t,
+            now,
+          }),
           now,
         );
       });
@@ -1065,7 +1072,8 @@ export class Engine implements EngineApi {
     const c = this.store.conversations.get(roomId);
     if (!c || c.kind !== 'room' || c.requestFrom !== null) {
       throw new WispError('NotFound', 'no room with that id', {
-        recovery: 'Rooms are addressed by id: `wisp room list` shows them (`wisp room requests` the invitations).',
+        recovery:
+          'Rooms are addressed by id: `wisp room list` shows them (`wisp room requests` the invitations).',
       });
     }
     if (this.roomState(c.id)?.left)

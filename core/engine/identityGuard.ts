@@ -82,8 +82,7 @@ export class IdentityGuard {
     }
     const holder = this.store.contacts.get(answer.accountId);
     const moved = local !== undefined && local.accountId !== answer.accountId;
-    const keyDiffers =
-      holder?.identityKey != null && !holder.identityKey.equals(answer.identityKey);
+    const keyDiffers = holder?.identityKey != null && !holder.identityKey.equals(answer.identityKey);
     if (!accept && (moved || keyDiffers || holder?.identityChanged === true)) {
       const known = local ?? holder;
       if (known) this.deps.emit({ type: 'identity.changed', contact: contactView(known) });
@@ -129,7 +128,8 @@ export class IdentityGuard {
     this.store.contacts.ensure(sender, this.deps.clock());
     this.store.contacts.setNameHint(sender, claimed.toLowerCase());
     const after = this.store.contacts.get(sender)!;
-    if (after.nameHint !== before?.nameHint) this.deps.emit({ type: 'contact.changed', contact: contactView(after) });
+    if (after.nameHint !== before?.nameHint)
+      this.deps.emit({ type: 'contact.changed', contact: contactView(after) });
   }
 
   /**
@@ -137,7 +137,9 @@ export class IdentityGuard {
    * lookup like a sender name (a few per update, so a long list cannot flood the relay). What the
    * relay does not confirm is only noted as a hint once the update is applied.
    */
-  async confirmMemberNames(members: readonly { accountId: string; username: string | null }[]): Promise<void> {
+  async confirmMemberNames(
+    members: readonly { accountId: string; username: string | null }[],
+  ): Promise<void> {
     let asked = 0;
     for (const m of members) {
       if (asked >= MEMBER_NAMES_PER_UPDATE) return;
@@ -154,12 +156,14 @@ export class IdentityGuard {
    */
   private async confirmName(accountId: string, claimed: string): Promise<boolean> {
     const key = `${accountId}/${claimed.toLowerCase()}`;
-    if (this.namesChecked.has(key)) return this.store.contacts.get(accountId)?.username === claimed.toLowerCase();
+    if (this.namesChecked.has(key))
+      return this.store.contacts.get(accountId)?.username === claimed.toLowerCase();
     this.namesChecked.add(key);
     try {
       const found = await this.deps.lookup(claimed);
       const holder = this.store.contacts.byUsername(claimed);
-      if (found.accountId !== accountId || (holder !== undefined && holder.accountId !== accountId)) return false;
+      if (found.accountId !== accountId || (holder !== undefined && holder.accountId !== accountId))
+        return false;
       const before = this.store.contacts.get(accountId);
       const contact = this.store.contacts.upsert(accountId, claimed.toLowerCase(), this.deps.clock());
       this.store.contacts.setNameHint(accountId, null);

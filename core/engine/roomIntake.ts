@@ -62,7 +62,10 @@ export function peerTimers(t: ConversationTimers): ConversationTimers | null {
   try {
     return validateTimers({ expireAfterMs: t.expireAfterMs, burnAfterMs: t.burnAfterMs });
   } catch (error) {
-    log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'ignored invalid timer defaults from a peer');
+    log.warn(
+      { kind: isWispError(error) ? error.kind : 'Internal' },
+      'ignored invalid timer defaults from a peer',
+    );
     return null;
   }
 }
@@ -76,7 +79,8 @@ function noteMembers(ctx: RoomIntakeContext, content: RoomUpdate, now: number): 
   for (const m of content.members) {
     if (m.accountId === ctx.selfId) continue;
     const contact = ctx.store.contacts.ensure(m.accountId, now);
-    if (contact.username === null && m.username !== null) ctx.store.contacts.setNameHint(m.accountId, m.username);
+    if (contact.username === null && m.username !== null)
+      ctx.store.contacts.setNameHint(m.accountId, m.username);
   }
 }
 

@@ -12,7 +12,13 @@ export interface IdentityChangedDialogProps {
   onCancel: () => void;
 }
 
-export function IdentityChangedDialog({ name, busy, onSendAnyway, onVerify, onCancel }: IdentityChangedDialogProps) {
+export function IdentityChangedDialog({
+  name,
+  busy,
+  onSendAnyway,
+  onVerify,
+  onCancel,
+}: IdentityChangedDialogProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   // Focus moves into the dialog so a keyboard or screen-reader user meets it before anything else.
   useEffect(() => heading.current?.focus(), []);
@@ -32,8 +38,8 @@ export function IdentityChangedDialog({ name, busy, onSendAnyway, onVerify, onCa
           Safety number changed
         </h2>
         <p id="identity-changed-text">
-          Your safety number with {name} changed. This can mean they reinstalled Wisp or got a new device, or that
-          someone else now answers to this name. Your message has not been sent.
+          Your safety number with {name} changed. This can mean they reinstalled Wisp or got a new device, or
+          that someone else now answers to this name. Your message has not been sent.
         </p>
         <div className="dialog-actions">
           <button type="button" className="secondary" onClick={onVerify}>

@@ -17,8 +17,10 @@ export function RoomRequestBanner({ requests, busy, onAccept, onDecline }: RoomR
         <div key={r.id} className="room-request" role="group" aria-label={`Invitation to ${r.name}`}>
           <p>
             <strong>{r.from}</strong>
-            {r.fromNameHint !== null && <span className="hint"> (says “{r.fromNameHint}”, unconfirmed)</span>} invited
-            you to the room <strong>{r.name}</strong>. They are not one of your contacts.
+            {r.fromNameHint !== null && (
+              <span className="hint"> (says “{r.fromNameHint}”, unconfirmed)</span>
+            )}{' '}
+            invited you to the room <strong>{r.name}</strong>. They are not one of your contacts.
           </p>
           <div className="dialog-actions">
             <button type="button" disabled={busy} onClick={() => onAccept(r.id)}>

@@ -43,7 +43,13 @@ describe('IdentityChangedDialog', () => {
   it('cannot send twice while the first "Send anyway" is on its way', () => {
     const onSendAnyway = vi.fn();
     render(
-      <IdentityChangedDialog name="alice" busy onSendAnyway={onSendAnyway} onVerify={vi.fn()} onCancel={vi.fn()} />,
+      <IdentityChangedDialog
+        name="alice"
+        busy
+        onSendAnyway={onSendAnyway}
+        onVerify={vi.fn()}
+        onCancel={vi.fn()}
+      />,
     );
     fireEvent.click(screen.getByRole('button', { name: 'Send anyway' }));
     expect(onSendAnyway).not.toHaveBeenCalled();
@@ -106,7 +112,9 @@ describe('notices and unconfirmed names in the message list', () => {
     );
     const row = container.querySelector('li')!;
     expect(row.className).toContain('notice-row');
-    expect(row.textContent).toBe('bob: Disappearing messages: messages expire after 1 h, burn 1 min after reading');
+    expect(row.textContent).toBe(
+      'bob: Disappearing messages: messages expire after 1 h, burn 1 min after reading',
+    );
   });
 
   it("shows a sender's unconfirmed name apart from the name the relay confirmed", () => {

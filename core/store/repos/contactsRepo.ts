@@ -127,7 +127,11 @@ export class ContactsRepo {
    * Pins the identity key the first time one is seen for this contact. A different key never
    * replaces a pinned one here: 'differs' tells the caller to stop and ask the user.
    */
-  pinIdentityKey(accountId: string, identityKey: Uint8Array, now = Date.now()): 'new' | 'unchanged' | 'differs' {
+  pinIdentityKey(
+    accountId: string,
+    identityKey: Uint8Array,
+    now = Date.now(),
+  ): 'new' | 'unchanged' | 'differs' {
     const key = Buffer.from(identityKey);
     const known = this.get(accountId);
     if (known?.identityKey) return known.identityKey.equals(key) ? 'unchanged' : 'differs';

@@ -90,7 +90,11 @@ describe('wisp: messages reach only the person they were meant for', () => {
   });
 
   it('`wisp messages` shows a timer change as a notice', async () => {
-    const set = await wisp(profile('mallory'), ['timers'], ['--with', 'bob', '--expire', '3600', '--burn', '60']);
+    const set = await wisp(
+      profile('mallory'),
+      ['timers'],
+      ['--with', 'bob', '--expire', '3600', '--burn', '60'],
+    );
     expect(set.code, set.stderr).toBe(0);
     await texts('bob');
     const listed = await wisp(profile('bob'), ['messages'], ['--with', 'mallory']);

@@ -78,7 +78,7 @@ describe('finding 1: rooms never stand in for a contact', () => {
     expect(await texts(mallory)).not.toContain('for alice only');
   });
 
-  it("a room a stranger names after a new contact does not capture the first message to them", async () => {
+  it('a room a stranger names after a new contact does not capture the first message to them', async () => {
     const bob = await world.create('bob');
     const carol = await world.create('carol');
     const mallory = await world.create('mallory');
