@@ -82,11 +82,11 @@ export class IdentityGuard {
     }
     const holder = this.store.contacts.get(answer.accountId);
     const moved = local !== undefined && local.accountId !== answer.accountId;
-    const keyDiffers = holder?.identityKey != null && !holder.identityKey.equals(answer.identityKey);
-    if (!accept && (moved || keyDiffers || holder?.identityChanged === true)) {
+    const pinMismatch = holder?.identityKey != null && !holder.identityKey.equals(answer.identityKey);
+    if (!accept && (moved || pinMismatch || holder?.identityChanged === true)) {
       const known = local ?? holder;
       if (known) this.deps.emit({ type: 'identity.changed', contact: contactView(known) });
-      log.warn({ moved, keyDiffers }, 'a send was stopped: the identity behind a name changed');
+      log.warn({ moved, pinMismatch }, 'a send was stopped: the identity behind a name changed');
       throw identityChanged(
         moved
           ? `the username ${target} now belongs to a different account than the contact you know`

@@ -168,7 +168,16 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
       setSafety(null);
       setFormKey((k) => k + 1);
     } catch (e) {
-      setLookupError(asUiError(e));
+      if (isWispError(e, 'IdentityChanged')) {
+        // The name now belongs to someone else than the contact we know: a draft addressed to the
+        // name, so the first send meets the safety-number-changed dialog before anything goes out.
+        setMessages([]);
+        setSelection({ kind: 'draft', username });
+        setSafety(null);
+        setFormKey((k) => k + 1);
+      } else {
+        setLookupError(asUiError(e));
+      }
     } finally {
       setBusy(false);
     }
