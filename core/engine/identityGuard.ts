@@ -93,7 +93,10 @@ export class IdentityGuard {
           : `the safety number with ${target} changed`,
       );
     }
-    const contact = this.bind(target, answer, moved ? local : undefined);
+    // The everyday case, the name still where we knew it with the pinned key: no write at all.
+    const unchanged =
+      local !== undefined && !moved && holder?.identityKey?.equals(answer.identityKey) === true;
+    const contact = unchanged ? local : this.bind(target, answer, moved ? local : undefined);
     if (accept && contact.identityChanged) this.store.contacts.acknowledgeIdentityChange(contact.accountId);
     return this.added(contact);
   }

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Content } from '../../../common/content';
 import { Engine } from '../../../core/engine';
 import { newContentId } from '../../../core/engine/ids';
+import { openProfile } from '../../../core/profile';
+import { sql } from '../../../core/store';
 import {
   createWorld,
   recordEvents,
@@ -317,6 +319,31 @@ describe('finding 3: a name or key that moved stops the send', () => {
       await proxy.close();
     }
     expect(await texts(alice)).toEqual(['sent anyway']);
+  });
+
+  it('a contact whose key changed on receive stops every send until the change is accepted', async () => {
+    const { alice, bob } = await friends();
+    await bob.close();
+    // What libsignal records when a message arrives under a new identity key for the account (the
+    // relay vouched for it): the contact is flagged and no longer verified.
+    const profile = await openProfile(world.profileDir('bob'), testKeyStore());
+    try {
+      profile.store.write.run(
+        sql`UPDATE contacts SET identity_changed = 1, verified = 0 WHERE account_id = ${alice.accountId}`,
+      );
+    } finally {
+      profile.close();
+    }
+    const bobAgain = await world.open('bob');
+    await expect(bobAgain.sendText('alice', 'by name')).rejects.toMatchObject({ kind: 'IdentityChanged' });
+    await expect(bobAgain.sendText(alice.accountId, 'by account id')).rejects.toMatchObject({
+      kind: 'IdentityChanged',
+    });
+    expect(await texts(alice)).toEqual([]);
+    await bobAgain.sendText(alice.accountId, 'accepted', { acceptIdentityChange: true });
+    expect((await bobAgain.safetyNumber('alice')).identityChanged).toBe(false);
+    await bobAgain.sendText('alice', 'and from now on');
+    expect(await texts(alice)).toEqual(['accepted', 'and from now on']);
   });
 });
 
