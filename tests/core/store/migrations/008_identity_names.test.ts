@@ -13,9 +13,10 @@ describe('migration 8: identity and names', () => {
   it('keeps a duplicated username on one row only, makes names unique, and marks chosen contacts added', () => {
     raw = rawDatabaseAt(7);
     const { db } = raw;
-    const contact = (id: string, username: string | null, updatedAt: number, verified = 0): void =>
+    const contact = (id: string, username: string | null, updatedAt: number, verified = 0): void => {
       db.run(sql`INSERT INTO contacts (account_id, username, verified, created_at, updated_at)
         VALUES (${id}, ${username}, ${verified}, 0, ${updatedAt})`);
+    };
     contact('old-alice', 'alice', 1);
     contact('new-alice', 'ALICE', 2);
     contact('verified', 'vera', 1, 1);
