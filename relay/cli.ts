@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { startRelay } from './index';
 import { createRelayLogger } from './log';
+import { parseMetricsAddress, RelayMetrics, serveMetrics, type MetricsServer } from './metrics';
 
 const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --database postgres://…) [--schema NAME]
   --port N          TCP port (default 8787; 0 picks a free one)
@@ -11,7 +12,9 @@ const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --databa
   --data DIR        SQLite data directory (default ./wisp-relay-data)
   --database URL    PostgreSQL connection string instead of SQLite
   --schema NAME     PostgreSQL schema (default public)
-  --log-level L     pino level (default info)`;
+  --log-level L     pino level (default info)
+  --metrics ADDR    serve Prometheus metrics at http://ADDR/metrics (PORT or HOST:PORT; host
+                    default 127.0.0.1); off unless given. Counts only, no accounts or addresses`;
 
 async function main(): Promise<void> {
   let values;
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
         database: { type: 'string' },
         schema: { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
+        metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -45,8 +49,15 @@ async function main(): Promise<void> {
     process.stderr.write(`give --data or --database, not both\n${USAGE}\n`);
     process.exit(2);
   }
+  const metricsAddress = values.metrics === undefined ? undefined : parseMetricsAddress(values.metrics);
+  if (metricsAddress === null) {
+    process.stderr.write(`invalid --metrics (give PORT or HOST:PORT)\n${USAGE}\n`);
+    process.exit(2);
+  }
   const logger = createRelayLogger(values['log-level']);
+  const metrics = new RelayMetrics();
   const relay = await startRelay({
+    metrics,
     port,
     host: values.host,
     ...(values.database
@@ -54,8 +65,17 @@ async function main(): Promise<void> {
       : { dataDir: resolve(values.data ?? 'wisp-relay-data') }),
     logger,
   });
+  let metricsServer: MetricsServer | undefined;
+  if (metricsAddress) {
+    try {
+      metricsServer = await serveMetrics(metrics, metricsAddress.host, metricsAddress.port);
+    } catch (error) {
+      await relay.close();
+      throw error;
+    }
+  }
   process.stdout.write(
-    `${JSON.stringify({ url: relay.url, httpUrl: relay.httpUrl, port: relay.port, storage: relay.storageKind })}\n`,
+    `${JSON.stringify({ url: relay.url, httpUrl: relay.httpUrl, port: relay.port, storage: relay.storageKind, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) })}\n`,
   );
 
   let stopping = false;
@@ -63,7 +83,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    relay.close().then(
+    Promise.all([relay.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -56,6 +56,7 @@ const UNAUTHORIZED = 'authentication failed';
 function rate(ctx: RelayContext, key: string, spec: RateSpec, cost = 1): void {
   const wait = ctx.limiter.take(key, spec, cost);
   if (wait > 0) {
+    ctx.metrics.rateLimited();
     const err = new WispError('RelayRateLimited', 'too many requests; slow down', {
       recovery: `retry in ${wait} ms`,
     });
@@ -306,6 +307,7 @@ export const HANDLERS: HandlerTable = {
       a.hash,
       queueCaps(ctx),
     );
+    ctx.metrics.enqueued([outcome]);
     if (outcome === 'noAccount') throw new WispError('NotFound', 'no such recipient account');
     if (outcome === 'full') {
       throw new WispError('RelayQueueFull', "the recipient's queue is full", {
@@ -365,6 +367,7 @@ export const HANDLERS: HandlerTable = {
       a.hash,
       queueCaps(ctx),
     );
+    ctx.metrics.enqueued(outcomes);
     const result: OpResult<'message.sendMulti'> = {
       delivered: [],
       unknownRecipients,
@@ -386,6 +389,7 @@ export const HANDLERS: HandlerTable = {
   async 'message.ack'(ctx, s, body) {
     const a = authed(s);
     const deleted = await ctx.storage.ack(a.hash, body.ids);
+    ctx.metrics.delivered(deleted);
     s.onAcked(body.ids);
     return { deleted };
   },

@@ -11,6 +11,7 @@ import type { RelayContext } from './context';
 import { registerHttpRoutes } from './http';
 import { SealedSenderAuthority } from './identity';
 import { createRelayLogger, type Logger } from './log';
+import { RelayMetrics } from './metrics';
 import { RateLimiter } from './rateLimiter';
 import { Session } from './session';
 import { SqliteStorage } from './storage/sqlite';
@@ -34,6 +35,8 @@ export interface StartRelayOptions {
   limits?: RelayLimitsInput;
   /** Clock override for tests of expiry (ms since epoch). */
   now?: () => number;
+  /** Where to count for /metrics (relay/metrics.ts); a private one when not given. */
+  metrics?: RelayMetrics;
 }
 
 export interface RunningRelay {
@@ -83,6 +86,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     authority: await SealedSenderAuthority.load(storage),
     log,
     now: opts.now ?? Date.now,
+    metrics: opts.metrics ?? new RelayMetrics(),
   };
 
   // Live connections by recipient hash: a stored envelope (on any node) wakes its recipient's pump.
@@ -118,6 +122,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       socket.close(1001, 'shutting down');
       return;
     }
+    ctx.metrics.connectionOpened();
     sessions.add(new Session(socket, ctx, hooks));
   });
   registerHttpRoutes(app, ctx);
@@ -135,6 +140,11 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     });
   });
 
+  ctx.metrics.observe({
+    connections_open: () => sessions.size,
+    envelopes_queued: async () => (await storage.totals()).queuedEnvelopes,
+  });
+
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
   const address = app.server.address();
@@ -143,6 +153,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
 
   const purge = async () => {
     const removed = await storage.purgeExpired(ctx.now());
+    ctx.metrics.expired(removed.envelopes);
     if (removed.envelopes || removed.attachments) log.info(removed, 'purged expired');
     return removed;
   };

@@ -134,6 +134,7 @@ export class Session implements SessionState {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     const wait = this.ctx.limiter.take(this.frameRateKey, this.ctx.limits.rates.frames, 1, true);
+    if (wait > 0) this.ctx.metrics.rateLimited();
     if (wait > HARD_LIMIT_WAIT_MS) {
       this.ws.close(1008, 'rate limit');
       return;

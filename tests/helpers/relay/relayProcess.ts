@@ -1,5 +1,6 @@
-// Runs `wisp-relay` (bin/wisp-relay.mjs) as a child process for tests that need a separate
-// process: kill -9 durability, several nodes on one PostgreSQL, and log inspection.
+// Runs `wisp-relay` (bin/wisp-relay.mjs: the bundle in out/relay, built in the relay project's
+// global setup) as a child process for tests that need a separate process: kill -9 durability,
+// several nodes on one PostgreSQL, and log inspection.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
