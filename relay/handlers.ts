@@ -40,6 +40,11 @@ export interface SessionState {
   challenge: { nonce: Buffer; expiresAt: number } | null;
   /** Key for per-connection rate limits. */
   readonly connectionKey: string;
+  /**
+   * The client's address as a rate-limiter key (IPv4 address, IPv6 /64), for limits that must
+   * hold across connections. Only ever in memory: never stored, logged or sent.
+   */
+  readonly addressKey: string;
   onAuthenticated(): void;
   onAcked(ids: string[]): void;
 }
@@ -151,6 +156,8 @@ export const HANDLERS: HandlerTable = {
   async register(ctx, s, body) {
     rate(ctx, `hs:${s.connectionKey}`, ctx.limits.rates.handshakes);
     if (s.account) throw new WispError('InvalidInput', 'this connection is already authenticated');
+    // Per address, not per connection: a fresh connection for each registration must not reset it.
+    rate(ctx, `rg:${s.addressKey}`, ctx.limits.rates.registrations);
     const nonce = consumeChallenge(ctx, s, body.nonce);
     const identityBytes = fromB64(body.identityKey);
     const identityKey = parsePublicKey(identityBytes);
@@ -406,7 +413,24 @@ export const HANDLERS: HandlerTable = {
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.attachmentRetentionMs);
     const attachmentId = randomBase64Url(32);
     const uploadToken = randomBase64Url(32);
-    await ctx.storage.createAttachment(attachmentId, sha256(uploadToken), body.size, expiresAt);
+    const quota = ctx.limits.maxAccountAttachmentBytes;
+    const { created, usedBytes } = await ctx.storage.createAttachment(
+      {
+        id: attachmentId,
+        tokenHash: sha256(uploadToken),
+        declaredSize: body.size,
+        expiresAt,
+        ownerHash: a.hash,
+      },
+      { maxBytes: quota, now: ctx.now() },
+    );
+    if (!created) {
+      throw new WispError(
+        'PayloadTooLarge',
+        `attachment storage quota exceeded: ${usedBytes} of ${quota} bytes are held by unexpired attachments`,
+        { recovery: 'send a smaller attachment, or wait until earlier attachments expire' },
+      );
+    }
     return {
       attachmentId: attachmentId as OpResult<'attachment.create'>['attachmentId'],
       uploadPath: attachmentPath(attachmentId),

@@ -54,6 +54,8 @@ export class Session implements SessionState {
     private readonly ws: WebSocket,
     private readonly ctx: RelayContext,
     private readonly hooks: { authenticated(s: Session): void; closed(s: Session): void },
+    /** The client address as a limiter key (rateLimiter.ts addressKey); in memory only. */
+    readonly addressKey = 'unknown',
   ) {
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());

@@ -374,6 +374,15 @@ export class Engine implements EngineApi {
     if (this.certificate && this.certificate.expiresAt - 60_000 > now) return this.certificate.cert;
     const result = await this.relayClient().request('certificate.sender', {});
     const cert = parseSenderCertificate(result.certificate);
+    // Recipients check it against the trust root pinned at setup and drop what fails unseen, so
+    // a certificate under another root (the relay's key was replaced) must not carry messages:
+    // as a relay problem (transient) they stay in the outbox until it serves the pinned root again.
+    if (!this.certificates.isValid(cert, now))
+      throw new WispError(
+        'RelayUnavailable',
+        "the relay's sender certificate does not chain to the trust root pinned for this relay",
+        { recovery: 'messages stay queued; the relay operator must start it with a key from its trust root' },
+      );
     this.certificate = { cert, expiresAt: result.expiresAt };
     return cert;
   }

@@ -59,3 +59,20 @@ export async function stopRelay(
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
 }
+
+/** Runs `wisp-relay keygen` (as an operator would, offline) and returns its JSON line. */
+export async function runKeygen(
+  rootFile: string,
+  serverKeyFile: string,
+): Promise<{ trustRoot: string; keyId: number; createdRoot: boolean }> {
+  const { execFile } = await import('node:child_process');
+  const stdout = await new Promise<string>((res, rej) =>
+    execFile(
+      process.execPath,
+      [RELAY_BIN, 'keygen', '--root', rootFile, '--out', serverKeyFile],
+      { cwd: ROOT },
+      (error, out, err) => (error ? rej(new Error(`keygen failed: ${err}`)) : res(out)),
+    ),
+  );
+  return JSON.parse(stdout.trim()) as { trustRoot: string; keyId: number; createdRoot: boolean };
+}
