@@ -141,6 +141,12 @@ export const commands: Record<string, CommandSpec> = {
               { expiredUnread: event.count, conversationId: event.conversationId },
               `${event.count} message(s) expired unread.`,
             );
+          } else if (event.type === 'room.request') {
+            const r = event.request;
+            out.record(
+              { roomRequest: r.id, name: r.name, from: r.from, fromAccountId: r.fromAccountId },
+              `Room invitation from ${r.from} (not a contact): ${r.name} (id=${r.id}). Accept with \`wisp room accept --room ${r.id}\` or decline with \`wisp room decline --room ${r.id}\`.`,
+            );
           } else if (event.type === 'identity.changed') {
             out.record(
               { identityChanged: event.contact.username ?? event.contact.accountId },

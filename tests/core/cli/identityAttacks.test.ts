@@ -27,7 +27,11 @@ describe('wisp: messages reach only the person they were meant for', () => {
     const room = await wisp(profile('mallory'), ['room', 'create'], ['--name', 'alice', '--members', 'bob']);
     expect(room.code, room.stderr).toBe(0);
     const roomId = room.lines[0]!.id as string;
-    await texts('bob');
+    // Bob's sync announces the invitation; it is not a conversation.
+    const invited = await wisp(profile('bob'), ['sync']);
+    expect(invited.lines.filter((l) => l.roomRequest !== undefined)).toEqual([
+      expect.objectContaining({ roomRequest: roomId, name: 'alice', from: 'mallory' }),
+    ]);
 
     const sent = await wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'for alice only']);
     expect(sent.code, sent.stderr).toBe(0);
