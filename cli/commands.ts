@@ -53,6 +53,8 @@ function sendOptions(values: Values): SendOptions {
   if (burn !== undefined) options.burnAfterMs = burn;
   const file = str(values, 'file');
   if (file !== undefined) options.file = resolve(file);
+  // Explicit only: a send to someone whose identity changed otherwise fails with IdentityChanged.
+  if (values['accept-identity-change'] === true) options.acceptIdentityChange = true;
   return options;
 }
 
@@ -90,6 +92,7 @@ const sendFlags = {
   expire: { type: 'string' },
   burn: { type: 'string' },
   file: { type: 'string' },
+  'accept-identity-change': { type: 'boolean' },
 } as const;
 
 export const commands: Record<string, CommandSpec> = {
@@ -109,6 +112,7 @@ export const commands: Record<string, CommandSpec> = {
       }
     },
   },
+  // `--to` is a person (username or account id), never a room: rooms are `room send --room ID`.
   send: {
     options: { to: { type: 'string' }, ...sendFlags },
     async run(values, out) {
@@ -130,12 +134,18 @@ export const commands: Record<string, CommandSpec> = {
       await withEngine(values, async (engine) => {
         // Printed as each message is committed, so a killed sync has already reported what it stored.
         const unsubscribe = engine.on((event) => {
-          if (event.type === 'message.added' && !event.message.outgoing) {
+          if (event.type === 'message.added' && !event.message.outgoing && !event.message.notice) {
             out.message(event.message);
           } else if (event.type === 'expired-unread') {
             out.record(
               { expiredUnread: event.count, conversationId: event.conversationId },
               `${event.count} message(s) expired unread.`,
+            );
+          } else if (event.type === 'room.request') {
+            const r = event.request;
+            out.record(
+              { roomRequest: r.id, name: r.name, from: r.from, fromAccountId: r.fromAccountId },
+              `Room invitation from ${r.from} (not a contact): ${r.name} (id=${r.id}). Accept with \`wisp room accept --room ${r.id}\` or decline with \`wisp room decline --room ${r.id}\`.`,
             );
           } else if (event.type === 'identity.changed') {
             out.record(
@@ -202,8 +212,9 @@ export const commands: Record<string, CommandSpec> = {
     async run(values, out) {
       await withEngine(values, async (engine) => {
         const conversation = required(values, 'with');
+        // By id, or a direct conversation by its contact's name: a typed name never means a room.
         const current = (await engine.conversations()).find(
-          (c) => c.id === conversation || c.title === conversation,
+          (c) => c.id === conversation || (c.kind === 'direct' && c.title === conversation),
         );
         const expire = timer(values, 'expire');
         const burn = timer(values, 'burn');
@@ -290,7 +301,7 @@ export const commands: Record<string, CommandSpec> = {
     options: { room: { type: 'string' }, ...sendFlags },
     async run(values, out) {
       await withEngine(values, async (engine) => {
-        const message = await engine.sendText(
+        const message = await engine.sendToRoom(
           required(values, 'room'),
           str(values, 'text') ?? '',
           sendOptions(values),
@@ -304,6 +315,38 @@ export const commands: Record<string, CommandSpec> = {
     async run(values, out) {
       await withEngine(values, async (engine) => {
         for (const c of await engine.conversations()) if (c.kind === 'room') out.conversation(c);
+      });
+    },
+  },
+  'room requests': {
+    options: {},
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        for (const r of await engine.roomRequests()) {
+          const hint = r.fromNameHint === null ? '' : ` (says "${r.fromNameHint}", unconfirmed)`;
+          out.record(
+            r,
+            `request: room ${r.name} (id=${r.id}) from ${r.from}${hint}; members: ${r.members.join(', ')}`,
+          );
+        }
+      });
+    },
+  },
+  'room accept': {
+    options: { room: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.acceptRoomRequest(required(values, 'room')));
+      });
+    },
+  },
+  'room decline': {
+    options: { room: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const room = required(values, 'room');
+        await engine.declineRoomRequest(room);
+        out.record({ declined: room }, `Declined room ${room}.`);
       });
     },
   },

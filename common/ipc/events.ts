@@ -5,7 +5,13 @@ import { z } from 'zod';
 import type { EngineEvent } from '../engine';
 import { AccountStatus } from './account';
 import { Settings } from './settings';
-import { ContactViewSchema, ConversationViewSchema, MessageViewSchema, Username } from './views';
+import {
+  ContactViewSchema,
+  ConversationViewSchema,
+  MessageViewSchema,
+  RoomRequestViewSchema,
+  Username,
+} from './views';
 
 export const EngineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.added'), message: MessageViewSchema }),
@@ -18,6 +24,8 @@ export const EngineEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('conversation.changed'), conversation: ConversationViewSchema }),
   z.object({ type: z.literal('contact.changed'), contact: ContactViewSchema }),
+  z.object({ type: z.literal('room.request'), request: RoomRequestViewSchema }),
+  z.object({ type: z.literal('room.request.settled'), id: z.string(), accepted: z.boolean() }),
   z.object({ type: z.literal('identity.changed'), contact: ContactViewSchema }),
   z.object({ type: z.literal('expired-unread'), conversationId: z.string(), count: z.number().int() }),
   z.object({ type: z.literal('session.reset'), accountId: z.string() }),

@@ -32,6 +32,10 @@ function linesOf(stdout: string): string[] {
 
 describe('wisp human output against a hostile sender', () => {
   it('prints no raw control character and no forged line from remote text, names and file names, and keeps --json byte-identical', async () => {
+    // Bob and carol know mallory, so her room is a conversation for them, not a request (issue 9).
+    for (const member of ['bob', 'carol']) {
+      expect((await wisp(profile(member), ['lookup'], ['--name', 'mallory'])).code).toBe(0);
+    }
     const lookedUp = await wisp(profile('mallory'), ['lookup'], ['--name', 'carol']);
     expect(lookedUp.code, lookedUp.stderr).toBe(0);
     const carolId = lookedUp.lines[0]!.accountId as string;
@@ -90,7 +94,10 @@ describe('wisp human output against a hostile sender', () => {
     expect(synced.stdout).toContain('hi\\x1b[2J\\x1b]0;owned\\x07\\rX\\n[fake] alice:');
     expect(synced.stdout).toContain('\\u202eevil\\u2028tail\\x9b31m\\x7f');
     expect(synced.stdout).toContain('[file f\\x1b[31m\\r\\n[fake] alice: file\\u2066.txt ');
-    expect(synced.stdout).toContain('carol\\x1b[2J\\n[fake] alice: from carol: plain words');
+    // The name mallory's room update gave carol is only an unconfirmed hint (issue 9): carol is named
+    // by the username bob's own relay lookup confirmed.
+    expect(synced.stdout).toContain(' carol: plain words');
+    expect(synced.stdout).not.toContain('[fake] alice: from carol');
 
     const conversations = await wispHuman(profile('bob'), ['conversations']);
     expect(conversations.code, conversations.stderr).toBe(0);
@@ -107,7 +114,7 @@ describe('wisp human output against a hostile sender', () => {
     const fromMallory = json.lines.find((m) => m.text === TEXT)!;
     expect(fromMallory).toBeDefined();
     expect((fromMallory.attachments as { fileName: string }[])[0]!.fileName).toBe(FILE);
-    expect(json.lines.find((m) => m.text === 'plain words')!.from).toBe(MEMBER_NAME);
+    expect(json.lines.find((m) => m.text === 'plain words')!.from).toBe('carol');
     const jsonConversations = await wisp(profile('bob'), ['conversations']);
     expect(jsonConversations.lines.find((c) => c.id === roomId)!.title).toBe(ROOM);
   });
