@@ -9,7 +9,9 @@ const USAGE = `usage: wisp <command> [options]
 
 commands:
   init --relay ws://HOST:PORT [--username NAME]   create the identity and register
-  send --to NAME --text T [--expire SECS] [--burn SECS] [--file PATH]
+  send --to NAME --text T [--expire SECS] [--burn SECS] [--file PATH] [--accept-identity-change]
+                                     NAME is a person (username or account id), never a room; a
+                                     name that moved or a changed key stops the send (IdentityChanged)
   sync [--wait SECS]                 receive pending envelopes, print new messages
   messages --with NAME|ROOM_ID       list stored messages, oldest first
   read --id ID                       mark a message seen (starts its burn countdown)
@@ -22,8 +24,10 @@ commands:
   room create --name N --members a,b,c
   room add --room ID --members a,b   room remove --room ID --member NAME
   room rename --room ID --name N     room leave --room ID
-  room send --room ID --text T [--expire SECS] [--burn SECS] [--file PATH]
+  room send --room ID --text T [--expire SECS] [--burn SECS] [--file PATH] [--accept-identity-change]
   room list
+  room requests                      rooms that people who are not your contacts invited you to
+  room accept --room ID              room decline --room ID
   attachment save --id MESSAGE_ID --attachment ATTACHMENT_ID --out PATH
   backup export|import               not implemented yet
   daemon [--socket PATH]             serve these commands as JSON-RPC 2.0 over stdio (or a Unix
