@@ -5,6 +5,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { WispError } from '../common/errors';
 import { secondsToMs } from '../common/timers';
 import type { EngineApi, SendOptions } from '../core/engine';
+import { backupCommands } from './backupCommands';
 import { createEngine, openEngine } from './engineFor';
 import type { Output } from './output';
 
@@ -304,17 +305,5 @@ export const commands: Record<string, CommandSpec> = {
       });
     },
   },
-  'backup export': notImplemented('backup export'),
-  'backup import': notImplemented('backup import'),
+  ...backupCommands,
 };
-
-function notImplemented(name: string): CommandSpec {
-  return {
-    options: { out: { type: 'string' }, in: { type: 'string' }, 'passphrase-file': { type: 'string' } },
-    async run() {
-      throw new WispError('NotImplemented', `wisp ${name} is not implemented yet`, {
-        recovery: 'Encrypted backups arrive in a later release.',
-      });
-    },
-  };
-}

@@ -25,7 +25,9 @@ commands:
   room send --room ID --text T [--expire SECS] [--burn SECS] [--file PATH]
   room list
   attachment save --id MESSAGE_ID --attachment ATTACHMENT_ID --out PATH
-  backup export|import               not implemented yet
+  backup export --out FILE [--recovery-key] [--passphrase-file F]   encrypted backup (age file);
+                                     passphrase from $WISP_BACKUP_PASSPHRASE or --passphrase-file
+  backup import --in FILE [--passphrase-file F | --identity-file KEYFILE]   restore into a new --profile
 
 options of every command:
   --profile DIR          profile folder (default: $WISP_PROFILE or ./profiles/default)
