@@ -22,7 +22,7 @@ class Nonce {
   }
 }
 
-function sealChunk(key: Buffer, nonce: Nonce, last: boolean, plaintext: Buffer): Buffer[] {
+function sealChunk(key: Buffer, nonce: Nonce, last: boolean, plaintext: Buffer): [Buffer, Buffer] {
   nonce.bytes[11] = last ? 1 : 0;
   const cipher = createCipheriv('chacha20-poly1305', key, nonce.bytes, { authTagLength: tagSize });
   const body = cipher.update(plaintext);
@@ -43,18 +43,40 @@ function openChunk(key: Buffer, nonce: Nonce, last: boolean, sealed: Buffer): Bu
   return plain;
 }
 
+/** Output is handed on in batches of about this size: one write per MiB, not two per chunk. */
+const batchBytes = 1 << 20;
+
+class Batch {
+  private parts: Buffer[] = [];
+  private size = 0;
+  add(part: Buffer): boolean {
+    this.parts.push(part);
+    this.size += part.length;
+    return this.size >= batchBytes;
+  }
+  take(): Buffer | null {
+    if (this.parts.length === 0) return null;
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
 export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const nonce = new Nonce();
-  let pending = Buffer.allocUnsafe(chunkSize);
+  const batch = new Batch();
+  const pending = Buffer.allocUnsafe(chunkSize);
   let filled = 0;
   for await (const input of source) {
     let offset = 0;
     while (offset < input.byteLength) {
       if (filled === chunkSize) {
         // More input follows a full chunk, so that chunk is not the last one.
-        yield* sealChunk(key, nonce, false, pending);
+        const [body, tag] = sealChunk(key, nonce, false, pending);
+        batch.add(body);
+        if (batch.add(tag)) yield batch.take()!;
         nonce.increment();
-        pending = Buffer.allocUnsafe(chunkSize);
         filled = 0;
       }
       const count = Math.min(chunkSize - filled, input.byteLength - offset);
@@ -63,10 +85,26 @@ export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Arr
       offset += count;
     }
   }
-  yield* sealChunk(key, nonce, true, pending.subarray(0, filled));
+  const [body, tag] = sealChunk(key, nonce, true, pending.subarray(0, filled));
+  batch.add(body);
+  batch.add(tag);
+  yield batch.take()!;
 }
 
 export async function* decryptStream(key: Buffer, reader: ByteReader): AsyncGenerator<Buffer> {
+  // Authenticated plaintext is batched; on a failure what was authenticated is released first
+  // (as age does), then the error.
+  const batch = new Batch();
+  try {
+    yield* decryptChunks(key, reader, batch);
+  } finally {
+    const rest = batch.take();
+    if (rest !== null) yield rest;
+  }
+}
+
+async function* decryptChunks(key: Buffer, reader: ByteReader, batch: Batch): AsyncGenerator<Buffer> {
+  const release = (plain: Buffer): Buffer | null => (batch.add(plain) ? batch.take() : null);
   const nonce = new Nonce();
   for (;;) {
     // One byte of look-ahead tells a chunk with more to follow from the file's last chunk.
@@ -80,14 +118,15 @@ export async function* decryptStream(key: Buffer, reader: ByteReader): AsyncGene
       const sealed = reader.take(encryptedChunkSize);
       const plain = openChunk(key, nonce, false, sealed);
       if (plain !== null) {
-        yield plain;
+        const out = release(plain);
+        if (out !== null) yield out;
         nonce.increment();
         continue;
       }
       // As age does: a full final chunk is released, and then the data after it is refused.
       const final = openChunk(key, nonce, true, sealed);
       if (final === null) throw new AgeError('Payload', 'a payload chunk fails authentication');
-      yield final;
+      batch.add(final);
       throw new AgeError('Payload', 'data follows the final chunk');
     }
     const sealed = reader.take(available);
@@ -99,13 +138,13 @@ export async function* decryptStream(key: Buffer, reader: ByteReader): AsyncGene
       // A full chunk at the end is either a full final chunk or a file cut at a chunk boundary.
       const plain = openChunk(key, nonce, false, sealed);
       if (plain !== null) {
-        yield plain;
+        batch.add(plain);
         throw new AgeError('Truncated', 'the file ends before its final chunk');
       }
     }
     const plain = openChunk(key, nonce, true, sealed);
     if (plain === null) throw new AgeError('Payload', 'the final payload chunk fails authentication');
-    yield plain;
+    batch.add(plain);
     return;
   }
 }
