@@ -29,7 +29,8 @@ import {
 import { ProgressMeter, type BackupProgress } from './progress';
 
 const PAGE_ROWS = 500;
-const ATTACHMENT_CHUNK = 64 * 1024;
+/** Attachment bytes per chunk record: large enough that framing costs little per MiB. */
+const ATTACHMENT_CHUNK = 1024 * 1024;
 
 export type ExportProtection =
   | { readonly kind: 'passphrase'; readonly passphrase: string; readonly workFactor?: number }
@@ -184,7 +185,7 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
   try {
     await pipeline(
       Readable.from(counting(encrypt(records, [recipient]))),
-      createWriteStream(temp, { flags: 'wx', mode: 0o600 }),
+      createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 8 << 20 }),
     );
     const fd = openSync(temp, 'r');
     try {

@@ -143,7 +143,7 @@ export async function importBackup(options: ImportOptions): Promise<ImportResult
     throw new WispError('NotFound', 'the backup file does not exist', { cause, recovery: 'Check --in.' });
   }
   const meter = new ProgressMeter('import', options.onProgress, fileSize);
-  const source = createReadStream(options.inFile, { highWaterMark: 1 << 18 });
+  const source = createReadStream(options.inFile, { highWaterMark: 1 << 20 });
   const counted = async function* (): AsyncGenerator<Buffer> {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       meter.bytes(chunk.length);

@@ -7,7 +7,7 @@ export const MAGIC = Buffer.from('WISP-BACKUP\n', 'latin1');
 /** The record stream's format version; bump it only for a change old importers cannot read. */
 export const FORMAT_VERSION = 1;
 export const BACKUP_KIND = 'profile';
-/** A row or control record larger than this is refused on import (attachment chunks are 64 KiB). */
+/** A row or control record larger than this is refused on import (attachment chunks are at most 1 MiB). */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export const RecordType = {

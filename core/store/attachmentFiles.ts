@@ -221,7 +221,7 @@ export async function* readEncryptedFileChunks(
     const body = createReadStream(path, {
       start: header.length,
       end: size - TAG_BYTES - 1,
-      highWaterMark: 1 << 18,
+      highWaterMark: 1 << 20,
     });
     for await (const chunk of body as AsyncIterable<Buffer>) yield decipher.update(chunk);
   }
