@@ -20,6 +20,7 @@ import { readHeader } from '../../../core/backup/age/header';
 import { FORMAT_VERSION, jsonFrame, MAGIC, RecordType } from '../../../core/backup/recordFormat';
 import type { WispErrorKind } from '../../../common/errors';
 import { isWispError } from '../../../common/errors';
+import { sql } from '../../../core/store/sql';
 import { testKeyStore } from '../../helpers/engine/fixtures';
 import { createBackupWorld, recoveryIdentity, type BackupWorld } from '../../helpers/backup/backupFixture';
 
@@ -230,5 +231,29 @@ describe('backup import refusals', () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(snapshot(area)).toEqual(before);
     expect(readdirSync(area).some((name) => name.includes('import-'))).toBe(false);
+  });
+
+  // Last: it damages alice's at-rest attachment file.
+  it('an export that fails midway (a damaged attachment file) leaves neither the file nor a partial one', async () => {
+    const profile = await bw.openAlice();
+    let attachmentPath: string;
+    try {
+      const [row] = profile.store.read.all<{ local_path: string }>(
+        sql`SELECT local_path FROM attachments WHERE local_path IS NOT NULL`,
+      );
+      attachmentPath = join(profile.attachmentsDir, row!.local_path);
+    } finally {
+      profile.close();
+    }
+    const damaged = readFileSync(attachmentPath);
+    damaged[damaged.length - 40]! ^= 1;
+    writeFileSync(attachmentPath, damaged);
+    const outDir = join(bw.world.root, 'exports');
+    mkdirSync(outDir);
+    const error = await bw
+      .export(join(outDir, 'alice.age'), { kind: 'recoveryKey' })
+      .catch((e: unknown) => e);
+    expect(isWispError(error, 'DatabaseCorrupt'), String(error)).toBe(true);
+    expect(readdirSync(outDir)).toEqual([]);
   });
 });
