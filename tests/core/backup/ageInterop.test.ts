@@ -136,3 +136,55 @@ describe('age layer round trips at STREAM edges', () => {
     expect(isAgeError(headerError, 'Hmac') || isAgeError(headerError, 'Header')).toBe(true);
   });
 });
+
+describe('age layer on worker threads (streams past 4 MiB)', () => {
+  const secret = generateX25519SecretKey();
+  const recipients: Recipient[] = [{ kind: 'x25519', publicKey: x25519PublicKey(secret) }];
+  const identities: Identity[] = [{ kind: 'x25519', secretKey: secret }];
+  const size = 20 * chunkSize * 16 + 12345; // 20 runs of 16 chunks and a short final chunk
+  const plain = randomBytes(size);
+
+  it('round-trips a 20 MiB stream, and the age CLI opens it and makes one we open', async () => {
+    const file = await encryptBytes(plain, recipients);
+    expect((await decryptBytes(file, identities)).equals(plain)).toBe(true);
+    writeFileSync(join(dir, 'big-key.txt'), `${encodeIdentity(secret)}\n`);
+    writeFileSync(join(dir, 'big.age'), file);
+    const opened = await runAge([
+      '-d',
+      '-i',
+      join(dir, 'big-key.txt'),
+      '-o',
+      join(dir, 'big.out'),
+      join(dir, 'big.age'),
+    ]);
+    expect(opened.code).toBe(0);
+    expect(readFileSync(join(dir, 'big.out')).equals(plain)).toBe(true);
+    writeFileSync(join(dir, 'big.plain'), plain);
+    const recipient = encodeRecipient(x25519PublicKey(secret));
+    expect(
+      (await runAge(['-r', recipient, '-o', join(dir, 'big-cli.age'), join(dir, 'big.plain')])).code,
+    ).toBe(0);
+    expect((await decryptBytes(readFileSync(join(dir, 'big-cli.age')), identities)).equals(plain)).toBe(true);
+  });
+
+  it('releases exactly the chunks before a flipped bit deep in the stream, then refuses it', async () => {
+    const file = await encryptBytes(plain, recipients);
+    const headerLength = file.indexOf('\n', file.indexOf('\n---') + 1) + 1;
+    const badChunk = 200; // inside a run handled by a worker
+    const flipped = Buffer.from(file);
+    flipped[headerLength + 16 + badChunk * (chunkSize + 16) + 7]! ^= 1;
+    const released: Buffer[] = [];
+    const error = await (async () => {
+      for await (const part of decrypt(pieces(flipped, 1 << 20), identities)) released.push(part);
+    })().catch((e: unknown) => e);
+    expect(isAgeError(error, 'Payload')).toBe(true);
+    expect(Buffer.concat(released).equals(plain.subarray(0, badChunk * chunkSize))).toBe(true);
+  });
+
+  it('refuses a 20 MiB stream cut at a chunk boundary as Truncated', async () => {
+    const file = await encryptBytes(plain, recipients);
+    const headerLength = file.indexOf('\n', file.indexOf('\n---') + 1) + 1;
+    const cut = file.subarray(0, headerLength + 16 + 150 * (chunkSize + 16));
+    expect(isAgeError(await decryptBytes(cut, identities).catch((e: unknown) => e), 'Truncated')).toBe(true);
+  });
+});
