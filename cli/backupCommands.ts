@@ -53,6 +53,21 @@ function backupPassphrase(values: Values): string | undefined {
   return env !== undefined && env.length > 0 ? env : undefined;
 }
 
+/** Ctrl-C (or SIGTERM) cancels cleanly: the import or export removes what it had written. */
+function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', abort);
+      process.off('SIGTERM', abort);
+    },
+  };
+}
+
 /** A bar on a terminal's stderr, JSON lines on stdout with --json, nothing otherwise. */
 function progressReporter(out: Output): ((p: BackupProgress) => void) | undefined {
   if (out.json) return (p) => out.record({ progress: p });
@@ -85,9 +100,11 @@ export const backupCommands: Record<string, CommandSpec> = {
         });
       }
       const profile = await openProfile(profileDirOf(values), keyStoreOf(values));
+      const cancel = cancelOnSignals();
       try {
         const onProgress = progressReporter(out);
         const result = await exportBackup({
+          signal: cancel.signal,
           store: profile.store,
           attachmentsDir: profile.attachmentsDir,
           outFile,
@@ -110,6 +127,7 @@ export const backupCommands: Record<string, CommandSpec> = {
             `${keyLine}\nThe backup holds its messages until the file itself is deleted.`,
         );
       } finally {
+        cancel.dispose();
         profile.close();
       }
     },
@@ -147,13 +165,20 @@ export const backupCommands: Record<string, CommandSpec> = {
         });
       }
       const onProgress = progressReporter(out);
-      const result = await importBackup({
-        inFile,
-        targetDir: profileDirOf(values),
-        keystore: keyStoreOf(values),
-        identities,
-        ...(onProgress ? { onProgress } : {}),
-      });
+      const cancel = cancelOnSignals();
+      let result: Awaited<ReturnType<typeof importBackup>>;
+      try {
+        result = await importBackup({
+          inFile,
+          targetDir: profileDirOf(values),
+          keystore: keyStoreOf(values),
+          identities,
+          signal: cancel.signal,
+          ...(onProgress ? { onProgress } : {}),
+        });
+      } finally {
+        cancel.dispose();
+      }
       out.record(
         {
           profile: result.profileDir,

@@ -42,6 +42,8 @@ export interface ExportOptions {
   readonly outFile: string;
   readonly protection: ExportProtection;
   readonly now?: number;
+  /** Aborting stops the export and removes its partial file (BackupCancelled). */
+  readonly signal?: AbortSignal;
   readonly onProgress?: (progress: BackupProgress) => void;
 }
 
@@ -186,6 +188,7 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
     await pipeline(
       Readable.from(counting(encrypt(records, [recipient]))),
       createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 8 << 20 }),
+      ...(options.signal === undefined ? [] : [{ signal: options.signal }]),
     );
     const fd = openSync(temp, 'r');
     try {
@@ -196,6 +199,12 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
     renameSync(temp, out);
   } catch (cause) {
     rmSync(temp, { force: true });
+    if (options.signal?.aborted === true) {
+      throw new WispError('BackupCancelled', 'the export was cancelled', {
+        cause,
+        recovery: 'No backup was written; run the export again when you are ready.',
+      });
+    }
     const code = (cause as { code?: string }).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EEXIST' || code === 'EISDIR') {
       throw new WispError('InvalidInput', 'the backup cannot be written there', {

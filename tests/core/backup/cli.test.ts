@@ -1,10 +1,11 @@
 // `wisp backup export|import` as a user runs them: real child processes against a real relay, a
 // recovery key printed once (a JSON field), passphrases from the environment or a file, progress as
 // JSON lines, and a refusal's kind in the JSON error with a non-zero exit.
-import { existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runWisp, useCliWorld, wisp } from '../../helpers/engine/cli';
+import { parseLines, runWisp, spawnWisp, useCliWorld, wisp } from '../../helpers/engine/cli';
 
 const { world, profile } = useCliWorld(['alice', 'bob']);
 
@@ -106,5 +107,68 @@ describe('wisp backup', () => {
     ]);
     expect(again.code).toBe(1);
     expect(JSON.parse(again.stderr.trim()) as unknown).toMatchObject({ error: { kind: 'ProfileExists' } });
+  });
+
+  it('cancels an import on SIGINT and leaves neither the profile folder nor a temporary one', async () => {
+    const big = join(world().root, 'big.bin');
+    writeFileSync(big, randomBytes(40 * 1024 * 1024));
+    const sent = await wisp(
+      profile('alice'),
+      ['send'],
+      ['--to', 'bob', '--text', 'a big file', '--file', big],
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    const file = join(world().root, 'alice-big.age');
+    const exported = await backupRun([
+      'backup',
+      'export',
+      '--profile',
+      profile('alice'),
+      '--out',
+      file,
+      '--recovery-key',
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const keyFile = join(world().root, 'alice-big.key');
+    writeFileSync(keyFile, `${String(exported.lines.find((l) => 'file' in l)!.recoveryKey)}\n`);
+
+    const area = join(world().root, 'cancel-area');
+    mkdirSync(area);
+    const child = spawnWisp(
+      [
+        'backup',
+        'import',
+        '--profile',
+        join(area, 'restored'),
+        '--in',
+        file,
+        '--identity-file',
+        keyFile,
+        '--keystore',
+        'passphrase',
+        '--json',
+      ],
+      { WISP_BACKUP_PASSPHRASE: '' },
+    );
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      // Interrupted once a few MiB have been read: the temporary profile exists by then.
+      const progress = parseLines(stdout).filter((l) => 'progress' in l);
+      if (!signalled && progress.some((l) => (l.progress as { bytes: number }).bytes >= 4 * 1024 * 1024)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(signalled).toBe(true);
+    expect(code).toBe(1);
+    expect(JSON.parse(stderr.trim().split('\n').at(-1)!) as unknown).toMatchObject({
+      error: { kind: 'BackupCancelled' },
+    });
+    expect(readdirSync(area)).toEqual([]);
   });
 });
