@@ -52,7 +52,12 @@ async function main(): Promise<void> {
       // WISP_BENCH_SYNC=NORMAL measures without the WAL fsync (diagnostics only; the default is FULL).
       sqliteSynchronous: process.env.WISP_BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL',
       limits: {
-        rates: { sends: { burst: 100_000, perSecond: 100_000 }, handshakes: { burst: 100, perSecond: 100 } },
+        rates: {
+          sends: { burst: 100_000, perSecond: 100_000 },
+          handshakes: { burst: 100, perSecond: 100 },
+          // Every simulated client registers from 127.0.0.1.
+          registrations: { burst: 100_000, perSecond: 100_000 },
+        },
       },
     });
   }

@@ -1,19 +1,18 @@
 // `wisp backup export|import` (PRODUCT.md, headless client contract): one age file per profile,
 // protected by a passphrase (WISP_BACKUP_PASSPHRASE or --passphrase-file) or a recovery key shown once.
+// In these two commands --passphrase-file is the backup's passphrase (PRODUCT.md); the profile's own
+// comes from --passphrase-fd, WISP_PASSPHRASE or the terminal. Heavy modules load only when run.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { WispError } from '../common/errors';
-import {
-  exportBackup,
-  importBackup,
-  parseIdentityFile,
-  type BackupProgress,
-  type Identity,
-} from '../core/backup';
-import { openProfile } from '../core/profile';
+import type { BackupProgress, Identity, ImportResult } from '../core/backup';
 import type { CommandSpec, Values } from './commands';
-import { keyStoreOf, profileDirOf } from './engineFor';
 import type { Output } from './output';
+
+/** The options as the profile's key store sees them: without the backup's passphrase file. */
+function profileValues(values: Values): Values {
+  return { ...values, 'passphrase-file': undefined };
+}
 
 function option(values: Values, name: string): string | undefined {
   const v = values[name];
@@ -99,7 +98,11 @@ export const backupCommands: Record<string, CommandSpec> = {
           recovery: 'Set WISP_BACKUP_PASSPHRASE, pass --passphrase-file FILE, or use --recovery-key.',
         });
       }
-      const profile = await openProfile(profileDirOf(values), keyStoreOf(values));
+      const { keyStoreOf, profileDirOf } = await import('./engineFor');
+      const { openProfile } = await import('../core/profile');
+      const { exportBackup } = await import('../core/backup');
+      const keystore = await keyStoreOf(profileValues(values), false);
+      const profile = await openProfile(profileDirOf(values), keystore);
       const cancel = cancelOnSignals();
       try {
         const onProgress = progressReporter(out);
@@ -140,6 +143,8 @@ export const backupCommands: Record<string, CommandSpec> = {
     },
     async run(values, out) {
       const inFile = requiredPath(values, 'in');
+      const { keyStoreOf, profileDirOf } = await import('./engineFor');
+      const { importBackup, parseIdentityFile } = await import('../core/backup');
       const identities: Identity[] = [];
       const identityFile = option(values, 'identity-file');
       if (identityFile !== undefined) {
@@ -166,12 +171,13 @@ export const backupCommands: Record<string, CommandSpec> = {
       }
       const onProgress = progressReporter(out);
       const cancel = cancelOnSignals();
-      let result: Awaited<ReturnType<typeof importBackup>>;
+      const keystore = await keyStoreOf(profileValues(values), true);
+      let result: ImportResult;
       try {
         result = await importBackup({
           inFile,
           targetDir: profileDirOf(values),
-          keystore: keyStoreOf(values),
+          keystore,
           identities,
           signal: cancel.signal,
           ...(onProgress ? { onProgress } : {}),

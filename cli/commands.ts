@@ -1,12 +1,12 @@
 // The `wisp` commands: each parses its own options, drives the engine and prints through Output.
 // Option names follow PRODUCT.md's headless client contract; timers are given in seconds.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { WispError } from '../common/errors';
 import { secondsToMs } from '../common/timers';
 import type { EngineApi, SendOptions } from '../core/engine';
 import { backupCommands } from './backupCommands';
-import { createEngine, openEngine } from './engineFor';
 import type { Output } from './output';
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -65,7 +65,19 @@ function onOff(values: Values, name: string): boolean | undefined {
   throw new WispError('InvalidInput', `--${name} takes on or off`);
 }
 
+/** The engine `wisp daemon` holds open; commands run inside runWithHeldEngine use it as is. */
+const heldEngine = new AsyncLocalStorage<EngineApi>();
+
+export function runWithHeldEngine<T>(engine: EngineApi, run: () => Promise<T>): Promise<T> {
+  return heldEngine.run(engine, run);
+}
+
+// The engine (libsignal, SQLCipher) is imported only here, when a command needs it: `wisp --help`
+// and argument errors never load a native module.
 async function withEngine(values: Values, run: (engine: EngineApi) => Promise<void>): Promise<void> {
+  const held = heldEngine.getStore();
+  if (held) return run(held);
+  const { openEngine } = await import('./engineFor');
   const engine = await openEngine(values);
   try {
     await run(engine);
@@ -86,6 +98,7 @@ export const commands: Record<string, CommandSpec> = {
     options: { relay: { type: 'string' }, username: { type: 'string' } },
     async run(values, out) {
       const username = str(values, 'username');
+      const { createEngine } = await import('./engineFor');
       const engine = await createEngine(values, required(values, 'relay'), username);
       try {
         out.record(
@@ -303,6 +316,14 @@ export const commands: Record<string, CommandSpec> = {
         await engine.saveAttachment(required(values, 'id'), required(values, 'attachment'), path);
         out.record({ saved: path }, `Saved to ${path}`);
       });
+    },
+  },
+  daemon: {
+    options: { socket: { type: 'string' } },
+    async run(values) {
+      const { runDaemon } = await import('./daemon');
+      const socket = str(values, 'socket');
+      await runDaemon(values, socket === undefined ? {} : { socket });
     },
   },
   ...backupCommands,

@@ -55,6 +55,8 @@ export class Session implements SessionState {
     private readonly ws: WebSocket,
     private readonly ctx: RelayContext,
     private readonly hooks: { authenticated(s: Session): void; closed(s: Session): void },
+    /** The client address as a limiter key (rateLimiter.ts addressKey); in memory only. */
+    readonly addressKey = 'unknown',
   ) {
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -135,6 +137,7 @@ export class Session implements SessionState {
 
   private onFrame(data: RawData, isBinary: boolean): void {
     const wait = this.ctx.limiter.take(this.frameRateKey, this.ctx.limits.rates.frames, 1, true);
+    if (wait > 0) this.ctx.metrics.rateLimited();
     if (wait > HARD_LIMIT_WAIT_MS) {
       this.ws.close(1008, 'rate limit');
       return;

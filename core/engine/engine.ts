@@ -47,6 +47,7 @@ import {
   type RelayConnectionState,
 } from '../relayClient/relayClient';
 import { BurnScheduler } from './burnScheduler';
+import { takeReset } from './resetBudget';
 import { BufferedSignalStores } from './bufferedStores';
 import {
   DEVICE_ID,
@@ -136,7 +137,6 @@ export class Engine implements EngineApi {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
-  private readonly lastReset = new Map<string, number>();
   private readonly namesChecked = new Set<string>();
   private readonly pendingAcks = new Set<Promise<void>>();
   /** A manual BEGIN…COMMIT (inTransaction) is open. */
@@ -365,6 +365,15 @@ export class Engine implements EngineApi {
     if (this.certificate && this.certificate.expiresAt - 60_000 > now) return this.certificate.cert;
     const result = await this.relayClient().request('certificate.sender', {});
     const cert = parseSenderCertificate(result.certificate);
+    // Recipients check it against the trust root pinned at setup and drop what fails unseen, so
+    // a certificate under another root (the relay's key was replaced) must not carry messages:
+    // as a relay problem (transient) they stay in the outbox until it serves the pinned root again.
+    if (!this.certificates.isValid(cert, now))
+      throw new WispError(
+        'RelayUnavailable',
+        "the relay's sender certificate does not chain to the trust root pinned for this relay",
+        { recovery: 'messages stay queued; the relay operator must start it with a key from its trust root' },
+      );
     this.certificate = { cert, expiresAt: result.expiresAt };
     return cert;
   }
@@ -1346,13 +1355,15 @@ export class Engine implements EngineApi {
   /**
    * A sender's messages no longer decrypt (e.g. our ratchet was restored from an older copy):
    * start a fresh session from a new prekey bundle and tell them, so both sides show the reset
-   * and their next messages use it. At most once a minute per contact, so it cannot loop.
+   * and their next messages use it. Anyone can provoke one and each costs a bundle fetch, so the
+   * persisted budget of resetBudget.ts (per contact and across all senders) decides.
    */
   private async resetSession(accountId: string): Promise<void> {
     const now = this.clock();
-    const last = this.lastReset.get(accountId);
-    if (last !== undefined && now - last < 60_000) return;
-    this.lastReset.set(accountId, now);
+    if (!takeReset(this.store.settings, accountId, now)) {
+      log.info({}, 'skipped a session reset: the reset budget is spent');
+      return;
+    }
     try {
       this.store.signal.deleteSessions(accountId);
       await this.ensureSession(accountId);
