@@ -98,9 +98,7 @@ export function recoveryIdentity(result: ExportResult): Identity[] {
 export function tableRows(profile: Profile, table: string, omit: string[] = []): Record<string, unknown>[] {
   if (!/^[a-z_]+$/.test(table)) throw new Error('bad table');
   const text = `SELECT * FROM "${table}" ORDER BY 1, 2`;
-  const rows = profile.store.read.all<Record<string, unknown>>(
-    sql(Object.assign([text], { raw: [text] })),
-  );
+  const rows = profile.store.read.all<Record<string, unknown>>(sql(Object.assign([text], { raw: [text] })));
   return rows.map((row) => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(row)) {
