@@ -6,6 +6,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { WispError } from '../common/errors';
 import { secondsToMs } from '../common/timers';
 import type { EngineApi, SendOptions } from '../core/engine';
+import { backupCommands } from './backupCommands';
 import type { Output } from './output';
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -368,17 +369,5 @@ export const commands: Record<string, CommandSpec> = {
       await runDaemon(values, socket === undefined ? {} : { socket });
     },
   },
-  'backup export': notImplemented('backup export'),
-  'backup import': notImplemented('backup import'),
+  ...backupCommands,
 };
-
-function notImplemented(name: string): CommandSpec {
-  return {
-    options: { out: { type: 'string' }, in: { type: 'string' }, 'passphrase-file': { type: 'string' } },
-    async run() {
-      throw new WispError('NotImplemented', `wisp ${name} is not implemented yet`, {
-        recovery: 'Encrypted backups arrive in a later release.',
-      });
-    },
-  };
-}

@@ -29,7 +29,11 @@ commands:
   room requests                      rooms that people who are not your contacts invited you to
   room accept --room ID              room decline --room ID
   attachment save --id MESSAGE_ID --attachment ATTACHMENT_ID --out PATH
-  backup export|import               not implemented yet
+  backup export --out FILE [--recovery-key] [--passphrase-file F]   encrypted backup (age file);
+                                     passphrase from $WISP_BACKUP_PASSPHRASE or --passphrase-file
+                                     (in backup commands --passphrase-file is the backup's; the
+                                     profile's comes from --passphrase-fd or $WISP_PASSPHRASE)
+  backup import --in FILE [--passphrase-file F | --identity-file KEYFILE]   restore into a new --profile
   daemon [--socket PATH]             serve these commands as JSON-RPC 2.0 over stdio (or a Unix
                                      socket) with one open profile; engine events as notifications
 

@@ -119,6 +119,8 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       const key = s.accountHashHex!;
       let set = byAccount.get(key);
       if (!set) byAccount.set(key, (set = new Set()));
+      // One active device per account: the newest connection wins, the older ones are told why.
+      for (const older of set) older.accountMoved();
       set.add(s);
     },
     closed(s: Session) {

@@ -4,6 +4,7 @@ import type { WebSocket, RawData } from 'ws';
 import { randomUUID } from 'node:crypto';
 import { isWispError, WispError } from '../common/errors';
 import {
+  ACCOUNT_MOVED_CLOSE,
   OPS,
   RequestFrame,
   RequestId,
@@ -271,6 +272,11 @@ export class Session implements SessionState {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The account authenticated on a newer connection (a restored profile): this one ends for good. */
+  accountMoved(): void {
+    this.ws.close(ACCOUNT_MOVED_CLOSE.code, ACCOUNT_MOVED_CLOSE.reason);
   }
 
   goAway(reason: string): void {

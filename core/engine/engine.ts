@@ -43,6 +43,7 @@ import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
   RelayRequestError,
+  accountMovedError,
   httpBaseUrl,
   type RelayConnectionState,
 } from '../relayClient/relayClient';
@@ -137,6 +138,8 @@ export class Engine implements EngineApi {
   private certificate: { cert: SenderCertificate; expiresAt: number } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private queueEmptyWaiters: (() => void)[] = [];
+  /** Set once the relay moved the account to a newer device: every later call fails with it. */
+  private movedAway: WispError | null = null;
   private queueEmptySeen = false;
   private closed = false;
   private flushing: Promise<void> | null = null;
@@ -318,6 +321,7 @@ export class Engine implements EngineApi {
   }
 
   private assertOpen(): void {
+    if (this.movedAway) throw this.movedAway;
     if (this.closed) throw new WispError('Internal', 'the engine is closed');
   }
 
@@ -338,6 +342,10 @@ export class Engine implements EngineApi {
         for (const w of waiters) w();
       },
       onState: (state) => this.onConnectionState(state),
+      onAccountMoved: () => {
+        this.movedAway = accountMovedError();
+        for (const waiter of this.queueEmptyWaiters.splice(0)) waiter();
+      },
     });
     return this.relay;
   }
@@ -1192,11 +1200,13 @@ export class Engine implements EngineApi {
     if (options.waitMs && options.waitMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, options.waitMs));
     }
+    this.assertOpen();
     await relay.drained();
     await this.inboxIdle();
     await this.chain;
     await this.flushOutbox();
     await this.acksSettled();
+    this.assertOpen();
     const reported = await this.unreportedMessages();
     this.store.unreported.clear();
     return reported;
