@@ -23,7 +23,9 @@ import { openEngine } from './engineFor';
 import { createOutput, messageRecord } from './output';
 
 /** Commands a daemon does not serve: it runs on an existing profile, and one daemon is enough. */
-const NOT_SERVED = new Set(['init', 'daemon']);
+// `init` and `backup import` make a new profile and `backup export` opens the profile itself (the
+// daemon holds its lock): none of them belongs to a daemon serving one open profile.
+const NOT_SERVED = new Set(['init', 'daemon', 'backup export', 'backup import']);
 
 /** `room send` is also callable as `room.send`, a method name without a space. */
 function commandFor(method: string): CommandSpec | undefined {

@@ -65,6 +65,7 @@ describe('wisp daemon JSON-RPC framing', () => {
   it('answers unknown methods with -32601 and bad params with -32602, data naming the Wisp kind', async () => {
     expect((await client.request('frobnicate')).error).toMatchObject({ code: -32601 });
     expect((await client.request('init', { relay: 'ws://x' })).error).toMatchObject({ code: -32601 });
+    expect((await client.request('backup.export', { out: 'x.age' })).error).toMatchObject({ code: -32601 });
     expect((await client.request('daemon')).error).toMatchObject({ code: -32601 });
     for (const params of [
       ['bob', 'hi'],
