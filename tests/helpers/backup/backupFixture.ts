@@ -56,7 +56,7 @@ export async function createBackupWorld(): Promise<BackupWorld> {
   await alice.setVerified('bob', true);
   const room = await alice.createRoom('plans', ['bob', 'carol']);
   await alice.setConversationTimers(room.id, { expireAfterMs: 30 * DAY, burnAfterMs: null });
-  await alice.sendText(room.id, KEPT.room);
+  await alice.sendToRoom(room.id, KEPT.room);
   const attachment = randomBytes(300_000);
   const file = join(world.root, 'photo.bin');
   writeFileSync(file, attachment);
