@@ -70,6 +70,7 @@ import {
 import { contactView, conversationView, messageState, messageView, type NameBook } from './views';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
+import { EngineQueries } from './queries';
 import type {
   Clock,
   EngineApi,
@@ -578,6 +579,12 @@ export class Engine implements EngineApi {
       throw error;
     }
     return this.store.messages.all(id).map((m) => messageView(this.book, m));
+  }
+
+  /** Paging, previews and search for the UI (core/engine/queries.ts). */
+  get queries(): EngineQueries {
+    this.assertOpen();
+    return new EngineQueries({ store: this.store, book: this.book, settle: () => this.destroyOverdue() });
   }
 
   async setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {

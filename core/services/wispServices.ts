@@ -220,17 +220,9 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
     conversations: {
       list: async () => (await requireEngine()).conversations(),
-      async messages({ conversationId, before, limit }) {
-        const all = await (await requireEngine()).messages(conversationId);
-        let end = all.length;
-        if (before !== undefined) {
-          const index = all.findIndex((m) => m.id === before);
-          if (index < 0) throw new WispError('NotFound', 'that message is no longer here');
-          end = index;
-        }
-        const start = Math.max(0, end - limit);
-        return { messages: all.slice(start, end), hasMore: start > 0 };
-      },
+      // One indexed range read per page (messagesRepo.pageBefore), never the whole conversation.
+      messages: async ({ conversationId, before, limit }) =>
+        (await requireEngine()).queries.page(conversationId, before, limit),
       async sendText({ to, text, expireAfterMs, burnAfterMs }) {
         const open = await requireEngine();
         const existing = (await open.conversations()).some((c) => c.id === to || c.title === to);
@@ -253,6 +245,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
       lookup: async ({ username }) => (await requireEngine()).lookup(username),
       safetyNumber: async ({ contact }) => (await requireEngine()).safetyNumber(contact),
       setVerified: async ({ contact, verified }) => (await requireEngine()).setVerified(contact, verified),
+    },
+
+    messages: {
+      previews: async () => (await requireEngine()).queries.previews(),
+      search: async ({ query, limit }) => (await requireEngine()).queries.search(query, limit),
     },
 
     settings: {

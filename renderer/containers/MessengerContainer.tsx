@@ -1,6 +1,6 @@
 // Connects the conversation list and the open conversation to the engine: loads them, follows
 // engine events (new, updated and destroyed messages), reports messages as seen, sends text.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
   ContactView,
   ConversationTimers,
@@ -8,18 +8,46 @@ import type {
   MessageView,
   SafetyNumberView,
 } from '../../common/engine';
-import type { WispClient } from '../../common/ipc';
+import type { MessagePreview, SearchHit, WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
 import { ConversationView } from '../components/ConversationView';
 import { ErrorNote } from '../components/ErrorNote';
 import { NewConversationForm } from '../components/NewConversationForm';
 import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
+import { SearchResults } from '../components/SearchResults';
 import { useNow, useSeenTracker } from '../lib/hooks';
+import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
+/** Messages per page read from the engine (the first page and each older one). */
+const PAGE_SIZE = 100;
+/** A burst of events (a sync of 500 messages) refreshes the list and the search once, not 500 times. */
+const REFRESH_DELAY_MS = 150;
+
+/** Runs `work` once, REFRESH_DELAY_MS after the last of a burst of calls. */
+function useDebounced(work: () => void): () => void {
+  const latest = useRef(work);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    latest.current = work;
+  });
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, REFRESH_DELAY_MS);
+  }, []);
+}
 
 export interface MessengerContainerProps {
   client: WispClient;
@@ -34,6 +62,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [selection, setSelection] = useState<Selection>(null);
   const [messages, setMessages] = useState<MessageView[]>([]);
+  const [hasMore, setHasMore] = useState(false);
+  const loadingOlder = useRef(false);
   const [burning, setBurning] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
@@ -41,17 +71,40 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [safety, setSafety] = useState<SafetyNumberView | null>(null);
   const [lookupError, setLookupError] = useState<UiError | null>(null);
   const [formKey, setFormKey] = useState(0);
+  const [previews, setPreviews] = useState<ReadonlyMap<string, MessagePreview>>(new Map());
+  const [query, setQuery] = useState('');
+  const [hits, setHits] = useState<SearchHit[]>([]);
   const now = useNow();
+
+  // The list, its previews and unread counts, re-read after anything that may change them.
+  const refreshList = useDebounced(() => {
+    Promise.all([client.conversations.list(), client.messages.previews()]).then(
+      ([list, latest]) => {
+        setConversations(list);
+        setPreviews(new Map(latest.map((p) => [p.conversationId, p])));
+      },
+      (e: unknown) => setError(asUiError(e)),
+    );
+  });
+  const searching = query.trim().length > 0;
+  const runSearch = useDebounced(() => {
+    const q = query.trim();
+    if (q === '') return;
+    client.messages.search({ query: q }).then(
+      (found) => setHits(found),
+      (e: unknown) => setError(asUiError(e)),
+    );
+  });
+  useEffect(() => {
+    if (searching) runSearch();
+  }, [query, searching, runSearch]);
 
   const selectedId = selection?.kind === 'conversation' ? selection.id : null;
   const selected = conversations.find((c) => c.id === selectedId) ?? null;
 
   useEffect(() => {
     let live = true;
-    client.conversations.list().then(
-      (list) => live && setConversations(list),
-      (e: unknown) => live && setError(asUiError(e)),
-    );
+    refreshList();
     client.contacts.list().then(
       (list) => live && setContacts(list),
       (e: unknown) => live && setError(asUiError(e)),
@@ -59,13 +112,20 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     return () => {
       live = false;
     };
-  }, [client]);
+  }, [client, refreshList]);
 
   useEffect(() => {
     if (selectedId === null) return;
     let live = true;
-    client.conversations.messages({ conversationId: selectedId, limit: 200 }).then(
-      (page) => live && setMessages(page.messages),
+    loadingOlder.current = false;
+    client.conversations.messages({ conversationId: selectedId, limit: PAGE_SIZE }).then(
+      (page) => {
+        if (!live) return;
+        // For bench/ui.bench.ts: the moment the page's data arrived, before React renders it.
+        performance.mark('wisp:messages-data');
+        setMessages(page.messages);
+        setHasMore(page.hasMore);
+      },
       (e: unknown) => live && setError(asUiError(e)),
     );
     return () => {
@@ -92,6 +152,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             break;
           case 'message.added':
           case 'message.updated':
+            refreshList();
+            if (searching) runSearch();
             if (event.message.conversationId !== selectedId) break;
             setMessages((list) =>
               list.some((m) => m.id === event.message.id)
@@ -99,7 +161,14 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
                 : [...list, event.message],
             );
             break;
+          case 'expired-unread':
+            refreshList();
+            break;
           case 'message.destroyed':
+            // Gone from search at once, and the list's preview moves to the message before it.
+            setHits((list) => list.filter((h) => h.messageId !== event.id));
+            refreshList();
+            if (searching) runSearch();
             setBurning((set) => new Set(set).add(event.id));
             setTimeout(() => {
               setMessages((list) => list.filter((m) => m.id !== event.id));
@@ -114,17 +183,43 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             break;
         }
       }),
-    [client, selectedId],
+    [client, selectedId, refreshList, runSearch, searching],
   );
+
+  const oldestId = messages[0]?.id;
+  const loadOlder = useCallback(() => {
+    if (selectedId === null || oldestId === undefined || loadingOlder.current) return;
+    loadingOlder.current = true;
+    const conversationId = selectedId;
+    client.conversations.messages({ conversationId, before: oldestId, limit: PAGE_SIZE }).then(
+      (page) => {
+        loadingOlder.current = false;
+        setMessages((list) => {
+          // Dropped if the reader switched conversations meanwhile, or a newer load already added them.
+          if (list[0]?.conversationId !== conversationId) return list;
+          const known = new Set(list.map((m) => m.id));
+          return [...page.messages.filter((m) => !known.has(m.id)), ...list];
+        });
+        setHasMore(page.hasMore);
+      },
+      (e: unknown) => {
+        loadingOlder.current = false;
+        setError(asUiError(e));
+      },
+    );
+  }, [client, selectedId, oldestId]);
 
   const markSeen = useCallback(
     (id: string) => {
       client.conversations.markSeen({ messageId: id }).then(
-        (updated) => setMessages((list) => list.map((m) => (m.id === id ? updated : m))),
+        (updated) => {
+          setMessages((list) => list.map((m) => (m.id === id ? updated : m)));
+          refreshList();
+        },
         (e: unknown) => setError(asUiError(e)),
       );
     },
-    [client],
+    [client, refreshList],
   );
   const watch = useSeenTracker(markSeen);
   const messageRef = useCallback(
@@ -196,6 +291,16 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
+  const titles = useMemo(() => new Map(conversations.map((c) => [c.id, c.title])), [conversations]);
+  function select(id: string) {
+    if (id !== selectedId) {
+      setMessages([]);
+      setHasMore(false);
+    }
+    setSelection({ kind: 'conversation', id });
+    setSafety(null);
+  }
+
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
   const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
@@ -214,15 +319,40 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           error={lookupError}
           onStart={(u) => void startConversation(u)}
         />
-        <ConversationList
-          conversations={conversations}
-          selectedId={selectedId}
-          onSelect={(id) => {
-            if (id !== selectedId) setMessages([]);
-            setSelection({ kind: 'conversation', id });
-            setSafety(null);
-          }}
-        />
+        <label className="search">
+          <Search size={15} aria-hidden="true" />
+          <span className="visually-hidden">Search conversations and messages</span>
+          <input
+            type="search"
+            placeholder="Search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setQuery('');
+            }}
+          />
+        </label>
+        {searching ? (
+          <SearchResults
+            query={query}
+            conversations={conversations}
+            hits={searching ? hits : []}
+            titles={titles}
+            now={now}
+            onOpen={(id) => {
+              select(id);
+              setQuery('');
+            }}
+          />
+        ) : (
+          <ConversationList
+            conversations={conversations}
+            previews={previews}
+            selectedId={selectedId}
+            now={now}
+            onSelect={select}
+          />
+        )}
       </aside>
       <main className="pane">
         {title === null ? (
@@ -239,6 +369,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             {...(isDirect && contact !== undefined ? { verified: contact.verified } : {})}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
+            hasMore={hasMore}
+            onLoadOlder={loadOlder}
             burning={burning}
             expiredUnread={selected?.expiredUnreadCount ?? 0}
             now={now}

@@ -1,0 +1,81 @@
+// Read-only queries for the UI beyond the engine's basic API: a page of messages before a cursor
+// (the message list pages as the reader scrolls up), the newest message of each conversation (the
+// list's previews) and full-text search. Each first destroys what is due, like every read API.
+import { WispError } from '../../common/errors';
+import type { MessageView } from '../../common/engine';
+import { MATCH_END, MATCH_START, type MessagePreview, type SearchHit } from '../../common/ipc/messages';
+import type { Message, Store } from '../store';
+import { messageView, nameOf, type NameBook } from './views';
+
+export interface QueriesHost {
+  readonly store: Store;
+  readonly book: NameBook;
+  /** Destroys every message already past its deadline (the engine's destroyOverdue). */
+  settle(): Promise<void>;
+}
+
+/**
+ * Text that may show outside the open conversation. An incoming burn-on-read message not yet seen
+ * shows none: reading it in a preview or a search result would be reading it with no countdown.
+ */
+function shownText(m: Message, text: string): string | null {
+  return !m.outgoing && m.burnAfterMs !== null && m.seenAt === null ? null : text;
+}
+
+export class EngineQueries {
+  constructor(private readonly host: QueriesHost) {}
+
+  /** The `limit` messages before `before` (or the newest), oldest first. */
+  async page(
+    conversationId: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<{ messages: MessageView[]; hasMore: boolean }> {
+    await this.host.settle();
+    const { store, book } = this.host;
+    if (store.conversations.get(conversationId) === undefined) {
+      throw new WispError('NotFound', 'no such conversation', { recovery: 'Pick it again from the list.' });
+    }
+    const page = store.messages.pageBefore(conversationId, before, limit);
+    if (page === undefined) {
+      throw new WispError('NotFound', 'that message is no longer here', {
+        recovery: 'Reopen the conversation to load it again.',
+      });
+    }
+    return { messages: page.messages.map((m) => messageView(book, m)), hasMore: page.hasMore };
+  }
+
+  async previews(): Promise<MessagePreview[]> {
+    await this.host.settle();
+    const { store, book } = this.host;
+    return store.messages.latestOfEach().map((m) => ({
+      conversationId: m.conversationId,
+      messageId: m.id,
+      outgoing: m.outgoing,
+      from: nameOf(book, m.senderId),
+      sentAt: m.sentAt,
+      text: shownText(m, m.body ?? ''),
+      attachments: store.attachments.forMessage(m.id).length,
+    }));
+  }
+
+  async search(query: string, limit: number): Promise<SearchHit[]> {
+    await this.host.settle();
+    const { store, book } = this.host;
+    const hits = store.messages.search(query, { limit, mark: [MATCH_START, MATCH_END] });
+    const found: SearchHit[] = [];
+    for (const hit of hits) {
+      const m = store.messages.get(hit.messageId);
+      if (m === undefined) continue;
+      found.push({
+        messageId: m.id,
+        conversationId: m.conversationId,
+        outgoing: m.outgoing,
+        from: nameOf(book, m.senderId),
+        sentAt: m.sentAt,
+        snippet: shownText(m, hit.snippet),
+      });
+    }
+    return found;
+  }
+}
