@@ -76,7 +76,10 @@ async function virtualized(
   const paint = await page.evaluate<number>(`window.__bench.paintAfter(
     () => performance.getEntriesByName('wisp:messages-data').at(-1).startTime,
     () => performance.getEntriesByName('wisp:messages-data').length > 0 && document.querySelector('.messages .message') !== null)`);
-  await page.getByText(`message ${COUNT - 1} of ${COUNT}`).waitFor();
+  await page
+    .locator('.messages .message')
+    .filter({ hasText: `message ${COUNT - 1} of ${COUNT}` })
+    .waitFor();
   const scroll = await page.evaluate<Scroll>(`window.__bench.scrollFrames(
     document.querySelector('.messages'),
     () => [...document.querySelectorAll('.messages .message .text')].some((e) => e.textContent === 'message 0 of ${COUNT}'),

@@ -1,8 +1,10 @@
 // The `messages` service: what the conversation list and the message list read beyond one page —
 // the newest message of each conversation for its preview, and full-text search over message text.
 // Both come from the engine after it destroyed what is due, so neither can show a burned message.
+// Also the per-message actions: delete for me, and retry of a failed send.
 import { z } from 'zod';
 import { method, noInput, type ServiceInterface } from './contract';
+import { Id, MessageViewSchema } from './views';
 
 /** Search snippets mark matches with these two control characters; the UI turns them into <mark>. */
 export const MATCH_START = '\u0002';
@@ -42,6 +44,10 @@ export const SearchInput = z.object({
 export const messagesSpec = {
   previews: method(noInput, z.array(MessagePreviewSchema)),
   search: method(SearchInput, z.array(SearchHitSchema)),
+  /** Destroys a message on this device only (the other side keeps theirs). */
+  deleteForMe: method(z.object({ messageId: Id }), z.object({ deleted: z.literal(true) })),
+  /** Sends a failed message's text again with its timers, then deletes the failed copy. */
+  retry: method(z.object({ messageId: Id }), MessageViewSchema),
 };
 
 export type MessagesService = ServiceInterface<typeof messagesSpec>;

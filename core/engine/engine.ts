@@ -581,10 +581,19 @@ export class Engine implements EngineApi {
     return this.store.messages.all(id).map((m) => messageView(this.book, m));
   }
 
-  /** Paging, previews and search for the UI (core/engine/queries.ts). */
+  /** Paging, previews, search and delete-for-me for the UI (core/engine/queries.ts). */
   get queries(): EngineQueries {
     this.assertOpen();
-    return new EngineQueries({ store: this.store, book: this.book, settle: () => this.destroyOverdue() });
+    return new EngineQueries({
+      store: this.store,
+      book: this.book,
+      settle: () => this.destroyOverdue(),
+      exclusive: (work) => this.serial(work),
+      deleted: (id, conversationId) => {
+        this.scheduler.cancel(id);
+        this.emit({ type: 'message.destroyed', id, conversationId, reason: 'deleted' });
+      },
+    });
   }
 
   async setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {

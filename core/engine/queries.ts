@@ -1,6 +1,7 @@
 // Read-only queries for the UI beyond the engine's basic API: a page of messages before a cursor
 // (the message list pages as the reader scrolls up), the newest message of each conversation (the
 // list's previews) and full-text search. Each first destroys what is due, like every read API.
+// One write lives here too, "delete for me", because it is the same destroy path as a deadline's.
 import { WispError } from '../../common/errors';
 import type { MessageView } from '../../common/engine';
 import { MATCH_END, MATCH_START, type MessagePreview, type SearchHit } from '../../common/ipc/messages';
@@ -12,6 +13,10 @@ export interface QueriesHost {
   readonly book: NameBook;
   /** Destroys every message already past its deadline (the engine's destroyOverdue). */
   settle(): Promise<void>;
+  /** Runs store-mutating work on the engine's one queue (never inside an inbox transaction). */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** A message left through deleteForMe: unschedule it and tell listeners. */
+  deleted(id: string, conversationId: string): void;
 }
 
 /**
@@ -24,6 +29,10 @@ function shownText(m: Message, text: string): string | null {
 
 export class EngineQueries {
   constructor(private readonly host: QueriesHost) {}
+
+  deleteForMe(id: string): Promise<void> {
+    return deleteForMe(this.host, id);
+  }
 
   /** The `limit` messages before `before` (or the newest), oldest first. */
   async page(
@@ -78,4 +87,19 @@ export class EngineQueries {
     }
     return found;
   }
+}
+
+/**
+ * "Delete for me": destroys one message on this device only, through the store's destroy path
+ * (row, search entries, attachment files; secure_delete and a WAL checkpoint), as a deadline does.
+ */
+export async function deleteForMe(host: QueriesHost, id: string): Promise<void> {
+  const message = host.store.messages.get(id);
+  if (message === undefined) {
+    throw new WispError('NotFound', 'that message is no longer here', {
+      recovery: 'It may have expired or burned.',
+    });
+  }
+  const destroyed = await host.exclusive(async () => host.store.destroyMessage(id, 'user'));
+  if (destroyed) host.deleted(id, message.conversationId);
 }

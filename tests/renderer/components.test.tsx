@@ -126,6 +126,7 @@ describe('SettingsPanel', () => {
     contentProtection: true,
     defaultTimers: { expireAfterMs: null, burnAfterMs: null },
     autoLockMinutes: 15,
+    notifications: 'new-message',
     receipts: null,
   };
 
