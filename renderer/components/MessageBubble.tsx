@@ -4,7 +4,7 @@
 // A destroyed message stays for its short burn-away, says "burned" instead of its timer, and
 // hides its text from assistive technology.
 import { AlertCircle, Check, CheckCheck, Clock } from 'lucide-react';
-import type { ReactNode, Ref } from 'react';
+import { memo, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
 import { TimerBadge } from './TimerBadge';
@@ -19,8 +19,8 @@ export interface MessageBubbleProps {
   ref?: Ref<HTMLLIElement>;
   /** Row index in a virtualized list (read by its measurements). */
   index?: number;
-  /** Per-message controls (copy, delete for me, retry). */
-  actions?: ReactNode;
+  /** Per-message controls (copy, delete for me, retry); a stable function so the bubble can memo. */
+  renderActions?: ((message: MessageView) => ReactNode) | undefined;
   /** Asks to open an https link found in the text; without it links stay plain text. */
   onOpenLink?: ((url: string) => void) | undefined;
 }
@@ -57,8 +57,12 @@ export function linkParts(text: string): { text: string; link: boolean }[] {
   return parts;
 }
 
-export function MessageBubble(props: MessageBubbleProps) {
-  const { message, now, burning = false, showSender = true, ref, index, actions, onOpenLink } = props;
+/**
+ * Memoized: a scroll re-renders the virtualized list on every frame, and a bubble whose props did
+ * not change (same message object, same second) need not render again.
+ */
+export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
+  const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
   const classes = [
     'message',
     message.outgoing ? 'outgoing' : 'incoming',
@@ -108,8 +112,8 @@ export function MessageBubble(props: MessageBubbleProps) {
             now={now}
           />
         )}
-        {actions}
+        {renderActions?.(message)}
       </span>
     </li>
   );
-}
+});

@@ -173,7 +173,7 @@ export function MessageList(props: MessageListProps) {
             burning={burning.has(row.key)}
             showSender={showSenders}
             ref={refFor(row)}
-            actions={renderActions?.(row.message)}
+            renderActions={renderActions}
             onOpenLink={onOpenLink}
           />
         );

@@ -16,7 +16,11 @@ import { ErrorNote } from '../components/ErrorNote';
 import { NewConversationForm } from '../components/NewConversationForm';
 import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
 import { SearchResults } from '../components/SearchResults';
+import { LinkConfirm } from '../components/LinkConfirm';
+import { MessageActions } from '../components/MessageActions';
 import { useNow, useSeenTracker } from '../lib/hooks';
+import { useShortcuts } from '../lib/shortcuts';
+import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
 
@@ -74,6 +78,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [previews, setPreviews] = useState<ReadonlyMap<string, MessagePreview>>(new Map());
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<SearchHit[]>([]);
+  const [pendingLink, setPendingLink] = useState<string | null>(null);
   const now = useNow();
 
   // The list, its previews and unread counts, re-read after anything that may change them.
@@ -269,6 +274,32 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
+  const renderActions = useCallback(
+    (message: MessageView) => (
+      <MessageActions
+        message={message}
+        onCopy={(m) => {
+          navigator.clipboard?.writeText(m.text).catch((e: unknown) => setError(asUiError(e)));
+        }}
+        onDelete={(m) => {
+          client.messages.deleteForMe({ messageId: m.id }).catch((e: unknown) => setError(asUiError(e)));
+        }}
+        onRetry={(m) => {
+          client.messages.retry({ messageId: m.id }).then(
+            (sent) => setMessages((list) => (list.some((x) => x.id === sent.id) ? list : [...list, sent])),
+            (e: unknown) => setError(asUiError(e)),
+          );
+        }}
+      />
+    ),
+    [client],
+  );
+
+  function openLink(url: string) {
+    setPendingLink(null);
+    client.app.openExternal({ url }).catch((e: unknown) => setError(asUiError(e)));
+  }
+
   async function showSafetyNumber(contact: string) {
     setError(null);
     try {
@@ -301,6 +332,29 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     setSafety(null);
   }
 
+  const searchBox = useRef<HTMLInputElement>(null);
+  const step = (by: number) => {
+    const order = sortByActivity(conversations);
+    if (order.length === 0) return;
+    const at = order.findIndex((c) => c.id === selectedId);
+    const next = order[(at + by + order.length) % order.length]!;
+    select(next.id);
+  };
+  useShortcuts({
+    'mod+k': () => searchBox.current?.focus(),
+    'mod+n': () => document.querySelector<HTMLInputElement>('.new-conversation input')?.focus(),
+    'alt+arrowdown': () => step(1),
+    'alt+arrowup': () => step(-1),
+    escape:
+      pendingLink !== null
+        ? () => setPendingLink(null)
+        : safety !== null
+          ? () => setSafety(null)
+          : searching
+            ? () => setQuery('')
+            : undefined,
+  });
+
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
   const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
@@ -323,6 +377,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           <Search size={15} aria-hidden="true" />
           <span className="visually-hidden">Search conversations and messages</span>
           <input
+            ref={searchBox}
             type="search"
             placeholder="Search"
             value={query}
@@ -379,6 +434,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             error={error}
             onSend={(text, timers) => void send(text, timers)}
             messageRef={messageRef}
+            renderActions={renderActions}
+            onOpenLink={setPendingLink}
           >
             {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (
               <SafetyNumberPanel
@@ -391,6 +448,13 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           </ConversationView>
         )}
       </main>
+      {pendingLink !== null && (
+        <LinkConfirm
+          url={pendingLink}
+          onOpen={() => openLink(pendingLink)}
+          onCancel={() => setPendingLink(null)}
+        />
+      )}
     </div>
   );
 }
