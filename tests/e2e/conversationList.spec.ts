@@ -94,3 +94,32 @@ test('the list previews the newest message, never an expired one or an unread bu
     await bob.close();
   }
 });
+
+test('delete for me removes a message here only, through the destroy path: gone from the list, search and preview', async ({
+  page,
+}) => {
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
+  try {
+    await bob.sendText(alice, 'first words');
+    await bob.sendText(alice, 'regrettable words');
+    await bob.sync({ waitMs: 200 });
+    const row = page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: bobName });
+    await row.click();
+    const doomed = page.locator('.message').filter({ hasText: 'regrettable words' });
+    await expect(doomed).toBeVisible();
+    // Day separator above the first message of the day.
+    await expect(page.locator('.day-separator').first()).toHaveText('Today');
+    await doomed.hover();
+    await doomed.getByRole('button', { name: 'Delete for me' }).click();
+    await expect(doomed).toHaveCount(0);
+    await expect(row.locator('.preview')).toHaveText('first words');
+    const found = await page.evaluate(() =>
+      (globalThis as unknown as PageGlobals).wisp!.messages.search({ query: 'regrettable' }),
+    );
+    expect(found).toEqual({ ok: true, value: [] });
+    // The sender still has theirs: delete for me is local.
+    expect((await bob.messages(alice)).map((m) => m.text)).toContain('regrettable words');
+  } finally {
+    await bob.close();
+  }
+});
