@@ -64,7 +64,9 @@ describe('Notifier', () => {
     expect(notificationFor(m, 'new-message')).toMatchObject({ title: 'Wisp', body: 'New message' });
     expect(notificationFor(m, 'sender')).toMatchObject({ title: 'bob', body: 'New message' });
     expect(notificationFor(m, 'sender-and-text')).toMatchObject({ title: 'bob', body: 'the code is 4512' });
-    expect(notificationFor({ ...m, burnAfterMs: 10_000 }, 'sender-and-text')?.body).toBe('Burn-on-read message');
+    expect(notificationFor({ ...m, burnAfterMs: 10_000 }, 'sender-and-text')?.body).toBe(
+      'Burn-on-read message',
+    );
     expect(notificationFor(m, 'off')).toBeNull();
   });
 });
