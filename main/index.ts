@@ -13,6 +13,7 @@ import {
 } from 'electron';
 import { join } from 'node:path';
 import { EVENT_CHANNEL } from '../common/ipc';
+import { electronNotifications } from './notifications';
 import { loggerFor } from '../core/log';
 import {
   contentProtectionSupport,
@@ -190,6 +191,7 @@ async function start(): Promise<void> {
       return true;
     },
     safeStorage,
+    notifications: electronNotifications(windows),
   };
   const host = createServices({ dataDir: app.getPath('userData'), platform });
   await host.start();

@@ -7,6 +7,8 @@ import { OnboardingForm, type OnboardingValues } from './components/OnboardingFo
 import { SettingsPanel } from './components/SettingsPanel';
 import { UnlockForm } from './components/UnlockForm';
 import { MessengerContainer } from './containers/MessengerContainer';
+import { ShortcutsOverlay } from './components/ShortcutsOverlay';
+import { useShortcuts } from './lib/shortcuts';
 import { asUiError } from './lib/uiError';
 
 export interface AppProps {
@@ -61,6 +63,21 @@ function ConnectedApp({ client }: { client: WispClient }) {
       unsubscribe();
     };
   }, [client]);
+
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  const unlocked = loaded?.status.state === 'unlocked';
+  useShortcuts({
+    'mod+,': unlocked ? () => setTab('settings') : undefined,
+    'mod+shift+l': unlocked
+      ? () => void client.account.lock().catch((e: unknown) => setError(asUiError(e)))
+      : undefined,
+    'mod+/': unlocked ? () => setShowShortcuts((v) => !v) : undefined,
+    escape: showShortcuts
+      ? () => setShowShortcuts(false)
+      : tab === 'settings'
+        ? () => setTab('chats')
+        : undefined,
+  });
 
   const theme = loaded?.settings.theme ?? 'dark';
   useEffect(() => applyTheme(theme), [theme]);
@@ -159,6 +176,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
           onLock={() => void lock()}
         />
       )}
+      {showShortcuts && <ShortcutsOverlay onClose={() => setShowShortcuts(false)} />}
     </div>
   );
 }

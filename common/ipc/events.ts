@@ -38,11 +38,23 @@ export const EngineEventSchema = z.discriminatedUnion('type', [
  */
 export type OpenEvent =
   { type: 'open.addContact'; username: string } | { type: 'open.backupFile'; path: string };
+/** A notification of a new message as shown (desktop) or observed (harness); `id` is the message's. */
+export const NotificationViewSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  title: z.string(),
+  body: z.string(),
+});
+export type NotificationView = z.infer<typeof NotificationViewSchema>;
 
 export type AppEvent =
   | { type: 'account.changed'; status: AccountStatus }
   | { type: 'settings.changed'; settings: Settings }
-  | OpenEvent;
+  | OpenEvent
+  | { type: 'notification.shown'; notification: NotificationView }
+  | { type: 'notification.withdrawn'; id: string }
+  /** Unread messages over all conversations, for the dock/taskbar badge. */
+  | { type: 'badge.changed'; count: number };
 
 export type WispEvent = EngineEvent | AppEvent;
 export type WispEventType = WispEvent['type'];
@@ -53,6 +65,9 @@ export const WispEventSchema = z.union([
   z.object({ type: z.literal('settings.changed'), settings: Settings }),
   z.object({ type: z.literal('open.addContact'), username: Username }),
   z.object({ type: z.literal('open.backupFile'), path: z.string().min(1).max(4096) }),
+  z.object({ type: z.literal('notification.shown'), notification: NotificationViewSchema }),
+  z.object({ type: z.literal('notification.withdrawn'), id: z.string() }),
+  z.object({ type: z.literal('badge.changed'), count: z.number().int().nonnegative() }),
 ]) satisfies z.ZodType<WispEvent>;
 
 export type WispEventListener = (event: WispEvent) => void;

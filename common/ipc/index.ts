@@ -12,6 +12,7 @@ import {
   type ServiceSpec,
 } from './contract';
 import { conversationsSpec } from './conversations';
+import { messagesSpec } from './messages';
 import type { WispEventListener } from './events';
 import { settingsSpec } from './settings';
 
@@ -23,6 +24,7 @@ export * from './conversations';
 export * from './contacts';
 export * from './settings';
 export * from './events';
+export * from './messages';
 
 export const wispSpec = {
   app: appSpec,
@@ -30,6 +32,7 @@ export const wispSpec = {
   conversations: conversationsSpec,
   contacts: contactsSpec,
   settings: settingsSpec,
+  messages: messagesSpec,
 } as const satisfies Record<string, ServiceSpec>;
 
 export type WispSpec = typeof wispSpec;

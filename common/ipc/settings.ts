@@ -7,6 +7,13 @@ import { ConversationTimersSchema, ReceiptSettingsSchema } from './views';
 export const Theme = z.enum(['dark', 'light', 'system']);
 export type Theme = z.infer<typeof Theme>;
 
+/**
+ * What a notification of a new message says: nothing at all, "New message" (the default: a
+ * notification is seen by whoever is near the screen), the sender, or the sender and the text.
+ */
+export const NotificationMode = z.enum(['off', 'new-message', 'sender', 'sender-and-text']);
+export type NotificationMode = z.infer<typeof NotificationMode>;
+
 /** Minutes of system idle time before Wisp locks itself; null = never on idle. */
 export const AutoLockMinutes = z.number().int().min(1).max(1440).nullable();
 
@@ -17,6 +24,7 @@ export const Preferences = z.object({
   defaultTimers: ConversationTimersSchema,
   // Defaulted so a preferences file written before this field existed still reads.
   autoLockMinutes: AutoLockMinutes.default(15),
+  notifications: NotificationMode.default('new-message'),
 });
 export type Preferences = z.infer<typeof Preferences>;
 
@@ -26,6 +34,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   contentProtection: true,
   defaultTimers: { expireAfterMs: null, burnAfterMs: null },
   autoLockMinutes: 15,
+  notifications: 'new-message',
 };
 
 export const Settings = Preferences.extend({ receipts: ReceiptSettingsSchema.nullable() });
@@ -37,6 +46,7 @@ export const SettingsPatch = z
     contentProtection: z.boolean(),
     defaultTimers: ConversationTimersSchema,
     autoLockMinutes: AutoLockMinutes,
+    notifications: NotificationMode,
     receipts: ReceiptSettingsSchema.partial(),
   })
   .partial()

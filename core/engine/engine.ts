@@ -83,6 +83,7 @@ import { applyRoomUpdate, directConversation, peerTimers, roomIdRefusal } from '
 import { timerNotice } from './notices';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
+import { EngineQueries } from './queries';
 import type {
   Clock,
   EngineApi,
@@ -553,6 +554,21 @@ export class Engine implements EngineApi {
       throw error;
     }
     return this.store.messages.all(id).map((m) => messageView(this.book, m));
+  }
+
+  /** Paging, previews, search and delete-for-me for the UI (core/engine/queries.ts). */
+  get queries(): EngineQueries {
+    this.assertOpen();
+    return new EngineQueries({
+      store: this.store,
+      book: this.book,
+      settle: () => this.destroyOverdue(),
+      exclusive: (work) => this.serial(work),
+      deleted: (id, conversationId) => {
+        this.scheduler.cancel(id);
+        this.emit({ type: 'message.destroyed', id, conversationId, reason: 'deleted' });
+      },
+    });
   }
 
   async setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {

@@ -11,6 +11,7 @@ import type {
   SafetyNumberView,
 } from '../../common/engine';
 import type { KeyStore, KeyStoreChoice } from '../vault';
+import type { EngineQueries } from './queries';
 
 /** Injected time source: tests move it to prove the clock-skew bound. */
 export type Clock = () => number;
@@ -81,6 +82,8 @@ export interface EngineApi {
   /** Received messages no sync() has returned yet (e.g. pushed while a send had the connection). */
   unreportedMessages(): Promise<MessageView[]>;
   conversations(): Promise<ConversationView[]>;
+  /** Paging before a cursor, previews and search, for the UI (core/engine/queries.ts). */
+  readonly queries: EngineQueries;
   /** Stored messages (and notices), oldest first. `withName` is a username or a conversation id. */
   messages(withName: string): Promise<MessageView[]>;
   /** Marks a received message seen now: starts its burn countdown, may send a read receipt. */
@@ -105,3 +108,4 @@ export interface EngineApi {
 }
 
 export { Engine } from './engine';
+export { EngineQueries } from './queries';

@@ -1,6 +1,14 @@
 // What the services need from the runtime they run in (Electron main or the browser harness),
 // injected so core/ never imports electron and the same services run under plain Node.
+import type { NotificationView } from '../../common/ipc';
 import type { SafeStorageLike } from '../vault';
+
+export interface NotificationSink {
+  show(notification: NotificationView): void;
+  /** Closes the notification of this message if it is still shown. */
+  withdraw(id: string): void;
+  setBadge(count: number): void;
+}
 
 export interface PlatformAdapter {
   readonly runtime: 'electron' | 'harness';
@@ -13,6 +21,8 @@ export interface PlatformAdapter {
   applyContentProtection(enabled: boolean): void;
   /** Opens an already-validated https URL outside the app; returns whether it was opened. */
   openExternal(url: string): Promise<boolean>;
+  /** Desktop notifications and the unread badge (Electron's Notification); absent in the harness. */
+  readonly notifications?: NotificationSink;
   /** Electron's safeStorage, inside the app only. */
   readonly safeStorage?: SafeStorageLike;
 }

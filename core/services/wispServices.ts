@@ -12,11 +12,13 @@ import {
   type WispEventListener,
   type WispServices,
 } from '../../common/ipc';
+import type { MessageView } from '../../common/engine';
 import type { EngineApi } from '../engine';
 import { loggerFor } from '../log';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
+import { Notifier } from './notifications';
 import { PreferencesFile } from './preferences';
 import { z } from 'zod';
 
@@ -77,6 +79,12 @@ export function createServices(options: ServicesOptions): ServicesHost {
   }
 
   const engines: EngineFactory = options.engineFactory ?? defaultEngineFactory;
+  const notifier = new Notifier({
+    emit,
+    sink: options.platform.notifications,
+    unreadTotal: async () =>
+      engine === null ? 0 : (await engine.conversations()).reduce((n, c) => n + c.unreadCount, 0),
+  });
 
   async function readAccount(): Promise<AccountRecord | null> {
     let raw: string;
@@ -120,7 +128,10 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   function attach(opened: EngineApi): void {
     engine = opened;
-    unsubscribeEngine = opened.on((event) => emit(event));
+    unsubscribeEngine = opened.on((event) => {
+      emit(event);
+      notifier.handle(event);
+    });
   }
 
   async function announce(): Promise<AccountStatus> {
@@ -137,12 +148,28 @@ export function createServices(options: ServicesOptions): ServicesHost {
       : new WispError('Locked', 'Wisp is locked', { recovery: 'Unlock Wisp first.' });
   }
 
+  /** One message by id, read through the page query around it (the engine has no single-message read). */
+  async function findMessage(open: EngineApi, id: string): Promise<MessageView> {
+    for (const c of await open.conversations()) {
+      let before: string | undefined;
+      for (;;) {
+        const page = await open.queries.page(c.id, before, 200);
+        const found = page.messages.find((m) => m.id === id);
+        if (found !== undefined) return found;
+        if (!page.hasMore || page.messages.length === 0) break;
+        before = page.messages[0]!.id;
+      }
+    }
+    throw new WispError('NotFound', 'that message is no longer here');
+  }
+
   async function currentSettings(): Promise<Settings> {
     const prefs = await preferences.read();
     return { ...prefs, receipts: engine === null ? null : await engine.receiptSettings() };
   }
 
   async function closeEngine(): Promise<void> {
+    notifier.withdrawAll();
     const open = engine;
     engine = null;
     unsubscribeEngine?.();
@@ -220,17 +247,9 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
     conversations: {
       list: async () => (await requireEngine()).conversations(),
-      async messages({ conversationId, before, limit }) {
-        const all = await (await requireEngine()).messages(conversationId);
-        let end = all.length;
-        if (before !== undefined) {
-          const index = all.findIndex((m) => m.id === before);
-          if (index < 0) throw new WispError('NotFound', 'that message is no longer here');
-          end = index;
-        }
-        const start = Math.max(0, end - limit);
-        return { messages: all.slice(start, end), hasMore: start > 0 };
-      },
+      // One indexed range read per page (messagesRepo.pageBefore), never the whole conversation.
+      messages: async ({ conversationId, before, limit }) =>
+        (await requireEngine()).queries.page(conversationId, before, limit),
       async sendText({ to, text, expireAfterMs, burnAfterMs, acceptIdentityChange }) {
         const open = await requireEngine();
         // A room only by its conversation id; a typed name is always a person (issue 9).
@@ -268,6 +287,28 @@ export function createServices(options: ServicesOptions): ServicesHost {
       setVerified: async ({ contact, verified }) => (await requireEngine()).setVerified(contact, verified),
     },
 
+    messages: {
+      previews: async () => (await requireEngine()).queries.previews(),
+      search: async ({ query, limit }) => (await requireEngine()).queries.search(query, limit),
+      async deleteForMe({ messageId }) {
+        await (await requireEngine()).queries.deleteForMe(messageId);
+        return { deleted: true as const };
+      },
+      async retry({ messageId }) {
+        const open = await requireEngine();
+        const failed = await findMessage(open, messageId);
+        if (!failed.outgoing || failed.state !== 'failed') {
+          throw new WispError('InvalidInput', 'only a message that failed to send can be retried');
+        }
+        const sent = await open.sendText(failed.conversationId, failed.text, {
+          expireAfterMs: failed.expireAfterMs,
+          burnAfterMs: failed.burnAfterMs,
+        });
+        await open.queries.deleteForMe(messageId);
+        return sent;
+      },
+    },
+
     settings: {
       get: currentSettings,
       async set(patch) {
@@ -275,6 +316,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
         if (receipts !== undefined) await (await requireEngine()).setReceiptSettings(receipts);
         const before = await preferences.read();
         const next = await preferences.write({ ...before, ...prefsPatch });
+        notifier.setMode(next.notifications);
         if (next.contentProtection !== before.contentProtection) {
           options.platform.applyContentProtection(next.contentProtection);
         }
@@ -294,6 +336,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
     async start() {
       const prefs = await preferences.read();
       options.platform.applyContentProtection(prefs.contentProtection);
+      notifier.setMode(prefs.notifications);
       return prefs;
     },
     close: () => serially(closeEngine),

@@ -1,11 +1,11 @@
 // One conversation: its messages oldest first with timer badges, and the composer. Pure: the
 // container decides what "seen" means and passes `messageRef` to watch each message's visibility.
-// New messages scroll into view when the reader was already at the bottom (or sent them).
-import { useLayoutEffect, useRef, type ReactNode, type Ref } from 'react';
+// The list is virtualized and pages older messages in (MessageList).
+import type { ReactNode, Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { Composer, type ComposerTimers } from './Composer';
 import { ErrorNote } from './ErrorNote';
-import { MessageBubble } from './MessageBubble';
+import { MessageList } from './MessageList';
 
 export interface ConversationViewProps {
   title: string;
@@ -29,34 +29,20 @@ export interface ConversationViewProps {
   identityChanged?: boolean;
   /** Shown between the header and the messages (the safety number panel). */
   children?: ReactNode;
-}
-
-/** How close to the bottom (px) still counts as "reading the newest messages". */
-const STICK_TO_BOTTOM_PX = 48;
-
-/** Keeps a scrolling list pinned to its end as items arrive, unless the reader scrolled up. */
-function useStickToBottom(count: number, lastOutgoing: boolean) {
-  const list = useRef<HTMLOListElement>(null);
-  const atBottom = useRef(true);
-  useLayoutEffect(() => {
-    const element = list.current;
-    if (element === null) return;
-    if (atBottom.current || lastOutgoing) element.scrollTop = element.scrollHeight;
-  }, [count, lastOutgoing]);
-  const onScroll = () => {
-    const element = list.current;
-    if (element === null) return;
-    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight <= STICK_TO_BOTTOM_PX;
-  };
-  return { list, onScroll };
+  /** Older messages exist beyond the loaded ones; `onLoadOlder` asks for the previous page. */
+  hasMore?: boolean;
+  onLoadOlder?: () => void;
+  /** Per-message controls (copy, delete for me, retry). */
+  renderActions?: (message: MessageView) => ReactNode;
+  /** Opens an https link of a message (the container confirms first). */
+  onOpenLink?: (url: string) => void;
 }
 
 export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
   const { onShowSafetyNumber, identityChanged = false, showSenders = true, verified, children } = props;
-  const last = messages[messages.length - 1];
-  const { list, onScroll } = useStickToBottom(messages.length, last?.outgoing ?? false);
+  const { hasMore = false, onLoadOlder, renderActions, onOpenLink } = props;
   return (
     <section className="conversation" aria-label={`Conversation with ${title}`}>
       <header>
@@ -86,26 +72,17 @@ export function ConversationView(props: ConversationViewProps) {
         </p>
       )}
       {/* Only arrivals are announced: the ticking countdowns would otherwise be read every second. */}
-      <ol
-        className="messages"
-        aria-label="Messages"
-        aria-live="polite"
-        aria-relevant="additions"
-        ref={list}
-        onScroll={onScroll}
-        tabIndex={0}
-      >
-        {messages.map((m) => (
-          <MessageBubble
-            key={m.id}
-            message={m}
-            now={now}
-            burning={burning.has(m.id)}
-            showSender={showSenders}
-            ref={messageRef?.(m)}
-          />
-        ))}
-      </ol>
+      <MessageList
+        messages={messages}
+        burning={burning}
+        now={now}
+        showSenders={showSenders}
+        messageRef={messageRef}
+        hasMore={hasMore}
+        onLoadOlder={onLoadOlder}
+        renderActions={renderActions}
+        onOpenLink={onOpenLink}
+      />
       {messages.length === 0 && (
         <p className="empty">
           No messages yet. Choose how long each message lives below: it can expire for everyone, or burn soon

@@ -23,9 +23,9 @@ export function IdentityChangedDialog({
   // Focus moves into the dialog so a keyboard or screen-reader user meets it before anything else.
   useEffect(() => heading.current?.focus(), []);
   return (
-    <div className="dialog-backdrop">
+    <div className="overlay" role="presentation">
       <div
-        className="dialog"
+        className="dialog danger"
         role="alertdialog"
         aria-modal="true"
         aria-labelledby="identity-changed-title"

@@ -1,7 +1,10 @@
-// One message. Its text is rendered as a React text node, never as HTML (STYLE.md item 6): a
-// message cannot inject markup or script into the page. A destroyed message stays for its short
-// burn-away, says "burned" instead of its timer, and hides its text from assistive technology.
-import type { Ref } from 'react';
+// One message. Its text is rendered as React text nodes, never as HTML (STYLE.md item 6): a
+// message cannot inject markup or script into the page. https links become buttons that ask the
+// container to open them (after a confirmation showing the whole URL); nothing opens on its own.
+// A destroyed message stays for its short burn-away, says "burned" instead of its timer, and
+// hides its text from assistive technology.
+import { AlertCircle, Check, CheckCheck, Clock } from 'lucide-react';
+import { memo, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
 import { TimerBadge } from './TimerBadge';
@@ -14,6 +17,12 @@ export interface MessageBubbleProps {
   /** Rooms name the sender on every incoming message; a 1:1 conversation's title already does. */
   showSender?: boolean;
   ref?: Ref<HTMLLIElement>;
+  /** Row index in a virtualized list (read by its measurements). */
+  index?: number;
+  /** Per-message controls (copy, delete for me, retry); a stable function so the bubble can memo. */
+  renderActions?: ((message: MessageView) => ReactNode) | undefined;
+  /** Asks to open an https link found in the text; without it links stay plain text. */
+  onOpenLink?: ((url: string) => void) | undefined;
 }
 
 const STATE_LABELS: Record<MessageView['state'], string> = {
@@ -25,20 +34,60 @@ const STATE_LABELS: Record<MessageView['state'], string> = {
   received: '',
 };
 
-export function MessageBubble({ message, now, burning = false, showSender = true, ref }: MessageBubbleProps) {
+const STATE_ICONS: Partial<Record<MessageView['state'], typeof Check>> = {
+  pending: Clock,
+  sent: Check,
+  delivered: CheckCheck,
+  read: CheckCheck,
+  failed: AlertCircle,
+};
+
+const LINK = /https:\/\/[^\s<>"'`]+[^\s<>"'`.,;:!?)\]}]/g;
+
+/** The text split into plain runs and https links; every part becomes a text node. */
+export function linkParts(text: string): { text: string; link: boolean }[] {
+  const parts: { text: string; link: boolean }[] = [];
+  let at = 0;
+  for (const match of text.matchAll(LINK)) {
+    if (match.index > at) parts.push({ text: text.slice(at, match.index), link: false });
+    parts.push({ text: match[0], link: true });
+    at = match.index + match[0].length;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at), link: false });
+  return parts;
+}
+
+/**
+ * Memoized: a scroll re-renders the virtualized list on every frame, and a bubble whose props did
+ * not change (same message object, same second) need not render again.
+ */
+export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
+  const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
   if (message.notice !== undefined) {
     // A conversation notice (a timer change), not a message: a centred line, who and what.
     return (
-      <li className="message notice-row" ref={ref} data-message-id={message.id}>
+      <li className="message notice-row" ref={ref} data-index={index} data-message-id={message.id}>
         {message.outgoing ? 'You' : message.from}: {message.text}
       </li>
     );
   }
-  const classes = ['message', message.outgoing ? 'outgoing' : 'incoming', burning ? 'burning' : '']
+  const classes = [
+    'message',
+    message.outgoing ? 'outgoing' : 'incoming',
+    burning ? 'burning' : '',
+    message.state === 'failed' ? 'failed' : '',
+  ]
     .filter(Boolean)
     .join(' ');
+  const StateIcon = STATE_ICONS[message.state];
   return (
-    <li className={classes} ref={ref} data-message-id={message.id} aria-busy={burning || undefined}>
+    <li
+      className={classes}
+      ref={ref}
+      data-index={index}
+      data-message-id={message.id}
+      aria-busy={burning || undefined}
+    >
       {!message.outgoing && showSender && (
         <span className="sender">
           {message.from}
@@ -49,12 +98,25 @@ export function MessageBubble({ message, now, burning = false, showSender = true
         </span>
       )}
       <p className="text" aria-hidden={burning || undefined}>
-        {message.text}
+        {onOpenLink === undefined
+          ? message.text
+          : linkParts(message.text).map((part, i) =>
+              part.link ? (
+                <button key={i} type="button" className="link" onClick={() => onOpenLink(part.text)}>
+                  {part.text}
+                </button>
+              ) : (
+                part.text
+              ),
+            )}
       </p>
       <span className="meta">
         <time dateTime={new Date(message.sentAt).toISOString()}>{formatTime(message.sentAt, now)}</time>
         {message.outgoing && message.state !== 'received' && (
-          <span className="state">{STATE_LABELS[message.state]}</span>
+          <span className={`state state-${message.state}`}>
+            {StateIcon && <StateIcon size={14} aria-hidden="true" />}
+            {STATE_LABELS[message.state]}
+          </span>
         )}
         {burning ? (
           <span className="burned-note">burned</span>
@@ -66,7 +128,8 @@ export function MessageBubble({ message, now, burning = false, showSender = true
             now={now}
           />
         )}
+        {renderActions?.(message)}
       </span>
     </li>
   );
-}
+});

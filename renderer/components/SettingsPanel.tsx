@@ -1,6 +1,6 @@
 // Settings: theme, screen-capture protection (stated honestly where the OS cannot do it), receipts
 // and the default timers for new conversations.
-import type { AppInfo, Settings, SettingsPatch, Theme } from '../../common/ipc';
+import type { AppInfo, NotificationMode, Settings, SettingsPatch, Theme } from '../../common/ipc';
 import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
 import { TimerSelect } from './TimerSelect';
 
@@ -28,6 +28,19 @@ export function SettingsPanel({ settings, contentProtection, busy, onChange, onL
           <option value="dark">Dark</option>
           <option value="light">Light</option>
           <option value="system">Follow the system</option>
+        </select>
+      </label>
+      <label>
+        Notifications
+        <select
+          value={settings.notifications}
+          disabled={busy}
+          onChange={(e) => onChange({ notifications: e.target.value as NotificationMode })}
+        >
+          <option value="off">Off</option>
+          <option value="new-message">“New message” only</option>
+          <option value="sender">Sender</option>
+          <option value="sender-and-text">Sender and text</option>
         </select>
       </label>
 

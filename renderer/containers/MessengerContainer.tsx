@@ -2,7 +2,7 @@
 // engine events (new, updated and destroyed messages), reports messages as seen, sends text. A send
 // stopped because the recipient's identity changed opens the safety-number-changed dialog; rooms
 // from non-contacts wait in the invitations banner.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
   ContactView,
   ConversationTimers,
@@ -12,7 +12,7 @@ import type {
   SafetyNumberView,
 } from '../../common/engine';
 import { isWispError } from '../../common/errors';
-import type { WispClient } from '../../common/ipc';
+import type { MessagePreview, SearchHit, WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
 import { ConversationView } from '../components/ConversationView';
@@ -21,11 +21,43 @@ import { IdentityChangedDialog } from '../components/IdentityChangedDialog';
 import { RoomRequestBanner } from '../components/RoomRequestBanner';
 import { NewConversationForm } from '../components/NewConversationForm';
 import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
+import { SearchResults } from '../components/SearchResults';
+import { LinkConfirm } from '../components/LinkConfirm';
+import { MessageActions } from '../components/MessageActions';
 import { useNow, useSeenTracker } from '../lib/hooks';
+import { useShortcuts } from '../lib/shortcuts';
+import { sortByActivity } from '../components/ConversationList';
+import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
+/** Messages per page read from the engine (the first page and each older one). */
+const PAGE_SIZE = 100;
+/** A burst of events (a sync of 500 messages) refreshes the list and the search once, not 500 times. */
+const REFRESH_DELAY_MS = 150;
+
+/** Runs `work` once, REFRESH_DELAY_MS after the last of a burst of calls. */
+function useDebounced(work: () => void): () => void {
+  const latest = useRef(work);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    latest.current = work;
+  });
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, REFRESH_DELAY_MS);
+  }, []);
+}
 
 export interface MessengerContainerProps {
   client: WispClient;
@@ -40,6 +72,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [selection, setSelection] = useState<Selection>(null);
   const [messages, setMessages] = useState<MessageView[]>([]);
+  const [hasMore, setHasMore] = useState(false);
+  const loadingOlder = useRef(false);
   const [burning, setBurning] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
@@ -50,17 +84,41 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [requests, setRequests] = useState<RoomRequestView[]>([]);
   /** A send the engine stopped because the recipient's identity changed: waits for the user's choice. */
   const [stopped, setStopped] = useState<{ text: string; timers: ComposerTimers } | null>(null);
+  const [previews, setPreviews] = useState<ReadonlyMap<string, MessagePreview>>(new Map());
+  const [query, setQuery] = useState('');
+  const [hits, setHits] = useState<SearchHit[]>([]);
+  const [pendingLink, setPendingLink] = useState<string | null>(null);
   const now = useNow();
+
+  // The list, its previews and unread counts, re-read after anything that may change them.
+  const refreshList = useDebounced(() => {
+    Promise.all([client.conversations.list(), client.messages.previews()]).then(
+      ([list, latest]) => {
+        setConversations(list);
+        setPreviews(new Map(latest.map((p) => [p.conversationId, p])));
+      },
+      (e: unknown) => setError(asUiError(e)),
+    );
+  });
+  const searching = query.trim().length > 0;
+  const runSearch = useDebounced(() => {
+    const q = query.trim();
+    if (q === '') return;
+    client.messages.search({ query: q }).then(
+      (found) => setHits(found),
+      (e: unknown) => setError(asUiError(e)),
+    );
+  });
+  useEffect(() => {
+    if (searching) runSearch();
+  }, [query, searching, runSearch]);
 
   const selectedId = selection?.kind === 'conversation' ? selection.id : null;
   const selected = conversations.find((c) => c.id === selectedId) ?? null;
 
   useEffect(() => {
     let live = true;
-    client.conversations.list().then(
-      (list) => live && setConversations(list),
-      (e: unknown) => live && setError(asUiError(e)),
-    );
+    refreshList();
     client.contacts.list().then(
       (list) => live && setContacts(list),
       (e: unknown) => live && setError(asUiError(e)),
@@ -72,13 +130,20 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     return () => {
       live = false;
     };
-  }, [client]);
+  }, [client, refreshList]);
 
   useEffect(() => {
     if (selectedId === null) return;
     let live = true;
-    client.conversations.messages({ conversationId: selectedId, limit: 200 }).then(
-      (page) => live && setMessages(page.messages),
+    loadingOlder.current = false;
+    client.conversations.messages({ conversationId: selectedId, limit: PAGE_SIZE }).then(
+      (page) => {
+        if (!live) return;
+        // For bench/ui.bench.ts: the moment the page's data arrived, before React renders it.
+        performance.mark('wisp:messages-data');
+        setMessages(page.messages);
+        setHasMore(page.hasMore);
+      },
       (e: unknown) => live && setError(asUiError(e)),
     );
     return () => {
@@ -111,6 +176,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             break;
           case 'message.added':
           case 'message.updated':
+            refreshList();
+            if (searching) runSearch();
             if (event.message.conversationId !== selectedId) break;
             setMessages((list) =>
               list.some((m) => m.id === event.message.id)
@@ -118,7 +185,14 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
                 : [...list, event.message],
             );
             break;
+          case 'expired-unread':
+            refreshList();
+            break;
           case 'message.destroyed':
+            // Gone from search at once, and the list's preview moves to the message before it.
+            setHits((list) => list.filter((h) => h.messageId !== event.id));
+            refreshList();
+            if (searching) runSearch();
             setBurning((set) => new Set(set).add(event.id));
             setTimeout(() => {
               setMessages((list) => list.filter((m) => m.id !== event.id));
@@ -133,17 +207,43 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             break;
         }
       }),
-    [client, selectedId],
+    [client, selectedId, refreshList, runSearch, searching],
   );
+
+  const oldestId = messages[0]?.id;
+  const loadOlder = useCallback(() => {
+    if (selectedId === null || oldestId === undefined || loadingOlder.current) return;
+    loadingOlder.current = true;
+    const conversationId = selectedId;
+    client.conversations.messages({ conversationId, before: oldestId, limit: PAGE_SIZE }).then(
+      (page) => {
+        loadingOlder.current = false;
+        setMessages((list) => {
+          // Dropped if the reader switched conversations meanwhile, or a newer load already added them.
+          if (list[0]?.conversationId !== conversationId) return list;
+          const known = new Set(list.map((m) => m.id));
+          return [...page.messages.filter((m) => !known.has(m.id)), ...list];
+        });
+        setHasMore(page.hasMore);
+      },
+      (e: unknown) => {
+        loadingOlder.current = false;
+        setError(asUiError(e));
+      },
+    );
+  }, [client, selectedId, oldestId]);
 
   const markSeen = useCallback(
     (id: string) => {
       client.conversations.markSeen({ messageId: id }).then(
-        (updated) => setMessages((list) => list.map((m) => (m.id === id ? updated : m))),
+        (updated) => {
+          setMessages((list) => list.map((m) => (m.id === id ? updated : m)));
+          refreshList();
+        },
         (e: unknown) => setError(asUiError(e)),
       );
     },
-    [client],
+    [client, refreshList],
   );
   const watch = useSeenTracker(markSeen);
   const messageRef = useCallback(
@@ -228,6 +328,32 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
+  const renderActions = useCallback(
+    (message: MessageView) => (
+      <MessageActions
+        message={message}
+        onCopy={(m) => {
+          navigator.clipboard?.writeText(m.text).catch((e: unknown) => setError(asUiError(e)));
+        }}
+        onDelete={(m) => {
+          client.messages.deleteForMe({ messageId: m.id }).catch((e: unknown) => setError(asUiError(e)));
+        }}
+        onRetry={(m) => {
+          client.messages.retry({ messageId: m.id }).then(
+            (sent) => setMessages((list) => (list.some((x) => x.id === sent.id) ? list : [...list, sent])),
+            (e: unknown) => setError(asUiError(e)),
+          );
+        }}
+      />
+    ),
+    [client],
+  );
+
+  function openLink(url: string) {
+    setPendingLink(null);
+    client.app.openExternal({ url }).catch((e: unknown) => setError(asUiError(e)));
+  }
+
   async function showSafetyNumber(contact: string) {
     setError(null);
     try {
@@ -250,6 +376,39 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
+  const titles = useMemo(() => new Map(conversations.map((c) => [c.id, c.title])), [conversations]);
+  function select(id: string) {
+    if (id !== selectedId) {
+      setMessages([]);
+      setHasMore(false);
+    }
+    setSelection({ kind: 'conversation', id });
+    setSafety(null);
+  }
+
+  const searchBox = useRef<HTMLInputElement>(null);
+  const step = (by: number) => {
+    const order = sortByActivity(conversations);
+    if (order.length === 0) return;
+    const at = order.findIndex((c) => c.id === selectedId);
+    const next = order[(at + by + order.length) % order.length]!;
+    select(next.id);
+  };
+  useShortcuts({
+    'mod+k': () => searchBox.current?.focus(),
+    'mod+n': () => document.querySelector<HTMLInputElement>('.new-conversation input')?.focus(),
+    'alt+arrowdown': () => step(1),
+    'alt+arrowup': () => step(-1),
+    escape:
+      pendingLink !== null
+        ? () => setPendingLink(null)
+        : safety !== null
+          ? () => setSafety(null)
+          : searching
+            ? () => setQuery('')
+            : undefined,
+  });
+
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
   const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
@@ -268,15 +427,41 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           error={lookupError}
           onStart={(u) => void startConversation(u)}
         />
-        <ConversationList
-          conversations={conversations}
-          selectedId={selectedId}
-          onSelect={(id) => {
-            if (id !== selectedId) setMessages([]);
-            setSelection({ kind: 'conversation', id });
-            setSafety(null);
-          }}
-        />
+        <label className="search">
+          <Search size={15} aria-hidden="true" />
+          <span className="visually-hidden">Search conversations and messages</span>
+          <input
+            ref={searchBox}
+            type="search"
+            placeholder="Search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setQuery('');
+            }}
+          />
+        </label>
+        {searching ? (
+          <SearchResults
+            query={query}
+            conversations={conversations}
+            hits={searching ? hits : []}
+            titles={titles}
+            now={now}
+            onOpen={(id) => {
+              select(id);
+              setQuery('');
+            }}
+          />
+        ) : (
+          <ConversationList
+            conversations={conversations}
+            previews={previews}
+            selectedId={selectedId}
+            now={now}
+            onSelect={select}
+          />
+        )}
       </aside>
       <main className="pane">
         <RoomRequestBanner
@@ -311,6 +496,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             {...(isDirect && contact !== undefined ? { verified: contact.verified } : {})}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
+            hasMore={hasMore}
+            onLoadOlder={loadOlder}
             burning={burning}
             expiredUnread={selected?.expiredUnreadCount ?? 0}
             now={now}
@@ -319,6 +506,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             error={error}
             onSend={(text, timers) => void send(text, timers)}
             messageRef={messageRef}
+            renderActions={renderActions}
+            onOpenLink={setPendingLink}
           >
             {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (
               <SafetyNumberPanel
@@ -331,6 +520,13 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           </ConversationView>
         )}
       </main>
+      {pendingLink !== null && (
+        <LinkConfirm
+          url={pendingLink}
+          onOpen={() => openLink(pendingLink)}
+          onCancel={() => setPendingLink(null)}
+        />
+      )}
     </div>
   );
 }

@@ -76,3 +76,35 @@ export function nextDeadline(expiresAt: number | null, burnAt: number | null): n
   if (burnAt === null) return expiresAt;
   return Math.min(expiresAt, burnAt);
 }
+
+/** A day separator's label: "Today", "Yesterday", or the date ("Mon 3 Nov", with the year if not this one). */
+export function formatDay(at: number, now: number = Date.now()): string {
+  const day = new Date(at);
+  const today = new Date(now);
+  if (day.toDateString() === today.toDateString()) return 'Today';
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (day.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return day.toLocaleDateString([], {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    ...(day.getFullYear() === today.getFullYear() ? {} : { year: 'numeric' }),
+  });
+}
+
+/** A compact duration for badges: "10s", "5m", "1h", "7d". */
+export function formatShortDuration(ms: number): string {
+  if (ms % DAY === 0) return `${ms / DAY}d`;
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
+  return `${Math.round(ms / SECOND)}s`;
+}
+
+/** The conversation list's time: the time today, "Yesterday", the weekday this week, else the date. */
+export function formatListTime(at: number, now: number = Date.now()): string {
+  const day = formatDay(at, now);
+  if (day === 'Today') return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (day === 'Yesterday') return day;
+  if (now - at < 6 * DAY) return new Date(at).toLocaleDateString([], { weekday: 'short' });
+  return new Date(at).toLocaleDateString([], { day: 'numeric', month: 'short' });
+}

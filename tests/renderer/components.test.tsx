@@ -126,6 +126,7 @@ describe('SettingsPanel', () => {
     contentProtection: true,
     defaultTimers: { expireAfterMs: null, burnAfterMs: null },
     autoLockMinutes: 15,
+    notifications: 'new-message',
     receipts: null,
   };
 
@@ -182,16 +183,58 @@ describe('ConversationList', () => {
           conversation({ id: 'a', title: 'old', lastMessageAt: 1 }),
           conversation({ id: 'b', title: 'new', lastMessageAt: 2, unreadCount: 3, expiredUnreadCount: 1 }),
         ]}
+        previews={new Map()}
+        now={NOW}
         selectedId="a"
         onSelect={onSelect}
       />,
     );
     const items = within(screen.getByRole('list', { name: 'Conversations' })).getAllByRole('button');
     expect(items.map((b) => b.querySelector('.title')?.textContent)).toEqual(['new', 'old']);
-    expect(screen.getByLabelText('3 unread')).toBeTruthy();
+    expect(items[0]!.querySelector('.unread')?.textContent).toBe('3 unread');
     expect(screen.getByText('1 expired unread')).toBeTruthy();
     fireEvent.click(items[0]!);
     expect(onSelect).toHaveBeenCalledWith('b');
+  });
+
+  it('previews the last message, withholds an unread burn-on-read text, and shows the default timers', () => {
+    const preview = (conversationId: string, text: string | null, outgoing = false) => ({
+      conversationId,
+      messageId: `m-${conversationId}`,
+      outgoing,
+      from: 'bob',
+      sentAt: NOW - 1000,
+      text,
+      attachments: 0,
+    });
+    render(
+      <ConversationList
+        conversations={[
+          conversation({ id: 'a', title: 'alice', lastMessageAt: 2 }),
+          conversation({
+            id: 'b',
+            title: 'bob',
+            lastMessageAt: 1,
+            defaultTimers: { expireAfterMs: 3_600_000, burnAfterMs: 300_000 },
+          }),
+        ]}
+        previews={
+          new Map([
+            ['a', preview('a', 'see you at noon', true)],
+            ['b', preview('b', null)],
+          ])
+        }
+        now={NOW}
+        selectedId={null}
+        onSelect={vi.fn()}
+      />,
+    );
+    const [alice, bob] = within(screen.getByRole('list', { name: 'Conversations' })).getAllByRole('button');
+    expect(alice!.querySelector('.preview')?.textContent).toBe('You: see you at noon');
+    expect(bob!.querySelector('.preview')?.textContent).toBe('Burn-on-read message — open to read');
+    expect(bob!.textContent).toContain('expires after 1h');
+    expect(bob!.textContent).toContain('burns after 5m');
+    expect(alice!.querySelector('.default-timer')).toBeNull();
   });
 });
 

@@ -93,38 +93,8 @@ function conversationProps(messages: MessageView[]) {
   };
 }
 
-describe('ConversationView scrolling', () => {
-  function view(messages: MessageView[]) {
-    return <ConversationView {...conversationProps(messages)} />;
-  }
-
-  /** jsdom does no layout: give the list a fixed geometry so scroll positions mean something. */
-  function geometry(list: HTMLElement, scrollHeight: number) {
-    Object.defineProperty(list, 'scrollHeight', { configurable: true, value: scrollHeight });
-    Object.defineProperty(list, 'clientHeight', { configurable: true, value: 300 });
-  }
-
-  it('follows a new message while the reader is at the bottom, and not after they scrolled up', () => {
-    const { rerender } = render(view([message('a')]));
-    const list = screen.getByRole('list', { name: 'Messages' });
-    geometry(list, 1000);
-    rerender(view([message('a'), message('b')]));
-    expect(list.scrollTop).toBe(1000);
-
-    list.scrollTop = 100; // the reader scrolled up to read older messages
-    fireEvent.scroll(list);
-    geometry(list, 1200);
-    rerender(view([message('a'), message('b'), message('c')]));
-    expect(list.scrollTop).toBe(100);
-
-    // Their own message always brings them back to the end.
-    geometry(list, 1400);
-    rerender(
-      view([message('a'), message('b'), message('c'), message('d', { outgoing: true, state: 'sent' })]),
-    );
-    expect(list.scrollTop).toBe(1400);
-  });
-});
+// Following new messages and keeping the reader's place need layout, which jsdom does not do: they
+// are tested in Chromium (tests/e2e/messageList.spec.ts).
 
 describe('trust and time at a glance', () => {
   it('the conversation header says whether the contact is verified, only when that is known', () => {

@@ -112,6 +112,42 @@ export class MessagesRepo {
     return rows.reverse().map(toMessage);
   }
 
+  /**
+   * The page before the message `beforeId` (exclusive), oldest first, and whether older ones exist:
+   * one indexed range read of `limit + 1` rows, however long the conversation. Undefined when the
+   * cursor message is gone (destroyed) or belongs to another conversation.
+   */
+  pageBefore(
+    conversationId: string,
+    beforeId: string | undefined,
+    limit: number,
+  ): { messages: Message[]; hasMore: boolean } | undefined {
+    let cursor: PageCursor | undefined;
+    if (beforeId !== undefined) {
+      const at = this.db.get<{ sent_at: number }>(
+        sql`SELECT sent_at FROM messages WHERE id = ${beforeId} AND conversation_id = ${conversationId}`,
+      );
+      if (at === undefined) return undefined;
+      cursor = { sentAt: at.sent_at, id: beforeId };
+    }
+    const rows = this.page(conversationId, limit + 1, cursor);
+    return rows.length > limit
+      ? { messages: rows.slice(1), hasMore: true }
+      : { messages: rows, hasMore: false };
+  }
+
+  /** The newest message of every conversation that has one (the list's previews), in one query. */
+  latestOfEach(): Message[] {
+    return this.db
+      .all<Row>(
+        // One index probe per conversation (messages_conversation_time), not a scan of every message.
+        sql`SELECT ${COLUMNS} FROM messages WHERE id IN (
+          SELECT (SELECT x.id FROM messages x WHERE x.conversation_id = c.id
+                  ORDER BY x.sent_at DESC, x.id DESC LIMIT 1) FROM conversations c)`,
+      )
+      .map(toMessage);
+  }
+
   /** Every stored message of a conversation, oldest first (`wisp messages`). */
   all(conversationId: string): Message[] {
     return this.db

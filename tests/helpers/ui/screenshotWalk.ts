@@ -1,5 +1,6 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
-// timers → safety number → settings → locked) and saves PNGs for a human to look at.
+// timers → link confirmation, message actions, search, shortcuts → safety number → settings →
+// locked) and saves PNGs for a human to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +77,20 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await bob.sync({ waitMs: 200 });
     await page.locator('.message.burning').waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(OUT, `${tag}-07b-burning.png`) });
+
+    // The link confirmation, the message actions, search and the shortcuts overlay.
+    await page.locator('.message .text button.link').first().click();
+    await shot(page, `${tag}-07c-link-confirm`);
+    await page.keyboard.press('Escape');
+    await page.locator('.message.incoming').first().hover();
+    await shot(page, `${tag}-07d-message-actions`);
+    await page.getByRole('searchbox', { name: 'Search conversations and messages' }).fill('timers');
+    await page.getByRole('list', { name: 'Matching messages' }).waitFor();
+    await shot(page, `${tag}-07e-search`);
+    await page.getByRole('searchbox', { name: 'Search conversations and messages' }).fill('');
+    await page.keyboard.press('Control+/');
+    await shot(page, `${tag}-07f-shortcuts`);
+    await page.keyboard.press('Escape');
 
     await page.getByRole('button', { name: 'Safety number' }).click();
     await page.getByRole('img', { name: 'Safety number QR code' }).waitFor();

@@ -34,7 +34,15 @@ describe('channels', () => {
   });
 
   it('covers what the screens need', () => {
-    expect(Object.keys(wispSpec).sort()).toEqual(['account', 'app', 'contacts', 'conversations', 'settings']);
+    expect(Object.keys(wispSpec).sort()).toEqual([
+      'account',
+      'app',
+      'contacts',
+      'conversations',
+      'messages',
+      'settings',
+    ]);
+    expect(Object.keys(wispSpec.messages).sort()).toEqual(['deleteForMe', 'previews', 'retry', 'search']);
     expect(Object.keys(wispSpec.conversations).sort()).toEqual([
       'acceptRoomRequest',
       'declineRoomRequest',

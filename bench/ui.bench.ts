@@ -1,0 +1,174 @@
+// UI benchmark (issue 11): a real 10,000-message conversation (a peer engine sends it through a
+// real relay to the harness's engine) opened in Debian's Chromium. Measures the virtualized list's
+// first paint after its page of data arrives and the per-frame cost while scrolling from the newest
+// message to the oldest (older pages load on the way), next to the same 10,000 messages rendered as
+// a plain list in the same page and run (baseline). Needs `npm run build:renderer` first.
+// Run: npx tsx bench/ui.bench.ts   (or npm run bench -- ui)
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/helpers/foundation/chromium';
+import { startWorld } from '../tests/helpers/foundation/harness';
+import { onboardWithPeer } from '../tests/helpers/foundation/onboarding';
+import { sendMany, waitForUnread } from '../tests/helpers/ui/seed';
+import { quantile, resultLine } from './lib';
+
+const COUNT = 10_000;
+const FIRST_PAINT_TARGET_MS = 100;
+const FRAME_TARGET_MS = 16.7;
+/** Pixels scrolled per frame: fast enough to cross 10,000 messages in well under a minute. */
+const STEP_PX = 600;
+const emit = resultLine('ui');
+
+/**
+ * In-page helpers, as source text (functions handed to page.evaluate get tsx helpers injected).
+ * `paintAfter(t0, ready)`: ms from t0 until the frame in which ready() first holds has painted.
+ * `scrollFrames(el, stop)`: scrolls el up STEP_PX a frame until stop(); per frame, the work it cost
+ * (rAF to the task after its paint) and the interval between frames.
+ */
+const PAGE_HELPERS = `
+window.__bench = {
+  paintAfter(t0, ready) {
+    return new Promise((resolve) => {
+      const tick = () => {
+        if (!ready()) return requestAnimationFrame(tick);
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve(performance.now() - t0());
+        requestAnimationFrame(() => channel.port2.postMessage(0));
+      };
+      requestAnimationFrame(tick);
+    });
+  },
+  scrollFrames(el, stop, maxFrames) {
+    return new Promise((resolve) => {
+      const costs = [];
+      const intervals = [];
+      let last = null;
+      const frame = (ts) => {
+        if (last !== null) intervals.push(ts - last);
+        last = ts;
+        if (stop() || costs.length >= maxFrames) return resolve({ costs, intervals, done: stop() });
+        const start = performance.now();
+        el.scrollTop = Math.max(0, el.scrollTop - ${STEP_PX});
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => costs.push(performance.now() - start);
+        setTimeout(() => channel.port2.postMessage(0), 0);
+        requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    });
+  },
+};
+`;
+
+interface Scroll {
+  costs: number[];
+  intervals: number[];
+  done: boolean;
+}
+
+async function virtualized(
+  page: Page,
+  url: string,
+  peer: string,
+): Promise<{ paint: number; scroll: Scroll }> {
+  await page.goto(url);
+  await page.evaluate(PAGE_HELPERS);
+  await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: peer }).click();
+  const paint = await page.evaluate<number>(`window.__bench.paintAfter(
+    () => performance.getEntriesByName('wisp:messages-data').at(-1).startTime,
+    () => performance.getEntriesByName('wisp:messages-data').length > 0 && document.querySelector('.messages .message') !== null)`);
+  await page
+    .locator('.messages .message')
+    .filter({ hasText: `message ${COUNT - 1} of ${COUNT}` })
+    .waitFor();
+  const scroll = await page.evaluate<Scroll>(`window.__bench.scrollFrames(
+    document.querySelector('.messages'),
+    () => [...document.querySelectorAll('.messages .message .text')].some((e) => e.textContent === 'message 0 of ${COUNT}'),
+    20000)`);
+  return { paint, scroll };
+}
+
+/** The same messages as a plain list (every one in the DOM), styled like the app's bubbles. */
+async function plain(page: Page, conversationId: string): Promise<{ paint: number; scroll: Scroll }> {
+  const texts = await page.evaluate<[string, string][]>(`(async () => {
+    const out = [];
+    let before;
+    for (;;) {
+      const r = await window.wisp.conversations.messages({ conversationId: ${JSON.stringify(conversationId)}, limit: 200, ...(before ? { before } : {}) });
+      out.unshift(...r.value.messages.map((m) => [m.text, new Date(m.sentAt).toLocaleTimeString()]));
+      if (!r.value.hasMore) return out;
+      before = r.value.messages[0].id;
+    }
+  })()`);
+  await page.evaluate(`window.__plainData = ${JSON.stringify(texts)}`);
+  const paint = await page.evaluate<number>(`(() => {
+    const t0 = performance.now();
+    const list = document.createElement('ol');
+    list.className = 'messages';
+    list.style.cssText = 'position:fixed;inset:0;z-index:9;background:var(--bg)';
+    for (const [text, time] of window.__plainData) {
+      const li = document.createElement('li');
+      li.className = 'message incoming';
+      const p = document.createElement('p');
+      p.className = 'text';
+      p.textContent = text;
+      const meta = document.createElement('span');
+      meta.className = 'meta';
+      meta.textContent = time;
+      li.append(p, meta);
+      list.append(li);
+    }
+    document.body.append(list);
+    list.scrollTop = list.scrollHeight;
+    return window.__bench.paintAfter(() => t0, () => true);
+  })()`);
+  const scroll = await page.evaluate<Scroll>(`window.__bench.scrollFrames(
+    document.querySelector('body > ol.messages'), () => document.querySelector('body > ol.messages').scrollTop === 0, 20000)`);
+  return { paint, scroll };
+}
+
+const world = await startWorld();
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
+  try {
+    await world.harness.host.services.settings.set({
+      receipts: { deliveryReceipts: false, readReceipts: false },
+    });
+    await sendMany(bob, alice, COUNT, (i) => ({ text: `message ${i} of ${COUNT}` }));
+    const conversationId = await waitForUnread(world, bobName, COUNT);
+
+    const list = await virtualized(page, world.harness.url, bobName);
+    const baseline = await plain(page, conversationId);
+    emit({
+      metric: 'first paint after the page of data arrives (ms), 10,000-message conversation',
+      value: +list.paint.toFixed(1),
+      baseline: +baseline.paint.toFixed(1),
+      baselineIs: 'all 10,000 messages as a plain DOM list',
+      ratio: +(list.paint / baseline.paint).toFixed(3),
+      target: FIRST_PAINT_TARGET_MS,
+      pass: list.paint < FIRST_PAINT_TARGET_MS,
+    });
+    const p95 = quantile(list.scroll.costs, 0.95);
+    const baseP95 = quantile(baseline.scroll.costs, 0.95);
+    emit({
+      metric: 'p95 frame cost scrolling newest to oldest (ms)',
+      value: +p95.toFixed(2),
+      baseline: +baseP95.toFixed(2),
+      baselineIs: 'the same scroll over the plain list',
+      ratio: +(p95 / baseP95).toFixed(3),
+      target: FRAME_TARGET_MS,
+      pass: p95 < FRAME_TARGET_MS && list.scroll.done,
+      frames: list.scroll.costs.length,
+      baselineFrames: baseline.scroll.costs.length,
+      reachedOldest: list.scroll.done,
+      p95FrameInterval: +quantile(list.scroll.intervals, 0.95).toFixed(2),
+      baselineP95FrameInterval: +quantile(baseline.scroll.intervals, 0.95).toFixed(2),
+    });
+  } finally {
+    await bob.close();
+  }
+} finally {
+  await browser.close();
+  await world.stop();
+}

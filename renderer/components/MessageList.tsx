@@ -1,0 +1,184 @@
+// The messages of one conversation, virtualized: only the rows near the viewport exist in the DOM
+// (so a 10,000-message conversation costs what 30 do), older pages load as the reader nears the
+// top, and the reader's place holds when rows arrive, load above or burn away. A message that is
+// not rendered cannot be seen: the seen tracker only watches rows that exist.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type Ref } from 'react';
+import type { MessageView } from '../../common/engine';
+import { formatDay } from '../lib/format';
+import { MessageBubble } from './MessageBubble';
+
+export interface MessageListProps {
+  messages: MessageView[];
+  burning: ReadonlySet<string>;
+  now: number;
+  showSenders: boolean;
+  /** The seen tracker's ref for a message (undefined when it needs no watching). */
+  messageRef?: ((message: MessageView) => Ref<HTMLLIElement> | undefined) | undefined;
+  /** Older messages exist in the engine beyond the first loaded one. */
+  hasMore?: boolean;
+  /** Asks for the page before the oldest loaded message. */
+  onLoadOlder?: (() => void) | undefined;
+  /** Message actions (copy, delete for me, retry), keyed by the message. */
+  renderActions?: ((message: MessageView) => React.ReactNode) | undefined;
+  /** Opens a link in a message (after the container's confirmation). */
+  onOpenLink?: ((url: string) => void) | undefined;
+}
+
+type Row =
+  { kind: 'day'; key: string; label: string } | { kind: 'message'; key: string; message: MessageView };
+
+/** Rows past the viewport kept rendered on each side: enough for smooth scrolling, far under 200. */
+const OVERSCAN = 10;
+/** Start loading the previous page when the first rendered row is this close to the oldest one. */
+const LOAD_OLDER_WITHIN = 15;
+/** Matches `.messages { gap }` and its vertical padding in styles.css. */
+const GAP_PX = 6;
+const PADDING_PX = 4;
+
+function dayKey(at: number): string {
+  const d = new Date(at);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/**
+ * Messages with a day separator before the first message of each calendar day. While older pages
+ * remain (`hasMore`), the oldest loaded message gets none: its day may have begun earlier, and a
+ * separator row at the very top would be the row the list anchors to when a page loads above it.
+ */
+export function withDaySeparators(messages: readonly MessageView[], now: number, hasMore = false): Row[] {
+  const rows: Row[] = [];
+  let previous = hasMore && messages[0] !== undefined ? dayKey(messages[0].sentAt) : '';
+  for (const message of messages) {
+    const day = dayKey(message.sentAt);
+    if (day !== previous) {
+      rows.push({ kind: 'day', key: `day:${day}`, label: formatDay(message.sentAt, now) });
+      previous = day;
+    }
+    rows.push({ kind: 'message', key: message.id, message });
+  }
+  return rows;
+}
+
+export function MessageList(props: MessageListProps) {
+  const { messages, burning, now, showSenders, messageRef, hasMore = false, onLoadOlder } = props;
+  const { renderActions, onOpenLink } = props;
+  const scroller = useRef<HTMLOListElement>(null);
+  // Day labels change only at midnight: recomputing rows every clock tick would be wasted work.
+  const today = dayKey(now);
+  const rows = useMemo(() => withDaySeparators(messages, now, hasMore), [messages, today, hasMore]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The virtualizer is a mutable object React's compiler cannot memoize around; this component is
+  // written for that (stable per-key refs, no memo over its results).
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (i) => (rows[i]?.kind === 'day' ? 30 : 62),
+    getItemKey: (i) => rows[i]?.key ?? i,
+    overscan: OVERSCAN,
+    gap: GAP_PX,
+    paddingStart: PADDING_PX,
+    paddingEnd: PADDING_PX,
+    // A chat: rows loaded above or burned away keep the reader's row where it is, and a reader at
+    // the newest message follows new arrivals.
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: 48,
+  });
+
+  // Open at the newest message; older pages load only after that (not for the first render's
+  // range, which starts at the top before the list has scrolled anywhere).
+  const opened = useRef(false);
+  const [settled, setSettled] = useState(false);
+  useLayoutEffect(() => {
+    if (opened.current || rows.length === 0) return;
+    opened.current = true;
+    virtualizer.scrollToEnd();
+    const frame = requestAnimationFrame(() => requestAnimationFrame(() => setSettled(true)));
+    return () => cancelAnimationFrame(frame);
+  }, [rows.length, virtualizer]);
+
+  // Our own new message is always shown, wherever the reader was.
+  const last = messages[messages.length - 1];
+  const lastOwnId = last?.outgoing === true ? last.id : null;
+  const sawLast = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    if (lastOwnId === null || sawLast.current === lastOwnId) return;
+    const first = sawLast.current === null && !opened.current;
+    sawLast.current = lastOwnId;
+    if (!first) virtualizer.scrollToEnd();
+  }, [lastOwnId, virtualizer]);
+
+  const items = virtualizer.getVirtualItems();
+  const firstIndex = items[0]?.index ?? 0;
+  useEffect(() => {
+    if (hasMore && settled && rows.length > 0 && firstIndex <= LOAD_OLDER_WITHIN) onLoadOlder?.();
+  }, [firstIndex, hasMore, settled, rows.length, onLoadOlder]);
+
+  // One ref per row key, stable across renders: React then calls it only when the row mounts or
+  // unmounts, so the seen tracker and the measurements are not reset by the clock's re-renders.
+  const refs = useRef(new Map<string, (element: HTMLLIElement | null) => void>());
+  const watchers = useRef(messageRef);
+  watchers.current = messageRef;
+  const refFor = useCallback(
+    (row: Row) => {
+      let ref = refs.current.get(row.key);
+      if (ref === undefined) {
+        const seen = row.kind === 'message' ? watchers.current?.(row.message) : undefined;
+        ref = (element: HTMLLIElement | null) => {
+          if (element !== null) virtualizer.measureElement(element);
+          else refs.current.delete(row.key);
+          if (typeof seen === 'function') seen(element);
+          else if (seen) (seen as { current: HTMLLIElement | null }).current = element;
+        };
+        refs.current.set(row.key, ref);
+      }
+      return ref;
+    },
+    [virtualizer],
+  );
+
+  // Spacers stand in for the rows that are not rendered (padding cannot: a flex item never shrinks
+  // below its padding, so the list would grow instead of scrolling). Each spacer brings one gap.
+  const before = Math.max(0, (items[0]?.start ?? 0) - PADDING_PX - GAP_PX);
+  const after =
+    items.length > 0
+      ? Math.max(0, virtualizer.getTotalSize() - items[items.length - 1]!.end - PADDING_PX - GAP_PX)
+      : 0;
+  return (
+    <ol
+      className="messages"
+      aria-label="Messages"
+      aria-live="polite"
+      aria-relevant="additions"
+      ref={scroller}
+      tabIndex={0}
+    >
+      {before > 0 && <li className="spacer" aria-hidden="true" style={{ height: before }} />}
+      {items.map((item) => {
+        const row = rows[item.index]!;
+        if (row.kind === 'day') {
+          return (
+            <li key={row.key} className="day-separator" data-index={item.index} ref={refFor(row)}>
+              <span>{row.label}</span>
+            </li>
+          );
+        }
+        return (
+          <MessageBubble
+            key={row.key}
+            index={item.index}
+            message={row.message}
+            now={now}
+            burning={burning.has(row.key)}
+            showSender={showSenders}
+            ref={refFor(row)}
+            renderActions={renderActions}
+            onOpenLink={onOpenLink}
+          />
+        );
+      })}
+      {after > 0 && <li className="spacer" aria-hidden="true" style={{ height: after }} />}
+    </ol>
+  );
+}
