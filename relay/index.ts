@@ -12,7 +12,7 @@ import { registerHttpRoutes } from './http';
 import { SealedSenderAuthority } from './identity';
 import { createRelayLogger, type Logger } from './log';
 import { RateLimiter } from './rateLimiter';
-import { Session } from './session';
+import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
 import type { RelayStorage } from './storage/types';
 
@@ -92,14 +92,16 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     if (hashHex === null) for (const s of sessions) void s.pump();
     else for (const s of byAccount.get(hashHex) ?? []) s.deliver(envelope);
   });
-  const hooks = {
-    authenticated(s: Session) {
+  const hooks: SessionHooks = {
+    authenticated(s) {
       const key = s.accountHashHex!;
       let set = byAccount.get(key);
       if (!set) byAccount.set(key, (set = new Set()));
+      if (set.size >= limits.maxConnectionsPerAccount) return false;
       set.add(s);
+      return true;
     },
-    closed(s: Session) {
+    closed(s) {
       sessions.delete(s);
       const key = s.accountHashHex;
       if (!key) return;
@@ -112,10 +114,24 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   // Fastify's own logger is off: its request logs would carry client addresses.
   const app = Fastify({ logger: false, trustProxy: false });
   await app.register(websocket, { options: { maxPayload: limits.maxFrameBytes, perMessageDeflate: false } });
+  // Browsers name the page behind every WebSocket upgrade and cross-origin request in `Origin`;
+  // Wisp's own clients (the app's main process, the CLI) send none. Refusing any request that
+  // carries one keeps web pages from driving a relay on a loopback port.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.headers.origin === undefined) return;
+    await reply
+      .code(403)
+      .header('cache-control', 'no-store')
+      .send({ error: { kind: 'Unauthorized', message: 'requests from web pages (with an Origin) are refused' } });
+  });
   let closing = false;
   app.get(HTTP_PATHS.websocket, { websocket: true }, (socket) => {
     if (closing) {
       socket.close(1001, 'shutting down');
+      return;
+    }
+    if (sessions.size >= limits.maxConnections) {
+      socket.close(1013, 'relay at connection capacity');
       return;
     }
     sessions.add(new Session(socket, ctx, hooks));

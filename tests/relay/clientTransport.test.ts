@@ -1,0 +1,118 @@
+// Transport security of the client (issue 9, finding 6): the engine's relay client and `wisp init
+// --relay` accept plain ws:// only for a relay on this machine (127.0.0.0/8, ::1, localhost); any
+// other host needs wss:// (TLS). The refusal is a typed InvalidInput with a recovery hint, before
+// any connection is attempted and before a profile is created.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isWispError } from '../../common/errors';
+import { RelayClient, httpBaseUrl, websocketUrl } from '../../core/relayClient/relayClient';
+import { startRelay, type RunningRelay } from '../../relay';
+import { runWisp } from '../helpers/engine/cli';
+
+let relay: RunningRelay;
+let dir: string;
+beforeAll(async () => {
+  relay = await startRelay({ port: 0, logger: false });
+  dir = mkdtempSync(join(tmpdir(), 'wisp-client-transport-'));
+});
+afterAll(async () => {
+  await relay.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const client = (url: string) =>
+  new RelayClient({ url, accountId: null, sign: () => new Uint8Array(64), reconnect: false });
+
+function refusal(fn: () => unknown): { kind: string; recovery: string | undefined } | null {
+  try {
+    fn();
+    return null;
+  } catch (error) {
+    return isWispError(error)
+      ? { kind: error.kind, recovery: error.recovery }
+      : { kind: String(error), recovery: undefined };
+  }
+}
+
+describe('client transport rule', () => {
+  it('refuses ws:// to a remote host with InvalidInput and a recovery hint naming wss://, without connecting', async () => {
+    for (const url of [
+      'ws://remote.example',
+      'ws://relay.example:8787/v1/ws',
+      'ws://10.0.0.5:8787',
+      'ws://[2001:db8::1]:80',
+    ]) {
+      expect(refusal(() => websocketUrl(url))).toMatchObject({
+        kind: 'InvalidInput',
+        recovery: expect.stringMatching(/wss:\/\//),
+      });
+      expect(refusal(() => httpBaseUrl(url))).toMatchObject({ kind: 'InvalidInput' });
+    }
+    const remote = client('ws://remote.example');
+    const error = await remote.connect().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isWispError(error, 'InvalidInput')).toBe(true);
+    await remote.close();
+  });
+
+  it('accepts ws:// on loopback (127.0.0.0/8, ::1, localhost) and wss:// anywhere', async () => {
+    for (const url of [
+      'ws://127.0.0.1:4000',
+      'ws://127.8.9.10',
+      'ws://[::1]:4000',
+      'ws://localhost:4000',
+      'ws://LOCALHOST',
+      'wss://relay.example',
+      'wss://10.0.0.5:443/v1/ws',
+    ]) {
+      expect(refusal(() => websocketUrl(url))).toBeNull();
+    }
+    expect(httpBaseUrl('wss://relay.example/v1/ws')).toBe('https://relay.example');
+    expect(httpBaseUrl('ws://127.0.0.1:4000/v1/ws')).toBe('http://127.0.0.1:4000');
+    const local = client(`ws://127.0.0.1:${relay.port}`);
+    await local.connect();
+    expect((await local.request('server.info', {})).protocolVersion).toBe(1);
+    await local.close();
+  });
+
+  it('wisp init --relay ws://remote.example fails with InvalidInput and leaves no profile', async () => {
+    const profile = join(dir, 'remote');
+    const result = await runWisp([
+      'init',
+      '--relay',
+      'ws://remote.example:8787',
+      '--profile',
+      profile,
+      '--keystore',
+      'passphrase',
+      '--json',
+    ]);
+    expect(result.code).not.toBe(0);
+    const error = (
+      JSON.parse(result.stderr.trim().split('\n').pop()!) as { error: { kind: string; recovery?: string } }
+    ).error;
+    expect(error.kind).toBe('InvalidInput');
+    expect(error.recovery).toMatch(/wss:\/\//);
+    expect(existsSync(profile)).toBe(false);
+  });
+
+  it('wisp init --relay ws://127.0.0.1:PORT still works', async () => {
+    const profile = join(dir, 'local');
+    const result = await runWisp([
+      'init',
+      '--relay',
+      `ws://127.0.0.1:${relay.port}`,
+      '--profile',
+      profile,
+      '--keystore',
+      'passphrase',
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.lines[0]).toHaveProperty('accountId');
+  });
+});
