@@ -122,7 +122,9 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     await reply
       .code(403)
       .header('cache-control', 'no-store')
-      .send({ error: { kind: 'Unauthorized', message: 'requests from web pages (with an Origin) are refused' } });
+      .send({
+        error: { kind: 'Unauthorized', message: 'requests from web pages (with an Origin) are refused' },
+      });
   });
   let closing = false;
   app.get(HTTP_PATHS.websocket, { websocket: true }, (socket) => {
