@@ -37,7 +37,7 @@ function refusal(fn: () => unknown): { kind: string; recovery: string | undefine
 }
 
 describe('client transport rule', () => {
-  it('refuses ws:// to a remote host with InvalidInput and a recovery hint naming wss://, without connecting', async () => {
+  it('refuses ws:// to a remote host with InvalidInput and a recovery hint naming wss://, before trying to connect', async () => {
     for (const url of [
       'ws://remote.example',
       'ws://relay.example:8787/v1/ws',
