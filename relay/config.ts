@@ -28,7 +28,7 @@ export interface RelayLimits {
   maxInFlightPushBytes: number;
   /**
    * Bytes written to one connection and not yet handed to the kernel. Past it the relay stops
-   * pushing, stops reading that connection's requests and runs none of them, until half of it has
+   * pushing, stops reading that connection's requests and runs none of them, until its socket has
    * drained: a peer that does not read cannot make the relay buffer for it.
    */
   sendHighWaterBytes: number;

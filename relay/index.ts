@@ -117,9 +117,12 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   // Browsers name the page behind every WebSocket upgrade and cross-origin request in `Origin`;
   // Wisp's own clients (the app's main process, the CLI) send none. Refusing any request that
   // carries one keeps web pages from driving a relay on a loopback port.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.headers.origin === undefined) return;
-    await reply
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.origin === undefined) {
+      done();
+      return;
+    }
+    void reply
       .code(403)
       .header('cache-control', 'no-store')
       .send({
@@ -127,7 +130,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       });
   });
   let closing = false;
-  app.get(HTTP_PATHS.websocket, { websocket: true }, (socket) => {
+  app.get(HTTP_PATHS.websocket, { websocket: true }, (socket, request) => {
     if (closing) {
       socket.close(1001, 'shutting down');
       return;
@@ -136,7 +139,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       socket.close(1013, 'relay at connection capacity');
       return;
     }
-    sessions.add(new Session(socket, ctx, hooks));
+    sessions.add(new Session(socket, request.socket, ctx, hooks));
   });
   registerHttpRoutes(app, ctx);
   app.setErrorHandler((error, _request, reply) => {

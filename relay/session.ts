@@ -1,6 +1,7 @@
 // One WebSocket connection: parses and validates frames, runs them one at a time (so a client's
 // sends keep their order), answers each, and pushes the account's mailbox with flow control: a
 // window of unacknowledged pushes (envelopes and bytes) and backpressure on every write.
+import type { Socket } from 'node:net';
 import type { WebSocket, RawData } from 'ws';
 import { randomUUID } from 'node:crypto';
 import { isWispError, WispError } from '../common/errors';
@@ -63,9 +64,8 @@ export class Session implements SessionState {
   private caughtUp = false;
   /** The last pump stopped because the in-flight window was full; an ack should resume it. */
   private windowFull = false;
-  // Backpressure: bytes handed to the socket and not yet written out. Over the high-water mark the
-  // connection is `stalled`: no pushes, no reading, no requests run, until it drains to half.
-  private unsentBytes = 0;
+  // Backpressure: over the high-water mark of unsent bytes (ws.bufferedAmount) the connection is
+  // `stalled` — no pushes, no reading, no requests run — until its socket has drained.
   private stalled = false;
   private stalledTimer: NodeJS.Timeout | null = null;
   /** A pump was skipped while stalled; run one when the connection drains. */
@@ -75,10 +75,11 @@ export class Session implements SessionState {
   private closing = false;
   /** A close the relay owes this connection once the current request is answered. */
   private closeAfterAnswer: { code: number; reason: string } | null = null;
-  private readonly written = (bytes: number) => () => this.onWritten(bytes);
 
   constructor(
     private readonly ws: WebSocket,
+    /** The TCP socket under `ws`: its 'drain' says when a stalled connection may go on. */
+    private readonly raw: Socket,
     private readonly ctx: RelayContext,
     private readonly hooks: SessionHooks,
   ) {
@@ -176,33 +177,40 @@ export class Session implements SessionState {
     this.closed = true;
     clearTimeout(this.authDeadline);
     if (this.stalledTimer) clearTimeout(this.stalledTimer);
+    this.raw.off('drain', this.onDrain);
     this.releaseDrainWaiters();
     this.hooks.closed(this);
   }
 
-  /** Writes one frame and returns its size; crossing the high-water mark stalls the connection. */
+  /**
+   * Writes one frame and returns its size (frames are ASCII JSON but for rare error texts, so its
+   * length stands for its bytes). Bytes the kernel did not take stay in ws.bufferedAmount, the
+   * relay's memory: past the high-water mark the connection stalls.
+   */
   private send(frame: ResponseFrame | PushFrame): number {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return 0;
     const text = JSON.stringify(frame);
-    const bytes = Buffer.byteLength(text);
-    this.unsentBytes += bytes;
-    // The callback runs once ws has handed the frame to the kernel (or failed to): only then are
-    // its bytes no longer the relay's memory.
-    this.ws.send(text, this.written(bytes));
-    if (!this.stalled && this.unsentBytes > this.ctx.limits.sendHighWaterBytes) this.stall();
-    return bytes;
+    this.ws.send(text);
+    // writableNeedDrain: the socket will say 'drain' (a mark below its own 16 KiB never stalls).
+    if (
+      !this.stalled &&
+      this.ws.bufferedAmount > this.ctx.limits.sendHighWaterBytes &&
+      this.raw.writableNeedDrain
+    )
+      this.stall();
+    return text.length;
   }
 
   private stall(): void {
     this.stalled = true;
     this.ws.pause();
+    this.raw.once('drain', this.onDrain);
     this.stalledTimer = setTimeout(() => this.closeSlowConsumer(), this.ctx.limits.slowConsumerTimeoutMs);
     this.stalledTimer.unref();
   }
 
-  private onWritten(bytes: number): void {
-    this.unsentBytes -= bytes;
-    if (!this.stalled || this.unsentBytes > this.ctx.limits.sendHighWaterBytes / 2) return;
+  private readonly onDrain = (): void => {
+    if (!this.stalled) return;
     this.stalled = false;
     if (this.stalledTimer) clearTimeout(this.stalledTimer);
     this.stalledTimer = null;
@@ -213,7 +221,7 @@ export class Session implements SessionState {
       this.pumpOnDrain = false;
       void this.pump();
     }
-  }
+  };
 
   private releaseDrainWaiters(): void {
     const waiters = this.drainWaiters;
