@@ -59,6 +59,8 @@ async function main(): Promise<void> {
               rates: {
                 sends: { burst: 100_000, perSecond: 100_000 },
                 handshakes: { burst: 100, perSecond: 100 },
+                // Every simulated client registers from 127.0.0.1.
+                registrations: { burst: 100_000, perSecond: 100_000 },
               },
             },
     });

@@ -46,6 +46,7 @@ const relay = await startRelay({
       bundleFetchesPerTarget: open,
       sends: open,
       frames: open,
+      registrations: open,
     },
   },
 });

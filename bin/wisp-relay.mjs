@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Entry point of `wisp-relay`: registers tsx so the TypeScript sources run as they are.
-import { register } from 'tsx/esm/api';
+// `wisp-relay`: runs the bundle that `npm run build:relay` (and `npm install`, through `prepare`)
+// writes to out/relay, with plain Node.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../relay/cli.ts');
+const bundle = new URL('../out/relay/main.js', import.meta.url);
+if (!existsSync(bundle)) {
+  process.stderr.write(
+    'wisp-relay: the relay is not built (out/relay/main.js is missing)\nRun `npm run build:relay`.\n',
+  );
+  process.exit(1);
+}
+await import(bundle.href);

@@ -1,11 +1,12 @@
 // The `wisp` commands: each parses its own options, drives the engine and prints through Output.
 // Option names follow PRODUCT.md's headless client contract; timers are given in seconds.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { WispError } from '../common/errors';
 import { secondsToMs } from '../common/timers';
 import type { EngineApi, SendOptions } from '../core/engine';
-import { createEngine, openEngine } from './engineFor';
+import { backupCommands } from './backupCommands';
 import type { Output } from './output';
 
 export type Values = Record<string, string | boolean | undefined>;
@@ -53,6 +54,8 @@ function sendOptions(values: Values): SendOptions {
   if (burn !== undefined) options.burnAfterMs = burn;
   const file = str(values, 'file');
   if (file !== undefined) options.file = resolve(file);
+  // Explicit only: a send to someone whose identity changed otherwise fails with IdentityChanged.
+  if (values['accept-identity-change'] === true) options.acceptIdentityChange = true;
   return options;
 }
 
@@ -64,7 +67,19 @@ function onOff(values: Values, name: string): boolean | undefined {
   throw new WispError('InvalidInput', `--${name} takes on or off`);
 }
 
+/** The engine `wisp daemon` holds open; commands run inside runWithHeldEngine use it as is. */
+const heldEngine = new AsyncLocalStorage<EngineApi>();
+
+export function runWithHeldEngine<T>(engine: EngineApi, run: () => Promise<T>): Promise<T> {
+  return heldEngine.run(engine, run);
+}
+
+// The engine (libsignal, SQLCipher) is imported only here, when a command needs it: `wisp --help`
+// and argument errors never load a native module.
 async function withEngine(values: Values, run: (engine: EngineApi) => Promise<void>): Promise<void> {
+  const held = heldEngine.getStore();
+  if (held) return run(held);
+  const { openEngine } = await import('./engineFor');
   const engine = await openEngine(values);
   try {
     await run(engine);
@@ -78,6 +93,7 @@ const sendFlags = {
   expire: { type: 'string' },
   burn: { type: 'string' },
   file: { type: 'string' },
+  'accept-identity-change': { type: 'boolean' },
 } as const;
 
 export const commands: Record<string, CommandSpec> = {
@@ -85,6 +101,7 @@ export const commands: Record<string, CommandSpec> = {
     options: { relay: { type: 'string' }, username: { type: 'string' } },
     async run(values, out) {
       const username = str(values, 'username');
+      const { createEngine } = await import('./engineFor');
       const engine = await createEngine(values, required(values, 'relay'), username);
       try {
         out.record(
@@ -96,6 +113,7 @@ export const commands: Record<string, CommandSpec> = {
       }
     },
   },
+  // `--to` is a person (username or account id), never a room: rooms are `room send --room ID`.
   send: {
     options: { to: { type: 'string' }, ...sendFlags },
     async run(values, out) {
@@ -117,12 +135,18 @@ export const commands: Record<string, CommandSpec> = {
       await withEngine(values, async (engine) => {
         // Printed as each message is committed, so a killed sync has already reported what it stored.
         const unsubscribe = engine.on((event) => {
-          if (event.type === 'message.added' && !event.message.outgoing) {
+          if (event.type === 'message.added' && !event.message.outgoing && !event.message.notice) {
             out.message(event.message);
           } else if (event.type === 'expired-unread') {
             out.record(
               { expiredUnread: event.count, conversationId: event.conversationId },
               `${event.count} message(s) expired unread.`,
+            );
+          } else if (event.type === 'room.request') {
+            const r = event.request;
+            out.record(
+              { roomRequest: r.id, name: r.name, from: r.from, fromAccountId: r.fromAccountId },
+              `Room invitation from ${r.from} (not a contact): ${r.name} (id=${r.id}). Accept with \`wisp room accept --room ${r.id}\` or decline with \`wisp room decline --room ${r.id}\`.`,
             );
           } else if (event.type === 'identity.changed') {
             out.record(
@@ -189,8 +213,9 @@ export const commands: Record<string, CommandSpec> = {
     async run(values, out) {
       await withEngine(values, async (engine) => {
         const conversation = required(values, 'with');
+        // By id, or a direct conversation by its contact's name: a typed name never means a room.
         const current = (await engine.conversations()).find(
-          (c) => c.id === conversation || c.title === conversation,
+          (c) => c.id === conversation || (c.kind === 'direct' && c.title === conversation),
         );
         const expire = timer(values, 'expire');
         const burn = timer(values, 'burn');
@@ -277,7 +302,7 @@ export const commands: Record<string, CommandSpec> = {
     options: { room: { type: 'string' }, ...sendFlags },
     async run(values, out) {
       await withEngine(values, async (engine) => {
-        const message = await engine.sendText(
+        const message = await engine.sendToRoom(
           required(values, 'room'),
           str(values, 'text') ?? '',
           sendOptions(values),
@@ -294,6 +319,38 @@ export const commands: Record<string, CommandSpec> = {
       });
     },
   },
+  'room requests': {
+    options: {},
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        for (const r of await engine.roomRequests()) {
+          const hint = r.fromNameHint === null ? '' : ` (says "${r.fromNameHint}", unconfirmed)`;
+          out.record(
+            r,
+            `request: room ${r.name} (id=${r.id}) from ${r.from}${hint}; members: ${r.members.join(', ')}`,
+          );
+        }
+      });
+    },
+  },
+  'room accept': {
+    options: { room: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.acceptRoomRequest(required(values, 'room')));
+      });
+    },
+  },
+  'room decline': {
+    options: { room: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        const room = required(values, 'room');
+        await engine.declineRoomRequest(room);
+        out.record({ declined: room }, `Declined room ${room}.`);
+      });
+    },
+  },
   'attachment save': {
     options: { id: { type: 'string' }, attachment: { type: 'string' }, out: { type: 'string' } },
     async run(values, out) {
@@ -304,17 +361,13 @@ export const commands: Record<string, CommandSpec> = {
       });
     },
   },
-  'backup export': notImplemented('backup export'),
-  'backup import': notImplemented('backup import'),
-};
-
-function notImplemented(name: string): CommandSpec {
-  return {
-    options: { out: { type: 'string' }, in: { type: 'string' }, 'passphrase-file': { type: 'string' } },
-    async run() {
-      throw new WispError('NotImplemented', `wisp ${name} is not implemented yet`, {
-        recovery: 'Encrypted backups arrive in a later release.',
-      });
+  daemon: {
+    options: { socket: { type: 'string' } },
+    async run(values) {
+      const { runDaemon } = await import('./daemon');
+      const socket = str(values, 'socket');
+      await runDaemon(values, socket === undefined ? {} : { socket });
     },
-  };
-}
+  },
+  ...backupCommands,
+};

@@ -1,4 +1,4 @@
-// Turns the CLI's common options (--profile, --keystore, WISP_PASSPHRASE) into an open engine.
+// Turns the CLI's common options (--profile, --keystore, the passphrase sources) into an open engine.
 // There is no silent fallback from the keychain: its error names the passphrase option.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,22 +7,43 @@ import { Engine, type EngineApi } from '../core/engine';
 import { checkRelayUrl } from '../core/relayClient/relayClient';
 import { keyStoreFor, type KeyStore } from '../core/vault';
 import type { Values } from './commands';
+import { resolvePassphrase } from './passphrase';
 
 export function profileDirOf(values: Values): string {
   const given = typeof values.profile === 'string' ? values.profile : process.env.WISP_PROFILE;
   return resolve(given && given.length > 0 ? given : 'profiles/default');
 }
 
-export function keyStoreOf(values: Values): KeyStore {
-  const choice = typeof values.keystore === 'string' ? values.keystore : 'keychain';
-  if (choice === 'keychain') return keyStoreFor({ kind: 'keychain' });
-  if (choice === 'passphrase') {
-    const passphrase = process.env.WISP_PASSPHRASE;
-    if (passphrase === undefined || passphrase.length === 0) {
-      throw new WispError('InvalidInput', '--keystore passphrase needs the passphrase in WISP_PASSPHRASE', {
-        recovery: 'Set WISP_PASSPHRASE in the environment.',
-      });
+/**
+ * The key store the options name. --passphrase-file/--passphrase-fd alone select the passphrase
+ * store; with --keystore keychain they are a contradiction, not something to ignore. `creating`
+ * asks a typed passphrase twice.
+ */
+export async function keyStoreOf(values: Values, creating: boolean): Promise<KeyStore> {
+  const file = typeof values['passphrase-file'] === 'string' ? values['passphrase-file'] : undefined;
+  const fd = typeof values['passphrase-fd'] === 'string' ? values['passphrase-fd'] : undefined;
+  const passphraseGiven = file !== undefined || fd !== undefined;
+  const choice =
+    typeof values.keystore === 'string' ? values.keystore : passphraseGiven ? 'passphrase' : 'keychain';
+  if (choice === 'keychain') {
+    if (passphraseGiven) {
+      throw new WispError(
+        'InvalidInput',
+        '--passphrase-file and --passphrase-fd need --keystore passphrase',
+        {
+          recovery: 'Drop --keystore keychain, or the passphrase option.',
+        },
+      );
     }
+    return keyStoreFor({ kind: 'keychain' });
+  }
+  if (choice === 'passphrase') {
+    const passphrase = await resolvePassphrase({
+      file,
+      fd,
+      env: process.env.WISP_PASSPHRASE,
+      confirm: creating,
+    });
     return keyStoreFor({ kind: 'passphrase', passphrase });
   }
   throw new WispError('InvalidInput', '--keystore must be keychain or passphrase');
@@ -37,7 +58,7 @@ export async function createEngine(
   const profileDir = profileDirOf(values);
   return Engine.create({
     profileDir,
-    keystore: keyStoreOf(values),
+    keystore: await keyStoreOf(values, true),
     relayUrl,
     ...(username === undefined ? {} : { username }),
   });
@@ -50,5 +71,5 @@ export async function openEngine(values: Values): Promise<EngineApi> {
       recovery: 'Create one with `wisp init --relay ws://HOST:PORT --username NAME`, or pass --profile DIR.',
     });
   }
-  return Engine.open({ profileDir, keystore: keyStoreOf(values) });
+  return Engine.open({ profileDir, keystore: await keyStoreOf(values, false) });
 }

@@ -9,7 +9,9 @@ const USAGE = `usage: wisp <command> [options]
 
 commands:
   init --relay ws://HOST:PORT [--username NAME]   create the identity and register
-  send --to NAME --text T [--expire SECS] [--burn SECS] [--file PATH]
+  send --to NAME --text T [--expire SECS] [--burn SECS] [--file PATH] [--accept-identity-change]
+                                     NAME is a person (username or account id), never a room; a
+                                     name that moved or a changed key stops the send (IdentityChanged)
   sync [--wait SECS]                 receive pending envelopes, print new messages
   messages --with NAME|ROOM_ID       list stored messages, oldest first
   read --id ID                       mark a message seen (starts its burn countdown)
@@ -22,20 +24,35 @@ commands:
   room create --name N --members a,b,c
   room add --room ID --members a,b   room remove --room ID --member NAME
   room rename --room ID --name N     room leave --room ID
-  room send --room ID --text T [--expire SECS] [--burn SECS] [--file PATH]
+  room send --room ID --text T [--expire SECS] [--burn SECS] [--file PATH] [--accept-identity-change]
   room list
+  room requests                      rooms that people who are not your contacts invited you to
+  room accept --room ID              room decline --room ID
   attachment save --id MESSAGE_ID --attachment ATTACHMENT_ID --out PATH
-  backup export|import               not implemented yet
+  backup export --out FILE [--recovery-key] [--passphrase-file F]   encrypted backup (age file);
+                                     passphrase from $WISP_BACKUP_PASSPHRASE or --passphrase-file
+                                     (in backup commands --passphrase-file is the backup's; the
+                                     profile's comes from --passphrase-fd or $WISP_PASSPHRASE)
+  backup import --in FILE [--passphrase-file F | --identity-file KEYFILE]   restore into a new --profile
+  daemon [--socket PATH]             serve these commands as JSON-RPC 2.0 over stdio (or a Unix
+                                     socket) with one open profile; engine events as notifications
 
 options of every command:
   --profile DIR          profile folder (default: $WISP_PROFILE or ./profiles/default)
-  --keystore keychain|passphrase   where the database key is kept (passphrase: $WISP_PASSPHRASE)
+  --keystore keychain|passphrase   where the database key is kept
+  --passphrase-file FILE   read the passphrase from FILE (implies --keystore passphrase)
+  --passphrase-fd N        read the passphrase from file descriptor N (implies --keystore passphrase)
+                         passphrase: --passphrase-file, else --passphrase-fd, else $WISP_PASSPHRASE,
+                         else asked on the terminal without echo (twice at init)
   --json                 one JSON object per line on stdout; errors as JSON on stderr
 `;
 
 const COMMON_OPTIONS = {
   profile: { type: 'string' },
   keystore: { type: 'string' },
+  // No --passphrase VALUE: argv is readable by every local user (cli/passphrase.ts).
+  'passphrase-file': { type: 'string' },
+  'passphrase-fd': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;

@@ -23,6 +23,13 @@ export type WispErrorKind =
   | 'IdentityChanged'
   | 'DecryptionFailed'
   | 'BackupCorrupt'
+  | 'BackupTruncated'
+  | 'BackupWrongKey'
+  | 'BackupNotAge'
+  | 'BackupUnsupportedVersion'
+  | 'BackupWrongKind'
+  | 'BackupCancelled'
+  | 'AccountMoved'
   | 'Internal';
 
 export class WispError extends Error {

@@ -23,6 +23,7 @@ import {
 } from '../core/services';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, appRequestHandler } from './appProtocol';
 import { isAppMainFrame, registerHandlers } from './ipcHandlers';
+import { OpenRequestQueue, openRequestsFromArgv, parseBackupPath, parseWispLink } from './openRequests';
 import { isAllowedNavigation, isPermissionAllowed, isSafeExternalUrl } from './security';
 
 const log = loggerFor('main');
@@ -30,6 +31,8 @@ const here = import.meta.dirname;
 const windows = new Set<BrowserWindow>();
 const windowIds = new Set<number>();
 let contentProtection = true;
+/** wisp:// links and .wisp-backup files the OS handed over, held until the first window has loaded. */
+const openRequests = new OpenRequestQueue();
 
 // Must run before `ready`: the scheme gets a real origin, fetch and a secure context.
 protocol.registerSchemesAsPrivileged([
@@ -44,11 +47,25 @@ if (!app.requestSingleInstanceLock()) {
   // A second copy would open the same encrypted profile twice; hand over to the first one instead.
   app.quit();
 } else {
-  app.on('second-instance', () => {
+  // Windows and Linux pass a link or a file on the command line, to us or to a second instance.
+  for (const request of openRequestsFromArgv(process.argv, process.cwd())) openRequests.push(request);
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    for (const request of openRequestsFromArgv(argv, workingDirectory)) openRequests.push(request);
     const [win] = windows;
     if (win === undefined) return;
     if (win.isMinimized()) win.restore();
     win.focus();
+  });
+  // macOS hands them over as events, possibly before `ready`.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    const request = parseWispLink(url);
+    if (request !== null) openRequests.push(request);
+  });
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    const request = parseBackupPath(path, process.cwd());
+    if (request !== null) openRequests.push(request);
   });
   app
     .whenReady()
@@ -108,7 +125,15 @@ function createWindow(): BrowserWindow {
     windows.delete(win);
     windowIds.delete(id);
   });
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    win.show();
+    // The page has rendered, so the preload runs and holds open.* events until the page subscribes;
+    // sent any earlier, they would be lost.
+    openRequests.attach((event) => {
+      const [target] = windows;
+      target?.webContents.send(EVENT_CHANNEL, event);
+    });
+  });
   void win.loadURL(devRendererUrl ?? `${APP_ORIGIN}/index.html`);
   return win;
 }

@@ -1,19 +1,66 @@
 // `wisp-relay`: runs the relay from the command line, prints its listening URL as one JSON line on
-// stdout, logs to stderr, and shuts down gracefully on SIGTERM/SIGINT.
+// stdout, logs to stderr, and shuts down gracefully on SIGTERM/SIGINT. `wisp-relay keygen` makes
+// the offline trust root and signs server keys with it.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { isWispError } from '../common/errors';
 import { startRelay } from './index';
 import { createRelayLogger } from './log';
+import { parseMetricsAddress, RelayMetrics, serveMetrics, type MetricsServer } from './metrics';
+import { keygen } from './serverKeys';
 
 const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --database postgres://…) [--schema NAME]
-  --port N          TCP port (default 8787; 0 picks a free one)
-  --host ADDR       listen address (default 127.0.0.1)
-  --data DIR        SQLite data directory (default ./wisp-relay-data)
-  --database URL    PostgreSQL connection string instead of SQLite
-  --schema NAME     PostgreSQL schema (default public)
-  --log-level L     pino level (default info)`;
+                  [--server-key FILE] [--metrics ADDR]
+       wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE
+  --port N            TCP port (default 8787; 0 picks a free one)
+  --host ADDR         listen address (default 127.0.0.1)
+  --data DIR          SQLite data directory (default ./wisp-relay-data)
+  --database URL      PostgreSQL connection string instead of SQLite (needs --server-key)
+  --schema NAME       PostgreSQL schema (default public)
+  --server-key FILE   server key file from \`wisp-relay keygen\` (default with --data: DIR/server-key.json,
+                      created on first start as a development key that cannot be rotated)
+  --log-level L       pino level (default info)
+  --metrics ADDR      serve Prometheus metrics at http://ADDR/metrics (PORT or HOST:PORT; host
+                      default 127.0.0.1); off unless given. Counts only, no accounts or addresses
+keygen: creates the trust root in ROOT_FILE if it does not exist (keep it offline), then signs a new
+  server key with the next key id into SERVER_KEY_FILE (never overwritten). Start the relay with
+  --server-key SERVER_KEY_FILE; to rotate, run keygen again with the same ROOT_FILE.`;
+
+function keygenMain(args: string[]): void {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { root: { type: 'string' }, out: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (!values.root || !values.out) {
+    process.stderr.write(`keygen needs --root and --out\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const root = resolve(values.root);
+  const out = resolve(values.out);
+  try {
+    const result = keygen(root, out);
+    process.stdout.write(`${JSON.stringify({ ...result, root, serverKey: out })}\n`);
+  } catch (error) {
+    const hint = isWispError(error) && error.recovery ? ` (${error.recovery})` : '';
+    process.stderr.write(
+      `wisp-relay keygen: ${error instanceof Error ? error.message : String(error)}${hint}\n`,
+    );
+    process.exit(1);
+  }
+}
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'keygen') {
+    keygenMain(process.argv.slice(3));
+    return;
+  }
   let values;
   try {
     ({ values } = parseArgs({
@@ -23,7 +70,9 @@ async function main(): Promise<void> {
         data: { type: 'string' },
         database: { type: 'string' },
         schema: { type: 'string' },
+        'server-key': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
+        metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -45,36 +94,59 @@ async function main(): Promise<void> {
     process.stderr.write(`give --data or --database, not both\n${USAGE}\n`);
     process.exit(2);
   }
+  const metricsAddress = values.metrics === undefined ? undefined : parseMetricsAddress(values.metrics);
+  if (metricsAddress === null) {
+    process.stderr.write(`invalid --metrics (give PORT or HOST:PORT)\n${USAGE}\n`);
+    process.exit(2);
+  }
+  // Several nodes share one PostgreSQL database: each must be given a key from the same root.
+  if (values.database && !values['server-key']) {
+    process.stderr.write(`--database needs --server-key FILE (see wisp-relay keygen)\n${USAGE}\n`);
+    process.exit(2);
+  }
   const logger = createRelayLogger(values['log-level']);
+  const metrics = new RelayMetrics();
   const relay = await startRelay({
+    metrics,
     port,
     host: values.host,
     ...(values.database
       ? { databaseUrl: values.database, databaseSchema: values.schema }
       : { dataDir: resolve(values.data ?? 'wisp-relay-data') }),
+    ...(values['server-key'] ? { serverKeyFile: resolve(values['server-key']) } : {}),
     logger,
   });
-  process.stdout.write(
-    `${JSON.stringify({ url: relay.url, httpUrl: relay.httpUrl, port: relay.port, storage: relay.storageKind })}\n`,
-  );
-
+  let metricsServer: MetricsServer | undefined;
+  if (metricsAddress) {
+    try {
+      metricsServer = await serveMetrics(metrics, metricsAddress.host, metricsAddress.port);
+    } catch (error) {
+      await relay.close();
+      throw error;
+    }
+  }
+  // Signal handlers before the ready line: a supervisor may stop us as soon as it reads it.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    relay.close().then(
+    Promise.all([relay.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.stdout.write(
+    `${JSON.stringify({ url: relay.url, httpUrl: relay.httpUrl, port: relay.port, storage: relay.storageKind, ...(metricsServer ? { metricsUrl: metricsServer.url } : {}) })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {
+  const hint = isWispError(error) && error.recovery ? ` (${error.recovery})` : '';
   process.stderr.write(
-    `wisp-relay: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    `wisp-relay: failed to start: ${error instanceof Error ? error.message : String(error)}${hint}\n`,
   );
   process.exit(1);
 });

@@ -15,6 +15,8 @@ export interface RelayLimits {
   maxQueuedEnvelopes: number;
   maxQueuedBytes: number;
   maxAttachmentBytes: number;
+  /** Bytes of unexpired attachments one account may hold (declared size until the upload completes). */
+  maxAccountAttachmentBytes: number;
   attachmentRetentionMs: number;
   senderCertificateTtlMs: number;
   challengeTtlMs: number;
@@ -36,9 +38,19 @@ export interface RelayLimits {
   slowConsumerTimeoutMs: number;
   /** Open WebSocket connections on this node; past it an upgrade is closed with 1013. */
   maxConnections: number;
-  /** Authenticated connections of one account on this node; past it `auth` fails and closes with 4009. */
+  /**
+   * Connections of one account on this node, counting older ones still closing after "account
+   * moved" (a peer that does not read keeps them until the close times out); past it `auth` fails
+   * and the connection closes with 4010.
+   */
   maxConnectionsPerAccount: number;
   purgeIntervalMs: number;
+  /** HTTP: longest a whole request (headers and body) may take; a slow upload past it is cut off. */
+  httpRequestTimeoutMs: number;
+  /** HTTP: a connection with no bytes in either direction for this long is closed (a stalled upload). */
+  httpIdleTimeoutMs: number;
+  /** HTTP: how long an idle keep-alive connection waits for its next request. */
+  httpKeepAliveTimeoutMs: number;
   rates: {
     /** Every frame on one connection, authenticated or not. */
     frames: RateSpec;
@@ -53,6 +65,8 @@ export interface RelayLimits {
     usernameLookups: RateSpec;
     accountWrites: RateSpec;
     attachments: RateSpec;
+    /** Account registrations per client address (IPv4 address or IPv6 /64), across its connections. */
+    registrations: RateSpec;
   };
 }
 
@@ -70,6 +84,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxQueuedEnvelopes: 20_000,
   maxQueuedBytes: 256 * 1024 * 1024,
   maxAttachmentBytes: 100 * 1024 * 1024,
+  maxAccountAttachmentBytes: 1024 * 1024 * 1024,
   attachmentRetentionMs: 30 * DAY,
   senderCertificateTtlMs: DAY,
   challengeTtlMs: 60_000,
@@ -82,6 +97,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxConnections: 10_000,
   maxConnectionsPerAccount: 8,
   purgeIntervalMs: 60_000,
+  httpRequestTimeoutMs: 30 * 60_000,
+  httpIdleTimeoutMs: 60_000,
+  httpKeepAliveTimeoutMs: 5_000,
   rates: {
     frames: { burst: 4000, perSecond: 2000 },
     handshakes: { burst: 20, perSecond: 2 },
@@ -91,6 +109,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
     usernameLookups: { burst: 100, perSecond: 2 },
     accountWrites: { burst: 20, perSecond: 0.5 },
     attachments: { burst: 100, perSecond: 2 },
+    registrations: { burst: 20, perSecond: 1 / 60 },
   },
 };
 

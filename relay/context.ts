@@ -1,8 +1,9 @@
 // What every request handler can reach: storage, limits, rate limiter, sealed-sender keys, the hub
-// of live connections and the logger. One instance per running relay.
+// of live connections, the logger and the operator metrics. One instance per running relay.
 import type { Logger } from 'pino';
 import type { RelayLimits } from './config';
 import type { SealedSenderAuthority } from './identity';
+import type { RelayMetrics } from './metrics';
 import type { RateLimiter } from './rateLimiter';
 import type { RelayStorage } from './storage/types';
 
@@ -13,4 +14,5 @@ export interface RelayContext {
   authority: SealedSenderAuthority;
   log: Logger;
   now: () => number;
+  metrics: RelayMetrics;
 }

@@ -40,6 +40,11 @@ export interface SessionState {
   challenge: { nonce: Buffer; expiresAt: number } | null;
   /** Key for per-connection rate limits. */
   readonly connectionKey: string;
+  /**
+   * The client's address as a rate-limiter key (IPv4 address, IPv6 /64), for limits that must
+   * hold across connections. Only ever in memory: never stored, logged or sent.
+   */
+  readonly addressKey: string;
   onAuthenticated(): void;
   onAcked(ids: string[]): void;
 }
@@ -56,6 +61,7 @@ const UNAUTHORIZED = 'authentication failed';
 function rate(ctx: RelayContext, key: string, spec: RateSpec, cost = 1): void {
   const wait = ctx.limiter.take(key, spec, cost);
   if (wait > 0) {
+    ctx.metrics.rateLimited();
     const err = new WispError('RelayRateLimited', 'too many requests; slow down', {
       recovery: `retry in ${wait} ms`,
     });
@@ -150,6 +156,8 @@ export const HANDLERS: HandlerTable = {
   async register(ctx, s, body) {
     rate(ctx, `hs:${s.connectionKey}`, ctx.limits.rates.handshakes);
     if (s.account) throw new WispError('InvalidInput', 'this connection is already authenticated');
+    // Per address, not per connection: a fresh connection for each registration must not reset it.
+    rate(ctx, `rg:${s.addressKey}`, ctx.limits.rates.registrations);
     const nonce = consumeChallenge(ctx, s, body.nonce);
     const identityBytes = fromB64(body.identityKey);
     const identityKey = parsePublicKey(identityBytes);
@@ -306,6 +314,7 @@ export const HANDLERS: HandlerTable = {
       a.hash,
       queueCaps(ctx),
     );
+    ctx.metrics.enqueued([outcome]);
     if (outcome === 'noAccount') throw new WispError('NotFound', 'no such recipient account');
     if (outcome === 'full') {
       throw new WispError('RelayQueueFull', "the recipient's queue is full", {
@@ -365,6 +374,7 @@ export const HANDLERS: HandlerTable = {
       a.hash,
       queueCaps(ctx),
     );
+    ctx.metrics.enqueued(outcomes);
     const result: OpResult<'message.sendMulti'> = {
       delivered: [],
       unknownRecipients,
@@ -386,6 +396,7 @@ export const HANDLERS: HandlerTable = {
   async 'message.ack'(ctx, s, body) {
     const a = authed(s);
     const deleted = await ctx.storage.ack(a.hash, body.ids);
+    ctx.metrics.delivered(deleted);
     s.onAcked(body.ids);
     return { deleted };
   },
@@ -402,7 +413,24 @@ export const HANDLERS: HandlerTable = {
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.attachmentRetentionMs);
     const attachmentId = randomBase64Url(32);
     const uploadToken = randomBase64Url(32);
-    await ctx.storage.createAttachment(attachmentId, sha256(uploadToken), body.size, expiresAt);
+    const quota = ctx.limits.maxAccountAttachmentBytes;
+    const { created, usedBytes } = await ctx.storage.createAttachment(
+      {
+        id: attachmentId,
+        tokenHash: sha256(uploadToken),
+        declaredSize: body.size,
+        expiresAt,
+        ownerHash: a.hash,
+      },
+      { maxBytes: quota, now: ctx.now() },
+    );
+    if (!created) {
+      throw new WispError(
+        'PayloadTooLarge',
+        `attachment storage quota exceeded: ${usedBytes} of ${quota} bytes are held by unexpired attachments`,
+        { recovery: 'send a smaller attachment, or wait until earlier attachments expire' },
+      );
+    }
     return {
       attachmentId: attachmentId as OpResult<'attachment.create'>['attachmentId'],
       uploadPath: attachmentPath(attachmentId),

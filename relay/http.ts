@@ -1,5 +1,6 @@
 // HTTP routes beside the WebSocket: /healthz, the transparency report, and streamed attachment
-// upload/download. Uploads are written chunk by chunk; nothing buffers a whole blob.
+// upload/download. Uploads are written chunk by chunk; nothing buffers a whole blob, and each
+// chunk is stored only while its attachment is still uploading and unexpired.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { AttachmentId, HTTP_PATHS, type WireError } from '../common/wire';
@@ -54,7 +55,8 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
       const token = /^Bearer ([A-Za-z0-9_-]{43})$/.exec(auth)?.[1];
       if (!token)
         return fail(reply, 401, { kind: 'Unauthorized', message: 'missing or malformed upload token' });
-      const row = await ctx.storage.claimAttachmentUpload(id.data, sha256(token), ctx.now());
+      const attachmentId = id.data;
+      const row = await ctx.storage.claimAttachmentUpload(attachmentId, sha256(token), ctx.now());
       if (!row)
         return fail(reply, 401, {
           kind: 'Unauthorized',
@@ -63,7 +65,7 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
       const cap = Math.min(row.declaredSize, ctx.limits.maxAttachmentBytes);
       const declaredLength = Number(request.headers['content-length'] ?? NaN);
       const tooLarge = (): FastifyReply => {
-        void ctx.storage.deleteAttachment(id.data);
+        void ctx.storage.deleteAttachment(attachmentId);
         return fail(reply, 413, {
           kind: 'PayloadTooLarge',
           message: `attachment is larger than its declared size or the relay cap (${cap} bytes)`,
@@ -77,24 +79,36 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
       let index = 0;
       let pending: Buffer[] = [];
       let pendingBytes = 0;
-      const flush = async (all: boolean) => {
+      /** False once the attachment has expired or been purged: its chunks are refused from then on. */
+      const flush = async (all: boolean): Promise<boolean> => {
         while (pendingBytes >= CHUNK_BYTES || (all && pendingBytes > 0)) {
           const joined = Buffer.concat(pending);
           const chunk = joined.subarray(0, CHUNK_BYTES);
           const rest = joined.subarray(chunk.length);
           pending = rest.length > 0 ? [rest] : [];
           pendingBytes = rest.length;
-          await ctx.storage.putAttachmentChunk(id.data, index++, chunk);
+          if (!(await ctx.storage.putAttachmentChunk(attachmentId, index++, chunk, ctx.now()))) return false;
         }
+        return true;
       };
-      let over = false;
+      const expired = (): FastifyReply => {
+        void ctx.storage.deleteAttachment(attachmentId);
+        return fail(reply, 410, {
+          kind: 'NotFound',
+          message: 'the attachment expired or was removed during the upload; nothing of it is kept',
+        });
+      };
+      // Why the rest of the body is being discarded, if it is.
+      let stopped: 'over' | 'expired' | null = null;
       try {
         for await (const part of request.raw as AsyncIterable<Buffer>) {
           size += part.length;
-          if (over || size > cap) {
-            // Past the cap: discard the rest so the client can read our 413, unless it keeps going.
-            if (!over) await ctx.storage.deleteAttachment(id.data);
-            over = true;
+          if (!stopped && size > cap) {
+            stopped = 'over';
+            await ctx.storage.deleteAttachment(attachmentId);
+          }
+          if (stopped) {
+            // Discard the rest so the client can read our answer, unless it keeps going.
             if (size > cap + DISCARD_LIMIT_BYTES) {
               request.raw.destroy();
               return reply;
@@ -103,20 +117,25 @@ export function registerHttpRoutes(app: FastifyInstance, ctx: RelayContext): voi
           }
           pending.push(part);
           pendingBytes += part.length;
-          await flush(false);
+          if (!(await flush(false))) {
+            stopped = 'expired';
+            pending = [];
+            pendingBytes = 0;
+            await ctx.storage.deleteAttachment(attachmentId);
+          }
         }
-        if (over) return tooLarge();
-        await flush(true);
+        if (stopped === 'over') return tooLarge();
+        if (stopped === 'expired' || !(await flush(true))) return expired();
       } catch {
-        void ctx.storage.deleteAttachment(id.data);
+        void ctx.storage.deleteAttachment(attachmentId);
         return fail(reply, 400, { kind: 'InvalidInput', message: 'upload interrupted' });
       }
       if (size === 0) {
-        void ctx.storage.deleteAttachment(id.data);
+        void ctx.storage.deleteAttachment(attachmentId);
         return fail(reply, 400, { kind: 'InvalidInput', message: 'empty upload' });
       }
-      await ctx.storage.completeAttachment(id.data, size);
-      return { attachmentId: id.data, size, expiresAt: row.expiresAt };
+      if (!(await ctx.storage.completeAttachment(attachmentId, size, ctx.now()))) return expired();
+      return { attachmentId, size, expiresAt: row.expiresAt };
     });
   });
 }

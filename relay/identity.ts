@@ -1,8 +1,9 @@
 // Account-side cryptography: hashing account ids for storage, checking identity-key signatures,
-// and the relay's sealed-sender keys (trust root → server certificate → sender certificates).
+// and issuing sealed-sender certificates with the server key (trust root → server certificate →
+// sender certificates).
 import { createHash, randomBytes } from 'node:crypto';
 import { PrivateKey, PublicKey, SenderCertificate, ServerCertificate } from '@signalapp/libsignal-client';
-import type { RelayStorage, ServerKeyMaterial } from './storage/types';
+import type { ServerKey } from './serverKeys';
 
 /** Storage key of an account: SHA-256 of its id string, so the raw id is never written down. */
 export function accountHash(accountId: string): Uint8Array {
@@ -70,34 +71,21 @@ export function concatBytes(...parts: (Uint8Array | string)[]): Uint8Array<Array
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-const SERVER_KEY_ID = 1;
-
-/** The relay's sealed-sender signing keys, loaded (or created once, shared by all nodes) from storage. */
+/**
+ * Issues sender certificates with the relay's server key. It holds the server key, its certificate
+ * and the trust root's public key only; the root's private key stays offline (serverKeys.ts).
+ */
 export class SealedSenderAuthority {
-  private constructor(
-    readonly trustRoot: PublicKey,
-    private readonly serverCertificate: ServerCertificate,
-    private readonly serverKey: PrivateKey,
-  ) {}
+  readonly trustRoot: PublicKey;
+  readonly keyId: number;
+  private readonly serverCertificate: ServerCertificate;
+  private readonly serverKey: PrivateKey;
 
-  static async load(storage: RelayStorage): Promise<SealedSenderAuthority> {
-    const material = await storage.serverKeys((): ServerKeyMaterial => {
-      const trustRoot = PrivateKey.generate();
-      const server = PrivateKey.generate();
-      const cert = ServerCertificate.new(SERVER_KEY_ID, server.getPublicKey(), trustRoot);
-      return {
-        trustRootPrivate: trustRoot.serialize(),
-        serverPrivate: server.serialize(),
-        serverCertificate: cert.serialize(),
-      };
-    });
-    const bytes = (b: Uint8Array) => new Uint8Array(b);
-    const trustRoot = PrivateKey.deserialize(bytes(material.trustRootPrivate)).getPublicKey();
-    return new SealedSenderAuthority(
-      trustRoot,
-      ServerCertificate.deserialize(bytes(material.serverCertificate)),
-      PrivateKey.deserialize(bytes(material.serverPrivate)),
-    );
+  constructor(key: ServerKey) {
+    this.trustRoot = key.trustRoot;
+    this.keyId = key.keyId;
+    this.serverCertificate = key.certificate;
+    this.serverKey = key.privateKey;
   }
 
   issue(accountId: string, identityKey: PublicKey, expiresAt: number): Uint8Array {

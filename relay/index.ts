@@ -1,4 +1,4 @@
-// startRelay(): the whole relay in one call — storage, sealed-sender keys, the WebSocket op
+// startRelay(): the whole relay in one call — storage, sealed-sender server key, the WebSocket op
 // endpoint, HTTP routes, expiry purge and graceful shutdown. Tests start it on port 0 in-process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,12 @@ import type { RelayContext } from './context';
 import { registerHttpRoutes } from './http';
 import { SealedSenderAuthority } from './identity';
 import { createRelayLogger, type Logger } from './log';
-import { RateLimiter } from './rateLimiter';
+import { RelayMetrics } from './metrics';
+import { addressKey, RateLimiter } from './rateLimiter';
+import { prepareServerKey } from './serverKeys';
 import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
-import type { RelayStorage } from './storage/types';
+import type { LegacyServerKeys, RelayStorage } from './storage/types';
 
 export interface StartRelayOptions {
   /** 0 (the default) picks a free port. */
@@ -32,8 +34,16 @@ export interface StartRelayOptions {
   /** A pino logger, or false for none. Default: warnings and errors to stderr. */
   logger?: Logger | false;
   limits?: RelayLimitsInput;
+  /**
+   * Server key file from `wisp-relay keygen` (server key, its certificate, the trust root's public
+   * key). Default with dataDir: <dataDir>/server-key.json, created on first start from a throwaway
+   * root; otherwise a throwaway key in memory. The database never holds a key.
+   */
+  serverKeyFile?: string;
   /** Clock override for tests of expiry (ms since epoch). */
   now?: () => number;
+  /** Where to count for /metrics (relay/metrics.ts); a private one when not given. */
+  metrics?: RelayMetrics;
 }
 
 export interface RunningRelay {
@@ -52,21 +62,22 @@ export interface RunningRelay {
 async function openStorage(
   opts: StartRelayOptions,
   log: Logger,
+  onLegacyServerKeys: (keys: LegacyServerKeys) => void,
 ): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
   const onSlow = (what: string, ms: number) => log.warn({ what, ms }, 'slow storage operation');
+  const { sqliteSynchronous: synchronous } = opts;
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
-    return {
-      storage: await PostgresStorage.open({ url: opts.databaseUrl, schema: opts.databaseSchema, onSlow }),
-    };
+    const { databaseUrl: url, databaseSchema: schema } = opts;
+    return { storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys }) };
   }
   if (opts.dataDir)
     return {
-      storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous: opts.sqliteSynchronous, onSlow }),
+      storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous, onSlow, onLegacyServerKeys }),
     };
   const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
   return {
-    storage: new SqliteStorage({ dataDir: dir, synchronous: opts.sqliteSynchronous, onSlow }),
+    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -75,14 +86,25 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const log: Logger =
     opts.logger === false ? createRelayLogger('silent') : (opts.logger ?? createRelayLogger('warn'));
   const limits = resolveLimits(opts.limits);
-  const { storage, cleanup } = await openStorage(opts, log);
+  const keyFile = opts.serverKeyFile ?? (opts.dataDir ? join(opts.dataDir, 'server-key.json') : null);
+  const serverKey = prepareServerKey(keyFile, opts.serverKeyFile !== undefined, log);
+  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys);
+  let authority: SealedSenderAuthority;
+  try {
+    authority = new SealedSenderAuthority(serverKey.finish());
+  } catch (error) {
+    await storage.close();
+    cleanup?.();
+    throw error;
+  }
   const ctx: RelayContext = {
     storage,
     limits,
     limiter: new RateLimiter(opts.now),
-    authority: await SealedSenderAuthority.load(storage),
+    authority,
     log,
     now: opts.now ?? Date.now,
+    metrics: opts.metrics ?? new RelayMetrics(),
   };
 
   // Live connections by recipient hash: a stored envelope (on any node) wakes its recipient's pump.
@@ -97,7 +119,11 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       const key = s.accountHashHex!;
       let set = byAccount.get(key);
       if (!set) byAccount.set(key, (set = new Set()));
+      // Memory: kicked connections of a peer that does not read linger until their close times
+      // out, so the account's connections (live and closing) are capped; past it `auth` fails.
       if (set.size >= limits.maxConnectionsPerAccount) return false;
+      // One active device per account: the newest connection wins, the older ones are told why.
+      for (const older of set) older.accountMoved();
       set.add(s);
       return true;
     },
@@ -112,7 +138,21 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   };
 
   // Fastify's own logger is off: its request logs would carry client addresses.
-  const app = Fastify({ logger: false, trustProxy: false });
+  // Timeouts: a request (an upload) must finish within httpRequestTimeoutMs, a connection silent
+  // for httpIdleTimeoutMs is closed (a stalled upload body), idle keep-alives close sooner.
+  // Node checks the request deadline every connectionsCheckingInterval, so that follows it, and
+  // only enforces a requestTimeout given when the server is created (hence also under `http`).
+  const app = Fastify({
+    logger: false,
+    trustProxy: false,
+    requestTimeout: limits.httpRequestTimeoutMs,
+    connectionTimeout: limits.httpIdleTimeoutMs,
+    keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
+    http: {
+      requestTimeout: limits.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, limits.httpRequestTimeoutMs / 4)),
+    },
+  });
   await app.register(websocket, { options: { maxPayload: limits.maxFrameBytes, perMessageDeflate: false } });
   // Browsers name the page behind every WebSocket upgrade and cross-origin request in `Origin`;
   // Wisp's own clients (the app's main process, the CLI) send none. Refusing any request that
@@ -139,7 +179,8 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
       socket.close(1013, 'relay at connection capacity');
       return;
     }
-    sessions.add(new Session(socket, request.socket, ctx, hooks));
+    ctx.metrics.connectionOpened();
+    sessions.add(new Session(socket, request.socket, ctx, hooks, addressKey(request.socket.remoteAddress)));
   });
   registerHttpRoutes(app, ctx);
   app.setErrorHandler((error, _request, reply) => {
@@ -156,6 +197,11 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     });
   });
 
+  ctx.metrics.observe({
+    connections_open: () => sessions.size,
+    envelopes_queued: async () => (await storage.totals()).queuedEnvelopes,
+  });
+
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
   const address = app.server.address();
@@ -164,6 +210,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
 
   const purge = async () => {
     const removed = await storage.purgeExpired(ctx.now());
+    ctx.metrics.expired(removed.envelopes);
     if (removed.envelopes || removed.attachments) log.info(removed, 'purged expired');
     return removed;
   };

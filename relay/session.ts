@@ -6,6 +6,7 @@ import type { WebSocket, RawData } from 'ws';
 import { randomUUID } from 'node:crypto';
 import { isWispError, WispError } from '../common/errors';
 import {
+  ACCOUNT_MOVED_CLOSE,
   OPS,
   RequestFrame,
   RequestId,
@@ -25,7 +26,7 @@ const MAX_PENDING_REQUESTS = 256;
 const HARD_LIMIT_WAIT_MS = 10_000;
 /** Close codes of this connection's own limits (docs/PROTOCOL.md lists them all). */
 export const CLOSE_SLOW_CONSUMER = 4008;
-export const CLOSE_ACCOUNT_CONNECTIONS = 4009;
+export const CLOSE_ACCOUNT_CONNECTIONS = 4010;
 /** A push frame's bytes beyond its payload's base64 (id, expiresAt, JSON keys), rounded up. */
 const PUSH_FRAME_OVERHEAD = 160;
 
@@ -82,6 +83,8 @@ export class Session implements SessionState {
     private readonly raw: Socket,
     private readonly ctx: RelayContext,
     private readonly hooks: SessionHooks,
+    /** The client address as a limiter key (rateLimiter.ts addressKey); in memory only. */
+    readonly addressKey = 'unknown',
   ) {
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.onClose());
@@ -256,6 +259,7 @@ export class Session implements SessionState {
   private onFrame(data: RawData, isBinary: boolean): void {
     if (this.closing) return;
     const wait = this.ctx.limiter.take(this.frameRateKey, this.ctx.limits.rates.frames, 1, true);
+    if (wait > 0) this.ctx.metrics.rateLimited();
     if (wait > HARD_LIMIT_WAIT_MS) {
       this.ws.close(1008, 'rate limit');
       return;
@@ -427,6 +431,11 @@ export class Session implements SessionState {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** The account authenticated on a newer connection (a restored profile): this one ends for good. */
+  accountMoved(): void {
+    this.ws.close(ACCOUNT_MOVED_CLOSE.code, ACCOUNT_MOVED_CLOSE.reason);
   }
 
   goAway(reason: string): void {

@@ -42,13 +42,16 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     { name: 'size', description: 'uploaded size' },
     { name: 'state', description: 'pending, uploading or complete' },
     { name: 'expires_at', description: 'deletion deadline' },
+    {
+      name: 'owner_hash',
+      description: 'SHA-256 of the uploading account id, for its storage quota; deleted with the attachment',
+    },
   ],
   attachment_chunks: [
     { name: 'attachment_id', description: 'owning attachment' },
     { name: 'idx', description: 'chunk order' },
     { name: 'data', description: 'encrypted blob bytes' },
   ],
-  server_keys: [{ name: 'name, value', description: 'sealed-sender trust root and server certificate keys' }],
 };
 
 export const NEVER_STORED = [
@@ -58,6 +61,7 @@ export const NEVER_STORED = [
   'message or attachment plaintext',
   'phone numbers, e-mail addresses, passwords',
   'account ids or usernames in logs',
+  'any signing key: the sealed-sender server key is a file outside the database, the trust root is offline',
 ];
 
 export function transparencyReport(totals: Totals): TransparencyResponse {

@@ -35,6 +35,13 @@ export interface MessageView {
   seenAt: number | null;
   state: MessageState;
   attachments: AttachmentView[];
+  /**
+   * A name the sender supplied that the relay has not confirmed for this account (shown apart,
+   * marked unconfirmed); absent or null when `from` is a confirmed username.
+   */
+  fromNameHint?: string | null;
+  /** Set on a conversation notice (not a message): the timer defaults someone set. `text` describes it. */
+  notice?: ConversationTimers;
 }
 
 export interface ConversationTimers {
@@ -66,7 +73,24 @@ export interface ContactView {
   verified: boolean;
   /** Set when the contact's identity key changed since we first saw it; cleared by re-verifying. */
   identityChanged: boolean;
+  /** A name a peer supplied (e.g. in a room's member list): unconfirmed, never the username. */
+  nameHint: string | null;
   addedAt: number;
+}
+
+/** A room from someone who is not a contact: not a conversation until the user accepts it. */
+export interface RoomRequestView {
+  id: string;
+  name: string;
+  /** Account id of who invited us. */
+  fromAccountId: string;
+  /** Their confirmed username, or their account id. */
+  from: string;
+  /** A name they or another member supplied, unconfirmed. */
+  fromNameHint: string | null;
+  /** The other members: confirmed usernames or account ids. */
+  members: string[];
+  receivedAt: number;
 }
 
 export interface SafetyNumberView {

@@ -9,6 +9,7 @@ import {
   ExpireAfterMs,
   Id,
   MessageViewSchema,
+  RoomRequestViewSchema,
   Username,
 } from './views';
 
@@ -35,6 +36,11 @@ export const SendTextInput = z
     /** A conversation id, or a username to start a direct conversation. */
     to: z.union([Id, Username]),
     text: z.string().min(1).max(MAX_TEXT_LENGTH),
+    /**
+     * The user chose "Send anyway" in the safety-number-changed dialog. Without it a send to someone
+     * whose identity changed fails with IdentityChanged and nothing is sent.
+     */
+    acceptIdentityChange: z.boolean().optional(),
     /** Absent: the conversation default; null: this timer off for this message. */
     expireAfterMs: ExpireAfterMs.optional(),
     burnAfterMs: BurnAfterMs.optional(),
@@ -54,6 +60,10 @@ export const conversationsSpec = {
     z.object({ conversationId: Id, timers: ConversationTimersSchema }),
     ConversationViewSchema,
   ),
+  /** Rooms from people who are not contacts: shown as a banner with Accept / Decline. */
+  roomRequests: method(noInput, z.array(RoomRequestViewSchema)),
+  acceptRoomRequest: method(z.object({ roomId: Id }), ConversationViewSchema),
+  declineRoomRequest: method(z.object({ roomId: Id }), z.null()),
 };
 
 export type ConversationsService = ServiceInterface<typeof conversationsSpec>;

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import type { EngineEvent } from '../engine';
 import { AccountStatus } from './account';
 import { Settings } from './settings';
-import { ContactViewSchema, ConversationViewSchema, MessageViewSchema } from './views';
+import {
+  ContactViewSchema,
+  ConversationViewSchema,
+  MessageViewSchema,
+  RoomRequestViewSchema,
+  Username,
+} from './views';
 
 export const EngineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message.added'), message: MessageViewSchema }),
@@ -18,14 +24,25 @@ export const EngineEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('conversation.changed'), conversation: ConversationViewSchema }),
   z.object({ type: z.literal('contact.changed'), contact: ContactViewSchema }),
+  z.object({ type: z.literal('room.request'), request: RoomRequestViewSchema }),
+  z.object({ type: z.literal('room.request.settled'), id: z.string(), accepted: z.boolean() }),
   z.object({ type: z.literal('identity.changed'), contact: ContactViewSchema }),
   z.object({ type: z.literal('expired-unread'), conversationId: z.string(), count: z.number().int() }),
   z.object({ type: z.literal('session.reset'), accountId: z.string() }),
   z.object({ type: z.literal('connection.changed'), state: z.enum(['offline', 'connecting', 'online']) }),
 ]) satisfies z.ZodType<EngineEvent>;
 
+/**
+ * Something the OS asked the app to open (main/openRequests.ts): a `wisp://add?username=…` link, to
+ * look up and offer as a contact, or a `.wisp-backup` file (absolute path), to open the import screen.
+ */
+export type OpenEvent =
+  { type: 'open.addContact'; username: string } | { type: 'open.backupFile'; path: string };
+
 export type AppEvent =
-  { type: 'account.changed'; status: AccountStatus } | { type: 'settings.changed'; settings: Settings };
+  | { type: 'account.changed'; status: AccountStatus }
+  | { type: 'settings.changed'; settings: Settings }
+  | OpenEvent;
 
 export type WispEvent = EngineEvent | AppEvent;
 export type WispEventType = WispEvent['type'];
@@ -34,6 +51,8 @@ export const WispEventSchema = z.union([
   EngineEventSchema,
   z.object({ type: z.literal('account.changed'), status: AccountStatus }),
   z.object({ type: z.literal('settings.changed'), settings: Settings }),
+  z.object({ type: z.literal('open.addContact'), username: Username }),
+  z.object({ type: z.literal('open.backupFile'), path: z.string().min(1).max(4096) }),
 ]) satisfies z.ZodType<WispEvent>;
 
 export type WispEventListener = (event: WispEvent) => void;

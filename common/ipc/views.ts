@@ -8,6 +8,7 @@ import type {
   ConversationView,
   MessageView,
   ReceiptSettings,
+  RoomRequestView,
   SafetyNumberView,
 } from '../engine';
 import { BURN_MAX_MS, BURN_MIN_MS, EXPIRE_MAX_MS, EXPIRE_MIN_MS } from '../timers';
@@ -50,6 +51,10 @@ export const MessageViewSchema = z.object({
   seenAt: instant.nullable(),
   state: z.enum(['pending', 'sent', 'delivered', 'read', 'failed', 'received']),
   attachments: z.array(AttachmentViewSchema),
+  fromNameHint: z.string().nullable().optional(),
+  notice: z
+    .object({ expireAfterMs: z.number().int().nullable(), burnAfterMs: z.number().int().nullable() })
+    .optional(),
 }) satisfies z.ZodType<MessageView>;
 
 export const ConversationTimersSchema = z
@@ -78,8 +83,19 @@ export const ContactViewSchema = z.object({
   username: z.string().nullable(),
   verified: z.boolean(),
   identityChanged: z.boolean(),
+  nameHint: z.string().nullable(),
   addedAt: instant,
 }) satisfies z.ZodType<ContactView>;
+
+export const RoomRequestViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  fromAccountId: z.string(),
+  from: z.string(),
+  fromNameHint: z.string().nullable(),
+  members: z.array(z.string()),
+  receivedAt: instant,
+}) satisfies z.ZodType<RoomRequestView>;
 
 export const SafetyNumberViewSchema = z.object({
   accountId: z.string(),

@@ -53,6 +53,12 @@ export const PushFrame = z.discriminatedUnion('push', [
 ]);
 export type PushFrame = z.infer<typeof PushFrame>;
 
+/**
+ * WebSocket close for a connection whose account authenticated on a newer connection (a profile
+ * restored from a backup on another machine): one active device per account. Not a reconnect cue.
+ */
+export const ACCOUNT_MOVED_CLOSE = { code: 4009, reason: 'account moved' } as const;
+
 /** Any relay → client frame. */
 export const ServerFrame = z.union([ResponseFrame, PushFrame]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

@@ -15,6 +15,7 @@ import type {
   EngineListener,
   MessageView,
   ReceiptSettings,
+  RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
 import {
@@ -37,15 +38,17 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import { sql, type Contact, type OutboxItem, type Store } from '../store';
+import { sql, type Contact, type Message, type OutboxItem, type Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
   RelayRequestError,
+  accountMovedError,
   httpBaseUrl,
   type RelayConnectionState,
 } from '../relayClient/relayClient';
 import { BurnScheduler } from './burnScheduler';
+import { takeReset } from './resetBudget';
 import { BufferedSignalStores } from './bufferedStores';
 import {
   DEVICE_ID,
@@ -67,7 +70,17 @@ import {
   SenderCertificateChecker,
   type SignalStores,
 } from './signalCrypto';
-import { contactView, conversationView, messageState, messageView, type NameBook } from './views';
+import {
+  contactView,
+  conversationView,
+  messageState,
+  messageView,
+  roomRequestView,
+  type NameBook,
+} from './views';
+import { IdentityGuard, UUID_RE } from './identityGuard';
+import { applyRoomUpdate, directConversation, peerTimers, roomIdRefusal } from './roomIntake';
+import { timerNotice } from './notices';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
@@ -106,9 +119,6 @@ interface RoomState {
 const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 const RECEIPTS_KEY = 'engine.receipts';
 const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
-/** Ids of received messages no sync() has reported yet (command mode). */
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
@@ -128,13 +138,13 @@ export class Engine implements EngineApi {
   private certificate: { cert: SenderCertificate; expiresAt: number } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private queueEmptyWaiters: (() => void)[] = [];
+  /** Set once the relay moved the account to a newer device: every later call fails with it. */
+  private movedAway: WispError | null = null;
   private queueEmptySeen = false;
   private closed = false;
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
-  private readonly lastReset = new Map<string, number>();
-  private readonly namesChecked = new Set<string>();
   private readonly pendingAcks = new Set<Promise<void>>();
   /** A manual BEGIN…COMMIT (inTransaction) is open. */
   private txOpen = false;
@@ -154,8 +164,8 @@ export class Engine implements EngineApi {
    * marks are forgotten, inside the next inbox commit (no commit of their own).
    */
   private confirmedAcks: { ids: string[]; horizon: number }[] = [];
-  /** Username lookups in flight, by lower-cased name. */
-  private readonly lookups = new Map<string, Promise<Contact>>();
+  /** Who a name or account id reaches, and the identity-change gate on sending. */
+  private readonly guard: IdentityGuard;
 
   private constructor(
     private readonly profile: Profile,
@@ -174,6 +184,16 @@ export class Engine implements EngineApi {
     this.relayUrl = relayUrl ?? identity.relayUrl;
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
+    this.guard = new IdentityGuard({
+      store: this.store,
+      selfId: this.accountId,
+      clock,
+      lookup: async (username) => {
+        const found = await this.relayClient().request('username.lookup', { username });
+        return { accountId: found.accountId, identityKey: Buffer.from(found.identityKey, 'base64') };
+      },
+      emit: (event) => this.emit(event),
+    });
   }
 
   private get store(): Store {
@@ -301,6 +321,7 @@ export class Engine implements EngineApi {
   }
 
   private assertOpen(): void {
+    if (this.movedAway) throw this.movedAway;
     if (this.closed) throw new WispError('Internal', 'the engine is closed');
   }
 
@@ -321,6 +342,10 @@ export class Engine implements EngineApi {
         for (const w of waiters) w();
       },
       onState: (state) => this.onConnectionState(state),
+      onAccountMoved: () => {
+        this.movedAway = accountMovedError();
+        for (const waiter of this.queueEmptyWaiters.splice(0)) waiter();
+      },
     });
     return this.relay;
   }
@@ -357,6 +382,15 @@ export class Engine implements EngineApi {
     if (this.certificate && this.certificate.expiresAt - 60_000 > now) return this.certificate.cert;
     const result = await this.relayClient().request('certificate.sender', {});
     const cert = parseSenderCertificate(result.certificate);
+    // Recipients check it against the trust root pinned at setup and drop what fails unseen, so
+    // a certificate under another root (the relay's key was replaced) must not carry messages:
+    // as a relay problem (transient) they stay in the outbox until it serves the pinned root again.
+    if (!this.certificates.isValid(cert, now))
+      throw new WispError(
+        'RelayUnavailable',
+        "the relay's sender certificate does not chain to the trust root pinned for this relay",
+        { recovery: 'messages stay queued; the relay operator must start it with a key from its trust root' },
+      );
     this.certificate = { cert, expiresAt: result.expiresAt };
     return cert;
   }
@@ -405,74 +439,13 @@ export class Engine implements EngineApi {
 
   // --- contacts ----------------------------------------------------------------------------
 
+  /** The user looks a name up: bound to the account the relay names, gated like a send. */
   async lookup(username: string): Promise<ContactView> {
     this.assertOpen();
-    return contactView(await this.resolveContact(username, true));
-  }
-
-  /**
-   * A username or account id → a stored contact. Usernames are asked of the relay (they can move
-   * to another account); when a name we knew now points at a different identity key, the new
-   * contact is flagged as changed and unverified, which the UI shows loudly.
-   */
-  private async resolveContact(name: string, refresh: boolean): Promise<Contact> {
-    if (UUID_RE.test(name)) {
-      const known = this.store.contacts.get(name.toLowerCase());
-      if (known) return known;
-      throw new WispError('NotFound', 'no contact with that account id');
-    }
-    const known = this.store.contacts.byUsername(name);
-    if (known && !refresh) return known;
-    // Concurrent calls for one name (a burst of sends) share one relay lookup.
-    const key = name.toLowerCase();
-    const inFlight = this.lookups.get(key);
-    if (inFlight) return inFlight;
-    const lookup = this.lookUpName(name, known).finally(() => this.lookups.delete(key));
-    this.lookups.set(key, lookup);
-    return lookup;
-  }
-
-  private async lookUpName(name: string, known: Contact | undefined): Promise<Contact> {
-    let result;
-    try {
-      result = await this.relayClient().request('username.lookup', { username: name });
-    } catch (error) {
-      // Offline or rate-limited: the name we already know is the best answer we have.
-      if (known && (isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited')))
-        return known;
-      throw error;
-    }
-    if (result.accountId === this.accountId) {
-      throw new WispError('InvalidInput', 'that username is your own');
-    }
-    return this.recordName(result.accountId, name, Buffer.from(result.identityKey, 'base64'));
-  }
-
-  /**
-   * Records that `name` belongs to `accountId` with `key`. When the name was held by a contact with
-   * a different identity key, the person behind the name changed keys: the contact is flagged as
-   * changed and unverified.
-   */
-  private recordName(accountId: string, name: string, key: Buffer): Contact {
-    const known = this.store.contacts.byUsername(name);
-    const existing = this.store.contacts.get(accountId);
-    const changed =
-      known !== undefined &&
-      known.accountId !== accountId &&
-      known.identityKey !== null &&
-      !known.identityKey.equals(key);
-    const contact = this.store.transaction(() => {
-      const now = this.clock();
-      this.store.contacts.upsert(accountId, name.toLowerCase(), now);
-      if (changed) this.store.contacts.recordIdentityChange(accountId, key, now);
-      else this.store.contacts.saveIdentityKey(accountId, key, now);
-      return this.store.contacts.get(accountId)!;
-    });
-    if (changed) this.emit({ type: 'identity.changed', contact: contactView(contact) });
-    if (!existing || changed || existing.username !== contact.username) {
-      this.emit({ type: 'contact.changed', contact: contactView(contact) });
-    }
-    return contact;
+    const contact = UUID_RE.test(username)
+      ? await this.guard.find(username)
+      : await this.guard.forSend(username, false);
+    return contactView(contact);
   }
 
   async setUsername(username: string | null): Promise<void> {
@@ -495,7 +468,7 @@ export class Engine implements EngineApi {
 
   async safetyNumber(name: string): Promise<SafetyNumberView> {
     this.assertOpen();
-    const contact = await this.resolveContact(name, false);
+    const contact = await this.guard.find(name);
     const remote =
       (await this.signal.identity.getIdentity(addressOf(contact.accountId))) ??
       (contact.identityKey ? PublicKey.deserialize(new Uint8Array(contact.identityKey)) : null);
@@ -521,8 +494,9 @@ export class Engine implements EngineApi {
 
   async setVerified(name: string, verified: boolean): Promise<ContactView> {
     this.assertOpen();
-    const contact = await this.resolveContact(name, false);
+    const contact = await this.guard.find(name);
     this.store.contacts.setVerified(contact.accountId, verified);
+    this.store.contacts.markAdded(contact.accountId);
     const view = contactView(this.store.contacts.get(contact.accountId)!);
     this.emit({ type: 'contact.changed', contact: view });
     return view;
@@ -539,22 +513,23 @@ export class Engine implements EngineApi {
     return conversationView(this.book, c, c.kind === 'room' ? (this.roomState(id)?.left ?? false) : false);
   }
 
-  /** A name as the user types it → a conversation id: a room id or title, or a contact's direct conversation. */
-  private async conversationFor(name: string, createDirect: boolean, refresh = false): Promise<string> {
-    const byId = this.store.conversations.get(name);
-    if (byId) return byId.id;
-    const room = this.store.conversations.list().find((c) => c.kind === 'room' && c.name === name);
-    if (room) return room.id;
+  /**
+   * A conversation by its id (a room's id, or a contact's account id), or a contact's direct
+   * conversation by username. A typed name never reaches a room; a room request is not reachable.
+   */
+  private async conversationFor(target: string, createDirect: boolean): Promise<string> {
+    const byId = this.store.conversations.get(target);
+    if (byId && byId.requestFrom === null) return byId.id;
     if (!createDirect) {
-      const contact = UUID_RE.test(name)
-        ? this.store.contacts.get(name)
-        : this.store.contacts.byUsername(name);
+      const contact = UUID_RE.test(target)
+        ? this.store.contacts.get(target)
+        : this.store.contacts.byUsername(target);
       const direct = contact && this.store.conversations.directWith(contact.accountId);
       if (!direct) throw new WispError('NotFound', 'no conversation with that name');
       return direct.id;
     }
-    const contact = await this.resolveContact(name, refresh);
-    return this.store.conversations.ensureDirect(contact.accountId, this.clock()).id;
+    const contact = await this.guard.find(target);
+    return directConversation(this.store, contact.accountId, this.clock()).id;
   }
 
   async conversations(): Promise<ConversationView[]> {
@@ -585,6 +560,7 @@ export class Engine implements EngineApi {
     const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
     const id = await this.conversationFor(conversation, true);
     const c = this.store.conversations.require(id);
+    let notice: Message | undefined;
     await this.serial(async () => {
       const now = this.clock();
       this.store.transaction(() => {
@@ -598,10 +574,22 @@ export class Engine implements EngineApi {
           ...t,
         };
         for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
+        notice = this.store.messages.insert(
+          timerNotice({
+            id: content.id,
+            conversationId: id,
+            senderId: this.accountId,
+            outgoing: true,
+            timers: t,
+            now,
+          }),
+          now,
+        );
       });
     });
     const view = this.conversationViewOf(id);
     this.emit({ type: 'conversation.changed', conversation: view });
+    if (notice) this.emit({ type: 'message.added', message: messageView(this.book, notice) });
     await this.tryFlush();
     return view;
   }
@@ -648,21 +636,35 @@ export class Engine implements EngineApi {
     );
   }
 
+  /**
+   * A direct message to a contact: `to` is a username or an account id, never a room. Names are
+   * re-resolved at the relay on each send; a name now held by another account, a key that differs
+   * from the pinned one or an unacknowledged identity change stops the send (IdentityChanged) unless
+   * options.acceptIdentityChange.
+   */
   async sendText(to: string, text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
-    // Names are re-resolved at the relay on each send: a name that moved to another identity key
-    // is flagged before anything is encrypted to it.
-    if (text.length > MAX_TEXT_CHARS) {
-      throw new WispError('InvalidInput', `a message holds at most ${MAX_TEXT_CHARS} characters`, {
-        recovery: 'Send a long text as a file (--file).',
-      });
+    checkTextLength(text);
+    const contact = await this.guard.forSend(to, options.acceptIdentityChange === true);
+    const conversationId = directConversation(this.store, contact.accountId, this.clock()).id;
+    return this.sendInto(conversationId, text, options);
+  }
+
+  /** A message to a room, by its id only. Stopped like sendText if a member's identity changed. */
+  async sendToRoom(roomId: string, text: string, options: SendOptions = {}): Promise<MessageView> {
+    this.assertOpen();
+    checkTextLength(text);
+    const id = this.requireRoom(roomId);
+    for (const peer of this.peersOf(id)) {
+      const contact = this.store.contacts.get(peer);
+      if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
     }
-    const conversationId = await this.conversationFor(to, true, true);
+    return this.sendInto(id, text, options);
+  }
+
+  private async sendInto(conversationId: string, text: string, options: SendOptions): Promise<MessageView> {
     const conversation = this.store.conversations.require(conversationId);
     const isRoom = conversation.kind === 'room';
-    if (isRoom && this.roomState(conversationId)?.left) {
-      throw new WispError('InvalidInput', 'you are no longer a member of this room');
-    }
     const timers = validateTimers({
       expireAfterMs: options.expireAfterMs === undefined ? conversation.expireAfterMs : options.expireAfterMs,
       burnAfterMs: options.burnAfterMs === undefined ? conversation.burnAfterMs : options.burnAfterMs,
@@ -1057,7 +1059,8 @@ export class Engine implements EngineApi {
     if (members.length + 1 > MAX_ROOM_MEMBERS)
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     const contacts: Contact[] = [];
-    for (const m of members) contacts.push(await this.resolveContact(m, false));
+    for (const m of members) contacts.push(await this.guard.find(m));
+    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
     const id = randomUUID();
     await this.serial(async () =>
       this.store.transaction(() => {
@@ -1081,11 +1084,15 @@ export class Engine implements EngineApi {
     return view;
   }
 
+  /** A room by its id only: names are not unique and a typed name never reaches a room. */
   private requireRoom(roomId: string): string {
-    const c =
-      this.store.conversations.get(roomId) ??
-      this.store.conversations.list().find((x) => x.kind === 'room' && x.name === roomId);
-    if (!c || c.kind !== 'room') throw new WispError('NotFound', 'no such room');
+    const c = this.store.conversations.get(roomId);
+    if (!c || c.kind !== 'room' || c.requestFrom !== null) {
+      throw new WispError('NotFound', 'no room with that id', {
+        recovery:
+          'Rooms are addressed by id: `wisp room list` shows them (`wisp room requests` the invitations).',
+      });
+    }
     if (this.roomState(c.id)?.left)
       throw new WispError('InvalidInput', 'you are no longer a member of this room');
     return c.id;
@@ -1095,7 +1102,8 @@ export class Engine implements EngineApi {
     this.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
     const contacts: Contact[] = [];
-    for (const m of members) contacts.push(await this.resolveContact(m, false));
+    for (const m of members) contacts.push(await this.guard.find(m));
+    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
     if (this.peersOf(roomId).length + contacts.length + 1 > MAX_ROOM_MEMBERS) {
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     }
@@ -1115,7 +1123,7 @@ export class Engine implements EngineApi {
   async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
     this.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
-    const contact = await this.resolveContact(member, false);
+    const contact = await this.guard.find(member);
     await this.serial(async () =>
       this.store.transaction(() => {
         const before = this.peersOf(roomId);
@@ -1192,11 +1200,13 @@ export class Engine implements EngineApi {
     if (options.waitMs && options.waitMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, options.waitMs));
     }
+    this.assertOpen();
     await relay.drained();
     await this.inboxIdle();
     await this.chain;
     await this.flushOutbox();
     await this.acksSettled();
+    this.assertOpen();
     const reported = await this.unreportedMessages();
     this.store.unreported.clear();
     return reported;
@@ -1288,8 +1298,9 @@ export class Engine implements EngineApi {
           throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
         }
         if (content.senderName && !this.store.contacts.get(unsealed.sender)?.username) {
-          await this.confirmSenderName(unsealed.sender, content.senderName);
+          await this.guard.noteSenderName(unsealed.sender, content.senderName);
         }
+        if (content.type === 'room.update') await this.guard.confirmMemberNames(content.members);
         if (
           content.type === 'sender-key' &&
           this.store.conversations.get(content.roomId) &&
@@ -1336,13 +1347,15 @@ export class Engine implements EngineApi {
   /**
    * A sender's messages no longer decrypt (e.g. our ratchet was restored from an older copy):
    * start a fresh session from a new prekey bundle and tell them, so both sides show the reset
-   * and their next messages use it. At most once a minute per contact, so it cannot loop.
+   * and their next messages use it. Anyone can provoke one and each costs a bundle fetch, so the
+   * persisted budget of resetBudget.ts (per contact and across all senders) decides.
    */
   private async resetSession(accountId: string): Promise<void> {
     const now = this.clock();
-    const last = this.lastReset.get(accountId);
-    if (last !== undefined && now - last < 60_000) return;
-    this.lastReset.set(accountId, now);
+    if (!takeReset(this.store.settings, accountId, now)) {
+      log.info({}, 'skipped a session reset: the reset budget is spent');
+      return;
+    }
     try {
       this.store.signal.deleteSessions(accountId);
       await this.ensureSession(accountId);
@@ -1351,21 +1364,6 @@ export class Engine implements EngineApi {
       this.emit({ type: 'session.reset', accountId });
     } catch (error) {
       log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not reset a broken session');
-    }
-  }
-
-  /** Accepts a sender's claimed username only if the relay maps that name to the same account. */
-  private async confirmSenderName(sender: string, claimed: string): Promise<void> {
-    // Once per sender and name per engine: a name that does not check out is not asked again.
-    const key = `${sender}/${claimed.toLowerCase()}`;
-    if (this.namesChecked.has(key)) return;
-    this.namesChecked.add(key);
-    try {
-      const found = await this.relayClient().request('username.lookup', { username: claimed });
-      if (found.accountId === sender)
-        this.recordName(sender, claimed, Buffer.from(found.identityKey, 'base64'));
-    } catch (error) {
-      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not confirm a sender name');
     }
   }
 
@@ -1425,22 +1423,12 @@ export class Engine implements EngineApi {
   /** Applies decrypted content inside the inbox transaction; `effects` run after the commit (events). */
   private apply(sender: string, content: Content, now: number, effects: (() => void)[]): void {
     // The sender of any content is a contact from now on (their identity was saved by the session).
-    if (!this.store.contacts.get(sender)) this.store.contacts.upsert(sender, null, now);
+    this.store.contacts.ensure(sender, now);
     switch (content.type) {
       case 'text':
         return this.applyText(sender, content, now, effects);
-      case 'timers': {
-        const conversationId = content.roomId ?? this.store.conversations.ensureDirect(sender, now).id;
-        if (content.roomId !== null && !this.isMember(content.roomId, sender)) return;
-        this.store.conversations.setDefaultTimers(conversationId, {
-          expireAfterMs: content.expireAfterMs,
-          burnAfterMs: content.burnAfterMs,
-        });
-        effects.push(() =>
-          this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(conversationId) }),
-        );
-        return;
-      }
+      case 'timers':
+        return this.applyTimers(sender, content, now, effects);
       case 'receipt': {
         for (const id of content.messageIds) {
           const m = this.store.messages.get(id);
@@ -1467,6 +1455,35 @@ export class Engine implements EngineApi {
     }
   }
 
+  /** A peer's new conversation defaults: validated like ours, and shown as a notice in the conversation. */
+  private applyTimers(
+    sender: string,
+    content: Extract<Content, { type: 'timers' }>,
+    now: number,
+    effects: (() => void)[],
+  ): void {
+    if (content.roomId !== null) {
+      const room = this.store.conversations.get(content.roomId);
+      if (!room || room.kind !== 'room' || !this.isMember(content.roomId, sender)) return;
+    }
+    const timers = peerTimers(content);
+    if (timers === null) return;
+    const conversationId = content.roomId ?? directConversation(this.store, sender, now).id;
+    this.store.conversations.setDefaultTimers(conversationId, timers);
+    const notice = this.store.messages.has(content.id)
+      ? undefined
+      : this.store.messages.insert(
+          timerNotice({ id: content.id, conversationId, senderId: sender, outgoing: false, timers, now }),
+          now,
+        );
+    const isRequest = this.store.conversations.get(conversationId)?.requestFrom != null;
+    if (isRequest) return;
+    effects.push(() => {
+      this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(conversationId) });
+      if (notice) this.emit({ type: 'message.added', message: messageView(this.book, notice) });
+    });
+  }
+
   private isMember(roomId: string, accountId: string): boolean {
     return this.store.conversations.members(roomId).some((m) => m.accountId === accountId);
   }
@@ -1478,11 +1495,15 @@ export class Engine implements EngineApi {
     effects: (() => void)[],
   ): void {
     let conversationId: string;
+    // A room request holds its messages unseen: no receipt, no report, no event until accepted.
+    let held = false;
     if (content.roomId !== null) {
-      if (!this.store.conversations.get(content.roomId) || !this.isMember(content.roomId, sender)) return;
+      const room = this.store.conversations.get(content.roomId);
+      if (!room || room.kind !== 'room' || !this.isMember(content.roomId, sender)) return;
       conversationId = content.roomId;
+      held = room.requestFrom !== null;
     } else {
-      conversationId = this.store.conversations.ensureDirect(sender, now).id;
+      conversationId = directConversation(this.store, sender, now).id;
     }
     // A resend after a crash on the sender's side carries the same id: store it once.
     if (this.store.messages.has(content.id)) return;
@@ -1514,6 +1535,10 @@ export class Engine implements EngineApi {
     for (const a of content.attachments) {
       // A local id: an id chosen by the sender could collide with another stored attachment.
       this.store.attachments.add(attachmentRow(a, randomUUID(), content.id), now);
+    }
+    if (held) {
+      effects.push(() => this.scheduler.schedule(message.id, message.destroyAt));
+      return;
     }
     const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
     // Room messages too: the receipt goes pairwise to the sender only.
@@ -1549,46 +1574,84 @@ export class Engine implements EngineApi {
     now: number,
     effects: (() => void)[],
   ): void {
-    const roomId = content.roomId;
-    const existing = this.store.conversations.get(roomId);
-    if (existing && existing.kind !== 'room') return;
-    // Only a member may change a room; a 'create' is accepted from anyone who lists us.
-    if (existing ? !this.isMember(roomId, sender) : content.action !== 'create' && content.action !== 'add')
-      return;
-    const memberIds = content.members.map((m) => m.accountId);
-    for (const m of content.members) {
-      if (m.accountId !== this.accountId) this.store.contacts.upsert(m.accountId, m.username, now);
-    }
-    if (!existing) {
-      if (!memberIds.includes(this.accountId)) return;
-      this.store.conversations.createRoom(
-        {
-          id: roomId,
-          name: content.name,
-          members: memberIds,
-          timers: { expireAfterMs: content.expireAfterMs, burnAfterMs: content.burnAfterMs },
+    applyRoomUpdate(
+      {
+        store: this.store,
+        selfId: this.accountId,
+        ensureRoomState: (id) => this.ensureRoomState(id),
+        markLeft: (id) => this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), left: true }),
+        rotateSenderKey: (id) => this.rotateSenderKey(id),
+        changed: (id, isRequest) => {
+          const c = this.store.conversations.get(id);
+          if (!c) return;
+          if (isRequest) this.emit({ type: 'room.request', request: roomRequestView(this.book, c) });
+          else this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(id) });
         },
-        now,
-      );
-      this.ensureRoomState(roomId);
-    } else {
-      const current = this.store.conversations.members(roomId).map((m) => m.accountId);
-      for (const id of memberIds)
-        if (!current.includes(id)) this.store.conversations.addMember(roomId, id, 'member', now);
-      for (const id of current)
-        if (!memberIds.includes(id)) this.store.conversations.removeMember(roomId, id);
-      this.store.conversations.setName(roomId, content.name);
-      if (content.action === 'remove' || content.action === 'leave') {
-        if (content.subject === this.accountId) {
-          this.store.settings.set(ROOM_KEY(roomId), { ...this.ensureRoomState(roomId), left: true });
-        } else {
-          this.rotateSenderKey(roomId);
-        }
-      }
-    }
-    effects.push(() =>
-      this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(roomId) }),
+      },
+      sender,
+      content,
+      now,
+      effects,
     );
+  }
+
+  // --- room requests -----------------------------------------------------------------------
+
+  /** Rooms from people who are not contacts, waiting to be accepted or declined. */
+  async roomRequests(): Promise<RoomRequestView[]> {
+    this.assertOpen();
+    return this.store.conversations.requests().map((c) => roomRequestView(this.book, c));
+  }
+
+  private requireRequest(roomId: string): string {
+    const c = this.store.conversations.get(roomId);
+    if (!c || c.kind !== 'room' || c.requestFrom === null) {
+      throw new WispError('NotFound', 'no room request with that id', {
+        recovery: '`wisp room requests` lists the rooms waiting for an answer.',
+      });
+    }
+    return c.id;
+  }
+
+  /**
+   * The user accepts a room request: it becomes a conversation, and the messages it held are
+   * reported (next sync) and shown. Refused if its id now collides with a known account.
+   */
+  async acceptRoomRequest(roomId: string): Promise<ConversationView> {
+    this.assertOpen();
+    const id = this.requireRequest(roomId);
+    const held = await this.serial(async () =>
+      this.store.transaction(() => {
+        const c = this.store.conversations.require(id);
+        const members = this.store.conversations.members(id).map((m) => m.accountId);
+        if (roomIdRefusal(this.store, this.accountId, id, c.requestFrom ?? '', members) !== null) {
+          throw new WispError('InvalidInput', 'this room uses the id of an account and cannot be joined', {
+            recovery: 'Decline it (`wisp room decline --room ID`).',
+          });
+        }
+        this.store.conversations.acceptRequest(id);
+        const messages = this.store.messages.all(id).filter((m) => !m.outgoing);
+        if (this.relayMode === 'command') for (const m of messages) this.store.unreported.add(m.id);
+        return messages;
+      }),
+    );
+    this.emit({ type: 'room.request.settled', id, accepted: true });
+    const view = this.roomChanged(id);
+    for (const m of held) this.emit({ type: 'message.added', message: messageView(this.book, m) });
+    return view;
+  }
+
+  /** The user declines a room request: the room and everything it held are destroyed, silently. */
+  async declineRoomRequest(roomId: string): Promise<void> {
+    this.assertOpen();
+    const id = this.requireRequest(roomId);
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        this.store.deleteConversation(id);
+        this.store.settings.delete(ROOM_KEY(id));
+      }),
+    );
+    this.emit({ type: 'room.request.settled', id, accepted: false });
   }
 
   // --- reading and destruction -------------------------------------------------------------
@@ -1692,6 +1755,14 @@ export class Engine implements EngineApi {
   async runTimers(): Promise<void> {
     await this.destroyOverdue();
     await this.scheduler.poke();
+  }
+}
+
+function checkTextLength(text: string): void {
+  if (text.length > MAX_TEXT_CHARS) {
+    throw new WispError('InvalidInput', `a message holds at most ${MAX_TEXT_CHARS} characters`, {
+      recovery: 'Send a long text as a file (--file).',
+    });
   }
 }
 

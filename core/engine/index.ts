@@ -7,6 +7,7 @@ import type {
   EngineListener,
   MessageView,
   ReceiptSettings,
+  RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
 import type { KeyStore, KeyStoreChoice } from '../vault';
@@ -41,6 +42,12 @@ export interface SendOptions {
   burnAfterMs?: number | null;
   /** Path of a file to attach (streamed, encrypted with a fresh key, uploaded). */
   file?: string;
+  /**
+   * The user confirmed sending although the identity behind the recipient changed (a name now held
+   * by another account, a key differing from the pinned one, an unacknowledged change). Without it
+   * such a send fails with IdentityChanged and nothing is sent.
+   */
+  acceptIdentityChange?: boolean;
 }
 
 export interface SyncOptions {
@@ -58,14 +65,23 @@ export interface EngineApi {
   setUsername(username: string | null): Promise<void>;
   /** Resolves a username at the relay and stores it as a contact. */
   lookup(username: string): Promise<ContactView>;
-  /** `to` is a username, a contact's account id, or a conversation id (room). */
+  /**
+   * A direct message: `to` is a username or a contact's account id, never a room. Stopped with
+   * IdentityChanged when the identity behind it changed, unless options.acceptIdentityChange.
+   */
   sendText(to: string, text: string, options?: SendOptions): Promise<MessageView>;
+  /** A room message, the room named by its id only. */
+  sendToRoom(roomId: string, text: string, options?: SendOptions): Promise<MessageView>;
+  /** Rooms from people who are not contacts, waiting for accept or decline. */
+  roomRequests(): Promise<RoomRequestView[]>;
+  acceptRoomRequest(roomId: string): Promise<ConversationView>;
+  declineRoomRequest(roomId: string): Promise<void>;
   /** Sends the outbox, receives pending envelopes; returns the messages that were new. */
   sync(options?: SyncOptions): Promise<MessageView[]>;
   /** Received messages no sync() has returned yet (e.g. pushed while a send had the connection). */
   unreportedMessages(): Promise<MessageView[]>;
   conversations(): Promise<ConversationView[]>;
-  /** Stored messages, oldest first. `withName` is a username or a conversation id. */
+  /** Stored messages (and notices), oldest first. `withName` is a username or a conversation id. */
   messages(withName: string): Promise<MessageView[]>;
   /** Marks a received message seen now: starts its burn countdown, may send a read receipt. */
   markSeen(id: string): Promise<MessageView>;

@@ -6,7 +6,9 @@ import type {
   ConversationView,
   MessageState,
   MessageView,
+  RoomRequestView,
 } from '../../common/engine';
+import { noticeOf } from './notices';
 import type { Attachment, Contact, Conversation, Message, Store } from '../store';
 
 export function messageState(m: Message): MessageState {
@@ -39,12 +41,42 @@ export function nameOf(book: NameBook, accountId: string): string {
   return book.store.contacts.get(accountId)?.username ?? accountId;
 }
 
+/** A name a peer supplied for an account that has no confirmed username (shown apart, unconfirmed). */
+export function nameHintOf(book: NameBook, accountId: string): string | null {
+  if (accountId === book.selfId) return null;
+  const c = book.store.contacts.get(accountId);
+  return c && c.username === null ? c.nameHint : null;
+}
+
 export function messageView(book: NameBook, m: Message): MessageView {
+  const notice = noticeOf(m);
+  if (notice) {
+    return {
+      id: m.id,
+      conversationId: m.conversationId,
+      from: nameOf(book, m.senderId),
+      fromAccountId: m.senderId,
+      fromNameHint: nameHintOf(book, m.senderId),
+      outgoing: m.outgoing,
+      text: notice.text,
+      sentAt: m.sentAt,
+      receivedAt: m.outgoing ? null : m.receivedAt,
+      expireAfterMs: null,
+      burnAfterMs: null,
+      expiresAt: null,
+      burnAt: null,
+      seenAt: m.seenAt,
+      state: m.outgoing ? 'sent' : 'received',
+      attachments: [],
+      notice: notice.timers,
+    };
+  }
   return {
     id: m.id,
     conversationId: m.conversationId,
     from: nameOf(book, m.senderId),
     fromAccountId: m.senderId,
+    fromNameHint: nameHintOf(book, m.senderId),
     outgoing: m.outgoing,
     text: m.body ?? '',
     sentAt: m.sentAt,
@@ -65,7 +97,25 @@ export function contactView(c: Contact): ContactView {
     username: c.username,
     verified: c.verified,
     identityChanged: c.identityChanged,
+    nameHint: c.username === null ? c.nameHint : null,
     addedAt: c.createdAt,
+  };
+}
+
+export function roomRequestView(book: NameBook, c: Conversation): RoomRequestView {
+  const from = c.requestFrom ?? '';
+  return {
+    id: c.id,
+    name: c.name ?? 'room',
+    fromAccountId: from,
+    from: nameOf(book, from),
+    fromNameHint: nameHintOf(book, from),
+    members: book.store.conversations
+      .members(c.id)
+      .map((m) => m.accountId)
+      .filter((id) => id !== book.selfId && id !== from)
+      .map((id) => nameOf(book, id)),
+    receivedAt: c.createdAt,
   };
 }
 

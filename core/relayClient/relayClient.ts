@@ -6,6 +6,7 @@ import { isIPv4 } from 'node:net';
 import WebSocket from 'ws';
 import { WispError, type WispErrorKind } from '../../common/errors';
 import {
+  ACCOUNT_MOVED_CLOSE,
   HTTP_PATHS,
   OPS,
   PushFrame,
@@ -36,6 +37,8 @@ export interface RelayClientOptions {
   /** Everything queued when we authenticated has been pushed (and handed to onEnvelope). */
   onQueueEmpty?: () => void;
   onState?: (state: RelayConnectionState) => void;
+  /** The relay ended this connection because the account connected elsewhere; no reconnect follows. */
+  onAccountMoved?: () => void;
   /** Reconnect after a drop (app mode). The CLI uses one connection per command. */
   reconnect?: boolean;
   requestTimeoutMs?: number;
@@ -101,6 +104,15 @@ export function checkRelayUrl(url: string): URL {
   return parsed;
 }
 
+/** This device stops: the account was restored and connected on another one (one device per account). */
+export function accountMovedError(): WispError {
+  return new WispError('AccountMoved', 'this account is now active on another device', {
+    recovery:
+      'The account was restored from a backup elsewhere and that device connected; use Wisp there. ' +
+      'Connecting here again would move the account back and stop the other device.',
+  });
+}
+
 /** ws://host:port → ws://host:port/v1/ws; a URL that already has a path is kept as given. */
 export function websocketUrl(url: string): string {
   const parsed = checkRelayUrl(url);
@@ -139,6 +151,7 @@ export class RelayClient {
   private envelopeChain: Promise<void> = Promise.resolve();
   private stateValue: RelayConnectionState = 'offline';
   private authenticated = false;
+  private moved = false;
   accountId: string | null;
 
   constructor(options: RelayClientOptions) {
@@ -163,6 +176,7 @@ export class RelayClient {
 
   /** Opens the connection (and authenticates when an account id is known); resolves when usable. */
   async connect(): Promise<void> {
+    if (this.moved) throw accountMovedError();
     this.closed = false;
     if (this.stateValue === 'online') return;
     const ready = this.waitReady();
@@ -217,7 +231,7 @@ export class RelayClient {
     socket.on('error', (error) => {
       log.debug({ kind: 'RelayUnavailable', type: error.name }, 'relay socket error');
     });
-    socket.on('close', () => this.onClose(socket));
+    socket.on('close', (code) => this.onClose(socket, code));
   }
 
   private async onOpen(): Promise<void> {
@@ -259,16 +273,26 @@ export class RelayClient {
     return accountId;
   }
 
-  private onClose(socket: WebSocket): void {
+  private onClose(socket: WebSocket, code?: number): void {
     if (this.socket !== socket) return;
     this.socket = null;
     this.authenticated = false;
+    const moved = code === ACCOUNT_MOVED_CLOSE.code;
+    if (moved) {
+      this.moved = true;
+      this.closed = true;
+    }
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(unavailable(`connection closed during ${p.op}`));
+      p.reject(moved ? accountMovedError() : unavailable(`connection closed during ${p.op}`));
       this.pending.delete(id);
     }
     this.setState('offline');
+    if (moved) {
+      this.settleReady(accountMovedError());
+      this.options.onAccountMoved?.();
+      return;
+    }
     if (this.closed) {
       this.settleReady(unavailable('the client was closed'));
       return;
@@ -388,6 +412,7 @@ export class RelayClient {
 
   /** A typed request; waits for the connection (and authentication) first. */
   async request<K extends OpName>(op: K, body: OpBody<K>): Promise<OpResult<K>> {
+    if (this.moved) throw accountMovedError();
     if (this.closed) throw unavailable('the client was closed');
     if (this.stateValue !== 'online' || (OPS[op].auth && !this.authenticated)) await this.connect();
     return this.send(op, body);

@@ -231,21 +231,34 @@ export function createServices(options: ServicesOptions): ServicesHost {
         const start = Math.max(0, end - limit);
         return { messages: all.slice(start, end), hasMore: start > 0 };
       },
-      async sendText({ to, text, expireAfterMs, burnAfterMs }) {
+      async sendText({ to, text, expireAfterMs, burnAfterMs, acceptIdentityChange }) {
         const open = await requireEngine();
-        const existing = (await open.conversations()).some((c) => c.id === to || c.title === to);
+        // A room only by its conversation id; a typed name is always a person (issue 9).
+        const existing = (await open.conversations()).find(
+          (c) => c.id === to || (c.kind === 'direct' && c.title === to),
+        );
         // A brand-new conversation has no default of its own yet: the app-wide default applies.
         const defaults = existing ? undefined : (await preferences.read()).defaultTimers;
         const expire = expireAfterMs !== undefined ? expireAfterMs : defaults?.expireAfterMs;
         const burn = burnAfterMs !== undefined ? burnAfterMs : defaults?.burnAfterMs;
-        return open.sendText(to, text, {
+        const sendOptions = {
           ...(expire === undefined ? {} : { expireAfterMs: expire }),
           ...(burn === undefined ? {} : { burnAfterMs: burn }),
-        });
+          ...(acceptIdentityChange === true ? { acceptIdentityChange: true } : {}),
+        };
+        return existing?.kind === 'room' && existing.id === to
+          ? open.sendToRoom(to, text, sendOptions)
+          : open.sendText(to, text, sendOptions);
       },
       markSeen: async ({ messageId }) => (await requireEngine()).markSeen(messageId),
       setTimers: async ({ conversationId, timers }) =>
         (await requireEngine()).setConversationTimers(conversationId, timers),
+      roomRequests: async () => (await requireEngine()).roomRequests(),
+      acceptRoomRequest: async ({ roomId }) => (await requireEngine()).acceptRoomRequest(roomId),
+      async declineRoomRequest({ roomId }) {
+        await (await requireEngine()).declineRoomRequest(roomId);
+        return null;
+      },
     },
 
     contacts: {

@@ -185,6 +185,53 @@ export async function decryptFileTo(
   }
 }
 
+/**
+ * Yields an attachment's plaintext chunk by chunk without writing it anywhere (backups stream it
+ * into their own encryption). The tag is checked after the last chunk: a consumer must treat the
+ * bytes as unverified until the generator returns, and discard its output if it throws.
+ */
+export async function* readEncryptedFileChunks(
+  dir: string,
+  name: string,
+  attachmentId: string,
+  key: Buffer,
+): AsyncGenerator<Buffer> {
+  const path = join(dir, name);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (cause) {
+    throw new WispError('NotFound', 'the attachment file is missing', { cause });
+  }
+  const header = Buffer.alloc(MAGIC.length + NONCE_BYTES);
+  const tag = Buffer.alloc(TAG_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    if (size < header.length + TAG_BYTES) throw damaged();
+    readSync(fd, header, 0, header.length, 0);
+    readSync(fd, tag, 0, TAG_BYTES, size - TAG_BYTES);
+  } finally {
+    closeSync(fd);
+  }
+  if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw damaged();
+  const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length));
+  decipher.setAAD(Buffer.from(attachmentId, 'utf8'));
+  decipher.setAuthTag(tag);
+  if (size - TAG_BYTES > header.length) {
+    const body = createReadStream(path, {
+      start: header.length,
+      end: size - TAG_BYTES - 1,
+      highWaterMark: 1 << 20,
+    });
+    for await (const chunk of body as AsyncIterable<Buffer>) yield decipher.update(chunk);
+  }
+  try {
+    decipher.final();
+  } catch (cause) {
+    throw damaged(cause);
+  }
+}
+
 export function readEncryptedFile(dir: string, name: string, attachmentId: string, key: Buffer): Buffer {
   let file: Buffer;
   try {

@@ -26,6 +26,10 @@ export interface Contact {
   readonly verified: boolean;
   /** Set when a different identity key replaced the one we had; cleared when the user acknowledges. */
   readonly identityChanged: boolean;
+  /** A name a peer supplied (room member list, unconfirmed sender name): shown apart, never resolved. */
+  readonly nameHint: string | null;
+  /** The user reached out to this contact (lookup, a message they sent, a room they made, verify). */
+  readonly added: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -42,6 +46,8 @@ export interface Conversation {
   readonly unreadCount: number;
   /** Messages that expired before they were seen (including ones that arrived already expired). */
   readonly expiredUnreadCount: number;
+  /** Rooms only: the account that invited us while not a contact; non-null until the user accepts. */
+  readonly requestFrom: string | null;
   readonly createdAt: number;
 }
 

@@ -91,7 +91,8 @@ export class PassphraseKeyStore implements KeyStore {
       if (cause instanceof WispError) throw cause;
       // GCM cannot tell a wrong passphrase from a tampered record; both mean "not this passphrase".
       throw new WispError('WrongPassphrase', 'the passphrase does not unlock this profile', {
-        recovery: 'Check WISP_PASSPHRASE and try again.',
+        recovery:
+          'Check the passphrase (typed, or from --passphrase-file, --passphrase-fd or WISP_PASSPHRASE) and try again.',
         cause,
       });
     } finally {

@@ -4,19 +4,21 @@
 import pg from 'pg';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { MIGRATIONS, POSTGRES } from './schema';
+import { DROP_SERVER_KEYS_VERSION, legacyKeys, MIGRATIONS, POSTGRES } from './schema';
 import type {
   AccountRow,
+  AttachmentQuota,
   AttachmentRow,
   EnqueueOutcome,
+  LegacyKeysHandler,
   NewAccount,
+  NewAttachment,
   NewEnvelope,
   PreKeyCounts,
   PreKeyUpload,
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
-  ServerKeyMaterial,
   StoredPreKey,
   TakenBundle,
   Totals,
@@ -30,6 +32,8 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Called for a query or transaction over 40 ms (its kind only, never its values). */
   onSlow?: (what: string, ms: number) => void;
+  /** Receives the keys an older relay kept in server_keys, before the upgrade drops them (types.ts). */
+  onLegacyServerKeys?: LegacyKeysHandler;
 }
 
 const SLOW_MS = 40;
@@ -88,6 +92,17 @@ export class PostgresStorage implements RelayStorage {
       );
       const current = rows[0]?.v ?? 0;
       for (let i = current; i < MIGRATIONS.length; i++) {
+        if (i + 1 === DROP_SERVER_KEYS_VERSION) {
+          const { rows: keyRows } = await client.query<{ name: string; value: Buffer }>(
+            'SELECT name, value FROM server_keys',
+          );
+          const keys = legacyKeys(new Map(keyRows.map((r) => [r.name, r.value])));
+          if (keys) {
+            if (!this.opts.onLegacyServerKeys)
+              throw new Error('the database holds sealed-sender keys of an older relay');
+            await this.opts.onLegacyServerKeys(keys);
+          }
+        }
         for (const stmt of MIGRATIONS[i]!(POSTGRES)) await client.query(stmt);
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
       }
@@ -166,30 +181,6 @@ export class PostgresStorage implements RelayStorage {
       await listener.end().catch(() => undefined);
     }
     await this.pool.end();
-  }
-
-  async serverKeys(fresh: () => ServerKeyMaterial): Promise<ServerKeyMaterial> {
-    const read = async (c: pg.PoolClient | pg.Pool) => {
-      const { rows } = await c.query<{ name: string; value: Buffer }>('SELECT name, value FROM server_keys');
-      const m = new Map(rows.map((r) => [r.name, r.value]));
-      const t = m.get('trust_root_private');
-      const s = m.get('server_private');
-      const cert = m.get('server_certificate');
-      return t && s && cert ? { trustRootPrivate: t, serverPrivate: s, serverCertificate: cert } : null;
-    };
-    const existing = await read(this.pool);
-    if (existing) return existing;
-    const material = fresh();
-    return this.tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK + 1]);
-      const raced = await read(c);
-      if (raced) return raced;
-      const put = 'INSERT INTO server_keys (name, value) VALUES ($1, $2)';
-      await c.query(put, ['trust_root_private', buf(material.trustRootPrivate)]);
-      await c.query(put, ['server_private', buf(material.serverPrivate)]);
-      await c.query(put, ['server_certificate', buf(material.serverCertificate)]);
-      return material;
-    });
   }
 
   async createAccount(a: NewAccount): Promise<void> {
@@ -435,16 +426,28 @@ export class PostgresStorage implements RelayStorage {
     return Number(row?.n ?? 0);
   }
 
-  async createAttachment(
-    id: string,
-    tokenHash: Uint8Array,
-    declaredSize: number,
-    expiresAt: number,
-  ): Promise<void> {
-    await this.q(
-      "INSERT INTO attachments (id, token_hash, declared_size, state, expires_at) VALUES ($1, $2, $3, 'pending', $4)",
-      [id, buf(tokenHash), declaredSize, expiresAt],
-    );
+  createAttachment(
+    a: NewAttachment,
+    quota: AttachmentQuota,
+  ): Promise<{ created: boolean; usedBytes: number }> {
+    const owner = buf(a.ownerHash);
+    return this.tx(async (c) => {
+      // The owner's account row serialises its concurrent creates (on any node) through the check.
+      await c.query('SELECT 1 FROM accounts WHERE id_hash = $1 FOR UPDATE', [owner]);
+      const { rows } = await c.query<{ used: string }>(
+        `SELECT COALESCE(SUM(CASE WHEN state = 'complete' THEN size ELSE declared_size END), 0) AS used
+           FROM attachments WHERE owner_hash = $1 AND expires_at > $2`,
+        [owner, quota.now],
+      );
+      const usedBytes = Number(rows[0]?.used ?? 0);
+      if (usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };
+      await c.query(
+        `INSERT INTO attachments (id, token_hash, declared_size, state, expires_at, owner_hash)
+           VALUES ($1, $2, $3, 'pending', $4, $5)`,
+        [a.id, buf(a.tokenHash), a.declaredSize, a.expiresAt, owner],
+      );
+      return { created: true, usedBytes };
+    });
   }
 
   async claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null> {
@@ -461,16 +464,31 @@ export class PostgresStorage implements RelayStorage {
     return row ? toAttachment(row) : null;
   }
 
-  async putAttachmentChunk(id: string, index: number, data: Uint8Array): Promise<void> {
-    await this.q(
-      `INSERT INTO attachment_chunks (attachment_id, idx, data) VALUES ($1, $2, $3)
-         ON CONFLICT (attachment_id, idx) DO UPDATE SET data = EXCLUDED.data`,
-      [id, index, buf(data)],
-    );
+  async putAttachmentChunk(id: string, index: number, data: Uint8Array, now: number): Promise<boolean> {
+    // One statement: the attachment is checked (and, through the foreign key, locked against a
+    // concurrent purge) in the transaction that stores the chunk.
+    try {
+      const res = await this.pool.query(
+        `INSERT INTO attachment_chunks (attachment_id, idx, data)
+           SELECT $1, $2, $3 WHERE EXISTS (
+             SELECT 1 FROM attachments WHERE id = $1 AND state = 'uploading' AND expires_at > $4)
+           ON CONFLICT (attachment_id, idx) DO UPDATE SET data = EXCLUDED.data`,
+        [id, index, buf(data), now],
+      );
+      return (res.rowCount ?? 0) > 0;
+    } catch (error) {
+      // foreign_key_violation: the purge deleted the attachment between the check and the insert.
+      if ((error as { code?: string }).code === '23503') return false;
+      throw error;
+    }
   }
 
-  async completeAttachment(id: string, size: number): Promise<void> {
-    await this.q("UPDATE attachments SET state = 'complete', size = $1 WHERE id = $2", [size, id]);
+  async completeAttachment(id: string, size: number, now: number): Promise<boolean> {
+    const res = await this.pool.query(
+      "UPDATE attachments SET state = 'complete', size = $1 WHERE id = $2 AND state = 'uploading' AND expires_at > $3",
+      [size, id, now],
+    );
+    return res.rowCount === 1;
   }
 
   async deleteAttachment(id: string): Promise<void> {
@@ -510,6 +528,11 @@ export class PostgresStorage implements RelayStorage {
       );
       const attachments =
         (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      // Chunks left without an attachment (none since the foreign key; kept as a safety net).
+      await c.query(
+        `DELETE FROM attachment_chunks
+           WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = attachment_chunks.attachment_id)`,
+      );
       return { envelopes, attachments };
     });
   }

@@ -1,6 +1,7 @@
 // Numbered schema migrations, written once in portable SQL with a per-backend type map, so the
 // SQLite and PostgreSQL schemas cannot drift apart. Column lists here are what PROTOCOL.md and the
 // transparency endpoint describe.
+import type { LegacyServerKeys } from './types';
 
 export interface SqlDialect {
   blob: string;
@@ -67,4 +68,38 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
        PRIMARY KEY (attachment_id, idx)
      )`,
   ],
+  // Issue 9. Attachments get their owner (for the per-account storage quota) and chunks a foreign
+  // key that deletes them with their attachment; chunks that had already lost theirs are not
+  // copied over. server_keys goes: no key is kept in the database any more. The runner reads the
+  // legacy keys out of it first (LegacyServerKeys) and hands them to the relay, which keeps the
+  // server key in a file and drops the trust root's private key.
+  (d) => [
+    `ALTER TABLE attachments ADD COLUMN owner_hash ${d.blob}`,
+    `CREATE INDEX attachments_by_owner ON attachments (owner_hash, expires_at)`,
+    `CREATE TABLE attachment_chunks_v2 (
+       attachment_id TEXT NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+       idx INTEGER NOT NULL,
+       data ${d.blob} NOT NULL,
+       PRIMARY KEY (attachment_id, idx)
+     )`,
+    `INSERT INTO attachment_chunks_v2 (attachment_id, idx, data)
+       SELECT c.attachment_id, c.idx, c.data FROM attachment_chunks c
+        WHERE EXISTS (SELECT 1 FROM attachments a WHERE a.id = c.attachment_id)`,
+    `DROP TABLE attachment_chunks`,
+    `ALTER TABLE attachment_chunks_v2 RENAME TO attachment_chunks`,
+    `DROP TABLE server_keys`,
+  ],
 ];
+
+/** Schema version whose migration drops server_keys; the runner reads the legacy keys just before. */
+export const DROP_SERVER_KEYS_VERSION = 2;
+
+/** The three legacy key rows, or null when the database has no complete set. */
+export function legacyKeys(rows: Map<string, Buffer>): LegacyServerKeys | null {
+  const trustRootPrivate = rows.get('trust_root_private');
+  const serverPrivate = rows.get('server_private');
+  const serverCertificate = rows.get('server_certificate');
+  return trustRootPrivate && serverPrivate && serverCertificate
+    ? { trustRootPrivate, serverPrivate, serverCertificate }
+    : null;
+}

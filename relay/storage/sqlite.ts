@@ -12,19 +12,21 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { MIGRATIONS, SQLITE } from './schema';
+import { DROP_SERVER_KEYS_VERSION, legacyKeys, MIGRATIONS, SQLITE } from './schema';
 import type {
   AccountRow,
+  AttachmentQuota,
   AttachmentRow,
   EnqueueOutcome,
+  LegacyServerKeys,
   NewAccount,
+  NewAttachment,
   NewEnvelope,
   PreKeyCounts,
   PreKeyUpload,
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
-  ServerKeyMaterial,
   StoredPreKey,
   TakenBundle,
   Totals,
@@ -54,6 +56,8 @@ export interface SqliteOptions {
   onSlow?: (what: string, ms: number) => void;
   /** WAL checkpoint tuning; the defaults suit production, tests shrink them. */
   checkpoint?: { rewindMinFrames?: number; walSizeLimitBytes?: number; intervalMs?: number };
+  /** Receives the keys an older relay kept in server_keys, before the upgrade drops them (types.ts). */
+  onLegacyServerKeys?: (keys: LegacyServerKeys) => void;
 }
 
 const SLOW_MS = 40;
@@ -142,7 +146,13 @@ export class SqliteStorage implements RelayStorage {
     this.db.pragma('secure_delete = ON');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.migrate(opts.onLegacyServerKeys);
+    } catch (error) {
+      // A refused upgrade (legacy keys with nowhere to go) leaves the database as it was, closed.
+      this.db.close();
+      throw error;
+    }
     this.checkpointer = new Worker(CHECKPOINT_WORKER, {
       eval: true,
       workerData: {
@@ -165,8 +175,6 @@ export class SqliteStorage implements RelayStorage {
     this.checkpointer.unref();
     const db = this.db;
     this.st = {
-      getKey: db.prepare('SELECT value FROM server_keys WHERE name = ?').pluck(),
-      putKey: db.prepare('INSERT OR IGNORE INTO server_keys (name, value) VALUES (?, ?)'),
       insertAccount: db.prepare(
         'INSERT INTO accounts (id_hash, identity_key, registration_id, created_on) VALUES (?, ?, ?, ?)',
       ),
@@ -210,23 +218,39 @@ export class SqliteStorage implements RelayStorage {
       ackOne: db.prepare('DELETE FROM envelopes WHERE id = ? AND recipient_hash = ?'),
       countQueued: db.prepare('SELECT COUNT(*) FROM envelopes WHERE recipient_hash = ?').pluck(),
       insertAttachment: db.prepare(
-        "INSERT INTO attachments (id, token_hash, declared_size, state, expires_at) VALUES (?, ?, ?, 'pending', ?)",
+        "INSERT INTO attachments (id, token_hash, declared_size, state, expires_at, owner_hash) VALUES (?, ?, ?, 'pending', ?, ?)",
       ),
+      ownerUsage: db
+        .prepare(
+          `SELECT COALESCE(SUM(CASE WHEN state = 'complete' THEN size ELSE declared_size END), 0)
+             FROM attachments WHERE owner_hash = ? AND expires_at > ?`,
+        )
+        .pluck(),
       claimAttachment: db.prepare(
         "UPDATE attachments SET state = 'uploading' WHERE id = ? AND token_hash = ? AND state = 'pending' AND expires_at > ?",
       ),
       getAttachment: db.prepare(
         'SELECT declared_size, size, state, expires_at FROM attachments WHERE id = ? AND expires_at > ?',
       ),
+      // The attachment is checked in the same statement (and transaction) that stores the chunk.
       putChunk: db.prepare(
-        'INSERT OR REPLACE INTO attachment_chunks (attachment_id, idx, data) VALUES (?, ?, ?)',
+        `INSERT OR REPLACE INTO attachment_chunks (attachment_id, idx, data)
+           SELECT ?, ?, ? WHERE EXISTS (
+             SELECT 1 FROM attachments WHERE id = ? AND state = 'uploading' AND expires_at > ?)`,
       ),
       getChunk: db.prepare('SELECT data FROM attachment_chunks WHERE attachment_id = ? AND idx = ?').pluck(),
-      completeAttachment: db.prepare("UPDATE attachments SET state = 'complete', size = ? WHERE id = ?"),
+      completeAttachment: db.prepare(
+        "UPDATE attachments SET state = 'complete', size = ? WHERE id = ? AND state = 'uploading' AND expires_at > ?",
+      ),
       deleteAttachment: db.prepare('DELETE FROM attachments WHERE id = ?'),
       deleteChunks: db.prepare('DELETE FROM attachment_chunks WHERE attachment_id = ?'),
       purgeEnvelopes: db.prepare('DELETE FROM envelopes WHERE expires_at <= ?'),
       expiredAttachments: db.prepare('SELECT id FROM attachments WHERE expires_at <= ?').pluck(),
+      // Chunks the foreign key could not catch: written by a connection without foreign keys on.
+      purgeOrphanChunks: db.prepare(
+        `DELETE FROM attachment_chunks
+           WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = attachment_chunks.attachment_id)`,
+      ),
       totals: db.prepare(
         `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
                 (SELECT COUNT(*) FROM attachments) AS attachments`,
@@ -275,18 +299,34 @@ export class SqliteStorage implements RelayStorage {
     }
   }
 
-  private migrate(): void {
+  private migrate(onLegacyKeys: SqliteOptions['onLegacyServerKeys']): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
     const current =
       (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+    let droppedKeys = false;
     MIGRATIONS.forEach((migration, i) => {
       const version = i + 1;
       if (version <= current) return;
       this.db.transaction(() => {
+        if (version === DROP_SERVER_KEYS_VERSION) {
+          const rows = this.db.prepare('SELECT name, value FROM server_keys').all() as {
+            name: string;
+            value: Buffer;
+          }[];
+          const keys = legacyKeys(new Map(rows.map((r) => [r.name, r.value])));
+          if (keys) {
+            if (!onLegacyKeys) throw new Error('the database holds sealed-sender keys of an older relay');
+            onLegacyKeys(keys);
+          }
+          droppedKeys = rows.length > 0;
+        }
         for (const stmt of migration(SQLITE)) this.db.exec(stmt);
         this.db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(version);
       })();
     });
+    // secure_delete zeroed the dropped pages; copying them into the database now and emptying the
+    // WAL leaves no earlier copy of the keys in either file.
+    if (droppedKeys) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /**
@@ -417,25 +457,6 @@ export class SqliteStorage implements RelayStorage {
     await exited;
     if (this.walFd !== null) closeSync(this.walFd);
     this.db.close();
-  }
-
-  async serverKeys(fresh: () => ServerKeyMaterial): Promise<ServerKeyMaterial> {
-    const read = (): ServerKeyMaterial | null => {
-      const t = this.st.getKey.get('trust_root_private') as Buffer | undefined;
-      const s = this.st.getKey.get('server_private') as Buffer | undefined;
-      const c = this.st.getKey.get('server_certificate') as Buffer | undefined;
-      return t && s && c ? { trustRootPrivate: t, serverPrivate: s, serverCertificate: c } : null;
-    };
-    const existing = read();
-    if (existing) return existing;
-    const material = fresh();
-    await this.write(() => {
-      if (read()) return;
-      this.st.putKey.run('trust_root_private', buf(material.trustRootPrivate));
-      this.st.putKey.run('server_private', buf(material.serverPrivate));
-      this.st.putKey.run('server_certificate', buf(material.serverCertificate));
-    });
-    return read()!;
   }
 
   async createAccount(a: NewAccount): Promise<void> {
@@ -625,13 +646,16 @@ export class SqliteStorage implements RelayStorage {
     return this.st.countQueued.get(buf(recipientHash)) as number;
   }
 
-  async createAttachment(
-    id: string,
-    tokenHash: Uint8Array,
-    declaredSize: number,
-    expiresAt: number,
-  ): Promise<void> {
-    await this.write(() => this.st.insertAttachment.run(id, buf(tokenHash), declaredSize, expiresAt));
+  createAttachment(
+    a: NewAttachment,
+    quota: AttachmentQuota,
+  ): Promise<{ created: boolean; usedBytes: number }> {
+    return this.write(() => {
+      const usedBytes = this.st.ownerUsage.get(buf(a.ownerHash), quota.now) as number;
+      if (usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };
+      this.st.insertAttachment.run(a.id, buf(a.tokenHash), a.declaredSize, a.expiresAt, buf(a.ownerHash));
+      return { created: true, usedBytes };
+    });
   }
 
   async claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null> {
@@ -639,12 +663,12 @@ export class SqliteStorage implements RelayStorage {
     return claimed === 1 ? this.getAttachment(id, now) : null;
   }
 
-  async putAttachmentChunk(id: string, index: number, data: Uint8Array): Promise<void> {
-    await this.write(() => this.st.putChunk.run(id, index, buf(data)));
+  putAttachmentChunk(id: string, index: number, data: Uint8Array, now: number): Promise<boolean> {
+    return this.write(() => this.st.putChunk.run(id, index, buf(data), id, now).changes > 0);
   }
 
-  async completeAttachment(id: string, size: number): Promise<void> {
-    await this.write(() => this.st.completeAttachment.run(size, id));
+  completeAttachment(id: string, size: number, now: number): Promise<boolean> {
+    return this.write(() => this.st.completeAttachment.run(size, id, now).changes === 1);
   }
 
   async deleteAttachment(id: string): Promise<void> {
@@ -674,6 +698,7 @@ export class SqliteStorage implements RelayStorage {
         this.st.deleteChunks.run(id);
         this.st.deleteAttachment.run(id);
       }
+      this.st.purgeOrphanChunks.run();
       return { envelopes, attachments: ids.length };
     }, false);
   }

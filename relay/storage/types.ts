@@ -90,18 +90,36 @@ export interface Totals {
   attachments: number;
 }
 
-export interface ServerKeyMaterial {
+/** The keys a relay of schema version 1 kept in its database (server_keys), read once on upgrade. */
+export interface LegacyServerKeys {
   trustRootPrivate: Uint8Array;
   serverPrivate: Uint8Array;
   serverCertificate: Uint8Array;
 }
 
+/**
+ * Called during the upgrade that drops server_keys, before the drop commits, with the keys found
+ * there (if any); a throw aborts the upgrade and leaves the database as it was.
+ */
+export type LegacyKeysHandler = (keys: LegacyServerKeys) => void | Promise<void>;
+
+export interface NewAttachment {
+  id: string;
+  tokenHash: Uint8Array;
+  declaredSize: number;
+  expiresAt: number;
+  ownerHash: Uint8Array;
+}
+
+/** The per-account attachment storage quota, checked in the same transaction as the insert. */
+export interface AttachmentQuota {
+  maxBytes: number;
+  now: number;
+}
+
 export interface RelayStorage {
   readonly kind: StorageKind;
   close(): Promise<void>;
-
-  /** Returns the stored key material, or stores `fresh()` if there is none yet (first node wins). */
-  serverKeys(fresh: () => ServerKeyMaterial): Promise<ServerKeyMaterial>;
 
   createAccount(account: NewAccount): Promise<void>;
   getAccount(idHash: Uint8Array): Promise<AccountRow | null>;
@@ -130,16 +148,28 @@ export interface RelayStorage {
   ack(recipientHash: Uint8Array, ids: string[]): Promise<number>;
   countQueued(recipientHash: Uint8Array): Promise<number>;
 
-  createAttachment(id: string, tokenHash: Uint8Array, declaredSize: number, expiresAt: number): Promise<void>;
+  /**
+   * Stores a pending attachment unless the owner's unexpired attachments (declared size until
+   * complete, then actual size) plus this one exceed the quota. `usedBytes` is the usage before it.
+   */
+  createAttachment(
+    a: NewAttachment,
+    quota: AttachmentQuota,
+  ): Promise<{ created: boolean; usedBytes: number }>;
   /** Claims the single-use upload token: true once, for a pending attachment whose token hash matches. */
   claimAttachmentUpload(id: string, tokenHash: Uint8Array, now: number): Promise<AttachmentRow | null>;
-  putAttachmentChunk(id: string, index: number, data: Uint8Array): Promise<void>;
-  completeAttachment(id: string, size: number): Promise<void>;
+  /**
+   * Stores one chunk, in the same transaction as a check that its attachment is still uploading
+   * and unexpired; false (nothing stored) once the attachment expired or was purged.
+   */
+  putAttachmentChunk(id: string, index: number, data: Uint8Array, now: number): Promise<boolean>;
+  /** Marks an uploading, unexpired attachment complete; false if it expired or was purged meanwhile. */
+  completeAttachment(id: string, size: number, now: number): Promise<boolean>;
   deleteAttachment(id: string): Promise<void>;
   getAttachment(id: string, now: number): Promise<AttachmentRow | null>;
   getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null>;
 
-  /** Deletes expired envelopes and attachments; returns how many of each. */
+  /** Deletes expired envelopes and attachments, and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
 

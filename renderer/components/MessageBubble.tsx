@@ -26,12 +26,28 @@ const STATE_LABELS: Record<MessageView['state'], string> = {
 };
 
 export function MessageBubble({ message, now, burning = false, showSender = true, ref }: MessageBubbleProps) {
+  if (message.notice !== undefined) {
+    // A conversation notice (a timer change), not a message: a centred line, who and what.
+    return (
+      <li className="message notice-row" ref={ref} data-message-id={message.id}>
+        {message.outgoing ? 'You' : message.from}: {message.text}
+      </li>
+    );
+  }
   const classes = ['message', message.outgoing ? 'outgoing' : 'incoming', burning ? 'burning' : '']
     .filter(Boolean)
     .join(' ');
   return (
     <li className={classes} ref={ref} data-message-id={message.id} aria-busy={burning || undefined}>
-      {!message.outgoing && showSender && <span className="sender">{message.from}</span>}
+      {!message.outgoing && showSender && (
+        <span className="sender">
+          {message.from}
+          {/* A name the sender claimed that the relay did not confirm: shown apart, never as the name. */}
+          {message.fromNameHint != null && (
+            <span className="hint"> (says “{message.fromNameHint}”, unconfirmed)</span>
+          )}
+        </span>
+      )}
       <p className="text" aria-hidden={burning || undefined}>
         {message.text}
       </p>

@@ -1,18 +1,24 @@
 // Connects the conversation list and the open conversation to the engine: loads them, follows
-// engine events (new, updated and destroyed messages), reports messages as seen, sends text.
+// engine events (new, updated and destroyed messages), reports messages as seen, sends text. A send
+// stopped because the recipient's identity changed opens the safety-number-changed dialog; rooms
+// from non-contacts wait in the invitations banner.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type {
   ContactView,
   ConversationTimers,
   ConversationView as Conversation,
   MessageView,
+  RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
+import { isWispError } from '../../common/errors';
 import type { WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
 import { ConversationView } from '../components/ConversationView';
 import { ErrorNote } from '../components/ErrorNote';
+import { IdentityChangedDialog } from '../components/IdentityChangedDialog';
+import { RoomRequestBanner } from '../components/RoomRequestBanner';
 import { NewConversationForm } from '../components/NewConversationForm';
 import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
 import { useNow, useSeenTracker } from '../lib/hooks';
@@ -41,6 +47,9 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [safety, setSafety] = useState<SafetyNumberView | null>(null);
   const [lookupError, setLookupError] = useState<UiError | null>(null);
   const [formKey, setFormKey] = useState(0);
+  const [requests, setRequests] = useState<RoomRequestView[]>([]);
+  /** A send the engine stopped because the recipient's identity changed: waits for the user's choice. */
+  const [stopped, setStopped] = useState<{ text: string; timers: ComposerTimers } | null>(null);
   const now = useNow();
 
   const selectedId = selection?.kind === 'conversation' ? selection.id : null;
@@ -54,6 +63,10 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     );
     client.contacts.list().then(
       (list) => live && setContacts(list),
+      (e: unknown) => live && setError(asUiError(e)),
+    );
+    client.conversations.roomRequests().then(
+      (list) => live && setRequests(list),
       (e: unknown) => live && setError(asUiError(e)),
     );
     return () => {
@@ -89,6 +102,12 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
               ...list.filter((c) => c.accountId !== event.contact.accountId),
               event.contact,
             ]);
+            break;
+          case 'room.request':
+            setRequests((list) => [...list.filter((r) => r.id !== event.request.id), event.request]);
+            break;
+          case 'room.request.settled':
+            setRequests((list) => list.filter((r) => r.id !== event.id));
             break;
           case 'message.added':
           case 'message.updated':
@@ -149,24 +168,59 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
       setSafety(null);
       setFormKey((k) => k + 1);
     } catch (e) {
-      setLookupError(asUiError(e));
+      if (isWispError(e, 'IdentityChanged')) {
+        // The name now belongs to someone else than the contact we know: a draft addressed to the
+        // name, so the first send meets the safety-number-changed dialog before anything goes out.
+        setMessages([]);
+        setSelection({ kind: 'draft', username });
+        setSafety(null);
+        setFormKey((k) => k + 1);
+      } else {
+        setLookupError(asUiError(e));
+      }
     } finally {
       setBusy(false);
     }
   }
 
-  async function send(text: string, timers: ComposerTimers) {
+  async function send(text: string, timers: ComposerTimers, acceptIdentityChange = false) {
     if (selection === null) return;
     setBusy(true);
     setError(null);
     try {
       const to = selection.kind === 'conversation' ? selection.id : selection.username;
-      const sent = await client.conversations.sendText({ to, text, ...timers });
+      const sent = await client.conversations.sendText({
+        to,
+        text,
+        ...timers,
+        ...(acceptIdentityChange ? { acceptIdentityChange: true } : {}),
+      });
+      setStopped(null);
       setMessages((list) => (list.some((m) => m.id === sent.id) ? list : [...list, sent]));
       if (selection.kind === 'draft') {
         setConversations(await client.conversations.list());
         setSelection({ kind: 'conversation', id: sent.conversationId });
       }
+    } catch (e) {
+      // Nothing was sent: the user decides in the dialog (send anyway, or verify first).
+      if (isWispError(e, 'IdentityChanged')) setStopped({ text, timers });
+      else setError(asUiError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function settleRequest(roomId: string, accept: boolean) {
+    setBusy(true);
+    setError(null);
+    try {
+      if (accept) {
+        const room = await client.conversations.acceptRoomRequest({ roomId });
+        setConversations((list) => [...list.filter((c) => c.id !== room.id), room]);
+      } else {
+        await client.conversations.declineRoomRequest({ roomId });
+      }
+      setRequests((list) => list.filter((r) => r.id !== roomId));
     } catch (e) {
       setError(asUiError(e));
     } finally {
@@ -225,6 +279,24 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
         />
       </aside>
       <main className="pane">
+        <RoomRequestBanner
+          requests={requests}
+          busy={busy}
+          onAccept={(id) => void settleRequest(id, true)}
+          onDecline={(id) => void settleRequest(id, false)}
+        />
+        {stopped !== null && title !== null && (
+          <IdentityChangedDialog
+            name={title}
+            busy={busy}
+            onSendAnyway={() => void send(stopped.text, stopped.timers, true)}
+            onVerify={() => {
+              setStopped(null);
+              void showSafetyNumber(contact?.accountId ?? title);
+            }}
+            onCancel={() => setStopped(null)}
+          />
+        )}
         {title === null ? (
           <>
             <p className="empty">Pick a conversation, or start one with a username.</p>

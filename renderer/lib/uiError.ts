@@ -17,6 +17,7 @@ const APP_RECOVERY: Partial<Record<WispErrorKind, string>> = {
   KeychainUnavailable: 'Choose “A passphrase I type” instead.',
   Locked: 'Unlock Wisp, then try again.',
   ProfileInUse: 'Close the other Wisp window or command that uses this profile, then try again.',
+  IdentityChanged: 'Compare safety numbers with them over a channel you trust before you send.',
 };
 
 export function asUiError(error: unknown): UiError {

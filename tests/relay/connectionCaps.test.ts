@@ -1,5 +1,5 @@
 // Connection caps (issue 9, finding 4): one account may hold at most maxConnectionsPerAccount
-// authenticated connections (the next `auth` is refused and closed with 4009), and the relay as a
+// connections, live or still closing (the next `auth` is refused and closed with 4010), and the relay as a
 // whole at most maxConnections (the next upgrade is closed with 1013, "try again later").
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay';
@@ -20,27 +20,42 @@ async function relayWith(options: Parameters<typeof startRelay>[0]) {
 }
 
 describe('connection caps', () => {
-  it('refuses the third connection of an account when the cap is two (auth fails, close 4009), and the first two keep working', async () => {
+  it('counts the older connections still closing after "account moved" and refuses the auth past the cap (RelayRateLimited, close 4010)', async () => {
+    // One active device per account: each new auth tells the older connections to go (4009). A peer
+    // that never reads keeps them open until their close times out, so they count against the cap.
     const relay = await relayWith({ limits: { maxConnectionsPerAccount: 2 } });
     const user = await SignalUser.register(relay.url);
     const first = user.client;
+    first.ws.pause(); // never reads again: its "account moved" close cannot complete
     const second = await user.reconnect(relay.url, true);
     const third = await WireClient.connect(relay.url);
     const { nonce } = await third.call('auth.challenge', {});
     const refused = await wireError(third.call('auth', user.authBody(nonce)));
     expect(refused.kind).toBe('RelayRateLimited');
     expect(refused.message).toMatch(/too many connections/);
-    expect(await third.closed).toMatchObject({ code: 4009, reason: 'too many connections for this account' });
-    expect((await first.call('account.info', {})).accountId).toBe(user.accountId);
+    expect(await third.closed).toMatchObject({ code: 4010, reason: 'too many connections for this account' });
+    // The refused auth moved nothing: the newest live connection still works.
     expect((await second.call('account.info', {})).accountId).toBe(user.accountId);
 
-    // Once one closes, a new connection of the account is accepted again.
-    await first.close();
-    const fourth = await WireClient.connect(relay.url);
-    const again = await fourth.call('auth.challenge', {});
-    expect((await fourth.call('auth', user.authBody(again.nonce))).accountId).toBe(user.accountId);
-    await fourth.close();
-    await second.close();
+    // Once the lingering one is gone, the account may connect again (and the newest wins).
+    first.ws.terminate();
+    await first.closed;
+    let fourth: WireClient | null = null;
+    for (let i = 0; i < 50 && fourth === null; i++) {
+      const c = await WireClient.connect(relay.url);
+      const again = await c.call('auth.challenge', {});
+      if (
+        await c.call('auth', user.authBody(again.nonce)).then(
+          () => true,
+          () => false,
+        )
+      )
+        fourth = c;
+      else await sleep(50);
+    }
+    expect(fourth).not.toBeNull();
+    expect(await second.closed).toMatchObject({ code: 4009 });
+    await fourth!.close();
   });
 
   it('refuses connections past the global cap with close 1013 and accepts again once one closes', async () => {

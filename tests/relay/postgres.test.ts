@@ -1,11 +1,14 @@
 // The relay on PostgreSQL: the same behaviours as on SQLite, and scale-out — two relay processes
-// on one database share accounts, keys and mailboxes, and a message sent through node A reaches
+// on one database share accounts, prekeys and mailboxes (and one offline trust root), and a message sent through node A reaches
 // a client connected to node B live (LISTEN/NOTIFY). Skips without WISP_TEST_PG, fails under CI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startRelay, type RunningRelay } from '../../relay';
 import { SignalUser } from '../helpers/relay/signalUser';
-import { spawnRelay, stopRelay, type RelayProcess } from '../helpers/relay/relayProcess';
+import { runKeygen, spawnRelay, stopRelay, type RelayProcess } from '../helpers/relay/relayProcess';
 import { PG_URL, dropSchema, freshSchema, skipPostgres } from '../helpers/relay/postgres';
 
 const skip = skipPostgres();
@@ -115,20 +118,25 @@ describe.skipIf(skip)('two relay processes on one PostgreSQL', () => {
   const schema = freshSchema();
   let nodeA: RelayProcess;
   let nodeB: RelayProcess;
+  const keyDir = mkdtempSync(join(tmpdir(), 'wisp-relay-keys-'));
   beforeAll(async () => {
-    // Started together: migrations and the sealed-sender keys must be created exactly once.
+    // One offline trust root; each node gets its own server key (key ids 1 and 2) signed by it.
+    await runKeygen(join(keyDir, 'root.json'), join(keyDir, 'a.json'));
+    await runKeygen(join(keyDir, 'root.json'), join(keyDir, 'b.json'));
+    // Started together: migrations must run exactly once.
     [nodeA, nodeB] = await Promise.all([
-      spawnRelay(['--database', PG_URL!, '--schema', schema]),
-      spawnRelay(['--database', PG_URL!, '--schema', schema]),
+      spawnRelay(['--database', PG_URL!, '--schema', schema, '--server-key', join(keyDir, 'a.json')]),
+      spawnRelay(['--database', PG_URL!, '--schema', schema, '--server-key', join(keyDir, 'b.json')]),
     ]);
   });
   afterAll(async () => {
     if (nodeA) await stopRelay(nodeA);
     if (nodeB) await stopRelay(nodeB);
     await dropSchema(schema);
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
-  it('shares one sealed-sender trust root', async () => {
+  it('shares one sealed-sender trust root (each node with its own server key)', async () => {
     const a = await SignalUser.register(nodeA.url);
     const b = await SignalUser.register(nodeB.url);
     expect(Buffer.from(a.trustRoot.serialize()).equals(Buffer.from(b.trustRoot.serialize()))).toBe(true);

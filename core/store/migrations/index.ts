@@ -8,6 +8,7 @@ import { m004InboxOutbox } from './004_inbox_outbox';
 import { m005InboxMarks } from './005_inbox_marks';
 import { m006ProtocolRecords } from './006_protocol_records';
 import { m007UnreportedMessages } from './007_unreported_messages';
+import { m008IdentityNames } from './008_identity_names';
 
 export type { Migration } from './types';
 
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   m005InboxMarks,
   m006ProtocolRecords,
   m007UnreportedMessages,
+  m008IdentityNames,
 ];

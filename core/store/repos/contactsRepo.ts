@@ -1,4 +1,5 @@
-// Contacts: account id, optional username, identity key, and the verified / identity-changed flags.
+// Contacts: account id, optional username (unique: only the relay's answers to our own lookups set
+// it), identity key (pinned at first sight), the verified / identity-changed flags and a peer's hint.
 import { sql } from '../sql';
 import type { WritableDb } from '../database';
 import type { Contact } from '../types';
@@ -9,6 +10,8 @@ interface Row {
   identity_key: Buffer | null;
   verified: number;
   identity_changed: number;
+  name_hint: string | null;
+  added: number;
   created_at: number;
   updated_at: number;
 }
@@ -20,6 +23,8 @@ function toContact(row: Row): Contact {
     identityKey: row.identity_key,
     verified: row.verified === 1,
     identityChanged: row.identity_changed === 1,
+    nameHint: row.name_hint,
+    added: row.added === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -64,11 +69,9 @@ export class ContactsRepo {
     this.#memo = null;
   }
 
-  /** Usernames are case-insensitive (PRODUCT.md). */
+  /** Usernames are case-insensitive (PRODUCT.md) and unique here (a unique index), so one row at most. */
   byUsername(username: string): Contact | undefined {
-    const row = this.db.get<Row>(
-      sql`SELECT * FROM contacts WHERE username = ${username} COLLATE NOCASE ORDER BY updated_at DESC LIMIT 1`,
-    );
+    const row = this.db.get<Row>(sql`SELECT * FROM contacts WHERE username = ${username} COLLATE NOCASE`);
     return row && toContact(row);
   }
 
@@ -78,14 +81,65 @@ export class ContactsRepo {
       .map(toContact);
   }
 
-  /** Creates the contact or updates its username; never touches the identity key. */
+  /**
+   * Creates the contact or, with a username, binds that name to it. Call only with a name the relay
+   * answered for this account: the name leaves any other contact that held it (names are unique and
+   * can move). Never touches the identity key.
+   */
   upsert(accountId: string, username: string | null, now = Date.now()): Contact {
     this.#written();
-    this.db.run(sql`
-      INSERT INTO contacts (account_id, username, created_at, updated_at) VALUES (${accountId}, ${username}, ${now}, ${now})
-      ON CONFLICT (account_id) DO UPDATE SET
-        username = coalesce(excluded.username, contacts.username), updated_at = excluded.updated_at`);
+    this.db.transaction(() => {
+      if (username !== null) {
+        this.db.run(sql`
+          UPDATE contacts SET username = NULL, updated_at = ${now}
+          WHERE username = ${username} COLLATE NOCASE AND account_id <> ${accountId}`);
+      }
+      this.db.run(sql`
+        INSERT INTO contacts (account_id, username, created_at, updated_at) VALUES (${accountId}, ${username}, ${now}, ${now})
+        ON CONFLICT (account_id) DO UPDATE SET
+          username = coalesce(excluded.username, contacts.username), updated_at = excluded.updated_at`);
+    });
     return this.get(accountId)!;
+  }
+
+  /** Creates the contact row if missing (an account id only); returns it. */
+  ensure(accountId: string, now = Date.now()): Contact {
+    const known = this.get(accountId);
+    if (known) return known;
+    return this.upsert(accountId, null, now);
+  }
+
+  /** Records a name a peer supplied: shown apart as unconfirmed, never used to resolve a typed name. */
+  setNameHint(accountId: string, hint: string | null): void {
+    if (this.get(accountId)?.nameHint === hint) return;
+    this.#written();
+    this.db.run(sql`UPDATE contacts SET name_hint = ${hint} WHERE account_id = ${accountId}`);
+  }
+
+  /** The user reached out to this contact: rooms from them are conversations, not requests. */
+  markAdded(accountId: string): void {
+    if (this.get(accountId)?.added !== false) return;
+    this.#written();
+    this.db.run(sql`UPDATE contacts SET added = 1 WHERE account_id = ${accountId}`);
+  }
+
+  /**
+   * Pins the identity key the first time one is seen for this contact. A different key never
+   * replaces a pinned one here: 'differs' tells the caller to stop and ask the user.
+   */
+  pinIdentityKey(
+    accountId: string,
+    identityKey: Uint8Array,
+    now = Date.now(),
+  ): 'new' | 'unchanged' | 'differs' {
+    const key = Buffer.from(identityKey);
+    const known = this.get(accountId);
+    if (known?.identityKey) return known.identityKey.equals(key) ? 'unchanged' : 'differs';
+    this.#written();
+    this.db.run(sql`
+      INSERT INTO contacts (account_id, identity_key, created_at, updated_at) VALUES (${accountId}, ${key}, ${now}, ${now})
+      ON CONFLICT (account_id) DO UPDATE SET identity_key = excluded.identity_key, updated_at = excluded.updated_at`);
+    return 'new';
   }
 
   /**

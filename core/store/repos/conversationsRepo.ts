@@ -15,6 +15,7 @@ interface Row {
   last_message_at: number | null;
   unread_count: number;
   expired_unread_count: number;
+  request_from: string | null;
   created_at: number;
 }
 
@@ -29,6 +30,7 @@ function toConversation(row: Row): Conversation {
     lastMessageAt: row.last_message_at,
     unreadCount: row.unread_count,
     expiredUnreadCount: row.expired_unread_count,
+    requestFrom: row.request_from,
     createdAt: row.created_at,
   };
 }
@@ -72,14 +74,17 @@ export class ConversationsRepo {
       members: readonly string[];
       admins?: readonly string[];
       timers?: ConversationTimers;
+      /** A room from someone who is not a contact: kept as a request until accepted. */
+      requestFrom?: string | null;
     },
     now = Date.now(),
   ): Conversation {
     const id = options.id ?? randomUUID();
     this.db.transaction(() => {
       this.db.run(sql`
-        INSERT INTO conversations (id, kind, name, expire_after_ms, burn_after_ms, created_at)
-        VALUES (${id}, 'room', ${options.name}, ${options.timers?.expireAfterMs ?? null}, ${options.timers?.burnAfterMs ?? null}, ${now})`);
+        INSERT INTO conversations (id, kind, name, expire_after_ms, burn_after_ms, request_from, created_at)
+        VALUES (${id}, 'room', ${options.name}, ${options.timers?.expireAfterMs ?? null}, ${options.timers?.burnAfterMs ?? null},
+          ${options.requestFrom ?? null}, ${now})`);
       for (const member of options.members) {
         this.addMember(id, member, options.admins?.includes(member) ? 'admin' : 'member', now);
       }
@@ -87,11 +92,25 @@ export class ConversationsRepo {
     return this.get(id)!;
   }
 
-  /** Newest activity first: the conversation list. */
+  /** Newest activity first: the conversation list. Room requests are not conversations yet. */
   list(): Conversation[] {
     return this.db
-      .all<Row>(sql`SELECT * FROM conversations ORDER BY coalesce(last_message_at, created_at) DESC`)
+      .all<Row>(
+        sql`SELECT * FROM conversations WHERE request_from IS NULL ORDER BY coalesce(last_message_at, created_at) DESC`,
+      )
       .map(toConversation);
+  }
+
+  /** Rooms from non-contacts waiting for the user to accept or decline them, oldest first. */
+  requests(): Conversation[] {
+    return this.db
+      .all<Row>(sql`SELECT * FROM conversations WHERE request_from IS NOT NULL ORDER BY created_at, id`)
+      .map(toConversation);
+  }
+
+  /** The user accepted a room request: from now on it is a conversation like any other. */
+  acceptRequest(id: string): void {
+    this.db.run(sql`UPDATE conversations SET request_from = NULL WHERE id = ${id}`);
   }
 
   /** The most recently active conversation, or undefined when there is none. */

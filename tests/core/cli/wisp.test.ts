@@ -92,8 +92,21 @@ describe('wisp CLI contract', () => {
     const unknownCommand = await runWisp(['frobnicate', '--json']);
     expect(unknownCommand.code).toBe(2);
 
-    const backup = await wisp(profile('alice'), ['backup', 'export'], ['--out', join(world().root, 'b.age')]);
+    const backup = await runWisp(
+      [
+        'backup',
+        'export',
+        '--profile',
+        profile('alice'),
+        '--keystore',
+        'passphrase',
+        '--json',
+        '--out',
+        join(world().root, 'b.age'),
+      ],
+      { WISP_BACKUP_PASSPHRASE: '' },
+    );
     expect(backup.code).toBe(1);
-    expect(backup.stderr).toContain('not implemented yet');
+    expect(backup.stderr).toContain('needs a passphrase or --recovery-key');
   });
 });

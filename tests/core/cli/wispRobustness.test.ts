@@ -73,7 +73,7 @@ describe('wisp CLI robustness', () => {
     expect(new Set(storedIds).size).toBe(storedIds.length);
     expect([...storedIds].sort()).toEqual([...ids].sort());
   });
-  it('creates a room, sends to it, and every member receives the message', async () => {
+  it('creates a room, sends to it, and every member receives the message once they accept the room', async () => {
     const created = await wisp(
       profile('alice'),
       ['room', 'create'],
@@ -84,6 +84,13 @@ describe('wisp CLI robustness', () => {
     const sent = await wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'hello trio']);
     expect(sent.code, sent.stderr).toBe(0);
     for (const member of ['bob', 'carol']) {
+      // Alice is not their contact: the room waits as a request, its message held unseen.
+      const first = await wisp(profile(member), ['sync']);
+      expect(first.lines.filter((l) => l.text === 'hello trio')).toEqual([]);
+      const requests = await wisp(profile(member), ['room', 'requests']);
+      expect(requests.lines.map((r) => [r.id, r.name])).toEqual([[roomId, 'trio']]);
+      const accepted = await wisp(profile(member), ['room', 'accept'], ['--room', roomId]);
+      expect(accepted.code, accepted.stderr).toBe(0);
       const synced = await wisp(profile(member), ['sync']);
       expect(
         synced.lines.filter((l) => l.text === 'hello trio').map((l) => [l.from, l.conversationId]),

@@ -1,5 +1,6 @@
-// Runs the real `wisp` CLI (bin/wisp.mjs) as a child process, the way a user or script would.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Runs the real `wisp` CLI (bin/wisp.mjs, the bundle in out/cli that the core project builds in its
+// global setup) as a child process, the way a user or script would.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +19,15 @@ export interface WispResult {
   lines: Record<string, unknown>[];
 }
 
-export function spawnWisp(args: string[], env: Record<string, string> = {}): ChildProcess {
+/** `env` entries set to undefined are removed from the child's environment. */
+export function spawnWisp(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  stdio: StdioOptions = ['ignore', 'pipe', 'pipe'],
+): ChildProcess {
   return spawn(process.execPath, [WISP_BIN, ...args], {
     env: { ...process.env, WISP_PASSPHRASE: CLI_PASSPHRASE, WISP_LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio,
   });
 }
 
@@ -32,9 +38,13 @@ export function parseLines(stdout: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-export function runWisp(args: string[], env: Record<string, string> = {}): Promise<WispResult> {
+export function runWisp(args: string[], env: Record<string, string | undefined> = {}): Promise<WispResult> {
+  return resultOf(spawnWisp(args, env), args);
+}
+
+/** Collects a spawned `wisp`'s output and exit code; `args` tell whether stdout is JSON lines. */
+export function resultOf(child: ChildProcess, args: string[]): Promise<WispResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnWisp(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -56,6 +66,11 @@ export function runWisp(args: string[], env: Record<string, string> = {}): Promi
 /** `wisp <command> --profile DIR --keystore passphrase --json …` */
 export function wisp(profile: string, command: string[], options: string[] = []): Promise<WispResult> {
   return runWisp([...command, '--profile', profile, '--keystore', 'passphrase', '--json', ...options]);
+}
+
+/** `wisp <command> --profile DIR --keystore passphrase …` with the human output (no --json). */
+export function wispHuman(profile: string, command: string[], options: string[] = []): Promise<WispResult> {
+  return runWisp([...command, '--profile', profile, '--keystore', 'passphrase', ...options]);
 }
 
 export interface CliWorld {

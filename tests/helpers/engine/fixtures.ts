@@ -94,3 +94,14 @@ export function recordEvents(engine: Engine): EngineEvent[] {
   engine.on((e) => events.push(e));
   return events;
 }
+
+/** `previous` releases `name`, and a new identity in profile `${name}2` registers it (a name that moved). */
+export async function takeOverUsername(world: TestWorld, previous: Engine, name: string): Promise<Engine> {
+  await previous.setUsername(null);
+  return Engine.create({
+    profileDir: join(world.root, `${name}2`),
+    keystore: testKeyStore(),
+    relayUrl: world.relayUrl,
+    username: name,
+  });
+}

@@ -1,7 +1,8 @@
 // A WebSocket man-in-the-middle between a client and the real relay, for tests: forwards every
 // frame unchanged, except that on request it flips one byte inside the next pushed envelope, or
 // loses the client's acknowledgements (the relay never sees them; the client gets the error a
-// relay that could not be reached answers with).
+// relay that could not be reached answers with), or rewrites the relay's answers to one operation
+// (a lying relay).
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 
 export interface TamperProxy {
@@ -14,6 +15,10 @@ export interface TamperProxy {
   loseAcks(): void;
   /** How many acknowledgements were lost. */
   readonly acksLost: number;
+  /** From now on the relay's successful answers to `op` reach the client as `rewrite(body)`. */
+  rewriteReplies(op: string, rewrite: (body: Record<string, unknown>) => Record<string, unknown>): void;
+  /** How many answers were rewritten. */
+  readonly rewritten: number;
   /** Every client → relay frame, as sent. */
   readonly clientFrames: string[];
   close(): Promise<void>;
@@ -32,16 +37,25 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
   let tampered = 0;
   let loseAck = false;
   let acksLost = 0;
+  let rewritten = 0;
+  const rewrites = new Map<string, (body: Record<string, unknown>) => Record<string, unknown>>();
   const clientFrames: string[] = [];
   const sockets = new Set<WebSocket>();
 
   server.on('connection', (client) => {
     const upstream = new WebSocket(relayUrl);
+    // Request id → operation, for the requests whose answers are rewritten.
+    const pending = new Map<number, string>();
     sockets.add(client);
     sockets.add(upstream);
     const early: RawData[] = [];
     client.on('message', (data) => {
       clientFrames.push(text(data));
+      if (rewrites.size > 0) {
+        const frame = JSON.parse(text(data)) as { id?: number; op?: string };
+        if (frame.op !== undefined && frame.id !== undefined && rewrites.has(frame.op))
+          pending.set(frame.id, frame.op);
+      }
       if (loseAck) {
         const frame = JSON.parse(text(data)) as { id?: number; op?: string };
         if (frame.op === 'message.ack') {
@@ -59,6 +73,19 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     });
     upstream.on('message', (data) => {
       let frameText = text(data);
+      if (pending.size > 0) {
+        const frame = JSON.parse(frameText) as { id?: number; ok?: boolean; body?: Record<string, unknown> };
+        const op = frame.id === undefined ? undefined : pending.get(frame.id);
+        if (op !== undefined) {
+          pending.delete(frame.id!);
+          const rewrite = rewrites.get(op);
+          if (rewrite && frame.ok === true && frame.body) {
+            frame.body = rewrite(frame.body);
+            frameText = JSON.stringify(frame);
+            rewritten += 1;
+          }
+        }
+      }
       if (armed) {
         const frame = JSON.parse(frameText) as { push?: string; body?: { payload?: string } };
         if (frame.push === 'envelope' && frame.body?.payload) {
@@ -98,6 +125,12 @@ export async function startTamperProxy(relayUrl: string): Promise<TamperProxy> {
     },
     get acksLost() {
       return acksLost;
+    },
+    rewriteReplies: (op, rewrite) => {
+      rewrites.set(op, rewrite);
+    },
+    get rewritten() {
+      return rewritten;
     },
     clientFrames,
     close: () =>

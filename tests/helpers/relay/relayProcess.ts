@@ -1,6 +1,6 @@
-// Runs `wisp-relay` (bin/wisp-relay.mjs) as a child process for tests that need a separate
-// process: kill -9 durability, several nodes on one PostgreSQL, log inspection, and the relay's own
-// memory (RSS) under attack.
+// Runs `wisp-relay` (bin/wisp-relay.mjs: the bundle in out/relay, built in the relay project's
+// global setup) as a child process for tests that need a separate process: kill -9 durability,
+// several nodes on one PostgreSQL, log inspection, and the relay's own memory (RSS) under attack.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,23 @@ export async function stopRelay(
 ): Promise<number | string> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
+}
+
+/** Runs `wisp-relay keygen` (as an operator would, offline) and returns its JSON line. */
+export async function runKeygen(
+  rootFile: string,
+  serverKeyFile: string,
+): Promise<{ trustRoot: string; keyId: number; createdRoot: boolean }> {
+  const { execFile } = await import('node:child_process');
+  const stdout = await new Promise<string>((res, rej) =>
+    execFile(
+      process.execPath,
+      [RELAY_BIN, 'keygen', '--root', rootFile, '--out', serverKeyFile],
+      { cwd: ROOT },
+      (error, out, err) => (error ? rej(new Error(`keygen failed: ${err}`)) : res(out)),
+    ),
+  );
+  return JSON.parse(stdout.trim()) as { trustRoot: string; keyId: number; createdRoot: boolean };
 }
 
 /** The process's resident memory now (VmRSS) and its peak so far (VmHWM), in bytes, from /proc. */

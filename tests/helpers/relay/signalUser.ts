@@ -156,10 +156,10 @@ export class SignalUser {
   /** Connects, registers (challenge signed with the identity key) and uploads prekeys. */
   static async register(
     url: string,
-    opts: { username?: string; preKeys?: number } = {},
+    opts: { username?: string; preKeys?: number; localAddress?: string } = {},
   ): Promise<SignalUser> {
     const user = new SignalUser();
-    user.client = await WireClient.connect(url);
+    user.client = await WireClient.connect(url, opts.localAddress ? { localAddress: opts.localAddress } : {});
     const { nonce } = await user.client.call('auth.challenge', {});
     const signature = user.identity.privateKey.sign(concat(utf8(SIGNING_CONTEXT.register), bytes(nonce)));
     const { accountId } = await user.client.call('register', {

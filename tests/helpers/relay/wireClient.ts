@@ -64,9 +64,10 @@ export class WireClient {
     ws.on('message', (data: Buffer) => this.onMessage(data.toString('utf8')));
   }
 
-  static connect(url: string): Promise<WireClient> {
+  /** `localAddress` picks the source address (e.g. 127.0.0.2), for tests of per-address limits. */
+  static connect(url: string, opts: { localAddress?: string } = {}): Promise<WireClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, { perMessageDeflate: false, ...opts });
       ws.once('open', () => resolve(new WireClient(ws)));
       ws.once('error', reject);
     });

@@ -36,9 +36,12 @@ describe('channels', () => {
   it('covers what the screens need', () => {
     expect(Object.keys(wispSpec).sort()).toEqual(['account', 'app', 'contacts', 'conversations', 'settings']);
     expect(Object.keys(wispSpec.conversations).sort()).toEqual([
+      'acceptRoomRequest',
+      'declineRoomRequest',
       'list',
       'markSeen',
       'messages',
+      'roomRequests',
       'sendText',
       'setTimers',
     ]);

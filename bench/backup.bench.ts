@@ -1,0 +1,253 @@
+// Backup throughput: export and import of a profile whose bulk is large attachments (1 GB by
+// default; WISP_BENCH_BACKUP_MB=N for a smaller run), next to Debian's `age` CLI encrypting and
+// decrypting the same plaintext in the same run, plus our age layer alone against the CLI. Export,
+// import and each age pass run in their own child process so each peak RSS is its own.
+// Run: npx tsx bench/backup.bench.ts   (WISP_BENCH_BACKUP_MB=256 npx tsx bench/backup.bench.ts)
+// Targets: export and import ≥ 0.5× the age CLI's throughput; peak RSS < 256 MB.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { exportBackup, importBackup } from '../core/backup';
+import {
+  decrypt,
+  encodeIdentity,
+  encodeRecipient,
+  encrypt,
+  generateX25519SecretKey,
+  parseIdentity,
+  x25519PublicKey,
+} from '../core/backup/age';
+import { createProfile, openProfile } from '../core/profile';
+import { EncryptedFileBuilder } from '../core/store/attachmentFiles';
+import { sql } from '../core/store/sql';
+import { keyStoreFor } from '../core/vault';
+import { resultLine } from './lib';
+
+const TOTAL_MB = Number(process.env.WISP_BENCH_BACKUP_MB ?? 1024);
+const FILE_MB = Math.min(256, Math.max(1, Math.floor(TOTAL_MB / 4)));
+const TARGET_RATIO = 0.5;
+/** Each pass runs this many times, interleaved with its baseline; the best of each is kept (2 shared cores). */
+const ROUNDS = Number(process.env.WISP_BENCH_BACKUP_ROUNDS ?? 3);
+const RSS_LIMIT_MB = 256;
+const AGE = process.env.WISP_AGE_CLI ?? '/usr/bin/age';
+const keystore = () =>
+  keyStoreFor({ kind: 'passphrase', passphrase: 'bench', scrypt: { N: 2 ** 14, r: 8, p: 1 } });
+const line = resultLine('backup');
+const round = (n: number): number => Math.round(n * 100) / 100;
+
+interface ChildResult {
+  seconds: number;
+  maxRssMb: number;
+}
+
+/** Child modes: each measures one pass and prints {seconds, maxRssMb}. */
+async function child(mode: string, args: string[]): Promise<void> {
+  const t0 = performance.now();
+  if (mode === 'export') {
+    const [profileDir, out, recipientKey] = args as [string, string, string];
+    const profile = await openProfile(profileDir, keystore());
+    try {
+      const result = await exportBackup({
+        store: profile.store,
+        attachmentsDir: profile.attachmentsDir,
+        outFile: out,
+        protection: { kind: 'recoveryKey' },
+      });
+      writeFileSync(recipientKey, `${result.recoveryKey}\n`);
+    } finally {
+      profile.close();
+    }
+  } else if (mode === 'import') {
+    const [inFile, target, keyFile] = args as [string, string, string];
+    const key = (await import('node:fs')).readFileSync(keyFile, 'utf8').trim();
+    await importBackup({ inFile, targetDir: target, keystore: keystore(), identities: [parseIdentity(key)] });
+  } else if (mode === 'age-encrypt') {
+    const [input, out, recipient] = args as [string, string, string];
+    const publicKey = (await import('../core/backup/age')).parseRecipient(recipient);
+    await pipeline(
+      Readable.from(encrypt(createReadStream(input, { highWaterMark: 1 << 18 }), [publicKey])),
+      createWriteStream(out),
+    );
+  } else if (mode === 'age-decrypt') {
+    const [input, out, identity] = args as [string, string, string];
+    await pipeline(
+      Readable.from(decrypt(createReadStream(input, { highWaterMark: 1 << 18 }), [parseIdentity(identity)])),
+      createWriteStream(out),
+    );
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+}
+
+function runChild(mode: string, args: string[]): ChildResult {
+  const self = fileURLToPath(import.meta.url);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0) throw new Error(`${mode} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as ChildResult;
+}
+
+/** The fastest of several runs (highest throughput, and its own peak RSS). */
+function best(results: ChildResult[]): ChildResult {
+  return results.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+}
+
+/** The age CLI, timed from outside (its RSS is not measured: it is a few MB). */
+function runAge(args: string[]): ChildResult {
+  const t0 = performance.now();
+  const result = spawnSync(AGE, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const seconds = (performance.now() - t0) / 1000;
+  if (result.status !== 0) throw new Error(`age failed: ${String(result.stderr)}`);
+  return { seconds, maxRssMb: NaN };
+}
+
+async function makeProfile(dir: string): Promise<number> {
+  const profile = await createProfile(dir, keystore());
+  const block = Buffer.alloc(1 << 20);
+  for (let i = 0; i < block.length; i += 65536) block.set(generateX25519SecretKey().subarray(0, 32), i);
+  let total = 0;
+  try {
+    const store = profile.store;
+    store.identity.create({
+      accountId: '00000000-0000-4000-8000-000000000001',
+      deviceId: 1,
+      username: 'bench',
+      identityKeyPair: Buffer.alloc(65, 1),
+      registrationId: 1,
+      relayUrl: 'ws://127.0.0.1:1',
+      trustRoot: null,
+    });
+    const now = Date.now();
+    store.write.run(
+      sql`INSERT INTO conversations (id, kind, peer_id, created_at) VALUES ('c1', 'direct', 'peer', ${now})`,
+    );
+    for (let f = 0; total < TOTAL_MB; f++) {
+      const mb = Math.min(FILE_MB, TOTAL_MB - total);
+      const messageId = `m${f}`;
+      const attachmentId = `a${f}`;
+      store.write.run(sql`
+        INSERT INTO messages (id, conversation_id, sender_id, outgoing, kind, body, sent_at, received_at, state)
+        VALUES (${messageId}, 'c1', 'me', 1, 'text', 'a large file', ${now}, ${now}, 'sent')`);
+      const builder = new EncryptedFileBuilder(profile.attachmentsDir, attachmentId);
+      for (let i = 0; i < mb; i++) {
+        block.writeUInt32BE(i, 0);
+        builder.update(block);
+      }
+      const file = builder.finish();
+      store.write.run(sql`
+        INSERT INTO attachments (id, message_id, file_name, mime, size, local_path, local_key, created_at)
+        VALUES (${attachmentId}, ${messageId}, 'big.bin', 'application/octet-stream', ${file.size}, ${file.name}, ${file.key}, ${now})`);
+      total += mb;
+    }
+  } finally {
+    profile.close();
+  }
+  return total * 1024 * 1024;
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'wisp-bench-backup-'));
+  try {
+    const bytes = await makeProfile(join(root, 'profile'));
+    const mb = bytes / 1e6;
+    const rounds = Array.from({ length: ROUNDS }, (_, i) => i);
+    const exports: ChildResult[] = [];
+    const imports: ChildResult[] = [];
+    for (const _ of rounds) {
+      exports.push(
+        runChild('export', [join(root, 'profile'), join(root, 'backup.age'), join(root, 'key.txt')]),
+      );
+      imports.push(
+        runChild('import', [join(root, 'backup.age'), join(root, 'restored'), join(root, 'key.txt')]),
+      );
+      rmSync(join(root, 'restored'), { recursive: true, force: true });
+    }
+    const exported = best(exports);
+    const imported = best(imports);
+
+    // The same plaintext for the CLI and for our age layer: the backup's own record stream.
+    const identity = (await import('node:fs')).readFileSync(join(root, 'key.txt'), 'utf8').trim();
+    runChild('age-decrypt', [join(root, 'backup.age'), join(root, 'plain'), identity]);
+    const plainMb = statSync(join(root, 'plain')).size / 1e6;
+    const secret = generateX25519SecretKey();
+    const recipient = encodeRecipient(x25519PublicKey(secret));
+    writeFileSync(join(root, 'cli-key.txt'), `${encodeIdentity(secret)}\n`);
+    const runs = {
+      cliEncrypt: [] as ChildResult[],
+      cliDecrypt: [] as ChildResult[],
+      ourEncrypt: [] as ChildResult[],
+      ourDecrypt: [] as ChildResult[],
+    };
+    for (const _ of rounds) {
+      runs.cliEncrypt.push(runAge(['-r', recipient, '-o', join(root, 'cli.age'), join(root, 'plain')]));
+      runs.ourEncrypt.push(runChild('age-encrypt', [join(root, 'plain'), join(root, 'ours.age'), recipient]));
+      runs.cliDecrypt.push(
+        runAge(['-d', '-i', join(root, 'cli-key.txt'), '-o', join(root, 'cli.out'), join(root, 'cli.age')]),
+      );
+      runs.ourDecrypt.push(
+        runChild('age-decrypt', [join(root, 'ours.age'), join(root, 'ours.out'), encodeIdentity(secret)]),
+      );
+      rmSync(join(root, 'cli.out'), { force: true });
+      rmSync(join(root, 'ours.out'), { force: true });
+    }
+    const cliEncrypt = best(runs.cliEncrypt);
+    const cliDecrypt = best(runs.cliDecrypt);
+    const ourEncrypt = best(runs.ourEncrypt);
+    const ourDecrypt = best(runs.ourDecrypt);
+
+    const cliEncMbs = plainMb / cliEncrypt.seconds;
+    const cliDecMbs = plainMb / cliDecrypt.seconds;
+    const throughput = (
+      metric: string,
+      value: number,
+      baseline: number,
+      extra: Record<string, unknown> = {},
+    ) =>
+      line({
+        metric,
+        sizeMb: round(mb),
+        value: round(value),
+        baseline: round(baseline),
+        ratio: round(value / baseline),
+        target: TARGET_RATIO,
+        pass: value / baseline >= TARGET_RATIO,
+        rounds: ROUNDS,
+        ...extra,
+      });
+    throughput('export MB/s (vs age CLI encrypt)', mb / exported.seconds, cliEncMbs);
+    throughput('import MB/s (vs age CLI decrypt)', mb / imported.seconds, cliDecMbs);
+    for (const [metric, r] of [
+      ['export peak RSS MB', exported],
+      ['import peak RSS MB', imported],
+    ] as const) {
+      line({
+        metric,
+        sizeMb: round(mb),
+        value: round(r.maxRssMb),
+        baseline: null,
+        ratio: null,
+        target: RSS_LIMIT_MB,
+        pass: r.maxRssMb < RSS_LIMIT_MB,
+      });
+    }
+    throughput('age layer encrypt MB/s (vs age CLI)', plainMb / ourEncrypt.seconds, cliEncMbs, {
+      peakRssMb: round(ourEncrypt.maxRssMb),
+    });
+    throughput('age layer decrypt MB/s (vs age CLI)', plainMb / ourDecrypt.seconds, cliDecMbs, {
+      peakRssMb: round(ourDecrypt.maxRssMb),
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const childAt = process.argv.indexOf('--child');
+if (childAt >= 0) await child(process.argv[childAt + 1]!, process.argv.slice(childAt + 2));
+else await main();

@@ -1,0 +1,66 @@
+// age v1 (age-encryption.org/v1) on Node's own crypto, streaming both ways. Files it writes open
+// with the `age` CLI and files the CLI writes open here (X25519 and scrypt recipients, no armor).
+import { randomBytes } from 'node:crypto';
+import { ByteReader } from './byteReader';
+import { AgeError } from './errors';
+import { encodeHeader, hkdf, readHeader, verifyMac } from './header';
+import type { Stanza } from './header';
+import { unwrap, wrap } from './recipients';
+import type { Identity, Recipient } from './recipients';
+import { decryptStream, encryptStream } from './stream';
+
+export { AgeError, isAgeError } from './errors';
+export type { AgeFailure } from './errors';
+export {
+  defaultScryptWorkFactor,
+  encodeIdentity,
+  encodeRecipient,
+  generateX25519SecretKey,
+  parseIdentity,
+  parseIdentityFile,
+  parseRecipient,
+  x25519PublicKey,
+} from './recipients';
+export type { Identity, Recipient } from './recipients';
+export { chunkSize } from './stream';
+
+/** Encrypts `source` to every recipient; yields the header first, then STREAM chunks. */
+export async function* encrypt(
+  source: AsyncIterable<Uint8Array>,
+  recipients: readonly Recipient[],
+): AsyncGenerator<Buffer> {
+  if (recipients.length === 0) throw new RangeError('age: at least one recipient is needed');
+  if (recipients.some((r) => r.kind === 'scrypt') && recipients.length !== 1) {
+    throw new RangeError('age: a passphrase must be the only recipient');
+  }
+  const fileKey = randomBytes(16);
+  const stanzas: Stanza[] = [];
+  for (const recipient of recipients) stanzas.push(await wrap(fileKey, recipient));
+  const nonce = randomBytes(16);
+  yield encodeHeader(fileKey, stanzas);
+  yield nonce;
+  yield* encryptStream(hkdf(fileKey, nonce, 'payload'), source);
+}
+
+/**
+ * Decrypts an age file. The header is read and checked (an AgeError) before the first plaintext
+ * chunk is yielded; each chunk is yielded only once authenticated.
+ */
+export async function* decrypt(
+  source: AsyncIterable<Uint8Array>,
+  identities: readonly Identity[],
+): AsyncGenerator<Buffer> {
+  const reader = new ByteReader(source);
+  try {
+    const header = await readHeader(reader);
+    const fileKey = await unwrap(header.stanzas, identities);
+    verifyMac(fileKey, header);
+    if ((await reader.fill(16)) < 16) {
+      throw new AgeError('Header', 'file ends inside its payload nonce');
+    }
+    const nonce = Buffer.from(reader.take(16));
+    yield* decryptStream(hkdf(fileKey, nonce, 'payload'), reader);
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,188 @@
+// age's STREAM payload: ChaCha20-Poly1305 over 64 KiB chunks, nonce = 11-byte counter + last flag.
+// Plaintext is released only once authenticated; runs of 16 chunks go to worker threads (see
+// chunkWorkers.ts) with a bounded number in flight, so memory stays at a few MiB.
+import type { ByteReader } from './byteReader';
+import {
+  ChunkRunner,
+  chunkSize,
+  encryptedChunkSize,
+  openChunk,
+  runChunks,
+  sealChunk,
+  tagSize,
+  type RunResult,
+} from './chunkWorkers';
+import { AgeError } from './errors';
+
+export { chunkSize } from './chunkWorkers';
+
+/** Output is handed on in batches of about this size: one write per MiB, not two per chunk. */
+const batchBytes = 1 << 20;
+
+class Batch {
+  private parts: Buffer[] = [];
+  private size = 0;
+  add(part: Buffer): boolean {
+    this.parts.push(part);
+    this.size += part.length;
+    return this.size >= batchBytes;
+  }
+  take(): Buffer | null {
+    if (this.parts.length === 0) return null;
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
+export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const runner = new ChunkRunner(key);
+  const inFlight: Promise<RunResult>[] = [];
+  // Chunks are filled in place in a 16-chunk run; a full chunk followed by more input is not the
+  // last one, so it joins the run, and a full run is sealed as a whole.
+  let run = Buffer.allocUnsafeSlow(runChunks * chunkSize);
+  let runStart = 0;
+  let full = 0; // whole chunks in `run` known not to be last
+  let filled = 0; // bytes in the chunk after them
+  try {
+    for await (const input of source) {
+      let offset = 0;
+      while (offset < input.byteLength) {
+        if (filled === chunkSize) {
+          full++;
+          filled = 0;
+          if (full === runChunks) {
+            inFlight.push(runner.run('seal', runStart, run));
+            runStart += runChunks;
+            run = Buffer.allocUnsafeSlow(runChunks * chunkSize);
+            full = 0;
+            while (inFlight.length >= runner.maxInFlight) yield (await inFlight.shift()!).out;
+          }
+        }
+        const count = Math.min(chunkSize - filled, input.byteLength - offset);
+        run.set(input.subarray(offset, offset + count), full * chunkSize + filled);
+        filled += count;
+        offset += count;
+      }
+    }
+    if (full > 0) inFlight.push(runner.run('seal', runStart, run.subarray(0, full * chunkSize)));
+    while (inFlight.length > 0) yield (await inFlight.shift()!).out;
+    const last = run.subarray(full * chunkSize, full * chunkSize + filled);
+    yield Buffer.concat(sealChunk(key, runStart + full, true, last));
+  } finally {
+    await Promise.allSettled(inFlight);
+    await runner.close();
+  }
+}
+
+export async function* decryptStream(key: Buffer, reader: ByteReader): AsyncGenerator<Buffer> {
+  // Authenticated plaintext is batched; on a failure what was authenticated is released first
+  // (as age does), then the error.
+  const batch = new Batch();
+  const runner = new ChunkRunner(key);
+  try {
+    yield* decryptChunks(key, reader, batch, runner);
+  } finally {
+    await runner.close();
+    const rest = batch.take();
+    if (rest !== null) yield rest;
+  }
+}
+
+async function* decryptChunks(
+  key: Buffer,
+  reader: ByteReader,
+  batch: Batch,
+  runner: ChunkRunner,
+): AsyncGenerator<Buffer> {
+  const release = (plain: Buffer): Buffer | null => (batch.add(plain) ? batch.take() : null);
+  const inFlight: { start: number; sealed: Buffer; result: Promise<RunResult> }[] = [];
+  let index = 0;
+
+  /** Releases the oldest run; a chunk that failed gets age's full-final-chunk check, then the error. */
+  async function* settle(): AsyncGenerator<Buffer> {
+    const job = inFlight.shift()!;
+    const { out, failedAt } = await job.result;
+    if (failedAt < 0) {
+      const ready = release(out);
+      if (ready !== null) yield ready;
+      return;
+    }
+    batch.add(out);
+    const sealed = job.sealed.subarray(failedAt * encryptedChunkSize, (failedAt + 1) * encryptedChunkSize);
+    const final = openChunk(key, job.start + failedAt, true, sealed);
+    if (final === null) throw new AgeError('Payload', 'a payload chunk fails authentication');
+    batch.add(final);
+    throw new AgeError('Payload', 'data follows the final chunk');
+  }
+
+  try {
+    for (;;) {
+      // A whole run with at least one byte after it holds no final chunk: it can go in parallel.
+      const available = await reader.fill(runChunks * encryptedChunkSize + 1);
+      if (available > runChunks * encryptedChunkSize) {
+        const sealed = reader.take(runChunks * encryptedChunkSize);
+        inFlight.push({ start: index, sealed, result: runner.run('open', index, sealed) });
+        index += runChunks;
+        while (inFlight.length >= runner.maxInFlight) yield* settle();
+        continue;
+      }
+      while (inFlight.length > 0) yield* settle();
+      yield* decryptTail(key, reader, index, release, batch);
+      return;
+    }
+  } finally {
+    await Promise.allSettled(inFlight.map((j) => j.result));
+  }
+}
+
+/** The last (at most 16) chunks one by one, where the final-chunk rules apply. */
+async function* decryptTail(
+  key: Buffer,
+  reader: ByteReader,
+  first: number,
+  release: (plain: Buffer) => Buffer | null,
+  batch: Batch,
+): AsyncGenerator<Buffer> {
+  for (let index = first; ; index++) {
+    // One byte of look-ahead tells a chunk with more to follow from the file's last chunk.
+    const available = await reader.fill(encryptedChunkSize + 1);
+    if (available === 0) {
+      throw index === 0
+        ? new AgeError('Truncated', 'the payload has no chunks')
+        : new AgeError('Truncated', 'the file ends before its final chunk');
+    }
+    if (available > encryptedChunkSize) {
+      const sealed = reader.take(encryptedChunkSize);
+      const plain = openChunk(key, index, false, sealed);
+      if (plain !== null) {
+        const out = release(plain);
+        if (out !== null) yield out;
+        continue;
+      }
+      // As age does: a full final chunk is released, and then the data after it is refused.
+      const final = openChunk(key, index, true, sealed);
+      if (final === null) throw new AgeError('Payload', 'a payload chunk fails authentication');
+      batch.add(final);
+      throw new AgeError('Payload', 'data follows the final chunk');
+    }
+    const sealed = reader.take(available);
+    if (sealed.length < tagSize) throw new AgeError('Truncated', 'the final chunk is shorter than its tag');
+    if (sealed.length === tagSize && index !== 0) {
+      throw new AgeError('Payload', 'the final chunk is empty');
+    }
+    if (sealed.length === encryptedChunkSize) {
+      // A full chunk at the end is either a full final chunk or a file cut at a chunk boundary.
+      const plain = openChunk(key, index, false, sealed);
+      if (plain !== null) {
+        batch.add(plain);
+        throw new AgeError('Truncated', 'the file ends before its final chunk');
+      }
+    }
+    const plain = openChunk(key, index, true, sealed);
+    if (plain === null) throw new AgeError('Payload', 'the final payload chunk fails authentication');
+    batch.add(plain);
+    return;
+  }
+}

@@ -1,0 +1,76 @@
+// Conversation notices: rows in a conversation that are not messages (a change of its default
+// timers), stored as 'system' messages so the UI and `wisp messages` show them in order.
+import type { ConversationTimers } from '../../common/engine';
+import type { Message, NewMessage } from '../store';
+
+interface TimerNoticeBody {
+  notice: 'timers';
+  expireAfterMs: number | null;
+  burnAfterMs: number | null;
+}
+
+function duration(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ];
+  for (const [size, unit] of units) if (ms % size === 0 && ms >= size) return `${ms / size} ${unit}`;
+  return `${ms} ms`;
+}
+
+/** The sentence a timer notice shows (no message content: only durations). */
+export function describeTimers(t: ConversationTimers): string {
+  if (t.expireAfterMs === null && t.burnAfterMs === null) return 'Disappearing messages turned off';
+  const parts = [
+    t.expireAfterMs === null ? 'no expiration' : `messages expire after ${duration(t.expireAfterMs)}`,
+    t.burnAfterMs === null ? 'no burn after reading' : `burn ${duration(t.burnAfterMs)} after reading`,
+  ];
+  return `Disappearing messages: ${parts.join(', ')}`;
+}
+
+/** The row that records a timer change by `senderId` (ourselves when outgoing). Never expires. */
+export function timerNotice(args: {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  outgoing: boolean;
+  timers: ConversationTimers;
+  now: number;
+}): NewMessage {
+  const body: TimerNoticeBody = {
+    notice: 'timers',
+    expireAfterMs: args.timers.expireAfterMs,
+    burnAfterMs: args.timers.burnAfterMs,
+  };
+  return {
+    id: args.id,
+    conversationId: args.conversationId,
+    senderId: args.senderId,
+    outgoing: args.outgoing,
+    kind: 'system',
+    body: JSON.stringify(body),
+    sentAt: args.now,
+    receivedAt: args.now,
+    expireAfterMs: null,
+    burnAfterMs: null,
+    expiresAt: null,
+    // Seen at once: a notice is not an unread message.
+    seenAt: args.now,
+    state: args.outgoing ? 'sent' : 'received',
+  };
+}
+
+/** The notice a stored row carries, or null for an ordinary message. */
+export function noticeOf(m: Message): { timers: ConversationTimers; text: string } | null {
+  if (m.kind !== 'system' || m.body === null) return null;
+  try {
+    const body = JSON.parse(m.body) as Partial<TimerNoticeBody>;
+    if (body.notice !== 'timers') return null;
+    const timers = { expireAfterMs: body.expireAfterMs ?? null, burnAfterMs: body.burnAfterMs ?? null };
+    return { timers, text: describeTimers(timers) };
+  } catch {
+    return null;
+  }
+}
