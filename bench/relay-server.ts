@@ -1,4 +1,5 @@
-// Child process for bench/relay.bench.ts: runs either the real relay on SQLite ("wisp") or a bare
+// Child process for bench/relay.bench.ts: runs either the real relay on SQLite ("wisp"; "attack" is
+// the same relay with default limits but a 64 MiB queue cap, for the slow-reader attack) or a bare
 // `ws` relay with no storage, no auth and no validation ("bare"), so the load generator and the
 // server do not share an event loop. Prints {"url": …} on stdout; stops on SIGTERM.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -51,14 +52,17 @@ async function main(): Promise<void> {
       logger: false,
       // WISP_BENCH_SYNC=NORMAL measures without the WAL fsync (diagnostics only; the default is FULL).
       sqliteSynchronous: process.env.WISP_BENCH_SYNC === 'NORMAL' ? 'NORMAL' : 'FULL',
-      limits: {
-        rates: {
-          sends: { burst: 100_000, perSecond: 100_000 },
-          handshakes: { burst: 100, perSecond: 100 },
-          // Every simulated client registers from 127.0.0.1.
-          registrations: { burst: 100_000, perSecond: 100_000 },
-        },
-      },
+      limits:
+        mode === 'attack'
+          ? { maxQueuedBytes: 64 * 1024 * 1024 }
+          : {
+              rates: {
+                sends: { burst: 100_000, perSecond: 100_000 },
+                handshakes: { burst: 100, perSecond: 100 },
+                // Every simulated client registers from 127.0.0.1.
+                registrations: { burst: 100_000, perSecond: 100_000 },
+              },
+            },
     });
   }
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

@@ -1,14 +1,20 @@
 // Relay benchmark (issue 3): sustained envelopes/s through one relay on SQLite with 1,000 connected
 // clients, then p50/p99 delivery latency at half that load, each next to a bare `ws` relay (no
-// storage, no auth) measured in the same run. Each server runs in its own child process; this
+// storage, no auth) measured in the same run; then (issue 9) the relay's peak RSS under the
+// slow-reader attack next to the same relay idle. Each server runs in its own child process; this
 // process is the load generator. Loopback only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import WebSocket from 'ws';
 import { SIGNING_CONTEXT } from '../common/wire';
+import { SignalUser } from '../tests/helpers/relay/signalUser';
+import type { WireClient } from '../tests/helpers/relay/wireClient';
+import { resultLine } from './lib';
 
 const CLIENTS = Number(process.env.WISP_BENCH_CLIENTS ?? 1000);
 const WINDOW = 2; // sends outstanding per client in the throughput phase
@@ -21,7 +27,7 @@ const SEND_ID_BASE = 1_000_000_000;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-type Mode = 'bare' | 'wisp';
+type Mode = 'bare' | 'wisp' | 'attack';
 
 interface Server {
   child: ChildProcess;
@@ -249,12 +255,66 @@ async function run(
   }
 }
 
+const MiB = 1024 * 1024;
+const ATTACK_CONNECTIONS = 6;
+const ATTACK_ENVELOPE_BYTES = 256 * 1024;
+const ATTACK_MS = 5000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const vmRss = (pid: number) =>
+  Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+
+/**
+ * The slow-reader attack of issue 9: one account whose queue is full of 256 KiB envelopes opens six
+ * connections and never reads them. Returns the relay's RSS idle (queue full, nobody connected) and
+ * its peak while the attack is held.
+ */
+async function slowReaderAttack(): Promise<{ idle: number; peak: number }> {
+  const server = await startServer('attack');
+  const attackers: WireClient[] = [];
+  try {
+    const pid = server.child.pid!;
+    const sender = await SignalUser.register(server.url);
+    const owner = await SignalUser.register(server.url);
+    await owner.client.close();
+    for (let full = false; !full;) {
+      const sends = await Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          sender.client.call('message.send', {
+            to: owner.accountId,
+            payload: randomBytes(ATTACK_ENVELOPE_BYTES).toString('base64'),
+          }),
+        ),
+      );
+      for (const r of sends) {
+        if (r.status === 'fulfilled') continue;
+        if ((r.reason as { kind?: string }).kind !== 'RelayQueueFull') throw r.reason;
+        full = true;
+      }
+    }
+    await sender.client.close();
+    await sleep(1000);
+    const idle = vmRss(pid);
+    for (let i = 0; i < ATTACK_CONNECTIONS; i++) {
+      const c = await owner.reconnect(server.url, true);
+      c.ws.pause();
+      attackers.push(c);
+    }
+    let peak = idle;
+    for (const end = performance.now() + ATTACK_MS; performance.now() < end; await sleep(100))
+      peak = Math.max(peak, vmRss(pid));
+    return { idle, peak };
+  } finally {
+    for (const c of attackers) c.ws.terminate();
+    await stopServer(server);
+  }
+}
+
 async function main(): Promise<void> {
   const wisp = await run('wisp');
   // The bare relay's latency is taken at the same rate (half the Wisp relay's sustained load).
   const bare = await run('bare', wisp.half);
   const ratio = wisp.rate / bare.rate;
-  const line = (o: object) => process.stdout.write(`${JSON.stringify({ bench: 'relay', ...o })}\n`);
+  const line = resultLine('relay');
   line({
     metric: 'sustained_envelopes_per_s_1000_clients_sqlite',
     value: round(wisp.rate, 0),
@@ -294,6 +354,16 @@ async function main(): Promise<void> {
       pass: true,
     });
   }
+  const attack = await slowReaderAttack();
+  line({
+    metric: 'slow_reader_attack_peak_rss',
+    value: round(attack.peak / MiB, 0),
+    unit: 'MiB',
+    baseline: round(attack.idle / MiB, 0),
+    ratio: round(attack.peak / attack.idle, 2),
+    target: `< 256 MiB (baseline: the same relay idle with the full queue; ${ATTACK_CONNECTIONS} non-reading connections of one account, 64 MiB queue of 256 KiB envelopes)`,
+    pass: attack.peak < 256 * MiB,
+  });
 }
 
 main().then(

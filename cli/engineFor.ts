@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { WispError } from '../common/errors';
 import { Engine, type EngineApi } from '../core/engine';
+import { checkRelayUrl } from '../core/relayClient/relayClient';
 import { keyStoreFor, type KeyStore } from '../core/vault';
 import type { Values } from './commands';
 import { resolvePassphrase } from './passphrase';
@@ -53,6 +54,7 @@ export async function createEngine(
   relayUrl: string,
   username: string | undefined,
 ): Promise<EngineApi> {
+  checkRelayUrl(relayUrl); // a bad or remote ws:// address fails before any profile is made
   const profileDir = profileDirOf(values);
   return Engine.create({
     profileDir,

@@ -10,7 +10,8 @@ const webRoot = resolve(import.meta.dirname, '../dist-web');
 const dataDir = mkdtempSync(join(tmpdir(), 'wisp-harness-'));
 const relayDir = mkdtempSync(join(tmpdir(), 'wisp-harness-relay-'));
 
-const relay = await startRelay({ dataDir: relayDir, logger: false });
+// Port 0: a random port each run (never a fixed one a web page could aim at); its URL is passed on.
+const relay = await startRelay({ port: 0, dataDir: relayDir, logger: false });
 const harness = await startHarness({ webRoot, dataDir, relayUrl: relay.url });
 
 console.log(`Wisp harness: ${harness.url}`);

@@ -139,25 +139,23 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
-/** Port of the embedded relay: fixed, because profiles remember their relay's address. */
-const EMBEDDED_RELAY_PORT = Number(process.env.WISP_RELAY_PORT ?? 47_717);
-
 /**
  * The relay the onboarding form suggests. `WISP_RELAY_URL` wins; otherwise an unpackaged app
- * (`npm start`) runs a local relay in-process on loopback so it works out of the box. A packaged
- * app never starts one unless WISP_EMBEDDED_RELAY=1.
+ * (`npm start`) runs a local relay in-process on loopback so it works out of the box, on a random
+ * port remembered in its data folder (`WISP_RELAY_PORT` fixes one). A packaged app never starts one
+ * unless WISP_EMBEDDED_RELAY=1.
  */
 async function relayForOnboarding(): Promise<{ url: string | null; close: () => Promise<void> }> {
   const none = { url: process.env.WISP_RELAY_URL ?? null, close: async () => undefined };
   const wanted = process.env.WISP_EMBEDDED_RELAY ?? (app.isPackaged ? '0' : '1');
   if (none.url !== null || wanted !== '1') return none;
   try {
-    const { startRelay } = await import('../relay');
-    const relay = await startRelay({
-      host: '127.0.0.1',
-      port: EMBEDDED_RELAY_PORT,
-      dataDir: join(app.getPath('userData'), 'embedded-relay'),
-    });
+    const { startEmbeddedRelay } = await import('./embeddedRelay');
+    const fixedPort = process.env.WISP_RELAY_PORT;
+    const relay = await startEmbeddedRelay(
+      join(app.getPath('userData'), 'embedded-relay'),
+      fixedPort === undefined ? undefined : Number(fixedPort),
+    );
     return { url: relay.url, close: () => relay.close() };
   } catch (error) {
     log.warn({ err: error }, 'embedded relay did not start');

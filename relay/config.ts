@@ -26,6 +26,24 @@ export interface RelayLimits {
   keepaliveMs: number;
   /** Envelopes pushed to one connection and not yet acknowledged before the relay waits for acks. */
   maxInFlightPushes: number;
+  /** The same window in bytes (push frames as written); the first envelope always fits. */
+  maxInFlightPushBytes: number;
+  /**
+   * Bytes written to one connection and not yet handed to the kernel. Past it the relay stops
+   * pushing, stops reading that connection's requests and runs none of them, until its socket has
+   * drained: a peer that does not read cannot make the relay buffer for it.
+   */
+  sendHighWaterBytes: number;
+  /** A connection that stays over sendHighWaterBytes this long is closed with 4008 (slow consumer). */
+  slowConsumerTimeoutMs: number;
+  /** Open WebSocket connections on this node; past it an upgrade is closed with 1013. */
+  maxConnections: number;
+  /**
+   * Connections of one account on this node, counting older ones still closing after "account
+   * moved" (a peer that does not read keeps them until the close times out); past it `auth` fails
+   * and the connection closes with 4010.
+   */
+  maxConnectionsPerAccount: number;
   purgeIntervalMs: number;
   /** HTTP: longest a whole request (headers and body) may take; a slow upload past it is cut off. */
   httpRequestTimeoutMs: number;
@@ -73,6 +91,11 @@ export const DEFAULT_LIMITS: RelayLimits = {
   unauthenticatedTimeoutMs: 120_000,
   keepaliveMs: 30_000,
   maxInFlightPushes: 256,
+  maxInFlightPushBytes: 4 * 1024 * 1024,
+  sendHighWaterBytes: 512 * 1024,
+  slowConsumerTimeoutMs: 30_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAccount: 8,
   purgeIntervalMs: 60_000,
   httpRequestTimeoutMs: 30 * 60_000,
   httpIdleTimeoutMs: 60_000,

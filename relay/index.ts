@@ -14,7 +14,7 @@ import { createRelayLogger, type Logger } from './log';
 import { RelayMetrics } from './metrics';
 import { addressKey, RateLimiter } from './rateLimiter';
 import { prepareServerKey } from './serverKeys';
-import { Session } from './session';
+import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
 import type { LegacyServerKeys, RelayStorage } from './storage/types';
 
@@ -114,16 +114,20 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     if (hashHex === null) for (const s of sessions) void s.pump();
     else for (const s of byAccount.get(hashHex) ?? []) s.deliver(envelope);
   });
-  const hooks = {
-    authenticated(s: Session) {
+  const hooks: SessionHooks = {
+    authenticated(s) {
       const key = s.accountHashHex!;
       let set = byAccount.get(key);
       if (!set) byAccount.set(key, (set = new Set()));
+      // Memory: kicked connections of a peer that does not read linger until their close times
+      // out, so the account's connections (live and closing) are capped; past it `auth` fails.
+      if (set.size >= limits.maxConnectionsPerAccount) return false;
       // One active device per account: the newest connection wins, the older ones are told why.
       for (const older of set) older.accountMoved();
       set.add(s);
+      return true;
     },
-    closed(s: Session) {
+    closed(s) {
       sessions.delete(s);
       const key = s.accountHashHex;
       if (!key) return;
@@ -150,14 +154,33 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     },
   });
   await app.register(websocket, { options: { maxPayload: limits.maxFrameBytes, perMessageDeflate: false } });
+  // Browsers name the page behind every WebSocket upgrade and cross-origin request in `Origin`;
+  // Wisp's own clients (the app's main process, the CLI) send none. Refusing any request that
+  // carries one keeps web pages from driving a relay on a loopback port.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.origin === undefined) {
+      done();
+      return;
+    }
+    void reply
+      .code(403)
+      .header('cache-control', 'no-store')
+      .send({
+        error: { kind: 'Unauthorized', message: 'requests from web pages (with an Origin) are refused' },
+      });
+  });
   let closing = false;
   app.get(HTTP_PATHS.websocket, { websocket: true }, (socket, request) => {
     if (closing) {
       socket.close(1001, 'shutting down');
       return;
     }
+    if (sessions.size >= limits.maxConnections) {
+      socket.close(1013, 'relay at connection capacity');
+      return;
+    }
     ctx.metrics.connectionOpened();
-    sessions.add(new Session(socket, ctx, hooks, addressKey(request.socket.remoteAddress)));
+    sessions.add(new Session(socket, request.socket, ctx, hooks, addressKey(request.socket.remoteAddress)));
   });
   registerHttpRoutes(app, ctx);
   app.setErrorHandler((error, _request, reply) => {

@@ -1,6 +1,8 @@
 // The engine's connection to the relay: one WebSocket speaking common/wire, with typed requests,
 // challenge-response authentication, pushed envelopes handed over one at a time, and automatic
 // reconnection with exponential backoff and full jitter (so many clients do not reconnect in step).
+// Plain ws:// is accepted only for a relay on this machine; anything remote needs TLS (wss://).
+import { isIPv4 } from 'node:net';
 import WebSocket from 'ws';
 import { WispError, type WispErrorKind } from '../../common/errors';
 import {
@@ -25,7 +27,7 @@ export type RelayConnectionState = 'offline' | 'connecting' | 'online';
 export type ChallengeSigner = (message: Uint8Array<ArrayBuffer>) => Uint8Array;
 
 export interface RelayClientOptions {
-  /** ws:// or wss:// URL; a bare origin gets the relay's WebSocket path. */
+  /** wss:// URL (ws:// only on loopback); a bare origin gets the relay's WebSocket path. */
   url: string;
   /** Account to authenticate as; null for a client that will register first. */
   accountId: string | null;
@@ -69,6 +71,39 @@ function unavailable(detail: string, cause?: unknown): WispError {
   });
 }
 
+/** A host name that can only mean this machine: localhost, 127.0.0.0/8 or ::1 (as URL parses them). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  if (host === 'localhost' || host === '[::1]') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/**
+ * Parses and checks a relay address: ws:// or wss://, and ws:// only to loopback (on any other
+ * host the envelopes' metadata and the attachment tokens would cross the network unencrypted).
+ */
+export function checkRelayUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new WispError('InvalidInput', 'the relay address is not a valid URL', {
+      recovery: 'Give it as wss://HOST[:PORT] (or ws://127.0.0.1:PORT for a relay on this machine).',
+    });
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new WispError('InvalidInput', 'the relay address must start with ws:// or wss://', {
+      recovery: 'Give it as wss://HOST[:PORT] (or ws://127.0.0.1:PORT for a relay on this machine).',
+    });
+  }
+  if (parsed.protocol === 'ws:' && !isLoopbackHost(parsed.hostname)) {
+    throw new WispError('InvalidInput', 'plain ws:// is only allowed for a relay on this machine', {
+      recovery: `Use wss://${parsed.host} (TLS) for a remote relay; ws:// works only for 127.0.0.1, ::1 or localhost.`,
+    });
+  }
+  return parsed;
+}
+
 /** This device stops: the account was restored and connected on another one (one device per account). */
 export function accountMovedError(): WispError {
   return new WispError('AccountMoved', 'this account is now active on another device', {
@@ -80,17 +115,14 @@ export function accountMovedError(): WispError {
 
 /** ws://host:port → ws://host:port/v1/ws; a URL that already has a path is kept as given. */
 export function websocketUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new WispError('InvalidInput', 'the relay address must start with ws:// or wss://');
-  }
+  const parsed = checkRelayUrl(url);
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = HTTP_PATHS.websocket;
   return parsed.toString();
 }
 
-/** The relay's HTTP base URL (attachments) for its WebSocket URL. */
+/** The relay's HTTP base URL (attachments) for its WebSocket URL: https unless on loopback. */
 export function httpBaseUrl(url: string): string {
-  const parsed = new URL(url);
+  const parsed = checkRelayUrl(url);
   parsed.protocol = parsed.protocol === 'wss:' ? 'https:' : 'http:';
   return parsed.origin;
 }

@@ -1,12 +1,16 @@
 // Runs `wisp-relay` (bin/wisp-relay.mjs: the bundle in out/relay, built in the relay project's
 // global setup) as a child process for tests that need a separate process: kill -9 durability,
-// several nodes on one PostgreSQL, and log inspection.
+// several nodes on one PostgreSQL, log inspection, and the relay's own memory (RSS) under attack.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { RelayLimitsInput } from '../../../relay/config';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 export const RELAY_BIN = resolve(ROOT, 'bin/wisp-relay.mjs');
+const RELAY_MAIN = resolve(ROOT, 'tests/helpers/relay/relayMain.ts');
 
 export interface RelayProcess {
   child: ChildProcess;
@@ -21,11 +25,27 @@ export interface RelayProcess {
 }
 
 export async function spawnRelay(args: string[], env: Record<string, string> = {}): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [RELAY_BIN, '--port', '0', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return started(
+    spawn(process.execPath, [RELAY_BIN, '--port', '0', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+/** The relay (SQLite in a temp dir, port 0) in a child process with `limits`, which the CLI cannot set. */
+export async function spawnRelayWithLimits(limits: RelayLimitsInput): Promise<RelayProcess> {
+  return started(
+    spawn(process.execPath, ['--import', 'tsx', RELAY_MAIN, JSON.stringify(limits)], {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+async function started(child: ChildProcess & { stdout: Readable; stderr: Readable }): Promise<RelayProcess> {
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
@@ -75,4 +95,11 @@ export async function runKeygen(
     ),
   );
   return JSON.parse(stdout.trim()) as { trustRoot: string; keyId: number; createdRoot: boolean };
+}
+
+/** The process's resident memory now (VmRSS) and its peak so far (VmHWM), in bytes, from /proc. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
 }
