@@ -68,7 +68,7 @@ export async function openEngine(values: Values): Promise<EngineApi> {
   const profileDir = profileDirOf(values);
   if (!existsSync(profileDir)) {
     throw new WispError('ProfileNotFound', `no profile at ${profileDir}`, {
-      recovery: 'Create one with `wisp init --relay ws://HOST:PORT --username NAME`, or pass --profile DIR.',
+      recovery: 'Create one with `wisp init --relay wss://HOST --username NAME`, or pass --profile DIR.',
     });
   }
   return Engine.open({ profileDir, keystore: await keyStoreOf(values, false) });

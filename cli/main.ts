@@ -8,7 +8,8 @@ import { createOutput, printError } from './output';
 const USAGE = `usage: wisp <command> [options]
 
 commands:
-  init --relay ws://HOST:PORT [--username NAME]   create the identity and register
+  init --relay wss://HOST[:PORT] [--username NAME]   create the identity and register
+                                     (plain ws:// only to this machine: ws://127.0.0.1:PORT)
   send --to NAME --text T [--expire SECS] [--burn SECS] [--file PATH] [--accept-identity-change]
                                      NAME is a person (username or account id), never a room; a
                                      name that moved or a changed key stops the send (IdentityChanged)

@@ -16,7 +16,19 @@ export const RelayUrl = z
     } catch {
       return false;
     }
-  }, 'the relay URL must start with ws:// or wss://');
+  }, 'the relay URL must start with ws:// or wss://')
+  // The same rule as the engine's (core/relayClient checkRelayUrl), said at the form: plain ws:// only
+  // to this machine (URL normalises IPv4, so 127.1 arrives as 127.0.0.1).
+  .refine((raw) => {
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== 'ws:') return true;
+      const host = url.hostname.toLowerCase();
+      return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+    } catch {
+      return true; // reported by the check above
+    }
+  }, 'plain ws:// is only for a relay on this machine: use wss:// for a remote relay');
 
 /** Passphrases are bounded only to stop abuse; they are never logged or echoed back. */
 export const Passphrase = z.string().min(8, 'at least 8 characters').max(1024);

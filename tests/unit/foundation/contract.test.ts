@@ -87,6 +87,13 @@ describe('schemas', () => {
     expect(RelayUrl.safeParse('not a url').success).toBe(false);
   });
 
+  it('takes plain ws:// only for a relay on this machine (issue 9, finding 6)', () => {
+    for (const local of ['ws://localhost:1', 'ws://127.0.0.1:1', 'ws://127.1:1', 'ws://[::1]:1'])
+      expect(RelayUrl.safeParse(local).success, local).toBe(true);
+    for (const remote of ['ws://relay.example.org', 'ws://10.0.0.2:8787', 'ws://127.0.0.1.example.org'])
+      expect(RelayUrl.safeParse(remote).success, remote).toBe(false);
+  });
+
   it('lets only https: links out', () => {
     expect(ExternalUrl.safeParse('https://signal.org/docs').success).toBe(true);
     for (const bad of [
