@@ -3,6 +3,7 @@
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   powerMonitor,
   protocol,
@@ -188,6 +189,27 @@ async function start(): Promise<void> {
       if (!isSafeExternalUrl(url)) return false;
       await shell.openExternal(url);
       return true;
+    },
+    async choosePath(purpose, defaultName) {
+      // Attached to the window, so the dialog is modal to Wisp and cannot be lost behind it.
+      const [win] = windows;
+      const filters = [{ name: 'Wisp backup', extensions: ['wisp-backup', 'age'] }];
+      if (purpose === 'export') {
+        const options = {
+          title: 'Save the encrypted backup',
+          defaultPath: join(app.getPath('documents'), defaultName),
+          filters,
+        };
+        const chosen = await (win ? dialog.showSaveDialog(win, options) : dialog.showSaveDialog(options));
+        return chosen.canceled || chosen.filePath === undefined ? null : chosen.filePath;
+      }
+      const options = {
+        title: 'Open an encrypted backup',
+        properties: ['openFile' as const],
+        filters: [...filters, { name: 'All files', extensions: ['*'] }],
+      };
+      const chosen = await (win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options));
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
     },
     safeStorage,
   };

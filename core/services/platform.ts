@@ -13,6 +13,12 @@ export interface PlatformAdapter {
   applyContentProtection(enabled: boolean): void;
   /** Opens an already-validated https URL outside the app; returns whether it was opened. */
   openExternal(url: string): Promise<boolean>;
+  /**
+   * Asks the person where to save a backup (`export`) or which one to open (`import`): a native file
+   * dialog in the app; null when they closed it. Absent in the browser harness, whose page offers a
+   * path field instead (tests type into it).
+   */
+  choosePath?(purpose: 'export' | 'import', defaultName: string): Promise<string | null>;
   /** Electron's safeStorage, inside the app only. */
   readonly safeStorage?: SafeStorageLike;
 }

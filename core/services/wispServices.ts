@@ -14,6 +14,7 @@ import {
 } from '../../common/ipc';
 import type { EngineApi } from '../engine';
 import { loggerFor } from '../log';
+import { createBackupService } from './backupService';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
@@ -29,6 +30,8 @@ export interface ServicesOptions {
   readonly keyStore?: Omit<KeyStoreOptions, 'safeStorage'>;
   /** False reports the OS keychain as off (the harness keeps its throwaway profiles out of it). */
   readonly keychain?: boolean;
+  /** age scrypt work factor of backup exports; tests lower it (default 18, what `age -p` writes). */
+  readonly backupWorkFactor?: number;
 }
 
 export interface ServicesHost {
@@ -57,6 +60,8 @@ export function createServices(options: ServicesOptions): ServicesHost {
   const listeners = new Set<WispEventListener>();
   let engine: EngineApi | null = null;
   let unsubscribeEngine: (() => void) | null = null;
+  /** The relay moved this account to a newer device; the profile stays closed until the person acts. */
+  let movedAway = false;
   /** Serialises create/unlock/lock so two clicks cannot open the database twice. */
   let accountQueue: Promise<unknown> = Promise.resolve();
 
@@ -109,6 +114,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
   async function status(): Promise<AccountStatus> {
     const record = await readAccount();
     if (record === null) return { state: 'none' };
+    if (movedAway) return { state: 'moved', keystore: record.keystore };
     if (engine === null) return { state: 'locked', keystore: record.keystore };
     return {
       state: 'unlocked',
@@ -120,7 +126,19 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   function attach(opened: EngineApi): void {
     engine = opened;
-    unsubscribeEngine = opened.on((event) => emit(event));
+    movedAway = false;
+    unsubscribeEngine = opened.on((event) => {
+      emit(event);
+      // Every later engine call would fail with AccountMoved: close the profile and say so once, as
+      // an account state the renderer shows as its own screen instead of a stream of errors.
+      if (event.type === 'account.moved' && engine === opened) {
+        movedAway = true;
+        void serially(async () => {
+          if (engine === opened) await closeEngine();
+          return announce();
+        }).catch((error: unknown) => log.error({ err: error }, 'closing a moved account failed'));
+      }
+    });
   }
 
   async function announce(): Promise<AccountStatus> {
@@ -131,6 +149,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   async function requireEngine(): Promise<EngineApi> {
     if (engine !== null) return engine;
+    if (movedAway) {
+      throw new WispError('AccountMoved', 'this account is now active on another device', {
+        recovery: 'Use Wisp on the other device, or unlock here again to move the account back.',
+      });
+    }
     const record = await readAccount();
     throw record === null
       ? new WispError('ProfileNotFound', 'there is no account yet', { recovery: 'Create an account first.' })
@@ -214,6 +237,8 @@ export function createServices(options: ServicesOptions): ServicesHost {
       lock: () =>
         serially(async () => {
           await closeEngine();
+          // From the "active on another device" screen, locking is the way back to unlock here.
+          movedAway = false;
           return announce();
         }),
     },
@@ -267,6 +292,25 @@ export function createServices(options: ServicesOptions): ServicesHost {
       safetyNumber: async ({ contact }) => (await requireEngine()).safetyNumber(contact),
       setVerified: async ({ contact, verified }) => (await requireEngine()).setVerified(contact, verified),
     },
+
+    backup: createBackupService({
+      profileDir,
+      platform: options.platform,
+      emit,
+      requireEngine,
+      hasAccount: async () => (await readAccount()) !== null,
+      buildKeyStore: (kind, passphrase) => buildKeyStore(kind, passphrase, keyStoreOptions),
+      async adopt(kind, keystore) {
+        await writeAccount({ version: 1, keystore: kind });
+        const opened = await engines.open({ profileDir, keystore });
+        attach(opened);
+        // Connecting moves the account here: the relay closes the old device's connection (4009).
+        await opened.connect();
+        return announce();
+      },
+      serially,
+      ...(options.backupWorkFactor === undefined ? {} : { workFactor: options.backupWorkFactor }),
+    }),
 
     settings: {
       get: currentSettings,
