@@ -2,11 +2,15 @@
 // unlock screen, or the messenger with its settings; applies the theme; follows app events.
 import { useCallback, useEffect, useState } from 'react';
 import type { AccountStatus, AppInfo, Settings, SettingsPatch, WispClient } from '../common/ipc';
+import { AccountMovedScreen } from './components/AccountMovedScreen';
 import { ErrorNote } from './components/ErrorNote';
 import { OnboardingForm, type OnboardingValues } from './components/OnboardingForm';
 import { SettingsPanel } from './components/SettingsPanel';
 import { UnlockForm } from './components/UnlockForm';
+import { BackupContainer } from './containers/BackupContainer';
 import { MessengerContainer } from './containers/MessengerContainer';
+import { RestoreContainer } from './containers/RestoreContainer';
+import './backup.css';
 import { asUiError } from './lib/uiError';
 
 export interface AppProps {
@@ -43,6 +47,8 @@ function ConnectedApp({ client }: { client: WispClient }) {
   const [tab, setTab] = useState<Tab>('chats');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
+  /** Onboarding shows "Restore from a backup" (with the file the OS opened, if any) instead of create. */
+  const [restore, setRestore] = useState<{ path: string } | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -55,6 +61,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
         setLoaded((l) => (l === null ? l : { ...l, status: event.status }));
       if (event.type === 'settings.changed')
         setLoaded((l) => (l === null ? l : { ...l, settings: event.settings }));
+      if (event.type === 'open.backupFile') setRestore({ path: event.path });
     });
     return () => {
       live = false;
@@ -109,6 +116,24 @@ function ConnectedApp({ client }: { client: WispClient }) {
       setLoaded((l) => (l === null ? l : { ...l, settings: next }));
     });
 
+  const pathMode = info.runtime === 'electron' ? 'dialog' : 'field';
+  if (status.state === 'none' && restore !== null) {
+    return (
+      <div className="centered">
+        <RestoreContainer
+          client={client}
+          keystores={info.capabilities.keystores}
+          pathMode={pathMode}
+          initialPath={restore.path}
+          onRestored={(next) => {
+            setRestore(null);
+            void run(async () => refresh(next));
+          }}
+          onBack={() => setRestore(null)}
+        />
+      </div>
+    );
+  }
   if (status.state === 'none') {
     return (
       <div className="centered">
@@ -118,6 +143,17 @@ function ConnectedApp({ client }: { client: WispClient }) {
           busy={busy}
           onSubmit={(v) => void create(v)}
         />
+        <button type="button" className="secondary restore-entry" onClick={() => setRestore({ path: '' })}>
+          Restore from a backup
+        </button>
+        <ErrorNote error={error} />
+      </div>
+    );
+  }
+  if (status.state === 'moved') {
+    return (
+      <div className="centered">
+        <AccountMovedScreen busy={busy} onUseHere={() => void lock()} />
         <ErrorNote error={error} />
       </div>
     );
@@ -157,7 +193,9 @@ function ConnectedApp({ client }: { client: WispClient }) {
           busy={busy}
           onChange={(p) => void change(p)}
           onLock={() => void lock()}
-        />
+        >
+          <BackupContainer client={client} pathMode={pathMode} />
+        </SettingsPanel>
       )}
     </div>
   );
