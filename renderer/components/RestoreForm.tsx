@@ -1,7 +1,7 @@
 // Onboarding → "Restore from a backup": the backup file, what opens it (its passphrase or recovery
 // key), and how this device protects the restored profile's database key, as at onboarding. Pure:
 // the container runs the import and shows its progress and typed refusals.
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { BackupProgressView, KeystoreCapability, KeystoreKind } from '../../common/ipc';
 import type { UiError } from '../lib/uiError';
 import { BackupPathField } from './BackupPathField';
@@ -46,6 +46,12 @@ export function RestoreForm(props: RestoreFormProps) {
   );
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
+
+  // A refusal appears below the long form: bring it into view, or a small window would hide it.
+  const errorRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (props.error !== null) errorRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [props.error]);
 
   const needsPassphrase = keystore === 'passphrase';
   const mismatch = needsPassphrase && confirm.length > 0 && passphrase !== confirm;
@@ -170,6 +176,11 @@ export function RestoreForm(props: RestoreFormProps) {
           {mismatch && <small role="alert">The passphrases differ.</small>}
         </>
       )}
+      {props.error !== null && (
+        <div ref={errorRef}>
+          <ErrorNote error={props.error} />
+        </div>
+      )}
       {running ? (
         <BackupProgress label="Restore progress" progress={props.progress} onCancel={props.onCancel} />
       ) : (
@@ -182,7 +193,6 @@ export function RestoreForm(props: RestoreFormProps) {
           </button>
         </div>
       )}
-      <ErrorNote error={props.error} />
     </form>
   );
 }
