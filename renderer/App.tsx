@@ -1,6 +1,6 @@
 // The root container: asks the engine what state the account is in and shows onboarding, the
 // unlock screen, or the messenger with its settings; applies the theme; follows app events.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AccountStatus, AppInfo, Settings, SettingsPatch, WispClient } from '../common/ipc';
 import { AccountMovedScreen } from './components/AccountMovedScreen';
 import { ErrorNote } from './components/ErrorNote';
@@ -16,6 +16,11 @@ import { asUiError } from './lib/uiError';
 export interface AppProps {
   client: WispClient | null;
 }
+
+const ALREADY_HAS_ACCOUNT = {
+  message: 'This device already has a Wisp account, so the backup file was not opened.',
+  recovery: 'A backup can be restored only on a device without a Wisp account.',
+};
 
 type Loaded = { info: AppInfo; status: AccountStatus; settings: Settings };
 type Tab = 'chats' | 'settings';
@@ -49,6 +54,8 @@ function ConnectedApp({ client }: { client: WispClient }) {
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
   /** Onboarding shows "Restore from a backup" (with the file the OS opened, if any) instead of create. */
   const [restore, setRestore] = useState<{ path: string } | null>(null);
+  /** Read by the event listener, which outlives renders. */
+  const hasAccount = useRef(false);
 
   useEffect(() => {
     let live = true;
@@ -61,13 +68,21 @@ function ConnectedApp({ client }: { client: WispClient }) {
         setLoaded((l) => (l === null ? l : { ...l, status: event.status }));
       if (event.type === 'settings.changed')
         setLoaded((l) => (l === null ? l : { ...l, settings: event.settings }));
-      if (event.type === 'open.backupFile') setRestore({ path: event.path });
+      if (event.type === 'open.backupFile') {
+        // Restoring is for a device without an account; with one, say why nothing opens.
+        if (hasAccount.current) setError(ALREADY_HAS_ACCOUNT);
+        else setRestore({ path: event.path });
+      }
     });
     return () => {
       live = false;
       unsubscribe();
     };
   }, [client]);
+
+  useEffect(() => {
+    hasAccount.current = loaded !== null && loaded.status.state !== 'none';
+  }, [loaded]);
 
   const theme = loaded?.settings.theme ?? 'dark';
   useEffect(() => applyTheme(theme), [theme]);
@@ -121,6 +136,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
     return (
       <div className="centered">
         <RestoreContainer
+          key={restore.path}
           client={client}
           keystores={info.capabilities.keystores}
           pathMode={pathMode}

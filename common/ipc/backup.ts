@@ -27,7 +27,10 @@ export const RecoveryKey = z
   .string()
   .trim()
   .max(200)
-  .regex(/^AGE-SECRET-KEY-1[0-9A-Za-z]{58}$/, 'a recovery key looks like AGE-SECRET-KEY-1 and 58 more letters');
+  .regex(
+    /^AGE-SECRET-KEY-1[0-9A-Za-z]{58}$/,
+    'a recovery key looks like AGE-SECRET-KEY-1 and 58 more letters',
+  );
 
 export const ChoosePathInput = z.object({ purpose: z.enum(['export', 'import']) });
 /** null when the person closed the dialog without choosing. */

@@ -40,9 +40,9 @@ export function BackupPanel(props: BackupPanelProps) {
     <section className="backup-panel" aria-labelledby="backups-title">
       <h3 id="backups-title">Backups</h3>
       <p className="backup-statement">
-        A backup is one encrypted file with your account, contacts, conversations and attachments. It
-        holds its contents until the file itself is deleted, even after the messages in it expire here.
-        Burn-on-read messages and messages that expire within 24 hours are never included.
+        A backup is one encrypted file with your account, contacts, conversations and attachments. It holds
+        its contents until the file itself is deleted, even after the messages in it expire here. Burn-on-read
+        messages and messages that expire within 24 hours are never included.
       </p>
       {state.step === 'form' && <ExportForm {...props} />}
       {state.step === 'running' && (
@@ -75,7 +75,8 @@ function ExportForm({ pathMode, path, onPathChange, onChoosePath, onExport }: Ba
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const mismatch = kind === 'passphrase' && confirm.length > 0 && passphrase !== confirm;
-  const tooShort = kind === 'passphrase' && passphrase.length > 0 && passphrase.length < BACKUP_PASSPHRASE_MIN;
+  const tooShort =
+    kind === 'passphrase' && passphrase.length > 0 && passphrase.length < BACKUP_PASSPHRASE_MIN;
   const valid =
     path.trim() !== '' &&
     (kind === 'recoveryKey' || (passphrase.length >= BACKUP_PASSPHRASE_MIN && passphrase === confirm));
@@ -165,8 +166,8 @@ function RecoveryKeyStep({ file, recoveryKey, copied, onCopy, onSaved }: Recover
     <div className="recovery-key" role="group" aria-labelledby="recovery-key-title">
       <h4 id="recovery-key-title">Your recovery key</h4>
       <p>
-        The backup is saved to {file}. This key is the only way to open it, and it is shown only now:
-        Wisp does not keep it. Store it somewhere safe, apart from the backup file.
+        The backup is saved to {file}. This key is the only way to open it, and it is shown only now: Wisp
+        does not keep it. Store it somewhere safe, apart from the backup file.
       </p>
       <output className="recovery-key-value" aria-label="Recovery key">
         {recoveryKey}

@@ -10,7 +10,14 @@ export interface BackupPathFieldProps {
   onChoose: () => void;
 }
 
-export function BackupPathField({ mode, label, path, disabled, onPathChange, onChoose }: BackupPathFieldProps) {
+export function BackupPathField({
+  mode,
+  label,
+  path,
+  disabled,
+  onPathChange,
+  onChoose,
+}: BackupPathFieldProps) {
   if (mode === 'field') {
     return (
       <label>

@@ -78,8 +78,8 @@ export function RestoreForm(props: RestoreFormProps) {
     <form className="restore card" onSubmit={submit} aria-labelledby="restore-title">
       <h1 id="restore-title">Restore from a backup</h1>
       <p>
-        Bring your account, contacts and conversations to this device. Once it connects here, the
-        account stops working on the device the backup came from.
+        Bring your account, contacts and conversations to this device. Once it connects here, the account
+        stops working on the device the backup came from.
       </p>
       <BackupPathField
         mode={props.pathMode}

@@ -11,7 +11,7 @@ export interface RestoreContainerProps {
   client: WispClient;
   keystores: KeystoreCapability[];
   pathMode: 'dialog' | 'field';
-  /** A .wisp-backup file the OS asked Wisp to open. */
+  /** A .wisp-backup file the OS asked Wisp to open (App remounts this with a key when it changes). */
   initialPath: string;
   onRestored: (status: AccountStatus) => void;
   onBack: () => void;
@@ -24,11 +24,11 @@ export function RestoreContainer(props: RestoreContainerProps) {
   const [progress, setProgress] = useState<BackupProgressView | null>(null);
   const [error, setError] = useState<UiError | null>(null);
 
-  useEffect(() => setPath(props.initialPath), [props.initialPath]);
   useEffect(
     () =>
       client.onEvent((event) => {
-        if (event.type === 'backup.progress' && event.progress.phase === 'import') setProgress(event.progress);
+        if (event.type === 'backup.progress' && event.progress.phase === 'import')
+          setProgress(event.progress);
       }),
     [client],
   );

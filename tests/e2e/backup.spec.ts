@@ -6,7 +6,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startHarness, type RunningHarness } from '../../harness/server';
-import { TEST_SCRYPT, WEB_ROOT, startWorld, syncUntilText, type E2eWorld } from '../helpers/foundation/harness';
+import {
+  TEST_SCRYPT,
+  WEB_ROOT,
+  startWorld,
+  syncUntilText,
+  type E2eWorld,
+} from '../helpers/foundation/harness';
 import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 
 const BACKUP_PASSPHRASE = 'correct horse battery staple';
@@ -81,7 +87,9 @@ test('a passphrase backup from Settings restores through onboarding on a second 
     await page.getByRole('button', { name: 'Send' }).click();
     expect(await syncUntilText(bob, 'before the backup')).toBeDefined();
     await bob.sendText(alice, 'bob was here');
-    await expect(page.locator('.messages .message.incoming').filter({ hasText: 'bob was here' })).toBeVisible();
+    await expect(
+      page.locator('.messages .message.incoming').filter({ hasText: 'bob was here' }),
+    ).toBeVisible();
 
     // A relative path is refused by the service's schema and writes nothing.
     await openBackups(page);
@@ -104,8 +112,12 @@ test('a passphrase backup from Settings restores through onboarding on a second 
 
     // The contact and the conversation are back, both directions of it.
     await page2.getByRole('button', { name: new RegExp(bobName) }).click();
-    await expect(page2.locator('.messages .message.outgoing').filter({ hasText: 'before the backup' })).toBeVisible();
-    await expect(page2.locator('.messages .message.incoming').filter({ hasText: 'bob was here' })).toBeVisible();
+    await expect(
+      page2.locator('.messages .message.outgoing').filter({ hasText: 'before the backup' }),
+    ).toBeVisible();
+    await expect(
+      page2.locator('.messages .message.incoming').filter({ hasText: 'bob was here' }),
+    ).toBeVisible();
     await page2.getByRole('button', { name: 'Safety number' }).click();
     await expect(page2.getByRole('img', { name: 'Safety number QR code' })).toBeVisible();
     await page2.getByRole('button', { name: 'Close' }).click();
@@ -135,7 +147,9 @@ test('a recovery-key backup shows the key once, copies it, and "I saved it" puts
     await page.getByRole('button', { name: 'Send' }).click();
     expect(await syncUntilText(bob, 'kept by the key')).toBeDefined();
 
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: world.harness.origin });
+    await page
+      .context()
+      .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: world.harness.origin });
     await openBackups(page);
     await page.getByRole('radio', { name: 'A recovery key, shown once' }).check();
     await expect(page.getByLabel('Backup passphrase', { exact: true })).toHaveCount(0);
@@ -164,7 +178,9 @@ test('a recovery-key backup shows the key once, copies it, and "I saved it" puts
     await restoreInUi(page2, file, { recoveryKey });
     await expect(page2.getByRole('navigation', { name: 'Main' })).toContainText(alice, { timeout: 30_000 });
     await page2.getByRole('button', { name: new RegExp(bobName) }).click();
-    await expect(page2.locator('.messages .message.outgoing').filter({ hasText: 'kept by the key' })).toBeVisible();
+    await expect(
+      page2.locator('.messages .message.outgoing').filter({ hasText: 'kept by the key' }),
+    ).toBeVisible();
   } finally {
     await bob.close();
   }

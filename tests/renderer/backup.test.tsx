@@ -50,12 +50,16 @@ describe('BackupPanel', () => {
     fireEvent.change(screen.getByLabelText('Backup passphrase'), { target: { value: 'short' } });
     expect(submit).toHaveProperty('disabled', true);
     fireEvent.change(screen.getByLabelText('Backup passphrase'), { target: { value: 'a long passphrase' } });
-    fireEvent.change(screen.getByLabelText('Backup passphrase again'), { target: { value: 'a long passphrasf' } });
+    fireEvent.change(screen.getByLabelText('Backup passphrase again'), {
+      target: { value: 'a long passphrasf' },
+    });
     expect(screen.getByRole('alert').textContent).toBe('The passphrases differ.');
     expect(submit).toHaveProperty('disabled', true);
     fireEvent.click(submit);
     expect(onExport).not.toHaveBeenCalled();
-    fireEvent.change(screen.getByLabelText('Backup passphrase again'), { target: { value: 'a long passphrase' } });
+    fireEvent.change(screen.getByLabelText('Backup passphrase again'), {
+      target: { value: 'a long passphrase' },
+    });
     fireEvent.click(submit);
     expect(onExport).toHaveBeenCalledWith({
       kind: 'passphrase',
@@ -85,7 +89,13 @@ describe('BackupPanel', () => {
   });
 
   it('shows progress as a bar with the amount, and Cancel', () => {
-    const progress: BackupProgressView = { phase: 'export', bytes: 5e6, totalBytes: 20e6, records: 40, done: false };
+    const progress: BackupProgressView = {
+      phase: 'export',
+      bytes: 5e6,
+      totalBytes: 20e6,
+      records: 40,
+      done: false,
+    };
     const { onCancel } = panel({ state: { step: 'running', progress } });
     const bar = screen.getByRole('progressbar', { name: 'Backup progress' });
     expect(bar.getAttribute('value')).toBe('0.25');
@@ -108,7 +118,9 @@ describe('BackupPanel', () => {
 });
 
 /** A client whose backup service the test scripts; events are pushed by the test. */
-function scriptedClient(exportResult: Promise<{ file: string; bytes: number; records: number; recoveryKey: string | null }>) {
+function scriptedClient(
+  exportResult: Promise<{ file: string; bytes: number; records: number; recoveryKey: string | null }>,
+) {
   const listeners = new Set<WispEventListener>();
   const backup = {
     choosePath: vi.fn(async () => ({ path: '/chosen/w.wisp-backup' })),
@@ -123,21 +135,38 @@ function scriptedClient(exportResult: Promise<{ file: string; bytes: number; rec
       return () => listeners.delete(listener);
     },
   } as unknown as WispClient;
-  return { client, backup, push: (event: Parameters<WispEventListener>[0]) => listeners.forEach((l) => l(event)) };
+  return {
+    client,
+    backup,
+    push: (event: Parameters<WispEventListener>[0]) => listeners.forEach((l) => l(event)),
+  };
 }
 
 describe('BackupContainer', () => {
   it('follows progress events, then shows the key until "I saved it" drops it from the page', async () => {
-    let finish!: (value: { file: string; bytes: number; records: number; recoveryKey: string | null }) => void;
+    let finish!: (value: {
+      file: string;
+      bytes: number;
+      records: number;
+      recoveryKey: string | null;
+    }) => void;
     const { client, backup, push } = scriptedClient(new Promise((resolve) => (finish = resolve)));
     render(<BackupContainer client={client} pathMode="dialog" />);
     fireEvent.click(screen.getByRole('button', { name: 'Choose…' }));
     await screen.findByText('/chosen/w.wisp-backup');
     fireEvent.click(screen.getByRole('radio', { name: 'A recovery key, shown once' }));
     fireEvent.click(screen.getByRole('button', { name: 'Export backup' }));
-    expect(backup.export).toHaveBeenCalledWith({ path: '/chosen/w.wisp-backup', protection: { kind: 'recoveryKey' } });
+    expect(backup.export).toHaveBeenCalledWith({
+      path: '/chosen/w.wisp-backup',
+      protection: { kind: 'recoveryKey' },
+    });
 
-    act(() => push({ type: 'backup.progress', progress: { phase: 'export', bytes: 1e6, totalBytes: 4e6, records: 3, done: false } }));
+    act(() =>
+      push({
+        type: 'backup.progress',
+        progress: { phase: 'export', bytes: 1e6, totalBytes: 4e6, records: 3, done: false },
+      }),
+    );
     expect(screen.getByRole('progressbar', { name: 'Backup progress' }).getAttribute('value')).toBe('0.25');
     fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(backup.cancel).toHaveBeenCalledTimes(1);
@@ -150,7 +179,9 @@ describe('BackupContainer', () => {
   });
 
   it('a cancelled export goes back to the form and says nothing was written', async () => {
-    const { client } = scriptedClient(Promise.reject(new WispError('BackupCancelled', 'the export was cancelled')));
+    const { client } = scriptedClient(
+      Promise.reject(new WispError('BackupCancelled', 'the export was cancelled')),
+    );
     render(<BackupContainer client={client} pathMode="field" />);
     fireEvent.change(screen.getByLabelText('Save the backup to'), { target: { value: '/x/w.wisp-backup' } });
     fireEvent.click(screen.getByRole('radio', { name: 'A recovery key, shown once' }));
@@ -187,7 +218,9 @@ describe('RestoreForm', () => {
   it('hands back the file, the backup passphrase and the new device passphrase', () => {
     const { onSubmit } = restoreForm();
     fireEvent.change(screen.getByLabelText('Backup passphrase'), { target: { value: 'backup pass' } });
-    fireEvent.change(screen.getByLabelText('Passphrase for this device'), { target: { value: 'device pass' } });
+    fireEvent.change(screen.getByLabelText('Passphrase for this device'), {
+      target: { value: 'device pass' },
+    });
     fireEvent.change(screen.getByLabelText('Passphrase for this device again'), {
       target: { value: 'device pass' },
     });
@@ -203,8 +236,12 @@ describe('RestoreForm', () => {
   it('takes a recovery key instead, trimmed', () => {
     const { onSubmit } = restoreForm();
     fireEvent.click(screen.getByRole('radio', { name: 'Its recovery key' }));
-    fireEvent.change(screen.getByRole('textbox', { name: 'Recovery key' }), { target: { value: ` ${KEY}\n` } });
-    fireEvent.change(screen.getByLabelText('Passphrase for this device'), { target: { value: 'device pass' } });
+    fireEvent.change(screen.getByRole('textbox', { name: 'Recovery key' }), {
+      target: { value: ` ${KEY}\n` },
+    });
+    fireEvent.change(screen.getByLabelText('Passphrase for this device'), {
+      target: { value: 'device pass' },
+    });
     fireEvent.change(screen.getByLabelText('Passphrase for this device again'), {
       target: { value: 'device pass' },
     });
@@ -218,7 +255,9 @@ describe('RestoreForm', () => {
     const { onCancel } = restoreForm({
       running: true,
       progress: { phase: 'import', bytes: 1e6, totalBytes: 2e6, records: 9, done: false },
-      error: backupUiError(new WispError('BackupWrongKey', 'the passphrase or recovery key does not open this backup')),
+      error: backupUiError(
+        new WispError('BackupWrongKey', 'the passphrase or recovery key does not open this backup'),
+      ),
     });
     expect(screen.queryByRole('button', { name: 'Restore' })).toBeNull();
     expect(screen.getByRole('progressbar', { name: 'Restore progress' }).getAttribute('value')).toBe('0.5');

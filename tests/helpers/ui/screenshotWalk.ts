@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../foundation/chromium';
 import { startHarness } from '../../../harness/server';
-import { TEST_SCRYPT, WEB_ROOT, createPeer, startWorld, uniqueName, type E2eWorld } from '../foundation/harness';
+import {
+  TEST_SCRYPT,
+  WEB_ROOT,
+  createPeer,
+  startWorld,
+  uniqueName,
+  type E2eWorld,
+} from '../foundation/harness';
 
 const OUT = process.argv[2] ?? '/tmp/wisp-ui';
 

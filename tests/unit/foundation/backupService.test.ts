@@ -77,8 +77,13 @@ describe('backup service', () => {
       key: { kind: 'passphrase', passphrase: BACKUP_PASSPHRASE },
       ...DEVICE,
     });
-    expect(restored).toMatchObject({ state: 'unlocked', accountId: status.state === 'unlocked' && status.accountId });
-    expect(second.events.some((e) => e.type === 'backup.progress' && e.progress.phase === 'import')).toBe(true);
+    expect(restored).toMatchObject({
+      state: 'unlocked',
+      accountId: status.state === 'unlocked' && status.accountId,
+    });
+    expect(second.events.some((e) => e.type === 'backup.progress' && e.progress.phase === 'import')).toBe(
+      true,
+    );
 
     // The relay closed the first device's connection (4009): an observable state, not a stream of errors.
     await until(() => first.events.some((e) => e.type === 'account.changed' && e.status.state === 'moved'));
@@ -100,7 +105,11 @@ describe('backup service', () => {
     const second = device('second');
     const flipped = `${recoveryKey!.slice(0, -1)}${recoveryKey!.endsWith('Q') ? 'P' : 'Q'}`;
     const typo = await rejection(
-      second.host.services.backup.import({ path: file, key: { kind: 'recoveryKey', recoveryKey: flipped }, ...DEVICE }),
+      second.host.services.backup.import({
+        path: file,
+        key: { kind: 'recoveryKey', recoveryKey: flipped },
+        ...DEVICE,
+      }),
     );
     expect(typo.kind).toBe('InvalidInput');
     expect(await second.host.services.account.status()).toEqual({ state: 'none' });
@@ -147,7 +156,11 @@ describe('backup service', () => {
     const file = join(dir, 'out', 'cancelled.wisp-backup');
     const outDir = join(dir, 'out');
     mkdirSync(outDir);
-    const protection = { kind: 'passphrase', passphrase: BACKUP_PASSPHRASE, confirm: BACKUP_PASSPHRASE } as const;
+    const protection = {
+      kind: 'passphrase',
+      passphrase: BACKUP_PASSPHRASE,
+      confirm: BACKUP_PASSPHRASE,
+    } as const;
     const running = rejection(first.host.services.backup.export({ path: file, protection }));
     let cancelled = false;
     // The export registers itself after an await; the age scrypt stanza keeps it busy well past this.

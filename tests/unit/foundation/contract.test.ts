@@ -95,26 +95,32 @@ describe('schemas', () => {
       ExportInput.safeParse({ path: '/tmp/x', protection: { ...pass, confirm: 'twelve chars?' } }).success,
     ).toBe(false);
     expect(
-      ExportInput.safeParse({ path: '/tmp/x', protection: { ...pass, passphrase: 'short', confirm: 'short' } })
-        .success,
+      ExportInput.safeParse({
+        path: '/tmp/x',
+        protection: { ...pass, passphrase: 'short', confirm: 'short' },
+      }).success,
     ).toBe(false);
     const long = 'x'.repeat(1025);
     expect(
-      ExportInput.safeParse({ path: '/tmp/x', protection: { ...pass, passphrase: long, confirm: long } }).success,
+      ExportInput.safeParse({ path: '/tmp/x', protection: { ...pass, passphrase: long, confirm: long } })
+        .success,
     ).toBe(false);
     expect(ExportInput.safeParse({ path: '/tmp/x', protection: { kind: 'recoveryKey' } }).success).toBe(true);
     const key = `AGE-SECRET-KEY-1${'Q'.repeat(58)}`;
     const restore = { path: '/tmp/x', keystore: 'passphrase', passphrase: 'profile pass' };
-    expect(ImportInput.safeParse({ ...restore, key: { kind: 'recoveryKey', recoveryKey: key } }).success).toBe(
-      true,
-    );
+    expect(
+      ImportInput.safeParse({ ...restore, key: { kind: 'recoveryKey', recoveryKey: key } }).success,
+    ).toBe(true);
     expect(
       ImportInput.safeParse({ ...restore, key: { kind: 'recoveryKey', recoveryKey: 'AGE-SECRET-KEY-1abc' } })
         .success,
     ).toBe(false);
     expect(
-      ImportInput.safeParse({ ...restore, passphrase: undefined, key: { kind: 'passphrase', passphrase: 'p' } })
-        .success,
+      ImportInput.safeParse({
+        ...restore,
+        passphrase: undefined,
+        key: { kind: 'passphrase', passphrase: 'p' },
+      }).success,
     ).toBe(false);
   });
 
