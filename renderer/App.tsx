@@ -153,15 +153,18 @@ function ConnectedApp({ client }: { client: WispClient }) {
   if (status.state === 'none') {
     return (
       <div className="centered">
+        <p className="restore-entry">
+          Moving from another device?{' '}
+          <button type="button" className="link" onClick={() => setRestore({ path: '' })}>
+            Restore from a backup
+          </button>
+        </p>
         <OnboardingForm
           keystores={info.capabilities.keystores}
           defaultRelayUrl={info.defaultRelayUrl}
           busy={busy}
           onSubmit={(v) => void create(v)}
         />
-        <button type="button" className="secondary restore-entry" onClick={() => setRestore({ path: '' })}>
-          Restore from a backup
-        </button>
         <ErrorNote error={error} />
       </div>
     );
