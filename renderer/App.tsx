@@ -131,7 +131,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
       setLoaded((l) => (l === null ? l : { ...l, settings: next }));
     });
 
-  const pathMode = info.runtime === 'electron' ? 'dialog' : 'field';
+  const pathMode = info.capabilities.fileDialogs ? 'dialog' : 'field';
   if (status.state === 'none' && restore !== null) {
     return (
       <div className="centered">

@@ -188,7 +188,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
           platform: process.platform,
           runtime: options.platform.runtime,
           defaultRelayUrl: options.platform.defaultRelayUrl,
-          capabilities: { contentProtection: options.platform.contentProtection, keystores },
+          capabilities: {
+            contentProtection: options.platform.contentProtection,
+            keystores,
+            fileDialogs: options.platform.choosePath !== undefined,
+          },
         };
       },
       async openExternal({ url }) {

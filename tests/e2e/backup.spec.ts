@@ -11,9 +11,10 @@ import {
   WEB_ROOT,
   startWorld,
   syncUntilText,
+  uniqueName,
   type E2eWorld,
 } from '../helpers/foundation/harness';
-import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
+import { createAccountInUi, onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 
 const BACKUP_PASSPHRASE = 'correct horse battery staple';
 const DEVICE_PASSPHRASE = 'second device pass';
@@ -215,4 +216,41 @@ test('a wrong passphrase on restore shows the refusal with its hint and leaves t
   } finally {
     await bob.close();
   }
+});
+
+test('where the runtime has file dialogs, "Choose…" asks main for the path: a closed dialog changes nothing, a chosen one is used', async ({
+  page,
+}) => {
+  // The harness's stand-in for dialog.showSaveDialog: the test answers each request.
+  const answers: (string | null)[] = [null];
+  const asked: { purpose: string; name: string }[] = [];
+  const dialogs = await startHarness({
+    webRoot: WEB_ROOT,
+    dataDir: join(world.tempDir, 'app-dialogs'),
+    relayUrl: world.relay.url,
+    keyStore: { scrypt: TEST_SCRYPT },
+    choosePath: async (purpose, name) => {
+      asked.push({ purpose, name });
+      const answer = answers.shift();
+      return answer === undefined ? join(world.tempDir, name) : answer;
+    },
+  });
+  second = dialogs;
+  await createAccountInUi(page, { ...world, harness: dialogs }, uniqueName('alice'));
+  await openBackups(page);
+  const where = page.getByRole('group', { name: 'Save the backup to' });
+  await expect(where).toContainText('No file chosen');
+  await where.getByRole('button', { name: 'Choose…' }).click();
+  await expect.poll(() => asked.length).toBe(1);
+  await expect(where).toContainText('No file chosen');
+
+  await where.getByRole('button', { name: 'Choose…' }).click();
+  await expect(where).toContainText('.wisp-backup');
+  expect(asked.map((a) => a.purpose)).toEqual(['export', 'export']);
+  expect(asked[1]!.name).toMatch(/^wisp-\d{4}-\d{2}-\d{2}\.wisp-backup$/);
+  await page.getByLabel('Backup passphrase', { exact: true }).fill(BACKUP_PASSPHRASE);
+  await page.getByLabel('Backup passphrase again').fill(BACKUP_PASSPHRASE);
+  await page.getByRole('button', { name: 'Export backup' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Backup saved to' })).toBeVisible();
+  expect(existsSync(join(world.tempDir, asked[1]!.name))).toBe(true);
 });

@@ -24,6 +24,7 @@ const INFO: AppInfo = {
   capabilities: {
     contentProtection: { available: false, reason: 'Not on Linux.' },
     keystores: [{ kind: 'passphrase', available: true }],
+    fileDialogs: false,
   },
 };
 
