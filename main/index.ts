@@ -34,6 +34,8 @@ const windowIds = new Set<number>();
 let contentProtection = true;
 /** wisp:// links and .wisp-backup files the OS handed over, held until the first window has loaded. */
 const openRequests = new OpenRequestQueue();
+/** Lets the restore read a .wisp-backup file the OS opened (set once the services exist). */
+let allowBackupPath: (path: string) => void = () => undefined;
 
 // Must run before `ready`: the scheme gets a real origin, fetch and a secure context.
 protocol.registerSchemesAsPrivileged([
@@ -131,6 +133,7 @@ function createWindow(): BrowserWindow {
     // The page has rendered, so the preload runs and holds open.* events until the page subscribes;
     // sent any earlier, they would be lost.
     openRequests.attach((event) => {
+      if (event.type === 'open.backupFile') allowBackupPath(event.path);
       const [target] = windows;
       target?.webContents.send(EVENT_CHANNEL, event);
     });
@@ -215,6 +218,7 @@ async function start(): Promise<void> {
   };
   const host = createServices({ dataDir: app.getPath('userData'), platform });
   await host.start();
+  allowBackupPath = (path) => host.allowBackupPath(path);
 
   registerHandlers(ipcMain, createDispatcher(host.services), (event) =>
     isAppMainFrame(event, appOrigin, windowIds),

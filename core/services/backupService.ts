@@ -47,8 +47,25 @@ function recoveryIdentity(key: string): Identity[] {
   }
 }
 
-export function createBackupService(context: BackupContext): WispServices['backup'] {
+export interface BackupServiceHandle {
+  readonly service: WispServices['backup'];
+  /** A path the OS asked Wisp to open (a .wisp-backup file): usable for import like a dialog's. */
+  allowPath(path: string): void;
+}
+
+export function createBackupService(context: BackupContext): BackupServiceHandle {
   let running: AbortController | null = null;
+  /**
+   * Where the runtime has file dialogs, only paths they (or the OS) handed over are used: a
+   * compromised page must not be able to overwrite, or probe, a file of its choosing.
+   */
+  const granted = new Set<string>();
+  const requireGranted = (path: string) => {
+    if (context.platform.choosePath === undefined || granted.has(path)) return;
+    throw new WispError('InvalidInput', 'this file was not chosen in the file dialog', {
+      recovery: 'Choose the file with “Choose…”.',
+    });
+  };
 
   /** Runs one export or import with its own AbortController; a second one meanwhile is refused. */
   async function exclusive<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -65,17 +82,20 @@ export function createBackupService(context: BackupContext): WispServices['backu
   const onProgress = (progress: BackupProgress) =>
     context.emit({ type: 'backup.progress', progress: { ...progress } });
 
-  return {
+  const service: WispServices['backup'] = {
     async choosePath({ purpose }) {
       if (context.platform.choosePath === undefined) {
         throw new WispError('NotImplemented', 'there is no file dialog here', {
           recovery: 'Type the full path of the backup file instead.',
         });
       }
-      return { path: await context.platform.choosePath(purpose, suggestedBackupName()) };
+      const path = await context.platform.choosePath(purpose, suggestedBackupName());
+      if (path !== null) granted.add(path);
+      return { path };
     },
 
     async export({ path, protection }) {
+      requireGranted(path);
       const engine = await context.requireEngine();
       return exclusive(async (signal) => {
         const result = await engine.exportBackup({
@@ -100,8 +120,9 @@ export function createBackupService(context: BackupContext): WispServices['backu
       });
     },
 
-    import: (input) =>
-      exclusive((signal) =>
+    import: async (input) => {
+      requireGranted(input.path);
+      return exclusive((signal) =>
         context.serially(async () => {
           if (await context.hasAccount()) {
             throw new WispError('ProfileExists', 'this device already has an account', {
@@ -125,7 +146,8 @@ export function createBackupService(context: BackupContext): WispServices['backu
           });
           return context.adopt(input.keystore, keystore);
         }),
-      ),
+      );
+    },
 
     async cancel() {
       if (running === null) return { cancelled: false };
@@ -133,4 +155,5 @@ export function createBackupService(context: BackupContext): WispServices['backu
       return { cancelled: true };
     },
   };
+  return { service, allowPath: (path) => void granted.add(path) };
 }

@@ -38,6 +38,8 @@ export interface ServicesHost {
   readonly services: WispServices;
   /** Subscribes to every event for the renderer (engine events and app events). */
   onEvent(listener: WispEventListener): () => void;
+  /** A .wisp-backup file the OS asked Wisp to open: the restore may read it without the dialog. */
+  allowBackupPath(path: string): void;
   /** Applies stored preferences that matter before any window shows content (content protection). */
   start(): Promise<Preferences>;
   close(): Promise<void>;
@@ -173,6 +175,25 @@ export function createServices(options: ServicesOptions): ServicesHost {
     await open?.close();
   }
 
+  const backups = createBackupService({
+    profileDir,
+    platform: options.platform,
+    emit,
+    requireEngine,
+    hasAccount: async () => (await readAccount()) !== null,
+    buildKeyStore: (kind, passphrase) => buildKeyStore(kind, passphrase, keyStoreOptions),
+    async adopt(kind, keystore) {
+      await writeAccount({ version: 1, keystore: kind });
+      const opened = await engines.open({ profileDir, keystore });
+      attach(opened);
+      // Connecting moves the account here: the relay closes the old device's connection (4009).
+      await opened.connect();
+      return announce();
+    },
+    serially,
+    ...(options.backupWorkFactor === undefined ? {} : { workFactor: options.backupWorkFactor }),
+  });
+
   const services: WispServices = {
     app: {
       async info() {
@@ -297,24 +318,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
       setVerified: async ({ contact, verified }) => (await requireEngine()).setVerified(contact, verified),
     },
 
-    backup: createBackupService({
-      profileDir,
-      platform: options.platform,
-      emit,
-      requireEngine,
-      hasAccount: async () => (await readAccount()) !== null,
-      buildKeyStore: (kind, passphrase) => buildKeyStore(kind, passphrase, keyStoreOptions),
-      async adopt(kind, keystore) {
-        await writeAccount({ version: 1, keystore: kind });
-        const opened = await engines.open({ profileDir, keystore });
-        attach(opened);
-        // Connecting moves the account here: the relay closes the old device's connection (4009).
-        await opened.connect();
-        return announce();
-      },
-      serially,
-      ...(options.backupWorkFactor === undefined ? {} : { workFactor: options.backupWorkFactor }),
-    }),
+    backup: backups.service,
 
     settings: {
       get: currentSettings,
@@ -335,6 +339,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   return {
     services,
+    allowBackupPath: (path) => backups.allowPath(path),
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -207,3 +207,47 @@ describe('backup service', () => {
     expect(existsSync(target)).toBe(false);
   });
 });
+
+describe('backup service with file dialogs (the desktop app)', () => {
+  it('writes and reads only paths the dialog (or the OS opening a file) handed over, not any path the page names', async () => {
+    const chosen = join(dir, 'chosen.wisp-backup');
+    const elsewhere = join(dir, 'victim.txt');
+    const withDialogs = (name: string) => {
+      const host = createServices({
+        dataDir: join(dir, name),
+        platform: { ...testPlatform(), choosePath: async () => chosen },
+        keyStore: { scrypt: TEST_SCRYPT },
+      });
+      hosts.push(host);
+      return host;
+    };
+    const host = withDialogs('first');
+    await host.services.account.create({ username: uniqueName('alice'), relayUrl: relay.url, ...DEVICE });
+    const protection = {
+      kind: 'passphrase',
+      passphrase: BACKUP_PASSPHRASE,
+      confirm: BACKUP_PASSPHRASE,
+    } as const;
+
+    // A compromised page names a file of its choosing: refused, nothing written there.
+    const refused = await rejection(host.services.backup.export({ path: elsewhere, protection }));
+    expect(refused.kind).toBe('InvalidInput');
+    expect(existsSync(elsewhere)).toBe(false);
+    const early = await rejection(host.services.backup.export({ path: chosen, protection }));
+    expect(early.kind).toBe('InvalidInput');
+    expect(existsSync(chosen)).toBe(false);
+
+    expect(await host.services.backup.choosePath({ purpose: 'export' })).toEqual({ path: chosen });
+    expect((await host.services.backup.export({ path: chosen, protection })).file).toBe(chosen);
+    expect(existsSync(chosen)).toBe(true);
+
+    // On a new device the same file is refused until the OS hands it over (or the dialog picks it).
+    const fresh = withDialogs('fresh');
+    const key = { kind: 'passphrase', passphrase: BACKUP_PASSPHRASE } as const;
+    const notGiven = await rejection(fresh.services.backup.import({ path: chosen, key, ...DEVICE }));
+    expect(notGiven.kind).toBe('InvalidInput');
+    expect(await fresh.services.account.status()).toEqual({ state: 'none' });
+    fresh.allowBackupPath(chosen);
+    expect((await fresh.services.backup.import({ path: chosen, key, ...DEVICE })).state).toBe('unlocked');
+  });
+});
