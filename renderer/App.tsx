@@ -1,6 +1,6 @@
 // The root container: asks the engine what state the account is in and shows onboarding, the
 // unlock screen, or the messenger with its settings; applies the theme; follows app events.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { AccountStatus, AppInfo, Settings, SettingsPatch, WispClient } from '../common/ipc';
 import { AccountMovedScreen } from './components/AccountMovedScreen';
 import { ErrorNote } from './components/ErrorNote';
@@ -54,8 +54,6 @@ function ConnectedApp({ client }: { client: WispClient }) {
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
   /** Onboarding shows "Restore from a backup" (with the file the OS opened, if any) instead of create. */
   const [restore, setRestore] = useState<{ path: string } | null>(null);
-  /** Read by the event listener, which outlives renders. */
-  const hasAccount = useRef(false);
 
   useEffect(() => {
     let live = true;
@@ -68,11 +66,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
         setLoaded((l) => (l === null ? l : { ...l, status: event.status }));
       if (event.type === 'settings.changed')
         setLoaded((l) => (l === null ? l : { ...l, settings: event.settings }));
-      if (event.type === 'open.backupFile') {
-        // Restoring is for a device without an account; with one, say why nothing opens.
-        if (hasAccount.current) setError(ALREADY_HAS_ACCOUNT);
-        else setRestore({ path: event.path });
-      }
+      if (event.type === 'open.backupFile') setRestore({ path: event.path });
     });
     return () => {
       live = false;
@@ -80,16 +74,14 @@ function ConnectedApp({ client }: { client: WispClient }) {
     };
   }, [client]);
 
-  useEffect(() => {
-    hasAccount.current = loaded !== null && loaded.status.state !== 'none';
-  }, [loaded]);
-
   const theme = loaded?.settings.theme ?? 'dark';
   useEffect(() => applyTheme(theme), [theme]);
 
   const run = useCallback(async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
+    // A backup file opened while there is an account: its note goes with the next action.
+    setRestore(null);
     try {
       await work();
     } catch (e) {
@@ -113,6 +105,8 @@ function ConnectedApp({ client }: { client: WispClient }) {
     );
   }
   const { info, status, settings } = loaded;
+  // Restoring is for a device without an account; with one, an opened backup file says why not.
+  const shownError = error ?? (restore !== null && status.state !== 'none' ? ALREADY_HAS_ACCOUNT : null);
 
   const refresh = async (nextStatus: AccountStatus) => {
     const nextSettings = await client.settings.get();
@@ -165,7 +159,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
           busy={busy}
           onSubmit={(v) => void create(v)}
         />
-        <ErrorNote error={error} />
+        <ErrorNote error={shownError} />
       </div>
     );
   }
@@ -173,7 +167,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
     return (
       <div className="centered">
         <AccountMovedScreen busy={busy} onUseHere={() => void lock()} />
-        <ErrorNote error={error} />
+        <ErrorNote error={shownError} />
       </div>
     );
   }
@@ -181,7 +175,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
     return (
       <div className="centered">
         <UnlockForm keystore={status.keystore} busy={busy} onUnlock={(p) => void unlock(p)} />
-        <ErrorNote error={error} />
+        <ErrorNote error={shownError} />
       </div>
     );
   }
@@ -199,7 +193,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
           Settings
         </button>
       </nav>
-      <ErrorNote error={error} />
+      <ErrorNote error={shownError} />
       {/* The messenger stays mounted behind Settings so the open conversation, its scroll position
           and a half-typed message survive a look at the settings. Hidden, nothing in it counts as seen. */}
       <div className="chats-tab" hidden={tab !== 'chats'}>
