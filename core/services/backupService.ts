@@ -20,8 +20,6 @@ export interface BackupContext {
   adopt(kind: KeystoreKind, keystore: KeyStore): Promise<AccountStatus>;
   /** The account queue: a restore must not race onboarding, unlock or lock. */
   serially<T>(work: () => Promise<T>): Promise<T>;
-  /** age scrypt work factor of exports (tests lower it; the default is age's own 18). */
-  readonly workFactor?: number;
 }
 
 /** The file name the save dialog suggests: the date, and the extension the OS opens with Wisp. */
@@ -103,11 +101,7 @@ export function createBackupService(context: BackupContext): BackupServiceHandle
           protection:
             protection.kind === 'recoveryKey'
               ? { kind: 'recoveryKey' }
-              : {
-                  kind: 'passphrase',
-                  passphrase: protection.passphrase,
-                  ...(context.workFactor === undefined ? {} : { workFactor: context.workFactor }),
-                },
+              : { kind: 'passphrase', passphrase: protection.passphrase },
           signal,
           onProgress,
         });

@@ -30,8 +30,6 @@ export interface ServicesOptions {
   readonly keyStore?: Omit<KeyStoreOptions, 'safeStorage'>;
   /** False reports the OS keychain as off (the harness keeps its throwaway profiles out of it). */
   readonly keychain?: boolean;
-  /** age scrypt work factor of backup exports; tests lower it (default 18, what `age -p` writes). */
-  readonly backupWorkFactor?: number;
 }
 
 export interface ServicesHost {
@@ -191,7 +189,6 @@ export function createServices(options: ServicesOptions): ServicesHost {
       return announce();
     },
     serially,
-    ...(options.backupWorkFactor === undefined ? {} : { workFactor: options.backupWorkFactor }),
   });
 
   const services: WispServices = {
