@@ -18,6 +18,7 @@ import {
   createServices,
   type EngineFactory,
   type KeyStoreOptions,
+  type PlatformAdapter,
   type ServicesHost,
 } from '../core/services';
 import { BRIDGE_PATH, SOCKET_PATH, TOKEN_META, bridgeScript } from './bridgeScript';
@@ -33,6 +34,11 @@ export interface HarnessOptions {
   keyStore?: Omit<KeyStoreOptions, 'safeStorage'>;
   /** Report the OS keychain as usable (default false: throwaway profiles stay out of it). */
   keychain?: boolean;
+  /**
+   * The harness's stand-in for the app's file dialogs: answers "where to save / which backup" with
+   * a path (or null, the dialog closed). Without it the page offers a path field instead.
+   */
+  choosePath?: PlatformAdapter['choosePath'];
 }
 
 export interface RunningHarness {
@@ -82,6 +88,7 @@ export async function startHarness(options: HarnessOptions): Promise<RunningHarn
           : { available: false, reason: 'Not available in the browser harness.' },
       applyContentProtection: () => undefined,
       openExternal: async () => false,
+      ...(options.choosePath === undefined ? {} : { choosePath: options.choosePath }),
     },
     keychain: options.keychain ?? false,
     ...(options.engineFactory === undefined ? {} : { engineFactory: options.engineFactory }),

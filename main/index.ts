@@ -3,6 +3,7 @@
 import {
   app,
   BrowserWindow,
+  dialog,
   ipcMain,
   powerMonitor,
   protocol,
@@ -34,6 +35,8 @@ const windowIds = new Set<number>();
 let contentProtection = true;
 /** wisp:// links and .wisp-backup files the OS handed over, held until the first window has loaded. */
 const openRequests = new OpenRequestQueue();
+/** Lets the restore read a .wisp-backup file the OS opened (set once the services exist). */
+let allowBackupPath: (path: string) => void = () => undefined;
 
 // Must run before `ready`: the scheme gets a real origin, fetch and a secure context.
 protocol.registerSchemesAsPrivileged([
@@ -131,6 +134,7 @@ function createWindow(): BrowserWindow {
     // The page has rendered, so the preload runs and holds open.* events until the page subscribes;
     // sent any earlier, they would be lost.
     openRequests.attach((event) => {
+      if (event.type === 'open.backupFile') allowBackupPath(event.path);
       const [target] = windows;
       target?.webContents.send(EVENT_CHANNEL, event);
     });
@@ -188,11 +192,33 @@ async function start(): Promise<void> {
       await shell.openExternal(url);
       return true;
     },
+    async choosePath(purpose, defaultName) {
+      // Attached to the window, so the dialog is modal to Wisp and cannot be lost behind it.
+      const [win] = windows;
+      const filters = [{ name: 'Wisp backup', extensions: ['wisp-backup', 'age'] }];
+      if (purpose === 'export') {
+        const options = {
+          title: 'Save the encrypted backup',
+          defaultPath: join(app.getPath('documents'), defaultName),
+          filters,
+        };
+        const chosen = await (win ? dialog.showSaveDialog(win, options) : dialog.showSaveDialog(options));
+        return chosen.canceled || chosen.filePath === undefined ? null : chosen.filePath;
+      }
+      const options = {
+        title: 'Open an encrypted backup',
+        properties: ['openFile' as const],
+        filters: [...filters, { name: 'All files', extensions: ['*'] }],
+      };
+      const chosen = await (win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options));
+      return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
+    },
     safeStorage,
     notifications: electronNotifications(windows),
   };
   const host = createServices({ dataDir: app.getPath('userData'), platform });
   await host.start();
+  allowBackupPath = (path) => host.allowBackupPath(path);
 
   registerHandlers(ipcMain, createDispatcher(host.services), (event) =>
     isAppMainFrame(event, appOrigin, windowIds),

@@ -5,9 +5,12 @@ import { originOf } from './ipcHandlers';
 
 export { CONTENT_SECURITY_POLICY } from './csp';
 
-/** Notifications are the only permission Wisp's page ever needs; camera, geolocation etc. are denied. */
+/**
+ * Notifications, and writing (never reading) the clipboard: the Copy button of a backup's recovery
+ * key. Camera, geolocation, clipboard reads etc. are denied.
+ */
 export function isPermissionAllowed(permission: string): boolean {
-  return permission === 'notifications';
+  return permission === 'notifications' || permission === 'clipboard-sanitized-write';
 }
 
 /** https: URLs only, parsed (not prefix-matched), so `javascript:`, `file:` or `https:@evil` tricks fail. */

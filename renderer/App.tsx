@@ -2,18 +2,27 @@
 // unlock screen, or the messenger with its settings; applies the theme; follows app events.
 import { useCallback, useEffect, useState } from 'react';
 import type { AccountStatus, AppInfo, Settings, SettingsPatch, WispClient } from '../common/ipc';
+import { AccountMovedScreen } from './components/AccountMovedScreen';
 import { ErrorNote } from './components/ErrorNote';
 import { OnboardingForm, type OnboardingValues } from './components/OnboardingForm';
 import { SettingsPanel } from './components/SettingsPanel';
 import { UnlockForm } from './components/UnlockForm';
+import { BackupContainer } from './containers/BackupContainer';
 import { MessengerContainer } from './containers/MessengerContainer';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay';
 import { useShortcuts } from './lib/shortcuts';
+import { RestoreContainer } from './containers/RestoreContainer';
+import './backup.css';
 import { asUiError } from './lib/uiError';
 
 export interface AppProps {
   client: WispClient | null;
 }
+
+const ALREADY_HAS_ACCOUNT = {
+  message: 'This device already has a Wisp account, so the backup file was not opened.',
+  recovery: 'A backup can be restored only on a device without a Wisp account.',
+};
 
 type Loaded = { info: AppInfo; status: AccountStatus; settings: Settings };
 type Tab = 'chats' | 'settings';
@@ -45,6 +54,8 @@ function ConnectedApp({ client }: { client: WispClient }) {
   const [tab, setTab] = useState<Tab>('chats');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ message: string; recovery?: string | undefined } | null>(null);
+  /** Onboarding shows "Restore from a backup" (with the file the OS opened, if any) instead of create. */
+  const [restore, setRestore] = useState<{ path: string } | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -57,6 +68,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
         setLoaded((l) => (l === null ? l : { ...l, status: event.status }));
       if (event.type === 'settings.changed')
         setLoaded((l) => (l === null ? l : { ...l, settings: event.settings }));
+      if (event.type === 'open.backupFile') setRestore({ path: event.path });
     });
     return () => {
       live = false;
@@ -85,6 +97,8 @@ function ConnectedApp({ client }: { client: WispClient }) {
   const run = useCallback(async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
+    // A backup file opened while there is an account: its note goes with the next action.
+    setRestore(null);
     try {
       await work();
     } catch (e) {
@@ -108,6 +122,8 @@ function ConnectedApp({ client }: { client: WispClient }) {
     );
   }
   const { info, status, settings } = loaded;
+  // Restoring is for a device without an account; with one, an opened backup file says why not.
+  const shownError = error ?? (restore !== null && status.state !== 'none' ? ALREADY_HAS_ACCOUNT : null);
 
   const refresh = async (nextStatus: AccountStatus) => {
     const nextSettings = await client.settings.get();
@@ -126,16 +142,49 @@ function ConnectedApp({ client }: { client: WispClient }) {
       setLoaded((l) => (l === null ? l : { ...l, settings: next }));
     });
 
+  const pathMode = info.capabilities.fileDialogs ? 'dialog' : 'field';
+  if (status.state === 'none' && restore !== null) {
+    return (
+      <div className="centered">
+        <RestoreContainer
+          key={restore.path}
+          client={client}
+          keystores={info.capabilities.keystores}
+          pathMode={pathMode}
+          initialPath={restore.path}
+          onRestored={(next) => {
+            setRestore(null);
+            void run(async () => refresh(next));
+          }}
+          onBack={() => setRestore(null)}
+        />
+      </div>
+    );
+  }
   if (status.state === 'none') {
     return (
       <div className="centered">
+        <p className="restore-entry">
+          Moving from another device?{' '}
+          <button type="button" className="link" onClick={() => setRestore({ path: '' })}>
+            Restore from a backup
+          </button>
+        </p>
         <OnboardingForm
           keystores={info.capabilities.keystores}
           defaultRelayUrl={info.defaultRelayUrl}
           busy={busy}
           onSubmit={(v) => void create(v)}
         />
-        <ErrorNote error={error} />
+        <ErrorNote error={shownError} />
+      </div>
+    );
+  }
+  if (status.state === 'moved') {
+    return (
+      <div className="centered">
+        <AccountMovedScreen busy={busy} onUseHere={() => void lock()} />
+        <ErrorNote error={shownError} />
       </div>
     );
   }
@@ -143,7 +192,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
     return (
       <div className="centered">
         <UnlockForm keystore={status.keystore} busy={busy} onUnlock={(p) => void unlock(p)} />
-        <ErrorNote error={error} />
+        <ErrorNote error={shownError} />
       </div>
     );
   }
@@ -161,7 +210,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
           Settings
         </button>
       </nav>
-      <ErrorNote error={error} />
+      <ErrorNote error={shownError} />
       {/* The messenger stays mounted behind Settings so the open conversation, its scroll position
           and a half-typed message survive a look at the settings. Hidden, nothing in it counts as seen. */}
       <div className="chats-tab" hidden={tab !== 'chats'}>
@@ -174,7 +223,9 @@ function ConnectedApp({ client }: { client: WispClient }) {
           busy={busy}
           onChange={(p) => void change(p)}
           onLock={() => void lock()}
-        />
+        >
+          <BackupContainer client={client} pathMode={pathMode} />
+        </SettingsPanel>
       )}
       {showShortcuts && <ShortcutsOverlay onClose={() => setShowShortcuts(false)} />}
     </div>

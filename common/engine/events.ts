@@ -21,7 +21,9 @@ export type EngineEvent =
   | { type: 'expired-unread'; conversationId: string; count: number }
   /** A session was re-established (e.g. after a restored backup or undecryptable traffic). */
   | { type: 'session.reset'; accountId: string }
-  | { type: 'connection.changed'; state: ConnectionState };
+  | { type: 'connection.changed'; state: ConnectionState }
+  /** The relay moved the account to a newer device (close code 4009): every later call fails. */
+  | { type: 'account.moved' };
 
 export type EngineEventType = EngineEvent['type'];
 

@@ -42,6 +42,8 @@ export const AccountStatus = z.discriminatedUnion('state', [
     accountId: z.string(),
     username: z.string().nullable(),
   }),
+  /** The relay moved the account to a newer device (a restored backup); the profile was closed. */
+  z.object({ state: z.literal('moved'), keystore: KeystoreKind }),
 ]);
 export type AccountStatus = z.infer<typeof AccountStatus>;
 

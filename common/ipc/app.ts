@@ -26,6 +26,8 @@ export const AppInfo = z.object({
     /** Electron content protection works on Windows and macOS only. */
     contentProtection: z.object({ available: z.boolean(), reason: z.string().optional() }),
     keystores: z.array(KeystoreCapability),
+    /** A native dialog chooses backup files (the desktop app); otherwise their path is typed. */
+    fileDialogs: z.boolean(),
   }),
 });
 export type AppInfo = z.infer<typeof AppInfo>;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { EngineEvent } from '../engine';
 import { AccountStatus } from './account';
+import { BackupProgressSchema, type BackupProgressView } from './backup';
 import { Settings } from './settings';
 import {
   ContactViewSchema,
@@ -30,6 +31,7 @@ export const EngineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('expired-unread'), conversationId: z.string(), count: z.number().int() }),
   z.object({ type: z.literal('session.reset'), accountId: z.string() }),
   z.object({ type: z.literal('connection.changed'), state: z.enum(['offline', 'connecting', 'online']) }),
+  z.object({ type: z.literal('account.moved') }),
 ]) satisfies z.ZodType<EngineEvent>;
 
 /**
@@ -51,6 +53,8 @@ export type AppEvent =
   | { type: 'account.changed'; status: AccountStatus }
   | { type: 'settings.changed'; settings: Settings }
   | OpenEvent
+  /** How far the backup export or import under way has come (throttled by core/backup). */
+  | { type: 'backup.progress'; progress: BackupProgressView }
   | { type: 'notification.shown'; notification: NotificationView }
   | { type: 'notification.withdrawn'; id: string }
   /** Unread messages over all conversations, for the dock/taskbar badge. */
@@ -63,6 +67,7 @@ export const WispEventSchema = z.union([
   EngineEventSchema,
   z.object({ type: z.literal('account.changed'), status: AccountStatus }),
   z.object({ type: z.literal('settings.changed'), settings: Settings }),
+  z.object({ type: z.literal('backup.progress'), progress: BackupProgressSchema }),
   z.object({ type: z.literal('open.addContact'), username: Username }),
   z.object({ type: z.literal('open.backupFile'), path: z.string().min(1).max(4096) }),
   z.object({ type: z.literal('notification.shown'), notification: NotificationViewSchema }),

@@ -2,6 +2,7 @@
 // shape the preload and the harness expose as `window.wisp`, and channel lookup for dispatchers.
 import { accountSpec } from './account';
 import { appSpec } from './app';
+import { backupSpec } from './backup';
 import { contactsSpec } from './contacts';
 import {
   channelOf,
@@ -23,6 +24,7 @@ export * from './account';
 export * from './conversations';
 export * from './contacts';
 export * from './settings';
+export * from './backup';
 export * from './events';
 export * from './messages';
 
@@ -32,6 +34,7 @@ export const wispSpec = {
   conversations: conversationsSpec,
   contacts: contactsSpec,
   settings: settingsSpec,
+  backup: backupSpec,
   messages: messagesSpec,
 } as const satisfies Record<string, ServiceSpec>;
 

@@ -47,6 +47,7 @@ import {
   httpBaseUrl,
   type RelayConnectionState,
 } from '../relayClient/relayClient';
+import { exportBackup, type ExportResult } from '../backup';
 import { BurnScheduler } from './burnScheduler';
 import { takeReset } from './resetBudget';
 import { BufferedSignalStores } from './bufferedStores';
@@ -88,6 +89,7 @@ import type {
   Clock,
   EngineApi,
   EngineCreateOptions,
+  EngineExportOptions,
   EngineOpenOptions,
   SendOptions,
   SyncOptions,
@@ -346,6 +348,7 @@ export class Engine implements EngineApi {
       onAccountMoved: () => {
         this.movedAway = accountMovedError();
         for (const waiter of this.queueEmptyWaiters.splice(0)) waiter();
+        this.emit({ type: 'account.moved' });
       },
     });
     return this.relay;
@@ -617,6 +620,19 @@ export class Engine implements EngineApi {
       .members(conversationId)
       .map((m) => m.accountId)
       .filter((id) => id !== this.accountId);
+  }
+
+  // --- backup ------------------------------------------------------------------------------
+
+  /**
+   * Exports this open profile (core/backup). Runs in the serial chain: nothing the engine writes
+   * (arrivals, burns) lands between the tables, so a message and its attachment rows agree.
+   */
+  async exportBackup(options: EngineExportOptions): Promise<ExportResult> {
+    this.assertOpen();
+    return this.serial(() =>
+      exportBackup({ ...options, store: this.store, attachmentsDir: this.profile.attachmentsDir }),
+    );
   }
 
   // --- receipts ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import type {
   RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
+import type { ExportOptions, ExportResult } from '../backup';
 import type { KeyStore, KeyStoreChoice } from '../vault';
 import type { EngineQueries } from './queries';
 
@@ -50,6 +51,9 @@ export interface SendOptions {
    */
   acceptIdentityChange?: boolean;
 }
+
+/** A backup export of the open profile: everything core/backup needs except the store itself. */
+export type EngineExportOptions = Omit<ExportOptions, 'store' | 'attachmentsDir'>;
 
 export interface SyncOptions {
   /** Keep receiving for this long after the queue drains (0: return once drained). */
@@ -102,6 +106,8 @@ export interface EngineApi {
   setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings>;
   /** Decrypts a received attachment into `outPath` (a path the caller chose). */
   saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void>;
+  /** Writes an encrypted backup of this profile (docs/BACKUP.md). */
+  exportBackup(options: EngineExportOptions): Promise<ExportResult>;
   /** Subscribes to the event stream; returns the unsubscribe function. */
   on(listener: EngineListener): () => void;
   close(): Promise<void>;

@@ -23,6 +23,12 @@ export interface PlatformAdapter {
   openExternal(url: string): Promise<boolean>;
   /** Desktop notifications and the unread badge (Electron's Notification); absent in the harness. */
   readonly notifications?: NotificationSink;
+  /**
+   * Asks the person where to save a backup (`export`) or which one to open (`import`): a native file
+   * dialog in the app; null when they closed it. Absent in the browser harness, whose page offers a
+   * path field instead (tests type into it).
+   */
+  choosePath?(purpose: 'export' | 'import', defaultName: string): Promise<string | null>;
   /** Electron's safeStorage, inside the app only. */
   readonly safeStorage?: SafeStorageLike;
 }

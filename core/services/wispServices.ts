@@ -15,6 +15,7 @@ import {
 import type { MessageView } from '../../common/engine';
 import type { EngineApi } from '../engine';
 import { loggerFor } from '../log';
+import { createBackupService } from './backupService';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
@@ -37,6 +38,8 @@ export interface ServicesHost {
   readonly services: WispServices;
   /** Subscribes to every event for the renderer (engine events and app events). */
   onEvent(listener: WispEventListener): () => void;
+  /** A .wisp-backup file the OS asked Wisp to open: the restore may read it without the dialog. */
+  allowBackupPath(path: string): void;
   /** Applies stored preferences that matter before any window shows content (content protection). */
   start(): Promise<Preferences>;
   close(): Promise<void>;
@@ -59,6 +62,8 @@ export function createServices(options: ServicesOptions): ServicesHost {
   const listeners = new Set<WispEventListener>();
   let engine: EngineApi | null = null;
   let unsubscribeEngine: (() => void) | null = null;
+  /** The relay moved this account to a newer device; the profile stays closed until the person acts. */
+  let movedAway = false;
   /** Serialises create/unlock/lock so two clicks cannot open the database twice. */
   let accountQueue: Promise<unknown> = Promise.resolve();
 
@@ -117,6 +122,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
   async function status(): Promise<AccountStatus> {
     const record = await readAccount();
     if (record === null) return { state: 'none' };
+    if (movedAway) return { state: 'moved', keystore: record.keystore };
     if (engine === null) return { state: 'locked', keystore: record.keystore };
     return {
       state: 'unlocked',
@@ -128,9 +134,19 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   function attach(opened: EngineApi): void {
     engine = opened;
+    movedAway = false;
     unsubscribeEngine = opened.on((event) => {
       emit(event);
       notifier.handle(event);
+      // Every later engine call would fail with AccountMoved: close the profile and say so once, as
+      // an account state the renderer shows as its own screen instead of a stream of errors.
+      if (event.type === 'account.moved' && engine === opened) {
+        movedAway = true;
+        void serially(async () => {
+          if (engine === opened) await closeEngine();
+          return announce();
+        }).catch((error: unknown) => log.error({ err: error }, 'closing a moved account failed'));
+      }
     });
   }
 
@@ -142,6 +158,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   async function requireEngine(): Promise<EngineApi> {
     if (engine !== null) return engine;
+    if (movedAway) {
+      throw new WispError('AccountMoved', 'this account is now active on another device', {
+        recovery: 'Use Wisp on the other device, or unlock here again to move the account back.',
+      });
+    }
     const record = await readAccount();
     throw record === null
       ? new WispError('ProfileNotFound', 'there is no account yet', { recovery: 'Create an account first.' })
@@ -177,6 +198,24 @@ export function createServices(options: ServicesOptions): ServicesHost {
     await open?.close();
   }
 
+  const backups = createBackupService({
+    profileDir,
+    platform: options.platform,
+    emit,
+    requireEngine,
+    hasAccount: async () => (await readAccount()) !== null,
+    buildKeyStore: (kind, passphrase) => buildKeyStore(kind, passphrase, keyStoreOptions),
+    async adopt(kind, keystore) {
+      await writeAccount({ version: 1, keystore: kind });
+      const opened = await engines.open({ profileDir, keystore });
+      attach(opened);
+      // Connecting moves the account here: the relay closes the old device's connection (4009).
+      await opened.connect();
+      return announce();
+    },
+    serially,
+  });
+
   const services: WispServices = {
     app: {
       async info() {
@@ -192,7 +231,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
           platform: process.platform,
           runtime: options.platform.runtime,
           defaultRelayUrl: options.platform.defaultRelayUrl,
-          capabilities: { contentProtection: options.platform.contentProtection, keystores },
+          capabilities: {
+            contentProtection: options.platform.contentProtection,
+            keystores,
+            fileDialogs: options.platform.choosePath !== undefined,
+          },
         };
       },
       async openExternal({ url }) {
@@ -241,6 +284,8 @@ export function createServices(options: ServicesOptions): ServicesHost {
       lock: () =>
         serially(async () => {
           await closeEngine();
+          // From the "active on another device" screen, locking is the way back to unlock here.
+          movedAway = false;
           return announce();
         }),
     },
@@ -300,14 +345,18 @@ export function createServices(options: ServicesOptions): ServicesHost {
         if (!failed.outgoing || failed.state !== 'failed') {
           throw new WispError('InvalidInput', 'only a message that failed to send can be retried');
         }
-        const sent = await open.sendText(failed.conversationId, failed.text, {
-          expireAfterMs: failed.expireAfterMs,
-          burnAfterMs: failed.burnAfterMs,
-        });
+        const timers = { expireAfterMs: failed.expireAfterMs, burnAfterMs: failed.burnAfterMs };
+        // A room is reached only by its id through sendToRoom; a person through sendText (issue 9).
+        const conversation = (await open.conversations()).find((c) => c.id === failed.conversationId);
+        const sent =
+          conversation?.kind === 'room'
+            ? await open.sendToRoom(failed.conversationId, failed.text, timers)
+            : await open.sendText(failed.conversationId, failed.text, timers);
         await open.queries.deleteForMe(messageId);
         return sent;
       },
     },
+    backup: backups.service,
 
     settings: {
       get: currentSettings,
@@ -329,6 +378,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   return {
     services,
+    allowBackupPath: (path) => backups.allowPath(path),
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

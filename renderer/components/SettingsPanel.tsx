@@ -1,5 +1,6 @@
 // Settings: theme, screen-capture protection (stated honestly where the OS cannot do it), receipts
 // and the default timers for new conversations.
+import type { ReactNode } from 'react';
 import type { AppInfo, NotificationMode, Settings, SettingsPatch, Theme } from '../../common/ipc';
 import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
 import { TimerSelect } from './TimerSelect';
@@ -12,9 +13,18 @@ export interface SettingsPanelProps {
   busy: boolean;
   onChange: (patch: SettingsPatch) => void;
   onLock: () => void;
+  /** Further sections (Settings → Backups), shown before the lock button. */
+  children?: ReactNode;
 }
 
-export function SettingsPanel({ settings, contentProtection, busy, onChange, onLock }: SettingsPanelProps) {
+export function SettingsPanel({
+  settings,
+  contentProtection,
+  busy,
+  onChange,
+  onLock,
+  children,
+}: SettingsPanelProps) {
   return (
     <section className="settings" aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
@@ -123,6 +133,8 @@ export function SettingsPanel({ settings, contentProtection, busy, onChange, onL
           <option value="never">Never</option>
         </select>
       </label>
+
+      {children}
 
       <button type="button" onClick={onLock} disabled={busy}>
         Lock Wisp now

@@ -1,12 +1,21 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
 // timers → link confirmation, message actions, search, shortcuts → safety number → settings →
-// locked) and saves PNGs for a human to look at.
+// locked → backups → restore on a second device → the first one moved) and saves PNGs for a human
+// to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../foundation/chromium';
-import { createPeer, startWorld, uniqueName } from '../foundation/harness';
+import { startHarness } from '../../../harness/server';
+import {
+  TEST_SCRYPT,
+  WEB_ROOT,
+  createPeer,
+  startWorld,
+  uniqueName,
+  type E2eWorld,
+} from '../foundation/harness';
 
 const OUT = process.argv[2] ?? '/tmp/wisp-ui';
 
@@ -121,10 +130,66 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
     for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
     await shot(page, `${tag}-12-keyboard-focus`);
+
+    await backupScreens(page, world, tag, alice);
   } finally {
     await bob.close();
     await browser.close();
     await world.stop();
+  }
+}
+
+/** Settings → Backups (passphrase, progress, recovery key), restore on a second device, "moved". */
+async function backupScreens(page: Page, world: E2eWorld, tag: string, alice: string): Promise<void> {
+  const passphrase = 'walk backup passphrase';
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const backups = page.getByRole('heading', { name: 'Backups' });
+  await backups.scrollIntoViewIfNeeded();
+  await page.getByLabel('Backup passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Backup passphrase again').fill('walk backup passphrasX');
+  await page.getByLabel('Save the backup to').fill(join(world.tempDir, 'walk.wisp-backup'));
+  await shot(page, `${tag}-13-backups-mismatch`);
+  await page.getByLabel('Backup passphrase again').fill(passphrase);
+  await page.getByRole('button', { name: 'Export backup' }).click();
+  await page.getByRole('status').filter({ hasText: 'Backup saved to' }).waitFor();
+  await shot(page, `${tag}-14-backup-saved`);
+  await page.getByRole('button', { name: 'Make another backup' }).click();
+  await page.getByRole('radio', { name: 'A recovery key, shown once' }).check();
+  await page.getByLabel('Save the backup to').fill(join(world.tempDir, 'walk-key.wisp-backup'));
+  await page.getByRole('button', { name: 'Export backup' }).click();
+  await page.getByRole('button', { name: 'I saved it' }).waitFor();
+  await page.getByRole('button', { name: 'I saved it' }).scrollIntoViewIfNeeded();
+  await shot(page, `${tag}-15-recovery-key`);
+  await page.getByRole('button', { name: 'I saved it' }).click();
+
+  const second = await startHarness({
+    webRoot: WEB_ROOT,
+    dataDir: join(world.tempDir, 'app2'),
+    relayUrl: world.relay.url,
+    keyStore: { scrypt: TEST_SCRYPT },
+  });
+  try {
+    const page2 = await page.context().browser()!.newPage({ viewport: page.viewportSize() });
+    await page2.goto(second.url);
+    await page2.getByRole('button', { name: 'Restore from a backup' }).click();
+    await page2.getByRole('heading', { name: 'Restore from a backup' }).waitFor();
+    await shot(page2, `${tag}-16-restore`);
+    await page2.getByLabel('Backup file').fill(join(world.tempDir, 'walk.wisp-backup'));
+    await page2.getByLabel('Backup passphrase').fill('not the right one');
+    await page2.getByLabel('Passphrase for this device', { exact: true }).fill('walk device pass');
+    await page2.getByLabel('Passphrase for this device again').fill('walk device pass');
+    await page2.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page2.getByRole('alert').waitFor();
+    await shot(page2, `${tag}-17-restore-wrong-passphrase`);
+    await page2.getByLabel('Backup passphrase').fill(passphrase);
+    await page2.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page2.getByRole('navigation', { name: 'Main' }).filter({ hasText: alice }).waitFor();
+    await shot(page2, `${tag}-18-restored`);
+    await page.getByRole('heading', { name: 'This account is now active on another device' }).waitFor();
+    await shot(page, `${tag}-19-account-moved`);
+    await page2.close();
+  } finally {
+    await second.close();
   }
 }
 

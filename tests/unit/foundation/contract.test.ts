@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ConversationTimersSchema,
   CreateAccountInput,
+  ExportInput,
   ExternalUrl,
+  ImportInput,
   MessageViewSchema,
   RelayUrl,
   SendTextInput,
@@ -37,12 +39,14 @@ describe('channels', () => {
     expect(Object.keys(wispSpec).sort()).toEqual([
       'account',
       'app',
+      'backup',
       'contacts',
       'conversations',
       'messages',
       'settings',
     ]);
     expect(Object.keys(wispSpec.messages).sort()).toEqual(['deleteForMe', 'previews', 'retry', 'search']);
+    expect(Object.keys(wispSpec.backup).sort()).toEqual(['cancel', 'choosePath', 'export', 'import']);
     expect(Object.keys(wispSpec.conversations).sort()).toEqual([
       'acceptRoomRequest',
       'declineRoomRequest',
@@ -78,6 +82,48 @@ describe('schemas', () => {
     expect(Username.safeParse('bo').success).toBe(false);
     expect(Username.safeParse('x'.repeat(33)).success).toBe(false);
     expect(Username.safeParse('bob<script>').success).toBe(false);
+  });
+
+  it('backup: absolute paths only, a passphrase typed twice and of bounded length, a well-formed recovery key', () => {
+    const pass = { kind: 'passphrase', passphrase: 'twelve chars!', confirm: 'twelve chars!' };
+    expect(ExportInput.safeParse({ path: '/home/a/wisp.wisp-backup', protection: pass }).success).toBe(true);
+    expect(ExportInput.safeParse({ path: 'C:\\Users\\a\\w.wisp-backup', protection: pass }).success).toBe(
+      true,
+    );
+    expect(ExportInput.safeParse({ path: 'wisp.wisp-backup', protection: pass }).success).toBe(false);
+    expect(ExportInput.safeParse({ path: '../../etc/x', protection: pass }).success).toBe(false);
+    expect(ExportInput.safeParse({ path: '/tmp/a\0b', protection: pass }).success).toBe(false);
+    expect(
+      ExportInput.safeParse({ path: '/tmp/x', protection: { ...pass, confirm: 'twelve chars?' } }).success,
+    ).toBe(false);
+    expect(
+      ExportInput.safeParse({
+        path: '/tmp/x',
+        protection: { ...pass, passphrase: 'short', confirm: 'short' },
+      }).success,
+    ).toBe(false);
+    const long = 'x'.repeat(1025);
+    expect(
+      ExportInput.safeParse({ path: '/tmp/x', protection: { ...pass, passphrase: long, confirm: long } })
+        .success,
+    ).toBe(false);
+    expect(ExportInput.safeParse({ path: '/tmp/x', protection: { kind: 'recoveryKey' } }).success).toBe(true);
+    const key = `AGE-SECRET-KEY-1${'Q'.repeat(58)}`;
+    const restore = { path: '/tmp/x', keystore: 'passphrase', passphrase: 'profile pass' };
+    expect(
+      ImportInput.safeParse({ ...restore, key: { kind: 'recoveryKey', recoveryKey: key } }).success,
+    ).toBe(true);
+    expect(
+      ImportInput.safeParse({ ...restore, key: { kind: 'recoveryKey', recoveryKey: 'AGE-SECRET-KEY-1abc' } })
+        .success,
+    ).toBe(false);
+    expect(
+      ImportInput.safeParse({
+        ...restore,
+        passphrase: undefined,
+        key: { kind: 'passphrase', passphrase: 'p' },
+      }).success,
+    ).toBe(false);
   });
 
   it('takes only ws:// and wss:// relays', () => {

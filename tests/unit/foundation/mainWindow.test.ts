@@ -149,13 +149,21 @@ describe('main process hardening', () => {
     expect(recorded.ipcChannels.every((c) => c.startsWith('wisp:'))).toBe(true);
   });
 
-  it('grants notifications and nothing else', () => {
+  it('grants notifications and clipboard writes (Copy of a recovery key), and nothing else', () => {
     const answers: Record<string, boolean> = {};
-    for (const p of ['notifications', 'media', 'geolocation', 'clipboard-read', 'openExternal']) {
+    for (const p of [
+      'notifications',
+      'clipboard-sanitized-write',
+      'media',
+      'geolocation',
+      'clipboard-read',
+      'openExternal',
+    ]) {
       recorded.permissionRequest!(null, p, (ok) => (answers[p] = ok));
     }
     expect(answers).toEqual({
       notifications: true,
+      'clipboard-sanitized-write': true,
       media: false,
       geolocation: false,
       'clipboard-read': false,
