@@ -27,7 +27,7 @@ import {
 } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
-import type { DeliveredEnvelope } from '../../common/wire';
+import { DEFAULT_WIRE_LIMITS, type DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
 import {
   ATTACHMENTS_DIR,
@@ -188,6 +188,12 @@ export class Engine implements EngineApi {
       lookup: async (username) => {
         const found = await this.relayClient().request('username.lookup', { username });
         return { accountId: found.accountId, identityKey: Buffer.from(found.identityKey, 'base64') };
+      },
+      lookupMany: async (usernames) => {
+        const { results } = await this.relayClient().request('directory.lookup', { usernames });
+        return results.map(
+          (r) => r && { accountId: r.accountId, identityKey: Buffer.from(r.identityKey, 'base64') },
+        );
       },
       emit: (event) => this.emit(event),
     });
@@ -914,6 +920,34 @@ export class Engine implements EngineApi {
     if (buffered.replacedIdentities.has(accountId)) this.flagIdentityChange(accountId);
   }
 
+  /**
+   * Sessions with every account in `accountIds` that has none, from prekeys.bundles batches (a new
+   * room of never-written members costs a request per 499 members, not one each).
+   */
+  private async ensureSessions(accountIds: readonly string[]): Promise<void> {
+    const missing: string[] = [];
+    for (const id of new Set(accountIds))
+      if (!(await hasSession(id, this.signal, this.clock()))) missing.push(id);
+    if (missing.length <= 1) {
+      for (const id of missing) await this.ensureSession(id);
+      return;
+    }
+    const batch = DEFAULT_WIRE_LIMITS.maxDirectoryBatch;
+    for (let i = 0; i < missing.length; i += batch) {
+      const ids = missing.slice(i, i + batch);
+      const { results } = await this.relayClient().request('prekeys.bundles', { accountIds: ids });
+      const buffered = new BufferedSignalStores(this.signal);
+      for (const bundle of results) {
+        if (bundle) await startSession(bundle, this.accountId, buffered, this.clock());
+      }
+      await buffered.flush();
+      for (const id of buffered.replacedIdentities) this.flagIdentityChange(id);
+      const absent = ids.filter((_, j) => results[j] === null);
+      if (absent.length > 0)
+        throw new WispError('NotFound', `${absent.length} member(s) have no account or no prekeys at the relay`);
+    }
+  }
+
   private flagIdentityChange(accountId: string): void {
     const contact = this.store.contacts.get(accountId);
     if (contact) this.emit({ type: 'identity.changed', contact: contactView(contact) });
@@ -1050,9 +1084,9 @@ export class Engine implements EngineApi {
     if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
     if (members.length + 1 > MAX_ROOM_MEMBERS)
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
-    const contacts: Contact[] = [];
-    for (const m of members) contacts.push(await this.guard.find(m));
+    const contacts = await this.guard.findMany(members);
     for (const c of contacts) this.store.contacts.markAdded(c.accountId);
+    await this.ensureSessions(contacts.map((c) => c.accountId));
     const id = randomUUID();
     await this.serial(async () =>
       this.store.transaction(() => {
@@ -1093,12 +1127,12 @@ export class Engine implements EngineApi {
   async addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
     this.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
-    const contacts: Contact[] = [];
-    for (const m of members) contacts.push(await this.guard.find(m));
-    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
-    if (this.peersOf(roomId).length + contacts.length + 1 > MAX_ROOM_MEMBERS) {
+    if (this.peersOf(roomId).length + members.length + 1 > MAX_ROOM_MEMBERS) {
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     }
+    const contacts = await this.guard.findMany(members);
+    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
+    await this.ensureSessions(contacts.map((c) => c.accountId));
     await this.serial(async () =>
       this.store.transaction(() => {
         for (const c of contacts)
