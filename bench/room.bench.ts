@@ -22,7 +22,7 @@ import { SignalUser } from '../tests/helpers/relay/signalUser';
 import { quantile, resultLine } from './lib';
 
 const MEMBERS = 499;
-const SENDS = 20;
+const SENDS = Number(process.env.ROOM_SENDS ?? 20);
 const open = { burst: 1_000_000, perSecond: 1_000_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1100,8 +1100,13 @@ export class Engine implements EngineApi {
           this.clock(),
         );
         this.ensureRoomState(id);
-        const update = this.roomUpdate(id, 'create', null);
-        for (const c of contacts) this.enqueueDirect(c.accountId, update, null);
+        // One encoding for every member: the update lists all 500 members (tens of kB).
+        const update = this.encode(this.roomUpdate(id, 'create', null));
+        for (const c of contacts)
+          this.store.outbox.enqueue(
+            { messageId: null, recipientId: c.accountId, kind: 'direct', payload: update, expiresAt: null },
+            this.clock(),
+          );
       }),
     );
     const view = this.conversationViewOf(id);
