@@ -38,7 +38,7 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import { sql, type Contact, type Message, type OutboxItem, type Store } from '../store';
+import { sql, type Message, type OutboxItem, type Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
@@ -78,8 +78,8 @@ import {
   type NameBook,
 } from './views';
 import { IdentityGuard, UUID_RE } from './identityGuard';
-import { applyRoomUpdate, directConversation, peerTimers, roomIdRefusal } from './roomIntake';
-import { timerNotice } from './notices';
+import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRefusal } from './roomIntake';
+import { roomNotice, timerNotice } from './notices';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
@@ -113,6 +113,8 @@ interface RoomState {
   /** Members who hold our current sender key. */
   sharedWith: string[];
   left: boolean;
+  /** The room epoch of the last admin change applied or made (roomIntake.ts). */
+  epoch?: number;
 }
 
 const ROOM_KEY = (id: string): string => `engine.room.${id}`;
@@ -558,6 +560,7 @@ export class Engine implements EngineApi {
     const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
     const id = await this.conversationFor(conversation, true);
     const c = this.store.conversations.require(id);
+    if (c.kind === 'room') this.requireAdmin(id);
     let notice: Message | undefined;
     await this.serial(async () => {
       const now = this.clock();
@@ -570,6 +573,7 @@ export class Engine implements EngineApi {
           sentAt: now,
           roomId: c.kind === 'room' ? id : null,
           ...t,
+          ...(c.kind === 'room' ? { epoch: this.nextEpoch(id) } : {}),
         };
         for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
         notice = this.store.messages.insert(
@@ -944,7 +948,10 @@ export class Engine implements EngineApi {
       for (const id of buffered.replacedIdentities) this.flagIdentityChange(id);
       const absent = ids.filter((_, j) => results[j] === null);
       if (absent.length > 0)
-        throw new WispError('NotFound', `${absent.length} member(s) have no account or no prekeys at the relay`);
+        throw new WispError(
+          'NotFound',
+          `${absent.length} member(s) have no account or no prekeys at the relay`,
+        );
     }
   }
 
@@ -1055,16 +1062,36 @@ export class Engine implements EngineApi {
         m.accountId === this.accountId
           ? this.usernameValue
           : (this.store.contacts.get(m.accountId)?.username ?? null),
+      role: m.role,
     }));
+  }
+
+  /** The epoch an admin change goes out under: one past the last, recorded at once. */
+  private nextEpoch(roomId: string): number {
+    const state = this.ensureRoomState(roomId);
+    const epoch = (state.epoch ?? 0) + 1;
+    this.store.settings.set(ROOM_KEY(roomId), { ...state, epoch });
+    return epoch;
+  }
+
+  /** Only admins change a room (a non-admin may only leave); every member enforces it on receipt. */
+  private requireAdmin(roomId: string): void {
+    const me = this.store.conversations.members(roomId).find((m) => m.accountId === this.accountId);
+    if (me?.role !== 'admin')
+      throw new WispError('Unauthorized', 'only a room admin can change the room', {
+        recovery: 'Ask an admin of the room (`wisp room list` shows them) to make the change.',
+      });
   }
 
   private roomUpdate(
     roomId: string,
-    action: 'create' | 'add' | 'remove' | 'rename' | 'leave',
+    action: 'create' | 'add' | 'remove' | 'rename' | 'leave' | 'promote' | 'demote',
     subject: string | null,
+    epoch: number,
   ): Content {
     const c = this.store.conversations.require(roomId);
     return {
+      epoch,
       v: 1,
       type: 'room.update',
       id: newContentId(),
@@ -1101,7 +1128,7 @@ export class Engine implements EngineApi {
         );
         this.ensureRoomState(id);
         // One encoding for every member: the update lists all 500 members (tens of kB).
-        const update = this.encode(this.roomUpdate(id, 'create', null));
+        const update = this.encode(this.roomUpdate(id, 'create', null, this.nextEpoch(id)));
         for (const c of contacts)
           this.store.outbox.enqueue(
             { messageId: null, recipientId: c.accountId, kind: 'direct', payload: update, expiresAt: null },
@@ -1132,6 +1159,7 @@ export class Engine implements EngineApi {
   async addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
     this.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
+    this.requireAdmin(roomId);
     if (this.peersOf(roomId).length + members.length + 1 > MAX_ROOM_MEMBERS) {
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     }
@@ -1143,7 +1171,8 @@ export class Engine implements EngineApi {
         for (const c of contacts)
           this.store.conversations.addMember(roomId, c.accountId, 'member', this.clock());
         for (const c of contacts) {
-          const update = this.roomUpdate(roomId, 'add', c.accountId);
+          const update = this.roomUpdate(roomId, 'add', c.accountId, this.nextEpoch(roomId));
+          this.insertRoomNotice(roomId, update, this.accountId, true);
           for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
         }
       }),
@@ -1154,12 +1183,17 @@ export class Engine implements EngineApi {
   async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
     this.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
+    this.requireAdmin(roomId);
     const contact = await this.guard.find(member);
+    if (!this.isMember(roomId, contact.accountId))
+      throw new WispError('NotFound', 'that contact is not a member of this room');
     await this.serial(async () =>
       this.store.transaction(() => {
         const before = this.peersOf(roomId);
         this.store.conversations.removeMember(roomId, contact.accountId);
-        const update = this.roomUpdate(roomId, 'remove', contact.accountId);
+        this.ensureAnAdmin(roomId);
+        const update = this.roomUpdate(roomId, 'remove', contact.accountId, this.nextEpoch(roomId));
+        this.insertRoomNotice(roomId, update, this.accountId, true);
         for (const to of before) this.enqueueDirect(to, update, null);
         this.rotateSenderKey(roomId);
       }),
@@ -1171,10 +1205,12 @@ export class Engine implements EngineApi {
     this.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
     if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
+    this.requireAdmin(roomId);
     await this.serial(async () =>
       this.store.transaction(() => {
         this.store.conversations.setName(roomId, name);
-        const update = this.roomUpdate(roomId, 'rename', null);
+        const update = this.roomUpdate(roomId, 'rename', null, this.nextEpoch(roomId));
+        this.insertRoomNotice(roomId, update, this.accountId, true);
         for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
       }),
     );
@@ -1187,14 +1223,91 @@ export class Engine implements EngineApi {
     await this.serial(async () =>
       this.store.transaction(() => {
         const peers = this.peersOf(roomId);
+        const wasAdmin = this.store.conversations
+          .members(roomId)
+          .some((m) => m.accountId === this.accountId && m.role === 'admin');
         this.store.conversations.removeMember(roomId, this.accountId);
-        const update = this.roomUpdate(roomId, 'leave', this.accountId);
+        // The last admin leaving hands the room to the longest-standing member (an admin change);
+        // a member's leave carries the epoch it holds and changes nothing but its own membership.
+        const handedOver = wasAdmin && this.ensureAnAdmin(roomId);
+        const epoch = wasAdmin ? this.nextEpoch(roomId) : (this.ensureRoomState(roomId).epoch ?? 0);
+        const update = this.roomUpdate(roomId, 'leave', this.accountId, epoch);
+        if (handedOver) log.info({}, 'the last admin left: the longest-standing member is admin now');
         for (const to of peers) this.enqueueDirect(to, update, null);
         this.store.settings.set(ROOM_KEY(roomId), { ...this.ensureRoomState(roomId), left: true });
       }),
     );
     this.roomChanged(roomId);
     await this.tryFlush();
+  }
+
+  /** Makes a member an admin (admins only). */
+  async promoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.setRoomRole(roomId, member, 'admin');
+  }
+
+  /** Makes an admin a plain member (admins only; a room keeps at least one admin). */
+  async demoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.setRoomRole(roomId, member, 'member');
+  }
+
+  private async setRoomRole(
+    roomIdOrName: string,
+    member: string,
+    role: 'admin' | 'member',
+  ): Promise<ConversationView> {
+    this.assertOpen();
+    const id = this.requireRoom(roomIdOrName);
+    this.requireAdmin(id);
+    const accountId =
+      member === this.usernameValue ? this.accountId : (await this.guard.find(member)).accountId;
+    const current = this.store.conversations.members(id).find((m) => m.accountId === accountId);
+    if (!current) throw new WispError('NotFound', 'that contact is not a member of this room');
+    const admins = this.store.conversations.members(id).filter((m) => m.role === 'admin');
+    if (role === 'member' && current.role === 'admin' && admins.length === 1)
+      throw new WispError('InvalidInput', 'a room needs an admin: promote someone else first');
+    if (current.role === role) return this.conversationViewOf(id);
+    await this.serial(async () =>
+      this.store.transaction(() => {
+        this.store.conversations.setRole(id, accountId, role);
+        const update = this.roomUpdate(
+          id,
+          role === 'admin' ? 'promote' : 'demote',
+          accountId,
+          this.nextEpoch(id),
+        );
+        this.insertRoomNotice(id, update, this.accountId, true);
+        for (const to of this.peersOf(id)) this.enqueueDirect(to, update, null);
+      }),
+    );
+    return this.roomChangedAndFlush(id);
+  }
+
+  /** A room left without admins gets the longest-standing member as admin; true if so. */
+  private ensureAnAdmin(roomId: string): boolean {
+    const members = this.store.conversations.members(roomId);
+    if (members.length === 0 || members.some((m) => m.role === 'admin')) return false;
+    this.store.conversations.setRole(roomId, members[0]!.accountId, 'admin');
+    return true;
+  }
+
+  /** A membership change recorded as a notice in the room (names only, never content). */
+  private insertRoomNotice(roomId: string, update: Content, sender: string, outgoing: boolean): void {
+    if (update.type !== 'room.update' || this.store.messages.has(update.id)) return;
+    const now = this.clock();
+    this.store.messages.insert(
+      roomNotice({
+        id: update.id,
+        conversationId: roomId,
+        senderId: sender,
+        outgoing,
+        action: update.action,
+        subject: update.subject,
+        name: update.name,
+        now,
+      }),
+      now,
+    );
   }
 
   private async roomChangedAndFlush(roomId: string): Promise<ConversationView> {
@@ -1494,6 +1607,20 @@ export class Engine implements EngineApi {
     if (content.roomId !== null) {
       const room = this.store.conversations.get(content.roomId);
       if (!room || room.kind !== 'room' || !this.isMember(content.roomId, sender)) return;
+      // A room's timers are an admin change, ordered by the room epoch like membership.
+      if (!isRoomAdmin(this.store, content.roomId, sender)) {
+        log.warn({ action: 'timers' }, 'ignored a room change from a non-admin');
+        return;
+      }
+      const held = this.roomState(content.roomId)?.epoch ?? 0;
+      if ((content.epoch ?? 0) <= held) {
+        log.warn({ action: 'timers' }, 'ignored a stale or replayed room change');
+        return;
+      }
+      this.store.settings.set(ROOM_KEY(content.roomId), {
+        ...this.ensureRoomState(content.roomId),
+        epoch: content.epoch,
+      });
     }
     const timers = peerTimers(content);
     if (timers === null) return;
@@ -1610,6 +1737,10 @@ export class Engine implements EngineApi {
         ensureRoomState: (id) => this.ensureRoomState(id),
         markLeft: (id) => this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), left: true }),
         rotateSenderKey: (id) => this.rotateSenderKey(id),
+        epoch: (id) => this.roomState(id)?.epoch ?? 0,
+        setEpoch: (id, epoch) =>
+          this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), epoch }),
+        notice: (id, update, from) => this.insertRoomNotice(id, update, from, from === this.accountId),
         changed: (id, isRequest) => {
           const c = this.store.conversations.get(id);
           if (!c) return;
@@ -1660,7 +1791,9 @@ export class Engine implements EngineApi {
         }
         this.store.conversations.acceptRequest(id);
         const messages = this.store.messages.all(id).filter((m) => !m.outgoing);
-        if (this.relayMode === 'command') for (const m of messages) this.store.unreported.add(m.id);
+        // Notices (the invitation itself, timer changes) are shown, never reported by sync.
+        if (this.relayMode === 'command')
+          for (const m of messages) if (m.kind !== 'system') this.store.unreported.add(m.id);
         return messages;
       }),
     );

@@ -97,9 +97,7 @@ export class IdentityGuard {
       });
     }
     for (const [name, answer] of answers) this.bind(name, answer);
-    return targets.map((t) =>
-      UUID_RE.test(t) ? this.byAccountId(t) : this.store.contacts.byUsername(t)!,
-    );
+    return targets.map((t) => (UUID_RE.test(t) ? this.byAccountId(t) : this.store.contacts.byUsername(t)!));
   }
 
   /**

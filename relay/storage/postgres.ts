@@ -254,7 +254,12 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async lookupUsernames(usernames: string[]): Promise<(UsernameEntry | null)[]> {
-    const rows = await this.q<{ username: string; account_id: string; identity_key: Buffer; registration_id: number }>(
+    const rows = await this.q<{
+      username: string;
+      account_id: string;
+      identity_key: Buffer;
+      registration_id: number;
+    }>(
       `SELECT u.username, u.account_id, a.identity_key, a.registration_id FROM usernames u
          JOIN accounts a ON a.id_hash = u.id_hash WHERE u.username = ANY($1::text[])`,
       [usernames],
@@ -321,13 +326,14 @@ export class PostgresStorage implements RelayStorage {
         ).rows;
         const bundle = row ? await takeBundleIn(c, h) : null;
         out.push(
-          row && bundle ? { identityKey: row.identity_key, registrationId: row.registration_id, bundle } : null,
+          row && bundle
+            ? { identityKey: row.identity_key, registrationId: row.registration_id, bundle }
+            : null,
         );
       }
       return out;
     });
   }
-
 
   async enqueue(
     envelopes: NewEnvelope[],

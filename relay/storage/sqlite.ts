@@ -550,7 +550,8 @@ export class SqliteStorage implements RelayStorage {
     return this.write(() =>
       idHashes.map((idHash) => {
         const h = buf(idHash);
-        const row = this.st.getAccount.get(h) as { identity_key: Buffer; registration_id: number } | undefined;
+        const row = this.st.getAccount.get(h) as
+          { identity_key: Buffer; registration_id: number } | undefined;
         const bundle = row ? this.takeBundleNow(h) : null;
         return row && bundle
           ? { identityKey: row.identity_key, registrationId: row.registration_id, bundle }

@@ -64,7 +64,9 @@ for (const backend of backends) {
       const asker = await SignalUser.register(relay.url);
       await asker.client.call('directory.lookup', { usernames: ghosts(499, 'ghost') });
       await asker.client.call('directory.lookup', { usernames: ['ghostx'] });
-      const refused = await wireError(asker.client.call('directory.lookup', { usernames: ['ghosty', 'ghostz'] }));
+      const refused = await wireError(
+        asker.client.call('directory.lookup', { usernames: ['ghosty', 'ghostz'] }),
+      );
       expect(refused.kind).toBe('RelayRateLimited');
       // The single-lookup allowance is its own: untouched by the batches.
       const single = await asker.client.call('username.lookup', { username: `tgt${backend.name}` });
@@ -77,7 +79,9 @@ for (const backend of backends) {
 
     it('refuses a batch that names one username twice (case-insensitively) or holds over 499 names', async () => {
       const asker = await SignalUser.register(relay.url);
-      const twice = await wireError(asker.client.call('directory.lookup', { usernames: ['dup_name', 'DUP_NAME'] }));
+      const twice = await wireError(
+        asker.client.call('directory.lookup', { usernames: ['dup_name', 'DUP_NAME'] }),
+      );
       expect(twice.kind).toBe('InvalidInput');
       const big = await wireError(asker.client.call('directory.lookup', { usernames: ghosts(500, 'big') }));
       expect(big.kind).toBe('InvalidInput');

@@ -10,7 +10,9 @@ import { startRelay, type RunningRelay } from '../../../relay/index';
 import { runWisp, spawnWisp, wisp } from '../../helpers/engine/cli';
 
 const text = (data: RawData): string =>
-  Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+  Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8');
 
 /** Forwards everything, except that while `holding` the relay's answers to message.send are kept back. */
 async function startAckHoldingProxy(relayUrl: string) {
