@@ -55,7 +55,6 @@ import {
   addressOf,
   b64,
   fromB64,
-  generatePreKeys,
   hasSession,
   newIdentity,
   newRegistrationId,
@@ -80,6 +79,7 @@ import {
 import { IdentityGuard, UUID_RE } from './identityGuard';
 import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRefusal } from './roomIntake';
 import { roomNotice, timerNotice } from './notices';
+import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
@@ -94,8 +94,6 @@ import type {
 const log = loggerFor('engine');
 
 /** One-time prekeys uploaded at a time, and the count below which we refill. */
-const PREKEY_BATCH = 100;
-const PREKEY_LOW_WATER = 20;
 const SAFETY_NUMBER_ITERATIONS = 5200;
 const MAX_ROOM_MEMBERS = 500;
 /** Matches the content schema's text limit (common/content). */
@@ -119,7 +117,6 @@ interface RoomState {
 
 const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 const RECEIPTS_KEY = 'engine.receipts';
-const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
 
 function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
@@ -395,46 +392,21 @@ export class Engine implements EngineApi {
     return cert;
   }
 
-  private async uploadPreKeys(withSigned: boolean): Promise<void> {
-    const first = this.store.settings.get<number>(NEXT_PREKEY_KEY) ?? 1;
-    const generated = generatePreKeys(
-      this.identityKeyPair.privateKey,
-      first,
-      PREKEY_BATCH,
-      withSigned,
-      this.clock(),
-    );
-    // Stored before the upload: a prekey the relay hands out must always be known here.
-    this.store.transaction(() => {
-      const now = this.clock();
-      for (const r of generated.preKeys) this.store.signal.savePreKey(r.id(), r.serialize(), now);
-      for (const r of generated.kyberPreKeys)
-        this.store.signal.saveKyberPreKey(r.id(), r.serialize(), false, now);
-      if (generated.signedPreKey) {
-        this.store.signal.saveSignedPreKey(
-          generated.signedPreKey.id(),
-          generated.signedPreKey.serialize(),
-          now,
-        );
-      }
-      if (generated.lastResortKyberPreKey) {
-        this.store.signal.saveKyberPreKey(
-          generated.lastResortKyberPreKey.id(),
-          generated.lastResortKyberPreKey.serialize(),
-          true,
-          now,
-        );
-      }
-      this.store.settings.set(NEXT_PREKEY_KEY, first + PREKEY_BATCH + (withSigned ? 2 : 0));
-    });
-    await this.relayClient().request('prekeys.upload', generated.upload);
+  private uploadPreKeys(withSigned: boolean): Promise<void> {
+    return uploadPreKeys(this.preKeyDeps(), withSigned);
   }
 
-  private async refillPreKeys(): Promise<void> {
-    const count = await this.relayClient().request('prekeys.count', {});
-    if (count.preKeys < PREKEY_LOW_WATER || count.kyberPreKeys < PREKEY_LOW_WATER || !count.hasSignedPreKey) {
-      await this.uploadPreKeys(!count.hasSignedPreKey || !count.hasLastResortKyberPreKey);
-    }
+  private refillPreKeys(): Promise<void> {
+    return refillPreKeys(this.preKeyDeps());
+  }
+
+  private preKeyDeps(): PreKeyDeps {
+    return {
+      store: this.store,
+      identityKeyPair: this.identityKeyPair,
+      clock: this.clock,
+      relay: () => this.relayClient(),
+    };
   }
 
   // --- contacts ----------------------------------------------------------------------------
