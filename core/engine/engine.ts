@@ -27,7 +27,7 @@ import {
 } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
-import { DEFAULT_WIRE_LIMITS, type DeliveredEnvelope } from '../../common/wire';
+import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
 import {
   ATTACHMENTS_DIR,
@@ -55,7 +55,6 @@ import {
   addressOf,
   b64,
   fromB64,
-  hasSession,
   newIdentity,
   newRegistrationId,
   parseSenderCertificate,
@@ -63,7 +62,6 @@ import {
   sealTo,
   sealToRoom,
   senderKeyDistribution,
-  startSession,
   unseal,
   SenderCertificateChecker,
   type SignalStores,
@@ -80,6 +78,7 @@ import { IdentityGuard, UUID_RE } from './identityGuard';
 import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRefusal } from './roomIntake';
 import { roomNotice, timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
+import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
@@ -887,44 +886,22 @@ export class Engine implements EngineApi {
     if (m) this.emit({ type: 'message.updated', message: messageView(this.book, m) });
   }
 
-  private async ensureSession(accountId: string): Promise<void> {
-    if (await hasSession(accountId, this.signal, this.clock())) return;
-    const bundle = await this.relayClient().request('prekeys.bundle', { accountId });
-    const buffered = new BufferedSignalStores(this.signal);
-    await startSession(bundle, this.accountId, buffered, this.clock());
-    await buffered.flush();
-    if (buffered.replacedIdentities.has(accountId)) this.flagIdentityChange(accountId);
+  private ensureSession(accountId: string): Promise<void> {
+    return ensureSession(this.sessionDeps(), accountId);
   }
 
-  /**
-   * Sessions with every account in `accountIds` that has none, from prekeys.bundles batches (a new
-   * room of never-written members costs a request per 499 members, not one each).
-   */
-  private async ensureSessions(accountIds: readonly string[]): Promise<void> {
-    const missing: string[] = [];
-    for (const id of new Set(accountIds))
-      if (!(await hasSession(id, this.signal, this.clock()))) missing.push(id);
-    if (missing.length <= 1) {
-      for (const id of missing) await this.ensureSession(id);
-      return;
-    }
-    const batch = DEFAULT_WIRE_LIMITS.maxDirectoryBatch;
-    for (let i = 0; i < missing.length; i += batch) {
-      const ids = missing.slice(i, i + batch);
-      const { results } = await this.relayClient().request('prekeys.bundles', { accountIds: ids });
-      const buffered = new BufferedSignalStores(this.signal);
-      for (const bundle of results) {
-        if (bundle) await startSession(bundle, this.accountId, buffered, this.clock());
-      }
-      await buffered.flush();
-      for (const id of buffered.replacedIdentities) this.flagIdentityChange(id);
-      const absent = ids.filter((_, j) => results[j] === null);
-      if (absent.length > 0)
-        throw new WispError(
-          'NotFound',
-          `${absent.length} member(s) have no account or no prekeys at the relay`,
-        );
-    }
+  private ensureSessions(accountIds: readonly string[]): Promise<void> {
+    return ensureSessions(this.sessionDeps(), accountIds);
+  }
+
+  private sessionDeps(): SessionDeps {
+    return {
+      signal: this.signal,
+      selfId: this.accountId,
+      clock: this.clock,
+      relay: () => this.relayClient(),
+      identityChanged: (id) => this.flagIdentityChange(id),
+    };
   }
 
   private flagIdentityChange(accountId: string): void {
