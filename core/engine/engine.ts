@@ -10,7 +10,6 @@ import type {
   ContactView,
   ConversationTimers,
   ConversationView,
-  DestroyReason as ViewDestroyReason,
   EngineEvent,
   EngineListener,
   MessageView,
@@ -79,6 +78,7 @@ import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRef
 import { roomNotice, timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
+import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
@@ -276,9 +276,7 @@ export class Engine implements EngineApi {
   }
 
   private startEphemeral(): void {
-    this.store.inbox.sweep(this.clock());
-    this.store.destroyDue(this.clock());
-    for (const { id, destroyAt } of this.store.messages.deadlines()) this.scheduler.schedule(id, destroyAt);
+    startEphemeral(this.ephemeralDeps());
   }
 
   async close(): Promise<void> {
@@ -1805,35 +1803,22 @@ export class Engine implements EngineApi {
   }
 
   /** Destroys everything already due (also run by every read API, so none can return an overdue message). */
-  private async destroyOverdue(): Promise<void> {
-    const due = this.store.messages.due(this.clock());
-    if (due.length > 0) await this.destroyDue(due);
+  private destroyOverdue(): Promise<void> {
+    return destroyOverdue(this.ephemeralDeps());
   }
 
-  private async destroyDue(ids: string[]): Promise<void> {
-    if (this.txOpen) {
-      // Never inside the inbox/outbox transaction (a rollback there must not undo a destruction):
-      // retry right after it.
-      setTimeout(() => void this.destroyDue(ids).catch(() => undefined), 1).unref();
-      return;
-    }
-    const now = this.clock();
-    for (const id of ids) {
-      const m = this.store.messages.get(id);
-      if (!m) continue;
-      if (m.destroyAt === null || m.destroyAt > now) {
-        this.scheduler.schedule(id, m.destroyAt);
-        continue;
-      }
-      const reason: ViewDestroyReason = m.burnAt !== null && m.burnAt <= now ? 'burned' : 'expired';
-      if (this.store.destroyMessage(id, 'deadline')) {
-        this.scheduler.cancel(id);
-        this.emit({ type: 'message.destroyed', id, conversationId: m.conversationId, reason });
-        if (!m.outgoing && m.seenAt === null) {
-          this.emit({ type: 'expired-unread', conversationId: m.conversationId, count: 1 });
-        }
-      }
-    }
+  private destroyDue(ids: string[]): Promise<void> {
+    return destroyDue(this.ephemeralDeps(), ids);
+  }
+
+  private ephemeralDeps(): EphemeralDeps {
+    return {
+      store: this.store,
+      clock: this.clock,
+      scheduler: this.scheduler,
+      inTransaction: () => this.txOpen,
+      emit: (event) => this.emit(event),
+    };
   }
 
   // --- attachments -------------------------------------------------------------------------
