@@ -17,13 +17,7 @@ import type {
   RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
-import {
-  decodeContent,
-  encodeContent,
-  type AttachmentPointer,
-  type Content,
-  type RoomMember,
-} from '../../common/content';
+import { decodeContent, encodeContent, type AttachmentPointer, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
 import type { DeliveredEnvelope } from '../../common/wire';
@@ -75,10 +69,11 @@ import {
 } from './views';
 import { IdentityGuard, UUID_RE } from './identityGuard';
 import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRefusal } from './roomIntake';
-import { roomNotice, timerNotice } from './notices';
+import { timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
+import { ROOM_KEY, Rooms, type RoomState } from './rooms';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import type {
@@ -94,7 +89,6 @@ const log = loggerFor('engine');
 
 /** One-time prekeys uploaded at a time, and the count below which we refill. */
 const SAFETY_NUMBER_ITERATIONS = 5200;
-const MAX_ROOM_MEMBERS = 500;
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
 /**
@@ -105,16 +99,6 @@ export const INBOX_BATCH = 32;
 /** Outbox items encrypted, sent pipelined and committed together at most. */
 const OUTBOX_BATCH = 50;
 
-interface RoomState {
-  distributionId: string;
-  /** Members who hold our current sender key. */
-  sharedWith: string[];
-  left: boolean;
-  /** The room epoch of the last admin change applied or made (roomIntake.ts). */
-  epoch?: number;
-}
-
-const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 const RECEIPTS_KEY = 'engine.receipts';
 
 function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
@@ -161,6 +145,8 @@ export class Engine implements EngineApi {
   private confirmedAcks: { ids: string[]; horizon: number }[] = [];
   /** Who a name or account id reaches, and the identity-change gate on sending. */
   private readonly guard: IdentityGuard;
+  /** Room operations (rooms.ts). */
+  private readonly rooms: Rooms;
 
   private constructor(
     private readonly profile: Profile,
@@ -194,6 +180,32 @@ export class Engine implements EngineApi {
         );
       },
       emit: (event) => this.emit(event),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the deps read live engine state
+    const engine = this;
+    this.rooms = new Rooms({
+      get store() {
+        return engine.store;
+      },
+      accountId: this.accountId,
+      get usernameValue() {
+        return engine.usernameValue;
+      },
+      guard: this.guard,
+      clock: () => this.clock(),
+      serial: (fn) => this.serial(fn),
+      assertOpen: () => this.assertOpen(),
+      peersOf: (id) => this.peersOf(id),
+      isMember: (roomId, accountId) => this.isMember(roomId, accountId),
+      encode: (content) => this.encode(content),
+      enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
+      ensureSessions: (ids) => this.ensureSessions(ids),
+      tryFlush: () => this.tryFlush(),
+      emit: (event) => this.emit(event),
+      conversationViewOf: (id) => this.conversationViewOf(id),
+      roomState: (id) => this.roomState(id),
+      ensureRoomState: (id) => this.ensureRoomState(id),
+      rotateSenderKey: (id) => this.rotateSenderKey(id),
     });
   }
 
@@ -529,7 +541,7 @@ export class Engine implements EngineApi {
     const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
     const id = await this.conversationFor(conversation, true);
     const c = this.store.conversations.require(id);
-    if (c.kind === 'room') this.requireAdmin(id);
+    if (c.kind === 'room') this.rooms.requireAdmin(id);
     let notice: Message | undefined;
     await this.serial(async () => {
       const now = this.clock();
@@ -542,7 +554,7 @@ export class Engine implements EngineApi {
           sentAt: now,
           roomId: c.kind === 'room' ? id : null,
           ...t,
-          ...(c.kind === 'room' ? { epoch: this.nextEpoch(id) } : {}),
+          ...(c.kind === 'room' ? { epoch: this.rooms.nextEpoch(id) } : {}),
         };
         for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
         notice = this.store.messages.insert(
@@ -625,7 +637,7 @@ export class Engine implements EngineApi {
   async sendToRoom(roomId: string, text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkTextLength(text);
-    const id = this.requireRoom(roomId);
+    const id = this.rooms.requireRoom(roomId);
     for (const peer of this.peersOf(id)) {
       const contact = this.store.contacts.get(peer);
       if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
@@ -1000,273 +1012,34 @@ export class Engine implements EngineApi {
     this.store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
   }
 
-  // --- rooms -------------------------------------------------------------------------------
+  // --- rooms (rooms.ts) ----------------------------------------------------------------------
 
-  private memberList(roomId: string): RoomMember[] {
-    return this.store.conversations.members(roomId).map((m) => ({
-      accountId: m.accountId,
-      username:
-        m.accountId === this.accountId
-          ? this.usernameValue
-          : (this.store.contacts.get(m.accountId)?.username ?? null),
-      role: m.role,
-    }));
+  createRoom(name: string, members: string[]): Promise<ConversationView> {
+    return this.rooms.createRoom(name, members);
   }
 
-  /** The epoch an admin change goes out under: one past the last, recorded at once. */
-  private nextEpoch(roomId: string): number {
-    const state = this.ensureRoomState(roomId);
-    const epoch = (state.epoch ?? 0) + 1;
-    this.store.settings.set(ROOM_KEY(roomId), { ...state, epoch });
-    return epoch;
+  addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
+    return this.rooms.addRoomMembers(roomIdOrName, members);
   }
 
-  /** Only admins change a room (a non-admin may only leave); every member enforces it on receipt. */
-  private requireAdmin(roomId: string): void {
-    const me = this.store.conversations.members(roomId).find((m) => m.accountId === this.accountId);
-    if (me?.role !== 'admin')
-      throw new WispError('Unauthorized', 'only a room admin can change the room', {
-        recovery: 'Ask an admin of the room (`wisp room list` shows them) to make the change.',
-      });
+  removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
+    return this.rooms.removeRoomMember(roomIdOrName, member);
   }
 
-  private roomUpdate(
-    roomId: string,
-    action: 'create' | 'add' | 'remove' | 'rename' | 'leave' | 'promote' | 'demote',
-    subject: string | null,
-    epoch: number,
-  ): Content {
-    const c = this.store.conversations.require(roomId);
-    return {
-      epoch,
-      v: 1,
-      type: 'room.update',
-      id: newContentId(),
-      sentAt: this.clock(),
-      roomId,
-      action,
-      name: c.name ?? 'room',
-      members: this.memberList(roomId),
-      subject,
-      expireAfterMs: c.expireAfterMs,
-      burnAfterMs: c.burnAfterMs,
-    };
+  renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
+    return this.rooms.renameRoom(roomIdOrName, name);
   }
 
-  async createRoom(name: string, members: string[]): Promise<ConversationView> {
-    this.assertOpen();
-    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
-    if (members.length + 1 > MAX_ROOM_MEMBERS)
-      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
-    const contacts = await this.guard.findMany(members);
-    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
-    await this.ensureSessions(contacts.map((c) => c.accountId));
-    const id = randomUUID();
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        this.store.conversations.createRoom(
-          {
-            id,
-            name,
-            members: [this.accountId, ...contacts.map((c) => c.accountId)],
-            admins: [this.accountId],
-          },
-          this.clock(),
-        );
-        this.ensureRoomState(id);
-        // One encoding for every member: the update lists all 500 members (tens of kB).
-        const update = this.encode(this.roomUpdate(id, 'create', null, this.nextEpoch(id)));
-        for (const c of contacts)
-          this.store.outbox.enqueue(
-            { messageId: null, recipientId: c.accountId, kind: 'direct', payload: update, expiresAt: null },
-            this.clock(),
-          );
-      }),
-    );
-    const view = this.conversationViewOf(id);
-    this.emit({ type: 'conversation.changed', conversation: view });
-    await this.tryFlush();
-    return view;
+  leaveRoom(roomIdOrName: string): Promise<void> {
+    return this.rooms.leaveRoom(roomIdOrName);
   }
 
-  /** A room by its id only: names are not unique and a typed name never reaches a room. */
-  private requireRoom(roomId: string): string {
-    const c = this.store.conversations.get(roomId);
-    if (!c || c.kind !== 'room' || c.requestFrom !== null) {
-      throw new WispError('NotFound', 'no room with that id', {
-        recovery:
-          'Rooms are addressed by id: `wisp room list` shows them (`wisp room requests` the invitations).',
-      });
-    }
-    if (this.roomState(c.id)?.left)
-      throw new WispError('InvalidInput', 'you are no longer a member of this room');
-    return c.id;
+  promoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.rooms.promoteRoomMember(roomId, member);
   }
 
-  async addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    this.requireAdmin(roomId);
-    if (this.peersOf(roomId).length + members.length + 1 > MAX_ROOM_MEMBERS) {
-      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
-    }
-    const contacts = await this.guard.findMany(members);
-    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
-    await this.ensureSessions(contacts.map((c) => c.accountId));
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        for (const c of contacts)
-          this.store.conversations.addMember(roomId, c.accountId, 'member', this.clock());
-        for (const c of contacts) {
-          const update = this.roomUpdate(roomId, 'add', c.accountId, this.nextEpoch(roomId));
-          this.insertRoomNotice(roomId, update, this.accountId, true);
-          for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
-        }
-      }),
-    );
-    return this.roomChangedAndFlush(roomId);
-  }
-
-  async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    this.requireAdmin(roomId);
-    const contact = await this.guard.find(member);
-    if (!this.isMember(roomId, contact.accountId))
-      throw new WispError('NotFound', 'that contact is not a member of this room');
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        const before = this.peersOf(roomId);
-        this.store.conversations.removeMember(roomId, contact.accountId);
-        this.ensureAnAdmin(roomId);
-        const update = this.roomUpdate(roomId, 'remove', contact.accountId, this.nextEpoch(roomId));
-        this.insertRoomNotice(roomId, update, this.accountId, true);
-        for (const to of before) this.enqueueDirect(to, update, null);
-        this.rotateSenderKey(roomId);
-      }),
-    );
-    return this.roomChangedAndFlush(roomId);
-  }
-
-  async renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
-    this.requireAdmin(roomId);
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        this.store.conversations.setName(roomId, name);
-        const update = this.roomUpdate(roomId, 'rename', null, this.nextEpoch(roomId));
-        this.insertRoomNotice(roomId, update, this.accountId, true);
-        for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
-      }),
-    );
-    return this.roomChangedAndFlush(roomId);
-  }
-
-  async leaveRoom(roomIdOrName: string): Promise<void> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        const peers = this.peersOf(roomId);
-        const wasAdmin = this.store.conversations
-          .members(roomId)
-          .some((m) => m.accountId === this.accountId && m.role === 'admin');
-        this.store.conversations.removeMember(roomId, this.accountId);
-        // The last admin leaving hands the room to the longest-standing member (an admin change);
-        // a member's leave carries the epoch it holds and changes nothing but its own membership.
-        const handedOver = wasAdmin && this.ensureAnAdmin(roomId);
-        const epoch = wasAdmin ? this.nextEpoch(roomId) : (this.ensureRoomState(roomId).epoch ?? 0);
-        const update = this.roomUpdate(roomId, 'leave', this.accountId, epoch);
-        if (handedOver) log.info({}, 'the last admin left: the longest-standing member is admin now');
-        for (const to of peers) this.enqueueDirect(to, update, null);
-        this.store.settings.set(ROOM_KEY(roomId), { ...this.ensureRoomState(roomId), left: true });
-      }),
-    );
-    this.roomChanged(roomId);
-    await this.tryFlush();
-  }
-
-  /** Makes a member an admin (admins only). */
-  async promoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
-    return this.setRoomRole(roomId, member, 'admin');
-  }
-
-  /** Makes an admin a plain member (admins only; a room keeps at least one admin). */
-  async demoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
-    return this.setRoomRole(roomId, member, 'member');
-  }
-
-  private async setRoomRole(
-    roomIdOrName: string,
-    member: string,
-    role: 'admin' | 'member',
-  ): Promise<ConversationView> {
-    this.assertOpen();
-    const id = this.requireRoom(roomIdOrName);
-    this.requireAdmin(id);
-    const accountId =
-      member === this.usernameValue ? this.accountId : (await this.guard.find(member)).accountId;
-    const current = this.store.conversations.members(id).find((m) => m.accountId === accountId);
-    if (!current) throw new WispError('NotFound', 'that contact is not a member of this room');
-    const admins = this.store.conversations.members(id).filter((m) => m.role === 'admin');
-    if (role === 'member' && current.role === 'admin' && admins.length === 1)
-      throw new WispError('InvalidInput', 'a room needs an admin: promote someone else first');
-    if (current.role === role) return this.conversationViewOf(id);
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        this.store.conversations.setRole(id, accountId, role);
-        const update = this.roomUpdate(
-          id,
-          role === 'admin' ? 'promote' : 'demote',
-          accountId,
-          this.nextEpoch(id),
-        );
-        this.insertRoomNotice(id, update, this.accountId, true);
-        for (const to of this.peersOf(id)) this.enqueueDirect(to, update, null);
-      }),
-    );
-    return this.roomChangedAndFlush(id);
-  }
-
-  /** A room left without admins gets the longest-standing member as admin; true if so. */
-  private ensureAnAdmin(roomId: string): boolean {
-    const members = this.store.conversations.members(roomId);
-    if (members.length === 0 || members.some((m) => m.role === 'admin')) return false;
-    this.store.conversations.setRole(roomId, members[0]!.accountId, 'admin');
-    return true;
-  }
-
-  /** A membership change recorded as a notice in the room (names only, never content). */
-  private insertRoomNotice(roomId: string, update: Content, sender: string, outgoing: boolean): void {
-    if (update.type !== 'room.update' || this.store.messages.has(update.id)) return;
-    const now = this.clock();
-    this.store.messages.insert(
-      roomNotice({
-        id: update.id,
-        conversationId: roomId,
-        senderId: sender,
-        outgoing,
-        action: update.action,
-        subject: update.subject,
-        name: update.name,
-        now,
-      }),
-      now,
-    );
-  }
-
-  private async roomChangedAndFlush(roomId: string): Promise<ConversationView> {
-    const view = this.roomChanged(roomId);
-    await this.tryFlush();
-    return view;
-  }
-
-  private roomChanged(roomId: string): ConversationView {
-    const view = this.conversationViewOf(roomId);
-    this.emit({ type: 'conversation.changed', conversation: view });
-    return view;
+  demoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.rooms.demoteRoomMember(roomId, member);
   }
 
   // --- receiving ---------------------------------------------------------------------------
@@ -1687,7 +1460,7 @@ export class Engine implements EngineApi {
         epoch: (id) => this.roomState(id)?.epoch ?? 0,
         setEpoch: (id, epoch) =>
           this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), epoch }),
-        notice: (id, update, from) => this.insertRoomNotice(id, update, from, from === this.accountId),
+        notice: (id, update, from) => this.rooms.insertRoomNotice(id, update, from, from === this.accountId),
         changed: (id, isRequest) => {
           const c = this.store.conversations.get(id);
           if (!c) return;
@@ -1745,7 +1518,7 @@ export class Engine implements EngineApi {
       }),
     );
     this.emit({ type: 'room.request.settled', id, accepted: true });
-    const view = this.roomChanged(id);
+    const view = this.rooms.roomChanged(id);
     for (const m of held) this.emit({ type: 'message.added', message: messageView(this.book, m) });
     return view;
   }
