@@ -288,6 +288,24 @@ export const commands: Record<string, CommandSpec> = {
       });
     },
   },
+  'room promote': {
+    options: { room: { type: 'string' }, member: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(
+          await engine.promoteRoomMember(required(values, 'room'), required(values, 'member')),
+        );
+      });
+    },
+  },
+  'room demote': {
+    options: { room: { type: 'string' }, member: { type: 'string' } },
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        out.conversation(await engine.demoteRoomMember(required(values, 'room'), required(values, 'member')));
+      });
+    },
+  },
   'room leave': {
     options: { room: { type: 'string' } },
     async run(values, out) {

@@ -25,6 +25,9 @@ commands:
   room create --name N --members a,b,c
   room add --room ID --members a,b   room remove --room ID --member NAME
   room rename --room ID --name N     room leave --room ID
+  room promote --room ID --member NAME   room demote --room ID --member NAME
+                                     admins change a room (add, remove, rename, timers, roles);
+                                     other members may only leave
   room send --room ID --text T [--expire SECS] [--burn SECS] [--file PATH] [--accept-identity-change]
   room list
   room requests                      rooms that people who are not your contacts invited you to

@@ -103,7 +103,9 @@ export function createOutput(
     conversation(c) {
       out.record(
         c,
-        `${c.kind} ${c.title} (id=${c.id}) members: ${c.members.join(', ')}${c.left ? ' [left]' : ''}`,
+        `${c.kind} ${c.title} (id=${c.id}) members: ${c.members.join(', ')}` +
+          (c.admins ? `; admins: ${c.admins.join(', ')}${c.isAdmin ? ' (you are an admin)' : ''}` : '') +
+          (c.left ? ' [left]' : ''),
       );
     },
     contact(c) {

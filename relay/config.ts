@@ -63,6 +63,10 @@ export interface RelayLimits {
     /** Bundle fetches of one target account, whoever asks (prekey exhaustion). */
     bundleFetchesPerTarget: RateSpec;
     usernameLookups: RateSpec;
+    /** Names per requesting account in directory.lookup batches (its own allowance; docs/PROTOCOL.md). */
+    directoryBatchLookups: RateSpec;
+    /** Bundles per requesting account in prekeys.bundles batches (each target is also charged per target). */
+    directoryBatchBundles: RateSpec;
     accountWrites: RateSpec;
     attachments: RateSpec;
     /** Account registrations per client address (IPv4 address or IPv6 /64), across its connections. */
@@ -107,6 +111,9 @@ export const DEFAULT_LIMITS: RelayLimits = {
     bundleFetches: { burst: 100, perSecond: 1 },
     bundleFetchesPerTarget: { burst: 50, perSecond: 0.2 },
     usernameLookups: { burst: 100, perSecond: 2 },
+    // One full room (499 others) at once, then one more room's worth per hour: see PROTOCOL.md.
+    directoryBatchLookups: { burst: 500, perSecond: 500 / 3600 },
+    directoryBatchBundles: { burst: 500, perSecond: 500 / 3600 },
     accountWrites: { burst: 20, perSecond: 0.5 },
     attachments: { burst: 100, perSecond: 2 },
     registrations: { burst: 20, perSecond: 1 / 60 },

@@ -242,6 +242,27 @@ export const HANDLERS: HandlerTable = {
     };
   },
 
+  async 'directory.lookup'(ctx, s, body) {
+    const a = authed(s);
+    const names = body.usernames;
+    if (new Set(names).size !== names.length)
+      throw new WispError('InvalidInput', 'a username appears twice in the batch');
+    // Per name, against its own allowance: a batch is a burst of lookups, not a way around them.
+    rate(ctx, `dl:${a.id}`, ctx.limits.rates.directoryBatchLookups, names.length);
+    const entries = await ctx.storage.lookupUsernames(names);
+    return {
+      results: entries.map((entry) =>
+        entry
+          ? {
+              accountId: AccountId.parse(entry.accountId),
+              identityKey: toB64(entry.identityKey),
+              registrationId: entry.registrationId,
+            }
+          : null,
+      ),
+    };
+  },
+
   async 'prekeys.upload'(ctx, s, body) {
     const a = authed(s);
     rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
@@ -291,6 +312,33 @@ export const HANDLERS: HandlerTable = {
       preKey: bundle.preKey && toWireKey(bundle.preKey),
       kyberPreKey: toWireSignedKey(bundle.kyberPreKey),
       kyberPreKeyIsLastResort: bundle.kyberPreKeyIsLastResort,
+    };
+  },
+
+  async 'prekeys.bundles'(ctx, s, body) {
+    const a = authed(s);
+    const ids = body.accountIds;
+    if (new Set(ids).size !== ids.length)
+      throw new WispError('InvalidInput', 'an account id appears twice in the batch');
+    rate(ctx, `db:${a.id}`, ctx.limits.rates.directoryBatchBundles, ids.length);
+    // Each target's own budget still applies: a batch cannot drain one account's one-time keys.
+    for (const id of ids) rate(ctx, `bt:${id}`, ctx.limits.rates.bundleFetchesPerTarget);
+    const taken = await ctx.storage.takeBundles(ids.map((id) => accountHash(id)));
+    return {
+      results: taken.map((t, i) =>
+        t
+          ? {
+              accountId: ids[i]!,
+              deviceId: 1 as const,
+              registrationId: t.registrationId,
+              identityKey: toB64(t.identityKey),
+              signedPreKey: toWireSignedKey(t.bundle.signedPreKey),
+              preKey: t.bundle.preKey && toWireKey(t.bundle.preKey),
+              kyberPreKey: toWireSignedKey(t.bundle.kyberPreKey),
+              kyberPreKeyIsLastResort: t.bundle.kyberPreKeyIsLastResort,
+            }
+          : null,
+      ),
     };
   },
 

@@ -52,12 +52,17 @@ export const TextContent = z.object({
 });
 export type TextContent = z.infer<typeof TextContent>;
 
+/** See RoomUpdateContent.epoch. */
+const roomEpoch = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 /** A conversation's default timers, sent so every member sees the same defaults. */
 export const TimersContent = z.object({
   ...common,
   type: z.literal('timers'),
   expireAfterMs: expireAfter,
   burnAfterMs: burnAfter,
+  /** Rooms: the admin's room epoch for this change (RoomUpdateContent.epoch). */
+  epoch: roomEpoch.optional(),
 });
 export type TimersContent = z.infer<typeof TimersContent>;
 
@@ -72,6 +77,8 @@ export type ReceiptContent = z.infer<typeof ReceiptContent>;
 export const RoomMember = z.object({
   accountId: uuid,
   username: z.string().min(1).max(64).nullable(),
+  /** Admins change the room; members may only leave. Absent (older senders) means member. */
+  role: z.enum(['admin', 'member']).optional(),
 });
 export type RoomMember = z.infer<typeof RoomMember>;
 
@@ -83,11 +90,17 @@ export const RoomUpdateContent = z.object({
   ...common,
   roomId: uuid,
   type: z.literal('room.update'),
-  action: z.enum(['create', 'add', 'remove', 'rename', 'leave']),
+  action: z.enum(['create', 'add', 'remove', 'rename', 'leave', 'promote', 'demote']),
   name: z.string().min(1).max(128),
   members: z.array(RoomMember).min(1).max(500),
-  /** The member added/removed/leaving, when the action has one. */
+  /** The member added/removed/leaving/promoted/demoted, when the action has one. */
   subject: uuid.nullable(),
+  /**
+   * The room epoch: every admin change carries the previous one plus one, and members apply only
+   * a higher epoch than they hold, so a relay that reorders or replays pairwise envelopes cannot
+   * roll the room back. A member's own leave carries the epoch it holds.
+   */
+  epoch: roomEpoch.optional(),
   expireAfterMs: expireAfter,
   burnAfterMs: burnAfter,
 });

@@ -42,6 +42,8 @@ export interface MessageView {
   fromNameHint?: string | null;
   /** Set on a conversation notice (not a message): the timer defaults someone set. `text` describes it. */
   notice?: ConversationTimers;
+  /** Set on a room notice: a membership, role or name change (`text` describes it). */
+  roomNotice?: { action: string; subject: string | null };
 }
 
 export interface ConversationTimers {
@@ -65,6 +67,10 @@ export interface ConversationView {
   expiredUnreadCount: number;
   /** Rooms only: true once we left or were removed. */
   left: boolean;
+  /** Rooms only: the admins (usernames or account ids; ourselves as our own username). */
+  admins?: string[];
+  /** Rooms only: whether we are an admin (admins change the room; members may only leave). */
+  isAdmin?: boolean;
 }
 
 export interface ContactView {

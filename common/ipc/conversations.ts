@@ -64,6 +64,13 @@ export const conversationsSpec = {
   roomRequests: method(noInput, z.array(RoomRequestViewSchema)),
   acceptRoomRequest: method(z.object({ roomId: Id }), ConversationViewSchema),
   declineRoomRequest: method(z.object({ roomId: Id }), z.null()),
+  /** Room admins only (every member's client ignores a non-admin's change): make a member an admin. */
+  promoteRoomMember: method(
+    z.object({ roomId: Id, member: z.union([Id, Username]) }),
+    ConversationViewSchema,
+  ),
+  /** Room admins only: make an admin a plain member (a room keeps at least one admin). */
+  demoteRoomMember: method(z.object({ roomId: Id, member: z.union([Id, Username]) }), ConversationViewSchema),
 };
 
 export type ConversationsService = ServiceInterface<typeof conversationsSpec>;

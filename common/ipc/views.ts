@@ -55,6 +55,7 @@ export const MessageViewSchema = z.object({
   notice: z
     .object({ expireAfterMs: z.number().int().nullable(), burnAfterMs: z.number().int().nullable() })
     .optional(),
+  roomNotice: z.object({ action: z.string(), subject: z.string().nullable() }).optional(),
 }) satisfies z.ZodType<MessageView>;
 
 export const ConversationTimersSchema = z
@@ -76,6 +77,8 @@ export const ConversationViewSchema = z.object({
   unreadCount: z.number().int().nonnegative(),
   expiredUnreadCount: z.number().int().nonnegative(),
   left: z.boolean(),
+  admins: z.array(z.string()).optional(),
+  isAdmin: z.boolean().optional(),
 }) satisfies z.ZodType<ConversationView>;
 
 export const ContactViewSchema = z.object({

@@ -79,6 +79,16 @@ export const UsernameLookupResult = z.object({
   registrationId: RegistrationId,
 });
 
+/**
+ * Many usernames at once (creating or growing a room). Charged per name against its own allowance
+ * (docs/PROTOCOL.md, "Directory batches"); duplicates are refused so a batch cannot be padded.
+ */
+export const DirectoryLookupBody = z
+  .object({ usernames: z.array(Username).min(1).max(DEFAULT_WIRE_LIMITS.maxDirectoryBatch) })
+  .strict();
+/** One entry per requested name, in order; null where no account holds the name. */
+export const DirectoryLookupResult = z.object({ results: z.array(UsernameLookupResult.nullable()) });
+
 /** Everything the relay holds about the calling account (the transparency view of one's own row). */
 export const AccountInfoResult = z.object({
   accountId: AccountId,
@@ -137,6 +147,16 @@ export const PreKeyBundleResult = z.object({
   kyberPreKey: SignedKyberPreKey,
   kyberPreKeyIsLastResort: z.boolean(),
 });
+
+/**
+ * Bundles of many accounts at once (the sessions a new room needs). Each consumes one-time keys
+ * like `prekeys.bundle` and is charged per account, against its own allowance and each target's.
+ */
+export const PreKeyBundlesBody = z
+  .object({ accountIds: z.array(AccountId).min(1).max(DEFAULT_WIRE_LIMITS.maxDirectoryBatch) })
+  .strict();
+/** One entry per requested account, in order; null where there is no such account or it has no keys. */
+export const PreKeyBundlesResult = z.object({ results: z.array(PreKeyBundleResult.nullable()) });
 
 // ---- sealed sender ----------------------------------------------------------------------------
 
@@ -218,9 +238,11 @@ export const OPS = {
   'username.set': { body: UsernameSetBody, result: UsernameSetResult, auth: true },
   'username.release': { body: Empty, result: Empty, auth: true },
   'username.lookup': { body: UsernameLookupBody, result: UsernameLookupResult, auth: true },
+  'directory.lookup': { body: DirectoryLookupBody, result: DirectoryLookupResult, auth: true },
   'prekeys.upload': { body: PreKeysUploadBody, result: PreKeyCountResult, auth: true },
   'prekeys.count': { body: Empty, result: PreKeyCountResult, auth: true },
   'prekeys.bundle': { body: PreKeyBundleBody, result: PreKeyBundleResult, auth: true },
+  'prekeys.bundles': { body: PreKeyBundlesBody, result: PreKeyBundlesResult, auth: true },
   'certificate.sender': { body: Empty, result: SenderCertificateResult, auth: true },
   'message.send': { body: MessageSendBody, result: MessageSendResult, auth: true },
   'message.sendMulti': { body: MessageSendMultiBody, result: MessageSendMultiResult, auth: true },

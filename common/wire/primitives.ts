@@ -27,6 +27,8 @@ export const DEFAULT_WIRE_LIMITS = {
   maxPreKeysPerUpload: 200,
   /** Most envelope ids in one acknowledgement. */
   maxAckIds: 500,
+  /** Items in one directory batch (directory.lookup, prekeys.bundles): a full room's other members. */
+  maxDirectoryBatch: 499,
 } as const;
 
 /** Base64 (RFC 4648, padded) whose decoded length is at most `maxBytes`. */

@@ -10,7 +10,6 @@ import type {
   ContactView,
   ConversationTimers,
   ConversationView,
-  DestroyReason as ViewDestroyReason,
   EngineEvent,
   EngineListener,
   MessageView,
@@ -18,13 +17,7 @@ import type {
   RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
-import {
-  decodeContent,
-  encodeContent,
-  type AttachmentPointer,
-  type Content,
-  type RoomMember,
-} from '../../common/content';
+import { decodeContent, encodeContent, type AttachmentPointer, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
 import type { DeliveredEnvelope } from '../../common/wire';
@@ -38,7 +31,7 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import { sql, type Contact, type Message, type OutboxItem, type Store } from '../store';
+import { sql, type Message, type OutboxItem, type Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
@@ -57,8 +50,6 @@ import {
   addressOf,
   b64,
   fromB64,
-  generatePreKeys,
-  hasSession,
   newIdentity,
   newRegistrationId,
   parseSenderCertificate,
@@ -66,7 +57,6 @@ import {
   sealTo,
   sealToRoom,
   senderKeyDistribution,
-  startSession,
   unseal,
   SenderCertificateChecker,
   type SignalStores,
@@ -80,8 +70,12 @@ import {
   type NameBook,
 } from './views';
 import { IdentityGuard, UUID_RE } from './identityGuard';
-import { applyRoomUpdate, directConversation, peerTimers, roomIdRefusal } from './roomIntake';
+import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRefusal } from './roomIntake';
 import { timerNotice } from './notices';
+import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
+import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
+import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
+import { ROOM_KEY, Rooms, type RoomState } from './rooms';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
@@ -98,10 +92,7 @@ import type {
 const log = loggerFor('engine');
 
 /** One-time prekeys uploaded at a time, and the count below which we refill. */
-const PREKEY_BATCH = 100;
-const PREKEY_LOW_WATER = 20;
 const SAFETY_NUMBER_ITERATIONS = 5200;
-const MAX_ROOM_MEMBERS = 500;
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
 /**
@@ -112,16 +103,7 @@ export const INBOX_BATCH = 32;
 /** Outbox items encrypted, sent pipelined and committed together at most. */
 const OUTBOX_BATCH = 50;
 
-interface RoomState {
-  distributionId: string;
-  /** Members who hold our current sender key. */
-  sharedWith: string[];
-  left: boolean;
-}
-
-const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 const RECEIPTS_KEY = 'engine.receipts';
-const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
 
 function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
@@ -169,6 +151,8 @@ export class Engine implements EngineApi {
   private confirmedAcks: { ids: string[]; horizon: number }[] = [];
   /** Who a name or account id reaches, and the identity-change gate on sending. */
   private readonly guard: IdentityGuard;
+  /** Room operations (rooms.ts). */
+  private readonly rooms: Rooms;
 
   private constructor(
     private readonly profile: Profile,
@@ -195,7 +179,39 @@ export class Engine implements EngineApi {
         const found = await this.relayClient().request('username.lookup', { username });
         return { accountId: found.accountId, identityKey: Buffer.from(found.identityKey, 'base64') };
       },
+      lookupMany: async (usernames) => {
+        const { results } = await this.relayClient().request('directory.lookup', { usernames });
+        return results.map(
+          (r) => r && { accountId: r.accountId, identityKey: Buffer.from(r.identityKey, 'base64') },
+        );
+      },
       emit: (event) => this.emit(event),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the deps read live engine state
+    const engine = this;
+    this.rooms = new Rooms({
+      get store() {
+        return engine.store;
+      },
+      accountId: this.accountId,
+      get usernameValue() {
+        return engine.usernameValue;
+      },
+      guard: this.guard,
+      clock: () => this.clock(),
+      serial: (fn) => this.serial(fn),
+      assertOpen: () => this.assertOpen(),
+      peersOf: (id) => this.peersOf(id),
+      isMember: (roomId, accountId) => this.isMember(roomId, accountId),
+      encode: (content) => this.encode(content),
+      enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
+      ensureSessions: (ids) => this.ensureSessions(ids),
+      tryFlush: () => this.tryFlush(),
+      emit: (event) => this.emit(event),
+      conversationViewOf: (id) => this.conversationViewOf(id),
+      roomState: (id) => this.roomState(id),
+      ensureRoomState: (id) => this.ensureRoomState(id),
+      rotateSenderKey: (id) => this.rotateSenderKey(id),
     });
   }
 
@@ -278,9 +294,7 @@ export class Engine implements EngineApi {
   }
 
   private startEphemeral(): void {
-    this.store.inbox.sweep(this.clock());
-    this.store.destroyDue(this.clock());
-    for (const { id, destroyAt } of this.store.messages.deadlines()) this.scheduler.schedule(id, destroyAt);
+    startEphemeral(this.ephemeralDeps());
   }
 
   async close(): Promise<void> {
@@ -399,46 +413,21 @@ export class Engine implements EngineApi {
     return cert;
   }
 
-  private async uploadPreKeys(withSigned: boolean): Promise<void> {
-    const first = this.store.settings.get<number>(NEXT_PREKEY_KEY) ?? 1;
-    const generated = generatePreKeys(
-      this.identityKeyPair.privateKey,
-      first,
-      PREKEY_BATCH,
-      withSigned,
-      this.clock(),
-    );
-    // Stored before the upload: a prekey the relay hands out must always be known here.
-    this.store.transaction(() => {
-      const now = this.clock();
-      for (const r of generated.preKeys) this.store.signal.savePreKey(r.id(), r.serialize(), now);
-      for (const r of generated.kyberPreKeys)
-        this.store.signal.saveKyberPreKey(r.id(), r.serialize(), false, now);
-      if (generated.signedPreKey) {
-        this.store.signal.saveSignedPreKey(
-          generated.signedPreKey.id(),
-          generated.signedPreKey.serialize(),
-          now,
-        );
-      }
-      if (generated.lastResortKyberPreKey) {
-        this.store.signal.saveKyberPreKey(
-          generated.lastResortKyberPreKey.id(),
-          generated.lastResortKyberPreKey.serialize(),
-          true,
-          now,
-        );
-      }
-      this.store.settings.set(NEXT_PREKEY_KEY, first + PREKEY_BATCH + (withSigned ? 2 : 0));
-    });
-    await this.relayClient().request('prekeys.upload', generated.upload);
+  private uploadPreKeys(withSigned: boolean): Promise<void> {
+    return uploadPreKeys(this.preKeyDeps(), withSigned);
   }
 
-  private async refillPreKeys(): Promise<void> {
-    const count = await this.relayClient().request('prekeys.count', {});
-    if (count.preKeys < PREKEY_LOW_WATER || count.kyberPreKeys < PREKEY_LOW_WATER || !count.hasSignedPreKey) {
-      await this.uploadPreKeys(!count.hasSignedPreKey || !count.hasLastResortKyberPreKey);
-    }
+  private refillPreKeys(): Promise<void> {
+    return refillPreKeys(this.preKeyDeps());
+  }
+
+  private preKeyDeps(): PreKeyDeps {
+    return {
+      store: this.store,
+      identityKeyPair: this.identityKeyPair,
+      clock: this.clock,
+      relay: () => this.relayClient(),
+    };
   }
 
   // --- contacts ----------------------------------------------------------------------------
@@ -579,6 +568,7 @@ export class Engine implements EngineApi {
     const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
     const id = await this.conversationFor(conversation, true);
     const c = this.store.conversations.require(id);
+    if (c.kind === 'room') this.rooms.requireAdmin(id);
     let notice: Message | undefined;
     await this.serial(async () => {
       const now = this.clock();
@@ -591,6 +581,7 @@ export class Engine implements EngineApi {
           sentAt: now,
           roomId: c.kind === 'room' ? id : null,
           ...t,
+          ...(c.kind === 'room' ? { epoch: this.rooms.nextEpoch(id) } : {}),
         };
         for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
         notice = this.store.messages.insert(
@@ -686,7 +677,7 @@ export class Engine implements EngineApi {
   async sendToRoom(roomId: string, text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
     checkTextLength(text);
-    const id = this.requireRoom(roomId);
+    const id = this.rooms.requireRoom(roomId);
     for (const peer of this.peersOf(id)) {
       const contact = this.store.contacts.get(peer);
       if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
@@ -945,13 +936,22 @@ export class Engine implements EngineApi {
     if (m) this.emit({ type: 'message.updated', message: messageView(this.book, m) });
   }
 
-  private async ensureSession(accountId: string): Promise<void> {
-    if (await hasSession(accountId, this.signal, this.clock())) return;
-    const bundle = await this.relayClient().request('prekeys.bundle', { accountId });
-    const buffered = new BufferedSignalStores(this.signal);
-    await startSession(bundle, this.accountId, buffered, this.clock());
-    await buffered.flush();
-    if (buffered.replacedIdentities.has(accountId)) this.flagIdentityChange(accountId);
+  private ensureSession(accountId: string): Promise<void> {
+    return ensureSession(this.sessionDeps(), accountId);
+  }
+
+  private ensureSessions(accountIds: readonly string[]): Promise<void> {
+    return ensureSessions(this.sessionDeps(), accountIds);
+  }
+
+  private sessionDeps(): SessionDeps {
+    return {
+      signal: this.signal,
+      selfId: this.accountId,
+      clock: this.clock,
+      relay: () => this.relayClient(),
+      identityChanged: (id) => this.flagIdentityChange(id),
+    };
   }
 
   private flagIdentityChange(accountId: string): void {
@@ -1052,162 +1052,34 @@ export class Engine implements EngineApi {
     this.store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
   }
 
-  // --- rooms -------------------------------------------------------------------------------
+  // --- rooms (rooms.ts) ----------------------------------------------------------------------
 
-  private memberList(roomId: string): RoomMember[] {
-    return this.store.conversations.members(roomId).map((m) => ({
-      accountId: m.accountId,
-      username:
-        m.accountId === this.accountId
-          ? this.usernameValue
-          : (this.store.contacts.get(m.accountId)?.username ?? null),
-    }));
+  createRoom(name: string, members: string[]): Promise<ConversationView> {
+    return this.rooms.createRoom(name, members);
   }
 
-  private roomUpdate(
-    roomId: string,
-    action: 'create' | 'add' | 'remove' | 'rename' | 'leave',
-    subject: string | null,
-  ): Content {
-    const c = this.store.conversations.require(roomId);
-    return {
-      v: 1,
-      type: 'room.update',
-      id: newContentId(),
-      sentAt: this.clock(),
-      roomId,
-      action,
-      name: c.name ?? 'room',
-      members: this.memberList(roomId),
-      subject,
-      expireAfterMs: c.expireAfterMs,
-      burnAfterMs: c.burnAfterMs,
-    };
+  addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
+    return this.rooms.addRoomMembers(roomIdOrName, members);
   }
 
-  async createRoom(name: string, members: string[]): Promise<ConversationView> {
-    this.assertOpen();
-    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
-    if (members.length + 1 > MAX_ROOM_MEMBERS)
-      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
-    const contacts: Contact[] = [];
-    for (const m of members) contacts.push(await this.guard.find(m));
-    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
-    const id = randomUUID();
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        this.store.conversations.createRoom(
-          {
-            id,
-            name,
-            members: [this.accountId, ...contacts.map((c) => c.accountId)],
-            admins: [this.accountId],
-          },
-          this.clock(),
-        );
-        this.ensureRoomState(id);
-        const update = this.roomUpdate(id, 'create', null);
-        for (const c of contacts) this.enqueueDirect(c.accountId, update, null);
-      }),
-    );
-    const view = this.conversationViewOf(id);
-    this.emit({ type: 'conversation.changed', conversation: view });
-    await this.tryFlush();
-    return view;
+  removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
+    return this.rooms.removeRoomMember(roomIdOrName, member);
   }
 
-  /** A room by its id only: names are not unique and a typed name never reaches a room. */
-  private requireRoom(roomId: string): string {
-    const c = this.store.conversations.get(roomId);
-    if (!c || c.kind !== 'room' || c.requestFrom !== null) {
-      throw new WispError('NotFound', 'no room with that id', {
-        recovery:
-          'Rooms are addressed by id: `wisp room list` shows them (`wisp room requests` the invitations).',
-      });
-    }
-    if (this.roomState(c.id)?.left)
-      throw new WispError('InvalidInput', 'you are no longer a member of this room');
-    return c.id;
+  renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
+    return this.rooms.renameRoom(roomIdOrName, name);
   }
 
-  async addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    const contacts: Contact[] = [];
-    for (const m of members) contacts.push(await this.guard.find(m));
-    for (const c of contacts) this.store.contacts.markAdded(c.accountId);
-    if (this.peersOf(roomId).length + contacts.length + 1 > MAX_ROOM_MEMBERS) {
-      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
-    }
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        for (const c of contacts)
-          this.store.conversations.addMember(roomId, c.accountId, 'member', this.clock());
-        for (const c of contacts) {
-          const update = this.roomUpdate(roomId, 'add', c.accountId);
-          for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
-        }
-      }),
-    );
-    return this.roomChangedAndFlush(roomId);
+  leaveRoom(roomIdOrName: string): Promise<void> {
+    return this.rooms.leaveRoom(roomIdOrName);
   }
 
-  async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    const contact = await this.guard.find(member);
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        const before = this.peersOf(roomId);
-        this.store.conversations.removeMember(roomId, contact.accountId);
-        const update = this.roomUpdate(roomId, 'remove', contact.accountId);
-        for (const to of before) this.enqueueDirect(to, update, null);
-        this.rotateSenderKey(roomId);
-      }),
-    );
-    return this.roomChangedAndFlush(roomId);
+  promoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.rooms.promoteRoomMember(roomId, member);
   }
 
-  async renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        this.store.conversations.setName(roomId, name);
-        const update = this.roomUpdate(roomId, 'rename', null);
-        for (const to of this.peersOf(roomId)) this.enqueueDirect(to, update, null);
-      }),
-    );
-    return this.roomChangedAndFlush(roomId);
-  }
-
-  async leaveRoom(roomIdOrName: string): Promise<void> {
-    this.assertOpen();
-    const roomId = this.requireRoom(roomIdOrName);
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        const peers = this.peersOf(roomId);
-        this.store.conversations.removeMember(roomId, this.accountId);
-        const update = this.roomUpdate(roomId, 'leave', this.accountId);
-        for (const to of peers) this.enqueueDirect(to, update, null);
-        this.store.settings.set(ROOM_KEY(roomId), { ...this.ensureRoomState(roomId), left: true });
-      }),
-    );
-    this.roomChanged(roomId);
-    await this.tryFlush();
-  }
-
-  private async roomChangedAndFlush(roomId: string): Promise<ConversationView> {
-    const view = this.roomChanged(roomId);
-    await this.tryFlush();
-    return view;
-  }
-
-  private roomChanged(roomId: string): ConversationView {
-    const view = this.conversationViewOf(roomId);
-    this.emit({ type: 'conversation.changed', conversation: view });
-    return view;
+  demoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.rooms.demoteRoomMember(roomId, member);
   }
 
   // --- receiving ---------------------------------------------------------------------------
@@ -1497,6 +1369,20 @@ export class Engine implements EngineApi {
     if (content.roomId !== null) {
       const room = this.store.conversations.get(content.roomId);
       if (!room || room.kind !== 'room' || !this.isMember(content.roomId, sender)) return;
+      // A room's timers are an admin change, ordered by the room epoch like membership.
+      if (!isRoomAdmin(this.store, content.roomId, sender)) {
+        log.warn({ action: 'timers' }, 'ignored a room change from a non-admin');
+        return;
+      }
+      const held = this.roomState(content.roomId)?.epoch ?? 0;
+      if ((content.epoch ?? 0) <= held) {
+        log.warn({ action: 'timers' }, 'ignored a stale or replayed room change');
+        return;
+      }
+      this.store.settings.set(ROOM_KEY(content.roomId), {
+        ...this.ensureRoomState(content.roomId),
+        epoch: content.epoch,
+      });
     }
     const timers = peerTimers(content);
     if (timers === null) return;
@@ -1613,6 +1499,10 @@ export class Engine implements EngineApi {
         ensureRoomState: (id) => this.ensureRoomState(id),
         markLeft: (id) => this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), left: true }),
         rotateSenderKey: (id) => this.rotateSenderKey(id),
+        epoch: (id) => this.roomState(id)?.epoch ?? 0,
+        setEpoch: (id, epoch) =>
+          this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), epoch }),
+        notice: (id, update, from) => this.rooms.insertRoomNotice(id, update, from, from === this.accountId),
         changed: (id, isRequest) => {
           const c = this.store.conversations.get(id);
           if (!c) return;
@@ -1663,12 +1553,14 @@ export class Engine implements EngineApi {
         }
         this.store.conversations.acceptRequest(id);
         const messages = this.store.messages.all(id).filter((m) => !m.outgoing);
-        if (this.relayMode === 'command') for (const m of messages) this.store.unreported.add(m.id);
+        // Notices (the invitation itself, timer changes) are shown, never reported by sync.
+        if (this.relayMode === 'command')
+          for (const m of messages) if (m.kind !== 'system') this.store.unreported.add(m.id);
         return messages;
       }),
     );
     this.emit({ type: 'room.request.settled', id, accepted: true });
-    const view = this.roomChanged(id);
+    const view = this.rooms.roomChanged(id);
     for (const m of held) this.emit({ type: 'message.added', message: messageView(this.book, m) });
     return view;
   }
@@ -1726,35 +1618,22 @@ export class Engine implements EngineApi {
   }
 
   /** Destroys everything already due (also run by every read API, so none can return an overdue message). */
-  private async destroyOverdue(): Promise<void> {
-    const due = this.store.messages.due(this.clock());
-    if (due.length > 0) await this.destroyDue(due);
+  private destroyOverdue(): Promise<void> {
+    return destroyOverdue(this.ephemeralDeps());
   }
 
-  private async destroyDue(ids: string[]): Promise<void> {
-    if (this.txOpen) {
-      // Never inside the inbox/outbox transaction (a rollback there must not undo a destruction):
-      // retry right after it.
-      setTimeout(() => void this.destroyDue(ids).catch(() => undefined), 1).unref();
-      return;
-    }
-    const now = this.clock();
-    for (const id of ids) {
-      const m = this.store.messages.get(id);
-      if (!m) continue;
-      if (m.destroyAt === null || m.destroyAt > now) {
-        this.scheduler.schedule(id, m.destroyAt);
-        continue;
-      }
-      const reason: ViewDestroyReason = m.burnAt !== null && m.burnAt <= now ? 'burned' : 'expired';
-      if (this.store.destroyMessage(id, 'deadline')) {
-        this.scheduler.cancel(id);
-        this.emit({ type: 'message.destroyed', id, conversationId: m.conversationId, reason });
-        if (!m.outgoing && m.seenAt === null) {
-          this.emit({ type: 'expired-unread', conversationId: m.conversationId, count: 1 });
-        }
-      }
-    }
+  private destroyDue(ids: string[]): Promise<void> {
+    return destroyDue(this.ephemeralDeps(), ids);
+  }
+
+  private ephemeralDeps(): EphemeralDeps {
+    return {
+      store: this.store,
+      clock: this.clock,
+      scheduler: this.scheduler,
+      inTransaction: () => this.txOpen,
+      emit: (event) => this.emit(event),
+    };
   }
 
   // --- attachments -------------------------------------------------------------------------

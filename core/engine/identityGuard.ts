@@ -4,6 +4,7 @@
 // IdentityChanged error until the user explicitly accepts it. A lookup never replaces a pinned key.
 import type { EngineEvent } from '../../common/engine';
 import { WispError, isWispError } from '../../common/errors';
+import { DEFAULT_WIRE_LIMITS } from '../../common/wire';
 import { loggerFor } from '../log';
 import type { Contact, Store } from '../store';
 import { contactView } from './views';
@@ -12,6 +13,8 @@ const log = loggerFor('engine');
 
 /** Member names of one room update checked with the relay at most. */
 const MEMBER_NAMES_PER_UPDATE = 20;
+/** Names per directory.lookup request (the wire limit, maxDirectoryBatch). */
+const DIRECTORY_BATCH = DEFAULT_WIRE_LIMITS.maxDirectoryBatch;
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -26,6 +29,8 @@ export interface IdentityGuardDeps {
   clock: () => number;
   /** username.lookup at the relay. */
   lookup(name: string): Promise<RelayNameAnswer>;
+  /** directory.lookup at the relay: one answer (or null) per name, in order. */
+  lookupMany(names: string[]): Promise<(RelayNameAnswer | null)[]>;
   emit(event: EngineEvent): void;
 }
 
@@ -59,6 +64,40 @@ export class IdentityGuard {
     if (known) return known;
     const answer = await this.ask(target);
     return this.bind(target, answer);
+  }
+
+  /**
+   * `find` for many targets (creating or growing a room): the names not known locally are asked of
+   * the relay in directory batches, not one lookup each, so a full room stays within the relay's
+   * limits. Any name the relay does not know fails the whole call before anything is bound.
+   */
+  async findMany(targets: readonly string[]): Promise<Contact[]> {
+    const unknown = [
+      ...new Set(
+        targets
+          .filter((t) => !UUID_RE.test(t) && !this.store.contacts.byUsername(t))
+          .map((t) => t.toLowerCase()),
+      ),
+    ];
+    if (unknown.length <= 1) {
+      const out: Contact[] = [];
+      for (const t of targets) out.push(await this.find(t));
+      return out;
+    }
+    const answers = new Map<string, RelayNameAnswer>();
+    for (let i = 0; i < unknown.length; i += DIRECTORY_BATCH) {
+      const names = unknown.slice(i, i + DIRECTORY_BATCH);
+      const found = await this.deps.lookupMany(names);
+      names.forEach((name, j) => {
+        const answer = found[j];
+        if (!answer) throw new WispError('NotFound', `no account has the username ${name}`);
+        if (answer.accountId === this.deps.selfId)
+          throw new WispError('InvalidInput', 'that username is your own');
+        answers.set(name, answer);
+      });
+    }
+    for (const [name, answer] of answers) this.bind(name, answer);
+    return targets.map((t) => (UUID_RE.test(t) ? this.byAccountId(t) : this.store.contacts.byUsername(t)!));
   }
 
   /**

@@ -99,7 +99,12 @@ export interface EngineApi {
   addRoomMembers(roomId: string, members: string[]): Promise<ConversationView>;
   removeRoomMember(roomId: string, member: string): Promise<ConversationView>;
   renameRoom(roomId: string, name: string): Promise<ConversationView>;
+  /** A non-admin may only leave; the last admin leaving hands the room to the longest-standing member. */
   leaveRoom(roomId: string): Promise<void>;
+  /** Admins only: make a member an admin. */
+  promoteRoomMember(roomId: string, member: string): Promise<ConversationView>;
+  /** Admins only: make an admin a plain member (a room keeps at least one admin). */
+  demoteRoomMember(roomId: string, member: string): Promise<ConversationView>;
   /** Sets the conversation default and tells every member with a control message. */
   setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView>;
   receiptSettings(): Promise<ReceiptSettings>;

@@ -1,5 +1,6 @@
 // Conversation notices: rows in a conversation that are not messages (a change of its default
-// timers), stored as 'system' messages so the UI and `wisp messages` show them in order.
+// timers, a room's membership, roles or name), stored as 'system' messages so the UI and
+// `wisp messages` show them in order.
 import type { ConversationTimers } from '../../common/engine';
 import type { Message, NewMessage } from '../store';
 
@@ -62,11 +63,82 @@ export function timerNotice(args: {
   };
 }
 
-/** The notice a stored row carries, or null for an ordinary message. */
-export function noticeOf(m: Message): { timers: ConversationTimers; text: string } | null {
+interface RoomNoticeBody {
+  notice: 'room';
+  action: string;
+  subject: string | null;
+  name: string;
+}
+
+/** The row that records a room change (member added, removed, left, promoted, demoted, renamed). */
+export function roomNotice(args: {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  outgoing: boolean;
+  action: string;
+  subject: string | null;
+  name: string;
+  now: number;
+}): NewMessage {
+  const body: RoomNoticeBody = {
+    notice: 'room',
+    action: args.action,
+    subject: args.subject,
+    name: args.name,
+  };
+  return {
+    id: args.id,
+    conversationId: args.conversationId,
+    senderId: args.senderId,
+    outgoing: args.outgoing,
+    kind: 'system',
+    body: JSON.stringify(body),
+    sentAt: args.now,
+    receivedAt: args.now,
+    expireAfterMs: null,
+    burnAfterMs: null,
+    expiresAt: null,
+    seenAt: args.now,
+    state: args.outgoing ? 'sent' : 'received',
+  };
+}
+
+const ROOM_VERBS: Record<string, string> = {
+  create: 'created the room',
+  add: 'added',
+  remove: 'removed',
+  leave: 'left',
+  promote: 'made an admin:',
+  demote: 'is no longer an admin:',
+  rename: 'renamed the room to',
+};
+
+/**
+ * The notice a stored row carries, or null for an ordinary message. `name(id)` gives the display
+ * name of an account (room notices name the member concerned).
+ */
+export function noticeOf(
+  m: Message,
+  name: (accountId: string) => string = (id) => id,
+): { timers?: ConversationTimers; room?: { action: string; subject: string | null }; text: string } | null {
   if (m.kind !== 'system' || m.body === null) return null;
   try {
-    const body = JSON.parse(m.body) as Partial<TimerNoticeBody>;
+    const body = JSON.parse(m.body) as Partial<TimerNoticeBody> | Partial<RoomNoticeBody>;
+    if (body.notice === 'room') {
+      const b = body;
+      const action = b.action ?? 'change';
+      const subject = b.subject ?? null;
+      const verb = ROOM_VERBS[action] ?? 'changed the room';
+      const who = name(m.senderId);
+      const text =
+        action === 'rename'
+          ? `${who} ${verb} ${b.name ?? ''}`
+          : action === 'leave' || action === 'create' || subject === null
+            ? `${who} ${verb}`
+            : `${who} ${verb} ${name(subject)}`;
+      return { room: { action, subject }, text };
+    }
     if (body.notice !== 'timers') return null;
     const timers = { expireAfterMs: body.expireAfterMs ?? null, burnAfterMs: body.burnAfterMs ?? null };
     return { timers, text: describeTimers(timers) };

@@ -1,6 +1,9 @@
 // Room updates from peers and the room namespace (issue 9): a room id may never collide with a
 // conversation or an account id; a room from someone who is not a contact is a request until the
 // user accepts it; member names a peer lists are only hints; peers' timers are validated like ours.
+// Authority (issue 13): only an admin's change is applied, and only under a higher room epoch than
+// the one held; a non-admin may only leave. The sender is authenticated by its sealed-sender
+// session, so whoever relays a change cannot make it an admin's or roll the room back.
 import type { ConversationTimers } from '../../common/engine';
 import type { Content } from '../../common/content';
 import { isWispError } from '../../common/errors';
@@ -18,6 +21,11 @@ export interface RoomIntakeContext {
   ensureRoomState(roomId: string): void;
   markLeft(roomId: string): void;
   rotateSenderKey(roomId: string): void;
+  /** The room epoch held (0 when none). */
+  epoch(roomId: string): number;
+  setEpoch(roomId: string, epoch: number): void;
+  /** Records an applied change as a notice in the room. */
+  notice(roomId: string, content: RoomUpdate, sender: string): void;
   /** After the commit: the room changed (a conversation) or arrived/changed as a request. */
   changed(roomId: string, isRequest: boolean): void;
 }
@@ -74,6 +82,17 @@ function isMember(store: Store, roomId: string, accountId: string): boolean {
   return store.conversations.members(roomId).some((m) => m.accountId === accountId);
 }
 
+export function isRoomAdmin(store: Store, roomId: string, accountId: string): boolean {
+  return store.conversations.members(roomId).some((m) => m.accountId === accountId && m.role === 'admin');
+}
+
+/** A room left without admins gets its longest-standing member (first joined) as admin. */
+function keepAnAdmin(store: Store, roomId: string): void {
+  const members = store.conversations.members(roomId);
+  if (members.length > 0 && !members.some((m) => m.role === 'admin'))
+    store.conversations.setRole(roomId, members[0]!.accountId, 'admin');
+}
+
 /** Member names a peer listed: hints on contacts without a confirmed username, nothing more. */
 function noteMembers(ctx: RoomIntakeContext, content: RoomUpdate, now: number): void {
   for (const m of content.members) {
@@ -105,12 +124,21 @@ export function applyRoomUpdate(
       log.warn({ collidesWith: refusal }, 'refused a room whose id collides');
       return;
     }
+    // The inviter must be an admin of the room it invites us to (older senders list no roles:
+    // then the inviter alone is taken as admin).
+    const listed = content.members.filter((m) => m.role === 'admin').map((m) => m.accountId);
+    const admins = listed.length > 0 ? listed : [sender];
+    if (!admins.includes(sender)) {
+      log.warn({ action: content.action }, 'ignored a room invitation from a non-admin');
+      return;
+    }
     const fromContact = store.contacts.get(sender)?.added === true;
     store.conversations.createRoom(
       {
         id: roomId,
         name: content.name,
         members: memberIds,
+        admins,
         timers: peerTimers(content) ?? { expireAfterMs: null, burnAfterMs: null },
         requestFrom: fromContact ? null : sender,
       },
@@ -118,20 +146,62 @@ export function applyRoomUpdate(
     );
     noteMembers(ctx, content, now);
     ctx.ensureRoomState(roomId);
+    ctx.setEpoch(roomId, content.epoch ?? 0);
+    ctx.notice(roomId, content, sender);
     effects.push(() => ctx.changed(roomId, !fromContact));
     return;
   }
   // Only a member may change a room.
   if (!isMember(store, roomId, sender)) return;
-  const current = store.conversations.members(roomId).map((m) => m.accountId);
-  for (const id of memberIds)
-    if (!current.includes(id)) store.conversations.addMember(roomId, id, 'member', now);
-  for (const id of current) if (!memberIds.includes(id)) store.conversations.removeMember(roomId, id);
+  const held = ctx.epoch(roomId);
+  const epoch = content.epoch ?? 0;
+  if (!isRoomAdmin(store, roomId, sender)) {
+    // A member may only leave, under the epoch it holds (a leave older than a re-add is stale).
+    if (content.action !== 'leave' || content.subject !== sender) {
+      log.warn({ action: content.action }, 'ignored a room change from a non-admin');
+      return;
+    }
+    if (epoch < held) {
+      log.warn({ action: content.action }, 'ignored a stale room change');
+      return;
+    }
+    store.conversations.removeMember(roomId, sender);
+    keepAnAdmin(store, roomId);
+    ctx.rotateSenderKey(roomId);
+    ctx.notice(roomId, content, sender);
+    effects.push(() => ctx.changed(roomId, existing.requestFrom !== null));
+    return;
+  }
+  if (epoch <= held) {
+    log.warn({ action: content.action }, 'ignored a stale or replayed room change');
+    return;
+  }
+  if (content.action === 'leave' && content.subject !== sender) {
+    log.warn({ action: content.action }, 'ignored a leave for someone else');
+    return;
+  }
+  const roles = new Map(
+    content.members.map((m) => [m.accountId, m.role === 'admin' ? 'admin' : 'member'] as const),
+  );
+  if (![...roles.values()].includes('admin') && content.action !== 'leave') {
+    log.warn({ action: content.action }, 'ignored a room change that leaves no admin');
+    return;
+  }
+  const current = store.conversations.members(roomId);
+  for (const [id, role] of roles) {
+    const was = current.find((m) => m.accountId === id);
+    if (!was) store.conversations.addMember(roomId, id, role, now);
+    else if (was.role !== role) store.conversations.setRole(roomId, id, role);
+  }
+  for (const m of current) if (!roles.has(m.accountId)) store.conversations.removeMember(roomId, m.accountId);
+  keepAnAdmin(store, roomId);
   store.conversations.setName(roomId, content.name);
+  ctx.setEpoch(roomId, epoch);
   noteMembers(ctx, content, now);
   if (content.action === 'remove' || content.action === 'leave') {
     if (content.subject === ctx.selfId) ctx.markLeft(roomId);
     else ctx.rotateSenderKey(roomId);
   }
+  ctx.notice(roomId, content, sender);
   effects.push(() => ctx.changed(roomId, existing.requestFrom !== null));
 }

@@ -49,7 +49,7 @@ export function nameHintOf(book: NameBook, accountId: string): string | null {
 }
 
 export function messageView(book: NameBook, m: Message): MessageView {
-  const notice = noticeOf(m);
+  const notice = noticeOf(m, (id) => nameOf(book, id));
   if (notice) {
     return {
       id: m.id,
@@ -68,7 +68,8 @@ export function messageView(book: NameBook, m: Message): MessageView {
       seenAt: m.seenAt,
       state: m.outgoing ? 'sent' : 'received',
       attachments: [],
-      notice: notice.timers,
+      ...(notice.timers ? { notice: notice.timers } : {}),
+      ...(notice.room ? { roomNotice: notice.room } : {}),
     };
   }
   return {
@@ -120,10 +121,8 @@ export function roomRequestView(book: NameBook, c: Conversation): RoomRequestVie
 }
 
 export function conversationView(book: NameBook, c: Conversation, left: boolean): ConversationView {
-  const members = book.store.conversations
-    .members(c.id)
-    .map((m) => m.accountId)
-    .filter((id) => id !== book.selfId);
+  const all = book.store.conversations.members(c.id);
+  const members = all.map((m) => m.accountId).filter((id) => id !== book.selfId);
   const peers = c.kind === 'direct' && c.peerId !== null ? [c.peerId] : members;
   return {
     id: c.id,
@@ -135,5 +134,11 @@ export function conversationView(book: NameBook, c: Conversation, left: boolean)
     unreadCount: c.unreadCount,
     expiredUnreadCount: c.expiredUnreadCount,
     left,
+    ...(c.kind === 'room'
+      ? {
+          admins: all.filter((m) => m.role === 'admin').map((m) => nameOf(book, m.accountId)),
+          isAdmin: all.some((m) => m.accountId === book.selfId && m.role === 'admin'),
+        }
+      : {}),
   };
 }

@@ -319,6 +319,10 @@ export function createServices(options: ServicesOptions): ServicesHost {
         (await requireEngine()).setConversationTimers(conversationId, timers),
       roomRequests: async () => (await requireEngine()).roomRequests(),
       acceptRoomRequest: async ({ roomId }) => (await requireEngine()).acceptRoomRequest(roomId),
+      promoteRoomMember: async ({ roomId, member }) =>
+        (await requireEngine()).promoteRoomMember(roomId, member),
+      demoteRoomMember: async ({ roomId, member }) =>
+        (await requireEngine()).demoteRoomMember(roomId, member),
       async declineRoomRequest({ roomId }) {
         await (await requireEngine()).declineRoomRequest(roomId);
         return null;

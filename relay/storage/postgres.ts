@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DROP_SERVER_KEYS_VERSION, legacyKeys, MIGRATIONS, POSTGRES } from './schema';
 import type {
+  AccountBundle,
   AccountRow,
   AttachmentQuota,
   AttachmentRow,
@@ -252,6 +253,26 @@ export class PostgresStorage implements RelayStorage {
       : null;
   }
 
+  async lookupUsernames(usernames: string[]): Promise<(UsernameEntry | null)[]> {
+    const rows = await this.q<{
+      username: string;
+      account_id: string;
+      identity_key: Buffer;
+      registration_id: number;
+    }>(
+      `SELECT u.username, u.account_id, a.identity_key, a.registration_id FROM usernames u
+         JOIN accounts a ON a.id_hash = u.id_hash WHERE u.username = ANY($1::text[])`,
+      [usernames],
+    );
+    const byName = new Map(rows.map((r) => [r.username, r]));
+    return usernames.map((u) => {
+      const row = byName.get(u);
+      return row
+        ? { accountId: row.account_id, identityKey: row.identity_key, registrationId: row.registration_id }
+        : null;
+    });
+  }
+
   async putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void> {
     const h = buf(idHash);
     await this.tx(async (c) => {
@@ -289,43 +310,28 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async takeBundle(idHash: Uint8Array): Promise<TakenBundle | null> {
-    const h = buf(idHash);
-    type Row = { key_id: number; public_key: Buffer; signature: Buffer };
-    const toKey = (r: Row): StoredPreKey => ({
-      keyId: r.key_id,
-      publicKey: r.public_key,
-      signature: r.signature,
-    });
+    return this.tx((c) => takeBundleIn(c, buf(idHash)));
+  }
+
+  async takeBundles(idHashes: Uint8Array[]): Promise<(AccountBundle | null)[]> {
     return this.tx(async (c) => {
-      const first = async (kind: string) =>
-        (
-          await c.query<Row>(
-            'SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = $1 AND kind = $2 ORDER BY key_id LIMIT 1',
-            [h, kind],
+      const out: (AccountBundle | null)[] = [];
+      for (const idHash of idHashes) {
+        const h = buf(idHash);
+        const [row] = (
+          await c.query<{ identity_key: Buffer; registration_id: number }>(
+            'SELECT identity_key, registration_id FROM accounts WHERE id_hash = $1',
+            [h],
           )
-        ).rows[0];
-      // Row locks with SKIP LOCKED: two concurrent fetches never consume the same one-time key.
-      const consume = async (kind: string) =>
-        (
-          await c.query<Row>(
-            `DELETE FROM prekeys WHERE (id_hash, kind, key_id) IN (
-               SELECT id_hash, kind, key_id FROM prekeys WHERE id_hash = $1 AND kind = $2
-                 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             RETURNING key_id, public_key, signature`,
-            [h, kind],
-          )
-        ).rows[0];
-      const signed = await first('signed');
-      const lastResort = await first('lastResort');
-      if (!signed || !lastResort) return null;
-      const ec = await consume('ec');
-      const kyber = await consume('kyber');
-      return {
-        signedPreKey: toKey(signed),
-        preKey: ec ? toKey(ec) : null,
-        kyberPreKey: toKey(kyber ?? lastResort),
-        kyberPreKeyIsLastResort: !kyber,
-      };
+        ).rows;
+        const bundle = row ? await takeBundleIn(c, h) : null;
+        out.push(
+          row && bundle
+            ? { identityKey: row.identity_key, registrationId: row.registration_id, bundle }
+            : null,
+        );
+      }
+      return out;
     });
   }
 
@@ -565,5 +571,44 @@ function toAttachment(row: {
     size: Number(row.size),
     state: row.state,
     expiresAt: Number(row.expires_at),
+  };
+}
+
+/** Inside a transaction: consumes one one-time EC and one Kyber prekey of the account `h`. */
+async function takeBundleIn(c: pg.PoolClient, h: Buffer): Promise<TakenBundle | null> {
+  type Row = { key_id: number; public_key: Buffer; signature: Buffer };
+  const toKey = (r: Row): StoredPreKey => ({
+    keyId: r.key_id,
+    publicKey: r.public_key,
+    signature: r.signature,
+  });
+  const first = async (kind: string) =>
+    (
+      await c.query<Row>(
+        'SELECT key_id, public_key, signature FROM prekeys WHERE id_hash = $1 AND kind = $2 ORDER BY key_id LIMIT 1',
+        [h, kind],
+      )
+    ).rows[0];
+  // Row locks with SKIP LOCKED: two concurrent fetches never consume the same one-time key.
+  const consume = async (kind: string) =>
+    (
+      await c.query<Row>(
+        `DELETE FROM prekeys WHERE (id_hash, kind, key_id) IN (
+           SELECT id_hash, kind, key_id FROM prekeys WHERE id_hash = $1 AND kind = $2
+             ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING key_id, public_key, signature`,
+        [h, kind],
+      )
+    ).rows[0];
+  const signed = await first('signed');
+  const lastResort = await first('lastResort');
+  if (!signed || !lastResort) return null;
+  const ec = await consume('ec');
+  const kyber = await consume('kyber');
+  return {
+    signedPreKey: toKey(signed),
+    preKey: ec ? toKey(ec) : null,
+    kyberPreKey: toKey(kyber ?? lastResort),
+    kyberPreKeyIsLastResort: !kyber,
   };
 }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { DROP_SERVER_KEYS_VERSION, legacyKeys, MIGRATIONS, SQLITE } from './schema';
 import type {
+  AccountBundle,
   AccountRow,
   AttachmentQuota,
   AttachmentRow,
@@ -509,6 +510,10 @@ export class SqliteStorage implements RelayStorage {
       : null;
   }
 
+  async lookupUsernames(usernames: string[]): Promise<(UsernameEntry | null)[]> {
+    return Promise.all(usernames.map((u) => this.lookupUsername(u)));
+  }
+
   async putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void> {
     const h = buf(idHash);
     await this.write(() => {
@@ -538,28 +543,44 @@ export class SqliteStorage implements RelayStorage {
   }
 
   takeBundle(idHash: Uint8Array): Promise<TakenBundle | null> {
-    const h = buf(idHash);
-    return this.write(() => {
-      type Row = { key_id: number; public_key: Buffer; signature: Buffer };
-      const toKey = (r: Row): StoredPreKey => ({
-        keyId: r.key_id,
-        publicKey: r.public_key,
-        signature: r.signature,
-      });
-      const signed = this.st.firstKey.get(h, 'signed') as Row | undefined;
-      const lastResort = this.st.firstKey.get(h, 'lastResort') as Row | undefined;
-      if (!signed || !lastResort) return null;
-      const ec = this.st.firstKey.get(h, 'ec') as Row | undefined;
-      if (ec) this.st.deleteKey.run(h, 'ec', ec.key_id);
-      const kyber = this.st.firstKey.get(h, 'kyber') as Row | undefined;
-      if (kyber) this.st.deleteKey.run(h, 'kyber', kyber.key_id);
-      return {
-        signedPreKey: toKey(signed),
-        preKey: ec ? toKey(ec) : null,
-        kyberPreKey: toKey(kyber ?? lastResort),
-        kyberPreKeyIsLastResort: !kyber,
-      };
+    return this.write(() => this.takeBundleNow(buf(idHash)));
+  }
+
+  takeBundles(idHashes: Uint8Array[]): Promise<(AccountBundle | null)[]> {
+    return this.write(() =>
+      idHashes.map((idHash) => {
+        const h = buf(idHash);
+        const row = this.st.getAccount.get(h) as
+          { identity_key: Buffer; registration_id: number } | undefined;
+        const bundle = row ? this.takeBundleNow(h) : null;
+        return row && bundle
+          ? { identityKey: row.identity_key, registrationId: row.registration_id, bundle }
+          : null;
+      }),
+    );
+  }
+
+  /** Inside a write: consumes one one-time EC and one Kyber prekey of the account `h`. */
+  private takeBundleNow(h: Buffer): TakenBundle | null {
+    type Row = { key_id: number; public_key: Buffer; signature: Buffer };
+    const toKey = (r: Row): StoredPreKey => ({
+      keyId: r.key_id,
+      publicKey: r.public_key,
+      signature: r.signature,
     });
+    const signed = this.st.firstKey.get(h, 'signed') as Row | undefined;
+    const lastResort = this.st.firstKey.get(h, 'lastResort') as Row | undefined;
+    if (!signed || !lastResort) return null;
+    const ec = this.st.firstKey.get(h, 'ec') as Row | undefined;
+    if (ec) this.st.deleteKey.run(h, 'ec', ec.key_id);
+    const kyber = this.st.firstKey.get(h, 'kyber') as Row | undefined;
+    if (kyber) this.st.deleteKey.run(h, 'kyber', kyber.key_id);
+    return {
+      signedPreKey: toKey(signed),
+      preKey: ec ? toKey(ec) : null,
+      kyberPreKey: toKey(kyber ?? lastResort),
+      kyberPreKeyIsLastResort: !kyber,
+    };
   }
 
   async enqueue(

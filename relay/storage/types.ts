@@ -63,6 +63,13 @@ export interface NewEnvelope {
   expectRegistrationId?: number;
 }
 
+/** A taken bundle with what the wire bundle needs from the account row. */
+export interface AccountBundle {
+  identityKey: Uint8Array;
+  registrationId: number;
+  bundle: TakenBundle;
+}
+
 export type EnqueueOutcome = 'stored' | 'noAccount' | 'full' | 'stale';
 
 export interface QueueCaps {
@@ -127,11 +134,15 @@ export interface RelayStorage {
   setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean>;
   releaseUsername(idHash: Uint8Array): Promise<void>;
   lookupUsername(username: string): Promise<UsernameEntry | null>;
+  /** One entry per name, in order (directory.lookup). */
+  lookupUsernames(usernames: string[]): Promise<(UsernameEntry | null)[]>;
 
   putPreKeys(idHash: Uint8Array, upload: PreKeyUpload): Promise<void>;
   countPreKeys(idHash: Uint8Array): Promise<PreKeyCounts>;
   /** Atomically consumes one one-time EC and one one-time Kyber prekey (or falls back to last resort). */
   takeBundle(idHash: Uint8Array): Promise<TakenBundle | null>;
+  /** takeBundle for many accounts in one transaction, with each account's key and registration id. */
+  takeBundles(idHashes: Uint8Array[]): Promise<(AccountBundle | null)[]>;
 
   /**
    * Stores envelopes in one transaction (committed before this resolves) and bumps the counters;

@@ -140,6 +140,12 @@ export class ConversationsRepo {
       VALUES (${conversationId}, ${accountId}, ${role}, ${now}) ON CONFLICT DO UPDATE SET role = excluded.role`);
   }
 
+  setRole(conversationId: string, accountId: string, role: 'admin' | 'member'): void {
+    this.db.run(sql`
+      UPDATE conversation_members SET role = ${role}
+      WHERE conversation_id = ${conversationId} AND account_id = ${accountId}`);
+  }
+
   removeMember(conversationId: string, accountId: string): void {
     this.db.run(
       sql`DELETE FROM conversation_members WHERE conversation_id = ${conversationId} AND account_id = ${accountId}`,

@@ -82,7 +82,8 @@ describe('wisp human output against a hostile sender', () => {
     expect(listed.code, listed.stderr).toBe(0);
     for (const [output, count] of [
       [synced.stdout, 3],
-      [listed.stdout, 2],
+      // Two messages and the room's creation notice (issue 13: membership changes are notices).
+      [listed.stdout, 3],
     ] as const) {
       expect(output).not.toMatch(RAW_CONTROL);
       // One line per message, each starting with its timestamp: nothing forged in between.

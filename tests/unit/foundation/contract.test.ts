@@ -50,9 +50,11 @@ describe('channels', () => {
     expect(Object.keys(wispSpec.conversations).sort()).toEqual([
       'acceptRoomRequest',
       'declineRoomRequest',
+      'demoteRoomMember',
       'list',
       'markSeen',
       'messages',
+      'promoteRoomMember',
       'roomRequests',
       'sendText',
       'setTimers',

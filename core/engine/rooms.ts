@@ -1,0 +1,321 @@
+// Room operations of the engine: create, add, remove, rename, leave, promote and demote — each by
+// the room's id, each an admin change (but leave) under the next room epoch, sent pairwise to every
+// member with the full member list and roles. What members do with them is in roomIntake.ts.
+import { randomUUID } from 'node:crypto';
+import type { ConversationView, EngineEvent } from '../../common/engine';
+import type { Content, RoomMember } from '../../common/content';
+import { WispError } from '../../common/errors';
+import { loggerFor } from '../log';
+import type { Store } from '../store';
+import type { IdentityGuard } from './identityGuard';
+import { newContentId } from './ids';
+import { roomNotice } from './notices';
+
+const log = loggerFor('engine');
+
+export const MAX_ROOM_MEMBERS = 500;
+
+/** Our per-room engine state, kept in settings under ROOM_KEY. */
+export interface RoomState {
+  distributionId: string;
+  /** Members who hold our current sender key. */
+  sharedWith: string[];
+  left: boolean;
+  /** The room epoch of the last admin change applied or made (roomIntake.ts). */
+  epoch?: number;
+}
+
+export const ROOM_KEY = (id: string): string => `engine.room.${id}`;
+
+/** What room operations need from the engine. */
+export interface RoomsDeps {
+  readonly store: Store;
+  readonly accountId: string;
+  readonly usernameValue: string | null;
+  readonly guard: IdentityGuard;
+  clock(): number;
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  assertOpen(): void;
+  peersOf(conversationId: string): string[];
+  isMember(roomId: string, accountId: string): boolean;
+  encode(content: Content): Uint8Array;
+  enqueueDirect(to: string, content: Content, messageId: string | null): void;
+  ensureSessions(accountIds: readonly string[]): Promise<void>;
+  tryFlush(): Promise<void>;
+  emit(event: EngineEvent): void;
+  conversationViewOf(id: string): ConversationView;
+  roomState(id: string): RoomState | undefined;
+  ensureRoomState(roomId: string): RoomState;
+  rotateSenderKey(roomId: string): void;
+}
+
+export class Rooms {
+  constructor(private readonly d: RoomsDeps) {}
+
+  private memberList(roomId: string): RoomMember[] {
+    return this.d.store.conversations.members(roomId).map((m) => ({
+      accountId: m.accountId,
+      username:
+        m.accountId === this.d.accountId
+          ? this.d.usernameValue
+          : (this.d.store.contacts.get(m.accountId)?.username ?? null),
+      role: m.role,
+    }));
+  }
+
+  /** The epoch an admin change goes out under: one past the last, recorded at once. */
+  nextEpoch(roomId: string): number {
+    const state = this.d.ensureRoomState(roomId);
+    const epoch = (state.epoch ?? 0) + 1;
+    this.d.store.settings.set(ROOM_KEY(roomId), { ...state, epoch });
+    return epoch;
+  }
+
+  /** Only admins change a room (a non-admin may only leave); every member enforces it on receipt. */
+  requireAdmin(roomId: string): void {
+    const me = this.d.store.conversations.members(roomId).find((m) => m.accountId === this.d.accountId);
+    if (me?.role !== 'admin')
+      throw new WispError('Unauthorized', 'only a room admin can change the room', {
+        recovery: 'Ask an admin of the room (`wisp room list` shows them) to make the change.',
+      });
+  }
+
+  private roomUpdate(
+    roomId: string,
+    action: 'create' | 'add' | 'remove' | 'rename' | 'leave' | 'promote' | 'demote',
+    subject: string | null,
+    epoch: number,
+  ): Content {
+    const c = this.d.store.conversations.require(roomId);
+    return {
+      epoch,
+      v: 1,
+      type: 'room.update',
+      id: newContentId(),
+      sentAt: this.d.clock(),
+      roomId,
+      action,
+      name: c.name ?? 'room',
+      members: this.memberList(roomId),
+      subject,
+      expireAfterMs: c.expireAfterMs,
+      burnAfterMs: c.burnAfterMs,
+    };
+  }
+
+  async createRoom(name: string, members: string[]): Promise<ConversationView> {
+    this.d.assertOpen();
+    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
+    if (members.length + 1 > MAX_ROOM_MEMBERS)
+      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
+    const contacts = await this.d.guard.findMany(members);
+    for (const c of contacts) this.d.store.contacts.markAdded(c.accountId);
+    await this.d.ensureSessions(contacts.map((c) => c.accountId));
+    const id = randomUUID();
+    await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        this.d.store.conversations.createRoom(
+          {
+            id,
+            name,
+            members: [this.d.accountId, ...contacts.map((c) => c.accountId)],
+            admins: [this.d.accountId],
+          },
+          this.d.clock(),
+        );
+        this.d.ensureRoomState(id);
+        // One encoding for every member: the update lists all 500 members (tens of kB).
+        const update = this.d.encode(this.roomUpdate(id, 'create', null, this.nextEpoch(id)));
+        for (const c of contacts)
+          this.d.store.outbox.enqueue(
+            { messageId: null, recipientId: c.accountId, kind: 'direct', payload: update, expiresAt: null },
+            this.d.clock(),
+          );
+      }),
+    );
+    const view = this.d.conversationViewOf(id);
+    this.d.emit({ type: 'conversation.changed', conversation: view });
+    await this.d.tryFlush();
+    return view;
+  }
+
+  /** A room by its id only: names are not unique and a typed name never reaches a room. */
+  requireRoom(roomId: string): string {
+    const c = this.d.store.conversations.get(roomId);
+    if (!c || c.kind !== 'room' || c.requestFrom !== null) {
+      throw new WispError('NotFound', 'no room with that id', {
+        recovery:
+          'Rooms are addressed by id: `wisp room list` shows them (`wisp room requests` the invitations).',
+      });
+    }
+    if (this.d.roomState(c.id)?.left)
+      throw new WispError('InvalidInput', 'you are no longer a member of this room');
+    return c.id;
+  }
+
+  async addRoomMembers(roomIdOrName: string, members: string[]): Promise<ConversationView> {
+    this.d.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    this.requireAdmin(roomId);
+    if (this.d.peersOf(roomId).length + members.length + 1 > MAX_ROOM_MEMBERS) {
+      throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
+    }
+    const contacts = await this.d.guard.findMany(members);
+    for (const c of contacts) this.d.store.contacts.markAdded(c.accountId);
+    await this.d.ensureSessions(contacts.map((c) => c.accountId));
+    await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        for (const c of contacts)
+          this.d.store.conversations.addMember(roomId, c.accountId, 'member', this.d.clock());
+        for (const c of contacts) {
+          const update = this.roomUpdate(roomId, 'add', c.accountId, this.nextEpoch(roomId));
+          this.insertRoomNotice(roomId, update, this.d.accountId, true);
+          for (const to of this.d.peersOf(roomId)) this.d.enqueueDirect(to, update, null);
+        }
+      }),
+    );
+    return this.roomChangedAndFlush(roomId);
+  }
+
+  async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
+    this.d.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    this.requireAdmin(roomId);
+    const contact = await this.d.guard.find(member);
+    if (!this.d.isMember(roomId, contact.accountId))
+      throw new WispError('NotFound', 'that contact is not a member of this room');
+    await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        const before = this.d.peersOf(roomId);
+        this.d.store.conversations.removeMember(roomId, contact.accountId);
+        this.ensureAnAdmin(roomId);
+        const update = this.roomUpdate(roomId, 'remove', contact.accountId, this.nextEpoch(roomId));
+        this.insertRoomNotice(roomId, update, this.d.accountId, true);
+        for (const to of before) this.d.enqueueDirect(to, update, null);
+        this.d.rotateSenderKey(roomId);
+      }),
+    );
+    return this.roomChangedAndFlush(roomId);
+  }
+
+  async renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
+    this.d.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
+    this.requireAdmin(roomId);
+    await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        this.d.store.conversations.setName(roomId, name);
+        const update = this.roomUpdate(roomId, 'rename', null, this.nextEpoch(roomId));
+        this.insertRoomNotice(roomId, update, this.d.accountId, true);
+        for (const to of this.d.peersOf(roomId)) this.d.enqueueDirect(to, update, null);
+      }),
+    );
+    return this.roomChangedAndFlush(roomId);
+  }
+
+  async leaveRoom(roomIdOrName: string): Promise<void> {
+    this.d.assertOpen();
+    const roomId = this.requireRoom(roomIdOrName);
+    await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        const peers = this.d.peersOf(roomId);
+        const wasAdmin = this.d.store.conversations
+          .members(roomId)
+          .some((m) => m.accountId === this.d.accountId && m.role === 'admin');
+        this.d.store.conversations.removeMember(roomId, this.d.accountId);
+        // The last admin leaving hands the room to the longest-standing member (an admin change);
+        // a member's leave carries the epoch it holds and changes nothing but its own membership.
+        const handedOver = wasAdmin && this.ensureAnAdmin(roomId);
+        const epoch = wasAdmin ? this.nextEpoch(roomId) : (this.d.ensureRoomState(roomId).epoch ?? 0);
+        const update = this.roomUpdate(roomId, 'leave', this.d.accountId, epoch);
+        if (handedOver) log.info({}, 'the last admin left: the longest-standing member is admin now');
+        for (const to of peers) this.d.enqueueDirect(to, update, null);
+        this.d.store.settings.set(ROOM_KEY(roomId), { ...this.d.ensureRoomState(roomId), left: true });
+      }),
+    );
+    this.roomChanged(roomId);
+    await this.d.tryFlush();
+  }
+
+  /** Makes a member an admin (admins only). */
+  async promoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.setRoomRole(roomId, member, 'admin');
+  }
+
+  /** Makes an admin a plain member (admins only; a room keeps at least one admin). */
+  async demoteRoomMember(roomId: string, member: string): Promise<ConversationView> {
+    return this.setRoomRole(roomId, member, 'member');
+  }
+
+  private async setRoomRole(
+    roomIdOrName: string,
+    member: string,
+    role: 'admin' | 'member',
+  ): Promise<ConversationView> {
+    this.d.assertOpen();
+    const id = this.requireRoom(roomIdOrName);
+    this.requireAdmin(id);
+    const accountId =
+      member === this.d.usernameValue ? this.d.accountId : (await this.d.guard.find(member)).accountId;
+    const current = this.d.store.conversations.members(id).find((m) => m.accountId === accountId);
+    if (!current) throw new WispError('NotFound', 'that contact is not a member of this room');
+    const admins = this.d.store.conversations.members(id).filter((m) => m.role === 'admin');
+    if (role === 'member' && current.role === 'admin' && admins.length === 1)
+      throw new WispError('InvalidInput', 'a room needs an admin: promote someone else first');
+    if (current.role === role) return this.d.conversationViewOf(id);
+    await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        this.d.store.conversations.setRole(id, accountId, role);
+        const update = this.roomUpdate(
+          id,
+          role === 'admin' ? 'promote' : 'demote',
+          accountId,
+          this.nextEpoch(id),
+        );
+        this.insertRoomNotice(id, update, this.d.accountId, true);
+        for (const to of this.d.peersOf(id)) this.d.enqueueDirect(to, update, null);
+      }),
+    );
+    return this.roomChangedAndFlush(id);
+  }
+
+  /** A room left without admins gets the longest-standing member as admin; true if so. */
+  private ensureAnAdmin(roomId: string): boolean {
+    const members = this.d.store.conversations.members(roomId);
+    if (members.length === 0 || members.some((m) => m.role === 'admin')) return false;
+    this.d.store.conversations.setRole(roomId, members[0]!.accountId, 'admin');
+    return true;
+  }
+
+  /** A membership change recorded as a notice in the room (names only, never content). */
+  insertRoomNotice(roomId: string, update: Content, sender: string, outgoing: boolean): void {
+    if (update.type !== 'room.update' || this.d.store.messages.has(update.id)) return;
+    const now = this.d.clock();
+    this.d.store.messages.insert(
+      roomNotice({
+        id: update.id,
+        conversationId: roomId,
+        senderId: sender,
+        outgoing,
+        action: update.action,
+        subject: update.subject,
+        name: update.name,
+        now,
+      }),
+      now,
+    );
+  }
+
+  private async roomChangedAndFlush(roomId: string): Promise<ConversationView> {
+    const view = this.roomChanged(roomId);
+    await this.d.tryFlush();
+    return view;
+  }
+
+  roomChanged(roomId: string): ConversationView {
+    const view = this.d.conversationViewOf(roomId);
+    this.d.emit({ type: 'conversation.changed', conversation: view });
+    return view;
+  }
+}
