@@ -1,6 +1,6 @@
 // Attachment files at rest: each is encrypted with its own random key (AES-256-GCM) kept in the
 // database row, so the attachments/ folder holds only ciphertext; destroying one overwrites then unlinks it.
-import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -134,17 +134,16 @@ function damaged(cause?: unknown): WispError {
 }
 
 /**
- * Decrypts an attachment file into `outPath` in one streamed pass. The plaintext goes to a private
- * temporary file beside `outPath` and is renamed into place only once the authentication tag has
- * verified; on any failure that file is wiped and nothing appears at (or changes at) `outPath`.
+ * Opens an attachment file for decryption: checks its size and magic, reads the nonce and the tag,
+ * and returns a decipher bound to the attachment id. The body lies between `headerLength` and
+ * `size - TAG_BYTES`; the tag is verified only when the decipher is finished.
  */
-export async function decryptFileTo(
+function openEncryptedFile(
   dir: string,
   name: string,
   attachmentId: string,
   key: Buffer,
-  outPath: string,
-): Promise<void> {
+): { path: string; size: number; headerLength: number; decipher: DecipherGCM } {
   const path = join(dir, name);
   let size: number;
   try {
@@ -166,11 +165,27 @@ export async function decryptFileTo(
   const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length));
   decipher.setAAD(Buffer.from(attachmentId, 'utf8'));
   decipher.setAuthTag(tag);
+  return { path, size, headerLength: header.length, decipher };
+}
+
+/**
+ * Decrypts an attachment file into `outPath` in one streamed pass. The plaintext goes to a private
+ * temporary file beside `outPath` and is renamed into place only once the authentication tag has
+ * verified; on any failure that file is wiped and nothing appears at (or changes at) `outPath`.
+ */
+export async function decryptFileTo(
+  dir: string,
+  name: string,
+  attachmentId: string,
+  key: Buffer,
+  outPath: string,
+): Promise<void> {
+  const { path, size, headerLength, decipher } = openEncryptedFile(dir, name, attachmentId, key);
   const partial = join(dirname(outPath), `.${basename(outPath)}.${randomBytes(6).toString('hex')}.partial`);
   try {
     const body =
-      size - TAG_BYTES > header.length
-        ? createReadStream(path, { start: header.length, end: size - TAG_BYTES - 1 })
+      size - TAG_BYTES > headerLength
+        ? createReadStream(path, { start: headerLength, end: size - TAG_BYTES - 1 })
         : Readable.from([]);
     await pipeline(body, decipher, createWriteStream(partial, { flags: 'wx', mode: 0o600 }));
     renameSync(partial, outPath);
@@ -196,30 +211,10 @@ export async function* readEncryptedFileChunks(
   attachmentId: string,
   key: Buffer,
 ): AsyncGenerator<Buffer> {
-  const path = join(dir, name);
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (cause) {
-    throw new WispError('NotFound', 'the attachment file is missing', { cause });
-  }
-  const header = Buffer.alloc(MAGIC.length + NONCE_BYTES);
-  const tag = Buffer.alloc(TAG_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    if (size < header.length + TAG_BYTES) throw damaged();
-    readSync(fd, header, 0, header.length, 0);
-    readSync(fd, tag, 0, TAG_BYTES, size - TAG_BYTES);
-  } finally {
-    closeSync(fd);
-  }
-  if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw damaged();
-  const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length));
-  decipher.setAAD(Buffer.from(attachmentId, 'utf8'));
-  decipher.setAuthTag(tag);
-  if (size - TAG_BYTES > header.length) {
+  const { path, size, headerLength, decipher } = openEncryptedFile(dir, name, attachmentId, key);
+  if (size - TAG_BYTES > headerLength) {
     const body = createReadStream(path, {
-      start: header.length,
+      start: headerLength,
       end: size - TAG_BYTES - 1,
       highWaterMark: 1 << 20,
     });
