@@ -3,31 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WispEvent } from '../../../common/ipc';
 import { Notifier, notificationFor } from '../../../core/services/notifications';
-import type { MessageView } from '../../../common/engine';
-
-const NOW = 1_700_000_000_000;
-
-/** A received, unseen message from bob without timers; `overrides` change any field. */
-function messageView(overrides: Partial<MessageView> = {}): MessageView {
-  return {
-    id: 'm1',
-    conversationId: 'c1',
-    from: 'bob',
-    fromAccountId: '00000000-0000-4000-8000-000000000000',
-    outgoing: false,
-    text: 'hello',
-    sentAt: NOW - 5_000,
-    receivedAt: NOW - 4_000,
-    expireAfterMs: null,
-    burnAfterMs: null,
-    expiresAt: null,
-    burnAt: null,
-    seenAt: null,
-    state: 'received',
-    attachments: [],
-    ...overrides,
-  };
-}
+import { NOW, messageView } from '../../helpers/renderer/render';
 
 function notifier() {
   const events: WispEvent[] = [];

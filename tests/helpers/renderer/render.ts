@@ -1,4 +1,4 @@
-// Shared fixtures of the renderer tests (tests/renderer): a fixed clock and a received message view.
+// Shared fixtures of the renderer and notification tests: a fixed clock and a received message view.
 import type { MessageView } from '../../../common/engine';
 
 /** The fixed "now" the renderer tests render against. */
