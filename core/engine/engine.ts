@@ -19,7 +19,7 @@ import type {
 } from '../../common/engine';
 import { decodeContent, encodeContent, type AttachmentPointer, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
-import { expiresAtFor, isArrivedExpired, validateTimers } from '../../common/timers';
+import { expiresAtFor, validateTimers } from '../../common/timers';
 import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
 import {
@@ -70,7 +70,7 @@ import {
   type NameBook,
 } from './views';
 import { IdentityGuard, UUID_RE } from './identityGuard';
-import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers, roomIdRefusal } from './roomIntake';
+import { directConversation, roomIdRefusal } from './roomIntake';
 import { timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
@@ -79,6 +79,7 @@ import { ROOM_KEY, Rooms, type RoomState } from './rooms';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
+import { ContentIntake, RECEIPTS_KEY } from './contentIntake';
 import type {
   Clock,
   EngineApi,
@@ -102,8 +103,6 @@ const MAX_TEXT_CHARS = 64 * 1024;
 export const INBOX_BATCH = 32;
 /** Outbox items encrypted, sent pipelined and committed together at most. */
 const OUTBOX_BATCH = 50;
-
-const RECEIPTS_KEY = 'engine.receipts';
 
 function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
@@ -153,6 +152,8 @@ export class Engine implements EngineApi {
   private readonly guard: IdentityGuard;
   /** Room operations (rooms.ts). */
   private readonly rooms: Rooms;
+  /** Applying decrypted content inside the inbox transaction (contentIntake.ts). */
+  private readonly intake: ContentIntake;
 
   private constructor(
     private readonly profile: Profile,
@@ -202,7 +203,7 @@ export class Engine implements EngineApi {
       serial: (fn) => this.serial(fn),
       assertOpen: () => this.assertOpen(),
       peersOf: (id) => this.peersOf(id),
-      isMember: (roomId, accountId) => this.isMember(roomId, accountId),
+      isMember: (roomId, accountId) => this.intake.isMember(roomId, accountId),
       encode: (content) => this.encode(content),
       enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
       ensureSessions: (ids) => this.ensureSessions(ids),
@@ -212,6 +213,24 @@ export class Engine implements EngineApi {
       roomState: (id) => this.roomState(id),
       ensureRoomState: (id) => this.ensureRoomState(id),
       rotateSenderKey: (id) => this.rotateSenderKey(id),
+    });
+    this.intake = new ContentIntake({
+      get store() {
+        return engine.store;
+      },
+      accountId: this.accountId,
+      get book() {
+        return engine.book;
+      },
+      scheduler: this.scheduler,
+      relayMode: () => this.relayMode,
+      emit: (event) => this.emit(event),
+      conversationViewOf: (id) => this.conversationViewOf(id),
+      roomState: (id) => this.roomState(id),
+      ensureRoomState: (id) => this.ensureRoomState(id),
+      rotateSenderKey: (id) => this.rotateSenderKey(id),
+      enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
+      insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
     });
   }
 
@@ -1208,7 +1227,7 @@ export class Engine implements EngineApi {
         if (
           content.type === 'sender-key' &&
           this.store.conversations.get(content.roomId) &&
-          this.isMember(content.roomId, unsealed.sender)
+          this.intake.isMember(content.roomId, unsealed.sender)
         ) {
           // Into the buffered store, so the sender key commits with this batch.
           await processDistribution(unsealed.sender, fromB64(content.distribution), buffered);
@@ -1230,7 +1249,7 @@ export class Engine implements EngineApi {
       for (const { envelope, sender, content } of opened) {
         try {
           // A savepoint each: content that cannot be applied is dropped alone, not the batch.
-          this.store.transaction(() => this.apply(sender, content, now, effects));
+          this.store.transaction(() => this.intake.apply(sender, content, now, effects));
         } catch (error) {
           log.warn(
             { kind: isWispError(error) ? error.kind : 'Internal' },
@@ -1322,199 +1341,6 @@ export class Engine implements EngineApi {
         'ack failed; the envelope will be redelivered',
       );
     }
-  }
-
-  /** Applies decrypted content inside the inbox transaction; `effects` run after the commit (events). */
-  private apply(sender: string, content: Content, now: number, effects: (() => void)[]): void {
-    // The sender of any content is a contact from now on (their identity was saved by the session).
-    this.store.contacts.ensure(sender, now);
-    switch (content.type) {
-      case 'text':
-        return this.applyText(sender, content, now, effects);
-      case 'timers':
-        return this.applyTimers(sender, content, now, effects);
-      case 'receipt': {
-        for (const id of content.messageIds) {
-          const m = this.store.messages.get(id);
-          // Only someone the message went to can acknowledge it: the peer, or a room member.
-          if (!m || !m.outgoing) continue;
-          if (m.conversationId !== sender && !this.isMember(m.conversationId, sender)) continue;
-          if (content.kind === 'read') this.store.messages.markRead(id);
-          else this.store.messages.markDelivered(id);
-          effects.push(() => {
-            const fresh = this.store.messages.get(id);
-            if (fresh) this.emit({ type: 'message.updated', message: messageView(this.book, fresh) });
-          });
-        }
-        return;
-      }
-      case 'sender-key':
-        // Processed into the buffered sender-key store before this transaction (see receive()).
-        return;
-      case 'room.update':
-        return this.applyRoomUpdate(sender, content, now, effects);
-      case 'session.reset':
-        effects.push(() => this.emit({ type: 'session.reset', accountId: sender }));
-        return;
-    }
-  }
-
-  /** A peer's new conversation defaults: validated like ours, and shown as a notice in the conversation. */
-  private applyTimers(
-    sender: string,
-    content: Extract<Content, { type: 'timers' }>,
-    now: number,
-    effects: (() => void)[],
-  ): void {
-    if (content.roomId !== null) {
-      const room = this.store.conversations.get(content.roomId);
-      if (!room || room.kind !== 'room' || !this.isMember(content.roomId, sender)) return;
-      // A room's timers are an admin change, ordered by the room epoch like membership.
-      if (!isRoomAdmin(this.store, content.roomId, sender)) {
-        log.warn({ action: 'timers' }, 'ignored a room change from a non-admin');
-        return;
-      }
-      const held = this.roomState(content.roomId)?.epoch ?? 0;
-      if ((content.epoch ?? 0) <= held) {
-        log.warn({ action: 'timers' }, 'ignored a stale or replayed room change');
-        return;
-      }
-      this.store.settings.set(ROOM_KEY(content.roomId), {
-        ...this.ensureRoomState(content.roomId),
-        epoch: content.epoch,
-      });
-    }
-    const timers = peerTimers(content);
-    if (timers === null) return;
-    const conversationId = content.roomId ?? directConversation(this.store, sender, now).id;
-    this.store.conversations.setDefaultTimers(conversationId, timers);
-    const notice = this.store.messages.has(content.id)
-      ? undefined
-      : this.store.messages.insert(
-          timerNotice({ id: content.id, conversationId, senderId: sender, outgoing: false, timers, now }),
-          now,
-        );
-    const isRequest = this.store.conversations.get(conversationId)?.requestFrom != null;
-    if (isRequest) return;
-    effects.push(() => {
-      this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(conversationId) });
-      if (notice) this.emit({ type: 'message.added', message: messageView(this.book, notice) });
-    });
-  }
-
-  private isMember(roomId: string, accountId: string): boolean {
-    return this.store.conversations.members(roomId).some((m) => m.accountId === accountId);
-  }
-
-  private applyText(
-    sender: string,
-    content: Extract<Content, { type: 'text' }>,
-    now: number,
-    effects: (() => void)[],
-  ): void {
-    let conversationId: string;
-    // A room request holds its messages unseen: no receipt, no report, no event until accepted.
-    let held = false;
-    if (content.roomId !== null) {
-      const room = this.store.conversations.get(content.roomId);
-      if (!room || room.kind !== 'room' || !this.isMember(content.roomId, sender)) return;
-      conversationId = content.roomId;
-      held = room.requestFrom !== null;
-    } else {
-      conversationId = directConversation(this.store, sender, now).id;
-    }
-    // A resend after a crash on the sender's side carries the same id: store it once.
-    if (this.store.messages.has(content.id)) return;
-    const timers = { sentAt: content.sentAt, receivedAt: now, expireAfterMs: content.expireAfterMs };
-    if (isArrivedExpired(timers)) {
-      // Never stored, never shown: only counted.
-      this.store.conversations.noteExpiredUnread(conversationId, 1);
-      effects.push(() => this.emit({ type: 'expired-unread', conversationId, count: 1 }));
-      return;
-    }
-    const message = this.store.messages.insert(
-      {
-        id: content.id,
-        conversationId,
-        senderId: sender,
-        outgoing: false,
-        kind: content.attachments.length > 0 ? 'attachment' : 'text',
-        body: content.text,
-        sentAt: content.sentAt,
-        receivedAt: now,
-        expireAfterMs: content.expireAfterMs,
-        burnAfterMs: content.burnAfterMs,
-        // Bounded by our arrival time: a sender clock running ahead cannot lengthen the life.
-        expiresAt: expiresAtFor(timers),
-        state: 'received',
-      },
-      now,
-    );
-    for (const a of content.attachments) {
-      // A local id: an id chosen by the sender could collide with another stored attachment.
-      this.store.attachments.add(attachmentRow(a, randomUUID(), content.id), now);
-    }
-    if (held) {
-      effects.push(() => this.scheduler.schedule(message.id, message.destroyAt));
-      return;
-    }
-    const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
-    // Room messages too: the receipt goes pairwise to the sender only.
-    if (settings?.deliveryReceipts !== false) {
-      this.enqueueDirect(
-        sender,
-        {
-          v: 1,
-          type: 'receipt',
-          id: newContentId(),
-          sentAt: now,
-          roomId: null,
-          kind: 'delivery',
-          messageIds: [content.id],
-        },
-        null,
-      );
-    }
-    if (this.relayMode === 'command') {
-      // In the same transaction as the message, so a crash cannot lose the "new" mark.
-      this.store.unreported.add(message.id);
-    }
-    effects.push(() => {
-      this.scheduler.schedule(message.id, message.destroyAt);
-      const view = messageView(this.book, message);
-      this.emit({ type: 'message.added', message: view });
-    });
-  }
-
-  private applyRoomUpdate(
-    sender: string,
-    content: Extract<Content, { type: 'room.update' }>,
-    now: number,
-    effects: (() => void)[],
-  ): void {
-    applyRoomUpdate(
-      {
-        store: this.store,
-        selfId: this.accountId,
-        ensureRoomState: (id) => this.ensureRoomState(id),
-        markLeft: (id) => this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), left: true }),
-        rotateSenderKey: (id) => this.rotateSenderKey(id),
-        epoch: (id) => this.roomState(id)?.epoch ?? 0,
-        setEpoch: (id, epoch) =>
-          this.store.settings.set(ROOM_KEY(id), { ...this.ensureRoomState(id), epoch }),
-        notice: (id, update, from) => this.rooms.insertRoomNotice(id, update, from, from === this.accountId),
-        changed: (id, isRequest) => {
-          const c = this.store.conversations.get(id);
-          if (!c) return;
-          if (isRequest) this.emit({ type: 'room.request', request: roomRequestView(this.book, c) });
-          else this.emit({ type: 'conversation.changed', conversation: this.conversationViewOf(id) });
-        },
-      },
-      sender,
-      content,
-      now,
-      effects,
-    );
   }
 
   // --- room requests -----------------------------------------------------------------------
