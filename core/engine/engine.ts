@@ -31,11 +31,10 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import { sql, type Message, type OutboxItem, type Store } from '../store';
+import { sql, type Message, type Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
-  RelayRequestError,
   accountMovedError,
   httpBaseUrl,
   type RelayConnectionState,
@@ -54,9 +53,6 @@ import {
   newRegistrationId,
   parseSenderCertificate,
   processDistribution,
-  sealTo,
-  sealToRoom,
-  senderKeyDistribution,
   unseal,
   SenderCertificateChecker,
   type SignalStores,
@@ -77,9 +73,10 @@ import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { ROOM_KEY, Rooms, type RoomState } from './rooms';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
-import { newContentId } from './ids';
+import { newContentId, uuidBytes } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, RECEIPTS_KEY } from './contentIntake';
+import { Outbox } from './outbox';
 import type {
   Clock,
   EngineApi,
@@ -101,12 +98,6 @@ const MAX_TEXT_CHARS = 64 * 1024;
  * bench/store.bench.ts ingests in batches of the same size.
  */
 export const INBOX_BATCH = 32;
-/** Outbox items encrypted, sent pipelined and committed together at most. */
-const OUTBOX_BATCH = 50;
-
-function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
-}
 
 export class Engine implements EngineApi {
   readonly accountId: string;
@@ -126,8 +117,6 @@ export class Engine implements EngineApi {
   private movedAway: WispError | null = null;
   private queueEmptySeen = false;
   private closed = false;
-  private flushing: Promise<void> | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
   private readonly pendingAcks = new Set<Promise<void>>();
   /** A manual BEGIN…COMMIT (inTransaction) is open. */
@@ -154,6 +143,8 @@ export class Engine implements EngineApi {
   private readonly rooms: Rooms;
   /** Applying decrypted content inside the inbox transaction (contentIntake.ts). */
   private readonly intake: ContentIntake;
+  /** The send pipeline: the persisted outbox encrypted, sent and committed in batches (outbox.ts). */
+  private readonly outbox: Outbox;
 
   private constructor(
     private readonly profile: Profile,
@@ -207,12 +198,35 @@ export class Engine implements EngineApi {
       encode: (content) => this.encode(content),
       enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
       ensureSessions: (ids) => this.ensureSessions(ids),
-      tryFlush: () => this.tryFlush(),
+      tryFlush: () => this.outbox.tryFlush(),
       emit: (event) => this.emit(event),
       conversationViewOf: (id) => this.conversationViewOf(id),
       roomState: (id) => this.roomState(id),
       ensureRoomState: (id) => this.ensureRoomState(id),
       rotateSenderKey: (id) => this.rotateSenderKey(id),
+    });
+    this.outbox = new Outbox({
+      get store() {
+        return engine.store;
+      },
+      signal: this.signal,
+      accountId: this.accountId,
+      get book() {
+        return engine.book;
+      },
+      clock: () => this.clock(),
+      serial: (fn) => this.serial(fn),
+      inTransaction: (fn) => this.inTransaction(fn),
+      relayClient: () => this.relayClient(),
+      senderCertificate: () => this.senderCertificate(),
+      ensureSession: (id) => this.ensureSession(id),
+      peersOf: (id) => this.peersOf(id),
+      roomState: (id) => this.roomState(id),
+      ensureRoomState: (id) => this.ensureRoomState(id),
+      encode: (content) => this.encode(content),
+      emit: (event) => this.emit(event),
+      relayMode: () => this.relayMode,
+      isClosed: () => this.closed,
     });
     this.intake = new ContentIntake({
       get store() {
@@ -329,7 +343,7 @@ export class Engine implements EngineApi {
       // Not fatal: the marks stay until the start-up sweep after their relay expiry.
       log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not forget inbox marks');
     }
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.outbox.stop();
     this.scheduler.dispose();
     this.profile.close();
   }
@@ -392,7 +406,7 @@ export class Engine implements EngineApi {
     // A new connection gets its own queueEmpty push once its backlog is delivered.
     if (state !== 'online') this.queueEmptySeen = false;
     if (state === 'online' && this.relayMode === 'live') {
-      void this.flushOutbox().catch(() => undefined);
+      void this.outbox.flush().catch(() => undefined);
       void this.refillPreKeys().catch(() => undefined);
     }
   }
@@ -619,7 +633,7 @@ export class Engine implements EngineApi {
     const view = this.conversationViewOf(id);
     this.emit({ type: 'conversation.changed', conversation: view });
     if (notice) this.emit({ type: 'message.added', message: messageView(this.book, notice) });
-    await this.tryFlush();
+    await this.outbox.tryFlush();
     return view;
   }
 
@@ -782,7 +796,7 @@ export class Engine implements EngineApi {
     this.scheduler.schedule(id, stored.destroyAt);
     const view = messageView(this.book, stored);
     this.emit({ type: 'message.added', message: view });
-    await this.tryFlush();
+    await this.outbox.tryFlush();
     // Sending changes only the state (pending → sent, delivered, read, or failed): reuse the view.
     const after = this.store.messages.get(id);
     return after ? { ...view, state: messageState(after) } : view;
@@ -823,138 +837,6 @@ export class Engine implements EngineApi {
     });
   }
 
-  /** Sends what is queued; a relay that is down leaves it queued (the message shows as pending). */
-  private async tryFlush(): Promise<void> {
-    try {
-      await this.flushOutbox();
-    } catch (error) {
-      if (!isWispError(error, 'RelayUnavailable')) throw error;
-      log.info({ kind: error.kind }, 'relay unavailable; messages stay in the outbox');
-    }
-  }
-
-  private flushOutbox(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    this.flushing = this.serial(() => this.flushOutboxNow()).finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
-  }
-
-  private flushOutboxNow(): Promise<void> {
-    return this.store.contacts.memoized(() => this.flushOutboxPasses());
-  }
-
-  private async flushOutboxPasses(): Promise<void> {
-    for (;;) {
-      // A flush runs on an event (send, sync, reconnect), so every queued item is tried now,
-      // whatever its backoff; only what expired before it went out is dropped.
-      const now = this.clock();
-      const enqueuedBefore = this.store.outbox.enqueueCount;
-      this.store.outbox.dropExpired(now);
-      // One more than a batch: enough to know whether another pass is needed, without reading
-      // the whole queue (a 500-member room queues hundreds of items) on every pass.
-      const queued = this.store.outbox
-        .oldest(OUTBOX_BATCH + 1)
-        .filter((i) => i.expiresAt === null || i.expiresAt > now);
-      const items = queued.slice(0, OUTBOX_BATCH);
-      if (items.length === 0) return;
-      // The batch is encrypted in order against one write-buffered view of the protocol state,
-      // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
-      // the message states. A crash after the relay took an item but before this commit resends
-      // the same message id at the same ratchet step, which the recipient drops as a duplicate;
-      // steps spent on items that failed are simply skipped counters for the recipient.
-      const buffered = new BufferedSignalStores(this.signal);
-      const prepared: { item: OutboxItem; send: () => Promise<void> }[] = [];
-      const permanent: OutboxItem[] = [];
-      let transient: { item: OutboxItem; error: WispError } | null = null;
-      for (const item of items) {
-        // Sender-key distributions go out (and commit) at once over the pairwise sessions, which
-        // must not race ratchet steps still buffered in this batch: such an item starts a batch.
-        if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId))
-          break;
-        try {
-          const send =
-            item.kind === 'room'
-              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
-              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
-          prepared.push({ item, send });
-        } catch (error) {
-          if (isTransient(error)) {
-            transient = { item, error };
-            break;
-          }
-          permanent.push(item);
-        }
-      }
-      const outcomes = await Promise.allSettled(prepared.map((p) => p.send()));
-      const sent: OutboxItem[] = [];
-      outcomes.forEach((outcome, i) => {
-        const item = prepared[i]!.item;
-        if (outcome.status === 'fulfilled') sent.push(item);
-        else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
-        else permanent.push(item);
-      });
-      const changed: string[] = [];
-      await this.inTransaction(async () => {
-        if (sent.length > 0) await buffered.flush();
-        for (const item of sent) {
-          this.store.outbox.remove(item.id);
-          if (item.messageId && this.setStateInTransaction(item.messageId, 'sent'))
-            changed.push(item.messageId);
-        }
-        for (const item of permanent) {
-          // Unknown recipient, too large…: the message fails and the item goes.
-          this.store.outbox.remove(item.id);
-          if (item.messageId && this.setStateInTransaction(item.messageId, 'failed'))
-            changed.push(item.messageId);
-        }
-      });
-      if (permanent.length > 0) log.warn({ count: permanent.length }, 'outbox items could not be sent');
-      for (const id of changed) this.emitUpdated(id);
-      if (transient) {
-        const { item, error } = transient;
-        const retryAfterMs =
-          error instanceof RelayRequestError && error.retryAfterMs !== undefined
-            ? error.retryAfterMs
-            : 1000 * Math.min(60, 2 ** item.attempts);
-        this.store.outbox.retryLater(item.id, this.clock() + retryAfterMs);
-        // A live connection retries a rate limit by itself; an outage retries on reconnect.
-        if (this.relayMode === 'live' && isWispError(error, 'RelayRateLimited'))
-          this.flushLater(retryAfterMs);
-        throw error;
-      }
-      // Another pass only if this one left items behind (the batch cap, a room item that starts its
-      // own batch) or something was queued meanwhile; otherwise re-reading the outbox finds nothing.
-      if (
-        prepared.length + permanent.length >= queued.length &&
-        this.store.outbox.enqueueCount === enqueuedBefore
-      )
-        return;
-    }
-  }
-
-  private flushLater(ms: number): void {
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      if (!this.closed) void this.tryFlush().catch(() => undefined);
-    }, ms);
-    this.flushTimer.unref();
-  }
-
-  private setStateInTransaction(id: string, state: 'sent' | 'failed'): boolean {
-    const before = this.store.messages.get(id);
-    if (!before || before.state !== 'sending') return false;
-    this.store.messages.setState(id, state);
-    return true;
-  }
-
-  private emitUpdated(id: string): void {
-    const m = this.store.messages.get(id);
-    if (m) this.emit({ type: 'message.updated', message: messageView(this.book, m) });
-  }
-
   private ensureSession(accountId: string): Promise<void> {
     return ensureSession(this.sessionDeps(), accountId);
   }
@@ -976,85 +858,6 @@ export class Engine implements EngineApi {
   private flagIdentityChange(accountId: string): void {
     const contact = this.store.contacts.get(accountId);
     if (contact) this.emit({ type: 'identity.changed', contact: contactView(contact) });
-  }
-
-  /** Encrypts now; the returned function sends. */
-  private async prepareDirect(
-    to: string,
-    payload: Uint8Array,
-    expiresAt: number | null,
-    stores: SignalStores,
-  ): Promise<() => Promise<void>> {
-    await this.ensureSession(to);
-    const cert = await this.senderCertificate();
-    const sealed = await sealTo(new Uint8Array(payload), to, this.accountId, cert, stores, this.clock());
-    const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    return async () => {
-      await this.relayClient().request('message.send', body);
-    };
-  }
-
-  /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
-  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
-    await (
-      await this.prepareDirect(to, payload, expiresAt, this.signal)
-    )();
-  }
-
-  private async prepareRoomItem(
-    roomId: string,
-    payload: Uint8Array,
-    expiresAt: number | null,
-    stores: SignalStores,
-  ): Promise<() => Promise<void>> {
-    const state = this.ensureRoomState(roomId);
-    const members = this.peersOf(roomId);
-    if (members.length === 0) return async () => undefined;
-    for (const m of members) await this.ensureSession(m);
-    // Members without our current sender key get it over the pairwise session first.
-    const missing = members.filter((m) => !state.sharedWith.includes(m));
-    if (missing.length > 0) {
-      const distribution = await senderKeyDistribution(this.accountId, state.distributionId, this.signal);
-      for (const m of missing) {
-        const content: Content = {
-          v: 1,
-          type: 'sender-key',
-          id: newContentId(),
-          sentAt: this.clock(),
-          roomId,
-          distributionId: state.distributionId,
-          distribution: b64(distribution),
-        };
-        await this.sendDirect(m, this.encode(content), null);
-        state.sharedWith.push(m);
-        this.store.settings.set(ROOM_KEY(roomId), state);
-      }
-    }
-    const cert = await this.senderCertificate();
-    const sealed = await sealToRoom(
-      new Uint8Array(payload),
-      members,
-      this.accountId,
-      state.distributionId,
-      uuidBytes(roomId),
-      cert,
-      stores,
-    );
-    const body = { payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    return async () => {
-      const result = await this.relayClient().request('message.sendMulti', body);
-      if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
-        log.warn(
-          { count: result.staleRecipients.length + result.unknownRecipients.length },
-          'some room members did not get a message',
-        );
-      }
-    };
-  }
-
-  private roomNeedsDistribution(roomId: string): boolean {
-    const state = this.roomState(roomId);
-    return !state || this.peersOf(roomId).some((m) => !state.sharedWith.includes(m));
   }
 
   private ensureRoomState(roomId: string): RoomState {
@@ -1116,7 +919,7 @@ export class Engine implements EngineApi {
       else this.queueEmptyWaiters.push(resolve);
     });
     await relay.connect();
-    await this.flushOutbox();
+    await this.outbox.flush();
     await queueEmpty;
     await this.inboxIdle();
     await this.refillPreKeys();
@@ -1127,7 +930,7 @@ export class Engine implements EngineApi {
     await relay.drained();
     await this.inboxIdle();
     await this.chain;
-    await this.flushOutbox();
+    await this.outbox.flush();
     await this.acksSettled();
     this.assertOpen();
     const reported = await this.unreportedMessages();
@@ -1439,7 +1242,7 @@ export class Engine implements EngineApi {
     const view = messageView(this.book, after);
     this.emit({ type: 'message.updated', message: view });
     // Sends the read receipt now if there is one (a relay that is down keeps it in the outbox).
-    if (before.seenAt === null) await this.tryFlush();
+    if (before.seenAt === null) await this.outbox.tryFlush();
     return view;
   }
 
@@ -1501,10 +1304,6 @@ function checkTextLength(text: string): void {
       recovery: 'Send a long text as a file (--file).',
     });
   }
-}
-
-function isTransient(error: unknown): error is WispError {
-  return isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited');
 }
 
 async function removeHalfProfile(dir: string, existedBefore: boolean): Promise<void> {

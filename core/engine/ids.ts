@@ -17,3 +17,8 @@ import { v7 } from 'uuid';
 export function newContentId(): string {
   return v7();
 }
+
+/** A UUID's 16 bytes (libsignal's fingerprint ids and room group ids). */
+export function uuidBytes(id: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(id.replace(/-/g, ''), 'hex'));
+}

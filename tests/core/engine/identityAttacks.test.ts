@@ -32,10 +32,10 @@ afterEach(async () => {
 async function sendCrafted(from: Engine, to: string, content: Content): Promise<void> {
   const internals = from as unknown as {
     enqueueDirect(to: string, content: Content, messageId: string | null): void;
-    tryFlush(): Promise<void>;
+    outbox: { tryFlush(): Promise<void> };
   };
   internals.enqueueDirect(to, content, null);
-  await internals.tryFlush();
+  await internals.outbox.tryFlush();
 }
 
 function roomCreate(roomId: string, members: { accountId: string; username: string | null }[]): Content {

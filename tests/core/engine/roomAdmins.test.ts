@@ -25,7 +25,8 @@ interface Internals {
   };
   roomUpdate(roomId: string, action: string, subject: string | null, epoch: number): Content;
   enqueueDirect(to: string, content: Content, messageId: string | null): void;
-  tryFlush(): Promise<void>;
+  /** The send pipeline (outbox.ts). */
+  outbox: { tryFlush(): Promise<void> };
   peersOf(roomId: string): string[];
 }
 const internals = (e: Engine) => e as unknown as Internals;
@@ -123,7 +124,7 @@ describe('room admins', () => {
     if (stale.type !== 'room.update') throw new Error('unreachable');
     stale.members = [...stale.members, { accountId: dave.accountId, username: 'dave', role: 'member' }];
     internals(alice).enqueueDirect(bob.accountId, stale, null);
-    await internals(alice).tryFlush();
+    await internals(alice).outbox.tryFlush();
     await bob.sync();
     expect((await roomOf(bob, room.id)).members.sort()).toEqual(['alice', 'carol']);
     // A fresh change at a higher epoch is applied as usual.

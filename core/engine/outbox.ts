@@ -1,0 +1,271 @@
+// The send pipeline: the persisted outbox read in batches, each encrypted in order against one
+// write-buffered view of the protocol state, sent pipelined and committed once; sender keys go to
+// room members who lack them first. Failures leave items queued (transient) or fail the message.
+import type { SenderCertificate } from '@signalapp/libsignal-client';
+import type { EngineEvent } from '../../common/engine';
+import type { Content } from '../../common/content';
+import { WispError, isWispError } from '../../common/errors';
+import { loggerFor } from '../log';
+import type { OutboxItem, Store } from '../store';
+import { RelayRequestError, type RelayClient } from '../relayClient/relayClient';
+import { BufferedSignalStores } from './bufferedStores';
+import { newContentId, uuidBytes } from './ids';
+import { ROOM_KEY, type RoomState } from './rooms';
+import { b64, sealTo, sealToRoom, senderKeyDistribution, type SignalStores } from './signalCrypto';
+import { messageView, type NameBook } from './views';
+
+const log = loggerFor('engine');
+
+/** Outbox items encrypted, sent pipelined and committed together at most. */
+const OUTBOX_BATCH = 50;
+
+/** What the send pipeline needs from the engine. */
+export interface OutboxDeps {
+  readonly store: Store;
+  readonly signal: SignalStores;
+  readonly accountId: string;
+  readonly book: NameBook;
+  clock(): number;
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  inTransaction(fn: () => Promise<void>): Promise<void>;
+  relayClient(): RelayClient;
+  senderCertificate(): Promise<SenderCertificate>;
+  ensureSession(accountId: string): Promise<void>;
+  peersOf(conversationId: string): string[];
+  roomState(id: string): RoomState | undefined;
+  ensureRoomState(roomId: string): RoomState;
+  encode(content: Content): Uint8Array;
+  emit(event: EngineEvent): void;
+  relayMode(): 'command' | 'live';
+  isClosed(): boolean;
+}
+
+export class Outbox {
+  private flushing: Promise<void> | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: OutboxDeps) {}
+
+  /** Cancels a scheduled retry (the engine is closing). */
+  stop(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+  }
+
+  /** Sends what is queued; a relay that is down leaves it queued (the message shows as pending). */
+  async tryFlush(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (error) {
+      if (!isWispError(error, 'RelayUnavailable')) throw error;
+      log.info({ kind: error.kind }, 'relay unavailable; messages stay in the outbox');
+    }
+  }
+
+  /** Flushes now, or joins the flush under way. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.d
+      .serial(() => this.flushOutboxNow())
+      .finally(() => {
+        this.flushing = null;
+      });
+    return this.flushing;
+  }
+
+  private flushOutboxNow(): Promise<void> {
+    return this.d.store.contacts.memoized(() => this.flushOutboxPasses());
+  }
+
+  private async flushOutboxPasses(): Promise<void> {
+    for (;;) {
+      // A flush runs on an event (send, sync, reconnect), so every queued item is tried now,
+      // whatever its backoff; only what expired before it went out is dropped.
+      const now = this.d.clock();
+      const enqueuedBefore = this.d.store.outbox.enqueueCount;
+      this.d.store.outbox.dropExpired(now);
+      // One more than a batch: enough to know whether another pass is needed, without reading
+      // the whole queue (a 500-member room queues hundreds of items) on every pass.
+      const queued = this.d.store.outbox
+        .oldest(OUTBOX_BATCH + 1)
+        .filter((i) => i.expiresAt === null || i.expiresAt > now);
+      const items = queued.slice(0, OUTBOX_BATCH);
+      if (items.length === 0) return;
+      // The batch is encrypted in order against one write-buffered view of the protocol state,
+      // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
+      // the message states. A crash after the relay took an item but before this commit resends
+      // the same message id at the same ratchet step, which the recipient drops as a duplicate;
+      // steps spent on items that failed are simply skipped counters for the recipient.
+      const buffered = new BufferedSignalStores(this.d.signal);
+      const prepared: { item: OutboxItem; send: () => Promise<void> }[] = [];
+      const permanent: OutboxItem[] = [];
+      let transient: { item: OutboxItem; error: WispError } | null = null;
+      for (const item of items) {
+        // Sender-key distributions go out (and commit) at once over the pairwise sessions, which
+        // must not race ratchet steps still buffered in this batch: such an item starts a batch.
+        if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId))
+          break;
+        try {
+          const send =
+            item.kind === 'room'
+              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
+              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
+          prepared.push({ item, send });
+        } catch (error) {
+          if (isTransient(error)) {
+            transient = { item, error };
+            break;
+          }
+          permanent.push(item);
+        }
+      }
+      const outcomes = await Promise.allSettled(prepared.map((p) => p.send()));
+      const sent: OutboxItem[] = [];
+      outcomes.forEach((outcome, i) => {
+        const item = prepared[i]!.item;
+        if (outcome.status === 'fulfilled') sent.push(item);
+        else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
+        else permanent.push(item);
+      });
+      const changed: string[] = [];
+      await this.d.inTransaction(async () => {
+        if (sent.length > 0) await buffered.flush();
+        for (const item of sent) {
+          this.d.store.outbox.remove(item.id);
+          if (item.messageId && this.setStateInTransaction(item.messageId, 'sent'))
+            changed.push(item.messageId);
+        }
+        for (const item of permanent) {
+          // Unknown recipient, too large…: the message fails and the item goes.
+          this.d.store.outbox.remove(item.id);
+          if (item.messageId && this.setStateInTransaction(item.messageId, 'failed'))
+            changed.push(item.messageId);
+        }
+      });
+      if (permanent.length > 0) log.warn({ count: permanent.length }, 'outbox items could not be sent');
+      for (const id of changed) this.emitUpdated(id);
+      if (transient) {
+        const { item, error } = transient;
+        const retryAfterMs =
+          error instanceof RelayRequestError && error.retryAfterMs !== undefined
+            ? error.retryAfterMs
+            : 1000 * Math.min(60, 2 ** item.attempts);
+        this.d.store.outbox.retryLater(item.id, this.d.clock() + retryAfterMs);
+        // A live connection retries a rate limit by itself; an outage retries on reconnect.
+        if (this.d.relayMode() === 'live' && isWispError(error, 'RelayRateLimited'))
+          this.flushLater(retryAfterMs);
+        throw error;
+      }
+      // Another pass only if this one left items behind (the batch cap, a room item that starts its
+      // own batch) or something was queued meanwhile; otherwise re-reading the outbox finds nothing.
+      if (
+        prepared.length + permanent.length >= queued.length &&
+        this.d.store.outbox.enqueueCount === enqueuedBefore
+      )
+        return;
+    }
+  }
+
+  private flushLater(ms: number): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      if (!this.d.isClosed()) void this.tryFlush().catch(() => undefined);
+    }, ms);
+    this.flushTimer.unref();
+  }
+
+  private setStateInTransaction(id: string, state: 'sent' | 'failed'): boolean {
+    const before = this.d.store.messages.get(id);
+    if (!before || before.state !== 'sending') return false;
+    this.d.store.messages.setState(id, state);
+    return true;
+  }
+
+  private emitUpdated(id: string): void {
+    const m = this.d.store.messages.get(id);
+    if (m) this.d.emit({ type: 'message.updated', message: messageView(this.d.book, m) });
+  }
+
+  /** Encrypts now; the returned function sends. */
+  private async prepareDirect(
+    to: string,
+    payload: Uint8Array,
+    expiresAt: number | null,
+    stores: SignalStores,
+  ): Promise<() => Promise<void>> {
+    await this.d.ensureSession(to);
+    const cert = await this.d.senderCertificate();
+    const sealed = await sealTo(new Uint8Array(payload), to, this.d.accountId, cert, stores, this.d.clock());
+    const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
+    return async () => {
+      await this.d.relayClient().request('message.send', body);
+    };
+  }
+
+  /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
+  private async sendDirect(to: string, payload: Uint8Array, expiresAt: number | null): Promise<void> {
+    await (
+      await this.prepareDirect(to, payload, expiresAt, this.d.signal)
+    )();
+  }
+
+  private async prepareRoomItem(
+    roomId: string,
+    payload: Uint8Array,
+    expiresAt: number | null,
+    stores: SignalStores,
+  ): Promise<() => Promise<void>> {
+    const state = this.d.ensureRoomState(roomId);
+    const members = this.d.peersOf(roomId);
+    if (members.length === 0) return async () => undefined;
+    for (const m of members) await this.d.ensureSession(m);
+    // Members without our current sender key get it over the pairwise session first.
+    const missing = members.filter((m) => !state.sharedWith.includes(m));
+    if (missing.length > 0) {
+      const distribution = await senderKeyDistribution(this.d.accountId, state.distributionId, this.d.signal);
+      for (const m of missing) {
+        const content: Content = {
+          v: 1,
+          type: 'sender-key',
+          id: newContentId(),
+          sentAt: this.d.clock(),
+          roomId,
+          distributionId: state.distributionId,
+          distribution: b64(distribution),
+        };
+        await this.sendDirect(m, this.d.encode(content), null);
+        state.sharedWith.push(m);
+        this.d.store.settings.set(ROOM_KEY(roomId), state);
+      }
+    }
+    const cert = await this.d.senderCertificate();
+    const sealed = await sealToRoom(
+      new Uint8Array(payload),
+      members,
+      this.d.accountId,
+      state.distributionId,
+      uuidBytes(roomId),
+      cert,
+      stores,
+    );
+    const body = { payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
+    return async () => {
+      const result = await this.d.relayClient().request('message.sendMulti', body);
+      if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
+        log.warn(
+          { count: result.staleRecipients.length + result.unknownRecipients.length },
+          'some room members did not get a message',
+        );
+      }
+    };
+  }
+
+  private roomNeedsDistribution(roomId: string): boolean {
+    const state = this.d.roomState(roomId);
+    return !state || this.d.peersOf(roomId).some((m) => !state.sharedWith.includes(m));
+  }
+}
+
+function isTransient(error: unknown): error is WispError {
+  return isWispError(error, 'RelayUnavailable') || isWispError(error, 'RelayRateLimited');
+}
