@@ -184,6 +184,9 @@ export class RelayClient {
     log.info('relay route changed; reconnecting');
     this.attempt = 0;
     socket.terminate();
+    // Settled now, not at the socket's 'close' event: a request made right after the change must
+    // wait for the new route, not find the old socket closing (onClose ignores the late event).
+    this.onClose(socket);
   }
 
   /** Whether this client reconnects by itself after a drop (live mode). */

@@ -113,7 +113,9 @@ export function proxyFailure(error: unknown): string {
   const rejected = /Socks5 proxy rejected connection - (\w+)/.exec(message);
   if (rejected) return `the proxy could not reach the relay (${rejected[1]})`;
   if (/authentication/i.test(message)) return 'the proxy refused the user name or password';
-  if (typeof code === 'string') return `the proxy did not answer (${code})`;
+  // socks passes the socket error on as a new Error, so its code is only in the message.
+  const errno = typeof code === 'string' ? code : /\b(E[A-Z]{3,})\b/.exec(message)?.[1];
+  if (errno !== undefined) return `the proxy did not answer (${errno})`;
   if (/timed out/i.test(message)) return 'the proxy did not answer in time';
   return 'the proxy closed the connection';
 }
