@@ -115,13 +115,14 @@ describe.skipIf(!haveMicrosocks())('SOCKS5 proxy for every relay connection', ()
     expect((await a.sync()).map((m) => m.text)).toContain('and back');
 
     const seen = seenSince(start);
-    // Every kind of connection happened…
+    // Every connection the relay saw came from the proxy's address, none from this machine's own…
+    expect(seen.map((c) => c.from)).toEqual(seen.map(() => PROXY_EGRESS));
+    // …and every kind of connection happened: two registrations, two authenticated WebSockets (at
+    // least), the upload and the download (each on a connection of its own through the proxy).
     const requests = seen.map((c) => c.request);
     expect(requests.filter((r) => r.startsWith('GET /v1/ws ')).length).toBeGreaterThanOrEqual(4);
     expect(requests.some((r) => r.startsWith('PUT /v1/attachments/'))).toBe(true);
     expect(requests.some((r) => r.startsWith('GET /v1/attachments/'))).toBe(true);
-    // …and every one of them came from the proxy's address, none from this machine's own.
-    expect(seen.map((c) => c.from)).toEqual(seen.map(() => PROXY_EGRESS));
     // microsocks logged one proxied connection for each connection the relay saw.
     expect(socks.log.filter((l) => l.includes(`connected to localhost:${witness.port}`))).toHaveLength(
       seen.length,
