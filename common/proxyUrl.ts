@@ -40,7 +40,8 @@ export function parseProxyUrl(text: string): ProxyParse {
   const rawHost = url.hostname;
   if (rawHost.length === 0) return fail('the proxy address has no host');
   const host = rawHost.startsWith('[') && rawHost.endsWith(']') ? rawHost.slice(1, -1) : rawHost;
-  if (url.port === '') return fail('the proxy address has no port (Tor listens on 9050, Tor Browser on 9150)');
+  if (url.port === '')
+    return fail('the proxy address has no port (Tor listens on 9050, Tor Browser on 9150)');
   const port = Number(url.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return fail('the proxy port must be 1 to 65535');
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
@@ -50,7 +51,8 @@ export function parseProxyUrl(text: string): ProxyParse {
   const password = url.password === '' ? null : safeDecode(url.password);
   if (username === undefined || password === undefined)
     return fail('the proxy user name or password is badly escaped');
-  if (password !== null && username === null) return fail('the proxy address has a password but no user name');
+  if (password !== null && username === null)
+    return fail('the proxy address has a password but no user name');
   // RFC 1929 limits each to 255 bytes.
   const tooLong = (s: string | null) => s !== null && new TextEncoder().encode(s).length > 255;
   if (tooLong(username) || tooLong(password)) return fail('the proxy user name or password is too long');

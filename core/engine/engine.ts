@@ -33,11 +33,7 @@ import {
 import { signalStoresFor } from '../signal';
 import { sql, type Message, type Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
-import {
-  RelayClient,
-  accountMovedError,
-  type RelayConnectionState,
-} from '../relayClient/relayClient';
+import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
 import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
 import { exportBackup, type ExportResult } from '../backup';
 import { BurnScheduler } from './burnScheduler';

@@ -72,7 +72,6 @@ export class RelayRequestError extends WispError {
   }
 }
 
-
 /** A host name that can only mean this machine: localhost, 127.0.0.0/8 or ::1 (as URL parses them). */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase();
@@ -168,7 +167,7 @@ export class RelayClient {
       this.route = new RelayRoute(options.url, options.proxy ?? null);
     } else {
       if (options.proxy !== undefined)
-        throw new WispError('Internal', 'a client on a RelayRoute takes the route\'s proxy, not its own');
+        throw new WispError('Internal', "a client on a RelayRoute takes the route's proxy, not its own");
       this.route = options.url;
     }
   }

@@ -95,13 +95,17 @@ export class RelayRoute {
         cause,
       });
     }
-    return new WispError('RelayUnavailable', `the relay is unreachable through the proxy ${label}: ${detail}`, {
-      recovery:
-        `Wisp reaches the relay only through the proxy ${label} and never connects directly: check that ` +
-        'the proxy (e.g. Tor) is running and can reach the relay, or change the proxy setting. ' +
-        'Messages you send wait in the outbox.',
-      cause,
-    });
+    return new WispError(
+      'RelayUnavailable',
+      `the relay is unreachable through the proxy ${label}: ${detail}`,
+      {
+        recovery:
+          `Wisp reaches the relay only through the proxy ${label} and never connects directly: check that ` +
+          'the proxy (e.g. Tor) is running and can reach the relay, or change the proxy setting. ' +
+          'Messages you send wait in the outbox.',
+        cause,
+      },
+    );
   }
 }
 

@@ -10,7 +10,13 @@ import { startHarness, type RunningHarness } from '../../harness/server';
 import { Engine } from '../../core/engine';
 import { PassphraseKeyStore } from '../../core/vault';
 import { startRelay, type RunningRelay } from '../../relay';
-import { TEST_SCRYPT, WEB_ROOT, syncUntilText, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
+import {
+  TEST_SCRYPT,
+  WEB_ROOT,
+  syncUntilText,
+  uniqueName,
+  type E2eWorld,
+} from '../helpers/foundation/harness';
 import { createAccountInUi, startConversationInUi } from '../helpers/foundation/onboarding';
 import {
   PROXY_EGRESS,

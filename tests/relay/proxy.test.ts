@@ -24,7 +24,8 @@ import {
 import { WispError } from '../../common/errors';
 
 if (!haveMicrosocks()) {
-  if (process.env.CI === 'true') throw new Error('microsocks is not installed (apt-get install -y microsocks)');
+  if (process.env.CI === 'true')
+    throw new Error('microsocks is not installed (apt-get install -y microsocks)');
   console.warn('microsocks is not installed; the SOCKS5 proxy tests are skipped');
 }
 
@@ -67,7 +68,11 @@ async function create(name: string, proxyUrl: string | null): Promise<Engine> {
 }
 
 async function open(name: string, proxyUrl: string | null): Promise<Engine> {
-  const engine = await Engine.open({ profileDir: join(root, name), keystore: testKeyStore(), proxy: proxyUrl });
+  const engine = await Engine.open({
+    profileDir: join(root, name),
+    keystore: testKeyStore(),
+    proxy: proxyUrl,
+  });
   running.engines.push(engine);
   return engine;
 }

@@ -22,7 +22,8 @@ import {
 } from '../../helpers/relay/socks';
 
 if (!haveMicrosocks()) {
-  if (process.env.CI === 'true') throw new Error('microsocks is not installed (apt-get install -y microsocks)');
+  if (process.env.CI === 'true')
+    throw new Error('microsocks is not installed (apt-get install -y microsocks)');
   console.warn('microsocks is not installed; the CLI proxy tests are skipped');
 }
 
@@ -74,16 +75,36 @@ function since(start: number) {
 describe.skipIf(!haveMicrosocks())('wisp --proxy / WISP_PROXY', () => {
   it('two real CLI clients talk over wss:// through the proxy: init, send with a file, sync, attachment save — the relay sees only the proxy', async () => {
     const start = witness.connections.length;
-    const a = await wisp('alice', ['init', '--relay', witness.url, '--username', 'alice', '--proxy', socks.url]);
+    const a = await wisp('alice', [
+      'init',
+      '--relay',
+      witness.url,
+      '--username',
+      'alice',
+      '--proxy',
+      socks.url,
+    ]);
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     // bob takes the proxy from the environment.
-    const b = await wisp('bob', ['init', '--relay', witness.url, '--username', 'bob'], { WISP_PROXY: socks.url });
+    const b = await wisp('bob', ['init', '--relay', witness.url, '--username', 'bob'], {
+      WISP_PROXY: socks.url,
+    });
     expect(b.code).toBe(0);
 
     const file = join(root, 'note.txt');
     writeFileSync(file, 'a file through the tunnel\n'.repeat(500));
-    const sent = await wisp('alice', ['send', '--to', 'bob', '--text', 'over tor, say', '--file', file, '--proxy', socks.url]);
+    const sent = await wisp('alice', [
+      'send',
+      '--to',
+      'bob',
+      '--text',
+      'over tor, say',
+      '--file',
+      file,
+      '--proxy',
+      socks.url,
+    ]);
     expect(sent.code).toBe(0);
     const synced = await wisp('bob', ['sync'], { WISP_PROXY: socks.url });
     const message = synced.lines.find((l) => l.text === 'over tor, say')!;
@@ -97,7 +118,9 @@ describe.skipIf(!haveMicrosocks())('wisp --proxy / WISP_PROXY', () => {
     );
     expect(saved.code).toBe(0);
     expect(readFileSync(out).equals(readFileSync(file))).toBe(true);
-    expect((await wisp('bob', ['send', '--to', 'alice', '--text', 'received'], { WISP_PROXY: socks.url })).code).toBe(0);
+    expect(
+      (await wisp('bob', ['send', '--to', 'alice', '--text', 'received'], { WISP_PROXY: socks.url })).code,
+    ).toBe(0);
     const back = await wisp('alice', ['sync', '--proxy', socks.url]);
     expect(back.lines.map((l) => l.text)).toContain('received');
 
@@ -138,8 +161,21 @@ describe.skipIf(!haveMicrosocks())('wisp --proxy / WISP_PROXY', () => {
 
   it('a bad proxy address is refused before anything happens: InvalidInput, no profile, no connection', async () => {
     const start = witness.connections.length;
-    for (const bad of ['http://127.0.0.1:8080', 'socks5h://127.0.0.1', 'socks4://127.0.0.1:1080', 'socks5h://h:1/x']) {
-      const result = await wisp('carol', ['init', '--relay', witness.url, '--username', 'carol', '--proxy', bad]);
+    for (const bad of [
+      'http://127.0.0.1:8080',
+      'socks5h://127.0.0.1',
+      'socks4://127.0.0.1:1080',
+      'socks5h://h:1/x',
+    ]) {
+      const result = await wisp('carol', [
+        'init',
+        '--relay',
+        witness.url,
+        '--username',
+        'carol',
+        '--proxy',
+        bad,
+      ]);
       expect(result.code).toBe(1);
       expect(errorOf(result.stderr)).toMatchObject({ kind: 'InvalidInput' });
       expect(String(errorOf(result.stderr).recovery)).toContain('socks5h://');
@@ -162,7 +198,7 @@ describe.skipIf(!haveMicrosocks())('wisp --proxy / WISP_PROXY', () => {
     });
     const client = new RpcClient(child.stdout!, child.stdin!);
     await client.notification('daemon.ready', () => true);
-    const sent = (await client.call('send', { to: 'bob', text: 'from the daemon' })) as { text: string }[];
+    const sent = await client.call<{ text: string }[]>('send', { to: 'bob', text: 'from the daemon' });
     expect(sent[0]).toMatchObject({ text: 'from the daemon' });
     const synced = await wisp('bob', ['sync'], { WISP_PROXY: socks.url });
     expect(synced.lines.map((l) => l.text)).toContain('from the daemon');

@@ -42,7 +42,9 @@ describe('npm test prerequisites', () => {
     ]) {
       expect(message).toContain(`  - ${name}`);
     }
-    expect(message).toContain('sudo apt-get install -y chromium age postgresql dbus gnome-keyring microsocks');
+    expect(message).toContain(
+      'sudo apt-get install -y chromium age postgresql dbus gnome-keyring microsocks',
+    );
     expect(message).toContain('export WISP_TEST_PG=postgres://wisp:wisp@127.0.0.1:5432/wisp_test');
   });
 
