@@ -1,7 +1,8 @@
 // Issue 14 in the built renderer (Chromium, harness, real engine and relay): Settings → Network takes
 // a SOCKS5 proxy (a real microsocks on loopback), refuses a bad address in words, and on save moves
 // the running app onto it — the direct connection closes, and every connection the relay sees from
-// then on, while a message typed in the UI reaches another client, comes from the proxy.
+// then on, while a message typed in the UI reaches another client, comes from the proxy; after a
+// lock and unlock the saved proxy carries the app's connections from the first one.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,23 @@ test('Settings → Network: a SOCKS5 proxy saved in the app carries every relay 
     const since = witness.connections.slice(start);
     expect(since.some((c) => c.request.startsWith('GET /v1/ws '))).toBe(true);
     expect(since.map((c) => c.from)).toEqual(since.map(() => PROXY_EGRESS));
+
+    // The setting is kept: after lock and unlock the app connects through the proxy from the start.
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Lock Wisp now' }).click();
+    await expect(page.getByRole('heading', { name: 'Wisp is locked' })).toBeVisible();
+    const beforeUnlock = witness.connections.length;
+    await page.getByLabel('Passphrase', { exact: true }).fill('e2e passphrase 1');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+    await page.getByRole('button', { name: 'Chats' }).click();
+    await startConversationInUi(page, bobName);
+    await page.getByLabel('Message', { exact: true }).fill('after unlock');
+    await page.getByRole('button', { name: 'Send' }).click();
+    expect(await syncUntilText(bob, 'after unlock')).toBeDefined();
+    const afterUnlock = witness.connections.slice(beforeUnlock);
+    expect(afterUnlock.some((c) => c.request.startsWith('GET /v1/ws '))).toBe(true);
+    expect(afterUnlock.map((c) => c.from)).toEqual(afterUnlock.map(() => PROXY_EGRESS));
   } finally {
     await bob.close();
   }
