@@ -60,11 +60,10 @@ export class RelayRoute {
   agent(): Agent | undefined {
     const proxy = this.#proxy;
     if (proxy === null) return undefined;
-    this.#agent ??= new SocksProxyAgent(socksUrl(proxy), {
-      // A proxy that accepts the TCP connection but never answers the SOCKS handshake must not hang
-      // a connect or an upload forever.
-      timeout: 30_000,
-    });
+    // No `timeout` option: the agent would make it an idle timeout on the whole connection, and a
+    // quiet WebSocket (the relay pings every 30 s) would be cut and reconnected. A proxy that never
+    // answers the handshake is still bounded: the socks library gives up after 30 s by itself.
+    this.#agent ??= new SocksProxyAgent(socksUrl(proxy));
     return this.#agent;
   }
 

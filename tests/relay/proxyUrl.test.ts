@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProxyUrl, proxyLabel } from '../../common/proxyUrl';
 import { RelayRoute, checkProxyUrl, proxyFailure } from '../../core/relayClient/relayRoute';
+import { SocksProxyAgent } from 'socks-proxy-agent';
 import { WispError } from '../../common/errors';
 
 function refusal(text: string): WispError {
@@ -79,6 +80,16 @@ describe('proxy address', () => {
     const route = new RelayRoute(onion, checkProxyUrl('socks5h://127.0.0.1:9050'));
     expect(() => route.setProxy(null)).toThrow(/only through Tor/);
     expect(route.proxyLabel).toBe('socks5h://127.0.0.1:9050');
+  });
+
+  it('puts no idle timeout on proxied sockets (a quiet WebSocket lives between the relay pings, 30 s apart)', () => {
+    const route = new RelayRoute('wss://relay.example', checkProxyUrl('socks5h://127.0.0.1:9050'));
+    const agent = route.agent() as SocksProxyAgent;
+    expect(agent).toBeInstanceOf(SocksProxyAgent);
+    expect(agent.timeout).toBeNull();
+    expect(route.agent()).toBe(agent);
+    route.setProxy(null);
+    expect(route.agent()).toBeUndefined();
   });
 
   it('tells a proxy that is down from a proxy that cannot reach the relay', () => {
