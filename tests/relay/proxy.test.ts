@@ -179,6 +179,21 @@ describe.skipIf(!haveMicrosocks())('SOCKS5 proxy for every relay connection', ()
     expect(existsSync(join(root, name))).toBe(false);
   });
 
+  it('proxy up but the relay unreachable behind it: the error says the proxy could not reach the relay', async () => {
+    const socks = await proxy();
+    const closedPort = await freePort();
+    const error = await caught(
+      Engine.create({
+        profileDir: join(root, uniqueName('behind')),
+        keystore: testKeyStore(),
+        relayUrl: `ws://localhost:${closedPort}/v1/ws`,
+        proxy: socks.url,
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'RelayUnavailable' });
+    expect(error.message).toContain('the proxy could not reach the relay');
+  });
+
   it('proxy stops after setup: sends wait in the outbox, downloads fail naming the proxy, the relay sees nothing direct', async () => {
     const socks = await proxy();
     const sender = uniqueName('s');
