@@ -7,9 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine';
+import { RelayClient } from '../../core/relayClient/relayClient';
+import { checkProxyUrl } from '../../core/relayClient/relayRoute';
 import { startRelay, type RunningRelay } from '../../relay';
 import { testKeyStore } from '../helpers/engine/fixtures';
 import {
@@ -177,6 +180,30 @@ describe.skipIf(!haveMicrosocks())('SOCKS5 proxy for every relay connection', ()
     expect(error.recovery).toContain('never connects directly');
     expect(witness.connections.length).toBe(start);
     expect(existsSync(join(root, name))).toBe(false);
+  });
+
+  it('a proxy does not make plain ws:// to a remote relay acceptable: refused before the proxy is contacted', async () => {
+    // A listener standing in for the proxy counts every connection made to it.
+    let contacted = 0;
+    const listener = createServer((socket) => {
+      contacted++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    const client = new RelayClient({
+      url: 'ws://relay.example/v1/ws',
+      proxy: checkProxyUrl(`socks5h://127.0.0.1:${port}`),
+      accountId: null,
+      sign: () => new Uint8Array(64),
+      reconnect: false,
+    });
+    const error = await caught(client.connect());
+    expect(error).toMatchObject({ kind: 'InvalidInput' });
+    expect(error.message).toContain('plain ws:// is only allowed for a relay on this machine');
+    await client.close();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    expect(contacted).toBe(0);
   });
 
   it('proxy up but the relay unreachable behind it: the error says the proxy could not reach the relay', async () => {
