@@ -2,7 +2,8 @@
 // private temporary ciphertext file, uploaded to the relay, and described by a pointer (key and
 // digest) that travels only inside the E2E message. Download checks the digest before decrypting.
 // Both directions stream the plaintext straight into the local encrypted-at-rest copy
-// (EncryptedFileBuilder), so no attachment is ever held whole in memory.
+// (EncryptedFileBuilder), so no attachment is ever held whole in memory. Transfers take the
+// relay's route: through the user's SOCKS5 proxy when one is set, like the WebSocket.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -15,7 +16,8 @@ import { pipeline } from 'node:stream/promises';
 import type { AttachmentPointer } from '../../common/content';
 import { WispError } from '../../common/errors';
 import { attachmentPath } from '../../common/wire';
-import type { RelayClient } from '../relayClient/relayClient';
+import { httpBaseUrl, type RelayClient } from '../relayClient/relayClient';
+import { proxyFailure, type RelayRoute } from '../relayClient/relayRoute';
 import { EncryptedFileBuilder, type EncryptedFile } from '../store/attachmentFiles';
 import type { NewAttachment } from '../store/types';
 import { decryptAttachment, digestFile, encryptAttachment, shred } from './attachmentCrypto';
@@ -31,18 +33,24 @@ const MIME: Record<string, string> = {
   '.mp4': 'video/mp4',
 };
 
+/** One HTTP request to the relay along `route` (the proxy's agent, or a direct socket without one). */
 function send(
-  url: URL,
+  route: RelayRoute,
+  path: string,
   method: string,
   headers: Record<string, string>,
 ): (body?: NodeJS.ReadableStream) => Promise<IncomingMessage> {
+  const url = new URL(path, httpBaseUrl(route));
   const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return (body) =>
     new Promise((resolve, reject) => {
-      const req = fn(url, { method, headers }, resolve);
-      req.on('error', (cause) =>
-        reject(new WispError('RelayUnavailable', 'the attachment transfer failed', { cause })),
-      );
+      // Read once: a proxy changed mid-transfer applies to the next request, not half of this one.
+      const agent = route.agent();
+      const req = fn(url, { method, headers, ...(agent === undefined ? {} : { agent }) }, resolve);
+      req.on('error', (cause) => {
+        const detail = route.proxy === null ? 'the attachment transfer failed' : proxyFailure(cause);
+        reject(route.unavailable(detail, cause));
+      });
       if (body) body.pipe(req);
       else req.end();
     });
@@ -95,7 +103,7 @@ export interface Uploaded {
 
 export async function uploadAttachment(
   relay: RelayClient,
-  httpBase: string,
+  route: RelayRoute,
   path: string,
   expiresAt: number | null,
   localDir: string,
@@ -124,7 +132,7 @@ export async function uploadAttachment(
       size: secrets.ciphertextSize,
       ...(expiresAt === null ? {} : { expiresAt }),
     });
-    const res = await send(new URL(created.uploadPath, httpBase), 'PUT', {
+    const res = await send(route, created.uploadPath, 'PUT', {
       authorization: `Bearer ${created.uploadToken}`,
       'content-type': 'application/octet-stream',
       'content-length': String(secrets.ciphertextSize),
@@ -157,7 +165,7 @@ export async function uploadAttachment(
  * file for attachment `attachmentId` in `localDir` (streamed); the caller adopts it.
  */
 export async function downloadAttachment(
-  httpBase: string,
+  route: RelayRoute,
   blobId: string,
   key: Uint8Array,
   digest: Uint8Array,
@@ -168,7 +176,7 @@ export async function downloadAttachment(
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
   try {
-    const res = await send(new URL(attachmentPath(blobId), httpBase), 'GET', {})();
+    const res = await send(route, attachmentPath(blobId), 'GET', {})();
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, await readBody(res));
     await pipeline(res, createWriteStream(cipherPath, { mode: 0o600 }));
     if (!Buffer.from(digest).equals(await digestFile(cipherPath))) {

@@ -32,12 +32,8 @@ import {
 import { signalStoresFor } from '../signal';
 import type { Message, Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
-import {
-  RelayClient,
-  accountMovedError,
-  httpBaseUrl,
-  type RelayConnectionState,
-} from '../relayClient/relayClient';
+import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
+import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
 import { exportBackup, type ExportResult } from '../backup';
 import { BurnScheduler } from './burnScheduler';
 import {
@@ -86,7 +82,12 @@ export class Engine implements EngineApi {
   private usernameValue: string | null;
   private readonly identityKeyPair: IdentityKeyPair;
   private readonly certificates: SenderCertificateChecker;
-  private readonly relayUrl: string;
+  /**
+   * The relay's address and the route to it (the user's SOCKS5 proxy, if any). Every connection
+   * the engine opens is made from this one route — `new RelayClient({ url: this.relayUrl, … })` —
+   * so each takes the proxy and follows setProxy() without further wiring.
+   */
+  private readonly relayUrl: RelayRoute;
   private readonly signal: SignalStores;
   private readonly scheduler: BurnScheduler;
   private readonly listeners = new Set<EngineListener>();
@@ -121,6 +122,7 @@ export class Engine implements EngineApi {
     private readonly profile: Profile,
     private readonly clock: Clock,
     relayUrl?: string,
+    proxy: ProxyAddress | null = null,
   ) {
     const identity = this.store.identity.require();
     this.accountId = identity.accountId;
@@ -131,7 +133,7 @@ export class Engine implements EngineApi {
     this.certificates = new SenderCertificateChecker(
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
-    this.relayUrl = relayUrl ?? identity.relayUrl;
+    this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({
@@ -234,13 +236,16 @@ export class Engine implements EngineApi {
   /** Creates the profile, the identity and the relay account; uploads the first prekeys. */
   static async create(options: EngineCreateOptions): Promise<Engine> {
     const clock = options.clock ?? Date.now;
+    // Checked before anything is made: a bad proxy must not leave a profile, nor be skipped.
+    const proxy = proxyFrom(options.proxy);
+    const route = new RelayRoute(options.relayUrl, proxy);
     const existedBefore = existsSync(options.profileDir);
     const profile = await createProfile(options.profileDir, options.keystore);
     try {
       const identity = newIdentity();
       const registrationId = newRegistrationId();
       const relay = new RelayClient({
-        url: options.relayUrl,
+        url: route,
         accountId: null,
         sign: (m) => identity.privateKey.sign(m),
         reconnect: false,
@@ -263,7 +268,7 @@ export class Engine implements EngineApi {
           trustRoot: Buffer.from(info.trustRoot, 'base64'),
           createdAt: clock(),
         });
-        const engine = new Engine(profile, clock);
+        const engine = new Engine(profile, clock, undefined, proxy);
         engine.relay = relay;
         await engine.uploadPreKeys(true);
         engine.relay = null;
@@ -284,9 +289,10 @@ export class Engine implements EngineApi {
    * out, so no read API can ever return one.
    */
   static async open(options: EngineOpenOptions): Promise<Engine> {
+    const proxy = proxyFrom(options.proxy);
     const profile = await openProfile(options.profileDir, options.keystore);
     try {
-      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl);
+      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl, proxy);
       engine.startEphemeral();
       return engine;
     } catch (error) {
@@ -389,6 +395,15 @@ export class Engine implements EngineApi {
       // the outbox goes out when it is back (connection.changed tells the UI).
       if (!isWispError(error, 'RelayUnavailable')) throw error;
     }
+  }
+
+  /**
+   * Routes every relay connection through `proxy` (socks5h://HOST:PORT…), or directly with null.
+   * Open connections are dropped and reopened on the new route; none falls back to the other.
+   */
+  setProxy(proxy: string | null): void {
+    this.assertOpen();
+    this.relayUrl.setProxy(proxyFrom(proxy));
   }
 
   private async senderCertificate(): Promise<SenderCertificate> {
@@ -653,7 +668,7 @@ export class Engine implements EngineApi {
     if (options.file !== undefined) {
       const uploaded = await uploadAttachment(
         this.relayClient(),
-        httpBaseUrl(this.relayUrl),
+        this.relayUrl,
         options.file,
         expiresAt,
         this.store.attachments.folder,
@@ -914,7 +929,7 @@ export class Engine implements EngineApi {
         throw new WispError('NotFound', 'the attachment cannot be fetched');
       }
       const file = await downloadAttachment(
-        httpBaseUrl(this.relayUrl),
+        this.relayUrl,
         attachment.blobId,
         attachment.remoteKey,
         attachment.digest,

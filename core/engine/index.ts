@@ -25,6 +25,8 @@ export interface EngineCreateOptions {
   keystore: EngineKeystore;
   /** ws:// or wss:// URL of the relay. */
   relayUrl: string;
+  /** SOCKS5 proxy (socks5h://HOST:PORT) for every relay connection, registration included. */
+  proxy?: string | null;
   username?: string;
   clock?: Clock;
 }
@@ -35,6 +37,8 @@ export interface EngineOpenOptions {
   clock?: Clock;
   /** Use this relay address instead of the one stored at init (e.g. a relay that moved). */
   relayUrl?: string;
+  /** SOCKS5 proxy (socks5h://HOST:PORT) for every relay connection; none: direct. */
+  proxy?: string | null;
 }
 
 export interface SendOptions {
@@ -66,6 +70,11 @@ export interface EngineApi {
 
   /** Keeps a live connection open (app mode); the CLI uses sync() instead. */
   connect(): Promise<void>;
+  /**
+   * Sends every relay connection through this SOCKS5 proxy from now on (null: directly); open
+   * connections reconnect on the new route. A bad address is InvalidInput and changes nothing.
+   */
+  setProxy(proxy: string | null): void;
   /** Sets (or with null releases) our username at the relay. */
   setUsername(username: string | null): Promise<void>;
   /** Resolves a username at the relay and stores it as a contact. */

@@ -189,6 +189,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
     return { ...prefs, receipts: engine === null ? null : await engine.receiptSettings() };
   }
 
+  /** Settings → Network: the SOCKS5 proxy every relay connection takes from the start (null: direct). */
+  async function proxySetting(): Promise<string | null> {
+    return (await preferences.read()).proxyUrl;
+  }
+
   async function closeEngine(): Promise<void> {
     notifier.withdrawAll();
     const open = engine;
@@ -207,7 +212,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
     buildKeyStore: (kind, passphrase) => buildKeyStore(kind, passphrase, keyStoreOptions),
     async adopt(kind, keystore) {
       await writeAccount({ version: 1, keystore: kind });
-      const opened = await engines.open({ profileDir, keystore });
+      const opened = await engines.open({ profileDir, keystore, proxy: await proxySetting() });
       attach(opened);
       // Connecting moves the account here: the relay closes the old device's connection (4009).
       await opened.connect();
@@ -263,6 +268,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
             profileDir,
             keystore,
             relayUrl: input.relayUrl,
+            proxy: await proxySetting(),
             username: input.username,
           });
           await writeAccount({ version: 1, keystore: input.keystore });
@@ -276,7 +282,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           const record = await readAccount();
           if (record === null) throw new WispError('ProfileNotFound', 'there is no account to unlock');
           const keystore = buildKeyStore(record.keystore, input.passphrase, keyStoreOptions);
-          const opened = await engines.open({ profileDir, keystore });
+          const opened = await engines.open({ profileDir, keystore, proxy: await proxySetting() });
           attach(opened);
           await opened.connect();
           return announce();
@@ -368,6 +374,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
         const { receipts, ...prefsPatch } = patch;
         if (receipts !== undefined) await (await requireEngine()).setReceiptSettings(receipts);
         const before = await preferences.read();
+        // The running engine moves to the new route first (its connections reconnect through it);
+        // should it refuse the address (a .onion relay without socks5h), nothing is saved.
+        if (prefsPatch.proxyUrl !== undefined && prefsPatch.proxyUrl !== before.proxyUrl) {
+          engine?.setProxy(prefsPatch.proxyUrl);
+        }
         const next = await preferences.write({ ...before, ...prefsPatch });
         notifier.setMode(next.notifications);
         if (next.contentProtection !== before.contentProtection) {
