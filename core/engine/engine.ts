@@ -72,7 +72,7 @@ import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { ROOM_KEY, Rooms, type RoomState } from './rooms';
-import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
+import { attachmentRow, downloadAttachment, uploadAttachment, type TransferProgress } from './attachments';
 import { newContentId, uuidBytes } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, RECEIPTS_KEY } from './contentIntake';
@@ -737,6 +737,7 @@ export class Engine implements EngineApi {
         options.file,
         expiresAt,
         this.store.attachments.folder,
+        options.onProgress,
       );
       attachments.push(uploaded.pointer);
       localCopy = uploaded.local;
@@ -1267,12 +1268,44 @@ export class Engine implements EngineApi {
 
   // --- attachments -------------------------------------------------------------------------
 
-  async saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void> {
+  async saveAttachment(
+    messageId: string,
+    attachmentId: string,
+    outPath: string,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
+    await this.localAttachment(messageId, attachmentId, Number.MAX_SAFE_INTEGER, onProgress);
+    await this.store.attachments.saveFileTo(attachmentId, outPath);
+  }
+
+  async readAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<Buffer> {
+    await this.localAttachment(messageId, attachmentId, maxBytes, onProgress);
+    // Decrypted from the encrypted-at-rest copy straight into memory (bounded by the check above).
+    return this.store.attachments.readFile(attachmentId);
+  }
+
+  /** Checks the attachment belongs to the message and is at most `maxBytes`; fetches it if not local. */
+  private async localAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
     this.assertOpen();
     await this.destroyOverdue();
     const attachment = this.store.attachments.get(attachmentId);
     if (!attachment || attachment.messageId !== messageId)
       throw new WispError('NotFound', 'no such attachment');
+    if (attachment.size > maxBytes) {
+      throw new WispError('PayloadTooLarge', 'the attachment is too large to preview', {
+        recovery: 'Save the file instead.',
+      });
+    }
     if (attachment.localPath === null) {
       if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
         throw new WispError('NotFound', 'the attachment cannot be fetched');
@@ -1285,10 +1318,10 @@ export class Engine implements EngineApi {
         attachment.size,
         this.store.attachments.folder,
         attachmentId,
+        onProgress,
       );
       this.store.attachments.adoptFile(attachmentId, file);
     }
-    await this.store.attachments.saveFileTo(attachmentId, outPath);
   }
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
