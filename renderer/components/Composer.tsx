@@ -71,32 +71,6 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
       )}
       {refusal !== null && <p className="hint">{refusal}</p>}
       <div className="composer-controls">
-        {onAttach !== undefined && (
-          <>
-            <button
-              type="button"
-              className="icon"
-              aria-label="Attach a file"
-              title="Attach a file"
-              disabled={busy}
-              onClick={() => picker.current?.click()}
-            >
-              <Paperclip size={16} aria-hidden="true" />
-            </button>
-            <input
-              ref={picker}
-              type="file"
-              className="visually-hidden"
-              tabIndex={-1}
-              aria-hidden="true"
-              onChange={(e) => {
-                const file = e.target.files?.[0];
-                if (file !== undefined) onAttach(file);
-                e.target.value = '';
-              }}
-            />
-          </>
-        )}
         <TimerSelect
           label="Expires"
           choices={EXPIRE_CHOICES}
@@ -109,6 +83,18 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
           value={timers.burnAfterMs}
           onChange={(ms) => setTimers((t) => ({ ...t, burnAfterMs: ms }))}
         />
+        {onAttach !== undefined && (
+          <button
+            type="button"
+            className="icon attach-button"
+            aria-label="Attach a file"
+            title="Attach a file"
+            disabled={busy}
+            onClick={() => picker.current?.click()}
+          >
+            <Paperclip size={16} aria-hidden="true" />
+          </button>
+        )}
         <button
           type="submit"
           disabled={busy || burnTooLong || refusal !== null || (text.trim().length === 0 && attachment === null)}
@@ -117,6 +103,20 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
         </button>
       </div>
       {burnTooLong && <p className="hint">Burn-on-read can never be longer than expiration.</p>}
+      {onAttach !== undefined && (
+        <input
+          ref={picker}
+          type="file"
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file !== undefined) onAttach(file);
+            e.target.value = '';
+          }}
+        />
+      )}
     </form>
   );
 }

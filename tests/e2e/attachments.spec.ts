@@ -5,6 +5,7 @@
 // attachments folder on disk. And an image attached with the paperclip reaches the peer intact.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { startWorld, syncUntilText, type E2eWorld } from '../helpers/foundation/harness';
 import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
@@ -116,6 +117,75 @@ test('an image attached with the paperclip reaches the peer byte for byte', asyn
     const out = join(world.tempDir, 'bob-got.png');
     await bob.saveAttachment(received!.id, received!.attachments[0]!.id, out);
     expect(readFileSync(out).equals(image)).toBe(true);
+  } finally {
+    await bob.close();
+  }
+});
+
+/** Serious and critical axe violations on the current screen, summarised for the failure message. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** The focused element's outline, as the person sees it. */
+function focusOutline(page: Page): Promise<{ style: string; width: string }> {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as {
+      document: { activeElement: unknown };
+      getComputedStyle: (e: unknown) => { outlineStyle: string; outlineWidth: string };
+    };
+    const style = g.getComputedStyle(g.document.activeElement);
+    return { style: style.outlineStyle, width: style.outlineWidth };
+  });
+}
+
+test('attachment controls are named, show focus, and axe finds nothing serious in both themes', async ({
+  page,
+}) => {
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
+  try {
+    const photo = join(world.tempDir, 'harbour.png');
+    writeFileSync(photo, gradientPng(160, 100, 7));
+    const pdf = join(world.tempDir, 'minutes.pdf');
+    writeFileSync(pdf, '%PDF-1.4\n% not really a pdf, a file to save\n');
+    await bob.sendText(alice, 'the harbour', { file: photo });
+    await bob.sendText(alice, 'and the minutes', { file: pdf });
+    for (const theme of ['dark', 'light'] as const) {
+      await world.harness.host.services.settings.set({ theme });
+      await page.goto(world.harness.url);
+      await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(bobName) }).click();
+      await expect(page.getByRole('img', { name: 'harbour.png', exact: true })).toBeVisible();
+      await expect(page.getByLabel('Save minutes.pdf to')).toBeVisible();
+      // A PDF is a file row only: main would not hand out its bytes as a preview.
+      await expect(page.getByRole('img', { name: 'minutes.pdf' })).toHaveCount(0);
+
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByRole('button', { name: 'Attach a file' }).click();
+      await (await chooser).setFiles(photo);
+      await expect(page.getByRole('group', { name: 'Attached file harbour.png' })).toBeVisible();
+      expect(await seriousViolations(page), `${theme}: conversation with attachments`).toEqual([]);
+
+      // Keyboard: the paperclip, the chip's remove button and the preview all show a focus ring.
+      for (const name of ['Attach a file', 'Remove harbour.png', 'Open harbour.png larger']) {
+        const control = page.getByRole('button', { name });
+        await control.focus();
+        await page.keyboard.press('Shift+Tab');
+        await page.keyboard.press('Tab');
+        await expect(control).toBeFocused();
+        const outline = await focusOutline(page);
+        expect(outline.style, name).not.toBe('none');
+        expect(outline.width, name).not.toBe('0px');
+      }
+      await page.keyboard.press('Enter');
+      await expect(page.getByRole('dialog', { name: 'harbour.png' })).toBeVisible();
+      expect(await seriousViolations(page), `${theme}: lightbox`).toEqual([]);
+      await page.keyboard.press('Escape');
+      await expect(page.getByRole('dialog', { name: 'harbour.png' })).toHaveCount(0);
+      await page.getByRole('button', { name: 'Remove harbour.png' }).click();
+    }
   } finally {
     await bob.close();
   }
