@@ -7,7 +7,7 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   // blob: only for previews of attachments, made in the page from decrypted bytes held in memory.
   "img-src 'self' data: blob:",
-  "media-src blob:",
+  'media-src blob:',
   "font-src 'self'",
   "connect-src 'self'",
   "base-uri 'none'",

@@ -22,7 +22,7 @@ export const STAGED_TTL_MS = 10 * 60 * 1000;
 
 export interface AttachmentServiceContext {
   readonly platform: Pick<PlatformAdapter, 'chooseSavePath'>;
-  emit(event: WispEvent): void;
+  emit: (event: WispEvent) => void;
   requireEngine(): Promise<EngineApi>;
   /** The services' own send (conversation lookup and default timers), with a file. */
   send(
@@ -54,7 +54,8 @@ function progressReporter(
   return {
     onProgress(bytes, total) {
       latest = { bytes, total };
-      const step = total === null || total === 0 ? Math.floor(bytes / (256 * 1024)) : Math.floor((bytes * 100) / total);
+      const step =
+        total === null || total === 0 ? Math.floor(bytes / (256 * 1024)) : Math.floor((bytes * 100) / total);
       if (step === last) return;
       last = step;
       emit({ type: 'attachment.progress', progress: { id, direction, bytes, total, done: false } });
@@ -146,15 +147,23 @@ export function createAttachmentService(context: AttachmentServiceContext): {
     async send({ uploadId, ...input }) {
       const entry = requireStaged(uploadId);
       if (entry.received !== entry.size) {
-        throw new WispError('InvalidInput', `the file is incomplete: ${entry.received} of ${entry.size} bytes`, {
-          recovery: 'Attach the file again.',
-        });
+        throw new WispError(
+          'InvalidInput',
+          `the file is incomplete: ${entry.received} of ${entry.size} bytes`,
+          {
+            recovery: 'Attach the file again.',
+          },
+        );
       }
       // Taken out before the send: a second send of the same upload cannot start meanwhile.
       staged.delete(uploadId);
       const progress = progressReporter(context.emit, uploadId, 'upload');
       try {
-        return await context.send(input, { fileName: entry.fileName, bytes: entry.bytes }, progress.onProgress);
+        return await context.send(
+          input,
+          { fileName: entry.fileName, bytes: entry.bytes },
+          progress.onProgress,
+        );
       } finally {
         progress.done();
         entry.bytes.fill(0);
@@ -173,9 +182,13 @@ export function createAttachmentService(context: AttachmentServiceContext): {
       try {
         const mime = sniffPreviewMime(bytes);
         if (mime === null) {
-          throw new WispError('InvalidInput', 'this attachment is not an image or video that can be previewed', {
-            recovery: 'Save the file instead.',
-          });
+          throw new WispError(
+            'InvalidInput',
+            'this attachment is not an image or video that can be previewed',
+            {
+              recovery: 'Save the file instead.',
+            },
+          );
         }
         return { mime, data: bytes.toString('base64') };
       } finally {

@@ -21,12 +21,7 @@ export function AttachmentChip({ name, size, progress, onRemove }: AttachmentChi
       </span>
       <span className="attachment-size">{formatBytes(size)}</span>
       {sending ? (
-        <progress
-          className="attachment-progress"
-          aria-label={`Uploading ${name}`}
-          max={1}
-          value={progress}
-        />
+        <progress className="attachment-progress" aria-label={`Uploading ${name}`} max={1} value={progress} />
       ) : (
         <button
           type="button"

@@ -31,7 +31,14 @@ export function AttachmentLightbox({ url, mime, name, onClose }: AttachmentLight
       >
         <div className="lightbox-header">
           <h2 id={titleId}>{name}</h2>
-          <button type="button" className="icon" ref={close} aria-label="Close" title="Close" onClick={onClose}>
+          <button
+            type="button"
+            className="icon"
+            ref={close}
+            aria-label="Close"
+            title="Close"
+            onClick={onClose}
+          >
             <X size={16} aria-hidden="true" />
           </button>
         </div>

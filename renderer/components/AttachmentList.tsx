@@ -36,11 +36,7 @@ function Progress({ name, transfer }: { name: string; transfer: TransferProgress
   );
 }
 
-function Preview(props: {
-  attachment: Attachment;
-  state: PreviewState | undefined;
-  onOpen: () => void;
-}) {
+function Preview(props: { attachment: Attachment; state: PreviewState | undefined; onOpen: () => void }) {
   const { attachment, state, onOpen } = props;
   if (state === undefined || state.status === 'failed') return null;
   if (state.status === 'loading') {
@@ -52,7 +48,12 @@ function Preview(props: {
     return (
       <div className="attachment-preview">
         <video src={state.url} controls preload="metadata" aria-label={attachment.fileName} />
-        <button type="button" className="icon" aria-label={`Open ${attachment.fileName} larger`} onClick={onOpen}>
+        <button
+          type="button"
+          className="icon"
+          aria-label={`Open ${attachment.fileName} larger`}
+          onClick={onOpen}
+        >
           <Maximize2 size={14} aria-hidden="true" />
         </button>
       </div>
@@ -151,7 +152,12 @@ export function AttachmentList(props: AttachmentListProps) {
             )}
             {save?.status === 'failed' && save.error !== undefined && <ErrorNote error={save.error} />}
             {open === a.id && state?.status === 'ready' && (
-              <AttachmentLightbox url={state.url} mime={state.mime} name={a.fileName} onClose={() => setOpen(null)} />
+              <AttachmentLightbox
+                url={state.url}
+                mime={state.mime}
+                name={a.fileName}
+                onClose={() => setOpen(null)}
+              />
             )}
           </li>
         );

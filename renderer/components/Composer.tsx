@@ -97,7 +97,9 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
         )}
         <button
           type="submit"
-          disabled={busy || burnTooLong || refusal !== null || (text.trim().length === 0 && attachment === null)}
+          disabled={
+            busy || burnTooLong || refusal !== null || (text.trim().length === 0 && attachment === null)
+          }
         >
           Send
         </button>

@@ -47,7 +47,14 @@ export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
   const { onShowSafetyNumber, identityChanged = false, showSenders = true, verified, children } = props;
-  const { hasMore = false, onLoadOlder, renderActions, onOpenLink, renderAttachments, uploading = null } = props;
+  const {
+    hasMore = false,
+    onLoadOlder,
+    renderActions,
+    onOpenLink,
+    renderAttachments,
+    uploading = null,
+  } = props;
   const [attachment, setAttachment] = useState<File | null>(null);
   const [dragging, setDragging] = useState(false);
   const attaching = renderAttachments !== undefined;
@@ -119,7 +126,12 @@ export function ConversationView(props: ConversationViewProps) {
       )}
       <ErrorNote error={error} />
       {uploading !== null && (
-        <AttachmentChip name={uploading.name} size={uploading.size} progress={uploading.progress} onRemove={() => {}} />
+        <AttachmentChip
+          name={uploading.name}
+          size={uploading.size}
+          progress={uploading.progress}
+          onRemove={() => {}}
+        />
       )}
       {dragging && (
         <p className="drop-hint" aria-hidden="true">

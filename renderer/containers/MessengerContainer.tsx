@@ -287,14 +287,20 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
-  async function send(text: string, timers: ComposerTimers, acceptIdentityChange = false, file: File | null = null) {
+  async function send(
+    text: string,
+    timers: ComposerTimers,
+    acceptIdentityChange = false,
+    file: File | null = null,
+  ) {
     if (selection === null) return;
     setBusy(true);
     setError(null);
     try {
       const to = selection.kind === 'conversation' ? selection.id : selection.username;
       const input = { to, text, ...timers, ...(acceptIdentityChange ? { acceptIdentityChange: true } : {}) };
-      const sent = file === null ? await client.conversations.sendText(input) : await attachments.send(file, input);
+      const sent =
+        file === null ? await client.conversations.sendText(input) : await attachments.send(file, input);
       setStopped(null);
       setMessages((list) => (list.some((m) => m.id === sent.id) ? list : [...list, sent]));
       if (selection.kind === 'draft') {

@@ -95,8 +95,8 @@ export interface AttachmentPreviews {
   saves: ReadonlyMap<string, SaveState>;
   /** True where main shows a save dialog; false where the page asks for a path (the harness). */
   fileDialogs: boolean;
-  requestPreview(message: MessageView, attachmentId: string): void;
-  save(message: MessageView, attachmentId: string, path?: string): void;
+  requestPreview: (message: MessageView, attachmentId: string) => void;
+  save: (message: MessageView, attachmentId: string, path?: string) => void;
 }
 
 /**
@@ -159,7 +159,8 @@ export function useAttachmentPreviews(client: WispClient): AttachmentPreviews {
   useEffect(() => {
     const owned = urls.current;
     return () => {
-      for (const perMessage of owned.values()) for (const url of perMessage.values()) URL.revokeObjectURL(url);
+      for (const perMessage of owned.values())
+        for (const url of perMessage.values()) URL.revokeObjectURL(url);
       owned.clear();
     };
   }, []);

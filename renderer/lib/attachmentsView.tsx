@@ -24,9 +24,12 @@ export interface Attachments {
 
 export function useAttachments(client: WispClient): Attachments {
   const previews = useAttachmentPreviews(client);
-  const [upload, setUpload] = useState<{ id: string | null; name: string; size: number; staged: number } | null>(
-    null,
-  );
+  const [upload, setUpload] = useState<{
+    id: string | null;
+    name: string;
+    size: number;
+    staged: number;
+  } | null>(null);
 
   const send = useCallback(
     async (file: File, input: Omit<SendAttachmentInput, 'uploadId'>) => {
@@ -49,7 +52,11 @@ export function useAttachments(client: WispClient): Attachments {
     if (upload === null) return null;
     const staged = upload.size === 0 ? 1 : upload.staged / upload.size;
     const sent = transfer?.total ? transfer.bytes / transfer.total : 0;
-    return { name: upload.name, size: upload.size, progress: staged * STAGING_SHARE + sent * (1 - STAGING_SHARE) };
+    return {
+      name: upload.name,
+      size: upload.size,
+      progress: staged * STAGING_SHARE + sent * (1 - STAGING_SHARE),
+    };
   }, [upload, transfer]);
 
   const { previews: states, progress, saves, fileDialogs, requestPreview, save } = previews;

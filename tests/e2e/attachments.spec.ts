@@ -52,7 +52,10 @@ test('a received image is previewed from memory, saved byte for byte, and gone f
     writeFileSync(source, image);
     // Burn-on-read: the countdown starts when Alice's app shows the message.
     await bob.sendText(alice, 'a photo for you', { file: source, burnAfterMs: 20_000 });
-    await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(bobName) }).click();
+    await page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: new RegExp(bobName) })
+      .click();
 
     const preview = page.getByRole('img', { name: 'photo.png', exact: true });
     await expect(preview).toBeVisible();
@@ -156,7 +159,10 @@ test('attachment controls are named, show focus, and axe finds nothing serious i
     for (const theme of ['dark', 'light'] as const) {
       await world.harness.host.services.settings.set({ theme });
       await page.goto(world.harness.url);
-      await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(bobName) }).click();
+      await page
+        .getByRole('list', { name: 'Conversations' })
+        .getByRole('button', { name: new RegExp(bobName) })
+        .click();
       await expect(page.getByRole('img', { name: 'harbour.png', exact: true })).toBeVisible();
       await expect(page.getByLabel('Save minutes.pdf to')).toBeVisible();
       // A PDF is a file row only: main would not hand out its bytes as a preview.

@@ -15,7 +15,8 @@ import { NOW, messageView } from '../helpers/renderer/render';
 afterEach(cleanup);
 
 const timers = { expireAfterMs: null, burnAfterMs: null };
-const png = () => new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])], 'cat.png', { type: 'image/png' });
+const png = () =>
+  new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])], 'cat.png', { type: 'image/png' });
 
 describe('Composer attachments', () => {
   it('attaches by the paperclip, shows name and size, sends without text, and can remove it', () => {
@@ -30,7 +31,9 @@ describe('Composer attachments', () => {
     fireEvent.change(input, { target: { files: [file] } });
     expect(onAttach).toHaveBeenCalledWith(file);
 
-    rerender(<Composer initialTimers={timers} busy={false} onSend={onSend} attachment={file} onAttach={onAttach} />);
+    rerender(
+      <Composer initialTimers={timers} busy={false} onSend={onSend} attachment={file} onAttach={onAttach} />,
+    );
     const chip = screen.getByRole('group', { name: 'Attached file cat.png' });
     expect(chip.textContent).toContain('7 B');
     fireEvent.click(screen.getByRole('button', { name: 'Send' }));
@@ -41,7 +44,9 @@ describe('Composer attachments', () => {
 
   it('takes a pasted image as the attachment and leaves pasted text alone', () => {
     const onAttach = vi.fn();
-    render(<Composer initialTimers={timers} busy={false} onSend={vi.fn()} attachment={null} onAttach={onAttach} />);
+    render(
+      <Composer initialTimers={timers} busy={false} onSend={vi.fn()} attachment={null} onAttach={onAttach} />,
+    );
     const box = screen.getByLabelText('Message');
     fireEvent.paste(box, { clipboardData: { files: [], getData: () => 'just text' } });
     expect(onAttach).not.toHaveBeenCalled();
@@ -54,7 +59,9 @@ describe('Composer attachments', () => {
   it('refuses a file above the relay’s limit before anything is staged', () => {
     const big = png();
     Object.defineProperty(big, 'size', { value: MAX_ATTACHMENT_BYTES + 1 });
-    render(<Composer initialTimers={timers} busy={false} onSend={vi.fn()} attachment={big} onAttach={vi.fn()} />);
+    render(
+      <Composer initialTimers={timers} busy={false} onSend={vi.fn()} attachment={big} onAttach={vi.fn()} />,
+    );
     expect(screen.getByText(/Files are limited to/)).toBeDefined();
     expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
   });
@@ -108,7 +115,13 @@ function fakeBridge() {
   };
 }
 
-function Bubble({ client, message }: { client: ReturnType<typeof createClient>; message: ReturnType<typeof messageView> }) {
+function Bubble({
+  client,
+  message,
+}: {
+  client: ReturnType<typeof createClient>;
+  message: ReturnType<typeof messageView>;
+}) {
   const { renderAttachments } = useAttachments(client);
   return <div>{renderAttachments(message)}</div>;
 }

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWispError } from '../../../common/errors';
+import type { MessageView } from '../../../common/engine';
 import type { WispEvent } from '../../../common/ipc';
 import type { Engine } from '../../../core/engine';
 import { MAX_STAGED_UPLOADS } from '../../../core/services/attachmentService';
@@ -94,7 +95,8 @@ describe('attachments service', () => {
     await start(false);
     const a = host.services.attachments;
     const ids: string[] = [];
-    for (let i = 0; i < MAX_STAGED_UPLOADS; i++) ids.push((await a.stage({ fileName: `f${i}`, size: 1 })).uploadId);
+    for (let i = 0; i < MAX_STAGED_UPLOADS; i++)
+      ids.push((await a.stage({ fileName: `f${i}`, size: 1 })).uploadId);
     await expectKind(a.stage({ fileName: 'one more', size: 1 }), 'RelayQueueFull');
     expect(await a.discard({ uploadId: ids[0]! })).toEqual({ discarded: true });
     await a.stage({ fileName: 'now fits', size: 1 });
@@ -121,8 +123,9 @@ describe('attachments service', () => {
     // Sent: the upload id is spent.
     await expectKind(a.send({ to: 'bob', text: '', uploadId }), 'NotFound');
 
-    let got;
-    for (let i = 0; i < 20 && got === undefined; i++) got = (await bob.sync({ waitMs: 300 })).find((m) => m.id === sent.id);
+    let got: MessageView | undefined;
+    for (let i = 0; i < 20 && got === undefined; i++)
+      got = (await bob.sync({ waitMs: 300 })).find((m) => m.id === sent.id);
     expect(got?.burnAfterMs).toBe(60_000);
     const out = join(world.root, 'bob-got.png');
     await bob.saveAttachment(got!.id, got!.attachments[0]!.id, out);
@@ -139,7 +142,9 @@ describe('attachments service', () => {
     });
     expect(preview.mime).toBe('image/png');
     expect(Buffer.from(preview.data, 'base64').equals(image)).toBe(true);
-    expect(events.some((e) => e.type === 'attachment.progress' && e.progress.direction === 'download')).toBe(true);
+    expect(events.some((e) => e.type === 'attachment.progress' && e.progress.direction === 'download')).toBe(
+      true,
+    );
 
     // The attack: the sender names the file .png (so the pointer says image/png) but sends SVG.
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.cookie)"/>');
@@ -176,6 +181,9 @@ describe('attachments service', () => {
     expect(await host.services.attachments.save({ ...ref, path })).toEqual({ path });
     expect(readFileSync(path).equals(image)).toBe(true);
     // Another message's attachment id under this message id is not found.
-    await expectKind(host.services.attachments.save({ messageId: 'nope', attachmentId: ref.attachmentId, path }), 'NotFound');
+    await expectKind(
+      host.services.attachments.save({ messageId: 'nope', attachmentId: ref.attachmentId, path }),
+      'NotFound',
+    );
   });
 });

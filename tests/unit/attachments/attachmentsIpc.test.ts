@@ -3,12 +3,7 @@
 // paths only. Bad input reaches no service (the services here throw if called at all).
 import { describe, expect, it } from 'vitest';
 import { WispError } from '../../../common/errors';
-import {
-  MAX_ATTACHMENT_BYTES,
-  STAGE_CHUNK_BYTES,
-  channelOf,
-  type WispServices,
-} from '../../../common/ipc';
+import { MAX_ATTACHMENT_BYTES, STAGE_CHUNK_BYTES, channelOf, type WispServices } from '../../../common/ipc';
 import { CHUNK_BYTES, HEADER_BYTES } from '../../../core/engine/attachmentCrypto';
 import { createDispatcher } from '../../../core/services';
 import { DEFAULT_LIMITS } from '../../../relay/config';
@@ -66,7 +61,13 @@ describe('attachments IPC validation', () => {
   });
 
   it('refuses a send with burn longer than expiry, and a save to a relative path', async () => {
-    await refused('send', { to: 'bob', text: '', uploadId: 'u', expireAfterMs: 60_000, burnAfterMs: 120_000 });
+    await refused('send', {
+      to: 'bob',
+      text: '',
+      uploadId: 'u',
+      expireAfterMs: 60_000,
+      burnAfterMs: 120_000,
+    });
     await refused('send', { to: 'bob', text: 'x'.repeat(65_537), uploadId: 'u' });
     await refused('save', { messageId: 'm', attachmentId: 'a', path: 'saved.png' });
     await refused('save', { messageId: 'm', attachmentId: 'a', path: '/tmp/a\0b' });
@@ -76,6 +77,9 @@ describe('attachments IPC validation', () => {
   it('lets a well-formed call through to the service', async () => {
     const result = await call('stageChunk', { uploadId: 'u', offset: 0, data: 'AAAA' });
     // Input passed validation and reached the service (which says so by its error).
-    expect(result).toEqual({ ok: false, error: { kind: 'NotImplemented', message: 'the service was reached' } });
+    expect(result).toEqual({
+      ok: false,
+      error: { kind: 'NotImplemented', message: 'the service was reached' },
+    });
   });
 });

@@ -37,14 +37,20 @@ describe('Content-Security-Policy', () => {
   it('names blob: and data: only in img-src and media-src, and no remote origin at all', () => {
     for (const [name, values] of directives(CONTENT_SECURITY_POLICY)) {
       if (name !== 'img-src' && name !== 'media-src') {
-        expect(values.filter((v) => v === 'blob:' || v === 'data:'), name).toEqual([]);
+        expect(
+          values.filter((v) => v === 'blob:' || v === 'data:'),
+          name,
+        ).toEqual([]);
       }
-      expect(values.filter((v) => /^(https?|wss?):|\*|unsafe-/.test(v)), name).toEqual([]);
+      expect(
+        values.filter((v) => /^(https?|wss?):|\*|unsafe-/.test(v)),
+        name,
+      ).toEqual([]);
     }
     // No worker-src / script-src-elem / frame-src that could reopen what default-src closes.
-    expect([...directives(CONTENT_SECURITY_POLICY).keys()].filter((n) => /worker|elem|frame-src|child/.test(n))).toEqual(
-      [],
-    );
+    expect(
+      [...directives(CONTENT_SECURITY_POLICY).keys()].filter((n) => /worker|elem|frame-src|child/.test(n)),
+    ).toEqual([]);
   });
 
   it('is what the wisp:// scheme serves on every response', () => {

@@ -17,7 +17,9 @@ describe('sniffPreviewMime', () => {
     expect(sniffPreviewMime(bytes('RIFF', [0x24, 0, 0, 0], 'WEBPVP8 '))).toBe('image/webp');
     expect(sniffPreviewMime(box('isom'))).toBe('video/mp4');
     expect(sniffPreviewMime(box('mp42'))).toBe('video/mp4');
-    expect(sniffPreviewMime(bytes([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84], 'webm'))).toBe('video/webm');
+    expect(sniffPreviewMime(bytes([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84], 'webm'))).toBe(
+      'video/webm',
+    );
   });
 
   it('refuses SVG, HTML, PDF, text and empty files whatever they are called', () => {
