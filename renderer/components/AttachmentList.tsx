@@ -132,10 +132,15 @@ export function AttachmentList(props: AttachmentListProps) {
           <li key={a.id} className="attachment" data-attachment-id={a.id}>
             <Preview attachment={a} state={state} onOpen={() => setOpen(a.id)} />
             <div className="attachment-file">
-              <FileIcon size={16} aria-hidden="true" />
-              <span className="attachment-name" title={a.fileName}>
-                {a.fileName}
-              </span>
+              {/* A shown preview is the file; its name stays in the image's alt and the Save label. */}
+              {state?.status !== 'ready' && (
+                <>
+                  <FileIcon size={16} aria-hidden="true" />
+                  <span className="attachment-name" title={a.fileName}>
+                    {a.fileName}
+                  </span>
+                </>
+              )}
               <span className="attachment-size">{formatBytes(a.size)}</span>
               <SaveControl
                 attachment={a}

@@ -53,6 +53,10 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
 
   return (
     <form className="composer" onSubmit={submit}>
+      {attachment !== null && (
+        <AttachmentChip name={attachment.name} size={attachment.size} onRemove={() => onAttach?.(null)} />
+      )}
+      {refusal !== null && <p className="hint">{refusal}</p>}
       <textarea
         aria-label="Message"
         aria-describedby={hintId}
@@ -66,10 +70,6 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
       <p id={hintId} className="visually-hidden">
         Enter sends. Shift+Enter starts a new line.
       </p>
-      {attachment !== null && (
-        <AttachmentChip name={attachment.name} size={attachment.size} onRemove={() => onAttach?.(null)} />
-      )}
-      {refusal !== null && <p className="hint">{refusal}</p>}
       <div className="composer-controls">
         <TimerSelect
           label="Expires"
@@ -83,26 +83,28 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
           value={timers.burnAfterMs}
           onChange={(ms) => setTimers((t) => ({ ...t, burnAfterMs: ms }))}
         />
-        {onAttach !== undefined && (
+        <span className="composer-actions">
+          {onAttach !== undefined && (
+            <button
+              type="button"
+              className="icon attach-button"
+              aria-label="Attach a file"
+              title="Attach a file"
+              disabled={busy}
+              onClick={() => picker.current?.click()}
+            >
+              <Paperclip size={16} aria-hidden="true" />
+            </button>
+          )}
           <button
-            type="button"
-            className="icon attach-button"
-            aria-label="Attach a file"
-            title="Attach a file"
-            disabled={busy}
-            onClick={() => picker.current?.click()}
+            type="submit"
+            disabled={
+              busy || burnTooLong || refusal !== null || (text.trim().length === 0 && attachment === null)
+            }
           >
-            <Paperclip size={16} aria-hidden="true" />
+            Send
           </button>
-        )}
-        <button
-          type="submit"
-          disabled={
-            busy || burnTooLong || refusal !== null || (text.trim().length === 0 && attachment === null)
-          }
-        >
-          Send
-        </button>
+        </span>
       </div>
       {burnTooLong && <p className="hint">Burn-on-read can never be longer than expiration.</p>}
       {onAttach !== undefined && (

@@ -100,6 +100,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
           )}
         </span>
       )}
+      {!burning && message.attachments.length > 0 && renderAttachments?.(message)}
       <p className="text" aria-hidden={burning || undefined}>
         {onOpenLink === undefined
           ? message.text
@@ -113,7 +114,6 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
               ),
             )}
       </p>
-      {!burning && message.attachments.length > 0 && renderAttachments?.(message)}
       <span className="meta">
         <time dateTime={new Date(message.sentAt).toISOString()}>{formatTime(message.sentAt, now)}</time>
         {message.outgoing && message.state !== 'received' && (
