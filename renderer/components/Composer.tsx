@@ -16,7 +16,8 @@ export interface ComposerTimers {
 export interface ComposerProps {
   initialTimers: ComposerTimers;
   busy: boolean;
-  onSend: (text: string, timers: ComposerTimers, file: File | null) => void;
+  /** `file` only when one is attached. */
+  onSend: (text: string, timers: ComposerTimers, file?: File) => void;
   /** The file waiting to go with the next message (held by the conversation, which takes drops). */
   attachment?: File | null;
   onAttach?: (file: File | null) => void;
@@ -34,7 +35,8 @@ export function Composer({ initialTimers, busy, onSend, attachment = null, onAtt
   function submit(event?: FormEvent) {
     event?.preventDefault();
     if (busy || burnTooLong || refusal !== null || (text.trim().length === 0 && attachment === null)) return;
-    onSend(text, timers, attachment);
+    if (attachment === null) onSend(text, timers);
+    else onSend(text, timers, attachment);
     setText('');
     onAttach?.(null);
   }

@@ -18,7 +18,7 @@ export interface ConversationViewProps {
   defaultTimers: ComposerTimers;
   sending: boolean;
   error: { message: string; recovery?: string | undefined } | null;
-  onSend: (text: string, timers: ComposerTimers, file: File | null) => void;
+  onSend: (text: string, timers: ComposerTimers, file?: File) => void;
   messageRef?: (message: MessageView) => Ref<HTMLLIElement> | undefined;
   /** Rooms: name the sender on each incoming message (default true). */
   showSenders?: boolean;

@@ -510,7 +510,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             defaultTimers={defaultTimers}
             sending={busy}
             error={error}
-            onSend={(text, timers, file) => void send(text, timers, false, file)}
+            onSend={(text, timers, file) => void send(text, timers, false, file ?? null)}
             messageRef={messageRef}
             renderActions={renderActions}
             renderAttachments={attachments.renderAttachments}
