@@ -3,7 +3,14 @@
 // paths only. Bad input reaches no service (the services here throw if called at all).
 import { describe, expect, it } from 'vitest';
 import { WispError } from '../../../common/errors';
-import { MAX_ATTACHMENT_BYTES, STAGE_CHUNK_BYTES, channelOf, type WispServices } from '../../../common/ipc';
+import {
+  MAX_ATTACHMENT_BYTES,
+  MAX_PREVIEW_BYTES,
+  PreviewOutput,
+  STAGE_CHUNK_BYTES,
+  channelOf,
+  type WispServices,
+} from '../../../common/ipc';
 import { CHUNK_BYTES, HEADER_BYTES } from '../../../core/engine/attachmentCrypto';
 import { createDispatcher } from '../../../core/services';
 import { DEFAULT_LIMITS } from '../../../relay/config';
@@ -72,6 +79,18 @@ describe('attachments IPC validation', () => {
     await refused('save', { messageId: 'm', attachmentId: 'a', path: 'saved.png' });
     await refused('save', { messageId: 'm', attachmentId: 'a', path: '/tmp/a\0b' });
     await refused('preview', { messageId: 'm' });
+  });
+
+  it('checks a preview of the largest allowed size as base64 without failing on its length', () => {
+    // A 32 MiB preview is a 43 MB string: the check must not recurse per character (a grouped,
+    // repeated regex overflowed the stack here, turning every large preview into an internal error).
+    const data = Buffer.alloc(MAX_PREVIEW_BYTES, 7).toString('base64');
+    expect(PreviewOutput.safeParse({ mime: 'image/png', data }).success).toBe(true);
+    expect(PreviewOutput.safeParse({ mime: 'image/png', data: data.slice(0, -4) + 'AA!A' }).success).toBe(
+      false,
+    );
+    expect(PreviewOutput.safeParse({ mime: 'image/png', data: 'AAA' }).success).toBe(false);
+    expect(PreviewOutput.safeParse({ mime: 'image/svg+xml', data: 'AAAA' }).success).toBe(false);
   });
 
   it('lets a well-formed call through to the service', async () => {
