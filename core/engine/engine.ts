@@ -1306,23 +1306,35 @@ export class Engine implements EngineApi {
         recovery: 'Save the file instead.',
       });
     }
-    if (attachment.localPath === null) {
-      if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
-        throw new WispError('NotFound', 'the attachment cannot be fetched');
-      }
-      const file = await downloadAttachment(
-        httpBaseUrl(this.relayUrl),
-        attachment.blobId,
-        attachment.remoteKey,
-        attachment.digest,
-        attachment.size,
-        this.store.attachments.folder,
-        attachmentId,
-        onProgress,
-      );
-      this.store.attachments.adoptFile(attachmentId, file);
+    if (attachment.localPath !== null) return;
+    if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
+      throw new WispError('NotFound', 'the attachment cannot be fetched');
     }
+    // A preview and a save at once share one download: a second copy adopted meanwhile would wipe
+    // the first while it is being read.
+    let fetching = this.attachmentFetches.get(attachmentId);
+    if (fetching === undefined) {
+      const { blobId, remoteKey, digest, size } = attachment;
+      fetching = (async () => {
+        const file = await downloadAttachment(
+          httpBaseUrl(this.relayUrl),
+          blobId,
+          remoteKey,
+          digest,
+          size,
+          this.store.attachments.folder,
+          attachmentId,
+          onProgress,
+        );
+        this.store.attachments.adoptFile(attachmentId, file);
+      })().finally(() => this.attachmentFetches.delete(attachmentId));
+      this.attachmentFetches.set(attachmentId, fetching);
+    }
+    await fetching;
   }
+
+  /** Downloads under way by attachment id (see localAttachment). */
+  private readonly attachmentFetches = new Map<string, Promise<void>>();
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {

@@ -3,7 +3,7 @@
 // given only for bytes that are an image or video (a sender's claim of image/png on an SVG with
 // script is refused), saving goes where the dialog said and nowhere a page names, and both ways
 // report progress.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isWispError } from '../../../common/errors';
@@ -154,6 +154,31 @@ describe('attachments service', () => {
       host.services.attachments.preview({ messageId: evil.id, attachmentId: evil.attachments[0]!.id }),
       'InvalidInput',
     );
+  });
+
+  it('a preview and a save at once share one download, and both get the whole file', async () => {
+    await start(false);
+    const image = gradientPng(400, 300, 8);
+    const m = await fromBob('photo.png', image);
+    const ref = { messageId: m.id, attachmentId: m.attachments[0]!.id };
+    const path = join(world.root, 'both.png');
+    const [preview, saved] = await Promise.all([
+      host.services.attachments.preview(ref),
+      host.services.attachments.save({ ...ref, path }),
+    ]);
+    expect(Buffer.from(preview.data, 'base64').equals(image)).toBe(true);
+    expect(saved).toEqual({ path });
+    expect(readFileSync(path).equals(image)).toBe(true);
+    expect(readdirSync(join(world.root, 'app', 'profile', 'attachments'))).toHaveLength(1);
+    // One download: its progress only ever grows (a second one would start again from the bottom).
+    const bytes = events.flatMap((e) =>
+      e.type === 'attachment.progress' && e.progress.direction === 'download' && !e.progress.done
+        ? [e.progress.bytes]
+        : [],
+    );
+    expect(bytes.length).toBeGreaterThan(1);
+    expect(bytes).toEqual([...bytes].sort((x, y) => x - y));
+    expect(new Set(bytes).size).toBe(bytes.length);
   });
 
   it('with a save dialog saves only where it said, refuses a path from the page, and a closed dialog saves nothing', async () => {
