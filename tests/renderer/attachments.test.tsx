@@ -2,8 +2,10 @@
 // it as a removable chip; previews become Blob URLs that are revoked when their message is
 // destroyed (and never made when the bytes arrive after it); the lightbox closes on Escape.
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { useEffect } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_ATTACHMENT_BYTES, type WispBridge, type WispEvent } from '../../common/ipc';
+import { MAX_ATTACHMENT_BYTES, STAGE_CHUNK_BYTES, type WispBridge, type WispEvent } from '../../common/ipc';
+import { AttachmentChip } from '../../renderer/components/AttachmentChip';
 import { Composer } from '../../renderer/components/Composer';
 import { ConversationView } from '../../renderer/components/ConversationView';
 import { AttachmentLightbox } from '../../renderer/components/AttachmentLightbox';
@@ -178,6 +180,81 @@ describe('attachment previews', () => {
       progress: { id: 'a1', direction: 'download', bytes: 50, total: 100, done: false },
     });
     expect(screen.getByRole('progressbar', { name: 'Downloading cat.png' }).getAttribute('value')).toBe('50');
+  });
+});
+
+describe('sending a file', () => {
+  it('stages the bytes in order in bounded chunks, then shows the upload on the chip until sent', async () => {
+    const calls: { method: string; input: Record<string, unknown> }[] = [];
+    const listeners = new Set<(e: WispEvent) => void>();
+    let finish: (value: unknown) => void = () => undefined;
+    const record =
+      (method: string, value: (input: Record<string, unknown>) => unknown) =>
+      async (input: Record<string, unknown>) => {
+        calls.push({ method, input });
+        return { ok: true, value: value(input) };
+      };
+    const bridge = {
+      app: { info: async () => ({ ok: true, value: { capabilities: { fileDialogs: true } } }) },
+      attachments: {
+        stage: record('stage', () => ({ uploadId: 'up-1' })),
+        stageChunk: record('stageChunk', (i) => ({ received: i.offset })),
+        send: (input: Record<string, unknown>) => {
+          calls.push({ method: 'send', input });
+          return new Promise((resolve) => {
+            finish = resolve;
+          });
+        },
+      },
+      onEvent: (l: (e: WispEvent) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    } as unknown as WispBridge;
+    const client = createClient(bridge);
+    const handle: { api?: ReturnType<typeof useAttachments> } = {};
+    function Sender() {
+      const api = useAttachments(client);
+      useEffect(() => {
+        handle.api = api;
+      });
+      const u = api.uploading;
+      return u === null ? null : (
+        <AttachmentChip name={u.name} size={u.size} progress={u.progress} onRemove={() => {}} />
+      );
+    }
+    render(<Sender />);
+    const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => i & 0xff);
+    const file = new File([bytes], 'big.bin');
+    let sent: Promise<unknown> = Promise.resolve();
+    await act(async () => {
+      sent = handle.api!.send(file, { to: 'bob', text: 'caption' });
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(calls.map((c) => c.method)).toEqual(['stage', 'stageChunk', 'stageChunk', 'send']);
+    expect(calls[0]!.input).toEqual({ fileName: 'big.bin', size: 300_000 });
+    expect(calls.slice(1, 3).map((c) => c.input.offset)).toEqual([0, STAGE_CHUNK_BYTES]);
+    const staged = Buffer.concat(calls.slice(1, 3).map((c) => Buffer.from(c.input.data as string, 'base64')));
+    expect(staged.equals(Buffer.from(bytes))).toBe(true);
+    expect(calls[3]!.input).toEqual({ to: 'bob', text: 'caption', uploadId: 'up-1' });
+
+    act(() =>
+      listeners.forEach((l) =>
+        l({
+          type: 'attachment.progress',
+          progress: { id: 'up-1', direction: 'upload', bytes: 50, total: 100, done: false },
+        }),
+      ),
+    );
+    // Staging done (30 % of the bar) and half the upload (half of the other 70 %).
+    expect(
+      Number(screen.getByRole('progressbar', { name: 'Uploading big.bin' }).getAttribute('value')),
+    ).toBeCloseTo(0.65);
+    await act(async () => {
+      finish({ ok: true, value: messageView({ outgoing: true }) });
+      await sent;
+    });
+    expect(screen.queryByRole('progressbar', { name: 'Uploading big.bin' })).toBeNull();
   });
 });
 
