@@ -11,7 +11,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentPointer } from '../../common/content';
 import { WispError } from '../../common/errors';
@@ -92,6 +92,27 @@ export function attachmentRow(pointer: AttachmentPointer, id: string, messageId:
   };
 }
 
+/**
+ * What to attach: a file path (the CLI), or bytes already in memory with their name (the app: a
+ * sandboxed renderer cannot hand over paths, docs/SECURITY.md). Bytes never touch the disk in plain.
+ */
+export type AttachmentSource = string | { readonly fileName: string; readonly bytes: Uint8Array };
+
+/** Bytes moved so far and the total (null when the relay did not say); called as they move. */
+export type TransferProgress = (bytes: number, total: number | null) => void;
+
+/** Counts bytes flowing through, for progress; the bytes themselves pass unchanged. */
+function counting(total: number | null, onProgress: TransferProgress | undefined): PassThrough {
+  let bytes = 0;
+  return new PassThrough({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      onProgress?.(bytes, total);
+      done(null, chunk);
+    },
+  });
+}
+
 export interface Uploaded {
   pointer: AttachmentPointer;
   /**
@@ -104,22 +125,28 @@ export interface Uploaded {
 export async function uploadAttachment(
   relay: RelayClient,
   route: RelayRoute,
-  path: string,
+  source: AttachmentSource,
   expiresAt: number | null,
   localDir: string,
+  onProgress?: TransferProgress,
 ): Promise<Uploaded> {
-  try {
-    await stat(path);
-  } catch (cause) {
-    throw new WispError('NotFound', 'the file to attach does not exist', { cause });
+  if (typeof source === 'string') {
+    try {
+      await stat(source);
+    } catch (cause) {
+      throw new WispError('NotFound', 'the file to attach does not exist', { cause });
+    }
   }
+  const fileName = typeof source === 'string' ? basename(source) : source.fileName;
   const pointerId = randomUUID();
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
   const local = new EncryptedFileBuilder(localDir, pointerId);
   try {
     async function* teed(): AsyncGenerator<Buffer> {
-      for await (const chunk of createReadStream(path)) {
+      const plain =
+        typeof source === 'string' ? createReadStream(source) : Readable.from([Buffer.from(source.bytes)]);
+      for await (const chunk of plain) {
         local.update(chunk as Buffer);
         yield chunk as Buffer;
       }
@@ -136,15 +163,15 @@ export async function uploadAttachment(
       authorization: `Bearer ${created.uploadToken}`,
       'content-type': 'application/octet-stream',
       'content-length': String(secrets.ciphertextSize),
-    })(createReadStream(cipherPath));
+    })(createReadStream(cipherPath).pipe(counting(secrets.ciphertextSize, onProgress)));
     const body = await readBody(res);
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, body);
     return {
       pointer: {
         id: pointerId,
         blobId: created.attachmentId,
-        fileName: basename(path).slice(0, 255),
-        contentType: MIME[extname(path).toLowerCase()] ?? 'application/octet-stream',
+        fileName: fileName.slice(0, 255),
+        contentType: MIME[extname(fileName).toLowerCase()] ?? 'application/octet-stream',
         size: secrets.size,
         key: secrets.key.toString('base64'),
         digest: secrets.digest.toString('base64'),
@@ -172,13 +199,16 @@ export async function downloadAttachment(
   size: number,
   localDir: string,
   attachmentId: string,
+  onProgress?: TransferProgress,
 ): Promise<EncryptedFile> {
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
   try {
     const res = await send(route, attachmentPath(blobId), 'GET', {})();
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, await readBody(res));
-    await pipeline(res, createWriteStream(cipherPath, { mode: 0o600 }));
+    const length = Number(res.headers['content-length']);
+    const total = Number.isSafeInteger(length) && length >= 0 ? length : null;
+    await pipeline(res, counting(total, onProgress), createWriteStream(cipherPath, { mode: 0o600 }));
     if (!Buffer.from(digest).equals(await digestFile(cipherPath))) {
       throw new WispError('DecryptionFailed', 'attachment rejected: digest mismatch');
     }

@@ -52,7 +52,7 @@ import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { ROOM_KEY, Rooms, type RoomState, type RoomsDeps } from './rooms';
-import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
+import { attachmentRow, downloadAttachment, uploadAttachment, type TransferProgress } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, RECEIPTS_KEY, type ContentIntakeDeps } from './contentIntake';
@@ -672,6 +672,7 @@ export class Engine implements EngineApi {
         options.file,
         expiresAt,
         this.store.attachments.folder,
+        options.onProgress,
       );
       attachments.push(uploaded.pointer);
       localCopy = uploaded.local;
@@ -918,29 +919,73 @@ export class Engine implements EngineApi {
 
   // --- attachments -------------------------------------------------------------------------
 
-  async saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void> {
+  async saveAttachment(
+    messageId: string,
+    attachmentId: string,
+    outPath: string,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
+    await this.localAttachment(messageId, attachmentId, Number.MAX_SAFE_INTEGER, onProgress);
+    await this.store.attachments.saveFileTo(attachmentId, outPath);
+  }
+
+  async readAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<Buffer> {
+    await this.localAttachment(messageId, attachmentId, maxBytes, onProgress);
+    // Decrypted from the encrypted-at-rest copy straight into memory (bounded by the check above).
+    return this.store.attachments.readFile(attachmentId);
+  }
+
+  /** Checks the attachment belongs to the message and is at most `maxBytes`; fetches it if not local. */
+  private async localAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
     this.assertOpen();
     await this.destroyOverdue();
     const attachment = this.store.attachments.get(attachmentId);
     if (!attachment || attachment.messageId !== messageId)
       throw new WispError('NotFound', 'no such attachment');
-    if (attachment.localPath === null) {
-      if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
-        throw new WispError('NotFound', 'the attachment cannot be fetched');
-      }
-      const file = await downloadAttachment(
-        this.relayUrl,
-        attachment.blobId,
-        attachment.remoteKey,
-        attachment.digest,
-        attachment.size,
-        this.store.attachments.folder,
-        attachmentId,
-      );
-      this.store.attachments.adoptFile(attachmentId, file);
+    if (attachment.size > maxBytes) {
+      throw new WispError('PayloadTooLarge', 'the attachment is too large to preview', {
+        recovery: 'Save the file instead.',
+      });
     }
-    await this.store.attachments.saveFileTo(attachmentId, outPath);
+    if (attachment.localPath !== null) return;
+    if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
+      throw new WispError('NotFound', 'the attachment cannot be fetched');
+    }
+    // A preview and a save at once share one download: a second copy adopted meanwhile would wipe
+    // the first while it is being read.
+    let fetching = this.attachmentFetches.get(attachmentId);
+    if (fetching === undefined) {
+      const { blobId, remoteKey, digest, size } = attachment;
+      fetching = (async () => {
+        const file = await downloadAttachment(
+          this.relayUrl,
+          blobId,
+          remoteKey,
+          digest,
+          size,
+          this.store.attachments.folder,
+          attachmentId,
+          onProgress,
+        );
+        this.store.attachments.adoptFile(attachmentId, file);
+      })().finally(() => this.attachmentFetches.delete(attachmentId));
+      this.attachmentFetches.set(attachmentId, fetching);
+    }
+    await fetching;
   }
+
+  /** Downloads under way by attachment id (see localAttachment). */
+  private readonly attachmentFetches = new Map<string, Promise<void>>();
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {

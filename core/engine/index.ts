@@ -13,6 +13,8 @@ import type {
 import type { ExportOptions, ExportResult } from '../backup';
 import type { KeyStore, KeyStoreChoice } from '../vault';
 import type { EngineQueries } from './queries';
+import type { AttachmentSource, TransferProgress } from './attachments';
+export type { AttachmentSource, TransferProgress } from './attachments';
 
 /** Injected time source: tests move it to prove the clock-skew bound. */
 export type Clock = () => number;
@@ -46,8 +48,10 @@ export interface SendOptions {
   expireAfterMs?: number | null;
   /** Burn-on-read timer; undefined takes the conversation default, null turns it off. */
   burnAfterMs?: number | null;
-  /** Path of a file to attach (streamed, encrypted with a fresh key, uploaded). */
-  file?: string;
+  /** A file to attach: a path (streamed) or bytes with a name (the app); encrypted, uploaded. */
+  file?: AttachmentSource;
+  /** Upload progress of the attachment (ciphertext bytes sent, of the total). */
+  onProgress?: TransferProgress;
   /**
    * The user confirmed sending although the identity behind the recipient changed (a name now held
    * by another account, a key differing from the pinned one, an unacknowledged change). Without it
@@ -119,7 +123,22 @@ export interface EngineApi {
   receiptSettings(): Promise<ReceiptSettings>;
   setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings>;
   /** Decrypts a received attachment into `outPath` (a path the caller chose). */
-  saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void>;
+  saveAttachment(
+    messageId: string,
+    attachmentId: string,
+    outPath: string,
+    onProgress?: TransferProgress,
+  ): Promise<void>;
+  /**
+   * An attachment's plaintext in memory (fetched into the encrypted store first if need be), for a
+   * preview: refused with PayloadTooLarge above `maxBytes`; no plaintext is written anywhere.
+   */
+  readAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<Buffer>;
   /** Writes an encrypted backup of this profile (docs/BACKUP.md). */
   exportBackup(options: EngineExportOptions): Promise<ExportResult>;
   /** Subscribes to the event stream; returns the unsubscribe function. */

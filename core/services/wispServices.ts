@@ -7,14 +7,16 @@ import {
   type AccountStatus,
   KeystoreKind,
   type Preferences,
+  type SendTextInput,
   type Settings,
   type WispEvent,
   type WispEventListener,
   type WispServices,
 } from '../../common/ipc';
 import type { MessageView } from '../../common/engine';
-import type { EngineApi } from '../engine';
+import type { EngineApi, SendOptions } from '../engine';
 import { loggerFor } from '../log';
+import { createAttachmentService } from './attachmentService';
 import { createBackupService } from './backupService';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
@@ -196,6 +198,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
 
   async function closeEngine(): Promise<void> {
     notifier.withdrawAll();
+    attachments.clear();
     const open = engine;
     engine = null;
     unsubscribeEngine?.();
@@ -219,6 +222,21 @@ export function createServices(options: ServicesOptions): ServicesHost {
       return announce();
     },
     serially,
+  });
+
+  const attachments = createAttachmentService({
+    platform: options.platform,
+    emit,
+    requireEngine,
+    // The conversations service's own send (lookup, defaults), given the file as its second argument.
+    send: (input, file, onProgress) =>
+      (
+        services.conversations.sendText as (
+          input: SendTextInput,
+          attach: Pick<SendOptions, 'file' | 'onProgress'>,
+        ) => Promise<MessageView>
+      )(input, { file, onProgress }),
+    findMessage: async (id) => findMessage(await requireEngine(), id),
   });
 
   const services: WispServices = {
@@ -301,7 +319,10 @@ export function createServices(options: ServicesOptions): ServicesHost {
       // One indexed range read per page (messagesRepo.pageBefore), never the whole conversation.
       messages: async ({ conversationId, before, limit }) =>
         (await requireEngine()).queries.page(conversationId, before, limit),
-      async sendText({ to, text, expireAfterMs, burnAfterMs, acceptIdentityChange }) {
+      async sendText(
+        { to, text, expireAfterMs, burnAfterMs, acceptIdentityChange },
+        attach: Pick<SendOptions, 'file' | 'onProgress'> = {},
+      ) {
         const open = await requireEngine();
         // A room only by its conversation id; a typed name is always a person (issue 9).
         const existing = (await open.conversations()).find(
@@ -315,6 +336,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           ...(expire === undefined ? {} : { expireAfterMs: expire }),
           ...(burn === undefined ? {} : { burnAfterMs: burn }),
           ...(acceptIdentityChange === true ? { acceptIdentityChange: true } : {}),
+          ...attach,
         };
         return existing?.kind === 'room' && existing.id === to
           ? open.sendToRoom(to, text, sendOptions)
@@ -367,6 +389,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
       },
     },
     backup: backups.service,
+    attachments: attachments.service,
 
     settings: {
       get: currentSettings,
