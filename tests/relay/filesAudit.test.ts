@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { createWorld, type TestWorld } from '../helpers/engine/fixtures';
+import { Engine } from '../../core/engine';
+import { createWorld, testKeyStore, type TestWorld } from '../helpers/engine/fixtures';
+import { startTamperProxy } from '../helpers/engine/tamperProxy';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { AccountId } from '../../common/wire';
 
@@ -163,5 +165,41 @@ describe("the relay's files after a session", () => {
     const deadlines = storedDeadlines(stopped, world.profileDir('scratch-copy'));
     expect(deadlines.length).toBeGreaterThanOrEqual(3);
     for (const d of deadlines) expect(d % HOUR_MS, `deadline ${d}`).toBe(0);
+  });
+
+  it('are never handed an exact deadline by a client: every expiresAt a client sends or sends to a room is a whole hour', async () => {
+    const bob = await world.create('bob');
+    const carol = await world.create('carol');
+    await (await world.create('alice')).close();
+    const proxy = await startTamperProxy(world.relayUrl);
+    try {
+      const alice = await Engine.open({
+        profileDir: world.profileDir('alice'),
+        keystore: testKeyStore(),
+        relayUrl: proxy.url,
+      });
+      try {
+        await alice.sendText('bob', 'ninety seconds', { expireAfterMs: 90_000 });
+        await alice.sendText('bob', 'a day and a bit', { expireAfterMs: 86_400_123 });
+        const room = await alice.createRoom('timed', ['bob', 'carol']);
+        await alice.sendToRoom(room.id, 'to the room', { expireAfterMs: 600_000 });
+        for (const m of await bob.sync()) await bob.markSeen(m.id);
+        await carol.sync();
+        await alice.sync();
+      } finally {
+        await alice.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+    const requested = proxy.clientFrames
+      .map((f) => JSON.parse(f) as { op?: string; body?: { expiresAt?: number } })
+      .filter((f) => ['message.send', 'message.sendMulti', 'attachment.create'].includes(f.op ?? ''))
+      .map((f) => f.body?.expiresAt)
+      .filter((v): v is number => v !== undefined);
+    // Positive control: the timed messages (direct and to the room) asked for a deadline.
+    expect(requested.length).toBeGreaterThanOrEqual(3);
+    expect(proxy.clientFrames.some((f) => f.includes('"message.sendMulti"'))).toBe(true);
+    for (const v of requested) expect(v % HOUR_MS, `requested expiresAt ${v}`).toBe(0);
   });
 });
