@@ -371,7 +371,6 @@ export class SqliteStorage implements RelayStorage {
     const current =
       (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
     let droppedKeys = false;
-    const key = keying();
     MIGRATIONS.forEach((migration, i) => {
       const version = i + 1;
       if (version <= current) return;
@@ -389,10 +388,12 @@ export class SqliteStorage implements RelayStorage {
           droppedKeys = rows.length > 0;
         }
         for (const stmt of migration(SQLITE)) this.db.exec(stmt);
-        if (version === KEYED_HASHES_VERSION) this.rehashNamedAccounts(key);
+        // Asked for only now: a key moved out of the database by migration 2 is in its file.
+        if (version === KEYED_HASHES_VERSION) this.rehashNamedAccounts(keying());
         this.db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(version);
       })();
     });
+    const key = keying();
     const stored = this.db.prepare(READ_KEY_CHECK).pluck().get() as Buffer | undefined;
     if (verifyKeyCheck(stored, key) === 'store') this.db.prepare(WRITE_KEY_CHECK).run(buf(key.keyCheck()));
     this.legacyLeft = this.db.prepare('SELECT 1 FROM legacy_account_hashes LIMIT 1').get() !== undefined;
