@@ -135,6 +135,11 @@ export class PostgresStorage implements RelayStorage {
         await client.query(numbered(WRITE_KEY_CHECK), [buf(key.keyCheck())]);
       this.legacyLeft = (await client.query('SELECT 1 FROM legacy_account_hashes LIMIT 1')).rowCount !== 0;
       await client.query('COMMIT');
+      // The rows rehashed above left their old versions (unkeyed hashes, the sent counter) as dead
+      // tuples; VACUUM FULL rewrites the tables without them (once, at this upgrade; it cannot run
+      // inside the transaction). Old WAL segments and base backups are the operator's (SECURITY.md).
+      if (current < KEYED_HASHES_VERSION && current > 0)
+        await client.query('VACUUM FULL accounts, usernames, prekeys, envelopes, attachments');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

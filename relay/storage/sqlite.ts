@@ -397,8 +397,12 @@ export class SqliteStorage implements RelayStorage {
     const stored = this.db.prepare(READ_KEY_CHECK).pluck().get() as Buffer | undefined;
     if (verifyKeyCheck(stored, key) === 'store') this.db.prepare(WRITE_KEY_CHECK).run(buf(key.keyCheck()));
     this.legacyLeft = this.db.prepare('SELECT 1 FROM legacy_account_hashes LIMIT 1').get() !== undefined;
-    // secure_delete zeroed the dropped pages and the old rows; copying them into the database now
-    // and emptying the WAL leaves no earlier copy of the keys or the unkeyed hashes in either file.
+    // secure_delete zeroes deleted rows, but not the copies a page split leaves in a page's unused
+    // space; an older relay's file may hold such copies of unkeyed hashes and counters. VACUUM
+    // rewrites the file once, at the upgrade to keyed hashes.
+    if (current > 0 && current < KEYED_HASHES_VERSION) this.db.exec('VACUUM');
+    // Copying the new pages into the database now and emptying the WAL leaves no earlier copy of
+    // the keys or the unkeyed hashes in either file.
     if (droppedKeys || current < MIGRATIONS.length) this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
