@@ -4,6 +4,9 @@
 // them (their own auth, a send to them). Afterwards no unkeyed hash, no sent counter is left in the
 // database, and a relay given another account-hash key refuses to start on it.
 import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AccountId } from '../../common/wire';
@@ -11,9 +14,16 @@ import { startRelay, type RunningRelay } from '../../relay';
 import { AccountHasher, legacyAccountHash } from '../../relay/identity';
 import { keygen, readServerKeyFile } from '../../relay/serverKeys';
 import { MIGRATIONS, POSTGRES, SQLITE } from '../../relay/storage/schema';
+import { RELAY_BIN } from '../helpers/relay/relayProcess';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { WireClient } from '../helpers/relay/wireClient';
-import { openPostgres, openSqlite, testBackends, type RelayDb, type TestBackend } from '../helpers/relay/relayDb';
+import {
+  openPostgres,
+  openSqlite,
+  testBackends,
+  type RelayDb,
+  type TestBackend,
+} from '../helpers/relay/relayDb';
 
 const unb64 = (s: string) => Buffer.from(s, 'base64');
 
@@ -75,7 +85,13 @@ async function schema2Database(backend: TestBackend) {
     const queued = randomBytes(64);
     await db.run(
       'INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at) VALUES (?, ?, ?, ?, ?)',
-      [randomUUID(), Buffer.from(legacyAccountHash(bob.accountId)), queued, queued.length, Date.now() + 3_600_000],
+      [
+        randomUUID(),
+        Buffer.from(legacyAccountHash(bob.accountId)),
+        queued,
+        queued.length,
+        Date.now() + 3_600_000,
+      ],
     );
     return { alice, aliceName, bob, carol, queued };
   } finally {
@@ -153,7 +169,8 @@ for (const { kind, make } of testBackends()) {
       await relay.close();
       relay = undefined;
       // After the relay stopped (SQLite: every file, WAL included), no unkeyed hash either.
-      for (const u of [alice, bob, carol]) expect(contains(await backend.stolenBytes(), legacy(u))).toBe(false);
+      for (const u of [alice, bob, carol])
+        expect(contains(await backend.stolenBytes(), legacy(u))).toBe(false);
 
       // Another key (a new root, no --hash-key-from) would lose every account: refused, unchanged.
       const otherKey = join(backend.keyDir, 'other.json');
@@ -163,7 +180,9 @@ for (const { kind, make } of testBackends()) {
       ).rejects.toThrow(/another account-hash key/);
       // keygen --hash-key-from carries the key over to a new root's server key: the relay starts.
       const carried = join(backend.keyDir, 'carried.json');
-      expect(keygen(join(backend.keyDir, 'root3.json'), carried, serverKeyFile).accountHashKey).toBe('copied');
+      expect(keygen(join(backend.keyDir, 'root3.json'), carried, serverKeyFile).accountHashKey).toBe(
+        'copied',
+      );
       relay = await startRelay({ port: 0, logger: false, ...backend.options, serverKeyFile: carried });
       const again = await WireClient.connect(relay.url);
       const { nonce } = await again.call('auth.challenge', {});
@@ -172,3 +191,47 @@ for (const { kind, make } of testBackends()) {
     });
   });
 }
+
+describe('wisp-relay keygen and the account-hash key', () => {
+  it("keeps one key across rotations, and --hash-key-from carries a running relay's key into a root", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wisp-keygen-hash-'));
+    const keygenCli = (...args: string[]) =>
+      new Promise<Record<string, unknown>>((res, rej) =>
+        execFile(process.execPath, [RELAY_BIN, 'keygen', ...args], (error, out, err) =>
+          error ? rej(new Error(err)) : res(JSON.parse(out.trim()) as Record<string, unknown>),
+        ),
+      );
+    const hashKey = (file: string) =>
+      (JSON.parse(readFileSync(file, 'utf8')) as { accountHashKey: string }).accountHashKey;
+    try {
+      const root = join(dir, 'root.json');
+      expect(await keygenCli('--root', root, '--out', join(dir, 's1.json'))).toMatchObject({ keyId: 1 });
+      expect(await keygenCli('--root', root, '--out', join(dir, 's2.json'))).toMatchObject({
+        keyId: 2,
+        accountHashKey: 'root',
+      });
+      expect(hashKey(join(dir, 's2.json'))).toBe(hashKey(join(dir, 's1.json')));
+      expect(Buffer.from(hashKey(join(dir, 's1.json')), 'base64')).toHaveLength(32);
+      // Another root has another key, unless told to take the one a relay runs with.
+      const other = join(dir, 'other-root.json');
+      await keygenCli('--root', other, '--out', join(dir, 'o1.json'));
+      expect(hashKey(join(dir, 'o1.json'))).not.toBe(hashKey(join(dir, 's1.json')));
+      expect(
+        await keygenCli(
+          '--root',
+          other,
+          '--out',
+          join(dir, 'o2.json'),
+          '--hash-key-from',
+          join(dir, 's2.json'),
+        ),
+      ).toMatchObject({ accountHashKey: 'copied' });
+      expect(hashKey(join(dir, 'o2.json'))).toBe(hashKey(join(dir, 's1.json')));
+      // ... and the root keeps it for its next rotation.
+      await keygenCli('--root', other, '--out', join(dir, 'o3.json'));
+      expect(hashKey(join(dir, 'o3.json'))).toBe(hashKey(join(dir, 's1.json')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
