@@ -5,7 +5,11 @@ import type { RelayContext } from './context';
 import { legacyAccountHash } from './identity';
 
 /** The stored hashes of `ids`, in order; `recipient` uses the hasher's cache of recent recipients. */
-export async function storedHashes(ctx: RelayContext, ids: string[], recipient = false): Promise<Uint8Array[]> {
+export async function storedHashes(
+  ctx: RelayContext,
+  ids: string[],
+  recipient = false,
+): Promise<Uint8Array[]> {
   const hashes = ids.map((id) => (recipient ? ctx.accounts.recipient(id) : ctx.accounts.hash(id)));
   if (ctx.storage.legacyAccountsRemain)
     await ctx.storage.upgradeLegacyAccounts(

@@ -17,7 +17,15 @@ import { coarseDeadline } from '../common/coarseTime';
 import { storedHash, storedHashes } from './accountIds';
 import type { RateSpec } from './config';
 import type { RelayContext } from './context';
-import { concatBytes, fromB64, parsePublicKey, randomBase64Url, sha256, toB64, verifySignature } from './identity';
+import {
+  concatBytes,
+  fromB64,
+  parsePublicKey,
+  randomBase64Url,
+  sha256,
+  toB64,
+  verifySignature,
+} from './identity';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */

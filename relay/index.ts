@@ -70,7 +70,9 @@ async function openStorage(
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
     const { databaseUrl: url, databaseSchema: schema } = opts;
-    return { storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys, accountKeying }) };
+    return {
+      storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys, accountKeying }),
+    };
   }
   if (opts.dataDir)
     return {

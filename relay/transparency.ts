@@ -57,7 +57,8 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
   account_hash_key: [
     {
       name: 'check_value',
-      description: 'HMAC of a constant under the account-hash key, so a relay given another key refuses to start',
+      description:
+        'HMAC of a constant under the account-hash key, so a relay given another key refuses to start',
     },
   ],
   legacy_account_hashes: [

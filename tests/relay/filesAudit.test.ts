@@ -56,7 +56,8 @@ function relayFiles(dir: string): { name: string; bytes: Buffer }[] {
 function datingValues(bytes: Buffer, from: number, to: number): string[] {
   const windows: [number, number, number][] = [];
   for (const shift of [0, MAX_TTL_MS])
-    for (const unit of [1, 1000]) windows.push([Math.floor((from + shift) / unit), Math.ceil((to + shift) / unit), unit]);
+    for (const unit of [1, 1000])
+      windows.push([Math.floor((from + shift) / unit), Math.ceil((to + shift) / unit), unit]);
   const hits: string[] = [];
   const check = (v: number, where: string) => {
     for (const [lo, hi, unit] of windows)

@@ -221,7 +221,11 @@ describe('expiry and caps', () => {
     expect(res.expiresAt).toBeLessThanOrEqual(Date.now() + relay.limits.maxEnvelopeTtlMs + hour);
     expect(res.expiresAt % hour).toBe(0);
     const exact = before + 90_123;
-    const short = await alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA', expiresAt: exact });
+    const short = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: 'AAAA',
+      expiresAt: exact,
+    });
     expect(short.expiresAt % hour).toBe(0);
     expect(short.expiresAt).toBeGreaterThanOrEqual(exact);
     expect(short.expiresAt).toBeLessThan(exact + hour);

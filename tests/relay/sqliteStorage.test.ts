@@ -97,7 +97,12 @@ describe('SQLite storage', () => {
     const payloads = Array.from({ length: 20 }, () => randomBytes(2048));
     const ids = payloads.map(() => randomUUID());
     await storage.enqueue(
-      payloads.map((payload, i) => ({ recipientHash: recipient, id: ids[i]!, payload, expiresAt: 7_200_000 })),
+      payloads.map((payload, i) => ({
+        recipientHash: recipient,
+        id: ids[i]!,
+        payload,
+        expiresAt: 7_200_000,
+      })),
       caps,
     );
     const files = () =>
