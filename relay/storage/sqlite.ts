@@ -71,8 +71,8 @@ export interface SqliteOptions {
     rewindMinFrames?: number;
     walSizeLimitBytes?: number;
     intervalMs?: number;
-    /** Longest a delete (ack, purge) waits before a TRUNCATE checkpoint empties the WAL. */
-    truncateAfterDeleteMs?: number;
+    /** Longest a commit (an ack, a purge, a send) waits before a TRUNCATE checkpoint empties the WAL. */
+    truncateAfterWriteMs?: number;
   };
   /** Receives the keys an older relay kept in server_keys, before the upgrade drops them (types.ts). */
   onLegacyServerKeys?: (keys: LegacyServerKeys) => void;
@@ -90,9 +90,9 @@ const SLOW_MS = 40;
  * Hence two phases: a bulk pass while writes continue, then a short final pass while the main
  * thread holds new commits back (queued, not blocking the event loop); the next commit rewinds
  * the WAL. Plain CommonJS evaluated in the worker, so no TypeScript loader is needed there.
- * After deletes (acks, purges, a released username) a TRUNCATE pass follows the bulk one, again
- * with commits held: the old page versions the WAL still holds (a deleted envelope's row, an
- * account's earlier state) are gone from the files within truncateAfterDeleteMs (issue 14).
+ * After any commit a TRUNCATE pass follows the bulk one within truncateAfterWriteMs, again with
+ * commits held: the old page versions the WAL holds (an acknowledged envelope's row, an account's
+ * earlier state, a released username) leave the files, and an idle relay's WAL is empty (issue 14).
  */
 const CHECKPOINT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -113,10 +113,10 @@ const REWIND_MIN_FRAMES = 8192;
 /** Size the WAL file is truncated back to after a rewind. */
 const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 /**
- * A delete is followed by a TRUNCATE checkpoint at most this much later; deletes in between share
- * it, so under steady acknowledgements the WAL is emptied about once per interval, not per ack.
+ * A commit is followed by a TRUNCATE checkpoint at most this much later; commits in between share
+ * it, so under steady traffic the WAL is emptied about once per interval, not once per write.
  */
-const TRUNCATE_AFTER_DELETE_MS = 1000;
+const TRUNCATE_AFTER_WRITE_MS = 1000;
 /** Longest the main thread holds commits back for a final pass. */
 const MAX_HOLD_MS = 20;
 /** After this many final passes in a row that could not finish within MAX_HOLD_MS ... */
@@ -144,7 +144,7 @@ export class SqliteStorage implements RelayStorage {
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly checkpointer: Worker;
   private checkpointPhase: 'idle' | 'bulk' | 'final' | 'truncate' = 'idle';
-  private readonly truncateAfterDeleteMs: number;
+  private readonly truncateAfterWriteMs: number;
   private truncateTimer: NodeJS.Timeout | null = null;
   /** Something was deleted since the last TRUNCATE: the next checkpoint cycle ends with one. */
   private truncateWanted = false;
@@ -165,7 +165,7 @@ export class SqliteStorage implements RelayStorage {
     this.dataDir = opts.dataDir;
     this.onSlow = opts.onSlow;
     this.rewindMinFrames = opts.checkpoint?.rewindMinFrames ?? REWIND_MIN_FRAMES;
-    this.truncateAfterDeleteMs = opts.checkpoint?.truncateAfterDeleteMs ?? TRUNCATE_AFTER_DELETE_MS;
+    this.truncateAfterWriteMs = opts.checkpoint?.truncateAfterWriteMs ?? TRUNCATE_AFTER_WRITE_MS;
     this.walPath = join(opts.dataDir, 'relay.sqlite-wal');
     this.fsyncWal = (opts.synchronous ?? 'FULL') === 'FULL';
     this.db.pragma('journal_mode = WAL');
@@ -300,14 +300,14 @@ export class SqliteStorage implements RelayStorage {
     this.checkpointer.postMessage('checkpoint');
   }
 
-  /** After a commit that deleted rows: a TRUNCATE checkpoint within truncateAfterDeleteMs. */
-  private noteDeletes(): void {
+  /** After a commit: a TRUNCATE checkpoint within truncateAfterWriteMs (one per interval). */
+  private scheduleTruncate(): void {
     if (this.truncateTimer || this.closed) return;
     this.truncateTimer = setTimeout(() => {
       this.truncateTimer = null;
       this.truncateWanted = true;
       this.startCheckpoint();
-    }, this.truncateAfterDeleteMs);
+    }, this.truncateAfterWriteMs);
     this.truncateTimer.unref();
   }
 
@@ -474,6 +474,7 @@ export class SqliteStorage implements RelayStorage {
     }
     const elapsed = performance.now() - started;
     if (elapsed > SLOW_MS) this.onSlow?.(`group commit of ${batch.length} writes`, Math.round(elapsed));
+    this.scheduleTruncate();
     const settle = (item: PendingWrite, i: number) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
@@ -576,8 +577,7 @@ export class SqliteStorage implements RelayStorage {
     };
   }
 
-  async setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean> {
-    this.noteDeletes(); // a previous name's row goes
+  setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean> {
     return this.write(() => {
       const owner = this.st.usernameOwner.get(username) as Buffer | undefined;
       if (owner && !owner.equals(buf(idHash))) return false;
@@ -589,7 +589,6 @@ export class SqliteStorage implements RelayStorage {
 
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.write(() => this.st.deleteUsername.run(buf(idHash)));
-    this.noteDeletes();
   }
 
   async lookupUsername(username: string): Promise<UsernameEntry | null> {
@@ -735,17 +734,15 @@ export class SqliteStorage implements RelayStorage {
     return rows.map((r) => ({ seq: r.seq, id: r.id, payload: r.payload, expiresAt: r.expires_at }));
   }
 
-  async ack(recipientHash: Uint8Array, ids: string[]): Promise<number> {
+  ack(recipientHash: Uint8Array, ids: string[]): Promise<number> {
     const r = buf(recipientHash);
     // Not fsynced: an acknowledgement lost to a power cut only means one redelivery, which the
     // client drops by envelope id.
-    const deleted = await this.write(() => {
-      let n = 0;
-      for (const id of ids) n += this.st.ackOne.run(id, r).changes;
-      return n;
+    return this.write(() => {
+      let deleted = 0;
+      for (const id of ids) deleted += this.st.ackOne.run(id, r).changes;
+      return deleted;
     }, false);
-    if (deleted > 0) this.noteDeletes();
-    return deleted;
   }
 
   async countQueued(recipientHash: Uint8Array): Promise<number> {
@@ -782,7 +779,6 @@ export class SqliteStorage implements RelayStorage {
       this.st.deleteChunks.run(id);
       this.st.deleteAttachment.run(id);
     });
-    this.noteDeletes();
   }
 
   async getAttachment(id: string, now: number): Promise<AttachmentRow | null> {
@@ -797,8 +793,8 @@ export class SqliteStorage implements RelayStorage {
     return (this.st.getChunk.get(id, index) as Buffer | undefined) ?? null;
   }
 
-  async purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }> {
-    const removed = await this.write(() => {
+  purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }> {
+    return this.write(() => {
       const envelopes = this.st.purgeEnvelopes.run(now).changes;
       const ids = this.st.expiredAttachments.all(now) as string[];
       for (const id of ids) {
@@ -808,8 +804,6 @@ export class SqliteStorage implements RelayStorage {
       this.st.purgeOrphanChunks.run();
       return { envelopes, attachments: ids.length };
     }, false);
-    if (removed.envelopes > 0 || removed.attachments > 0) this.noteDeletes();
-    return removed;
   }
 
   async totals(): Promise<Totals> {
@@ -827,18 +821,15 @@ export class SqliteStorage implements RelayStorage {
 
   async upgradeLegacyAccounts(accounts: { legacy: Uint8Array; keyed: Uint8Array }[]): Promise<void> {
     if (!this.legacyLeft) return;
-    const moved = await this.write(() => {
-      let n = 0;
+    await this.write(() => {
+      let moved = false;
       for (const a of accounts) {
         const legacy = buf(a.legacy);
         if (this.st.forgetLegacy.run(legacy).changes === 0) continue;
         for (const st of this.st.rehash) st.run(buf(a.keyed), legacy);
-        n++;
+        moved = true;
       }
-      if (n > 0) this.legacyLeft = this.st.anyLegacy.get() !== undefined;
-      return n;
+      if (moved) this.legacyLeft = this.st.anyLegacy.get() !== undefined;
     });
-    // The rows' old versions (under the unkeyed hash) leave the WAL too.
-    if (moved > 0) this.noteDeletes();
   }
 }

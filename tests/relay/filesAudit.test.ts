@@ -13,6 +13,10 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { Engine } from '../../core/engine';
 import { createWorld, testKeyStore, type TestWorld } from '../helpers/engine/fixtures';
 import { startTamperProxy } from '../helpers/engine/tamperProxy';
+import { postgresBackend } from '../helpers/relay/relayDb';
+import { skipPostgres } from '../helpers/relay/postgres';
+import { startRelay } from '../../relay';
+import { keygen } from '../../relay/serverKeys';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { AccountId } from '../../common/wire';
 
@@ -202,5 +206,70 @@ describe("the relay's files after a session", () => {
     expect(requested.length).toBeGreaterThanOrEqual(3);
     expect(proxy.clientFrames.some((f) => f.includes('"message.sendMulti"'))).toBe(true);
     for (const v of requested) expect(v % HOUR_MS, `requested expiresAt ${v}`).toBe(0);
+  });
+});
+
+describe.skipIf(skipPostgres())("the relay's PostgreSQL rows after a session", () => {
+  it('hold no account id, no per-sender counter and only whole-hour deadlines', async () => {
+    const backend = postgresBackend();
+    keygen(join(backend.keyDir, 'root.json'), join(backend.keyDir, 'server-key.json'));
+    const relay = await startRelay({
+      port: 0,
+      logger: false,
+      ...backend.options,
+      serverKeyFile: join(backend.keyDir, 'server-key.json'),
+    });
+    const from = Date.now();
+    try {
+      const alice = await SignalUser.register(relay.url);
+      const bob = await SignalUser.register(relay.url);
+      await alice.startSession(bob.accountId);
+      const send = (expiresAt?: number) =>
+        alice.client.call('message.send', {
+          to: bob.accountId,
+          payload: 'AAAA',
+          ...(expiresAt === undefined ? {} : { expiresAt }),
+        });
+      const acked = await send();
+      await bob.client.drainQueue();
+      await bob.client.call('message.ack', { ids: [acked.envelopeId] });
+      await send();
+      await send(Date.now() + 90_123);
+      await alice.client.call('attachment.create', { size: 10, expiresAt: Date.now() + 60_001 });
+      const to = Date.now();
+      for (const u of [alice, bob]) await u.client.close();
+
+      const cells = await backend.stolenCells();
+      for (const [who, id] of [
+        ['alice', alice.accountId],
+        ['bob', bob.accountId],
+      ] as const)
+        for (const form of idForms(id))
+          expect(
+            cells.some((c) => c.includes(form)),
+            `${who}'s account id`,
+          ).toBe(false);
+      const db = await backend.db();
+      try {
+        const cols = await db.all(
+          "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'accounts'",
+        );
+        expect(cols.map((c) => c.name)).not.toContain('messages_sent');
+        const deadlines = [
+          ...(await db.all('SELECT expires_at AS v FROM envelopes')),
+          ...(await db.all('SELECT expires_at AS v FROM attachments')),
+        ].map((r) => Number(r.v));
+        expect(deadlines).toHaveLength(3);
+        for (const d of deadlines) {
+          expect(d % HOUR_MS, `deadline ${d}`).toBe(0);
+          expect(datingValues(Buffer.from(String(d)), from, to)).toEqual([]);
+        }
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await relay.close();
+      await backend.cleanup();
+    }
   });
 });

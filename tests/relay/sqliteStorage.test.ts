@@ -84,7 +84,7 @@ describe('SQLite storage', () => {
     const storage = new SqliteStorage({
       dataDir: dir,
       accountKeying: keying(),
-      checkpoint: { intervalMs: 20, truncateAfterDeleteMs: 50 },
+      checkpoint: { intervalMs: 20, truncateAfterWriteMs: 50 },
     });
     const recipient = randomBytes(32);
     await storage.createAccount({
