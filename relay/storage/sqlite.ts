@@ -153,7 +153,8 @@ export class SqliteStorage implements RelayStorage {
   private holdWrites = false;
   private holdTimer: NodeJS.Timeout | null = null;
   /** Counts for tests and diagnostics. */
-  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0, rewinds: 0, truncates: 0 };
+  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0, rewinds: 0, truncates: 0, truncateHoldMs: 0 };
+  private truncateStarted = 0;
   /** Final passes in a row that overran their hold. */
   private overrunFinals = 0;
   private readonly checkpointTimer: NodeJS.Timeout;
@@ -314,8 +315,10 @@ export class SqliteStorage implements RelayStorage {
   private onCheckpointed(r: { ok: boolean; log: number; done: number }): void {
     if (this.checkpointPhase === 'truncate') {
       // Busy (a reader outlasted the worker's timeout): the next cycle tries again.
+      this.checkpointStats.truncateHoldMs += performance.now() - this.truncateStarted;
       if (r.ok) this.checkpointStats.truncates++;
       else this.truncateWanted = true;
+      if (!this.closed) this.checkpointer.unref();
       this.checkpointPhase = 'idle';
       this.releaseWrites();
       return;
@@ -327,6 +330,9 @@ export class SqliteStorage implements RelayStorage {
       this.truncateWanted = false;
       this.checkpointPhase = 'truncate';
       this.holdWrites = true;
+      // Held writes are awaited by someone: keep the process alive until the worker answers.
+      this.checkpointer.ref();
+      this.truncateStarted = performance.now();
       this.checkpointer.postMessage('truncate');
       return;
     }
