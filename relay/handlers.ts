@@ -419,6 +419,7 @@ export const HANDLERS: HandlerTable = {
       });
     }
     rate(ctx, a.sendRateKey, ctx.limits.rates.sends, Math.max(1, planned.length));
+    // Recipients still stored under a pre-version-3 hash move to their keyed one first.
     await storedHashes(
       ctx,
       planned.map((p) => p.accountId),
