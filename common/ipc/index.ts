@@ -14,6 +14,7 @@ import {
 } from './contract';
 import { conversationsSpec } from './conversations';
 import { messagesSpec } from './messages';
+import { roomsSpec } from './rooms';
 import type { WispEventListener } from './events';
 import { settingsSpec } from './settings';
 
@@ -27,6 +28,7 @@ export * from './settings';
 export * from './backup';
 export * from './events';
 export * from './messages';
+export * from './rooms';
 
 export const wispSpec = {
   app: appSpec,
@@ -36,6 +38,7 @@ export const wispSpec = {
   settings: settingsSpec,
   backup: backupSpec,
   messages: messagesSpec,
+  rooms: roomsSpec,
 } as const satisfies Record<string, ServiceSpec>;
 
 export type WispSpec = typeof wispSpec;

@@ -4,8 +4,10 @@
 // One write lives here too, "delete for me", because it is the same destroy path as a deadline's.
 import { WispError } from '../../common/errors';
 import type { MessageView } from '../../common/engine';
+import type { RoomMemberView } from '../../common/ipc/rooms';
 import { MATCH_END, MATCH_START, type MessagePreview, type SearchHit } from '../../common/ipc/messages';
 import type { Message, Store } from '../store';
+import { roomMembers } from './roomMembers';
 import { messageView, nameOf, type NameBook } from './views';
 
 export interface QueriesHost {
@@ -52,6 +54,12 @@ export class EngineQueries {
       });
     }
     return { messages: page.messages.map((m) => messageView(book, m)), hasMore: page.hasMore };
+  }
+
+  /** A room's members with roles and names (roomMembers.ts). */
+  async roomMembers(roomId: string): Promise<RoomMemberView[]> {
+    await this.host.settle();
+    return roomMembers(this.host.store, this.host.book, roomId);
   }
 
   async previews(): Promise<MessagePreview[]> {
