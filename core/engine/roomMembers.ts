@@ -10,7 +10,9 @@ export function roomMembers(store: Store, book: NameBook, roomId: string): RoomM
   const c = store.conversations.get(roomId);
   // A room request is not ours yet: its member list is what an unknown sender claims.
   if (c === undefined || c.kind !== 'room' || c.requestFrom !== null) {
-    throw new WispError('NotFound', 'no room with that id', { recovery: 'Pick the room again from the list.' });
+    throw new WispError('NotFound', 'no room with that id', {
+      recovery: 'Pick the room again from the list.',
+    });
   }
   const list = store.conversations.members(roomId).map((m): RoomMemberView => {
     const self = m.accountId === book.selfId;

@@ -87,7 +87,10 @@ describe('rooms service', () => {
     }
     // Our own name among the members is a mistake the service names.
     const self = await call('rooms', 'create', { name: 'club', members: ['alice', 'bob'] });
-    expect(!self.ok && self.error).toMatchObject({ kind: 'InvalidInput', message: expect.stringMatching(/every room you create/) });
+    expect(!self.ok && self.error).toMatchObject({
+      kind: 'InvalidInput',
+      message: expect.stringMatching(/every room you create/),
+    });
     // An unknown username fails the whole call at the relay lookup.
     const unknown = await call('rooms', 'create', { name: 'club', members: ['bob', 'nosuchuser'] });
     expect(!unknown.ok && unknown.error.kind).toBe('NotFound');
