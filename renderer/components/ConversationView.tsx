@@ -27,6 +27,8 @@ export interface ConversationViewProps {
   onShowSafetyNumber?: () => void;
   /** The contact's identity key changed since it was verified or first seen. */
   identityChanged?: boolean;
+  /** Rooms: shown in the header after the title (member count, room details button). */
+  headerExtra?: ReactNode;
   /** Shown between the header and the messages (the safety number panel). */
   children?: ReactNode;
   /** Older messages exist beyond the loaded ones; `onLoadOlder` asks for the previous page. */
@@ -42,11 +44,12 @@ export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
   const { onShowSafetyNumber, identityChanged = false, showSenders = true, verified, children } = props;
-  const { hasMore = false, onLoadOlder, renderActions, onOpenLink } = props;
+  const { hasMore = false, onLoadOlder, renderActions, onOpenLink, headerExtra } = props;
   return (
     <section className="conversation" aria-label={`Conversation with ${title}`}>
       <header>
         <h2>{title}</h2>
+        {headerExtra}
         {verified !== undefined && (
           <span className={verified ? 'trust verified' : 'trust'}>
             {verified ? 'Verified' : 'Not verified'}

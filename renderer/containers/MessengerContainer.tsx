@@ -29,6 +29,7 @@ import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
+import { NewRoomLauncher, useRoomDetails } from './RoomsContainer';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -413,6 +414,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
   const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
   const contact = isDirect && title !== null ? contacts.find((c) => c.username === title) : undefined;
+  const roomDetails = useRoomDetails(client, selected?.kind === 'room' ? selected : null, contacts);
   const defaultTimers = useMemo(
     () => selected?.defaultTimers ?? appDefaultTimers,
     [selected, appDefaultTimers],
@@ -426,6 +428,14 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           busy={busy}
           error={lookupError}
           onStart={(u) => void startConversation(u)}
+        />
+        <NewRoomLauncher
+          client={client}
+          contacts={contacts}
+          onCreated={(created) => {
+            setConversations((list) => [...list.filter((c) => c.id !== created.id), created]);
+            select(created.id);
+          }}
         />
         <label className="search">
           <Search size={15} aria-hidden="true" />
@@ -493,6 +503,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             title={title}
             identityChanged={contact?.identityChanged ?? false}
             showSenders={!isDirect}
+            headerExtra={roomDetails.headerExtra}
             {...(isDirect && contact !== undefined ? { verified: contact.verified } : {})}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
@@ -509,6 +520,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             renderActions={renderActions}
             onOpenLink={setPendingLink}
           >
+            {roomDetails.panel}
             {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (
               <SafetyNumberPanel
                 safety={safety}
