@@ -9,6 +9,9 @@ export interface SenderColour {
   readonly light: string;
 }
 
+/** The incoming bubble's background (--raised in styles.css) the palette is measured against. */
+export const INCOMING_BUBBLE = { dark: '#1f232c', light: '#eef0f4' } as const;
+
 export const SENDER_COLOURS: readonly SenderColour[] = [
   { dark: '#ff8a80', light: '#b3261e' },
   { dark: '#ffb74d', light: '#9a4a00' },

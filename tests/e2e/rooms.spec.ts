@@ -14,7 +14,7 @@ import {
 } from '../helpers/foundation/harness';
 import { createAccountInUi } from '../helpers/foundation/onboarding';
 import { seriousViolations } from '../helpers/ui/axe';
-import { senderColour } from '../../renderer/lib/senderColours';
+import { contrastRatio, senderColour } from '../../renderer/lib/senderColours';
 
 let world: E2eWorld;
 let peers: Engine[] = [];
@@ -70,6 +70,25 @@ function colourOf(element: Locator): Promise<string> {
       (globalThis as unknown as { getComputedStyle: (e: unknown) => { color: string } }).getComputedStyle(el)
         .color,
   );
+}
+
+function backgroundOf(element: Locator): Promise<string> {
+  return element.evaluate(
+    (el) =>
+      (
+        globalThis as unknown as { getComputedStyle: (e: unknown) => { backgroundColor: string } }
+      ).getComputedStyle(el).backgroundColor,
+  );
+}
+
+/** `rgb(r, g, b)` as the browser reports it → #rrggbb. */
+function hex(rgbText: string): string {
+  const parts = /rgba?\((\d+), (\d+), (\d+)/.exec(rgbText);
+  if (!parts) throw new Error(`not an rgb colour: ${rgbText}`);
+  return `#${parts
+    .slice(1, 4)
+    .map((p) => Number(p).toString(16).padStart(2, '0'))
+    .join('')}`;
 }
 
 function rgb(hex: string): string {
@@ -196,6 +215,13 @@ test('axe finds no serious or critical violation on the room screens in both the
       .click();
     await expect(page.locator('.message.incoming .sender')).toHaveText(bobName);
     expect(await seriousViolations(page), `${theme}: room`).toEqual([]);
+    // The sender's name as the browser paints it: its palette colour, readable on the bubble.
+    const name = await colourOf(page.locator('.message.incoming .sender'));
+    const bubble = await backgroundOf(page.locator('.message.incoming'));
+    expect(name).toBe(rgb(senderColour(bob.accountId)[theme]));
+    expect(contrastRatio(hex(name), hex(bubble)), `${theme}: ${name} on ${bubble}`).toBeGreaterThanOrEqual(
+      4.5,
+    );
     await page.getByRole('button', { name: 'Room details' }).click();
     await expect(page.getByRole('region', { name: 'Room details' })).toBeVisible();
     expect(await seriousViolations(page), `${theme}: room details`).toEqual([]);
