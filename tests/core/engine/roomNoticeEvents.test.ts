@@ -53,4 +53,19 @@ describe('room notice events', () => {
     const stored = (await bob.messages(room.id)).filter((m) => m.roomNotice).map((m) => m.text);
     expect(stored).toEqual(notices(bobEvents).map((n) => n.slice(n.indexOf(': ') + 2)));
   });
+
+  it('previews a notice as its sentence and keeps notices out of search results', async () => {
+    const alice = await world.create('alice');
+    await world.create('bob');
+    const room = await alice.createRoom('club', ['bob']);
+    await alice.renameRoom(room.id, 'notice board');
+    const preview = (await alice.queries.previews()).find((p) => p.conversationId === room.id);
+    expect(preview?.text).toBe('alice renamed the room to notice board');
+    // The stored notice is JSON ({"notice":"room","action":"rename",…}); none of it is a message.
+    for (const q of ['notice', 'rename', 'room', 'action'])
+      expect(await alice.queries.search(q, 10)).toEqual([]);
+    await alice.sendToRoom(room.id, 'the notice board is up');
+    const hits = await alice.queries.search('notice', 10);
+    expect(hits.map((h) => h.snippet?.replace(/[^a-z ]/g, ''))).toEqual(['the notice board is up']);
+  });
 });
