@@ -117,44 +117,44 @@ export function RoomMembersPanel(props: RoomMembersPanelProps) {
                 {m.nameHint !== null && <span className="hint"> (says “{m.nameHint}”, unconfirmed)</span>}
               </span>
               {m.role === 'admin' && <span className="role">Admin</span>}
-              {may.promote && (
-                <button
-                  type="button"
-                  className="icon"
-                  disabled={busy}
-                  aria-label={`Make ${label} an admin`}
-                  title="Make admin"
-                  onClick={() => props.onPromote(m)}
-                >
-                  <Shield size={16} aria-hidden="true" />
-                </button>
-              )}
-              {may.demote && (
-                <button
-                  type="button"
-                  className="icon"
-                  // The engine keeps at least one admin; say so by disabling rather than failing.
-                  disabled={busy || admins < 2}
-                  aria-label={m.self ? 'Stop being an admin' : `Remove ${label} as admin`}
-                  title={
-                    admins < 2 ? 'A room needs an admin: make someone else admin first' : 'Remove as admin'
-                  }
-                  onClick={() => props.onDemote(m)}
-                >
-                  <ShieldOff size={16} aria-hidden="true" />
-                </button>
-              )}
-              {may.remove && (
-                <button
-                  type="button"
-                  className="icon"
-                  disabled={busy}
-                  aria-label={`Remove ${label} from the room`}
-                  title="Remove from the room"
-                  onClick={() => props.onRemove(m)}
-                >
-                  <UserMinus size={16} aria-hidden="true" />
-                </button>
+              {(may.promote || may.demote || may.remove) && (
+                <span className="member-actions">
+                  {may.promote && (
+                    <button
+                      type="button"
+                      className="small"
+                      disabled={busy}
+                      aria-label={`Make admin: ${label}`}
+                      onClick={() => props.onPromote(m)}
+                    >
+                      <Shield size={14} aria-hidden="true" /> Make admin
+                    </button>
+                  )}
+                  {/* A room keeps an admin (the engine refuses otherwise): the last one cannot step down. */}
+                  {may.demote && admins > 1 && (
+                    <button
+                      type="button"
+                      className="small"
+                      disabled={busy}
+                      {...(m.self ? {} : { 'aria-label': `Remove admin: ${label}` })}
+                      onClick={() => props.onDemote(m)}
+                    >
+                      <ShieldOff size={14} aria-hidden="true" />{' '}
+                      {m.self ? 'Step down as admin' : 'Remove admin'}
+                    </button>
+                  )}
+                  {may.remove && (
+                    <button
+                      type="button"
+                      className="small"
+                      disabled={busy}
+                      aria-label={`Remove ${label} from the room`}
+                      onClick={() => props.onRemove(m)}
+                    >
+                      <UserMinus size={14} aria-hidden="true" /> Remove
+                    </button>
+                  )}
+                </span>
               )}
             </li>
           );

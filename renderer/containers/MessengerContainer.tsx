@@ -15,7 +15,6 @@ import { isWispError } from '../../common/errors';
 import type { MessagePreview, SearchHit, WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
-import { ConversationView } from '../components/ConversationView';
 import { ErrorNote } from '../components/ErrorNote';
 import { IdentityChangedDialog } from '../components/IdentityChangedDialog';
 import { RoomRequestBanner } from '../components/RoomRequestBanner';
@@ -29,6 +28,7 @@ import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
+import { RoomConversationView } from '../components/RoomConversationView';
 import { NewRoomLauncher, useRoomDetails } from './RoomsContainer';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
@@ -498,7 +498,8 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             <ErrorNote error={error} />
           </>
         ) : (
-          <ConversationView
+          <RoomConversationView
+            colours={roomDetails.colours}
             key={title}
             title={title}
             identityChanged={contact?.identityChanged ?? false}
@@ -529,7 +530,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
                 onClose={() => setSafety(null)}
               />
             )}
-          </ConversationView>
+          </RoomConversationView>
         )}
       </main>
       {pendingLink !== null && (

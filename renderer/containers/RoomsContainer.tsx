@@ -1,14 +1,16 @@
 // Connects the room screens to the engine: the "New room" dialog, and for an open room its header
-// line (member count, details button) and its details panel (members, roles, rename, timers, add,
-// remove, leave). MessengerContainer only places what this returns; room state lives here.
+// line (member count, details button), its details panel (members, roles, rename, timers, add,
+// remove, leave) and its sender colours. MessengerContainer only places what this returns; room
+// state lives here.
 import { Users } from 'lucide-react';
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { ContactView, ConversationTimers, ConversationView } from '../../common/engine';
 import { isWispError } from '../../common/errors';
 import type { RoomMemberView, WispClient } from '../../common/ipc';
 import { RoomConfirmDialog } from '../components/RoomConfirmDialog';
 import { RoomCreateDialog } from '../components/RoomCreateDialog';
 import { RoomMembersPanel, memberLabel } from '../components/RoomMembersPanel';
+import { assignSenderColours } from '../lib/senderColours';
 import { asUiError, type UiError } from '../lib/uiError';
 import '../rooms.css';
 
@@ -70,6 +72,8 @@ export function NewRoomLauncher({ client, contacts, onCreated }: NewRoomLauncher
 type Confirm = { kind: 'leave' } | { kind: 'remove'; member: RoomMemberView } | null;
 
 export interface RoomDetails {
+  /** Sender colours of the open room, distinct per member (for RoomSenderColours); null outside rooms. */
+  colours: ReadonlyMap<string, number> | null;
   /** Inside the conversation header, after the title: member count and the details button. */
   headerExtra: ReactNode;
   /** Between the header and the messages, when the details are open. */
@@ -127,7 +131,13 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
     [client, roomId],
   );
 
-  if (room === null) return { headerExtra: null, panel: null } satisfies RoomDetails;
+  const colours = useMemo(
+    () =>
+      room === null ? null : assignSenderColours(members.filter((m) => !m.self).map((m) => m.accountId)),
+    [room, members],
+  );
+
+  if (room === null) return { headerExtra: null, panel: null, colours: null } satisfies RoomDetails;
   const id = room.id;
   // Counted from the conversation (always current), ourselves included unless we left.
   const count = room.members.length + (room.left ? 0 : 1);
@@ -198,5 +208,5 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
       )}
     </>
   );
-  return { headerExtra, panel } satisfies RoomDetails;
+  return { headerExtra, panel, colours } satisfies RoomDetails;
 }

@@ -1,6 +1,7 @@
 // Room senders get a colour each, as in Signal: chosen stably from the sender's account id (never
 // the name, which a peer may claim), from a small palette whose every entry keeps text contrast of
-// at least 4.5:1 (WCAG AA) on the incoming bubble in each theme (tested).
+// at least 4.5:1 (WCAG AA) on the incoming bubble in each theme (tested); within one room two
+// members never share a colour while there are colours left (assignSenderColours).
 
 export interface SenderColour {
   /** For the dark theme (on --raised #1f232c). */
@@ -33,13 +34,45 @@ export function senderColourIndex(accountId: string): number {
   return hash % SENDER_COLOURS.length;
 }
 
-export function senderColour(accountId: string): SenderColour {
-  return SENDER_COLOURS[senderColourIndex(accountId)]!;
+export function senderColour(accountId: string, index = senderColourIndex(accountId)): SenderColour {
+  return SENDER_COLOURS[index % SENDER_COLOURS.length]!;
+}
+
+/**
+ * Colours for the members of one room, distinct while the room has no more members than colours:
+ * each member keeps the colour its id picks unless another member holds it; the members that
+ * collide (taken in id order) move to the next free colour. The same members give the same result
+ * on every render and device.
+ */
+export function assignSenderColours(accountIds: readonly string[]): ReadonlyMap<string, number> {
+  const ids = [...new Set(accountIds)].sort();
+  const taken = new Set<number>();
+  const out = new Map<string, number>();
+  const colliding: string[] = [];
+  for (const id of ids) {
+    const want = senderColourIndex(id);
+    if (taken.has(want)) colliding.push(id);
+    else {
+      taken.add(want);
+      out.set(id, want);
+    }
+  }
+  for (const id of colliding) {
+    let at = senderColourIndex(id);
+    for (let step = 0; step < SENDER_COLOURS.length && taken.has(at); step++)
+      at = (at + 1) % SENDER_COLOURS.length;
+    taken.add(at);
+    out.set(id, at);
+  }
+  return out;
 }
 
 /** The inline custom properties rooms.css reads per theme (set through the CSSOM, allowed by CSP). */
-export function senderColourVars(accountId: string): Record<'--sender-dark' | '--sender-light', string> {
-  const c = senderColour(accountId);
+export function senderColourVars(
+  accountId: string,
+  index?: number,
+): Record<'--sender-dark' | '--sender-light', string> {
+  const c = senderColour(accountId, index);
   return { '--sender-dark': c.dark, '--sender-light': c.light };
 }
 

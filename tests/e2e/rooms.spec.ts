@@ -14,7 +14,7 @@ import {
 } from '../helpers/foundation/harness';
 import { createAccountInUi } from '../helpers/foundation/onboarding';
 import { seriousViolations } from '../helpers/ui/axe';
-import { contrastRatio, senderColour } from '../../renderer/lib/senderColours';
+import { assignSenderColours, contrastRatio, senderColour } from '../../renderer/lib/senderColours';
 
 let world: E2eWorld;
 let peers: Engine[] = [];
@@ -119,6 +119,9 @@ test('a room of three is created, renamed and shrunk in the UI; messages go both
   await panel.getByLabel('Room name').fill('Trip to the coast');
   await panel.getByRole('button', { name: 'Rename' }).click();
   await expect(page.getByRole('heading', { name: 'Trip to the coast', level: 2 })).toBeVisible();
+  // The details take the place of the messages while open; closing brings the room back.
+  await expect(page.getByLabel('Message', { exact: true })).toBeHidden();
+  await panel.getByRole('button', { name: 'Close room details' }).click();
   await expect(
     page.locator('.room-notice').filter({ hasText: 'You renamed the room to Trip to the coast' }),
   ).toBeVisible();
@@ -136,17 +139,24 @@ test('a room of three is created, renamed and shrunk in the UI; messages go both
   const fromCarol = page.locator('.message.incoming').filter({ hasText: 'hi from carol' });
   await expect(fromBob.locator('.sender')).toHaveText(bobName);
   await expect(fromCarol.locator('.sender')).toHaveText(carolName);
-  // Dark theme: each name in the palette colour its account id picks.
-  expect(await colourOf(fromBob.locator('.sender'))).toBe(rgb(senderColour(bob.accountId).dark));
-  expect(await colourOf(fromCarol.locator('.sender'))).toBe(rgb(senderColour(carol.accountId).dark));
+  // Dark theme: each name in the colour the room assigns its account id, never the same two.
+  const colours = assignSenderColours([bob.accountId, carol.accountId]);
+  const bobColour = await colourOf(fromBob.locator('.sender'));
+  expect(bobColour).toBe(rgb(senderColour(bob.accountId, colours.get(bob.accountId)).dark));
+  expect(await colourOf(fromCarol.locator('.sender'))).toBe(
+    rgb(senderColour(carol.accountId, colours.get(carol.accountId)).dark),
+  );
+  expect(await colourOf(fromCarol.locator('.sender'))).not.toBe(bobColour);
 
   // Remove carol (after a confirmation); everyone's member list shrinks.
+  await page.getByRole('button', { name: 'Room details' }).click();
   await panel.getByRole('button', { name: `Remove ${carolName} from the room` }).click();
   const confirm = page.getByRole('alertdialog', { name: `Remove ${carolName}?` });
   await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await confirm.getByRole('button', { name: 'Remove' }).click();
   await expect(page.locator('.room-count')).toHaveText('2 members');
   await expect(panel.getByRole('list', { name: 'Members' }).getByRole('listitem')).toHaveCount(2);
+  await panel.getByRole('button', { name: 'Close room details' }).click();
   await expect(page.locator('.room-notice').filter({ hasText: `You removed ${carolName}` })).toBeVisible();
 
   // After the removal: ours and bob's messages reach the room, and carol receives neither.
@@ -200,7 +210,7 @@ test('a member who is not an admin sees the members but no admin control, and le
 });
 
 test('axe finds no serious or critical violation on the room screens in both themes', async ({ page }) => {
-  const { bob, bobName, carolName } = await threePeople(page);
+  const { bob, bobName, carol, carolName } = await threePeople(page);
   await createRoomInUi(page, 'Axe room', [bobName, carolName]);
   const roomId = await roomIdOf('Axe room');
   await bob.sync({ waitMs: 300 });
@@ -218,7 +228,8 @@ test('axe finds no serious or critical violation on the room screens in both the
     // The sender's name as the browser paints it: its palette colour, readable on the bubble.
     const name = await colourOf(page.locator('.message.incoming .sender'));
     const bubble = await backgroundOf(page.locator('.message.incoming'));
-    expect(name).toBe(rgb(senderColour(bob.accountId)[theme]));
+    const colours = assignSenderColours([bob.accountId, carol.accountId]);
+    expect(name).toBe(rgb(senderColour(bob.accountId, colours.get(bob.accountId))[theme]));
     expect(contrastRatio(hex(name), hex(bubble)), `${theme}: ${name} on ${bubble}`).toBeGreaterThanOrEqual(
       4.5,
     );

@@ -9,8 +9,10 @@ import type { RoomMemberView } from '../../common/ipc';
 import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { RoomCreateDialog } from '../../renderer/components/RoomCreateDialog';
 import { RoomMembersPanel, roomPermissions } from '../../renderer/components/RoomMembersPanel';
+import { RoomSenderColours } from '../../renderer/components/RoomSenderName';
 import {
   INCOMING_BUBBLE,
+  assignSenderColours,
   SENDER_COLOURS,
   contrastRatio,
   senderColour,
@@ -93,9 +95,9 @@ describe('RoomMembersPanel role rules', () => {
     expect(screen.getByLabelText('Room messages expire')).toBeTruthy();
     expect(screen.getByLabelText('Room messages burn after reading')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Remove bob from the room' })).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Make carol an admin' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Make admin: carol' })).toBeTruthy();
     expect(screen.queryByRole('button', { name: /Remove You/ })).toBeNull();
-    expect(screen.queryByRole('button', { name: 'Make You an admin' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Make admin: You' })).toBeNull();
     // The add picker offers contacts not in the room only.
     const picker = screen.getByRole('list', { name: 'Contacts' });
     expect(within(picker).getByLabelText('dave')).toBeTruthy();
@@ -103,7 +105,7 @@ describe('RoomMembersPanel role rules', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Remove bob from the room' }));
     expect(h.onRemove).toHaveBeenCalledWith(expect.objectContaining({ accountId: ids.bob }));
-    fireEvent.click(screen.getByRole('button', { name: 'Make carol an admin' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Make admin: carol' }));
     expect(h.onPromote).toHaveBeenCalledWith(expect.objectContaining({ accountId: ids.carol }));
     fireEvent.change(screen.getByLabelText('Room messages expire'), { target: { value: '3600000' } });
     expect(h.onSetTimers).toHaveBeenCalledWith({ expireAfterMs: 3_600_000, burnAfterMs: null });
@@ -111,14 +113,12 @@ describe('RoomMembersPanel role rules', () => {
 
   it('keeps the only admin from stepping down, and lets one of two admins do so', () => {
     panel(room(), [member('me', { role: 'admin' }), member('bob')]);
-    expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Stop being an admin' }).disabled).toBe(
-      true,
-    );
+    expect(screen.queryByRole('button', { name: /Step down|Remove admin/ })).toBeNull();
     cleanup();
     const h = panel(room(), [member('me', { role: 'admin' }), member('bob', { role: 'admin' })]);
-    fireEvent.click(screen.getByRole('button', { name: 'Stop being an admin' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Step down as admin' }));
     expect(h.onDemote).toHaveBeenCalledWith(expect.objectContaining({ self: true }));
-    fireEvent.click(screen.getByRole('button', { name: 'Remove bob as admin' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Remove admin: bob' }));
     expect(h.onDemote).toHaveBeenLastCalledWith(expect.objectContaining({ accountId: ids.bob }));
   });
 
@@ -184,6 +184,46 @@ describe('sender colours', () => {
     // Palette entries are distinct from each other in each theme.
     expect(new Set(SENDER_COLOURS.map((c) => c.dark)).size).toBe(SENDER_COLOURS.length);
     expect(new Set(SENDER_COLOURS.map((c) => c.light)).size).toBe(SENDER_COLOURS.length);
+  });
+
+  it('gives the members of one room distinct colours, the same whatever order they come in', () => {
+    // Ids whose own colour is the same: without the room's assignment they would look alike.
+    const pool = Array.from(
+      { length: 400 },
+      (_, i) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-0000000000aa`,
+    );
+    const clash = pool.filter((id) => senderColourIndex(id) === senderColourIndex(pool[0]!)).slice(0, 3);
+    expect(clash).toHaveLength(3);
+    const members = [...clash, ...pool.slice(100, 105)];
+    const assigned = assignSenderColours(members);
+    expect(new Set(members.map((id) => assigned.get(id))).size).toBe(8);
+    expect(assignSenderColours([...members].reverse())).toEqual(assigned);
+    // A member without a clash keeps the colour its id picks.
+    const alone = pool.find((id) => !members.some((m) => senderColourIndex(m) === senderColourIndex(id)));
+    if (alone !== undefined)
+      expect(assignSenderColours([alone, ...clash]).get(alone)).toBe(senderColourIndex(alone));
+    // More members than colours: every one still gets a colour of the palette.
+    const crowd = assignSenderColours(pool.slice(0, 20));
+    expect([...crowd.values()].every((i) => i >= 0 && i < SENDER_COLOURS.length)).toBe(true);
+  });
+
+  it('colours a sender from the room’s assignment, and from the account id once they left the room', () => {
+    const assigned = new Map([[ids.bob, 6]]);
+    render(
+      <RoomSenderColours colours={assigned}>
+        <ol>
+          <MessageBubble message={messageView({ from: 'bob', fromAccountId: ids.bob })} now={NOW} />
+          <MessageBubble
+            message={messageView({ id: 'm2', from: 'carol', fromAccountId: ids.carol })}
+            now={NOW}
+          />
+        </ol>
+      </RoomSenderColours>,
+    );
+    expect(screen.getByText('bob').style.getPropertyValue('--sender-dark')).toBe(SENDER_COLOURS[6]!.dark);
+    expect(screen.getByText('carol').style.getPropertyValue('--sender-light')).toBe(
+      senderColour(ids.carol).light,
+    );
   });
 
   it('colours the sender name of an incoming room message from the account id, not the name', () => {

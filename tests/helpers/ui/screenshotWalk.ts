@@ -174,7 +174,7 @@ async function roomScreens(
     await bob.sendToRoom(room.id, 'the coast, if the weather holds');
     await carol.sendToRoom(room.id, 'I can drive on Saturday');
     await bob.sendToRoom(room.id, 'great, I bring the food');
-    await page.getByText('I bring the food').waitFor();
+    await page.locator('.messages').getByText('I bring the food').waitFor();
     await shot(page, `${tag}-12b-room`);
     await page.getByRole('button', { name: 'Room details' }).click();
     await page.getByRole('region', { name: 'Room details' }).waitFor();
@@ -182,7 +182,7 @@ async function roomScreens(
     await page.getByRole('button', { name: `Remove ${carolName} from the room` }).click();
     await shot(page, `${tag}-12d-remove-confirm`);
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
-    await page.getByText(`You removed ${carolName}`).waitFor();
+    await page.locator('.messages').getByText(`You removed ${carolName}`).waitFor();
     await page.getByRole('button', { name: 'Close room details' }).click();
     await shot(page, `${tag}-12e-room-after-remove`);
 
@@ -199,7 +199,7 @@ async function roomScreens(
       .getByRole('list', { name: 'Conversations' })
       .getByRole('button', { name: /Bob’s room/ })
       .click();
-    await page.getByText('welcome, both of you').waitFor();
+    await page.locator('.messages').getByText('welcome, both of you').waitFor();
     await page.getByRole('button', { name: 'Room details' }).click();
     await shot(page, `${tag}-12h-room-member-view`);
     await page.getByRole('button', { name: 'Leave room' }).click();
