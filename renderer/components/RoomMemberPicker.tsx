@@ -11,6 +11,8 @@ export interface RoomMemberPickerProps {
   selected: string[];
   onChange: (selected: string[]) => void;
   disabled?: boolean;
+  /** The group's caption (default "Members"). */
+  legend?: string;
 }
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
@@ -20,7 +22,8 @@ export function contactRef(c: ContactView): string {
   return c.username ?? c.accountId;
 }
 
-export function RoomMemberPicker({ contacts, selected, onChange, disabled = false }: RoomMemberPickerProps) {
+export function RoomMemberPicker(props: RoomMemberPickerProps) {
+  const { contacts, selected, onChange, disabled = false, legend = 'Members' } = props;
   const typedId = useId();
   const [typed, setTyped] = useState('');
   const chosen = new Set(selected.map((s) => s.toLowerCase()));
@@ -39,7 +42,7 @@ export function RoomMemberPicker({ contacts, selected, onChange, disabled = fals
   }
   return (
     <fieldset className="room-picker" disabled={disabled}>
-      <legend>Members</legend>
+      <legend>{legend}</legend>
       {contacts.length > 0 && (
         <ul className="room-picker-contacts" aria-label="Contacts">
           {[...contacts]

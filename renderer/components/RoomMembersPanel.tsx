@@ -51,6 +51,7 @@ export function roomPermissions(room: ConversationView, member?: RoomMemberView)
 export function RoomMembersPanel(props: RoomMembersPanelProps) {
   const { room, members, contacts, busy, error, onClose, onLeave } = props;
   const headingId = useId();
+  const timersId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const [adding, setAdding] = useState<string[]>([]);
   const can = roomPermissions(room);
@@ -88,7 +89,8 @@ export function RoomMembersPanel(props: RoomMembersPanelProps) {
         <RoomRenameForm key={room.title} title={room.title} busy={busy} onRename={props.onRename} />
       )}
       {can.manage && (
-        <div className="room-timers" role="group" aria-label="Disappearing messages for everyone">
+        <div className="room-timers" role="group" aria-labelledby={timersId}>
+          <h4 id={timersId}>Disappearing messages, for everyone in the room</h4>
           <TimerSelect
             label="Room messages expire"
             choices={EXPIRE_CHOICES}
@@ -162,7 +164,13 @@ export function RoomMembersPanel(props: RoomMembersPanelProps) {
       </ul>
       {can.manage && (
         <form className="room-add" onSubmit={add} aria-label="Add members">
-          <RoomMemberPicker contacts={addable} selected={adding} onChange={setAdding} disabled={busy} />
+          <RoomMemberPicker
+            legend="Add members"
+            contacts={addable}
+            selected={adding}
+            onChange={setAdding}
+            disabled={busy}
+          />
           <button type="submit" disabled={busy || adding.length === 0}>
             Add to room
           </button>
