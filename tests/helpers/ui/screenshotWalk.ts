@@ -182,8 +182,9 @@ async function roomScreens(
     await page.getByRole('button', { name: `Remove ${carolName} from the room` }).click();
     await shot(page, `${tag}-12d-remove-confirm`);
     await page.getByRole('button', { name: 'Remove', exact: true }).click();
-    await page.locator('.messages').getByText(`You removed ${carolName}`).waitFor();
+    await page.getByRole('list', { name: 'Members' }).getByRole('listitem').nth(1).waitFor();
     await page.getByRole('button', { name: 'Close room details' }).click();
+    await page.locator('.messages').getByText(`You removed ${carolName}`).waitFor();
     await shot(page, `${tag}-12e-room-after-remove`);
 
     await world.harness.host.services.settings.set({ theme: 'light' });
