@@ -2,7 +2,8 @@
 // two headless peers (real engines, as the `wisp` CLI runs them): a room of three created in the
 // UI, renamed, a member removed (who then receives nothing more), messages both ways with each
 // sender named in its own colour; a member who is not an admin sees no admin control and can
-// leave; axe finds no serious or critical violation on the room screens in both themes.
+// leave; a room named in markup stays text; axe finds no serious or critical violation on the room
+// screens in both themes.
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import type { Engine } from '../../core/engine';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../helpers/foundation/harness';
 import { createAccountInUi } from '../helpers/foundation/onboarding';
 import { seriousViolations } from '../helpers/ui/axe';
+import { XSS_CORPUS } from '../helpers/ui/xssCorpus';
 import { assignSenderColours, contrastRatio, senderColour } from '../../renderer/lib/senderColours';
 
 let world: E2eWorld;
@@ -207,6 +209,35 @@ test('a member who is not an admin sees the members but no admin control, and le
   await bob.sync({ waitMs: 300 });
   const bobsView = (await bob.conversations()).find((c) => c.id === room.id);
   expect(bobsView?.members).toEqual([carolName]);
+});
+
+/** Elements no name or message text may ever create (as in uiSafety.spec.ts). */
+const ACTIVE =
+  'script:not([src]), img, svg:not(.lucide), iframe, details, math, style:not([data-vite-dev-id]), a[href^="javascript"]';
+
+test('a room named in markup by a peer, and the XSS corpus sent to it, stay text in the list, header, notices, bubbles and details', async ({
+  page,
+}) => {
+  const { alice, bob, bobName } = await threePeople(page);
+  await page.getByPlaceholder('Username to message').fill(bobName);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByRole('heading', { name: bobName })).toBeVisible();
+  const hostileName = 'xssprobe <img src=x onerror="window.__xss=99"><b>room</b>';
+  const room = await bob.createRoom(hostileName, [alice]);
+  await bob.renameRoom(room.id, `${hostileName} 2`);
+  for (const text of XSS_CORPUS) await bob.sendToRoom(room.id, text);
+  const row = page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /xssprobe/ });
+  await row.click();
+  await expect(page.getByRole('heading', { level: 2 })).toHaveText(`${hostileName} 2`);
+  await expect(page.locator('.messages .message.incoming .text')).toHaveText([...XSS_CORPUS]);
+  await expect(page.locator('.room-notice').last()).toHaveText(
+    `${bobName} renamed the room to ${hostileName} 2`,
+  );
+  await page.getByRole('button', { name: 'Room details' }).click();
+  await expect(page.getByRole('region', { name: 'Room details' })).toBeVisible();
+  await expect(page.locator('#root').locator(ACTIVE)).toHaveCount(0);
+  expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  expect(await page.title()).toBe('Wisp');
 });
 
 test('axe finds no serious or critical violation on the room screens in both themes', async ({ page }) => {
