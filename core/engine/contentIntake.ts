@@ -218,7 +218,14 @@ export class ContentIntake {
         epoch: (id) => this.d.roomState(id)?.epoch ?? 0,
         setEpoch: (id, epoch) =>
           this.d.store.settings.set(ROOM_KEY(id), { ...this.d.ensureRoomState(id), epoch }),
-        notice: (id, update, from) => this.d.insertRoomNotice(id, update, from, from === this.d.accountId),
+        notice: (id, update, from) => {
+          const notice = this.d.insertRoomNotice(id, update, from, from === this.d.accountId);
+          // Shown live in the open room, like a message, once the change is committed.
+          if (notice)
+            effects.push(() =>
+              this.d.emit({ type: 'message.added', message: messageView(this.d.book, notice) }),
+            );
+        },
         changed: (id, isRequest) => {
           const c = this.d.store.conversations.get(id);
           if (!c) return;

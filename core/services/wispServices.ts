@@ -22,6 +22,7 @@ import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
 import { Notifier } from './notifications';
+import { createRoomsService, selfAsName } from './roomsService';
 import { PreferencesFile } from './preferences';
 import { z } from 'zod';
 
@@ -347,15 +348,21 @@ export function createServices(options: ServicesOptions): ServicesHost {
         (await requireEngine()).setConversationTimers(conversationId, timers),
       roomRequests: async () => (await requireEngine()).roomRequests(),
       acceptRoomRequest: async ({ roomId }) => (await requireEngine()).acceptRoomRequest(roomId),
-      promoteRoomMember: async ({ roomId, member }) =>
-        (await requireEngine()).promoteRoomMember(roomId, member),
-      demoteRoomMember: async ({ roomId, member }) =>
-        (await requireEngine()).demoteRoomMember(roomId, member),
+      promoteRoomMember: async ({ roomId, member }) => {
+        const open = await requireEngine();
+        return open.promoteRoomMember(roomId, selfAsName(open, member));
+      },
+      demoteRoomMember: async ({ roomId, member }) => {
+        const open = await requireEngine();
+        return open.demoteRoomMember(roomId, selfAsName(open, member));
+      },
       async declineRoomRequest({ roomId }) {
         await (await requireEngine()).declineRoomRequest(roomId);
         return null;
       },
     },
+
+    rooms: createRoomsService(requireEngine),
 
     contacts: {
       list: async () => (await requireEngine()).contacts(),

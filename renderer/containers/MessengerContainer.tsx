@@ -15,7 +15,6 @@ import { isWispError } from '../../common/errors';
 import type { MessagePreview, SearchHit, WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
-import { ConversationView } from '../components/ConversationView';
 import { ErrorNote } from '../components/ErrorNote';
 import { IdentityChangedDialog } from '../components/IdentityChangedDialog';
 import { RoomRequestBanner } from '../components/RoomRequestBanner';
@@ -30,6 +29,8 @@ import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
 import { useAttachments } from '../lib/attachmentsView';
+import { RoomConversationView } from '../components/RoomConversationView';
+import { NewRoomLauncher, useRoomDetails } from './RoomsContainer';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -419,6 +420,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
   const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
   const contact = isDirect && title !== null ? contacts.find((c) => c.username === title) : undefined;
+  const roomDetails = useRoomDetails(client, selected?.kind === 'room' ? selected : null, contacts);
   const defaultTimers = useMemo(
     () => selected?.defaultTimers ?? appDefaultTimers,
     [selected, appDefaultTimers],
@@ -432,6 +434,14 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           busy={busy}
           error={lookupError}
           onStart={(u) => void startConversation(u)}
+        />
+        <NewRoomLauncher
+          client={client}
+          contacts={contacts}
+          onCreated={(created) => {
+            setConversations((list) => [...list.filter((c) => c.id !== created.id), created]);
+            select(created.id);
+          }}
         />
         <label className="search">
           <Search size={15} aria-hidden="true" />
@@ -494,11 +504,13 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             <ErrorNote error={error} />
           </>
         ) : (
-          <ConversationView
+          <RoomConversationView
+            colours={roomDetails.colours}
             key={title}
             title={title}
             identityChanged={contact?.identityChanged ?? false}
             showSenders={!isDirect}
+            headerExtra={roomDetails.headerExtra}
             {...(isDirect && contact !== undefined ? { verified: contact.verified } : {})}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
@@ -517,6 +529,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             uploading={attachments.uploading}
             onOpenLink={setPendingLink}
           >
+            {roomDetails.panel}
             {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (
               <SafetyNumberPanel
                 safety={safety}
@@ -525,7 +538,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
                 onClose={() => setSafety(null)}
               />
             )}
-          </ConversationView>
+          </RoomConversationView>
         )}
       </main>
       {pendingLink !== null && (
