@@ -47,6 +47,7 @@ export interface SessionState {
   readonly addressKey: string;
   onAuthenticated(): void;
   onAcked(ids: string[]): void;
+  onAccountDeleted(): void;
 }
 
 type Handler<K extends OpName> = (
@@ -227,6 +228,15 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
     await ctx.storage.releaseUsername(a.hash);
+    return {};
+  },
+
+  async 'account.delete'(ctx, s) {
+    const a = authed(s);
+    rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
+    await ctx.storage.deleteAccount(a.hash);
+    // The connection no longer speaks for anyone: it closes once this answer is out.
+    s.onAccountDeleted();
     return {};
   },
 

@@ -237,6 +237,8 @@ export const OPS = {
   'account.info': { body: Empty, result: AccountInfoResult, auth: true },
   'username.set': { body: UsernameSetBody, result: UsernameSetResult, auth: true },
   'username.release': { body: Empty, result: Empty, auth: true },
+  /** Unregisters the authenticated account: its row, username, prekeys, queue and attachments go. */
+  'account.delete': { body: Empty, result: Empty, auth: true },
   'username.lookup': { body: UsernameLookupBody, result: UsernameLookupResult, auth: true },
   'directory.lookup': { body: DirectoryLookupBody, result: DirectoryLookupResult, auth: true },
   'prekeys.upload': { body: PreKeysUploadBody, result: PreKeyCountResult, auth: true },
