@@ -77,6 +77,8 @@ import { newContentId, uuidBytes } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, RECEIPTS_KEY } from './contentIntake';
 import { Outbox } from './outbox';
+import { ownSafetyDigits } from './ownIdentity';
+import type { KeyStore } from '../vault';
 import type {
   Clock,
   EngineApi,
@@ -117,6 +119,8 @@ export class Engine implements EngineApi {
   private movedAway: WispError | null = null;
   private queueEmptySeen = false;
   private closed = false;
+  /** Set by deleteAccount: close() shreds the profile instead of only closing it. */
+  private wipeOnClose = false;
   private readonly inboxQueue: DeliveredEnvelope[] = [];
   private readonly pendingAcks = new Set<Promise<void>>();
   /** A manual BEGIN…COMMIT (inTransaction) is open. */
@@ -345,7 +349,28 @@ export class Engine implements EngineApi {
     }
     this.outbox.stop();
     this.scheduler.dispose();
-    this.profile.close();
+    if (this.wipeOnClose) await this.profile.wipe();
+    else this.profile.close();
+  }
+
+  // --- own account (core/engine/ownIdentity.ts) ---------------------------------------------
+
+  selfInfo(): { accountId: string; username: string | null; relayUrl: string; safetyDigits: string } {
+    this.assertOpen();
+    const safetyDigits = ownSafetyDigits(this.accountId, this.identityKeyPair.publicKey);
+    return { accountId: this.accountId, username: this.usernameValue, relayUrl: this.relayUrl, safetyDigits };
+  }
+
+  async changeKeyStore(next: KeyStore, current?: KeyStore): Promise<void> {
+    this.assertOpen();
+    await this.serial(() => this.profile.changeKeyStore(next, current));
+  }
+
+  async deleteAccount(): Promise<void> {
+    this.assertOpen();
+    await this.serial(() => this.relayClient().request('account.delete', {}));
+    this.wipeOnClose = true;
+    await this.close();
   }
 
   on(listener: EngineListener): () => void {
