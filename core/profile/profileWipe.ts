@@ -2,7 +2,16 @@
 // destroyed first (the keychain entry, the wrapped key in profile.json), which alone makes the
 // encrypted database unreadable; then every file is overwritten with random bytes and removed.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { KeyStore } from '../vault/index';
 import { LOCK_FILE } from './profileLock';

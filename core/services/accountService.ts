@@ -3,7 +3,12 @@
 // unlock, lock) stays in wispServices.ts; this file gets what it needs from there.
 import { rm } from 'node:fs/promises';
 import { WispError } from '../../common/errors';
-import { DELETE_CONFIRMATION_WORD, type AccountStatus, type KeystoreKind, type WispServices } from '../../common/ipc';
+import {
+  DELETE_CONFIRMATION_WORD,
+  type AccountStatus,
+  type KeystoreKind,
+  type WispServices,
+} from '../../common/ipc';
 import type { EngineApi } from '../engine';
 import type { KeyStore } from '../vault';
 

@@ -29,6 +29,7 @@ import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
+import type { OpenRequests, OpenTarget } from '../lib/navigation';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -62,13 +63,15 @@ function useDebounced(work: () => void): () => void {
 export interface MessengerContainerProps {
   client: WispClient;
   appDefaultTimers: ConversationTimers;
+  /** Conversations other screens ask for (People, the quick switcher). */
+  opens?: OpenRequests;
 }
 
 type Selection = { kind: 'conversation'; id: string } | { kind: 'draft'; username: string } | null;
 
 export { asUiError };
 
-export function MessengerContainer({ client, appDefaultTimers }: MessengerContainerProps) {
+export function MessengerContainer({ client, appDefaultTimers, opens }: MessengerContainerProps) {
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [selection, setSelection] = useState<Selection>(null);
   const [messages, setMessages] = useState<MessageView[]>([]);
@@ -395,7 +398,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     select(next.id);
   };
   useShortcuts({
-    'mod+k': () => searchBox.current?.focus(),
+    'mod+f': () => searchBox.current?.focus(),
     'mod+n': () => document.querySelector<HTMLInputElement>('.new-conversation input')?.focus(),
     'alt+arrowdown': () => step(1),
     'alt+arrowup': () => step(-1),
@@ -408,6 +411,27 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             ? () => setQuery('')
             : undefined,
   });
+
+  // People and the quick switcher open conversations here (their own lookups already ran).
+  const openTarget = (target: OpenTarget) => {
+    if (target.kind === 'conversation') select(target.id);
+    else if (target.kind === 'username') void startConversation(target.username);
+    else {
+      const { contact } = target;
+      setContacts((list) => [...list.filter((c) => c.accountId !== contact.accountId), contact]);
+      if (conversations.some((c) => c.id === contact.accountId)) select(contact.accountId);
+      else {
+        setMessages([]);
+        setSelection({ kind: 'draft', username: contact.username ?? contact.accountId });
+        setSafety(null);
+      }
+    }
+  };
+  const latestOpen = useRef(openTarget);
+  useEffect(() => {
+    latestOpen.current = openTarget;
+  });
+  useEffect(() => opens?.subscribe((target) => latestOpen.current(target)), [opens]);
 
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');

@@ -56,7 +56,9 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
     it("removes the account's row, username, prekeys, queue and attachments, and frees the name", async () => {
       const name = `gone${randomBytes(4).toString('hex')}`;
       const bob = await SignalUser.register(relay.url, { username: name });
-      const alice = await SignalUser.register(relay.url, { username: `stay${randomBytes(4).toString('hex')}` });
+      const alice = await SignalUser.register(relay.url, {
+        username: `stay${randomBytes(4).toString('hex')}`,
+      });
       // Queued for bob (not acked), and an attachment bob uploaded; alice has one of her own.
       await alice.client.call('message.send', {
         to: bob.accountId,
@@ -90,9 +92,13 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       expect((await fetch(`${relay.httpUrl}${bobFile.uploadPath}`)).status).toBe(404);
 
       // The name is free: a lookup finds nobody, and a new account can take it.
-      expect((await wireError(alice.client.call('username.lookup', { username: name }))).kind).toBe('NotFound');
+      expect((await wireError(alice.client.call('username.lookup', { username: name }))).kind).toBe(
+        'NotFound',
+      );
       const carol = await SignalUser.register(relay.url, { username: name });
-      expect((await alice.client.call('username.lookup', { username: name })).accountId).toBe(carol.accountId);
+      expect((await alice.client.call('username.lookup', { username: name })).accountId).toBe(
+        carol.accountId,
+      );
 
       // The deleted identity cannot sign in again.
       const again = await wireError(bob.reconnect(relay.url));

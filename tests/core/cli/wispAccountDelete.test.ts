@@ -32,13 +32,19 @@ for (const { kind, make } of testBackends()) {
       rmSync(root, { recursive: true, force: true });
     });
 
-    async function relayRows(accountId: string): Promise<{ accounts: number; usernames: number; prekeys: number }> {
+    async function relayRows(
+      accountId: string,
+    ): Promise<{ accounts: number; usernames: number; prekeys: number }> {
       const db = await backend.db();
       const h = Buffer.from(accountHash(accountId));
       const n = async (table: string) =>
         Number((await db.all(`SELECT COUNT(*) AS n FROM ${table} WHERE id_hash = ?`, [h]))[0]!.n);
       try {
-        return { accounts: await n('accounts'), usernames: await n('usernames'), prekeys: await n('prekeys') };
+        return {
+          accounts: await n('accounts'),
+          usernames: await n('usernames'),
+          prekeys: await n('prekeys'),
+        };
       } finally {
         await db.close();
       }
