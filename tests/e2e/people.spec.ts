@@ -20,7 +20,9 @@ test.afterEach(async () => {
 
 const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
-test('People lists a peer by confirmed name, verifies them, and opens their conversation', async ({ page }) => {
+test('People lists a peer by confirmed name, verifies them, and opens their conversation', async ({
+  page,
+}) => {
   const { bob, bobName } = await onboardWithPeer(page, world);
   try {
     await nav(page).getByRole('button', { name: 'People' }).click();
@@ -96,7 +98,9 @@ test('the quick switcher opens a conversation by keyboard alone and Escape close
   }
 });
 
-test('the username can be changed, a taken one is refused with the reason, and released', async ({ page }) => {
+test('the username can be changed, a taken one is refused with the reason, and released', async ({
+  page,
+}) => {
   const { alice, bob, bobName } = await onboardWithPeer(page, world);
   try {
     await nav(page).getByRole('button', { name: 'Account' }).click();
