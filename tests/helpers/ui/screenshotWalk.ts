@@ -1,5 +1,6 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
-// timers → link confirmation, message actions, search, shortcuts → safety number → settings →
+// timers → link confirmation, message actions, search, shortcuts, the quick switcher, People,
+// Account → safety number → settings →
 // locked → backups → restore on a second device → the first one moved) and saves PNGs for a human
 // to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
@@ -100,6 +101,7 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.keyboard.press('Control+/');
     await shot(page, `${tag}-07f-shortcuts`);
     await page.keyboard.press('Escape');
+    await peopleScreens(page, tag, bobName, 'dark');
 
     await page.getByRole('button', { name: 'Safety number' }).click();
     await page.getByRole('img', { name: 'Safety number QR code' }).waitFor();
@@ -115,6 +117,8 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await shot(page, `${tag}-09b-light-conversation`);
     await page.getByRole('button', { name: 'Settings' }).click();
     await shot(page, `${tag}-09c-light-settings`);
+    await peopleScreens(page, tag, bobName, 'light');
+    await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Theme').selectOption('dark');
     await page.getByRole('button', { name: 'Lock Wisp now' }).click();
     await page.getByRole('heading', { name: 'Wisp is locked' }).waitFor();
@@ -137,6 +141,30 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await browser.close();
     await world.stop();
   }
+}
+
+/** The quick switcher (all, filtered), People with a safety number open, Account and its danger zone. */
+async function peopleScreens(page: Page, tag: string, bobName: string, theme: string): Promise<void> {
+  await page.getByRole('button', { name: 'Chats' }).click();
+  await page.keyboard.press('Control+k');
+  await page.getByRole('dialog', { name: 'Quick switcher' }).waitFor();
+  await shot(page, `${tag}-07g-switcher-${theme}`);
+  await page.keyboard.type(bobName.slice(0, 4));
+  await shot(page, `${tag}-07h-switcher-filtered-${theme}`);
+  await page.keyboard.type('zzz');
+  await shot(page, `${tag}-07i-switcher-nothing-${theme}`);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'People' }).click();
+  await page.getByRole('heading', { name: 'People' }).waitFor();
+  await shot(page, `${tag}-08b-people-${theme}`);
+  await page.getByRole('button', { name: `Safety number with ${bobName}` }).click();
+  await shot(page, `${tag}-08c-people-safety-${theme}`);
+  await page.getByRole('button', { name: 'Account' }).click();
+  await page.getByRole('heading', { name: 'Relay' }).waitFor();
+  await shot(page, `${tag}-08d-account-${theme}`);
+  await page.getByRole('heading', { name: 'Delete account and wipe this device' }).scrollIntoViewIfNeeded();
+  await shot(page, `${tag}-08e-account-delete-${theme}`);
+  await page.getByRole('button', { name: 'Chats' }).click();
 }
 
 /** Settings → Backups (passphrase, progress, recovery key), restore on a second device, "moved". */
