@@ -368,7 +368,7 @@ export class Engine implements EngineApi {
 
   async deleteAccount(): Promise<void> {
     this.assertOpen();
-    await this.serial(() => this.relayClient().request('account.delete', {}));
+    await this.serial(() => this.relayClient().request('account.delete', { accountId: this.accountId }));
     this.wipeOnClose = true;
     await this.close();
   }

@@ -1,6 +1,7 @@
 // account.delete on both backends: the account's row, username, prekeys, queued envelopes and the
 // attachments it uploaded leave the database; other accounts keep theirs; the name is free again;
-// the connection closes and the identity can no longer authenticate.
+// the connection closes and the identity can no longer authenticate; a frame naming another
+// account than the signed-in one deletes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { startRelay, type RunningRelay } from '../../relay';
@@ -76,7 +77,13 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       expect(before.prekeys).toBeGreaterThan(0);
       const aliceBefore = await rowsOf(aliceHash, aliceFile.attachmentId);
 
-      expect(await bob.client.call('account.delete', {})).toEqual({});
+      // Naming another account (here alice's) is refused and deletes nothing.
+      const wrong = await wireError(bob.client.call('account.delete', { accountId: alice.accountId }));
+      expect(wrong.kind).toBe('InvalidInput');
+      expect(await rowsOf(aliceHash, aliceFile.attachmentId)).toEqual(aliceBefore);
+      expect(await rowsOf(bobHash, bobFile.attachmentId)).toEqual(before);
+
+      expect(await bob.client.call('account.delete', { accountId: bob.accountId })).toEqual({});
       expect((await bob.client.closed).code).toBe(4011);
 
       expect(await rowsOf(bobHash, bobFile.attachmentId)).toEqual({
@@ -109,7 +116,8 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
 
     it('needs an authenticated connection', async () => {
       const c = await WireClient.connect(relay.url);
-      expect((await wireError(c.call('account.delete', {}))).kind).toBe('Unauthorized');
+      const someone = '00000000-0000-4000-8000-000000000000';
+      expect((await wireError(c.call('account.delete', { accountId: someone }))).kind).toBe('Unauthorized');
       await c.close();
     });
   });
