@@ -130,6 +130,38 @@ test('the username can be changed, a taken one is refused with the reason, and r
   }
 });
 
+test('the app-lock passphrase changes only with the current one; the next unlock needs the new one', async ({
+  page,
+}) => {
+  const { bob } = await onboardWithPeer(page, world);
+  try {
+    await nav(page).getByRole('button', { name: 'Account' }).click();
+    const section = page.getByRole('region', { name: 'App-lock passphrase' });
+    await section.getByLabel('Current passphrase').fill('not the passphrase');
+    await section.getByLabel('New passphrase', { exact: true }).fill('e2e new passphrase');
+    await section.getByLabel('New passphrase again').fill('e2e new passphrase');
+    await section.getByRole('button', { name: 'Change passphrase' }).click();
+    await expect(section.getByRole('alert')).toContainText('passphrase does not unlock');
+
+    await section.getByLabel('Current passphrase').fill('e2e passphrase 1');
+    await section.getByLabel('New passphrase', { exact: true }).fill('e2e new passphrase');
+    await section.getByLabel('New passphrase again').fill('e2e new passphrase');
+    await section.getByRole('button', { name: 'Change passphrase' }).click();
+    await expect(section.getByRole('status')).toContainText('Passphrase saved');
+
+    await page.keyboard.press('Control+Shift+L');
+    await expect(page.getByRole('heading', { name: 'Wisp is locked' })).toBeVisible();
+    await page.getByLabel('Passphrase').fill('e2e passphrase 1');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await expect(page.getByRole('alert')).toBeVisible();
+    await page.getByLabel('Passphrase').fill('e2e new passphrase');
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await expect(nav(page)).toBeVisible();
+  } finally {
+    await bob.close();
+  }
+});
+
 test('delete account and wipe this device unregisters at the relay, erases the profile and returns to onboarding', async ({
   page,
 }) => {
