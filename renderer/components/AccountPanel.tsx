@@ -50,8 +50,9 @@ export function AccountPanel(props: AccountPanelProps) {
           <code className="relay-url">{info.relayUrl}</code>
         </p>
         <p className="hint">
-          Your messages pass through this relay, end-to-end encrypted. It can see when you are online and how
-          much you send, never what you say or who you are talking to.
+          Your messages pass through this relay, end-to-end encrypted: it never sees what you say, and sealed
+          sender hides from it who sent each message. It does see when you are connected and how much you send
+          and receive.
         </p>
       </section>
       <PassphraseSection {...props} />
