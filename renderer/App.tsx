@@ -118,6 +118,7 @@ function ConnectedApp({ client }: { client: WispClient }) {
   useShortcuts({
     'mod+k': unlocked ? () => (switcher === null ? openSwitcher() : setSwitcher(null)) : undefined,
     'mod+,': unlocked ? () => setTab('settings') : undefined,
+    'mod+n': unlocked ? () => setTab('chats') : undefined,
     'mod+shift+l': unlocked
       ? () => void client.account.lock().catch((e: unknown) => setError(asUiError(e)))
       : undefined,

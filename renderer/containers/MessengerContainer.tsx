@@ -399,7 +399,11 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
   };
   useShortcuts({
     'mod+f': () => searchBox.current?.focus(),
-    'mod+n': () => document.querySelector<HTMLInputElement>('.new-conversation input')?.focus(),
+    // After a frame: from another tab the app shows Chats first (App.tsx), then the field can take focus.
+    'mod+n': () =>
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLInputElement>('.chats-tab .new-conversation input')?.focus(),
+      ),
     'alt+arrowdown': () => step(1),
     'alt+arrowup': () => step(-1),
     escape:

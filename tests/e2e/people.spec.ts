@@ -52,7 +52,9 @@ test('People lists a peer by confirmed name, verifies them, and opens their conv
   }
 });
 
-test('the quick switcher opens a conversation by keyboard alone and Escape closes it', async ({ page }) => {
+test('the quick switcher opens a conversation by keyboard alone and Escape closes it; Ctrl+N from any tab', async ({
+  page,
+}) => {
   const { alice, bob, bobName } = await onboardWithPeer(page, world);
   const carolName = uniqueName('carol');
   const carol = await createPeer(world, carolName, 'carol');
@@ -92,6 +94,15 @@ test('the quick switcher opens a conversation by keyboard alone and Escape close
     for (let i = 0; i < carolIndex; i++) await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await expect(page.getByRole('region', { name: `Conversation with ${carolName}` })).toBeVisible();
+
+    // Ctrl+N from another tab: back in Chats with the username field focused.
+    await nav(page).getByRole('button', { name: 'People' }).click();
+    await page.keyboard.press('Control+n');
+    await expect(
+      page
+        .getByRole('complementary', { name: 'Chats' })
+        .getByRole('textbox', { name: 'Username to message' }),
+    ).toBeFocused();
   } finally {
     await bob.close();
     await carol.close();
