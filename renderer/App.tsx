@@ -17,6 +17,7 @@ import { PeopleContainer } from './containers/PeopleContainer';
 import { QuickSwitcher, switcherItems, type SwitcherItem } from './components/QuickSwitcher';
 import { createOpenRequests } from './lib/navigation';
 import './backup.css';
+import './attachments.css';
 import './people.css';
 import { asUiError } from './lib/uiError';
 
