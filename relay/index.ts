@@ -9,14 +9,14 @@ import { HTTP_PATHS } from '../common/wire';
 import { resolveLimits, type RelayLimits, type RelayLimitsInput } from './config';
 import type { RelayContext } from './context';
 import { registerHttpRoutes } from './http';
-import { SealedSenderAuthority } from './identity';
+import { AccountHasher, legacyAccountHash, SealedSenderAuthority } from './identity';
 import { createRelayLogger, type Logger } from './log';
 import { RelayMetrics } from './metrics';
 import { addressKey, RateLimiter } from './rateLimiter';
 import { prepareServerKey } from './serverKeys';
 import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
-import type { LegacyServerKeys, RelayStorage } from './storage/types';
+import type { AccountKeying, LegacyServerKeys, RelayStorage } from './storage/types';
 
 export interface StartRelayOptions {
   /** 0 (the default) picks a free port. */
@@ -63,21 +63,30 @@ async function openStorage(
   opts: StartRelayOptions,
   log: Logger,
   onLegacyServerKeys: (keys: LegacyServerKeys) => void,
+  accountKeying: () => AccountKeying,
 ): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
   const onSlow = (what: string, ms: number) => log.warn({ what, ms }, 'slow storage operation');
   const { sqliteSynchronous: synchronous } = opts;
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
     const { databaseUrl: url, databaseSchema: schema } = opts;
-    return { storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys }) };
+    return {
+      storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys, accountKeying }),
+    };
   }
   if (opts.dataDir)
     return {
-      storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous, onSlow, onLegacyServerKeys }),
+      storage: new SqliteStorage({
+        dataDir: opts.dataDir,
+        synchronous,
+        onSlow,
+        onLegacyServerKeys,
+        accountKeying,
+      }),
     };
   const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
   return {
-    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys }),
+    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys, accountKeying }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -88,10 +97,20 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const limits = resolveLimits(opts.limits);
   const keyFile = opts.serverKeyFile ?? (opts.dataDir ? join(opts.dataDir, 'server-key.json') : null);
   const serverKey = prepareServerKey(keyFile, opts.serverKeyFile !== undefined, log);
-  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys);
+  // Asked for by the migration runner, after a legacy key export (serverKeys.ts finish() is memoised).
+  let hasher: AccountHasher | null = null;
+  const accountKeying = (): AccountKeying => {
+    hasher ??= new AccountHasher(serverKey.finish().accountHashKey);
+    const h = hasher;
+    return { hash: (id) => h.hash(id), legacyHash: legacyAccountHash, keyCheck: () => h.keyCheck() };
+  };
+  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys, accountKeying);
   let authority: SealedSenderAuthority;
+  let accounts: AccountHasher;
   try {
     authority = new SealedSenderAuthority(serverKey.finish());
+    accountKeying();
+    accounts = hasher!;
   } catch (error) {
     await storage.close();
     cleanup?.();
@@ -102,6 +121,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     limits,
     limiter: new RateLimiter(opts.now),
     authority,
+    accounts,
     log,
     now: opts.now ?? Date.now,
     metrics: opts.metrics ?? new RelayMetrics(),
