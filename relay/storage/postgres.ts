@@ -282,6 +282,7 @@ export class PostgresStorage implements RelayStorage {
         'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE owner_hash = $1)',
         'DELETE FROM attachments WHERE owner_hash = $1',
         'DELETE FROM accounts WHERE id_hash = $1',
+        'DELETE FROM legacy_account_hashes WHERE id_hash = $1',
       ])
         await c.query(statement, [h]);
     });

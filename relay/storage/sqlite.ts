@@ -607,6 +607,7 @@ export class SqliteStorage implements RelayStorage {
         'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE owner_hash = ?)',
         'DELETE FROM attachments WHERE owner_hash = ?',
         'DELETE FROM accounts WHERE id_hash = ?',
+        'DELETE FROM legacy_account_hashes WHERE id_hash = ?',
       ])
         this.db.prepare(statement).run(h);
     });

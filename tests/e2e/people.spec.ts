@@ -5,7 +5,6 @@ import AxeBuilder from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { accountHash } from '../../relay/identity';
 import { createPeer, startWorld, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
 import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 import { openSqlite } from '../helpers/relay/relayDb';
@@ -178,8 +177,11 @@ test('delete account and wipe this device unregisters at the relay, erases the p
 }) => {
   const { alice, bob } = await onboardWithPeer(page, world);
   try {
-    const { accountId } = await world.harness.host.services.account.info();
     const dataDir = join(world.tempDir, 'app');
+    const db = openSqlite(join(world.tempDir, 'relay'));
+    // The relay's hashes are keyed (the key stays with the relay): alice's username row names hers.
+    const [named] = await db.all('SELECT id_hash FROM usernames WHERE username = ?', [alice]);
+    const hash = named!.id_hash as Buffer;
     expect(existsSync(join(dataDir, 'profile', 'wisp.db'))).toBe(true);
 
     await nav(page).getByRole('button', { name: 'Account' }).click();
@@ -194,12 +196,11 @@ test('delete account and wipe this device unregisters at the relay, erases the p
     await expect(page.getByRole('heading', { name: 'Create your Wisp account' })).toBeVisible();
     expect(existsSync(join(dataDir, 'profile'))).toBe(false);
     expect(existsSync(join(dataDir, 'account.json'))).toBe(false);
-    const db = openSqlite(join(world.tempDir, 'relay'));
     try {
-      const rows = await db.all('SELECT COUNT(*) AS n FROM accounts WHERE id_hash = ?', [
-        Buffer.from(accountHash(accountId)),
-      ]);
-      expect(Number(rows[0]!.n)).toBe(0);
+      for (const table of ['accounts', 'usernames', 'prekeys']) {
+        const rows = await db.all(`SELECT COUNT(*) AS n FROM ${table} WHERE id_hash = ?`, [hash]);
+        expect(Number(rows[0]!.n), table).toBe(0);
+      }
     } finally {
       await db.close();
     }

@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { startRelay, type RunningRelay } from '../../relay';
-import { accountHash } from '../../relay/identity';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { WireClient, wireError } from '../helpers/relay/wireClient';
 import { testBackends, type TestBackend } from '../helpers/relay/relayDb';
@@ -32,6 +31,16 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       await backend?.cleanup();
     });
 
+    async function hashOfName(username: string): Promise<Uint8Array> {
+      const db = await backend.db();
+      try {
+        const [row] = await db.all('SELECT id_hash FROM usernames WHERE username = ?', [username]);
+        return row!.id_hash as Uint8Array;
+      } finally {
+        await db.close();
+      }
+    }
+
     /** Rows per table that belong to `hash` (accounts, usernames, prekeys, envelopes, attachments, chunks). */
     async function rowsOf(hash: Uint8Array, attachmentId: string): Promise<Record<string, number>> {
       const db = await backend.db();
@@ -57,8 +66,9 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
     it("removes the account's row, username, prekeys, queue and attachments, and frees the name", async () => {
       const name = `gone${randomBytes(4).toString('hex')}`;
       const bob = await SignalUser.register(relay.url, { username: name });
+      const aliceName = `stay${randomBytes(4).toString('hex')}`;
       const alice = await SignalUser.register(relay.url, {
-        username: `stay${randomBytes(4).toString('hex')}`,
+        username: aliceName,
       });
       // Queued for bob (not acked), and an attachment bob uploaded; alice has one of her own.
       await alice.client.call('message.send', {
@@ -70,8 +80,9 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       const aliceFile = await alice.client.call('attachment.create', { size: 500 });
       expect(await upload(relay, aliceFile.uploadPath, aliceFile.uploadToken, randomBytes(500))).toBe(200);
 
-      const bobHash = accountHash(bob.accountId);
-      const aliceHash = accountHash(alice.accountId);
+      // The relay keys its hashes (a secret with the server key): the username rows name them.
+      const bobHash = await hashOfName(name);
+      const aliceHash = await hashOfName(aliceName);
       const before = await rowsOf(bobHash, bobFile.attachmentId);
       expect(before).toMatchObject({ accounts: 1, usernames: 1, envelopes: 1, attachments: 1, chunks: 1 });
       expect(before.prekeys).toBeGreaterThan(0);

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../../relay/index';
-import { accountHash } from '../../../relay/identity';
 import { runWisp, wisp } from '../../helpers/engine/cli';
 import { testBackends, type TestBackend } from '../../helpers/relay/relayDb';
 
@@ -32,11 +31,19 @@ for (const { kind, make } of testBackends()) {
       rmSync(root, { recursive: true, force: true });
     });
 
-    async function relayRows(
-      accountId: string,
-    ): Promise<{ accounts: number; usernames: number; prekeys: number }> {
+    /** The relay's keyed hash of an account, read from its username row (the key stays with the relay). */
+    async function hashOfName(username: string): Promise<Buffer> {
       const db = await backend.db();
-      const h = Buffer.from(accountHash(accountId));
+      try {
+        const [row] = await db.all('SELECT id_hash FROM usernames WHERE username = ?', [username]);
+        return Buffer.from(row!.id_hash as Uint8Array);
+      } finally {
+        await db.close();
+      }
+    }
+
+    async function relayRows(h: Buffer): Promise<{ accounts: number; usernames: number; prekeys: number }> {
+      const db = await backend.db();
       const n = async (table: string) =>
         Number((await db.all(`SELECT COUNT(*) AS n FROM ${table} WHERE id_hash = ?`, [h]))[0]!.n);
       try {
@@ -57,6 +64,7 @@ for (const { kind, make } of testBackends()) {
       expect(await init('erin', 'erin').then((r) => r.code)).toBe(0);
       // Something queued for dana, so the relay holds an envelope of hers too.
       expect((await wisp(profile('erin'), ['send'], ['--to', 'dana', '--text', 'bye'])).code).toBe(0);
+      const hash = await hashOfName('dana');
 
       const refused = await wisp(profile('dana'), ['account', 'delete']);
       expect(refused.code).toBe(1);
@@ -64,18 +72,16 @@ for (const { kind, make } of testBackends()) {
         error: { kind: 'InvalidInput' },
       });
       expect(existsSync(profile('dana'))).toBe(true);
-      expect(await relayRows(accountId)).toMatchObject({ accounts: 1, usernames: 1 });
+      expect(await relayRows(hash)).toMatchObject({ accounts: 1, usernames: 1 });
 
       const deleted = await wisp(profile('dana'), ['account', 'delete'], ['--yes']);
       expect(deleted.code, deleted.stderr).toBe(0);
       expect(deleted.lines[0]).toMatchObject({ deleted: accountId });
       expect(existsSync(profile('dana'))).toBe(false);
-      expect(await relayRows(accountId)).toEqual({ accounts: 0, usernames: 0, prekeys: 0 });
+      expect(await relayRows(hash)).toEqual({ accounts: 0, usernames: 0, prekeys: 0 });
       const db = await backend.db();
       try {
-        const queued = await db.all('SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = ?', [
-          Buffer.from(accountHash(accountId)),
-        ]);
+        const queued = await db.all('SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = ?', [hash]);
         expect(Number(queued[0]!.n)).toBe(0);
       } finally {
         await db.close();
