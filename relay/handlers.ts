@@ -47,6 +47,7 @@ export interface SessionState {
   readonly addressKey: string;
   onAuthenticated(): void;
   onAcked(ids: string[]): void;
+  onAccountDeleted(): void;
 }
 
 type Handler<K extends OpName> = (
@@ -230,6 +231,20 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
     await ctx.storage.releaseUsername(a.hash);
+    return {};
+  },
+
+  async 'account.delete'(ctx, s, body) {
+    const a = authed(s);
+    rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
+    if (body.accountId !== a.id) {
+      throw new WispError('InvalidInput', 'account.delete names another account than the signed-in one', {
+        recovery: 'send the accountId of the account this connection authenticated as',
+      });
+    }
+    await ctx.storage.deleteAccount(a.hash);
+    // The connection no longer speaks for anyone: it closes once this answer is out.
+    s.onAccountDeleted();
     return {};
   },
 

@@ -27,6 +27,8 @@ const HARD_LIMIT_WAIT_MS = 10_000;
 /** Close codes of this connection's own limits (docs/PROTOCOL.md lists them all). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_ACCOUNT_CONNECTIONS = 4010;
+/** The account was deleted (account.delete): the connection ends once that is answered. */
+export const CLOSE_ACCOUNT_DELETED = 4011;
 /** A push frame's bytes beyond its payload's base64 (id, expiresAt, JSON keys), rounded up. */
 const PUSH_FRAME_OVERHEAD = 160;
 
@@ -130,6 +132,11 @@ export class Session implements SessionState {
       );
     }
     void this.pump();
+  }
+
+  onAccountDeleted(): void {
+    // The account stays set until the close, so the connection table drops this session as usual.
+    this.closeAfterAnswer = { code: CLOSE_ACCOUNT_DELETED, reason: 'account deleted' };
   }
 
   onAcked(ids: string[]): void {

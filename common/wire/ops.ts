@@ -72,6 +72,12 @@ export const AuthResult = z.object({ accountId: AccountId });
 export const UsernameSetBody = z.object({ username: Username }).strict();
 export const UsernameSetResult = z.object({ username: z.string() });
 
+/**
+ * Names the account to delete: it must be the authenticated one, so a stray or mistaken frame on
+ * a connection (a client bug, a fuzzer) cannot unregister anyone by itself.
+ */
+export const AccountDeleteBody = z.object({ accountId: AccountId }).strict();
+
 export const UsernameLookupBody = z.object({ username: Username }).strict();
 export const UsernameLookupResult = z.object({
   accountId: AccountId,
@@ -237,6 +243,8 @@ export const OPS = {
   'account.info': { body: Empty, result: AccountInfoResult, auth: true },
   'username.set': { body: UsernameSetBody, result: UsernameSetResult, auth: true },
   'username.release': { body: Empty, result: Empty, auth: true },
+  /** Unregisters the authenticated account: its row, username, prekeys, queue and attachments go. */
+  'account.delete': { body: AccountDeleteBody, result: Empty, auth: true },
   'username.lookup': { body: UsernameLookupBody, result: UsernameLookupResult, auth: true },
   'directory.lookup': { body: DirectoryLookupBody, result: DirectoryLookupResult, auth: true },
   'prekeys.upload': { body: PreKeysUploadBody, result: PreKeyCountResult, auth: true },

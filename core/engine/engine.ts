@@ -60,6 +60,8 @@ import { Outbox, type OutboxDeps } from './outbox';
 import { Inbox, type InboxDeps } from './inbox';
 import { Contacts, type ContactsDeps } from './contacts';
 import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
+import { ownSafetyDigits } from './ownIdentity';
+import type { KeyStore } from '../vault';
 import type {
   Clock,
   EngineApi,
@@ -98,6 +100,8 @@ export class Engine implements EngineApi {
   /** Set once the relay moved the account to a newer device: every later call fails with it. */
   private movedAway: WispError | null = null;
   private closed = false;
+  /** Set by deleteAccount: close() shreds the profile instead of only closing it. */
+  private wipeOnClose = false;
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
@@ -320,7 +324,33 @@ export class Engine implements EngineApi {
     }
     this.outbox.stop();
     this.scheduler.dispose();
-    this.profile.close();
+    if (this.wipeOnClose) await this.profile.wipe();
+    else this.profile.close();
+  }
+
+  // --- own account (core/engine/ownIdentity.ts) ---------------------------------------------
+
+  selfInfo(): { accountId: string; username: string | null; relayUrl: string; safetyDigits: string } {
+    this.assertOpen();
+    const safetyDigits = ownSafetyDigits(this.accountId, this.identityKeyPair.publicKey);
+    return {
+      accountId: this.accountId,
+      username: this.usernameValue,
+      relayUrl: this.relayUrl.url,
+      safetyDigits,
+    };
+  }
+
+  async changeKeyStore(next: KeyStore, current?: KeyStore): Promise<void> {
+    this.assertOpen();
+    await this.serial(() => this.profile.changeKeyStore(next, current));
+  }
+
+  async deleteAccount(): Promise<void> {
+    this.assertOpen();
+    await this.serial(() => this.relayClient().request('account.delete', { accountId: this.accountId }));
+    this.wipeOnClose = true;
+    await this.close();
   }
 
   on(listener: EngineListener): () => void {

@@ -18,6 +18,7 @@ import type { EngineApi, SendOptions } from '../engine';
 import { loggerFor } from '../log';
 import { createAttachmentService } from './attachmentService';
 import { createBackupService } from './backupService';
+import { ownAccount } from './accountService';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
@@ -313,6 +314,17 @@ export function createServices(options: ServicesOptions): ServicesHost {
           movedAway = false;
           return announce();
         }),
+      ...ownAccount({
+        requireEngine,
+        readAccount,
+        writeAccount,
+        serially,
+        announce,
+        buildKeyStore: (passphrase) => buildKeyStore('passphrase', passphrase, keyStoreOptions),
+        // The engine shredded the profile and closed itself: detach it without closing it again.
+        detach: closeEngine,
+        dataFiles: [accountFile, join(options.dataDir, 'preferences.json'), profileDir],
+      }),
     },
 
     conversations: {

@@ -272,6 +272,22 @@ export class PostgresStorage implements RelayStorage {
     await this.q('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
   }
 
+  async deleteAccount(idHash: Uint8Array): Promise<void> {
+    const h = buf(idHash);
+    await this.tx(async (c) => {
+      for (const statement of [
+        'DELETE FROM usernames WHERE id_hash = $1',
+        'DELETE FROM prekeys WHERE id_hash = $1',
+        'DELETE FROM envelopes WHERE recipient_hash = $1',
+        'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE owner_hash = $1)',
+        'DELETE FROM attachments WHERE owner_hash = $1',
+        'DELETE FROM accounts WHERE id_hash = $1',
+        'DELETE FROM legacy_account_hashes WHERE id_hash = $1',
+      ])
+        await c.query(statement, [h]);
+    });
+  }
+
   async lookupUsername(username: string): Promise<UsernameEntry | null> {
     const [row] = await this.q<{ account_id: string; identity_key: Buffer; registration_id: number }>(
       `SELECT u.account_id, a.identity_key, a.registration_id FROM usernames u

@@ -597,6 +597,22 @@ export class SqliteStorage implements RelayStorage {
     await this.write(() => this.st.deleteUsername.run(buf(idHash)));
   }
 
+  async deleteAccount(idHash: Uint8Array): Promise<void> {
+    const h = buf(idHash);
+    await this.write(() => {
+      for (const statement of [
+        'DELETE FROM usernames WHERE id_hash = ?',
+        'DELETE FROM prekeys WHERE id_hash = ?',
+        'DELETE FROM envelopes WHERE recipient_hash = ?',
+        'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE owner_hash = ?)',
+        'DELETE FROM attachments WHERE owner_hash = ?',
+        'DELETE FROM accounts WHERE id_hash = ?',
+        'DELETE FROM legacy_account_hashes WHERE id_hash = ?',
+      ])
+        this.db.prepare(statement).run(h);
+    });
+  }
+
   async lookupUsername(username: string): Promise<UsernameEntry | null> {
     const row = this.st.lookupUsername.get(username) as
       { account_id: string; identity_key: Buffer; registration_id: number } | undefined;

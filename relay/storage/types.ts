@@ -143,6 +143,11 @@ export interface RelayStorage {
   /** Sets (replacing any previous) the account's username; false if another account holds it. */
   setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean>;
   releaseUsername(idHash: Uint8Array): Promise<void>;
+  /**
+   * Unregisters an account in one transaction: its row, username, prekeys, queued envelopes and
+   * the attachments it uploaded (with their chunks). Deleting an unknown account changes nothing.
+   */
+  deleteAccount(idHash: Uint8Array): Promise<void>;
   lookupUsername(username: string): Promise<UsernameEntry | null>;
   /** One entry per name, in order (directory.lookup). */
   lookupUsernames(usernames: string[]): Promise<(UsernameEntry | null)[]>;

@@ -31,6 +31,7 @@ import { asUiError, type UiError } from '../lib/uiError';
 import { useAttachments } from '../lib/attachmentsView';
 import { RoomConversationView } from '../components/RoomConversationView';
 import { NewRoomLauncher, useRoomDetails } from './RoomsContainer';
+import type { OpenRequests, OpenTarget } from '../lib/navigation';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -64,13 +65,15 @@ function useDebounced(work: () => void): () => void {
 export interface MessengerContainerProps {
   client: WispClient;
   appDefaultTimers: ConversationTimers;
+  /** Conversations other screens ask for (People, the quick switcher). */
+  opens?: OpenRequests;
 }
 
 type Selection = { kind: 'conversation'; id: string } | { kind: 'draft'; username: string } | null;
 
 export { asUiError };
 
-export function MessengerContainer({ client, appDefaultTimers }: MessengerContainerProps) {
+export function MessengerContainer({ client, appDefaultTimers, opens }: MessengerContainerProps) {
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [selection, setSelection] = useState<Selection>(null);
   const [messages, setMessages] = useState<MessageView[]>([]);
@@ -402,8 +405,12 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     select(next.id);
   };
   useShortcuts({
-    'mod+k': () => searchBox.current?.focus(),
-    'mod+n': () => document.querySelector<HTMLInputElement>('.new-conversation input')?.focus(),
+    'mod+f': () => searchBox.current?.focus(),
+    // After a frame: from another tab the app shows Chats first (App.tsx), then the field can take focus.
+    'mod+n': () =>
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLInputElement>('.chats-tab .new-conversation input')?.focus(),
+      ),
     'alt+arrowdown': () => step(1),
     'alt+arrowup': () => step(-1),
     escape:
@@ -415,6 +422,27 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             ? () => setQuery('')
             : undefined,
   });
+
+  // People and the quick switcher open conversations here (their own lookups already ran).
+  const openTarget = (target: OpenTarget) => {
+    if (target.kind === 'conversation') select(target.id);
+    else if (target.kind === 'username') void startConversation(target.username);
+    else {
+      const { contact } = target;
+      setContacts((list) => [...list.filter((c) => c.accountId !== contact.accountId), contact]);
+      if (conversations.some((c) => c.id === contact.accountId)) select(contact.accountId);
+      else {
+        setMessages([]);
+        setSelection({ kind: 'draft', username: contact.username ?? contact.accountId });
+        setSafety(null);
+      }
+    }
+  };
+  const latestOpen = useRef(openTarget);
+  useEffect(() => {
+    latestOpen.current = openTarget;
+  });
+  useEffect(() => opens?.subscribe((target) => latestOpen.current(target)), [opens]);
 
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');

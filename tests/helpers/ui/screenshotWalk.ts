@@ -1,7 +1,7 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
-// timers → link confirmation, message actions, search, shortcuts → attachments → safety number →
-// settings → locked → rooms → backups → restore on a second device → the first one moved) and
-// saves PNGs for a human to look at.
+// timers → link confirmation, message actions, search, shortcuts, the quick switcher, People,
+// Account → attachments → safety number → settings → locked → rooms → backups → restore on a
+// second device → the first one moved) and saves PNGs for a human to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,6 +136,7 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.keyboard.press('Control+/');
     await shot(page, `${tag}-07f-shortcuts`);
     await page.keyboard.press('Escape');
+    await peopleScreens(page, tag, bobName, 'dark');
     await attachmentScreens(page, world, bob, alice, tag);
 
     await page.getByRole('button', { name: 'Safety number' }).click();
@@ -152,6 +153,8 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await shot(page, `${tag}-09b-light-conversation`);
     await page.getByRole('button', { name: 'Settings' }).click();
     await shot(page, `${tag}-09c-light-settings`);
+    await peopleScreens(page, tag, bobName, 'light');
+    await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Theme').selectOption('dark');
     await page.getByRole('button', { name: 'Lock Wisp now' }).click();
     await page.getByRole('heading', { name: 'Wisp is locked' }).waitFor();
@@ -245,6 +248,30 @@ async function roomScreens(
   } finally {
     await carol.close();
   }
+}
+
+/** The quick switcher (all, filtered), People with a safety number open, Account and its danger zone. */
+async function peopleScreens(page: Page, tag: string, bobName: string, theme: string): Promise<void> {
+  await page.getByRole('button', { name: 'Chats' }).click();
+  await page.keyboard.press('Control+k');
+  await page.getByRole('dialog', { name: 'Quick switcher' }).waitFor();
+  await shot(page, `${tag}-07m-switcher-${theme}`);
+  await page.keyboard.type(bobName.slice(0, 4));
+  await shot(page, `${tag}-07n-switcher-filtered-${theme}`);
+  await page.keyboard.type('zzz');
+  await shot(page, `${tag}-07o-switcher-nothing-${theme}`);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'People' }).click();
+  await page.getByRole('heading', { name: 'People' }).waitFor();
+  await shot(page, `${tag}-08b-people-${theme}`);
+  await page.getByRole('button', { name: `Safety number with ${bobName}` }).click();
+  await shot(page, `${tag}-08c-people-safety-${theme}`);
+  await page.getByRole('button', { name: 'Account' }).click();
+  await page.getByRole('heading', { name: 'Relay' }).waitFor();
+  await shot(page, `${tag}-08d-account-${theme}`);
+  await page.getByRole('heading', { name: 'Delete account and wipe this device' }).scrollIntoViewIfNeeded();
+  await shot(page, `${tag}-08e-account-delete-${theme}`);
+  await page.getByRole('button', { name: 'Chats' }).click();
 }
 
 /** Settings → Backups (passphrase, progress, recovery key), restore on a second device, "moved". */
