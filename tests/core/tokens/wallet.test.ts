@@ -125,6 +125,15 @@ describe('token wallet', () => {
     expect(await wallet.take(10)).toHaveLength(10);
   });
 
+  it('gets tokens under the relay’s current key even when this machine’s clock is a day ahead', async () => {
+    await setup();
+    const wallet = createTokenWallet(t.store, client, anonymousKeySource(relay.url), {
+      now: () => clock + DAY - 60_000,
+    });
+    const tokens = await wallet.take(5);
+    await relay.spendTokens(tokens);
+  });
+
   it('stores nothing from a relay that signs under a key it did not publish (a per-user key)', async () => {
     await setup();
     // The authenticated connection answers tokens.issue with signatures of a key of its own,
