@@ -69,6 +69,7 @@ export const NEVER_STORED = [
   'phone numbers, e-mail addresses, passwords',
   'account ids or usernames in logs',
   'any signing key: the sealed-sender server key is a file outside the database, the trust root is offline',
+  'which account an anonymous-send token was issued to (blind signatures; the daily count is in memory only)',
 ];
 
 export function transparencyReport(totals: Totals): TransparencyResponse {

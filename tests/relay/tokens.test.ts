@@ -92,6 +92,39 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
     expect(await kindOf(relay!.spendTokens([tokens[2]!]))).toBe('TokenSpent');
   });
 
+  it('lets exactly one of two concurrent spends of a token win, also across two relay nodes', async () => {
+    backend = make();
+    await start();
+    const alice = await user();
+    const { tokens } = await issueTokens(alice.client, 4, clock);
+    const once = await Promise.allSettled([
+      relay!.spendTokens([tokens[0]!]),
+      relay!.spendTokens([tokens[0]!]),
+    ]);
+    expect(once.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(once.find((r) => r.status === 'rejected')).toMatchObject({ reason: { kind: 'TokenSpent' } });
+    if (backend.kind !== 'postgres') return;
+    // A second node on the same database and the same token key file.
+    const second = await startRelay({
+      ...backend.options,
+      tokenKeyFile: join(backend.keyDir, 'token-keys.json'),
+      logger: false,
+      now: () => clock,
+    });
+    try {
+      const both = await Promise.allSettled([
+        relay!.spendTokens([tokens[1]!]),
+        second.spendTokens([tokens[1]!]),
+      ]);
+      expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(await kindOf(second.spendTokens([tokens[0]!]))).toBe('TokenSpent');
+      await second.spendTokens([tokens[2]!]);
+      expect(await kindOf(relay!.spendTokens([tokens[2]!]))).toBe('TokenSpent');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses tampered tokens, tokens of a key it never had and tokens past their key’s life', async () => {
     backend = make();
     await start();
