@@ -10,7 +10,7 @@ import { parseMetricsAddress, RelayMetrics, serveMetrics, type MetricsServer } f
 import { keygen } from './serverKeys';
 
 const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --database postgres://…) [--schema NAME]
-                  [--server-key FILE] [--token-keys FILE] [--metrics ADDR]
+                  [--server-key FILE] [--token-secret FILE] [--metrics ADDR]
        wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE
   --port N            TCP port (default 8787; 0 picks a free one)
   --host ADDR         listen address (default 127.0.0.1)
@@ -19,8 +19,9 @@ const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --databa
   --schema NAME       PostgreSQL schema (default public)
   --server-key FILE   server key file from \`wisp-relay keygen\` (default with --data: DIR/server-key.json,
                       created on first start as a development key that cannot be rotated)
-  --token-keys FILE   anonymous-send token keys, made and rotated by the relay (default: token-keys.json
-                      next to the server key file)
+  --token-secret FILE the secret sealing the anonymous-send token keys in the database, made on first
+                      start (default: token-key-secret.json next to the server key file); give every
+                      PostgreSQL node the same file
   --log-level L       pino level (default info)
   --metrics ADDR      serve Prometheus metrics at http://ADDR/metrics (PORT or HOST:PORT; host
                       default 127.0.0.1); off unless given. Counts only, no accounts or addresses
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
         database: { type: 'string' },
         schema: { type: 'string' },
         'server-key': { type: 'string' },
-        'token-keys': { type: 'string' },
+        'token-secret': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
       ? { databaseUrl: values.database, databaseSchema: values.schema }
       : { dataDir: resolve(values.data ?? 'wisp-relay-data') }),
     ...(values['server-key'] ? { serverKeyFile: resolve(values['server-key']) } : {}),
-    ...(values['token-keys'] ? { tokenKeyFile: resolve(values['token-keys']) } : {}),
+    ...(values['token-secret'] ? { tokenSecretFile: resolve(values['token-secret']) } : {}),
     logger,
   });
   let metricsServer: MetricsServer | undefined;
