@@ -16,7 +16,7 @@ import {
 } from '../../common/wire';
 import type { Store } from '../store/store';
 import { sql } from '../store/sql';
-import { RelayClient } from '../relayClient/relayClient';
+import { RelayClient, type RelayClientOptions } from '../relayClient/relayClient';
 import { blindBatch, finalizeBatch, parseTokenKey, type TokenPublicKey } from './blindRsa';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,10 +48,17 @@ export interface TokenWalletOptions {
   now?: () => number;
 }
 
-/** Fetches `tokens.keys` on a fresh unauthenticated connection (closed right after). */
-export function anonymousKeySource(relayUrl: string): TokenKeySource {
+/**
+ * Fetches `tokens.keys` on a fresh unauthenticated connection (closed right after). `options`
+ * carries what every relay connection of this profile uses (a proxy, timeouts); never an account.
+ */
+export function anonymousKeySource(
+  relayUrl: string,
+  options: Omit<Partial<RelayClientOptions>, 'url' | 'accountId' | 'sign'> = {},
+): TokenKeySource {
   return async () => {
     const client = new RelayClient({
+      ...options,
       url: relayUrl,
       accountId: null,
       sign: () => {
