@@ -215,28 +215,49 @@ export class TokenKeyRing {
   }
 }
 
-/** 32 random bytes in a 0600 JSON file, made on first start (never overwritten). */
-function readOrCreateSecret(path: string): Buffer {
-  if (!existsSync(path)) {
-    const value: z.infer<typeof SecretFile> = {
-      kind: 'wisp-token-key-secret',
-      version: 1,
-      secret: randomBytes(32).toString('base64'),
-    };
-    const fd = openSync(path, 'wx', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    const dirFd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+/**
+ * `wisp-relay token-secret --out FILE` and a relay's first start: 32 random bytes in a new 0600
+ * JSON file (never overwritten).
+ */
+export function createTokenSecretFile(path: string): void {
+  const value: z.infer<typeof SecretFile> = {
+    kind: 'wisp-token-key-secret',
+    version: 1,
+    secret: randomBytes(32).toString('base64'),
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new WispError(
+      'InvalidInput',
+      code === 'EEXIST'
+        ? `${path} already exists; a token key secret is never overwritten`
+        : `cannot create the token key secret file ${path} (${code ?? 'error'})`,
+      {
+        recovery:
+          'make one with `wisp-relay token-secret --out FILE` and pass --token-secret FILE (every node the same file)',
+      },
+    );
   }
+  try {
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const dirFd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/** The secret in a token key secret file, made first if there is none yet. */
+function readOrCreateSecret(path: string): Buffer {
+  if (!existsSync(path)) createTokenSecretFile(path);
   let parsed;
   try {
     parsed = SecretFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
