@@ -12,7 +12,7 @@ import { createTokenSecretFile } from './tokenKeys';
 
 const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --database postgres://…) [--schema NAME]
                   [--server-key FILE] [--token-secret FILE] [--metrics ADDR]
-       wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE
+       wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE [--hash-key-from OLD_SERVER_KEY_FILE]
        wisp-relay token-secret --out TOKEN_SECRET_FILE
   --port N            TCP port (default 8787; 0 picks a free one)
   --host ADDR         listen address (default 127.0.0.1)
@@ -29,7 +29,9 @@ const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --databa
                       default 127.0.0.1); off unless given. Counts only, no accounts or addresses
 keygen: creates the trust root in ROOT_FILE if it does not exist (keep it offline), then signs a new
   server key with the next key id into SERVER_KEY_FILE (never overwritten). Start the relay with
-  --server-key SERVER_KEY_FILE; to rotate, run keygen again with the same ROOT_FILE.
+  --server-key SERVER_KEY_FILE; to rotate, run keygen again with the same ROOT_FILE. Every server key
+  a root signs carries the root's account-hash key (stored account ids are hashed with it); a root
+  made before it had one gets it from --hash-key-from, the key file the relay runs with now.
 token-secret: writes a new secret that seals the token issuer keys in the database (never
   overwritten); give the same file to every node with --token-secret.`;
 
@@ -38,7 +40,7 @@ function keygenMain(args: string[]): void {
   try {
     ({ values } = parseArgs({
       args,
-      options: { root: { type: 'string' }, out: { type: 'string' } },
+      options: { root: { type: 'string' }, out: { type: 'string' }, 'hash-key-from': { type: 'string' } },
       strict: true,
     }));
   } catch (error) {
@@ -52,7 +54,8 @@ function keygenMain(args: string[]): void {
   const root = resolve(values.root);
   const out = resolve(values.out);
   try {
-    const result = keygen(root, out);
+    const from = values['hash-key-from'];
+    const result = keygen(root, out, from === undefined ? undefined : resolve(from));
     process.stdout.write(`${JSON.stringify({ ...result, root, serverKey: out })}\n`);
   } catch (error) {
     const hint = isWispError(error) && error.recovery ? ` (${error.recovery})` : '';

@@ -13,15 +13,15 @@ import {
   type OpResult,
   type ParsedOpBody,
 } from '../common/wire';
+import { coarseDeadline } from '../common/coarseTime';
+import { storedHash, storedHashes } from './accountIds';
 import type { RateSpec } from './config';
 import type { RelayContext } from './context';
 import {
-  accountHash,
   concatBytes,
   fromB64,
   parsePublicKey,
   randomBase64Url,
-  recipientHash,
   sha256,
   toB64,
   verifySignature,
@@ -93,11 +93,15 @@ function consumeChallenge(ctx: RelayContext, s: SessionState, nonceB64: string):
   return nonce;
 }
 
+/**
+ * The stored deadline: the requested one (or the longest allowed), capped, then rounded up to the
+ * next whole hour, so it dates neither the send nor, for a receipt, the read (issue 14).
+ */
 function resolveExpiry(ctx: RelayContext, requested: number | undefined, maxTtl: number): number {
   const now = ctx.now();
   const expiresAt = Math.min(requested ?? now + maxTtl, now + maxTtl);
   if (expiresAt <= now) throw new WispError('InvalidInput', 'expiresAt is already in the past');
-  return expiresAt;
+  return coarseDeadline(expiresAt);
 }
 
 function checkSigned(
@@ -170,7 +174,7 @@ export const HANDLERS: HandlerTable = {
       });
     }
     const accountId = randomUUID();
-    const hash = accountHash(accountId);
+    const hash = ctx.accounts.hash(accountId);
     await ctx.storage.createAccount({
       idHash: hash,
       identityKey: identityBytes,
@@ -186,7 +190,7 @@ export const HANDLERS: HandlerTable = {
     rate(ctx, `hs:${s.connectionKey}`, ctx.limits.rates.handshakes);
     if (s.account) throw new WispError('InvalidInput', 'this connection is already authenticated');
     const nonce = consumeChallenge(ctx, s, body.nonce);
-    const hash = accountHash(body.accountId);
+    const hash = await storedHash(ctx, body.accountId);
     const row = await ctx.storage.getAccount(hash);
     const identityKey = row ? parsePublicKey(new Uint8Array(row.identityKey)) : null;
     const signed = concatBytes(SIGNING_CONTEXT.auth, nonce, body.accountId);
@@ -208,7 +212,6 @@ export const HANDLERS: HandlerTable = {
       accountId: AccountId.parse(a.id),
       username: row.username,
       createdOn: row.createdOn,
-      messagesSent: Number(row.messagesSent),
       messagesReceived: Number(row.messagesReceived),
       queuedEnvelopes: await ctx.storage.countQueued(a.hash),
     };
@@ -298,7 +301,7 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `bf:${a.id}`, ctx.limits.rates.bundleFetches);
     rate(ctx, `bt:${body.accountId}`, ctx.limits.rates.bundleFetchesPerTarget);
-    const hash = accountHash(body.accountId);
+    const hash = await storedHash(ctx, body.accountId);
     const row = await ctx.storage.getAccount(hash);
     const bundle = row ? await ctx.storage.takeBundle(hash) : null;
     if (!row || !bundle)
@@ -323,7 +326,7 @@ export const HANDLERS: HandlerTable = {
     rate(ctx, `db:${a.id}`, ctx.limits.rates.directoryBatchBundles, ids.length);
     // Each target's own budget still applies: a batch cannot drain one account's one-time keys.
     for (const id of ids) rate(ctx, `bt:${id}`, ctx.limits.rates.bundleFetchesPerTarget);
-    const taken = await ctx.storage.takeBundles(ids.map((id) => accountHash(id)));
+    const taken = await ctx.storage.takeBundles(await storedHashes(ctx, ids));
     return {
       results: taken.map((t, i) =>
         t
@@ -358,8 +361,7 @@ export const HANDLERS: HandlerTable = {
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.maxEnvelopeTtlMs);
     const id = randomUUID();
     const [outcome] = await ctx.storage.enqueue(
-      [{ recipientHash: recipientHash(body.to), id, payload, expiresAt }],
-      a.hash,
+      [{ recipientHash: await storedHash(ctx, body.to, true), id, payload, expiresAt }],
       queueCaps(ctx),
     );
     ctx.metrics.enqueued([outcome]);
@@ -408,7 +410,7 @@ export const HANDLERS: HandlerTable = {
       planned.push({
         accountId: parsed.data,
         envelope: {
-          recipientHash: accountHash(parsed.data),
+          recipientHash: ctx.accounts.recipient(parsed.data),
           id: randomUUID(),
           payload: split,
           expiresAt,
@@ -417,9 +419,14 @@ export const HANDLERS: HandlerTable = {
       });
     }
     rate(ctx, a.sendRateKey, ctx.limits.rates.sends, Math.max(1, planned.length));
+    // Recipients still stored under a pre-version-3 hash move to their keyed one first.
+    await storedHashes(
+      ctx,
+      planned.map((p) => p.accountId),
+      true,
+    );
     const outcomes = await ctx.storage.enqueue(
       planned.map((p) => p.envelope),
-      a.hash,
       queueCaps(ctx),
     );
     ctx.metrics.enqueued(outcomes);

@@ -9,14 +9,14 @@ import { DEFAULT_TOKEN_ISSUER_NAME, HTTP_PATHS } from '../common/wire';
 import { resolveLimits, type RelayLimits, type RelayLimitsInput } from './config';
 import type { RelayContext } from './context';
 import { registerHttpRoutes } from './http';
-import { SealedSenderAuthority } from './identity';
+import { AccountHasher, legacyAccountHash, SealedSenderAuthority } from './identity';
 import { createRelayLogger, type Logger } from './log';
 import { RelayMetrics } from './metrics';
 import { addressKey, RateLimiter } from './rateLimiter';
 import { prepareServerKey } from './serverKeys';
 import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
-import type { LegacyServerKeys, RelayStorage } from './storage/types';
+import type { AccountKeying, LegacyServerKeys, RelayStorage } from './storage/types';
 import { TokenKeyRing } from './tokenKeys';
 import { spendTokens, TokenService } from './tokens';
 
@@ -78,21 +78,30 @@ async function openStorage(
   opts: StartRelayOptions,
   log: Logger,
   onLegacyServerKeys: (keys: LegacyServerKeys) => void,
+  accountKeying: () => AccountKeying,
 ): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
   const onSlow = (what: string, ms: number) => log.warn({ what, ms }, 'slow storage operation');
   const { sqliteSynchronous: synchronous } = opts;
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
     const { databaseUrl: url, databaseSchema: schema } = opts;
-    return { storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys }) };
+    return {
+      storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys, accountKeying }),
+    };
   }
   if (opts.dataDir)
     return {
-      storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous, onSlow, onLegacyServerKeys }),
+      storage: new SqliteStorage({
+        dataDir: opts.dataDir,
+        synchronous,
+        onSlow,
+        onLegacyServerKeys,
+        accountKeying,
+      }),
     };
   const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
   return {
-    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys }),
+    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys, accountKeying }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -103,12 +112,22 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const limits = resolveLimits(opts.limits);
   const keyFile = opts.serverKeyFile ?? (opts.dataDir ? join(opts.dataDir, 'server-key.json') : null);
   const serverKey = prepareServerKey(keyFile, opts.serverKeyFile !== undefined, log);
-  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys);
+  // Asked for by the migration runner, after a legacy key export (serverKeys.ts finish() is memoised).
+  let hasher: AccountHasher | null = null;
+  const accountKeying = (): AccountKeying => {
+    hasher ??= new AccountHasher(serverKey.finish().accountHashKey);
+    const h = hasher;
+    return { hash: (id) => h.hash(id), legacyHash: legacyAccountHash, keyCheck: () => h.keyCheck() };
+  };
+  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys, accountKeying);
   const now = opts.now ?? Date.now;
   let authority: SealedSenderAuthority;
+  let accounts: AccountHasher;
   let tokens: TokenService;
   try {
     authority = new SealedSenderAuthority(serverKey.finish());
+    accountKeying();
+    accounts = hasher!;
     const secretFile =
       opts.tokenSecretFile ?? (keyFile ? join(dirname(keyFile), 'token-key-secret.json') : null);
     const ring = await TokenKeyRing.open(
@@ -133,6 +152,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     limits,
     limiter: new RateLimiter(opts.now),
     authority,
+    accounts,
     log,
     now,
     metrics: opts.metrics ?? new RelayMetrics(),

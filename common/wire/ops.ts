@@ -97,7 +97,7 @@ export const AccountInfoResult = z.object({
   username: z.string().nullable(),
   /** Creation date at day precision, YYYY-MM-DD (UTC). */
   createdOn: z.string(),
-  messagesSent: z.number().int(),
+  /** Envelopes queued for this account since it was created. Nothing counts what it sent. */
   messagesReceived: z.number().int(),
   queuedEnvelopes: z.number().int(),
 });

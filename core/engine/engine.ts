@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Fingerprint, IdentityKeyPair, PublicKey, type SenderCertificate } from '@signalapp/libsignal-client';
+import { IdentityKeyPair, PublicKey, type SenderCertificate } from '@signalapp/libsignal-client';
 import type {
   ContactView,
   ConversationTimers,
@@ -17,10 +17,9 @@ import type {
   RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
-import { decodeContent, encodeContent, type AttachmentPointer, type Content } from '../../common/content';
+import { encodeContent, type AttachmentPointer, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { expiresAtFor, validateTimers } from '../../common/timers';
-import type { DeliveredEnvelope } from '../../common/wire';
 import { loggerFor } from '../log';
 import {
   ATTACHMENTS_DIR,
@@ -31,52 +30,36 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import { sql, type Message, type Store } from '../store';
+import type { Message, Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
-import {
-  RelayClient,
-  accountMovedError,
-  httpBaseUrl,
-  type RelayConnectionState,
-} from '../relayClient/relayClient';
+import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
+import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
 import { exportBackup, type ExportResult } from '../backup';
 import { BurnScheduler } from './burnScheduler';
-import { takeReset } from './resetBudget';
-import { BufferedSignalStores } from './bufferedStores';
 import {
   DEVICE_ID,
-  InnerDecryptionError,
-  addressOf,
-  b64,
-  fromB64,
   newIdentity,
   newRegistrationId,
   parseSenderCertificate,
-  processDistribution,
-  unseal,
   SenderCertificateChecker,
   type SignalStores,
 } from './signalCrypto';
-import {
-  contactView,
-  conversationView,
-  messageState,
-  messageView,
-  roomRequestView,
-  type NameBook,
-} from './views';
+import { conversationView, messageState, messageView, type NameBook } from './views';
 import { IdentityGuard, UUID_RE } from './identityGuard';
-import { directConversation, roomIdRefusal } from './roomIntake';
+import { directConversation } from './roomIntake';
 import { timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
-import { ROOM_KEY, Rooms, type RoomState } from './rooms';
-import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
-import { newContentId, uuidBytes } from './ids';
+import { ROOM_KEY, Rooms, type RoomState, type RoomsDeps } from './rooms';
+import { attachmentRow, downloadAttachment, uploadAttachment, type TransferProgress } from './attachments';
+import { newContentId } from './ids';
 import { EngineQueries } from './queries';
-import { ContentIntake, RECEIPTS_KEY } from './contentIntake';
-import { Outbox } from './outbox';
+import { ContentIntake, RECEIPTS_KEY, type ContentIntakeDeps } from './contentIntake';
+import { Outbox, type OutboxDeps } from './outbox';
+import { Inbox, type InboxDeps } from './inbox';
+import { Contacts, type ContactsDeps } from './contacts';
+import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
 import type {
   Clock,
   EngineApi,
@@ -89,22 +72,22 @@ import type {
 
 const log = loggerFor('engine');
 
-/** One-time prekeys uploaded at a time, and the count below which we refill. */
-const SAFETY_NUMBER_ITERATIONS = 5200;
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
-/**
- * Envelopes committed together at most (small enough that a long backlog shows progress).
- * bench/store.bench.ts ingests in batches of the same size.
- */
-export const INBOX_BATCH = 32;
+/** Re-exported for bench/store.bench.ts, which ingests in batches of the inbox's size. */
+export { INBOX_BATCH } from './inbox';
 
 export class Engine implements EngineApi {
   readonly accountId: string;
   private usernameValue: string | null;
   private readonly identityKeyPair: IdentityKeyPair;
   private readonly certificates: SenderCertificateChecker;
-  private readonly relayUrl: string;
+  /**
+   * The relay's address and the route to it (the user's SOCKS5 proxy, if any). Every connection
+   * the engine opens is made from this one route — `new RelayClient({ url: this.relayUrl, … })` —
+   * so each takes the proxy and follows setProxy() without further wiring.
+   */
+  private readonly relayUrl: RelayRoute;
   private readonly signal: SignalStores;
   private readonly scheduler: BurnScheduler;
   private readonly listeners = new Set<EngineListener>();
@@ -112,31 +95,14 @@ export class Engine implements EngineApi {
   private relayMode: 'command' | 'live' = 'command';
   private certificate: { cert: SenderCertificate; expiresAt: number } | null = null;
   private chain: Promise<unknown> = Promise.resolve();
-  private queueEmptyWaiters: (() => void)[] = [];
   /** Set once the relay moved the account to a newer device: every later call fails with it. */
   private movedAway: WispError | null = null;
-  private queueEmptySeen = false;
   private closed = false;
-  private readonly inboxQueue: DeliveredEnvelope[] = [];
-  private readonly pendingAcks = new Set<Promise<void>>();
-  /** A manual BEGIN…COMMIT (inTransaction) is open. */
-  private txOpen = false;
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
     reject: (error: unknown) => void;
   }[] = [];
-  private inboxDrain: Promise<void> | null = null;
-  /** Envelopes pushed so far, and those of them already committed (the queue is drained in order). */
-  private envelopesQueued = 0;
-  private envelopesDrained = 0;
-  /**
-   * Envelope ids the relay confirmed deleting, with how many envelopes had been pushed at that
-   * moment. Every copy of them that will ever arrive had arrived by then (the relay deleted them,
-   * and a connection delivers in order), so once the drain has passed that count their inbox
-   * marks are forgotten, inside the next inbox commit (no commit of their own).
-   */
-  private confirmedAcks: { ids: string[]; horizon: number }[] = [];
   /** Who a name or account id reaches, and the identity-change gate on sending. */
   private readonly guard: IdentityGuard;
   /** Room operations (rooms.ts). */
@@ -145,11 +111,18 @@ export class Engine implements EngineApi {
   private readonly intake: ContentIntake;
   /** The send pipeline: the persisted outbox encrypted, sent and committed in batches (outbox.ts). */
   private readonly outbox: Outbox;
+  /** The receive pipeline: inbox drain, batches, acknowledgements and marks; sync (inbox.ts). */
+  private readonly inbox: Inbox;
+  /** Lookups, our username, the contact list, safety numbers (contacts.ts). */
+  private readonly contactsPart: Contacts;
+  /** Rooms from non-contacts waiting for an answer (roomRequests.ts). */
+  private readonly roomRequestsPart: RoomRequests;
 
   private constructor(
     private readonly profile: Profile,
     private readonly clock: Clock,
     relayUrl?: string,
+    proxy: ProxyAddress | null = null,
   ) {
     const identity = this.store.identity.require();
     this.accountId = identity.accountId;
@@ -160,7 +133,7 @@ export class Engine implements EngineApi {
     this.certificates = new SenderCertificateChecker(
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
-    this.relayUrl = relayUrl ?? identity.relayUrl;
+    this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({
@@ -179,24 +152,52 @@ export class Engine implements EngineApi {
       },
       emit: (event) => this.emit(event),
     });
+    // One object serves every part's Deps (each reads only its own slice); getters read live state.
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the deps read live engine state
     const engine = this;
-    this.rooms = new Rooms({
+    const deps: RoomsDeps & OutboxDeps & ContentIntakeDeps & InboxDeps & ContactsDeps & RoomRequestsDeps = {
       get store() {
         return engine.store;
       },
-      accountId: this.accountId,
+      get book() {
+        return engine.book;
+      },
       get usernameValue() {
         return engine.usernameValue;
       },
+      get chain() {
+        return engine.chain;
+      },
+      get intake() {
+        return engine.intake;
+      },
+      get outbox() {
+        return engine.outbox;
+      },
+      get rooms() {
+        return engine.rooms;
+      },
+      signal: this.signal,
+      certificates: this.certificates,
+      accountId: this.accountId,
+      identityKeyPair: this.identityKeyPair,
       guard: this.guard,
+      scheduler: this.scheduler,
       clock: () => this.clock(),
       serial: (fn) => this.serial(fn),
+      inTransaction: (fn) => this.inbox.inTransaction(fn),
       assertOpen: () => this.assertOpen(),
+      isClosed: () => this.closed,
+      relayMode: () => this.relayMode,
+      relayClient: () => this.relayClient(),
+      senderCertificate: () => this.senderCertificate(),
+      refillPreKeys: () => this.refillPreKeys(),
+      destroyOverdue: () => this.destroyOverdue(),
       peersOf: (id) => this.peersOf(id),
       isMember: (roomId, accountId) => this.intake.isMember(roomId, accountId),
       encode: (content) => this.encode(content),
       enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
+      ensureSession: (id) => this.ensureSession(id),
       ensureSessions: (ids) => this.ensureSessions(ids),
       tryFlush: () => this.outbox.tryFlush(),
       emit: (event) => this.emit(event),
@@ -204,48 +205,18 @@ export class Engine implements EngineApi {
       roomState: (id) => this.roomState(id),
       ensureRoomState: (id) => this.ensureRoomState(id),
       rotateSenderKey: (id) => this.rotateSenderKey(id),
-    });
-    this.outbox = new Outbox({
-      get store() {
-        return engine.store;
-      },
-      signal: this.signal,
-      accountId: this.accountId,
-      get book() {
-        return engine.book;
-      },
-      clock: () => this.clock(),
-      serial: (fn) => this.serial(fn),
-      inTransaction: (fn) => this.inTransaction(fn),
-      relayClient: () => this.relayClient(),
-      senderCertificate: () => this.senderCertificate(),
-      ensureSession: (id) => this.ensureSession(id),
-      peersOf: (id) => this.peersOf(id),
-      roomState: (id) => this.roomState(id),
-      ensureRoomState: (id) => this.ensureRoomState(id),
-      encode: (content) => this.encode(content),
-      emit: (event) => this.emit(event),
-      relayMode: () => this.relayMode,
-      isClosed: () => this.closed,
-    });
-    this.intake = new ContentIntake({
-      get store() {
-        return engine.store;
-      },
-      accountId: this.accountId,
-      get book() {
-        return engine.book;
-      },
-      scheduler: this.scheduler,
-      relayMode: () => this.relayMode,
-      emit: (event) => this.emit(event),
-      conversationViewOf: (id) => this.conversationViewOf(id),
-      roomState: (id) => this.roomState(id),
-      ensureRoomState: (id) => this.ensureRoomState(id),
-      rotateSenderKey: (id) => this.rotateSenderKey(id),
-      enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
       insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
-    });
+      flagIdentityChange: (id) => this.contactsPart.flagIdentityChange(id),
+      setOwnUsername: (username) => {
+        this.usernameValue = username;
+      },
+    };
+    this.rooms = new Rooms(deps);
+    this.outbox = new Outbox(deps);
+    this.intake = new ContentIntake(deps);
+    this.inbox = new Inbox(deps);
+    this.contactsPart = new Contacts(deps);
+    this.roomRequestsPart = new RoomRequests(deps);
   }
 
   private get store(): Store {
@@ -265,13 +236,16 @@ export class Engine implements EngineApi {
   /** Creates the profile, the identity and the relay account; uploads the first prekeys. */
   static async create(options: EngineCreateOptions): Promise<Engine> {
     const clock = options.clock ?? Date.now;
+    // Checked before anything is made: a bad proxy must not leave a profile, nor be skipped.
+    const proxy = proxyFrom(options.proxy);
+    const route = new RelayRoute(options.relayUrl, proxy);
     const existedBefore = existsSync(options.profileDir);
     const profile = await createProfile(options.profileDir, options.keystore);
     try {
       const identity = newIdentity();
       const registrationId = newRegistrationId();
       const relay = new RelayClient({
-        url: options.relayUrl,
+        url: route,
         accountId: null,
         sign: (m) => identity.privateKey.sign(m),
         reconnect: false,
@@ -294,7 +268,7 @@ export class Engine implements EngineApi {
           trustRoot: Buffer.from(info.trustRoot, 'base64'),
           createdAt: clock(),
         });
-        const engine = new Engine(profile, clock);
+        const engine = new Engine(profile, clock, undefined, proxy);
         engine.relay = relay;
         await engine.uploadPreKeys(true);
         engine.relay = null;
@@ -315,9 +289,10 @@ export class Engine implements EngineApi {
    * out, so no read API can ever return one.
    */
   static async open(options: EngineOpenOptions): Promise<Engine> {
+    const proxy = proxyFrom(options.proxy);
     const profile = await openProfile(options.profileDir, options.keystore);
     try {
-      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl);
+      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl, proxy);
       engine.startEphemeral();
       return engine;
     } catch (error) {
@@ -334,11 +309,11 @@ export class Engine implements EngineApi {
     if (this.closed) return;
     this.closed = true;
     await this.chain.catch(() => undefined);
-    await this.acksSettled();
+    await this.inbox.acksSettled();
     if (this.relay) await this.relay.close();
     await this.chain.catch(() => undefined);
     try {
-      if (this.confirmedAcks.length > 0) this.store.transaction(() => this.forgetConfirmedMarks());
+      this.inbox.forgetMarksAtClose();
     } catch (error) {
       // Not fatal: the marks stay until the start-up sweep after their relay expiry.
       log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not forget inbox marks');
@@ -384,17 +359,12 @@ export class Engine implements EngineApi {
       accountId: this.accountId,
       sign: (m) => this.identityKeyPair.privateKey.sign(m),
       reconnect: this.relayMode === 'live',
-      onEnvelope: async (envelope) => this.enqueueEnvelope(envelope),
-      onQueueEmpty: () => {
-        this.queueEmptySeen = true;
-        const waiters = this.queueEmptyWaiters;
-        this.queueEmptyWaiters = [];
-        for (const w of waiters) w();
-      },
+      onEnvelope: async (envelope) => this.inbox.enqueueEnvelope(envelope),
+      onQueueEmpty: () => this.inbox.queueEmpty(),
       onState: (state) => this.onConnectionState(state),
       onAccountMoved: () => {
         this.movedAway = accountMovedError();
-        for (const waiter of this.queueEmptyWaiters.splice(0)) waiter();
+        this.inbox.releaseWaiters();
         this.emit({ type: 'account.moved' });
       },
     });
@@ -403,8 +373,7 @@ export class Engine implements EngineApi {
 
   private onConnectionState(state: RelayConnectionState): void {
     this.emit({ type: 'connection.changed', state });
-    // A new connection gets its own queueEmpty push once its backlog is delivered.
-    if (state !== 'online') this.queueEmptySeen = false;
+    this.inbox.connectionChanged(state);
     if (state === 'online' && this.relayMode === 'live') {
       void this.outbox.flush().catch(() => undefined);
       void this.refillPreKeys().catch(() => undefined);
@@ -426,6 +395,15 @@ export class Engine implements EngineApi {
       // the outbox goes out when it is back (connection.changed tells the UI).
       if (!isWispError(error, 'RelayUnavailable')) throw error;
     }
+  }
+
+  /**
+   * Routes every relay connection through `proxy` (socks5h://HOST:PORT…), or directly with null.
+   * Open connections are dropped and reopened on the new route; none falls back to the other.
+   */
+  setProxy(proxy: string | null): void {
+    this.assertOpen();
+    this.relayUrl.setProxy(proxyFrom(proxy));
   }
 
   private async senderCertificate(): Promise<SenderCertificate> {
@@ -463,69 +441,26 @@ export class Engine implements EngineApi {
     };
   }
 
-  // --- contacts ----------------------------------------------------------------------------
+  // --- contacts (contacts.ts) ---------------------------------------------------------------
 
-  /** The user looks a name up: bound to the account the relay names, gated like a send. */
-  async lookup(username: string): Promise<ContactView> {
-    this.assertOpen();
-    const contact = UUID_RE.test(username)
-      ? await this.guard.find(username)
-      : await this.guard.forSend(username, false);
-    return contactView(contact);
+  lookup(username: string): Promise<ContactView> {
+    return this.contactsPart.lookup(username);
   }
 
-  async setUsername(username: string | null): Promise<void> {
-    this.assertOpen();
-    if (username === null) {
-      await this.relayClient().request('username.release', {});
-      this.store.identity.setUsername(null);
-      this.usernameValue = null;
-      return;
-    }
-    const result = await this.relayClient().request('username.set', { username });
-    this.store.identity.setUsername(result.username);
-    this.usernameValue = result.username;
+  setUsername(username: string | null): Promise<void> {
+    return this.contactsPart.setUsername(username);
   }
 
-  async contacts(): Promise<ContactView[]> {
-    this.assertOpen();
-    return this.store.contacts.list().map(contactView);
+  contacts(): Promise<ContactView[]> {
+    return this.contactsPart.contacts();
   }
 
-  async safetyNumber(name: string): Promise<SafetyNumberView> {
-    this.assertOpen();
-    const contact = await this.guard.find(name);
-    const remote =
-      (await this.signal.identity.getIdentity(addressOf(contact.accountId))) ??
-      (contact.identityKey ? PublicKey.deserialize(new Uint8Array(contact.identityKey)) : null);
-    if (remote === null) throw new WispError('NotFound', 'no identity key known for that contact yet');
-    const fingerprint = Fingerprint.new(
-      SAFETY_NUMBER_ITERATIONS,
-      2,
-      uuidBytes(this.accountId),
-      this.identityKeyPair.publicKey,
-      uuidBytes(contact.accountId),
-      remote,
-    );
-    const fresh = this.store.contacts.get(contact.accountId)!;
-    return {
-      accountId: contact.accountId,
-      username: contact.username,
-      digits: fingerprint.displayableFingerprint().toString(),
-      scannable: b64(fingerprint.scannableFingerprint().toBuffer()),
-      verified: fresh.verified,
-      identityChanged: fresh.identityChanged,
-    };
+  safetyNumber(name: string): Promise<SafetyNumberView> {
+    return this.contactsPart.safetyNumber(name);
   }
 
-  async setVerified(name: string, verified: boolean): Promise<ContactView> {
-    this.assertOpen();
-    const contact = await this.guard.find(name);
-    this.store.contacts.setVerified(contact.accountId, verified);
-    this.store.contacts.markAdded(contact.accountId);
-    const view = contactView(this.store.contacts.get(contact.accountId)!);
-    this.emit({ type: 'contact.changed', contact: view });
-    return view;
+  setVerified(name: string, verified: boolean): Promise<ContactView> {
+    return this.contactsPart.setVerified(name, verified);
   }
 
   // --- conversations -----------------------------------------------------------------------
@@ -733,10 +668,11 @@ export class Engine implements EngineApi {
     if (options.file !== undefined) {
       const uploaded = await uploadAttachment(
         this.relayClient(),
-        httpBaseUrl(this.relayUrl),
+        this.relayUrl,
         options.file,
         expiresAt,
         this.store.attachments.folder,
+        options.onProgress,
       );
       attachments.push(uploaded.pointer);
       localCopy = uploaded.local;
@@ -851,13 +787,8 @@ export class Engine implements EngineApi {
       selfId: this.accountId,
       clock: this.clock,
       relay: () => this.relayClient(),
-      identityChanged: (id) => this.flagIdentityChange(id),
+      identityChanged: (id) => this.contactsPart.flagIdentityChange(id),
     };
-  }
-
-  private flagIdentityChange(accountId: string): void {
-    const contact = this.store.contacts.get(accountId);
-    if (contact) this.emit({ type: 'identity.changed', contact: contactView(contact) });
   }
 
   private ensureRoomState(roomId: string): RoomState {
@@ -904,307 +835,28 @@ export class Engine implements EngineApi {
     return this.rooms.demoteRoomMember(roomId, member);
   }
 
-  // --- receiving ---------------------------------------------------------------------------
+  // --- receiving (inbox.ts) -----------------------------------------------------------------
 
-  /**
-   * Command mode: send the outbox, receive everything queued, optionally wait for more. Returns
-   * every message not yet reported by a sync, including ones that arrived while another command
-   * (a send, a read) had the connection open.
-   */
-  async sync(options: SyncOptions = {}): Promise<MessageView[]> {
-    this.assertOpen();
-    const relay = this.relayClient();
-    const queueEmpty = new Promise<void>((resolve) => {
-      if (this.queueEmptySeen) resolve();
-      else this.queueEmptyWaiters.push(resolve);
-    });
-    await relay.connect();
-    await this.outbox.flush();
-    await queueEmpty;
-    await this.inboxIdle();
-    await this.refillPreKeys();
-    if (options.waitMs && options.waitMs > 0) {
-      await new Promise((resolve) => setTimeout(resolve, options.waitMs));
-    }
-    this.assertOpen();
-    await relay.drained();
-    await this.inboxIdle();
-    await this.chain;
-    await this.outbox.flush();
-    await this.acksSettled();
-    this.assertOpen();
-    const reported = await this.unreportedMessages();
-    this.store.unreported.clear();
-    return reported;
+  sync(options: SyncOptions = {}): Promise<MessageView[]> {
+    return this.inbox.sync(options);
   }
 
-  /** Messages received in command mode that no sync() has returned yet (persisted across processes). */
-  async unreportedMessages(): Promise<MessageView[]> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    const ids = this.store.unreported.list();
-    const out: MessageView[] = [];
-    for (const id of ids) {
-      const m = this.store.messages.get(id);
-      if (m) out.push(messageView(this.book, m));
-    }
-    return out;
+  unreportedMessages(): Promise<MessageView[]> {
+    return this.inbox.unreportedMessages();
   }
 
-  /** Pushed envelopes wait here; one drain at a time commits them in batches. */
-  private enqueueEnvelope(envelope: DeliveredEnvelope): void {
-    this.inboxQueue.push(envelope);
-    this.envelopesQueued++;
-    this.startInboxDrain();
+  // --- room requests (roomRequests.ts) -----------------------------------------------------
+
+  roomRequests(): Promise<RoomRequestView[]> {
+    return this.roomRequestsPart.roomRequests();
   }
 
-  private startInboxDrain(): void {
-    if (this.inboxDrain || this.closed) return;
-    this.inboxDrain = this.serial(async () => {
-      while (this.inboxQueue.length > 0 && !this.closed) {
-        const batch = this.inboxQueue.splice(0, INBOX_BATCH);
-        await this.receiveBatch(batch);
-        this.envelopesDrained += batch.length;
-      }
-    })
-      .catch((error: unknown) =>
-        log.error({ kind: isWispError(error) ? error.kind : 'Internal' }, 'inbox processing failed'),
-      )
-      .finally(() => {
-        this.inboxDrain = null;
-        if (this.inboxQueue.length > 0) this.startInboxDrain();
-      });
+  acceptRoomRequest(roomId: string): Promise<ConversationView> {
+    return this.roomRequestsPart.acceptRoomRequest(roomId);
   }
 
-  /** Resolves when every envelope pushed so far has been committed and acknowledged. */
-  private async inboxIdle(): Promise<void> {
-    while (this.inboxDrain) await this.inboxDrain;
-  }
-
-  /**
-   * A batch of envelopes: those already processed are only acknowledged; the others are decrypted
-   * in order against one write-buffered view of the protocol state, and the protocol writes, every
-   * decrypted content and every inbox mark commit in ONE transaction before one acknowledgement.
-   * A crash before the commit leaves no trace and the relay redelivers; after it, the redelivery
-   * is recognised. A forged or damaged envelope commits nothing but its inbox mark, so the session
-   * stays usable and it is not retried forever.
-   */
-  private receiveBatch(batch: DeliveredEnvelope[]): Promise<void> {
-    // One batch reads the same senders' contact rows many times (identity checks, names, views).
-    return this.store.contacts.memoized(() => this.receiveBatchNow(batch));
-  }
-
-  private async receiveBatchNow(batch: DeliveredEnvelope[]): Promise<void> {
-    const now = this.clock();
-    const buffered = new BufferedSignalStores(this.signal);
-    const opened: { envelope: DeliveredEnvelope; sender: string; content: Content }[] = [];
-    const rejected: DeliveredEnvelope[] = [];
-    const brokenSessions = new Set<string>();
-    const ids = new Set<string>();
-    for (const envelope of batch) {
-      if (ids.has(envelope.id) || this.store.inbox.isProcessed(envelope.id)) {
-        ids.add(envelope.id);
-        continue;
-      }
-      ids.add(envelope.id);
-      try {
-        const unsealed = await unseal(
-          new Uint8Array(Buffer.from(envelope.payload, 'base64')),
-          this.certificates,
-          this.accountId,
-          buffered,
-          now,
-        );
-        const content = decodeContent(unsealed.plaintext);
-        if (
-          unsealed.groupId !== null &&
-          (content.roomId === null ||
-            Buffer.compare(Buffer.from(unsealed.groupId), Buffer.from(uuidBytes(content.roomId))) !== 0)
-        ) {
-          throw new WispError('DecryptionFailed', 'room message with a mismatched room id');
-        }
-        if (content.senderName && !this.store.contacts.get(unsealed.sender)?.username) {
-          await this.guard.noteSenderName(unsealed.sender, content.senderName);
-        }
-        if (content.type === 'room.update') await this.guard.confirmMemberNames(content.members);
-        if (
-          content.type === 'sender-key' &&
-          this.store.conversations.get(content.roomId) &&
-          this.intake.isMember(content.roomId, unsealed.sender)
-        ) {
-          // Into the buffered store, so the sender key commits with this batch.
-          await processDistribution(unsealed.sender, fromB64(content.distribution), buffered);
-        }
-        opened.push({ envelope, sender: unsealed.sender, content });
-      } catch (error) {
-        log.warn(
-          { kind: isWispError(error) ? error.kind : 'Internal' },
-          'rejected an envelope that did not decrypt',
-        );
-        rejected.push(envelope);
-        if (error instanceof InnerDecryptionError && error.sessionBroken) brokenSessions.add(error.sender);
-      }
-    }
-    const effects: (() => void)[] = [];
-    await this.inTransaction(async () => {
-      await buffered.flush();
-      this.forgetConfirmedMarks();
-      for (const { envelope, sender, content } of opened) {
-        try {
-          // A savepoint each: content that cannot be applied is dropped alone, not the batch.
-          this.store.transaction(() => this.intake.apply(sender, content, now, effects));
-        } catch (error) {
-          log.warn(
-            { kind: isWispError(error) ? error.kind : 'Internal' },
-            'could not apply decrypted content',
-          );
-        }
-        this.store.inbox.markProcessed(envelope.id, envelope.expiresAt);
-      }
-      for (const envelope of rejected) this.store.inbox.markProcessed(envelope.id, envelope.expiresAt);
-    });
-    for (const identity of buffered.replacedIdentities) this.flagIdentityChange(identity);
-    for (const effect of effects) effect();
-    // Not awaited: the commit is what matters; the next batch need not wait for the round trip.
-    this.ack([...ids]);
-    for (const sender of brokenSessions) await this.resetSession(sender);
-  }
-
-  /**
-   * A sender's messages no longer decrypt (e.g. our ratchet was restored from an older copy):
-   * start a fresh session from a new prekey bundle and tell them, so both sides show the reset
-   * and their next messages use it. Anyone can provoke one and each costs a bundle fetch, so the
-   * persisted budget of resetBudget.ts (per contact and across all senders) decides.
-   */
-  private async resetSession(accountId: string): Promise<void> {
-    const now = this.clock();
-    if (!takeReset(this.store.settings, accountId, now)) {
-      log.info({}, 'skipped a session reset: the reset budget is spent');
-      return;
-    }
-    try {
-      this.store.signal.deleteSessions(accountId);
-      await this.ensureSession(accountId);
-      const content: Content = { v: 1, type: 'session.reset', id: newContentId(), sentAt: now, roomId: null };
-      this.enqueueDirect(accountId, content, null);
-      this.emit({ type: 'session.reset', accountId });
-    } catch (error) {
-      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not reset a broken session');
-    }
-  }
-
-  /** BEGIN … COMMIT around async work whose SQL runs synchronously (the engine is serialised). */
-  private async inTransaction(fn: () => Promise<void>): Promise<void> {
-    const db = this.store.write;
-    db.run(sql`BEGIN IMMEDIATE`);
-    this.txOpen = true;
-    try {
-      await fn();
-      db.run(sql`COMMIT`);
-    } catch (error) {
-      if (db.inTransaction) db.run(sql`ROLLBACK`);
-      throw error;
-    } finally {
-      this.txOpen = false;
-    }
-  }
-
-  private ack(envelopeIds: string[]): void {
-    const done = this.sendAcks(envelopeIds).finally(() => this.pendingAcks.delete(done));
-    this.pendingAcks.add(done);
-  }
-
-  /**
-   * Forgets the inbox marks of envelopes the relay confirmed deleting, once every envelope pushed
-   * before that confirmation has been committed. Runs inside a transaction the caller holds.
-   */
-  private forgetConfirmedMarks(): void {
-    const ready = this.confirmedAcks.filter((a) => a.horizon <= this.envelopesDrained);
-    if (ready.length === 0) return;
-    this.confirmedAcks = this.confirmedAcks.filter((a) => a.horizon > this.envelopesDrained);
-    for (const { ids } of ready) this.store.inbox.forget(ids);
-  }
-
-  /** Resolves when every acknowledgement sent so far has been answered (or has failed). */
-  private async acksSettled(): Promise<void> {
-    while (this.pendingAcks.size > 0) await Promise.all([...this.pendingAcks]);
-  }
-
-  private async sendAcks(envelopeIds: string[]): Promise<void> {
-    try {
-      for (let i = 0; i < envelopeIds.length; i += 500) {
-        const ids = envelopeIds.slice(i, i + 500);
-        await this.relayClient().request('message.ack', { ids });
-        this.confirmedAcks.push({ ids, horizon: this.envelopesQueued });
-      }
-    } catch (error) {
-      // Redelivery is harmless: the inbox mark makes it a no-op next time.
-      log.info(
-        { kind: isWispError(error) ? error.kind : 'Internal' },
-        'ack failed; the envelope will be redelivered',
-      );
-    }
-  }
-
-  // --- room requests -----------------------------------------------------------------------
-
-  /** Rooms from people who are not contacts, waiting to be accepted or declined. */
-  async roomRequests(): Promise<RoomRequestView[]> {
-    this.assertOpen();
-    return this.store.conversations.requests().map((c) => roomRequestView(this.book, c));
-  }
-
-  private requireRequest(roomId: string): string {
-    const c = this.store.conversations.get(roomId);
-    if (!c || c.kind !== 'room' || c.requestFrom === null) {
-      throw new WispError('NotFound', 'no room request with that id', {
-        recovery: '`wisp room requests` lists the rooms waiting for an answer.',
-      });
-    }
-    return c.id;
-  }
-
-  /**
-   * The user accepts a room request: it becomes a conversation, and the messages it held are
-   * reported (next sync) and shown. Refused if its id now collides with a known account.
-   */
-  async acceptRoomRequest(roomId: string): Promise<ConversationView> {
-    this.assertOpen();
-    const id = this.requireRequest(roomId);
-    const held = await this.serial(async () =>
-      this.store.transaction(() => {
-        const c = this.store.conversations.require(id);
-        const members = this.store.conversations.members(id).map((m) => m.accountId);
-        if (roomIdRefusal(this.store, this.accountId, id, c.requestFrom ?? '', members) !== null) {
-          throw new WispError('InvalidInput', 'this room uses the id of an account and cannot be joined', {
-            recovery: 'Decline it (`wisp room decline --room ID`).',
-          });
-        }
-        this.store.conversations.acceptRequest(id);
-        const messages = this.store.messages.all(id).filter((m) => !m.outgoing);
-        // Notices (the invitation itself, timer changes) are shown, never reported by sync.
-        if (this.relayMode === 'command')
-          for (const m of messages) if (m.kind !== 'system') this.store.unreported.add(m.id);
-        return messages;
-      }),
-    );
-    this.emit({ type: 'room.request.settled', id, accepted: true });
-    const view = this.rooms.roomChanged(id);
-    for (const m of held) this.emit({ type: 'message.added', message: messageView(this.book, m) });
-    return view;
-  }
-
-  /** The user declines a room request: the room and everything it held are destroyed, silently. */
-  async declineRoomRequest(roomId: string): Promise<void> {
-    this.assertOpen();
-    const id = this.requireRequest(roomId);
-    await this.serial(async () =>
-      this.store.transaction(() => {
-        this.store.deleteConversation(id);
-        this.store.settings.delete(ROOM_KEY(id));
-      }),
-    );
-    this.emit({ type: 'room.request.settled', id, accepted: false });
+  declineRoomRequest(roomId: string): Promise<void> {
+    return this.roomRequestsPart.declineRoomRequest(roomId);
   }
 
   // --- reading and destruction -------------------------------------------------------------
@@ -1260,36 +912,80 @@ export class Engine implements EngineApi {
       store: this.store,
       clock: this.clock,
       scheduler: this.scheduler,
-      inTransaction: () => this.txOpen,
+      inTransaction: () => this.inbox.inTransactionNow,
       emit: (event) => this.emit(event),
     };
   }
 
   // --- attachments -------------------------------------------------------------------------
 
-  async saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void> {
+  async saveAttachment(
+    messageId: string,
+    attachmentId: string,
+    outPath: string,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
+    await this.localAttachment(messageId, attachmentId, Number.MAX_SAFE_INTEGER, onProgress);
+    await this.store.attachments.saveFileTo(attachmentId, outPath);
+  }
+
+  async readAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<Buffer> {
+    await this.localAttachment(messageId, attachmentId, maxBytes, onProgress);
+    // Decrypted from the encrypted-at-rest copy straight into memory (bounded by the check above).
+    return this.store.attachments.readFile(attachmentId);
+  }
+
+  /** Checks the attachment belongs to the message and is at most `maxBytes`; fetches it if not local. */
+  private async localAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
     this.assertOpen();
     await this.destroyOverdue();
     const attachment = this.store.attachments.get(attachmentId);
     if (!attachment || attachment.messageId !== messageId)
       throw new WispError('NotFound', 'no such attachment');
-    if (attachment.localPath === null) {
-      if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
-        throw new WispError('NotFound', 'the attachment cannot be fetched');
-      }
-      const file = await downloadAttachment(
-        httpBaseUrl(this.relayUrl),
-        attachment.blobId,
-        attachment.remoteKey,
-        attachment.digest,
-        attachment.size,
-        this.store.attachments.folder,
-        attachmentId,
-      );
-      this.store.attachments.adoptFile(attachmentId, file);
+    if (attachment.size > maxBytes) {
+      throw new WispError('PayloadTooLarge', 'the attachment is too large to preview', {
+        recovery: 'Save the file instead.',
+      });
     }
-    await this.store.attachments.saveFileTo(attachmentId, outPath);
+    if (attachment.localPath !== null) return;
+    if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
+      throw new WispError('NotFound', 'the attachment cannot be fetched');
+    }
+    // A preview and a save at once share one download: a second copy adopted meanwhile would wipe
+    // the first while it is being read.
+    let fetching = this.attachmentFetches.get(attachmentId);
+    if (fetching === undefined) {
+      const { blobId, remoteKey, digest, size } = attachment;
+      fetching = (async () => {
+        const file = await downloadAttachment(
+          this.relayUrl,
+          blobId,
+          remoteKey,
+          digest,
+          size,
+          this.store.attachments.folder,
+          attachmentId,
+          onProgress,
+        );
+        this.store.attachments.adoptFile(attachmentId, file);
+      })().finally(() => this.attachmentFetches.delete(attachmentId));
+      this.attachmentFetches.set(attachmentId, fetching);
+    }
+    await fetching;
   }
+
+  /** Downloads under way by attachment id (see localAttachment). */
+  private readonly attachmentFetches = new Map<string, Promise<void>>();
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {

@@ -13,6 +13,7 @@ import { newContentId, uuidBytes } from './ids';
 import { ROOM_KEY, type RoomState } from './rooms';
 import { b64, sealTo, sealToRoom, senderKeyDistribution, type SignalStores } from './signalCrypto';
 import { messageView, type NameBook } from './views';
+import { coarseDeadline } from '../../common/coarseTime';
 
 const log = loggerFor('engine');
 
@@ -196,7 +197,12 @@ export class Outbox {
     await this.d.ensureSession(to);
     const cert = await this.d.senderCertificate();
     const sealed = await sealTo(new Uint8Array(payload), to, this.d.accountId, cert, stores, this.d.clock());
-    const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
+    // Whole hours only: the relay's copy must not date the send (or a receipt's read) finely.
+    const body = {
+      to,
+      payload: b64(sealed),
+      ...(expiresAt === null ? {} : { expiresAt: coarseDeadline(expiresAt) }),
+    };
     return async () => {
       await this.d.relayClient().request('message.send', body);
     };
@@ -248,7 +254,10 @@ export class Outbox {
       cert,
       stores,
     );
-    const body = { payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
+    const body = {
+      payload: b64(sealed),
+      ...(expiresAt === null ? {} : { expiresAt: coarseDeadline(expiresAt) }),
+    };
     return async () => {
       const result = await this.d.relayClient().request('message.sendMulti', body);
       if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {

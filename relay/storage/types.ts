@@ -1,6 +1,7 @@
 // The one storage interface both backends (SQLite, PostgreSQL) implement. Accounts are keyed by
-// the SHA-256 of their id (idHash), so a copy of the database holds no raw account ids except the
-// ones their owners published with a username.
+// an HMAC of their id under a server secret (idHash; AccountKeying), so a copy of the database
+// holds no raw account ids except the ones their owners published with a username, and without
+// the key not even a known id leads to its rows.
 
 export type StorageKind = 'sqlite' | 'postgres';
 
@@ -8,9 +9,18 @@ export interface AccountRow {
   identityKey: Uint8Array;
   registrationId: number;
   createdOn: string;
-  messagesSent: number;
   messagesReceived: number;
   username: string | null;
+}
+
+/**
+ * How the relay hashes account ids (identity.ts AccountHasher, plus the hash relays used before
+ * schema version 3), for the upgrade that rekeys stored accounts and the key check at start-up.
+ */
+export interface AccountKeying {
+  hash(accountId: string): Uint8Array;
+  legacyHash(accountId: string): Uint8Array;
+  keyCheck(): Uint8Array;
 }
 
 export interface NewAccount {
@@ -158,10 +168,11 @@ export interface RelayStorage {
   takeBundles(idHashes: Uint8Array[]): Promise<(AccountBundle | null)[]>;
 
   /**
-   * Stores envelopes in one transaction (committed before this resolves) and bumps the counters;
-   * one outcome per envelope, in order. Wakes the recipients' connections on every node.
+   * Stores envelopes in one transaction (committed before this resolves) and bumps the recipients'
+   * received counters; one outcome per envelope, in order. Wakes the recipients' connections on
+   * every node. Takes nothing about the sender: nothing stored links an envelope to it.
    */
-  enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]>;
+  enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]>;
   /** Envelopes for the recipient after `afterSeq`, oldest first, skipping expired ones. */
   fetchQueued(
     recipientHash: Uint8Array,
@@ -207,6 +218,14 @@ export interface RelayStorage {
   /** Deletes expired envelopes and attachments (and spent tokens and token keys past their key's life), and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
+
+  /** True while some account is still stored under its pre-version-3 (unkeyed) hash. */
+  readonly legacyAccountsRemain: boolean;
+  /**
+   * For accounts a request just named: moves each one still under its legacy hash to its keyed
+   * hash (all its rows, one transaction). Accounts already keyed are left alone.
+   */
+  upgradeLegacyAccounts(accounts: { legacy: Uint8Array; keyed: Uint8Array }[]): Promise<void>;
 
   /**
    * Registers the callback for wake-ups of a recipient (hex idHash), including from other nodes;
