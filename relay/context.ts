@@ -6,6 +6,7 @@ import type { AccountHasher, SealedSenderAuthority } from './identity';
 import type { RelayMetrics } from './metrics';
 import type { RateLimiter } from './rateLimiter';
 import type { RelayStorage } from './storage/types';
+import type { TokenService } from './tokens';
 
 export interface RelayContext {
   storage: RelayStorage;
@@ -17,4 +18,6 @@ export interface RelayContext {
   log: Logger;
   now: () => number;
   metrics: RelayMetrics;
+  /** Anonymous-send tokens: issuance, the published keys, and `spendTokens` (relay/tokens.ts). */
+  tokens: TokenService;
 }

@@ -508,6 +508,16 @@ export const HANDLERS: HandlerTable = {
       expiresAt,
     };
   },
+
+  // Anonymous-send tokens (relay/tokens.ts). The key list is served without authentication so a
+  // client can fetch it anonymously and notice a key served to it alone.
+  async 'tokens.keys'(ctx) {
+    return ctx.tokens.keys();
+  },
+
+  async 'tokens.issue'(ctx, s, body) {
+    return ctx.tokens.issue(authed(s).id, body);
+  },
 };
 
 function queueCaps(ctx: RelayContext) {

@@ -73,6 +73,22 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     { name: 'idx', description: 'chunk order' },
     { name: 'data', description: 'encrypted blob bytes' },
   ],
+  spent_tokens: [
+    {
+      name: 'token_hash',
+      description: 'SHA-256 of a spent anonymous-send token (its signed part); no account is stored with it',
+    },
+    { name: 'expires_at', description: "when the token's key stops being accepted; the row is purged then" },
+  ],
+  token_keys: [
+    { name: 'issue_from', description: 'start of the period a token issuer key signs in' },
+    { name: 'issue_until', description: 'end of that period' },
+    { name: 'spend_until', description: "until when the key's tokens are accepted; the row is purged then" },
+    {
+      name: 'sealed_key',
+      description: 'the issuer private key, AES-256-GCM under a secret kept in a file outside the database',
+    },
+  ],
 };
 
 export const NEVER_STORED = [
@@ -82,7 +98,8 @@ export const NEVER_STORED = [
   'message or attachment plaintext',
   'phone numbers, e-mail addresses, passwords',
   'account ids or usernames in logs',
-  'any signing key: the sealed-sender server key is a file outside the database, the trust root is offline',
+  'any usable signing key: the sealed-sender server key is a file outside the database, the trust root is offline, token issuer keys are there only sealed under a secret file kept outside it',
+  'which account an anonymous-send token was issued to (blind signatures; the daily count is in memory only)',
 ];
 
 export function transparencyReport(totals: Totals): TransparencyResponse {

@@ -31,7 +31,9 @@ import type {
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
+  SpentToken,
   StoredPreKey,
+  StoredTokenKey,
   TakenBundle,
   Totals,
   UsernameEntry,
@@ -569,6 +571,8 @@ export class PostgresStorage implements RelayStorage {
       );
       const attachments =
         (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      await c.query('DELETE FROM spent_tokens WHERE expires_at <= $1', [now]);
+      await c.query('DELETE FROM token_keys WHERE spend_until <= $1', [now]);
       // Chunks left without an attachment (none since the foreign key; kept as a safety net).
       await c.query(
         `DELETE FROM attachment_chunks
@@ -576,6 +580,52 @@ export class PostgresStorage implements RelayStorage {
       );
       return { envelopes, attachments };
     });
+  }
+
+  async spendTokens(tokens: readonly SpentToken[]): Promise<number> {
+    const hashes = tokens.map((t) => buf(t.hash));
+    try {
+      return await this.tx(async (c) => {
+        // The primary key decides between concurrent spends (on any node): the second insert of
+        // a hash waits for the first transaction and then inserts nothing.
+        const { rows } = await c.query<{ token_hash: Buffer }>(
+          `INSERT INTO spent_tokens (token_hash, expires_at)
+             SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
+             RETURNING token_hash`,
+          [hashes, tokens.map((t) => t.expiresAt)],
+        );
+        if (rows.length === tokens.length) return -1;
+        const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
+        throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
+      });
+    } catch (error) {
+      // Thrown inside the transaction so it rolls back: all or none.
+      if (error instanceof AlreadySpent) return error.index;
+      throw error;
+    }
+  }
+
+  async tokenKeys(): Promise<StoredTokenKey[]> {
+    const rows = await this.q<{
+      issue_from: string;
+      issue_until: string;
+      spend_until: string;
+      sealed_key: Buffer;
+    }>('SELECT issue_from, issue_until, spend_until, sealed_key FROM token_keys ORDER BY issue_from');
+    return rows.map((r) => ({
+      issueFrom: Number(r.issue_from),
+      issueUntil: Number(r.issue_until),
+      spendUntil: Number(r.spend_until),
+      sealedKey: r.sealed_key,
+    }));
+  }
+
+  async addTokenKey(k: StoredTokenKey): Promise<void> {
+    await this.q(
+      `INSERT INTO token_keys (issue_from, issue_until, spend_until, sealed_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (issue_from) DO NOTHING`,
+      [k.issueFrom, k.issueUntil, k.spendUntil, buf(k.sealedKey)],
+    );
   }
 
   async totals(): Promise<Totals> {
@@ -620,6 +670,12 @@ async function rehashNamedAccounts(c: pg.PoolClient, key: AccountKeying): Promis
     const legacy = buf(key.legacyHash(id));
     if ((await c.query(FORGET_LEGACY_PG, [legacy])).rowCount === 0) continue;
     for (const sql of REHASH_PG) await c.query(sql, [buf(key.hash(id)), legacy]);
+  }
+}
+
+class AlreadySpent extends Error {
+  constructor(readonly index: number) {
+    super('token already spent');
   }
 }
 

@@ -101,6 +101,20 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
     `CREATE TABLE legacy_account_hashes (id_hash ${d.blob} PRIMARY KEY)`,
     `INSERT INTO legacy_account_hashes (id_hash) SELECT id_hash FROM accounts`,
   ],
+  // Issue 14, tokens: anonymous-send tokens already spent, by the SHA-256 of the signed token
+  // input (type, nonce, challenge digest, key id), until their key stops being accepted. Nothing
+  // else: no account, no time of spending. And the token issuer keys every node signs with,
+  // sealed under a secret kept in a file outside the database (relay/tokenKeys.ts).
+  (d) => [
+    `CREATE TABLE spent_tokens (token_hash ${d.blob} PRIMARY KEY, expires_at ${d.bigint} NOT NULL)`,
+    `CREATE INDEX spent_tokens_by_expiry ON spent_tokens (expires_at)`,
+    `CREATE TABLE token_keys (
+       issue_from ${d.bigint} PRIMARY KEY,
+       issue_until ${d.bigint} NOT NULL,
+       spend_until ${d.bigint} NOT NULL,
+       sealed_key ${d.blob} NOT NULL
+     )`,
+  ],
 ];
 
 /** Schema version whose migration rekeys accounts; the runner rehashes the named ones right after it. */

@@ -39,7 +39,9 @@ import type {
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
+  SpentToken,
   StoredPreKey,
+  StoredTokenKey,
   TakenBundle,
   Totals,
   UsernameEntry,
@@ -288,6 +290,16 @@ export class SqliteStorage implements RelayStorage {
         `DELETE FROM attachment_chunks
            WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = attachment_chunks.attachment_id)`,
       ),
+      spentToken: db.prepare('SELECT 1 FROM spent_tokens WHERE token_hash = ?').pluck(),
+      insertSpentToken: db.prepare('INSERT INTO spent_tokens (token_hash, expires_at) VALUES (?, ?)'),
+      purgeSpentTokens: db.prepare('DELETE FROM spent_tokens WHERE expires_at <= ?'),
+      tokenKeys: db.prepare(
+        'SELECT issue_from, issue_until, spend_until, sealed_key FROM token_keys ORDER BY issue_from',
+      ),
+      addTokenKey: db.prepare(
+        'INSERT OR IGNORE INTO token_keys (issue_from, issue_until, spend_until, sealed_key) VALUES (?, ?, ?, ?)',
+      ),
+      purgeTokenKeys: db.prepare('DELETE FROM token_keys WHERE spend_until <= ?'),
       totals: db.prepare(
         `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
                 (SELECT COUNT(*) FROM attachments) AS attachments`,
@@ -824,8 +836,43 @@ export class SqliteStorage implements RelayStorage {
         this.st.deleteAttachment.run(id);
       }
       this.st.purgeOrphanChunks.run();
+      this.st.purgeSpentTokens.run(now);
+      this.st.purgeTokenKeys.run(now);
       return { envelopes, attachments: ids.length };
     }, false);
+  }
+
+  spendTokens(tokens: readonly SpentToken[]): Promise<number> {
+    // One write (one transaction of the group commit): the check and the inserts see no other
+    // write in between. Durable: a spend forgotten by a crash could be spent again.
+    return this.write(() => {
+      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+      if (already >= 0) return already;
+      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return -1;
+    });
+  }
+
+  async tokenKeys(): Promise<StoredTokenKey[]> {
+    const rows = this.st.tokenKeys.all() as {
+      issue_from: number;
+      issue_until: number;
+      spend_until: number;
+      sealed_key: Buffer;
+    }[];
+    return rows.map((r) => ({
+      issueFrom: r.issue_from,
+      issueUntil: r.issue_until,
+      spendUntil: r.spend_until,
+      sealedKey: r.sealed_key,
+    }));
+  }
+
+  async addTokenKey(k: StoredTokenKey): Promise<void> {
+    // Durable: a key that signs tokens must outlive a crash.
+    await this.write(() =>
+      this.st.addTokenKey.run(k.issueFrom, k.issueUntil, k.spendUntil, buf(k.sealedKey)),
+    );
   }
 
   async totals(): Promise<Totals> {

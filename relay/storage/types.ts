@@ -101,6 +101,19 @@ export interface AttachmentRow {
   expiresAt: number;
 }
 
+export interface SpentToken {
+  hash: Uint8Array;
+  expiresAt: number;
+}
+
+export interface StoredTokenKey {
+  issueFrom: number;
+  issueUntil: number;
+  spendUntil: number;
+  /** AES-256-GCM nonce ‖ sealed PKCS#8 private key ‖ tag (relay/tokenKeys.ts). */
+  sealedKey: Uint8Array;
+}
+
 export interface Totals {
   accounts: number;
   queuedEnvelopes: number;
@@ -196,7 +209,18 @@ export interface RelayStorage {
   getAttachment(id: string, now: number): Promise<AttachmentRow | null>;
   getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null>;
 
-  /** Deletes expired envelopes and attachments, and chunks without an attachment; counts the first two. */
+  /**
+   * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one
+   * durable transaction, all or none: returns the index of the first one already recorded (nothing
+   * is then written), or -1 when all were new. Concurrent calls on any node cannot both win.
+   */
+  spendTokens(tokens: readonly SpentToken[]): Promise<number>;
+  /** The stored token issuer keys (sealed), oldest first. */
+  tokenKeys(): Promise<StoredTokenKey[]>;
+  /** Stores a token key unless one for its `issueFrom` exists already (another node made it first). */
+  addTokenKey(key: StoredTokenKey): Promise<void>;
+
+  /** Deletes expired envelopes and attachments (and spent tokens and token keys past their key's life), and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
 
