@@ -5,6 +5,7 @@ import type { RelayLimits } from './config';
 import type { SealedSenderAuthority } from './identity';
 import type { RelayMetrics } from './metrics';
 import type { RateLimiter } from './rateLimiter';
+import type { TokenSpender } from './sealed';
 import type { RelayStorage } from './storage/types';
 
 export interface RelayContext {
@@ -15,4 +16,6 @@ export interface RelayContext {
   log: Logger;
   now: () => number;
   metrics: RelayMetrics;
+  /** Spends the anonymous tokens of sends without identity; without it such sends are refused. */
+  tokens?: TokenSpender;
 }

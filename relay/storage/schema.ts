@@ -89,6 +89,15 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
     `ALTER TABLE attachment_chunks_v2 RENAME TO attachment_chunks`,
     `DROP TABLE server_keys`,
   ],
+  // Issue 14 (sealed sends), meant as migration 5, after relay-privacy's 3 and tokens' 4: the hash
+  // of each account's delivery key (relay/sealed.ts). Its own table, so that reshaping `accounts`
+  // cannot touch it; an account without a row takes no sends without identity.
+  (d) => [
+    `CREATE TABLE delivery_keys (
+       id_hash ${d.blob} PRIMARY KEY,
+       key_hash ${d.blob} NOT NULL
+     )`,
+  ],
 ];
 
 /** Schema version whose migration drops server_keys; the runner reads the legacy keys just before. */

@@ -498,6 +498,22 @@ export class SqliteStorage implements RelayStorage {
     });
   }
 
+  async setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void> {
+    const st = this.db.prepare(
+      `INSERT INTO delivery_keys (id_hash, key_hash) VALUES (?, ?)
+         ON CONFLICT (id_hash) DO UPDATE SET key_hash = excluded.key_hash`,
+    );
+    await this.write(() => st.run(buf(idHash), buf(keyHash)));
+  }
+
+  async deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    this.deliveryKeyStatement ??= this.db.prepare('SELECT key_hash FROM delivery_keys WHERE id_hash = ?').pluck();
+    const st = this.deliveryKeyStatement;
+    return idHashes.map((h) => (st.get(buf(h)) as Buffer | undefined) ?? null);
+  }
+
+  private deliveryKeyStatement: ReturnType<Db['prepare']> | undefined;
+
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.write(() => this.st.deleteUsername.run(buf(idHash)));
   }

@@ -180,6 +180,11 @@ export interface RelayStorage {
   getAttachment(id: string, now: number): Promise<AttachmentRow | null>;
   getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null>;
 
+  /** Sets (replacing any previous) the hash of the account's delivery key (relay/sealed.ts). */
+  setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void>;
+  /** One entry per account, in order: its delivery key hash, or null (no key set, or no account). */
+  deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]>;
+
   /** Deletes expired envelopes and attachments, and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
