@@ -4,18 +4,18 @@
 // per recipient (rate), both checked before anything is stored. docs/PROTOCOL.md, "Sealed sends".
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/SealedSenderMultiRecipientMessage.js';
-import { WispError } from '../common/errors';
+import { isWispError, WispError } from '../common/errors';
 import { AccountId, DELIVERY_KEY_CONTEXT, type OpResult, type ParsedOpBody } from '../common/wire';
 import type { RelayContext } from './context';
 import { accountHash, fromB64, recipientHash } from './identity';
 import type { NewEnvelope } from './storage/types';
 
 /**
- * Spends anonymous rate-limit tokens (relay/tokens*.ts): one outcome per token, in order, true when
- * it verified and had not been spent before (it is spent now, durably, before this resolves).
+ * Spends anonymous rate-limit tokens (relay/tokens*.ts): all of them or none. Resolves once every
+ * token verified and is durably recorded as spent; throws a WispError when any is invalid or spent.
  */
 export interface TokenSpender {
-  spend(tokens: Uint8Array[]): Promise<boolean[]>;
+  spend(tokens: Uint8Array[]): Promise<void>;
 }
 
 /** What a sealed handler needs from its connection: keys for the in-memory limits, nothing else. */
@@ -88,9 +88,17 @@ function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
   );
 }
 
-async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean[]> {
-  if (!ctx.tokens) return tokens.map(() => false);
-  return ctx.tokens.spend(tokens.map((t) => fromB64(t)));
+/** True when every token was valid and unspent (all are spent now); false, and none spent, otherwise. */
+async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
+  if (!ctx.tokens) return false;
+  try {
+    await ctx.tokens.spend(tokens.map((t) => fromB64(t)));
+    return true;
+  } catch (error) {
+    // A refused token is the sender's problem (its answer says so); anything else is the relay's.
+    if (isWispError(error) && error.kind !== 'Internal') return false;
+    throw error;
+  }
 }
 
 export const SEALED_HANDLERS = {
@@ -119,8 +127,7 @@ export const SEALED_HANDLERS = {
     // The same refusal for an unknown account, one without a key and a wrong key: a sender without
     // the key learns nothing about the account.
     if (!keyMatches(stored ?? null, fromB64(body.deliveryKey))) throw KEY_REFUSED();
-    const [spent] = await spend(ctx, [body.token]);
-    if (!spent) throw TOKEN_REFUSED();
+    if (!(await spend(ctx, [body.token]))) throw TOKEN_REFUSED();
     const id = randomUUID();
     const [outcome] = await ctx.storage.enqueue(
       [{ recipientHash: hash, id, payload, expiresAt }],
@@ -186,14 +193,14 @@ export const SEALED_HANDLERS = {
         result.keyRefused.push(r.to);
       else candidates.push({ id: r.to, token: r.token, recipient });
     });
-    // Tokens are spent only for recipients whose key matched (a refused one keeps its token).
-    const spent = candidates.length > 0 ? await spend(ctx, candidates.map((c) => c.token)) : [];
+    // Tokens are spent only for recipients whose key matched (a refused one keeps its token), and
+    // all together: one bad token refuses them all, and none of them is spent.
+    if (candidates.length > 0 && !(await spend(ctx, candidates.map((c) => c.token)))) {
+      result.tokenRefused.push(...candidates.map((c) => c.id));
+      return result;
+    }
     const planned: { id: AccountId; envelope: NewEnvelope }[] = [];
-    candidates.forEach((c, i) => {
-      if (!spent[i]) {
-        result.tokenRefused.push(c.id);
-        return;
-      }
+    candidates.forEach((c) => {
       let split: Uint8Array;
       try {
         split = message.messageForRecipient(c.recipient);

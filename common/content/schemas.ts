@@ -124,6 +124,19 @@ export const SessionResetContent = z.object({
 });
 export type SessionResetContent = z.infer<typeof SessionResetContent>;
 
+/**
+ * The sender's delivery key: with it the recipient may send to the sender over a connection that
+ * never authenticated (docs/PROTOCOL.md, "Sealed sends"). Sent when the sender reaches out to the
+ * recipient, and again to every remaining contact after a rotation.
+ */
+export const DeliveryKeyContent = z.object({
+  ...common,
+  type: z.literal('delivery-key'),
+  /** 32 random bytes, base64. */
+  key: base64.length(44),
+});
+export type DeliveryKeyContent = z.infer<typeof DeliveryKeyContent>;
+
 export const Content = z.discriminatedUnion('type', [
   TextContent,
   TimersContent,
@@ -131,6 +144,7 @@ export const Content = z.discriminatedUnion('type', [
   RoomUpdateContent,
   SenderKeyContent,
   SessionResetContent,
+  DeliveryKeyContent,
 ]);
 export type Content = z.infer<typeof Content>;
 export type ContentType = Content['type'];

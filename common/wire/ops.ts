@@ -248,7 +248,10 @@ export const MessageSendSealedMultiBody = MessageSendMultiBody.extend({
 export const MessageSendSealedMultiResult = MessageSendMultiResult.extend({
   /** Wrong or missing delivery key (the account refuses sends from unknown senders); token not spent. */
   keyRefused: z.array(AccountId),
-  /** The token was invalid or already spent; nothing stored for them. */
+  /**
+   * Tokens are spent all together: when one is invalid or already spent, every recipient whose key
+   * matched is listed here, none of their tokens is spent and nothing is stored for them.
+   */
   tokenRefused: z.array(AccountId),
 });
 

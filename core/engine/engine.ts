@@ -77,6 +77,9 @@ import { newContentId, uuidBytes } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, RECEIPTS_KEY } from './contentIntake';
 import { Outbox } from './outbox';
+import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
+import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
+import { SealedConnection } from '../relayClient/sealedConnection';
 import type {
   Clock,
   EngineApi,
@@ -145,6 +148,16 @@ export class Engine implements EngineApi {
   private readonly intake: ContentIntake;
   /** The send pipeline: the persisted outbox encrypted, sent and committed in batches (outbox.ts). */
   private readonly outbox: Outbox;
+  /** Sends without identity: consent keys, the second connection, the route per envelope. */
+  private readonly deliveryKeys = new DeliveryKeys(() => this.store);
+  private readonly sealedConnection = new SealedConnection(() => this.relayClient().transportOptions());
+  private tokenSource: TokenSource | null = null;
+  private readonly route = new SealedRoute({
+    deliveryKeys: this.deliveryKeys,
+    tokens: () => this.tokenSource,
+    relayClient: () => this.relayClient(),
+    sealedRelay: () => this.sealedConnection.relay(),
+  });
 
   private constructor(
     private readonly profile: Profile,
@@ -227,6 +240,8 @@ export class Engine implements EngineApi {
       emit: (event) => this.emit(event),
       relayMode: () => this.relayMode,
       isClosed: () => this.closed,
+      deliveryKeys: this.deliveryKeys,
+      route: this.route,
     });
     this.intake = new ContentIntake({
       get store() {
@@ -237,6 +252,7 @@ export class Engine implements EngineApi {
         return engine.book;
       },
       scheduler: this.scheduler,
+      deliveryKeys: this.deliveryKeys,
       relayMode: () => this.relayMode,
       emit: (event) => this.emit(event),
       conversationViewOf: (id) => this.conversationViewOf(id),
@@ -336,6 +352,7 @@ export class Engine implements EngineApi {
     await this.chain.catch(() => undefined);
     await this.acksSettled();
     if (this.relay) await this.relay.close();
+    await this.sealedConnection.close();
     await this.chain.catch(() => undefined);
     try {
       if (this.confirmedAcks.length > 0) this.store.transaction(() => this.forgetConfirmedMarks());
@@ -406,6 +423,7 @@ export class Engine implements EngineApi {
     // A new connection gets its own queueEmpty push once its backlog is delivered.
     if (state !== 'online') this.queueEmptySeen = false;
     if (state === 'online' && this.relayMode === 'live') {
+      this.sealedConnection.prewarm();
       void this.outbox.flush().catch(() => undefined);
       void this.refillPreKeys().catch(() => undefined);
     }
@@ -418,6 +436,7 @@ export class Engine implements EngineApi {
     if (this.relay && !this.relay.reconnects) {
       await this.relay.close();
       this.relay = null;
+      await this.sealedConnection.close();
     }
     try {
       await this.relayClient().connect();
@@ -657,6 +676,35 @@ export class Engine implements EngineApi {
     return this.serial(() =>
       exportBackup({ ...options, store: this.store, attachmentsDir: this.profile.attachmentsDir }),
     );
+  }
+
+  // --- sends without identity (sealedRoute.ts, deliveryKeys.ts) ---------------------------------
+
+  /** Where sends without identity take their tokens from (core/tokens' wallet). */
+  useTokens(source: TokenSource | null): void {
+    this.tokenSource = source;
+  }
+
+  /** Envelopes sent without identity and over the account connection since this engine opened. */
+  sendRoutes(): RouteCounts {
+    return { ...this.route.counts };
+  }
+
+  /**
+   * A fresh delivery key for every contact that held ours but `except` (after blocking someone;
+   * Wisp has no block feature yet, so this is the rotation it will call). Returns who gets it.
+   */
+  async rotateDeliveryKey(except: readonly string[] = []): Promise<string[]> {
+    this.assertOpen();
+    const holders = await this.serial(() =>
+      rotateDeliveryKey(
+        this.deliveryKeys,
+        { store: this.store, relay: this.relayClient(), now: this.clock(), encode: (c) => this.encode(c) },
+        except,
+      ),
+    );
+    await this.outbox.tryFlush();
+    return holders;
   }
 
   // --- receipts ----------------------------------------------------------------------------

@@ -1,17 +1,21 @@
 // The send pipeline: the persisted outbox read in batches, each encrypted in order against one
 // write-buffered view of the protocol state, sent pipelined and committed once; sender keys go to
 // room members who lack them first. Failures leave items queued (transient) or fail the message.
+// Each envelope goes without identity where it can (sealedRoute.ts); reaching out to someone also
+// queues our delivery key for them (deliveryKeys.ts).
 import type { SenderCertificate } from '@signalapp/libsignal-client';
 import type { EngineEvent } from '../../common/engine';
-import type { Content } from '../../common/content';
+import { decodeContent, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { loggerFor } from '../log';
 import type { OutboxItem, Store } from '../store';
 import { RelayRequestError, type RelayClient } from '../relayClient/relayClient';
 import { BufferedSignalStores } from './bufferedStores';
+import { DeliveryKeys } from './deliveryKeys';
 import { newContentId, uuidBytes } from './ids';
 import { ROOM_KEY, type RoomState } from './rooms';
-import { b64, sealTo, sealToRoom, senderKeyDistribution, type SignalStores } from './signalCrypto';
+import type { SealedRoute } from './sealedRoute';
+import { b64, sealTo, senderKeyDistribution, type SignalStores } from './signalCrypto';
 import { messageView, type NameBook } from './views';
 
 const log = loggerFor('engine');
@@ -38,6 +42,9 @@ export interface OutboxDeps {
   emit(event: EngineEvent): void;
   relayMode(): 'command' | 'live';
   isClosed(): boolean;
+  readonly deliveryKeys: DeliveryKeys;
+  /** Chooses the connection for each envelope (sealedRoute.ts). */
+  readonly route: SealedRoute;
 }
 
 export class Outbox {
@@ -90,6 +97,7 @@ export class Outbox {
         .filter((i) => i.expiresAt === null || i.expiresAt > now);
       const items = queued.slice(0, OUTBOX_BATCH);
       if (items.length === 0) return;
+      await this.publishDeliveryKey();
       // The batch is encrypted in order against one write-buffered view of the protocol state,
       // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
       // the message states. A crash after the relay took an item but before this commit resends
@@ -165,6 +173,43 @@ export class Outbox {
     }
   }
 
+  /** The relay must hold our key's hash before a contact can use the key (once per key). */
+  private async publishDeliveryKey(): Promise<void> {
+    try {
+      await this.d.deliveryKeys.publish(this.d.relayClient());
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      // A relay without sends without identity: contacts' sends to us stay authenticated.
+      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not publish the delivery key');
+    }
+  }
+
+  /**
+   * When this item is something the user chose to send (not a receipt or a key), recipients who
+   * do not hold our current delivery key get it, queued behind it (the next pass sends it).
+   */
+  private offerDeliveryKey(recipients: string[], payload: Uint8Array): void {
+    const lacking = this.d.deliveryKeys.lacking(recipients);
+    if (lacking.length === 0) return;
+    let type: Content['type'];
+    try {
+      type = decodeContent(payload).type;
+    } catch {
+      return;
+    }
+    if (!DeliveryKeys.reachesOut(type)) return;
+    const now = this.d.clock();
+    this.d.store.transaction(() => {
+      for (const to of lacking) {
+        const content = this.d.deliveryKeys.offer(to, now);
+        this.d.store.outbox.enqueue(
+          { messageId: null, recipientId: to, kind: 'direct', payload: this.d.encode(content), expiresAt: null },
+          now,
+        );
+      }
+    });
+  }
+
   private flushLater(ms: number): void {
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
@@ -197,9 +242,9 @@ export class Outbox {
     const cert = await this.d.senderCertificate();
     const sealed = await sealTo(new Uint8Array(payload), to, this.d.accountId, cert, stores, this.d.clock());
     const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    return async () => {
-      await this.d.relayClient().request('message.send', body);
-    };
+    const send = await this.d.route.prepareDirect(body);
+    this.offerDeliveryKey([to], payload);
+    return send;
   }
 
   /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
@@ -239,25 +284,18 @@ export class Outbox {
       }
     }
     const cert = await this.d.senderCertificate();
-    const sealed = await sealToRoom(
-      new Uint8Array(payload),
+    const send = await this.d.route.prepareRoom({
+      plaintext: new Uint8Array(payload),
       members,
-      this.d.accountId,
-      state.distributionId,
-      uuidBytes(roomId),
+      localAccountId: this.d.accountId,
+      distributionId: state.distributionId,
+      groupId: uuidBytes(roomId),
       cert,
       stores,
-    );
-    const body = { payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    return async () => {
-      const result = await this.d.relayClient().request('message.sendMulti', body);
-      if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
-        log.warn(
-          { count: result.staleRecipients.length + result.unknownRecipients.length },
-          'some room members did not get a message',
-        );
-      }
-    };
+      expiresAt,
+    });
+    this.offerDeliveryKey(members, payload);
+    return send;
   }
 
   private roomNeedsDistribution(roomId: string): boolean {

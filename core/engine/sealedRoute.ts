@@ -1,0 +1,184 @@
+// Which way an outgoing envelope goes: over the connection that never authenticated (the relay
+// cannot tell who sent it) when we hold the recipient's delivery key and a token for them, otherwise
+// over the account's connection (first contact, tokens spent for the day, a refused key). Rooms
+// split per member: one sender-key ciphertext, wrapped once for the members reached without
+// identity and once for the rest. docs/ENGINE.md, "Two connections".
+import {
+  ContentHint,
+  groupEncrypt,
+  sealedSenderMultiRecipientEncrypt,
+  UnidentifiedSenderMessageContent,
+  type SenderCertificate,
+} from '@signalapp/libsignal-client';
+import { isWispError } from '../../common/errors';
+import { loggerFor } from '../log';
+import { RelayRequestError, type RelayClient } from '../relayClient/relayClient';
+import type { DeliveryKeys } from './deliveryKeys';
+import { addressOf, b64, type SignalStores } from './signalCrypto';
+
+const log = loggerFor('engine');
+
+/**
+ * Anonymous rate-limit tokens (core/tokens): up to `n` unspent tokens, fewer (or none) once the
+ * account's allowance for the day is used up. Each token is given out once.
+ */
+export interface TokenSource {
+  take(n: number): Promise<Uint8Array[]>;
+  /** Puts back tokens the relay did not spend (it refused the delivery key before the token). */
+  restore?(tokens: readonly Uint8Array[]): void;
+}
+
+export interface SealedRouteDeps {
+  readonly deliveryKeys: DeliveryKeys;
+  /** Null when no token wallet is wired: every send then goes the authenticated way. */
+  tokens(): TokenSource | null;
+  /** The account's connection. */
+  relayClient(): RelayClient;
+  /** The connection that never authenticates (core/relayClient/sealedConnection.ts). */
+  sealedRelay(): RelayClient;
+}
+
+/** How many envelopes went each way (tests and the benchmark read it). */
+export interface RouteCounts {
+  sealed: number;
+  authenticated: number;
+}
+
+type DirectBody = { to: string; payload: string; expiresAt?: number };
+
+export class SealedRoute {
+  readonly counts: RouteCounts = { sealed: 0, authenticated: 0 };
+
+  constructor(private readonly d: SealedRouteDeps) {}
+
+  private async takeTokens(n: number): Promise<Uint8Array[]> {
+    const source = this.d.tokens();
+    if (!source || n === 0) return [];
+    try {
+      return await source.take(n);
+    } catch (error) {
+      // No tokens (the wallet could not refill): the authenticated way still delivers.
+      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'no send tokens; sending authenticated');
+      return [];
+    }
+  }
+
+  /**
+   * Decides now (tokens are taken in the order items are prepared) and returns the sender. The
+   * payload is a sealed-sender v1 message for `to`, valid on either connection.
+   */
+  async prepareDirect(body: DirectBody): Promise<() => Promise<void>> {
+    const key = this.d.deliveryKeys.theirs(body.to);
+    const [token] = key === null ? [] : await this.takeTokens(1);
+    if (key === null || token === undefined) return () => this.authenticated(body);
+    return async () => {
+      try {
+        await this.d.sealedRelay().request('message.sendSealed', { ...body, deliveryKey: key, token: b64(token) });
+        this.counts.sealed++;
+      } catch (error) {
+        if (!(error instanceof RelayRequestError) || error.reason === undefined) throw error;
+        // The recipient rotated its key (we were blocked, or they reset it): forget ours until a
+        // new one arrives. A refused token is gone either way. This envelope still goes out.
+        if (error.reason === 'deliveryKey') {
+          this.d.deliveryKeys.forget(body.to);
+          this.d.tokens()?.restore?.([token]);
+        }
+        log.info({ reason: error.reason }, 'send without identity refused; sending authenticated');
+        await this.authenticated(body);
+      }
+    };
+  }
+
+  private async authenticated(body: DirectBody): Promise<void> {
+    await this.d.relayClient().request('message.send', body);
+    this.counts.authenticated++;
+  }
+
+  /**
+   * Encrypts a room message once with the sender key and wraps it for the members: those we hold a
+   * key and a token for get it without identity, the others (and any the relay refuses) over the
+   * account's connection. Every member gets the same ciphertext, so no one sees it twice.
+   */
+  async prepareRoom(args: {
+    plaintext: Uint8Array<ArrayBuffer>;
+    members: string[];
+    localAccountId: string;
+    distributionId: string;
+    groupId: Uint8Array<ArrayBuffer>;
+    cert: SenderCertificate;
+    stores: SignalStores;
+    expiresAt: number | null;
+  }): Promise<() => Promise<void>> {
+    const { members, stores } = args;
+    const ciphertext = await groupEncrypt(
+      addressOf(args.localAccountId),
+      args.distributionId,
+      stores.senderKey,
+      args.plaintext,
+    );
+    const usmc = UnidentifiedSenderMessageContent.new(ciphertext, args.cert, ContentHint.Default, args.groupId);
+    const wrap = (to: string[]) =>
+      sealedSenderMultiRecipientEncrypt({
+        content: usmc,
+        recipients: to.map(addressOf),
+        identityStore: stores.identity,
+        sessionStore: stores.session,
+      });
+    const keyed = members.filter((m) => this.d.deliveryKeys.theirs(m) !== null);
+    const tokens = await this.takeTokens(keyed.length);
+    const sealedTo = keyed.slice(0, tokens.length);
+    const sealedSet = new Set(sealedTo);
+    const rest = members.filter((m) => !sealedSet.has(m));
+    const expiry = args.expiresAt === null ? {} : { expiresAt: args.expiresAt };
+    const sealedPayload = sealedTo.length > 0 ? b64(await wrap(sealedTo)) : null;
+    const restPayload = rest.length > 0 ? b64(await wrap(rest)) : null;
+    return async () => {
+      const sends: Promise<void>[] = [];
+      if (restPayload !== null) sends.push(this.authenticatedMulti(restPayload, expiry, rest.length));
+      if (sealedPayload !== null) {
+        sends.push(
+          (async () => {
+            const result = await this.d.sealedRelay().request('message.sendSealedMulti', {
+              payload: sealedPayload,
+              ...expiry,
+              recipients: sealedTo.map((to, i) => ({
+                to,
+                deliveryKey: this.d.deliveryKeys.theirs(to) ?? '',
+                token: b64(tokens[i]!),
+              })),
+            });
+            this.counts.sealed += result.delivered.length;
+            warnUndelivered(result);
+            const refused = [...result.keyRefused, ...result.tokenRefused];
+            for (const id of result.keyRefused) this.d.deliveryKeys.forget(id);
+            // Key refusals come before any token is spent: those tokens are still good.
+            const unspent = result.keyRefused.map((id) => tokens[sealedTo.indexOf(id)]!);
+            if (unspent.length > 0) this.d.tokens()?.restore?.(unspent);
+            if (refused.length === 0) return;
+            log.info({ count: refused.length }, 'room send without identity refused; sending authenticated');
+            // The same ciphertext, wrapped for the refused members only: no sender-key step.
+            await this.authenticatedMulti(b64(await wrap(refused)), expiry, refused.length);
+          })(),
+        );
+      }
+      const outcomes = await Promise.allSettled(sends);
+      const failed = outcomes.find((o) => o.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    };
+  }
+
+  private async authenticatedMulti(payload: string, expiry: { expiresAt?: number }, count: number): Promise<void> {
+    const result = await this.d.relayClient().request('message.sendMulti', { payload, ...expiry });
+    this.counts.authenticated += count;
+    warnUndelivered(result);
+  }
+}
+
+function warnUndelivered(result: { staleRecipients: string[]; unknownRecipients: string[] }): void {
+  if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
+    log.warn(
+      { count: result.staleRecipients.length + result.unknownRecipients.length },
+      'some room members did not get a message',
+    );
+  }
+}
