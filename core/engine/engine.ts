@@ -680,9 +680,14 @@ export class Engine implements EngineApi {
 
   // --- sends without identity (sealedRoute.ts, deliveryKeys.ts) ---------------------------------
 
-  /** Where sends without identity take their tokens from (core/tokens' wallet). */
-  useTokens(source: TokenSource | null): void {
+  /**
+   * Where sends without identity take their tokens from (core/tokens' wallet); null sends
+   * everything the authenticated way. Returns the previous source (the benchmark switches paths).
+   */
+  useTokens(source: TokenSource | null): TokenSource | null {
+    const previous = this.tokenSource;
     this.tokenSource = source;
+    return previous;
   }
 
   /** Envelopes sent without identity and over the account connection since this engine opened. */
