@@ -10,7 +10,7 @@ import { parseMetricsAddress, RelayMetrics, serveMetrics, type MetricsServer } f
 import { keygen } from './serverKeys';
 
 const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --database postgres://…) [--schema NAME]
-                  [--server-key FILE] [--metrics ADDR]
+                  [--server-key FILE] [--token-keys FILE] [--metrics ADDR]
        wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE
   --port N            TCP port (default 8787; 0 picks a free one)
   --host ADDR         listen address (default 127.0.0.1)
@@ -19,6 +19,8 @@ const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --databa
   --schema NAME       PostgreSQL schema (default public)
   --server-key FILE   server key file from \`wisp-relay keygen\` (default with --data: DIR/server-key.json,
                       created on first start as a development key that cannot be rotated)
+  --token-keys FILE   anonymous-send token keys, made and rotated by the relay (default: token-keys.json
+                      next to the server key file)
   --log-level L       pino level (default info)
   --metrics ADDR      serve Prometheus metrics at http://ADDR/metrics (PORT or HOST:PORT; host
                       default 127.0.0.1); off unless given. Counts only, no accounts or addresses
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
         database: { type: 'string' },
         schema: { type: 'string' },
         'server-key': { type: 'string' },
+        'token-keys': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
       ? { databaseUrl: values.database, databaseSchema: values.schema }
       : { dataDir: resolve(values.data ?? 'wisp-relay-data') }),
     ...(values['server-key'] ? { serverKeyFile: resolve(values['server-key']) } : {}),
+    ...(values['token-keys'] ? { tokenKeyFile: resolve(values['token-keys']) } : {}),
     logger,
   });
   let metricsServer: MetricsServer | undefined;

@@ -5,8 +5,8 @@ import type { RelayLimits } from './config';
 import type { SealedSenderAuthority } from './identity';
 import type { RelayMetrics } from './metrics';
 import type { RateLimiter } from './rateLimiter';
-import type { TokenSpender } from './sealed';
 import type { RelayStorage } from './storage/types';
+import type { TokenService } from './tokens';
 
 export interface RelayContext {
   storage: RelayStorage;
@@ -16,6 +16,6 @@ export interface RelayContext {
   log: Logger;
   now: () => number;
   metrics: RelayMetrics;
-  /** Spends the anonymous tokens of sends without identity; without it such sends are refused. */
-  tokens?: TokenSpender;
+  /** Anonymous-send tokens: issuance, the published keys, and `spendTokens` (relay/tokens.ts). */
+  tokens: TokenService;
 }

@@ -488,6 +488,16 @@ export const HANDLERS: HandlerTable = {
     };
   },
 
+  // Anonymous-send tokens (relay/tokens.ts). The key list is served without authentication so a
+  // client can fetch it anonymously and notice a key served to it alone.
+  async 'tokens.keys'(ctx) {
+    return ctx.tokens.keys();
+  },
+
+  async 'tokens.issue'(ctx, s, body) {
+    return ctx.tokens.issue(authed(s).id, body);
+  },
+
   // Sends without identity (relay/sealed.ts); session.ts keeps them off authenticated connections.
   async 'deliveryKey.set'(ctx, s, body) {
     const a = authed(s);

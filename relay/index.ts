@@ -2,10 +2,10 @@
 // endpoint, HTTP routes, expiry purge and graceful shutdown. Tests start it on port 0 in-process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
-import { HTTP_PATHS } from '../common/wire';
+import { DEFAULT_TOKEN_ISSUER_NAME, HTTP_PATHS } from '../common/wire';
 import { resolveLimits, type RelayLimits, type RelayLimitsInput } from './config';
 import type { RelayContext } from './context';
 import { registerHttpRoutes } from './http';
@@ -17,6 +17,8 @@ import { prepareServerKey } from './serverKeys';
 import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
 import type { LegacyServerKeys, RelayStorage } from './storage/types';
+import { TokenKeyRing } from './tokenKeys';
+import { spendTokens, TokenService } from './tokens';
 
 export interface StartRelayOptions {
   /** 0 (the default) picks a free port. */
@@ -40,6 +42,13 @@ export interface StartRelayOptions {
    * root; otherwise a throwaway key in memory. The database never holds a key.
    */
   serverKeyFile?: string;
+  /**
+   * Token issuer keys (relay/tokenKeys.ts), made and rotated by the relay itself. Default: the
+   * file token-keys.json next to the server key file; with neither, keys in memory only.
+   */
+  tokenKeyFile?: string;
+  /** The issuer name in this relay's TokenChallenge (default "wisp-relay"). */
+  tokenIssuerName?: string;
   /** Clock override for tests of expiry (ms since epoch). */
   now?: () => number;
   /** Where to count for /metrics (relay/metrics.ts); a private one when not given. */
@@ -54,6 +63,11 @@ export interface RunningRelay {
   port: number;
   storageKind: RelayStorage['kind'];
   limits: RelayLimits;
+  /**
+   * Verifies and spends anonymous-send tokens as the unauthenticated send path does (relay/tokens.ts
+   * spendTokens): for embedding code and tests.
+   */
+  spendTokens(tokens: readonly Uint8Array[]): Promise<void>;
   /** Runs the expiry purge now (it also runs every limits.purgeIntervalMs). */
   purgeExpired(): Promise<{ envelopes: number; attachments: number }>;
   close(): Promise<void>;
@@ -89,9 +103,23 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const keyFile = opts.serverKeyFile ?? (opts.dataDir ? join(opts.dataDir, 'server-key.json') : null);
   const serverKey = prepareServerKey(keyFile, opts.serverKeyFile !== undefined, log);
   const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys);
+  const now = opts.now ?? Date.now;
   let authority: SealedSenderAuthority;
+  let tokens: TokenService;
   try {
     authority = new SealedSenderAuthority(serverKey.finish());
+    const tokenKeyFile = opts.tokenKeyFile ?? (keyFile ? join(dirname(keyFile), 'token-keys.json') : null);
+    const ring = await TokenKeyRing.open(
+      tokenKeyFile,
+      { periodMs: limits.tokenKeyPeriodMs, overlapMs: limits.tokenKeyOverlapMs },
+      now(),
+    );
+    tokens = new TokenService({
+      ring,
+      issuerName: opts.tokenIssuerName ?? DEFAULT_TOKEN_ISSUER_NAME,
+      tokensPerDay: limits.tokensPerDay,
+      now,
+    });
   } catch (error) {
     await storage.close();
     cleanup?.();
@@ -103,8 +131,9 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     limiter: new RateLimiter(opts.now),
     authority,
     log,
-    now: opts.now ?? Date.now,
+    now,
     metrics: opts.metrics ?? new RelayMetrics(),
+    tokens,
   };
 
   // Live connections by recipient hash: a stored envelope (on any node) wakes its recipient's pump.
@@ -209,6 +238,8 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   const purge = async () => {
+    // Token keys rotate here too, so a quiet relay still makes the next key ahead of its period.
+    await tokens.rotate();
     const removed = await storage.purgeExpired(ctx.now());
     ctx.metrics.expired(removed.envelopes);
     if (removed.envelopes || removed.attachments) log.info(removed, 'purged expired');
@@ -232,6 +263,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     storageKind: storage.kind,
     limits,
     purgeExpired: purge,
+    spendTokens: (list) => spendTokens(ctx, list),
     close() {
       closed ??= (async () => {
         closing = true;

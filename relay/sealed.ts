@@ -9,14 +9,7 @@ import { AccountId, DELIVERY_KEY_CONTEXT, type OpResult, type ParsedOpBody } fro
 import type { RelayContext } from './context';
 import { accountHash, fromB64, recipientHash } from './identity';
 import type { NewEnvelope } from './storage/types';
-
-/**
- * Spends anonymous rate-limit tokens (relay/tokens*.ts): all of them or none. Resolves once every
- * token verified and is durably recorded as spent; throws a WispError when any is invalid or spent.
- */
-export interface TokenSpender {
-  spend(tokens: Uint8Array[]): Promise<void>;
-}
+import { spendTokens } from './tokens';
 
 /** What a sealed handler needs from its connection: keys for the in-memory limits, nothing else. */
 export interface SealedSession {
@@ -90,13 +83,14 @@ function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
 
 /** True when every token was valid and unspent (all are spent now); false, and none spent, otherwise. */
 async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
-  if (!ctx.tokens) return false;
   try {
-    await ctx.tokens.spend(tokens.map((t) => fromB64(t)));
+    // relay/tokens.ts: verifies every token and records it spent in one durable write, or none.
+    await spendTokens(ctx, tokens.map((t) => fromB64(t)));
     return true;
   } catch (error) {
     // A refused token is the sender's problem (its answer says so); anything else is the relay's.
-    if (isWispError(error) && error.kind !== 'Internal') return false;
+    if (isWispError(error, 'TokenInvalid') || isWispError(error, 'TokenSpent') || isWispError(error, 'InvalidInput'))
+      return false;
     throw error;
   }
 }

@@ -52,6 +52,13 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     { name: 'idx', description: 'chunk order' },
     { name: 'data', description: 'encrypted blob bytes' },
   ],
+  spent_tokens: [
+    {
+      name: 'token_hash',
+      description: 'SHA-256 of a spent anonymous-send token (its signed part); no account is stored with it',
+    },
+    { name: 'expires_at', description: "when the token's key stops being accepted; the row is purged then" },
+  ],
 };
 
 export const NEVER_STORED = [

@@ -12,6 +12,9 @@ const KINDS = [
   'RelayRateLimited',
   'RelayQueueFull',
   'PayloadTooLarge',
+  'TokenInvalid',
+  'TokenSpent',
+  'TokensExhausted',
   'Internal',
 ] as const satisfies readonly WispErrorKind[];
 

@@ -18,6 +18,7 @@ import {
   base64Bytes,
   base64Exact,
 } from './primitives';
+import { MAX_TOKEN_BATCH, TOKEN_KEY_ID_BYTES, TOKEN_NK } from './tokens';
 
 const Empty = z.object({}).strict();
 
@@ -274,6 +275,46 @@ export const AttachmentCreateResult = z.object({
   expiresAt: EpochMs,
 });
 
+// ---- anonymous-send tokens (Privacy Pass, docs/PROTOCOL.md "Tokens") ---------------------------
+
+/** One of the relay's token issuer keys. */
+export const TokenKeyInfo = z.object({
+  /** SHA-256 of `publicKey` (RFC 9578 token_key_id). */
+  tokenKeyId: base64Exact(TOKEN_KEY_ID_BYTES),
+  /** DER SubjectPublicKeyInfo with the id-RSASSA-PSS algorithm (SHA-384, MGF1-SHA-384, salt 48). */
+  publicKey: base64Bytes(600),
+  /** The relay signs with this key from `issueFrom` until `issueUntil`. */
+  issueFrom: EpochMs,
+  issueUntil: EpochMs,
+  /** Tokens of this key are accepted until then (the overlap after issueUntil). */
+  spendUntil: EpochMs,
+});
+/** Served on any connection, authenticated or not: clients fetch it anonymously (no per-user keys). */
+export const TokensKeysResult = z.object({
+  tokenType: z.literal(2),
+  /** The issuer name in the fixed TokenChallenge every token of this relay is bound to. */
+  issuerName: z.string().min(1).max(255),
+  keys: z.array(TokenKeyInfo).max(8),
+});
+
+export const TokensIssueBody = z
+  .object({
+    /** The issuing key's id, as the client read it from `tokens.keys`. */
+    tokenKeyId: base64Exact(TOKEN_KEY_ID_BYTES),
+    /** RFC 9474 blinded messages, Nk bytes each. */
+    blindedMessages: z.array(base64Exact(TOKEN_NK)).min(1).max(MAX_TOKEN_BATCH),
+  })
+  .strict();
+export const TokensIssueResult = z.object({
+  /**
+   * One blind signature per blinded message, in order; fewer (the first ones) when the account's
+   * daily allowance had less left than asked for.
+   */
+  blindSignatures: z.array(base64Exact(TOKEN_NK)).max(MAX_TOKEN_BATCH),
+  /** Tokens this account may still be issued today (UTC) on this relay node. */
+  remainingToday: z.number().int().min(0),
+});
+
 // ---- the op table -----------------------------------------------------------------------------
 
 export const OPS = {
@@ -295,6 +336,8 @@ export const OPS = {
   'message.sendMulti': { body: MessageSendMultiBody, result: MessageSendMultiResult, auth: true },
   'message.ack': { body: MessageAckBody, result: MessageAckResult, auth: true },
   'attachment.create': { body: AttachmentCreateBody, result: AttachmentCreateResult, auth: true },
+  'tokens.keys': { body: Empty, result: TokensKeysResult, auth: false },
+  'tokens.issue': { body: TokensIssueBody, result: TokensIssueResult, auth: true },
   'deliveryKey.set': { body: DeliveryKeySetBody, result: Empty, auth: true },
   // `sealed`: only on a connection that never authenticated, and such a connection can never
   // authenticate afterwards (relay/session.ts), so the two kinds of traffic never share a socket.

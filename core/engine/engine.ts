@@ -80,6 +80,7 @@ import { Outbox } from './outbox';
 import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
 import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
 import { SealedConnection } from '../relayClient/sealedConnection';
+import { anonymousKeySource, createTokenWallet } from '../tokens';
 import type {
   Clock,
   EngineApi,
@@ -174,6 +175,12 @@ export class Engine implements EngineApi {
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
     this.relayUrl = relayUrl ?? identity.relayUrl;
+    // Tokens are issued over the account connection, keys fetched on a connection of their own.
+    this.tokenSource = createTokenWallet(
+      this.store,
+      { request: (op, body) => this.relayClient().request(op, body) },
+      anonymousKeySource(this.relayUrl),
+    );
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({

@@ -20,6 +20,7 @@ import type {
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
+  SpentToken,
   StoredPreKey,
   TakenBundle,
   Totals,
@@ -551,6 +552,7 @@ export class PostgresStorage implements RelayStorage {
       );
       const attachments =
         (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      await c.query('DELETE FROM spent_tokens WHERE expires_at <= $1', [now]);
       // Chunks left without an attachment (none since the foreign key; kept as a safety net).
       await c.query(
         `DELETE FROM attachment_chunks
@@ -558,6 +560,29 @@ export class PostgresStorage implements RelayStorage {
       );
       return { envelopes, attachments };
     });
+  }
+
+  async spendTokens(tokens: readonly SpentToken[]): Promise<number> {
+    const hashes = tokens.map((t) => buf(t.hash));
+    try {
+      return await this.tx(async (c) => {
+        // The primary key decides between concurrent spends (on any node): the second insert of
+        // a hash waits for the first transaction and then inserts nothing.
+        const { rows } = await c.query<{ token_hash: Buffer }>(
+          `INSERT INTO spent_tokens (token_hash, expires_at)
+             SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
+             RETURNING token_hash`,
+          [hashes, tokens.map((t) => t.expiresAt)],
+        );
+        if (rows.length === tokens.length) return -1;
+        const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
+        throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
+      });
+    } catch (error) {
+      // Thrown inside the transaction so it rolls back: all or none.
+      if (error instanceof AlreadySpent) return error.index;
+      throw error;
+    }
   }
 
   async totals(): Promise<Totals> {
@@ -574,6 +599,12 @@ export class PostgresStorage implements RelayStorage {
 
   onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void {
     this.wakes.on('wake', callback);
+  }
+}
+
+class AlreadySpent extends Error {
+  constructor(readonly index: number) {
+    super('token already spent');
   }
 }
 

@@ -89,7 +89,16 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
     `ALTER TABLE attachment_chunks_v2 RENAME TO attachment_chunks`,
     `DROP TABLE server_keys`,
   ],
-  // Issue 14 (sealed sends), meant as migration 5, after relay-privacy's 3 and tokens' 4: the hash
+  // Migration 3 is relay-privacy's (issue 14); empty on the tokens branch, replaced when they merge.
+  () => [],
+  // Issue 14, tokens: anonymous-send tokens already spent, by the SHA-256 of the signed token
+  // input (type, nonce, challenge digest, key id), until their key stops being accepted. Nothing
+  // else: no account, no time of spending.
+  (d) => [
+    `CREATE TABLE spent_tokens (token_hash ${d.blob} PRIMARY KEY, expires_at ${d.bigint} NOT NULL)`,
+    `CREATE INDEX spent_tokens_by_expiry ON spent_tokens (expires_at)`,
+  ],
+  // Issue 14 (sealed sends), migration 5, after relay-privacy's 3 and tokens' 4: the hash
   // of each account's delivery key (relay/sealed.ts). Its own table, so that reshaping `accounts`
   // cannot touch it; an account without a row takes no sends without identity.
   (d) => [

@@ -28,6 +28,7 @@ import type {
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
+  SpentToken,
   StoredPreKey,
   TakenBundle,
   Totals,
@@ -252,6 +253,9 @@ export class SqliteStorage implements RelayStorage {
         `DELETE FROM attachment_chunks
            WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = attachment_chunks.attachment_id)`,
       ),
+      spentToken: db.prepare('SELECT 1 FROM spent_tokens WHERE token_hash = ?').pluck(),
+      insertSpentToken: db.prepare('INSERT INTO spent_tokens (token_hash, expires_at) VALUES (?, ?)'),
+      purgeSpentTokens: db.prepare('DELETE FROM spent_tokens WHERE expires_at <= ?'),
       totals: db.prepare(
         `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
                 (SELECT COUNT(*) FROM attachments) AS attachments`,
@@ -736,8 +740,20 @@ export class SqliteStorage implements RelayStorage {
         this.st.deleteAttachment.run(id);
       }
       this.st.purgeOrphanChunks.run();
+      this.st.purgeSpentTokens.run(now);
       return { envelopes, attachments: ids.length };
     }, false);
+  }
+
+  spendTokens(tokens: readonly SpentToken[]): Promise<number> {
+    // One write (one transaction of the group commit): the check and the inserts see no other
+    // write in between. Durable: a spend forgotten by a crash could be spent again.
+    return this.write(() => {
+      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+      if (already >= 0) return already;
+      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return -1;
+    });
   }
 
   async totals(): Promise<Totals> {

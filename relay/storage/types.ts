@@ -91,6 +91,11 @@ export interface AttachmentRow {
   expiresAt: number;
 }
 
+export interface SpentToken {
+  hash: Uint8Array;
+  expiresAt: number;
+}
+
 export interface Totals {
   accounts: number;
   queuedEnvelopes: number;
@@ -185,7 +190,14 @@ export interface RelayStorage {
   /** One entry per account, in order: its delivery key hash, or null (no key set, or no account). */
   deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]>;
 
-  /** Deletes expired envelopes and attachments, and chunks without an attachment; counts the first two. */
+  /**
+   * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one
+   * durable transaction, all or none: returns the index of the first one already recorded (nothing
+   * is then written), or -1 when all were new. Concurrent calls on any node cannot both win.
+   */
+  spendTokens(tokens: readonly SpentToken[]): Promise<number>;
+
+  /** Deletes expired envelopes and attachments (and spent tokens whose key expired), and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
 
