@@ -7,6 +7,7 @@ import { startRelay, type RunningRelay } from '../../relay';
 import { DELIVERY_KEY_CONTEXT } from '../../common/wire';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { WireClient, wireError } from '../helpers/relay/wireClient';
+import { issueTokens } from '../helpers/tokens/issueTokens';
 
 let relay: RunningRelay;
 beforeAll(async () => {
@@ -121,5 +122,126 @@ describe('recipient consent (delivery keys)', () => {
     expect(old.wire.reason).toBe('deliveryKey');
     await sealed.close();
     for (const u of [alice, bob, carol]) await u.client.close();
+  });
+});
+
+describe('anonymous tokens, one per recipient', () => {
+  it('delivers with a valid key and token, refuses a missing, invalid or spent token', async () => {
+    const { alice, bob, bobKey } = await pairWithKey();
+    await bob.client.drainQueue();
+    const { tokens } = await issueTokens(alice.client, 3);
+    const sealed = await WireClient.connect(relay.url);
+    const send = async (text: string, token: string) =>
+      sealed.call('message.sendSealed', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, text),
+        deliveryKey: bobKey.toString('base64'),
+        token,
+      });
+    const b64 = (t: Uint8Array) => Buffer.from(t).toString('base64');
+
+    // No token at all is a malformed request; a token the relay never signed is refused.
+    expect((await wireError(sealed.call('message.sendSealed', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'x'), deliveryKey: bobKey.toString('base64') } as never))).kind).toBe('InvalidInput');
+    const forged = await wireError(send('forged', junkToken()));
+    expect(forged).toMatchObject({ kind: 'Unauthorized', wire: { reason: 'token' } });
+    // A real token with one bit flipped in its authenticator does not verify either.
+    const tampered = Buffer.from(tokens[2]!);
+    tampered[tampered.length - 1]! ^= 1;
+    expect((await wireError(send('tampered', tampered.toString('base64')))).wire.reason).toBe('token');
+    expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(0);
+
+    const ok = await send('sealed hello', b64(tokens[0]!));
+    const env = await bob.client.nextEnvelope();
+    expect(env.id).toBe(ok.envelopeId);
+    expect(await bob.open(env.payload)).toEqual({ sender: alice.accountId, text: 'sealed hello' });
+    await bob.client.call('message.ack', { ids: [env.id] });
+
+    // Spent once, refused ever after — on this connection or any other.
+    expect((await wireError(send('again', b64(tokens[0]!)))).wire.reason).toBe('token');
+    const other = await WireClient.connect(relay.url);
+    const replay = await wireError(
+      other.call('message.sendSealed', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, 'replayed'),
+        deliveryKey: bobKey.toString('base64'),
+        token: b64(tokens[0]!),
+      }),
+    );
+    expect(replay.wire.reason).toBe('token');
+    // A refused delivery key comes first: the token it carried is not spent and still works.
+    const wrongKey = await wireError(
+      sealed.call('message.sendSealed', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, 'wrong key'),
+        deliveryKey: randomBytes(32).toString('base64'),
+        token: b64(tokens[1]!),
+      }),
+    );
+    expect(wrongKey.wire.reason).toBe('deliveryKey');
+    await send('second', b64(tokens[1]!));
+    expect(await bob.open((await bob.client.nextEnvelope()).payload)).toMatchObject({ text: 'second' });
+    for (const c of [sealed, other, alice.client, bob.client]) await c.close();
+  });
+
+  it('a room send takes a key and a token per member and reports refusals per member', async () => {
+    const alice = await SignalUser.register(relay.url);
+    const bob = await SignalUser.register(relay.url);
+    const carol = await SignalUser.register(relay.url);
+    const keys = new Map([
+      [bob.accountId, randomBytes(32)],
+      [carol.accountId, randomBytes(32)],
+    ]);
+    for (const m of [bob, carol]) {
+      await m.client.call('deliveryKey.set', { keyHash: keyHash(keys.get(m.accountId)!) });
+      await alice.startSession(m.accountId);
+    }
+    const distributionId = crypto.randomUUID();
+    const skdm = await alice.createSenderKeyDistribution(distributionId);
+    for (const m of [bob, carol]) {
+      await m.acceptSenderKeyDistribution(alice.accountId, skdm.serialize());
+      await m.client.drainQueue();
+    }
+    const { tokens } = await issueTokens(alice.client, 4);
+    const b64 = (t: Uint8Array) => Buffer.from(t).toString('base64');
+    const sealed = await WireClient.connect(relay.url);
+    const members = [bob.accountId, carol.accountId];
+
+    // Recipients must match the payload exactly: a token cannot be skipped for a member.
+    const partial = await wireError(
+      sealed.call('message.sendSealedMulti', {
+        payload: await alice.sealForRoom(distributionId, members, 'partial'),
+        recipients: [{ to: bob.accountId, deliveryKey: keys.get(bob.accountId)!.toString('base64'), token: b64(tokens[0]!) }],
+      }),
+    );
+    expect(partial.kind).toBe('InvalidInput');
+
+    // Carol's key is wrong: she is refused (her token kept), bob gets it (his token spent).
+    const first = await sealed.call('message.sendSealedMulti', {
+      payload: await alice.sealForRoom(distributionId, members, 'to the room'),
+      recipients: [
+        { to: bob.accountId, deliveryKey: keys.get(bob.accountId)!.toString('base64'), token: b64(tokens[0]!) },
+        { to: carol.accountId, deliveryKey: randomBytes(32).toString('base64'), token: b64(tokens[1]!) },
+      ],
+    });
+    expect(first).toMatchObject({ delivered: [bob.accountId], keyRefused: [carol.accountId], tokenRefused: [] });
+    expect(await bob.openRoom((await bob.client.nextEnvelope()).payload)).toEqual({ sender: alice.accountId, text: 'to the room' });
+    expect((await carol.client.call('account.info', {})).queuedEnvelopes).toBe(0);
+
+    // Bob's spent token again: both refused, no token spent — carol's fresh one still works later.
+    const second = await sealed.call('message.sendSealedMulti', {
+      payload: await alice.sealForRoom(distributionId, members, 'replayed token'),
+      recipients: [
+        { to: bob.accountId, deliveryKey: keys.get(bob.accountId)!.toString('base64'), token: b64(tokens[0]!) },
+        { to: carol.accountId, deliveryKey: keys.get(carol.accountId)!.toString('base64'), token: b64(tokens[2]!) },
+      ],
+    });
+    expect(second).toMatchObject({ delivered: [], keyRefused: [], tokenRefused: members });
+    const third = await sealed.call('message.sendSealedMulti', {
+      payload: await alice.sealForRoom(distributionId, [carol.accountId], 'just carol'),
+      recipients: [{ to: carol.accountId, deliveryKey: keys.get(carol.accountId)!.toString('base64'), token: b64(tokens[2]!) }],
+    });
+    expect(third.delivered).toEqual([carol.accountId]);
+    expect(await carol.openRoom((await carol.client.nextEnvelope()).payload)).toMatchObject({ text: 'just carol' });
+    for (const c of [sealed, alice.client, bob.client, carol.client]) await c.close();
   });
 });
