@@ -8,8 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HANDLERS, type SessionState } from '../../../relay/handlers';
-import type { Engine } from '../../../core/engine';
-import { createWorld, type TestWorld } from '../../helpers/engine/fixtures';
+import { Engine } from '../../../core/engine';
+import { startRelay } from '../../../relay';
+import { createWorld, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
 
 /** What a relay operator who adds one log line to every handler would learn. */
 interface Seen {
@@ -180,5 +181,72 @@ describe('a relay that logs every request cannot tell who sent what', () => {
     expect(later.map((r) => r.op)).toEqual(later.map(() => 'message.sendSealed'));
     const l = linkage(recorder.seen);
     expect(later.map((r) => attribution(r, l))).toEqual(later.map(() => null));
+  });
+});
+
+describe('when sealed sends are refused or run out', () => {
+  it('a rotated delivery key cuts off the excluded contact (it falls back to authenticated), not the others', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const carol = await world.create('carol');
+    await bob.sendText('alice', 'hi alice');
+    await bob.sendText('carol', 'hi carol');
+    await alice.sendText('bob', 'hi bob');
+    await carol.sendText('bob', 'hi bob');
+    for (const e of [alice, carol, bob, alice, carol]) await e.sync();
+
+    // Bob "blocks" alice: a fresh key for everyone who held the old one, except her.
+    expect(await bob.rotateDeliveryKey([alice.accountId])).toEqual([carol.accountId]);
+    await carol.sync();
+    const from = recorder.seen.length;
+    const before = { alice: alice.sendRoutes(), carol: carol.sendRoutes() };
+    await alice.sendText('bob', 'still with the old key');
+    await carol.sendText('bob', 'with the new key');
+    expect((await texts(bob)).sort()).toEqual(['still with the old key', 'with the new key']);
+    const sends = recorder.seen.slice(from).filter((r) => SENDS.has(r.op));
+    // Alice's sealed send was refused for its key, then went over her account connection.
+    expect(sends.filter((r) => r.op === 'message.sendSealed' && !r.ok)).toHaveLength(1);
+    expect(sends.filter((r) => r.op === 'message.send' && r.ok && r.account === alice.accountId)).toHaveLength(1);
+    expect(alice.sendRoutes().authenticated - before.alice.authenticated).toBe(1);
+    expect(carol.sendRoutes().sealed - before.carol.sealed).toBe(1);
+    // Alice forgot the refused key: her next message goes straight to the authenticated path.
+    const next = recorder.seen.length;
+    await alice.sendText('bob', 'again');
+    expect(recorder.seen.slice(next).filter((r) => r.op === 'message.sendSealed')).toEqual([]);
+  });
+});
+
+describe('the daily token allowance', () => {
+  it('caps sends without identity; past it messages still arrive, over the account connection', async () => {
+    // A relay of its own, with an allowance of 3 tokens per account per day.
+    const relay = await startRelay({ port: 0, logger: false, limits: { tokensPerDay: 3 } });
+    try {
+      const make = (name: string) =>
+        Engine.create({ profileDir: join(world.root, `cap-${name}`), keystore: testKeyStore(), relayUrl: relay.url, username: name });
+      const alice = await make('alice');
+      const bob = await make('bob');
+      try {
+        await bob.sendText('alice', 'here is my key');
+        await alice.sync();
+        const sent = ['one', 'two', 'three', 'four', 'five'];
+        for (const t of sent) await alice.sendText('bob', t);
+        expect(await texts(bob)).toEqual(sent);
+        // Three tokens: three envelopes went without identity (texts, or the receipt alice sent
+        // for bob's message); everything after went authenticated, and nothing was lost.
+        const routes = alice.sendRoutes();
+        expect(routes.sealed).toBe(3);
+        expect(routes.authenticated).toBeGreaterThanOrEqual(3);
+        // And the relay issued alice no more than her allowance.
+        const issuedToAlice = recorder.seen
+          .filter((r) => r.op === 'tokens.issue' && r.ok && r.account === alice.accountId)
+          .reduce((n, r) => n + (r.result as { blindSignatures: string[] }).blindSignatures.length, 0);
+        expect(issuedToAlice).toBe(3);
+      } finally {
+        await alice.close();
+        await bob.close();
+      }
+    } finally {
+      await relay.close();
+    }
   });
 });
