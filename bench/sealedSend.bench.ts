@@ -77,8 +77,18 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'wisp-sealed-bench-'));
   const relayChild = forkSelf(['--relay', join(root, 'relay')]);
   const { url } = await firstMessage<{ url: string }>(relayChild);
-  const alice = await Engine.create({ profileDir: join(root, 'alice'), keystore: benchKeyStore(), relayUrl: url, username: 'alice' });
-  const bobSetup = await Engine.create({ profileDir: join(root, 'bob'), keystore: benchKeyStore(), relayUrl: url, username: 'bob' });
+  const alice = await Engine.create({
+    profileDir: join(root, 'alice'),
+    keystore: benchKeyStore(),
+    relayUrl: url,
+    username: 'alice',
+  });
+  const bobSetup = await Engine.create({
+    profileDir: join(root, 'bob'),
+    keystore: benchKeyStore(),
+    relayUrl: url,
+    username: 'bob',
+  });
   const bobAccount = bobSetup.accountId;
   // Bob reaches out first, which gives alice his delivery key (first contact goes authenticated).
   await bobSetup.sendText('alice', 'hello');
@@ -129,7 +139,10 @@ async function main(): Promise<void> {
     }
     const after = alice.sendRoutes();
     // Every round went the way it was meant to (a silent fallback would measure the wrong thing).
-    if (after.sealed - before.sealed !== LATENCY_ROUNDS || after.authenticated - before.authenticated !== LATENCY_ROUNDS)
+    if (
+      after.sealed - before.sealed !== LATENCY_ROUNDS ||
+      after.authenticated - before.authenticated !== LATENCY_ROUNDS
+    )
       throw new Error(`routes: ${JSON.stringify({ before, after })}`);
 
     const sustained = async (sealed: boolean): Promise<number> => {
@@ -148,7 +161,8 @@ async function main(): Promise<void> {
     };
     // Twice each, alternating; the better run of each counts (load from other processes is noise).
     const rates = { sealed: [] as number[], authenticated: [] as number[] };
-    for (const sealed of [false, true, false, true]) (sealed ? rates.sealed : rates.authenticated).push(await sustained(sealed));
+    for (const sealed of [false, true, false, true])
+      (sealed ? rates.sealed : rates.authenticated).push(await sustained(sealed));
 
     const p50 = quantile(latency.sealed, 0.5);
     const baseP50 = quantile(latency.authenticated, 0.5);

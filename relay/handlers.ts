@@ -504,8 +504,8 @@ export const HANDLERS: HandlerTable = {
     rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
     return SEALED_HANDLERS['deliveryKey.set'](ctx, a, body);
   },
-  'message.sendSealed': SEALED_HANDLERS['message.sendSealed'],
-  'message.sendSealedMulti': SEALED_HANDLERS['message.sendSealedMulti'],
+  'message.sendSealed': (ctx, s, body) => SEALED_HANDLERS['message.sendSealed'](ctx, s, body),
+  'message.sendSealedMulti': (ctx, s, body) => SEALED_HANDLERS['message.sendSealedMulti'](ctx, s, body),
 };
 
 function queueCaps(ctx: RelayContext) {

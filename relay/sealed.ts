@@ -85,11 +85,18 @@ function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
 async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
   try {
     // relay/tokens.ts: verifies every token and records it spent in one durable write, or none.
-    await spendTokens(ctx, tokens.map((t) => fromB64(t)));
+    await spendTokens(
+      ctx,
+      tokens.map((t) => fromB64(t)),
+    );
     return true;
   } catch (error) {
     // A refused token is the sender's problem (its answer says so); anything else is the relay's.
-    if (isWispError(error, 'TokenInvalid') || isWispError(error, 'TokenSpent') || isWispError(error, 'InvalidInput'))
+    if (
+      isWispError(error, 'TokenInvalid') ||
+      isWispError(error, 'TokenSpent') ||
+      isWispError(error, 'InvalidInput')
+    )
       return false;
     throw error;
   }
@@ -189,7 +196,13 @@ export const SEALED_HANDLERS = {
     });
     // Tokens are spent only for recipients whose key matched (a refused one keeps its token), and
     // all together: one bad token refuses them all, and none of them is spent.
-    if (candidates.length > 0 && !(await spend(ctx, candidates.map((c) => c.token)))) {
+    if (
+      candidates.length > 0 &&
+      !(await spend(
+        ctx,
+        candidates.map((c) => c.token),
+      ))
+    ) {
       result.tokenRefused.push(...candidates.map((c) => c.id));
       return result;
     }

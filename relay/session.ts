@@ -354,9 +354,13 @@ export class Session implements SessionState {
     const handshake = op === 'auth.challenge' || op === 'register' || op === 'auth';
     if (sealed) {
       if (this.purpose === 'account' || this.account)
-        throw new WispError('Unauthorized', `${op} is only accepted on a connection that never authenticated`, {
-          recovery: 'open a separate connection for sends without identity',
-        });
+        throw new WispError(
+          'Unauthorized',
+          `${op} is only accepted on a connection that never authenticated`,
+          {
+            recovery: 'open a separate connection for sends without identity',
+          },
+        );
       this.purpose = 'sealed';
     } else if (handshake) {
       if (this.purpose === 'sealed')

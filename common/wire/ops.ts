@@ -244,7 +244,10 @@ export const SealedRecipient = z
  * accounts in the payload, each with its key and token (one token per recipient).
  */
 export const MessageSendSealedMultiBody = MessageSendMultiBody.extend({
-  recipients: z.array(SealedRecipient).min(1).max(DEFAULT_WIRE_LIMITS.maxDirectoryBatch + 1),
+  recipients: z
+    .array(SealedRecipient)
+    .min(1)
+    .max(DEFAULT_WIRE_LIMITS.maxDirectoryBatch + 1),
 }).strict();
 export const MessageSendSealedMultiResult = MessageSendMultiResult.extend({
   /** Wrong or missing delivery key (the account refuses sends from unknown senders); token not spent. */

@@ -203,7 +203,13 @@ export class Outbox {
       for (const to of lacking) {
         const content = this.d.deliveryKeys.offer(to, now);
         this.d.store.outbox.enqueue(
-          { messageId: null, recipientId: to, kind: 'direct', payload: this.d.encode(content), expiresAt: null },
+          {
+            messageId: null,
+            recipientId: to,
+            kind: 'direct',
+            payload: this.d.encode(content),
+            expiresAt: null,
+          },
           now,
         );
       }

@@ -58,7 +58,10 @@ export class SealedRoute {
       return await source.take(n);
     } catch (error) {
       // No tokens (the wallet could not refill): the authenticated way still delivers.
-      log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'no send tokens; sending authenticated');
+      log.info(
+        { kind: isWispError(error) ? error.kind : 'Internal' },
+        'no send tokens; sending authenticated',
+      );
       return [];
     }
   }
@@ -73,7 +76,9 @@ export class SealedRoute {
     if (key === null || token === undefined) return () => this.authenticated(body);
     return async () => {
       try {
-        await this.d.sealedRelay().request('message.sendSealed', { ...body, deliveryKey: key, token: b64(token) });
+        await this.d
+          .sealedRelay()
+          .request('message.sendSealed', { ...body, deliveryKey: key, token: b64(token) });
         this.counts.sealed++;
       } catch (error) {
         if (!(error instanceof RelayRequestError) || error.reason === undefined) throw error;
@@ -116,7 +121,12 @@ export class SealedRoute {
       stores.senderKey,
       args.plaintext,
     );
-    const usmc = UnidentifiedSenderMessageContent.new(ciphertext, args.cert, ContentHint.Default, args.groupId);
+    const usmc = UnidentifiedSenderMessageContent.new(
+      ciphertext,
+      args.cert,
+      ContentHint.Default,
+      args.groupId,
+    );
     const wrap = (to: string[]) =>
       sealedSenderMultiRecipientEncrypt({
         content: usmc,
@@ -163,11 +173,15 @@ export class SealedRoute {
       }
       const outcomes = await Promise.allSettled(sends);
       const failed = outcomes.find((o) => o.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+      if (failed) throw failed.reason;
     };
   }
 
-  private async authenticatedMulti(payload: string, expiry: { expiresAt?: number }, count: number): Promise<void> {
+  private async authenticatedMulti(
+    payload: string,
+    expiry: { expiresAt?: number },
+    count: number,
+  ): Promise<void> {
     const result = await this.d.relayClient().request('message.sendMulti', { payload, ...expiry });
     this.counts.authenticated += count;
     warnUndelivered(result);

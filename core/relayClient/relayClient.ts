@@ -61,12 +61,7 @@ export class RelayRequestError extends WispError {
   readonly retryAfterMs: number | undefined;
   /** Why a send without identity was refused (no matching delivery key, or a bad token). */
   readonly reason: 'deliveryKey' | 'token' | undefined;
-  constructor(
-    kind: WispErrorKind,
-    message: string,
-    retryAfterMs?: number,
-    reason?: 'deliveryKey' | 'token',
-  ) {
+  constructor(kind: WispErrorKind, message: string, retryAfterMs?: number, reason?: 'deliveryKey' | 'token') {
     super(
       kind,
       message,
@@ -381,7 +376,12 @@ export class RelayClient {
     } else {
       // ResponseFrame already limited `kind` to the relay's error kinds (common/wire/errors.ts).
       pending.reject(
-        new RelayRequestError(frame.error.kind, frame.error.message, frame.error.retryAfterMs, frame.error.reason),
+        new RelayRequestError(
+          frame.error.kind,
+          frame.error.message,
+          frame.error.retryAfterMs,
+          frame.error.reason,
+        ),
       );
     }
   }

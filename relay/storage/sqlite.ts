@@ -511,7 +511,9 @@ export class SqliteStorage implements RelayStorage {
   }
 
   async deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
-    this.deliveryKeyStatement ??= this.db.prepare('SELECT key_hash FROM delivery_keys WHERE id_hash = ?').pluck();
+    this.deliveryKeyStatement ??= this.db
+      .prepare('SELECT key_hash FROM delivery_keys WHERE id_hash = ?')
+      .pluck();
     const st = this.deliveryKeyStatement;
     return idHashes.map((h) => (st.get(buf(h)) as Buffer | undefined) ?? null);
   }

@@ -57,7 +57,11 @@ describe('connections for sends without identity', () => {
     expect((await wireError(sealed.call('message.sendSealed', body))).wire.reason).toBe('token');
     for (const attempt of [
       sealed.call('auth.challenge', {}),
-      sealed.call('auth', { accountId: alice.accountId, nonce: randomBytes(32).toString('base64'), signature: randomBytes(64).toString('base64') }),
+      sealed.call('auth', {
+        accountId: alice.accountId,
+        nonce: randomBytes(32).toString('base64'),
+        signature: randomBytes(64).toString('base64'),
+      }),
     ]) {
       const refused = await wireError(attempt);
       expect(refused.kind).toBe('Unauthorized');
@@ -141,7 +145,17 @@ describe('anonymous tokens, one per recipient', () => {
     const b64 = (t: Uint8Array) => Buffer.from(t).toString('base64');
 
     // No token at all is a malformed request; a token the relay never signed is refused.
-    expect((await wireError(sealed.call('message.sendSealed', { to: bob.accountId, payload: await alice.seal(bob.accountId, 'x'), deliveryKey: bobKey.toString('base64') } as never))).kind).toBe('InvalidInput');
+    expect(
+      (
+        await wireError(
+          sealed.call('message.sendSealed', {
+            to: bob.accountId,
+            payload: await alice.seal(bob.accountId, 'x'),
+            deliveryKey: bobKey.toString('base64'),
+          } as never),
+        )
+      ).kind,
+    ).toBe('InvalidInput');
     const forged = await wireError(send('forged', junkToken()));
     expect(forged).toMatchObject({ kind: 'Unauthorized', wire: { reason: 'token' } });
     // A real token with one bit flipped in its authenticator does not verify either.
@@ -210,7 +224,13 @@ describe('anonymous tokens, one per recipient', () => {
     const partial = await wireError(
       sealed.call('message.sendSealedMulti', {
         payload: await alice.sealForRoom(distributionId, members, 'partial'),
-        recipients: [{ to: bob.accountId, deliveryKey: keys.get(bob.accountId)!.toString('base64'), token: b64(tokens[0]!) }],
+        recipients: [
+          {
+            to: bob.accountId,
+            deliveryKey: keys.get(bob.accountId)!.toString('base64'),
+            token: b64(tokens[0]!),
+          },
+        ],
       }),
     );
     expect(partial.kind).toBe('InvalidInput');
@@ -219,29 +239,56 @@ describe('anonymous tokens, one per recipient', () => {
     const first = await sealed.call('message.sendSealedMulti', {
       payload: await alice.sealForRoom(distributionId, members, 'to the room'),
       recipients: [
-        { to: bob.accountId, deliveryKey: keys.get(bob.accountId)!.toString('base64'), token: b64(tokens[0]!) },
+        {
+          to: bob.accountId,
+          deliveryKey: keys.get(bob.accountId)!.toString('base64'),
+          token: b64(tokens[0]!),
+        },
         { to: carol.accountId, deliveryKey: randomBytes(32).toString('base64'), token: b64(tokens[1]!) },
       ],
     });
-    expect(first).toMatchObject({ delivered: [bob.accountId], keyRefused: [carol.accountId], tokenRefused: [] });
-    expect(await bob.openRoom((await bob.client.nextEnvelope()).payload)).toEqual({ sender: alice.accountId, text: 'to the room' });
+    expect(first).toMatchObject({
+      delivered: [bob.accountId],
+      keyRefused: [carol.accountId],
+      tokenRefused: [],
+    });
+    expect(await bob.openRoom((await bob.client.nextEnvelope()).payload)).toEqual({
+      sender: alice.accountId,
+      text: 'to the room',
+    });
     expect((await carol.client.call('account.info', {})).queuedEnvelopes).toBe(0);
 
     // Bob's spent token again: both refused, no token spent — carol's fresh one still works later.
     const second = await sealed.call('message.sendSealedMulti', {
       payload: await alice.sealForRoom(distributionId, members, 'replayed token'),
       recipients: [
-        { to: bob.accountId, deliveryKey: keys.get(bob.accountId)!.toString('base64'), token: b64(tokens[0]!) },
-        { to: carol.accountId, deliveryKey: keys.get(carol.accountId)!.toString('base64'), token: b64(tokens[2]!) },
+        {
+          to: bob.accountId,
+          deliveryKey: keys.get(bob.accountId)!.toString('base64'),
+          token: b64(tokens[0]!),
+        },
+        {
+          to: carol.accountId,
+          deliveryKey: keys.get(carol.accountId)!.toString('base64'),
+          token: b64(tokens[2]!),
+        },
       ],
     });
     expect(second).toMatchObject({ delivered: [], keyRefused: [], tokenRefused: members });
     const third = await sealed.call('message.sendSealedMulti', {
       payload: await alice.sealForRoom(distributionId, [carol.accountId], 'just carol'),
-      recipients: [{ to: carol.accountId, deliveryKey: keys.get(carol.accountId)!.toString('base64'), token: b64(tokens[2]!) }],
+      recipients: [
+        {
+          to: carol.accountId,
+          deliveryKey: keys.get(carol.accountId)!.toString('base64'),
+          token: b64(tokens[2]!),
+        },
+      ],
     });
     expect(third.delivered).toEqual([carol.accountId]);
-    expect(await carol.openRoom((await carol.client.nextEnvelope()).payload)).toMatchObject({ text: 'just carol' });
+    expect(await carol.openRoom((await carol.client.nextEnvelope()).payload)).toMatchObject({
+      text: 'just carol',
+    });
     for (const c of [sealed, alice.client, bob.client, carol.client]) await c.close();
   });
 });

@@ -28,17 +28,34 @@ const SENDS = new Set(['message.send', 'message.sendMulti', 'message.sendSealed'
 /** Wraps every handler of the running relay (the same process) to log what it could link. */
 function recordRelay(): { seen: Seen[]; restore(): void } {
   const seen: Seen[] = [];
-  const table = HANDLERS as unknown as Record<string, (ctx: unknown, s: SessionState, b: unknown) => Promise<unknown>>;
+  const table = HANDLERS as unknown as Record<
+    string,
+    (ctx: unknown, s: SessionState, b: unknown) => Promise<unknown>
+  >;
   const originals = { ...table };
   for (const [op, handler] of Object.entries(originals)) {
     table[op] = async (ctx, s, body) => {
       const before = s.account?.id ?? null;
       try {
         const result = await handler(ctx, s, body);
-        seen.push({ op, connection: s.connectionKey, account: s.account?.id ?? before, ok: true, body: body as never, result });
+        seen.push({
+          op,
+          connection: s.connectionKey,
+          account: s.account?.id ?? before,
+          ok: true,
+          body: body as never,
+          result,
+        });
         return result;
       } catch (error) {
-        seen.push({ op, connection: s.connectionKey, account: s.account?.id ?? before, ok: false, body: body as never, result: null });
+        seen.push({
+          op,
+          connection: s.connectionKey,
+          account: s.account?.id ?? before,
+          ok: false,
+          body: body as never,
+          result: null,
+        });
         throw error;
       }
     };
@@ -58,7 +75,7 @@ function linkage(seen: Seen[]) {
   const issued: Buffer[] = [];
   for (const r of seen.filter((x) => x.op === 'tokens.issue' && x.ok)) {
     for (const b of (r.body.blindedMessages as string[]) ?? []) issued.push(Buffer.from(b, 'base64'));
-    for (const b of ((r.result as { blindSignatures?: string[] }).blindSignatures ?? []))
+    for (const b of (r.result as { blindSignatures?: string[] }).blindSignatures ?? [])
       issued.push(Buffer.from(b, 'base64'));
   }
   return { accountsOn, handshakes, issued };
@@ -118,7 +135,8 @@ describe('a relay that logs every request cannot tell who sent what', () => {
     await bob.sync();
     await carol.sync();
     for (const member of [bob, carol])
-      if ((await member.roomRequests()).some((r) => r.id === room.id)) await member.acceptRoomRequest(room.id);
+      if ((await member.roomRequests()).some((r) => r.id === room.id))
+        await member.acceptRoomRequest(room.id);
     await carol.sendToRoom(room.id, 'carol joins');
     await bob.sendToRoom(room.id, 'bob joins');
     for (const e of [alice, bob, carol]) await e.sync();
@@ -206,7 +224,9 @@ describe('when sealed sends are refused or run out', () => {
     const sends = recorder.seen.slice(from).filter((r) => SENDS.has(r.op));
     // Alice's sealed send was refused for its key, then went over her account connection.
     expect(sends.filter((r) => r.op === 'message.sendSealed' && !r.ok)).toHaveLength(1);
-    expect(sends.filter((r) => r.op === 'message.send' && r.ok && r.account === alice.accountId)).toHaveLength(1);
+    expect(
+      sends.filter((r) => r.op === 'message.send' && r.ok && r.account === alice.accountId),
+    ).toHaveLength(1);
     expect(alice.sendRoutes().authenticated - before.alice.authenticated).toBe(1);
     expect(carol.sendRoutes().sealed - before.carol.sealed).toBe(1);
     // Alice forgot the refused key: her next message goes straight to the authenticated path.
@@ -222,7 +242,12 @@ describe('the daily token allowance', () => {
     const relay = await startRelay({ port: 0, logger: false, limits: { tokensPerDay: 3 } });
     try {
       const make = (name: string) =>
-        Engine.create({ profileDir: join(world.root, `cap-${name}`), keystore: testKeyStore(), relayUrl: relay.url, username: name });
+        Engine.create({
+          profileDir: join(world.root, `cap-${name}`),
+          keystore: testKeyStore(),
+          relayUrl: relay.url,
+          username: name,
+        });
       const alice = await make('alice');
       const bob = await make('bob');
       try {
