@@ -361,6 +361,7 @@ export class Engine implements EngineApi {
     if (this.relay) await this.relay.close();
     await this.sealedConnection.close();
     await this.chain.catch(() => undefined);
+    this.route.drainPool();
     try {
       if (this.confirmedAcks.length > 0) this.store.transaction(() => this.forgetConfirmedMarks());
     } catch (error) {

@@ -19,6 +19,13 @@ import { addressOf, b64, type SignalStores } from './signalCrypto';
 const log = loggerFor('engine');
 
 /**
+ * Tokens taken from the wallet at a time and held in memory: a wallet take is a durable store
+ * write (and sometimes an issuance round trip), too slow to pay per envelope. At most this many
+ * are lost to a crash; close() hands the rest back.
+ */
+const TOKEN_POOL = 32;
+
+/**
  * Anonymous rate-limit tokens (core/tokens): up to `n` unspent tokens, fewer (or none) once the
  * account's allowance for the day is used up. Each token is given out once.
  */
@@ -48,22 +55,46 @@ type DirectBody = { to: string; payload: string; expiresAt?: number };
 
 export class SealedRoute {
   readonly counts: RouteCounts = { sealed: 0, authenticated: 0 };
+  /** Tokens taken from `poolSource` and not yet used. */
+  private pool: Uint8Array[] = [];
+  private poolSource: TokenSource | null = null;
 
   constructor(private readonly d: SealedRouteDeps) {}
 
+  /** Up to `n` tokens; none when the wallet cannot give `n` (the day's allowance is spent). */
   private async takeTokens(n: number): Promise<Uint8Array[]> {
     const source = this.d.tokens();
+    if (source !== this.poolSource) this.drainPool();
+    this.poolSource = source;
     if (!source || n === 0) return [];
-    try {
-      return await source.take(n);
-    } catch (error) {
-      // No tokens (the wallet could not refill): the authenticated way still delivers.
-      log.info(
-        { kind: isWispError(error) ? error.kind : 'Internal' },
-        'no send tokens; sending authenticated',
-      );
-      return [];
+    if (this.pool.length < n) {
+      try {
+        this.pool.push(...(await source.take(Math.max(n - this.pool.length, TOKEN_POOL))));
+      } catch (error) {
+        // Not a whole pool's worth: try for just what this send lacks, else go authenticated.
+        try {
+          this.pool.push(...(await source.take(n - this.pool.length)));
+        } catch {
+          log.info(
+            { kind: isWispError(error) ? error.kind : 'Internal' },
+            'no send tokens; sending authenticated',
+          );
+        }
+      }
     }
+    if (this.pool.length < n) return [];
+    return this.pool.splice(0, n);
+  }
+
+  /** Tokens the relay did not spend go back to the pool. */
+  private giveBack(tokens: readonly Uint8Array[]): void {
+    this.pool.push(...tokens);
+  }
+
+  /** Hands unused tokens back to the wallet they came from (engine close, wallet switch). */
+  drainPool(): void {
+    if (this.pool.length > 0) this.poolSource?.restore?.(this.pool);
+    this.pool = [];
   }
 
   /**
@@ -86,7 +117,7 @@ export class SealedRoute {
         // new one arrives. A refused token is gone either way. This envelope still goes out.
         if (error.reason === 'deliveryKey') {
           this.d.deliveryKeys.forget(body.to);
-          this.d.tokens()?.restore?.([token]);
+          this.giveBack([token]);
         }
         log.info({ reason: error.reason }, 'send without identity refused; sending authenticated');
         await this.authenticated(body);
@@ -163,7 +194,7 @@ export class SealedRoute {
             for (const id of result.keyRefused) this.d.deliveryKeys.forget(id);
             // Key refusals come before any token is spent: those tokens are still good.
             const unspent = result.keyRefused.map((id) => tokens[sealedTo.indexOf(id)]!);
-            if (unspent.length > 0) this.d.tokens()?.restore?.(unspent);
+            this.giveBack(unspent);
             if (refused.length === 0) return;
             log.info({ count: refused.length }, 'room send without identity refused; sending authenticated');
             // The same ciphertext, wrapped for the refused members only: no sender-key step.

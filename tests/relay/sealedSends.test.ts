@@ -2,12 +2,14 @@
 // both; the recipient's delivery key is required (consent), and refusals say which check failed
 // without saying whether the account exists.
 import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay';
 import { DELIVERY_KEY_CONTEXT } from '../../common/wire';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { WireClient, wireError } from '../helpers/relay/wireClient';
 import { issueTokens } from '../helpers/tokens/issueTokens';
+import { PG_URL, dropSchema, freshSchema, skipPostgres } from '../helpers/relay/postgres';
 
 let relay: RunningRelay;
 beforeAll(async () => {
@@ -290,5 +292,53 @@ describe('anonymous tokens, one per recipient', () => {
       text: 'just carol',
     });
     for (const c of [sealed, alice.client, bob.client, carol.client]) await c.close();
+  });
+});
+
+describe.skipIf(skipPostgres())('on PostgreSQL (migration 5, delivery key storage)', () => {
+  it('stores only the key hash, and checks keys and tokens the same way', async () => {
+    const schema = freshSchema();
+    const pgRelay = await startRelay({ port: 0, logger: false, databaseUrl: PG_URL, databaseSchema: schema });
+    try {
+      const alice = await SignalUser.register(pgRelay.url);
+      const bob = await SignalUser.register(pgRelay.url);
+      await alice.startSession(bob.accountId);
+      const bobKey = randomBytes(32);
+      await bob.client.call('deliveryKey.set', { keyHash: keyHash(bobKey) });
+      await bob.client.drainQueue();
+      const { tokens } = await issueTokens(alice.client, 1);
+      const sealed = await WireClient.connect(pgRelay.url);
+      const body = async (key: Buffer) => ({
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, 'over postgres'),
+        deliveryKey: key.toString('base64'),
+        token: Buffer.from(tokens[0]!).toString('base64'),
+      });
+      expect(
+        (await wireError(sealed.call('message.sendSealed', await body(randomBytes(32))))).wire.reason,
+      ).toBe('deliveryKey');
+      await sealed.call('message.sendSealed', await body(bobKey));
+      expect(await bob.open((await bob.client.nextEnvelope()).payload)).toMatchObject({
+        text: 'over postgres',
+      });
+      expect((await wireError(sealed.call('message.sendSealed', await body(bobKey)))).wire.reason).toBe(
+        'token',
+      );
+      // The table holds the hash, never the key.
+      const db = new pg.Client({ connectionString: PG_URL });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ key_hash: Buffer }>(
+          `SELECT key_hash FROM "${schema}".delivery_keys`,
+        );
+        expect(rows.map((r) => r.key_hash.toString('base64'))).toEqual([keyHash(bobKey)]);
+      } finally {
+        await db.end();
+      }
+      for (const c of [sealed, alice.client, bob.client]) await c.close();
+    } finally {
+      await pgRelay.close();
+      await dropSchema(schema);
+    }
   });
 });
