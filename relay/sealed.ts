@@ -8,8 +8,7 @@ import { isWispError, WispError } from '../common/errors';
 import { AccountId, DELIVERY_KEY_CONTEXT, type OpResult, type ParsedOpBody } from '../common/wire';
 import type { RelayContext } from './context';
 import { accountHash, fromB64, recipientHash } from './identity';
-import type { NewEnvelope } from './storage/types';
-import { spendTokens } from './tokens';
+import type { NewEnvelope, RelayStorage, SpentToken } from './storage/types';
 
 /** What a sealed handler needs from its connection: keys for the in-memory limits, nothing else. */
 export interface SealedSession {
@@ -84,9 +83,15 @@ function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
 /** True when every token was valid and unspent (all are spent now); false, and none spent, otherwise. */
 async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
   try {
-    // relay/tokens.ts: verifies every token and records it spent in one durable write, or none.
-    await spendTokens(
-      ctx,
+    // relay/tokens.ts verifies every token and records it spent, all or none; recorded through
+    // spendTokensBeforeEnqueue, whose commit the envelope's durable commit makes durable too (one
+    // fsync per send, as for an authenticated send).
+    const storage = ctx.storage;
+    const recorder = {
+      spendTokens: (spent: readonly SpentToken[]) => storage.spendTokensBeforeEnqueue(spent),
+    } as Pick<RelayStorage, 'spendTokens'> as RelayStorage;
+    await ctx.tokens.spend(
+      recorder,
       tokens.map((t) => fromB64(t)),
     );
     return true;

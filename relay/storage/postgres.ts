@@ -256,6 +256,11 @@ export class PostgresStorage implements RelayStorage {
     return idHashes.map((h) => byHash.get(Buffer.from(h).toString('hex')) ?? null);
   }
 
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
+    // A PostgreSQL commit is durable by itself: nothing to save here.
+    return this.spendTokens(tokens);
+  }
+
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.q('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
   }

@@ -518,6 +518,15 @@ export class SqliteStorage implements RelayStorage {
     return idHashes.map((h) => (st.get(buf(h)) as Buffer | undefined) ?? null);
   }
 
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
+    return this.write(() => {
+      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+      if (already >= 0) return already;
+      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return -1;
+    }, false);
+  }
+
   private deliveryKeyStatement: ReturnType<Db['prepare']> | undefined;
 
   async releaseUsername(idHash: Uint8Array): Promise<void> {

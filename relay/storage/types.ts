@@ -189,6 +189,12 @@ export interface RelayStorage {
   setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void>;
   /** One entry per account, in order: its delivery key hash, or null (no key set, or no account). */
   deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]>;
+  /**
+   * spendTokens for a send that stores its envelope next (relay/sealed.ts): committed, so no other
+   * spend can win, but on SQLite not waited for on disk — the envelope's durable commit comes later
+   * in the same WAL and makes both durable with one fsync. A crash before it loses both.
+   */
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number>;
 
   /**
    * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one
