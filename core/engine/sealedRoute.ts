@@ -11,6 +11,7 @@ import {
   type SenderCertificate,
 } from '@signalapp/libsignal-client';
 import { isWispError } from '../../common/errors';
+import type { OpBody, OpResult } from '../../common/wire';
 import { loggerFor } from '../log';
 import { RelayRequestError, type RelayClient } from '../relayClient/relayClient';
 import type { DeliveryKeys } from './deliveryKeys';
@@ -86,6 +87,22 @@ export class SealedRoute {
     return this.pool.splice(0, n);
   }
 
+  /**
+   * A request on the sealed connection, tried once more if that connection had dropped (it is
+   * reopened on demand; the account connection's reconnects do not flush the outbox for it).
+   */
+  private async sealedRequest<K extends 'message.sendSealed' | 'message.sendSealedMulti'>(
+    op: K,
+    body: OpBody<K>,
+  ): Promise<OpResult<K>> {
+    try {
+      return await this.d.sealedRelay().request(op, body);
+    } catch (error) {
+      if (!isWispError(error, 'RelayUnavailable')) throw error;
+      return this.d.sealedRelay().request(op, body);
+    }
+  }
+
   /** Tokens the relay did not spend go back to the pool. */
   private giveBack(tokens: readonly Uint8Array[]): void {
     this.pool.push(...tokens);
@@ -107,9 +124,7 @@ export class SealedRoute {
     if (key === null || token === undefined) return () => this.authenticated(body);
     return async () => {
       try {
-        await this.d
-          .sealedRelay()
-          .request('message.sendSealed', { ...body, deliveryKey: key, token: b64(token) });
+        await this.sealedRequest('message.sendSealed', { ...body, deliveryKey: key, token: b64(token) });
         this.counts.sealed++;
       } catch (error) {
         if (!(error instanceof RelayRequestError) || error.reason === undefined) throw error;
@@ -179,7 +194,7 @@ export class SealedRoute {
       if (sealedPayload !== null) {
         sends.push(
           (async () => {
-            const result = await this.d.sealedRelay().request('message.sendSealedMulti', {
+            const result = await this.sealedRequest('message.sendSealedMulti', {
               payload: sealedPayload,
               ...expiry,
               recipients: sealedTo.map((to, i) => ({

@@ -1,6 +1,6 @@
 // The connection for sends without identity: a second WebSocket to the same relay, with the same
 // transport options (address, proxy, timeouts) as the account's connection but never authenticated,
-// opened on demand or at a random moment, and reconnecting on its own schedule. Nothing it sends
+// opened at a random moment or on demand, and reopened on demand after a drop. Nothing it sends
 // names the account: no auth, no account id, no request ordering shared with the other socket.
 import { randomInt } from 'node:crypto';
 import { WispError } from '../../common/errors';
@@ -31,6 +31,9 @@ export class SealedConnection {
       // the relay pushes nothing to a connection that never authenticated.
       accountId: null,
       sign: neverSigns,
+      // Reopened on the next send rather than on a timer: the relay closes an idle sealed
+      // connection that has not sent yet (4001), and a reconnect loop would only add traffic.
+      reconnect: false,
     };
     this.client = new RelayClient(options);
     return this.client;
