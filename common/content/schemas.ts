@@ -40,6 +40,11 @@ const common = {
    * it here, and accepts it only after the relay confirms that the name maps to the sender.
    */
   senderName: z.string().min(3).max(32).nullable().optional(),
+  /**
+   * The sender's delivery key (32 bytes, base64), carried by a message with which the sender
+   * reaches out to recipients who do not hold it yet (docs/PROTOCOL.md, "Sends without identity").
+   */
+  deliveryKey: base64.length(44).optional(),
 };
 
 export const TextContent = z.object({

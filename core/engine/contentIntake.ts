@@ -45,6 +45,8 @@ export class ContentIntake {
   apply(sender: string, content: Content, now: number, effects: (() => void)[]): void {
     // The sender of any content is a contact from now on (their identity was saved by the session).
     this.d.store.contacts.ensure(sender, now);
+    // Their consent to hear from us without identity (deliveryKeys.ts); a newer key replaces.
+    if (content.deliveryKey !== undefined) this.d.deliveryKeys.accept(sender, content.deliveryKey);
     switch (content.type) {
       case 'text':
         return this.applyText(sender, content, now, effects);

@@ -109,6 +109,19 @@ export class DeliveryKeys {
     return accountIds.filter((id) => this.peer(id).given !== version);
   }
 
+  /** Our current key (base64), to ride inside a message to someone who lacks it. */
+  current(): string {
+    return this.own().key;
+  }
+
+  /** Records that these contacts were sent our current key (in the transaction of that send). */
+  markGiven(accountIds: readonly string[]): void {
+    const version = this.own().version;
+    for (const id of accountIds) {
+      if (this.peer(id).given !== version) this.setPeer(id, { ...this.peer(id), given: version });
+    }
+  }
+
   /**
    * The content that gives `accountId` our current key, and the record that it was queued (call it
    * in the transaction that puts the content in the outbox).

@@ -2,7 +2,7 @@
 // write-buffered view of the protocol state, sent pipelined and committed once; sender keys go to
 // room members who lack them first. Failures leave items queued (transient) or fail the message.
 // Each envelope goes without identity where it can (sealedRoute.ts); reaching out to someone also
-// queues our delivery key for them (deliveryKeys.ts).
+// gives them our delivery key, inside that same message (deliveryKeys.ts).
 import type { SenderCertificate } from '@signalapp/libsignal-client';
 import type { EngineEvent } from '../../common/engine';
 import { decodeContent, type Content } from '../../common/content';
@@ -104,7 +104,7 @@ export class Outbox {
       // the same message id at the same ratchet step, which the recipient drops as a duplicate;
       // steps spent on items that failed are simply skipped counters for the recipient.
       const buffered = new BufferedSignalStores(this.d.signal);
-      const prepared: { item: OutboxItem; send: () => Promise<void> }[] = [];
+      const prepared: { item: OutboxItem; send: () => Promise<void>; given: string[] }[] = [];
       const permanent: OutboxItem[] = [];
       let transient: { item: OutboxItem; error: WispError } | null = null;
       for (const item of items) {
@@ -113,11 +113,12 @@ export class Outbox {
         if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId))
           break;
         try {
+          const given: string[] = [];
           const send =
             item.kind === 'room'
-              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
-              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
-          prepared.push({ item, send });
+              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered, given)
+              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered, given);
+          prepared.push({ item, send, given });
         } catch (error) {
           if (isTransient(error)) {
             transient = { item, error };
@@ -128,15 +129,19 @@ export class Outbox {
       }
       const outcomes = await Promise.allSettled(prepared.map((p) => p.send()));
       const sent: OutboxItem[] = [];
+      const keyGiven: string[] = [];
       outcomes.forEach((outcome, i) => {
         const item = prepared[i]!.item;
-        if (outcome.status === 'fulfilled') sent.push(item);
-        else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
+        if (outcome.status === 'fulfilled') {
+          sent.push(item);
+          keyGiven.push(...prepared[i]!.given);
+        } else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
         else permanent.push(item);
       });
       const changed: string[] = [];
       await this.d.inTransaction(async () => {
         if (sent.length > 0) await buffered.flush();
+        this.d.deliveryKeys.markGiven(keyGiven);
         for (const item of sent) {
           this.d.store.outbox.remove(item.id);
           if (item.messageId && this.setStateInTransaction(item.messageId, 'sent'))
@@ -185,35 +190,22 @@ export class Outbox {
   }
 
   /**
-   * When this item is something the user chose to send (not a receipt or a key), recipients who
-   * do not hold our current delivery key get it, queued behind it (the next pass sends it).
+   * When this item is something the user chose to send (not a receipt or a key) and some of its
+   * recipients do not hold our current delivery key, the key rides inside it (`deliveryKey`, so no
+   * envelope of its own); `given` collects them, marked as holding it once the send commits.
    */
-  private offerDeliveryKey(recipients: string[], payload: Uint8Array): void {
+  private withDeliveryKey(recipients: string[], payload: Uint8Array, given: string[]): Uint8Array {
     const lacking = this.d.deliveryKeys.lacking(recipients);
-    if (lacking.length === 0) return;
-    let type: Content['type'];
+    if (lacking.length === 0) return payload;
+    let content: Content;
     try {
-      type = decodeContent(payload).type;
+      content = decodeContent(payload);
     } catch {
-      return;
+      return payload;
     }
-    if (!DeliveryKeys.reachesOut(type)) return;
-    const now = this.d.clock();
-    this.d.store.transaction(() => {
-      for (const to of lacking) {
-        const content = this.d.deliveryKeys.offer(to, now);
-        this.d.store.outbox.enqueue(
-          {
-            messageId: null,
-            recipientId: to,
-            kind: 'direct',
-            payload: this.d.encode(content),
-            expiresAt: null,
-          },
-          now,
-        );
-      }
-    });
+    if (!DeliveryKeys.reachesOut(content.type)) return payload;
+    given.push(...lacking);
+    return this.d.encode({ ...content, deliveryKey: this.d.deliveryKeys.current() });
   }
 
   private flushLater(ms: number): void {
@@ -243,14 +235,14 @@ export class Outbox {
     payload: Uint8Array,
     expiresAt: number | null,
     stores: SignalStores,
+    given: string[] = [],
   ): Promise<() => Promise<void>> {
     await this.d.ensureSession(to);
     const cert = await this.d.senderCertificate();
-    const sealed = await sealTo(new Uint8Array(payload), to, this.d.accountId, cert, stores, this.d.clock());
+    const plaintext = new Uint8Array(this.withDeliveryKey([to], payload, given));
+    const sealed = await sealTo(plaintext, to, this.d.accountId, cert, stores, this.d.clock());
     const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    const send = await this.d.route.prepareDirect(body);
-    this.offerDeliveryKey([to], payload);
-    return send;
+    return this.d.route.prepareDirect(body);
   }
 
   /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
@@ -265,6 +257,7 @@ export class Outbox {
     payload: Uint8Array,
     expiresAt: number | null,
     stores: SignalStores,
+    given: string[],
   ): Promise<() => Promise<void>> {
     const state = this.d.ensureRoomState(roomId);
     const members = this.d.peersOf(roomId);
@@ -290,8 +283,8 @@ export class Outbox {
       }
     }
     const cert = await this.d.senderCertificate();
-    const send = await this.d.route.prepareRoom({
-      plaintext: new Uint8Array(payload),
+    return this.d.route.prepareRoom({
+      plaintext: new Uint8Array(this.withDeliveryKey(members, payload, given)),
       members,
       localAccountId: this.d.accountId,
       distributionId: state.distributionId,
@@ -300,8 +293,6 @@ export class Outbox {
       stores,
       expiresAt,
     });
-    this.offerDeliveryKey(members, payload);
-    return send;
   }
 
   private roomNeedsDistribution(roomId: string): boolean {
