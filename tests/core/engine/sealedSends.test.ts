@@ -11,6 +11,7 @@ import { HANDLERS, type SessionState } from '../../../relay/handlers';
 import { Engine } from '../../../core/engine';
 import { startRelay } from '../../../relay';
 import { createWorld, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
+import { createCliWorld, wisp, type WispResult } from '../../helpers/engine/cli';
 
 /** What a relay operator who adds one log line to every handler would learn. */
 interface Seen {
@@ -272,6 +273,51 @@ describe('the daily token allowance', () => {
       }
     } finally {
       await relay.close();
+    }
+  });
+});
+
+describe('the wisp CLI', () => {
+  it('sends 1:1, room and file messages without identity once the users know each other', async () => {
+    const cli = await createCliWorld(['alice', 'bob']);
+    try {
+      const profile = (n: string) => cli.profile(n);
+      const ok = async (p: Promise<WispResult>) => {
+        const r = await p;
+        expect(r.code, r.stderr).toBe(0);
+        return r;
+      };
+      // First contact, both ways (authenticated), then a room of the two.
+      await ok(wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'hi bob']));
+      await ok(wisp(profile('bob'), ['sync']));
+      await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'hi alice']));
+      await ok(wisp(profile('alice'), ['sync']));
+      const room = await ok(
+        wisp(profile('alice'), ['room', 'create'], ['--name', 'pair', '--members', 'bob']),
+      );
+      const roomId = room.lines[0]!.id as string;
+      await ok(wisp(profile('bob'), ['sync']));
+
+      const from = recorder.seen.length;
+      const file = join(cli.root, 'note.bin');
+      writeFileSync(file, randomBytes(5000));
+      await ok(wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'sealed by cli', '--file', file]));
+      await ok(wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'room by cli']));
+      await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'reply by cli']));
+      const atBob = await ok(wisp(profile('bob'), ['sync']));
+      expect(atBob.lines.map((l) => l.text).sort()).toEqual(['room by cli', 'sealed by cli']);
+      const atAlice = await ok(wisp(profile('alice'), ['sync']));
+      expect(atAlice.lines.map((l) => l.text)).toEqual(['reply by cli']);
+
+      const l = linkage(recorder.seen);
+      const sends = recorder.seen.slice(from).filter((r) => SENDS.has(r.op) && r.ok);
+      // Three messages and the receipts the syncs sent back.
+      expect(sends.length).toBeGreaterThanOrEqual(3);
+      expect(sends.map((r) => ({ op: r.op, why: attribution(r, l) })).filter((x) => x.why !== null)).toEqual(
+        [],
+      );
+    } finally {
+      await cli.close();
     }
   });
 });
