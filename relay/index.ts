@@ -43,10 +43,11 @@ export interface StartRelayOptions {
    */
   serverKeyFile?: string;
   /**
-   * Token issuer keys (relay/tokenKeys.ts), made and rotated by the relay itself. Default: the
-   * file token-keys.json next to the server key file; with neither, keys in memory only.
+   * The secret that seals the token issuer keys in the database (relay/tokenKeys.ts), made on
+   * first start. Default: token-key-secret.json next to the server key file; with neither, in
+   * memory only. Every node of a PostgreSQL relay must be given the same file.
    */
-  tokenKeyFile?: string;
+  tokenSecretFile?: string;
   /** The issuer name in this relay's TokenChallenge (default "wisp-relay"). */
   tokenIssuerName?: string;
   /** Clock override for tests of expiry (ms since epoch). */
@@ -108,9 +109,11 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   let tokens: TokenService;
   try {
     authority = new SealedSenderAuthority(serverKey.finish());
-    const tokenKeyFile = opts.tokenKeyFile ?? (keyFile ? join(dirname(keyFile), 'token-keys.json') : null);
+    const secretFile =
+      opts.tokenSecretFile ?? (keyFile ? join(dirname(keyFile), 'token-key-secret.json') : null);
     const ring = await TokenKeyRing.open(
-      tokenKeyFile,
+      storage,
+      secretFile,
       { periodMs: limits.tokenKeyPeriodMs, overlapMs: limits.tokenKeyOverlapMs },
       now(),
     );

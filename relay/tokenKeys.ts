@@ -1,30 +1,28 @@
 // The relay's Privacy Pass issuer keys: RSA-2048, one per period (a UTC day by default), made a
 // period ahead so clients can learn the next key before it signs, and accepted for spending an
-// overlap after its period so tokens issued just before a rotation stay good. Kept in a 0600 JSON
-// file next to the server key (never in the database), so a restart keeps issued tokens valid.
+// overlap after its period so tokens issued just before a rotation stay good. Every node of a
+// relay must sign with the same keys (a client may fetch keys from one node and be issued tokens
+// by another), so keys are shared through the database — sealed (AES-256-GCM) under a secret that
+// lives in a 0600 file next to the server key, never in the database: a copy of the database
+// alone cannot mint tokens. The first node to need a key makes it; the others load it.
 import {
+  createCipheriv,
+  createDecipheriv,
   createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPair,
+  hkdfSync,
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { WispError } from '../common/errors';
 import { TOKEN_NK, tokenKeySpki } from '../common/wire';
+import type { RelayStorage, StoredTokenKey } from './storage/types';
 
 const generateRsa = promisify(generateKeyPair);
 
@@ -48,27 +46,13 @@ export interface TokenKeyPolicy {
   overlapMs: number;
 }
 
-const KeyFile = z.object({
-  kind: z.literal('wisp-token-keys'),
+const SecretFile = z.object({
+  kind: z.literal('wisp-token-key-secret'),
   version: z.literal(1),
-  keys: z
-    .array(
-      z.object({
-        privateKey: z.string().max(8192),
-        issueFrom: z.number().int(),
-        issueUntil: z.number().int(),
-        spendUntil: z.number().int(),
-      }),
-    )
-    .max(64),
+  secret: z.base64().length(44),
 });
 
-function invalidFile(path: string, why: string): WispError {
-  return new WispError('InvalidInput', `${path}: ${why}`, {
-    recovery:
-      'move the token key file away; the relay makes new token keys (tokens issued under the old ones stop working)',
-  });
-}
+type KeyStore = Pick<RelayStorage, 'tokenKeys' | 'addTokenKey'>;
 
 function keyFrom(
   privateKey: KeyObject,
@@ -94,27 +78,42 @@ function keyFrom(
   };
 }
 
+/** The AAD binds a sealed key to its window, so rows cannot be swapped between periods. */
+const aad = (k: Pick<StoredTokenKey, 'issueFrom' | 'issueUntil' | 'spendUntil'>) =>
+  Buffer.from(`wisp-token-key-v1:${k.issueFrom}:${k.issueUntil}:${k.spendUntil}`);
+
 export class TokenKeyRing {
   private keys: TokenKey[] = [];
   private ensuring: Promise<void> | null = null;
+  /** Decrypted keys by their sealed bytes (hex): a reload does not redo the RSA parsing. */
+  private readonly opened = new Map<string, TokenKey>();
 
   private constructor(
-    /** The key file, or null: keys in memory only (a relay without a data directory). */
-    private readonly path: string | null,
+    private readonly storage: KeyStore,
+    private readonly sealingKey: Buffer,
     private readonly policy: TokenKeyPolicy,
   ) {}
 
-  /** Reads the key file if there is one (a broken file is an error, not a reason to start over). */
-  static async open(path: string | null, policy: TokenKeyPolicy, now: number): Promise<TokenKeyRing> {
-    const ring = new TokenKeyRing(path, policy);
-    if (path !== null && existsSync(path)) ring.keys = readKeyFile(path);
+  /**
+   * Reads (or, on first start, creates) the secret file — null: a secret in memory only, for a
+   * relay without a data directory — then loads the keys and makes the missing ones.
+   */
+  static async open(
+    storage: KeyStore,
+    secretPath: string | null,
+    policy: TokenKeyPolicy,
+    now: number,
+  ): Promise<TokenKeyRing> {
+    const secret = secretPath === null ? randomBytes(32) : readOrCreateSecret(secretPath);
+    const sealingKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'wisp-token-keys-v1', 32));
+    const ring = new TokenKeyRing(storage, sealingKey, policy);
     await ring.ensure(now);
     return ring;
   }
 
   /**
-   * Makes sure the keys of this period and the next exist (generating them off the event loop)
-   * and forgets keys whose tokens can no longer be spent; writes the file when that changed it.
+   * Makes sure the keys of this period and the next exist (generating them off the event loop;
+   * another node may have made them first, then its keys are used) and loads them.
    */
   ensure(now: number): Promise<void> {
     this.ensuring ??= this.ensureNow(now).finally(() => (this.ensuring = null));
@@ -136,27 +135,68 @@ export class TokenKeyRing {
   }
 
   private async ensureNow(now: number): Promise<void> {
+    await this.reload(now);
     const start = this.periodStart(now);
-    let changed = false;
-    const alive = this.keys.filter((k) => k.spendUntil > now);
-    if (alive.length !== this.keys.length) changed = true;
+    let added = false;
     for (const from of [start, start + this.policy.periodMs]) {
-      if (alive.some((k) => k.issueFrom === from)) continue;
+      if (this.keys.some((k) => k.issueFrom === from)) continue;
       const { privateKey } = await generateRsa('rsa', { modulusLength: TOKEN_NK * 8, publicExponent: 65537 });
       const until = from + this.policy.periodMs;
-      alive.push(
-        keyFrom(privateKey, {
-          issueFrom: from,
-          issueUntil: until,
-          spendUntil: until + this.policy.overlapMs,
-        }),
-      );
-      changed = true;
+      const window = { issueFrom: from, issueUntil: until, spendUntil: until + this.policy.overlapMs };
+      // Inserted unless another node got there first; the reload below takes whichever is stored.
+      await this.storage.addTokenKey({ ...window, sealedKey: this.seal(privateKey, window) });
+      added = true;
     }
-    alive.sort((a, b) => a.issueFrom - b.issueFrom);
-    // Written before use: a key that signed tokens must survive a restart.
-    if (changed && this.path !== null) writeKeyFile(this.path, alive);
-    this.keys = alive;
+    if (added) await this.reload(now);
+  }
+
+  private async reload(now: number): Promise<void> {
+    const rows = await this.storage.tokenKeys();
+    const keys: TokenKey[] = [];
+    for (const row of rows) {
+      if (row.spendUntil <= now) continue;
+      const tag = Buffer.from(row.sealedKey).toString('hex');
+      let key = this.opened.get(tag);
+      if (!key) {
+        key = keyFrom(this.unseal(row), row);
+        this.opened.set(tag, key);
+      }
+      keys.push(key);
+    }
+    const live = new Set(keys);
+    for (const [tag, key] of this.opened) if (!live.has(key)) this.opened.delete(tag);
+    this.keys = keys.sort((a, b) => a.issueFrom - b.issueFrom);
+  }
+
+  private seal(privateKey: KeyObject, window: Parameters<typeof aad>[0]): Buffer {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealingKey, nonce);
+    cipher.setAAD(aad(window));
+    const body = Buffer.concat([
+      cipher.update(privateKey.export({ type: 'pkcs8', format: 'der' })),
+      cipher.final(),
+    ]);
+    return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+  }
+
+  private unseal(row: StoredTokenKey): KeyObject {
+    const sealed = Buffer.from(row.sealedKey);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.sealingKey, sealed.subarray(0, 12));
+      decipher.setAAD(aad(row));
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      const der = Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } catch {
+      throw new WispError(
+        'InvalidInput',
+        'the token keys in the database were sealed with another token key secret',
+        {
+          recovery:
+            'give every relay node the same token key secret file (--token-secret), the one the first node made',
+        },
+      );
+    }
   }
 
   /** The key that signs now; null only in the moment a rotation is still generating it. */
@@ -175,53 +215,37 @@ export class TokenKeyRing {
   }
 }
 
-function readKeyFile(path: string): TokenKey[] {
-  let parsed;
-  try {
-    parsed = KeyFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  } catch {
-    throw invalidFile(path, 'not JSON');
-  }
-  if (!parsed.success) throw invalidFile(path, 'not a token key file');
-  return parsed.data.keys.map((k) => {
-    try {
-      const privateKey = createPrivateKey({
-        key: Buffer.from(k.privateKey, 'base64'),
-        format: 'der',
-        type: 'pkcs8',
-      });
-      return keyFrom(privateKey, k);
-    } catch {
-      throw invalidFile(path, 'holds a key that is not an RSA-2048 private key');
-    }
-  });
-}
-
-/** Atomic replace (temp file, fsync, rename, fsync of the folder), mode 0600. */
-function writeKeyFile(path: string, keys: TokenKey[]): void {
-  const value: z.infer<typeof KeyFile> = {
-    kind: 'wisp-token-keys',
+/**
+ * `wisp-relay token-secret --out FILE` and a relay's first start: 32 random bytes in a new 0600
+ * JSON file (never overwritten).
+ */
+export function createTokenSecretFile(path: string): void {
+  const value: z.infer<typeof SecretFile> = {
+    kind: 'wisp-token-key-secret',
     version: 1,
-    keys: keys.map((k) => ({
-      privateKey: k.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'),
-      issueFrom: k.issueFrom,
-      issueUntil: k.issueUntil,
-      spendUntil: k.spendUntil,
-    })),
+    secret: randomBytes(32).toString('base64'),
   };
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new WispError(
+      'InvalidInput',
+      code === 'EEXIST'
+        ? `${path} already exists; a token key secret is never overwritten`
+        : `cannot create the token key secret file ${path} (${code ?? 'error'})`,
+      {
+        recovery:
+          'make one with `wisp-relay token-secret --out FILE` and pass --token-secret FILE (every node the same file)',
+      },
+    );
+  }
   try {
     writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
   }
   const dirFd = openSync(dirname(path), 'r');
   try {
@@ -229,4 +253,20 @@ function writeKeyFile(path: string, keys: TokenKey[]): void {
   } finally {
     closeSync(dirFd);
   }
+}
+
+/** The secret in a token key secret file, made first if there is none yet. */
+function readOrCreateSecret(path: string): Buffer {
+  if (!existsSync(path)) createTokenSecretFile(path);
+  let parsed;
+  try {
+    parsed = SecretFile.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    parsed = null;
+  }
+  if (!parsed?.success)
+    throw new WispError('InvalidInput', `${path}: not a token key secret file`, {
+      recovery: 'give the file the relay made on its first start, unchanged',
+    });
+  return Buffer.from(parsed.data.secret, 'base64');
 }

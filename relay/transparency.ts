@@ -66,6 +66,15 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
       description: "SHA-256 of the account's delivery key (never the key), checked on sends without identity",
     },
   ],
+  token_keys: [
+    { name: 'issue_from', description: 'start of the period a token issuer key signs in' },
+    { name: 'issue_until', description: 'end of that period' },
+    { name: 'spend_until', description: "until when the key's tokens are accepted; the row is purged then" },
+    {
+      name: 'sealed_key',
+      description: 'the issuer private key, AES-256-GCM under a secret kept in a file outside the database',
+    },
+  ],
 };
 
 export const NEVER_STORED = [
@@ -75,7 +84,8 @@ export const NEVER_STORED = [
   'message or attachment plaintext',
   'phone numbers, e-mail addresses, passwords',
   'account ids or usernames in logs',
-  'any signing key: the sealed-sender server key is a file outside the database, the trust root is offline',
+  'any usable signing key: the sealed-sender server key is a file outside the database, the trust root is offline, token issuer keys are there only sealed under a secret file kept outside it',
+  'which account an anonymous-send token was issued to (blind signatures; the daily count is in memory only)',
 ];
 
 export function transparencyReport(totals: Totals): TransparencyResponse {

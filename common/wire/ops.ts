@@ -297,7 +297,7 @@ export const TokensKeysResult = z.object({
   tokenType: z.literal(2),
   /** The issuer name in the fixed TokenChallenge every token of this relay is bound to. */
   issuerName: z.string().min(1).max(255),
-  keys: z.array(TokenKeyInfo).max(8),
+  keys: z.array(TokenKeyInfo).max(64),
 });
 
 export const TokensIssueBody = z

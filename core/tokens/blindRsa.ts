@@ -5,6 +5,7 @@ import {
   constants,
   createHash,
   createPublicKey,
+  hash,
   publicEncrypt,
   randomFillSync,
   verify,
@@ -90,16 +91,14 @@ export function toBytes(x: bigint, size: number): Buffer {
   return Buffer.from(hex.padStart(size * 2, '0'), 'hex');
 }
 
+// One-shot crypto.hash: hashing is most of PSS encoding's cost, and a Hash object per call adds to it.
 function mgf1(seed: Buffer, length: number): Buffer {
   const out = Buffer.alloc(Math.ceil(length / H_LEN) * H_LEN);
-  const counter = Buffer.alloc(4);
+  const input = Buffer.alloc(seed.length + 4);
+  seed.copy(input);
   for (let i = 0; i * H_LEN < length; i++) {
-    counter.writeUInt32BE(i);
-    createHash(HASH)
-      .update(seed)
-      .update(counter)
-      .digest()
-      .copy(out, i * H_LEN);
+    input.writeUInt32BE(i, seed.length);
+    hash(HASH, input, 'buffer').copy(out, i * H_LEN);
   }
   return out.subarray(0, length);
 }
@@ -107,9 +106,12 @@ function mgf1(seed: Buffer, length: number): Buffer {
 /** EMSA-PSS-ENCODE (RFC 8017 §9.1.1) with SHA-384, MGF1-SHA-384 and the given salt. */
 export function emsaPssEncode(message: Uint8Array, emBits: number, salt: Uint8Array): Buffer {
   const emLen = Math.ceil(emBits / 8);
-  const mHash = createHash(HASH).update(message).digest();
   if (emLen < H_LEN + salt.length + 2) throw new RangeError('encoding error');
-  const h = createHash(HASH).update(Buffer.alloc(8)).update(mHash).update(salt).digest();
+  // M' = 0x00 × 8 ‖ mHash ‖ salt
+  const mPrime = Buffer.alloc(8 + H_LEN + salt.length);
+  hash(HASH, message, 'buffer').copy(mPrime, 8);
+  mPrime.set(salt, 8 + H_LEN);
+  const h = hash(HASH, mPrime, 'buffer');
   const db = Buffer.alloc(emLen - H_LEN - 1);
   db[emLen - salt.length - H_LEN - 2] = 0x01;
   Buffer.from(salt).copy(db, emLen - salt.length - H_LEN - 1);

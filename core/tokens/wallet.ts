@@ -16,7 +16,7 @@ import {
 } from '../../common/wire';
 import type { Store } from '../store/store';
 import { sql } from '../store/sql';
-import { RelayClient } from '../relayClient/relayClient';
+import { RelayClient, type RelayClientOptions } from '../relayClient/relayClient';
 import { blindBatch, finalizeBatch, parseTokenKey, type TokenPublicKey } from './blindRsa';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,10 +48,17 @@ export interface TokenWalletOptions {
   now?: () => number;
 }
 
-/** Fetches `tokens.keys` on a fresh unauthenticated connection (closed right after). */
-export function anonymousKeySource(relayUrl: string): TokenKeySource {
+/**
+ * Fetches `tokens.keys` on a fresh unauthenticated connection (closed right after). `options`
+ * carries what every relay connection of this profile uses (a proxy, timeouts); never an account.
+ */
+export function anonymousKeySource(
+  relayUrl: string,
+  options: Omit<Partial<RelayClientOptions>, 'url' | 'accountId' | 'sign'> = {},
+): TokenKeySource {
   return async () => {
     const client = new RelayClient({
+      ...options,
       url: relayUrl,
       accountId: null,
       sign: () => {
@@ -174,16 +181,31 @@ class StoreTokenWallet implements TokenWallet {
   private async refill(want: number): Promise<void> {
     const list = await this.keys();
     const now = this.now();
-    const info = list.keys.find((k) => k.issueFrom <= now && now < k.issueUntil);
-    if (!info)
-      throw new WispError('RelayUnavailable', 'the relay publishes no token key for the current time', {
-        recovery: 'check this computer’s clock; anonymous sends wait until the relay has a key',
+    // The relay always publishes the next key as well, so the one before the newest is the one it
+    // signs with now; this machine's clock picks first, and a clock off around midnight falls back.
+    const sorted = [...list.keys].sort((a, b) => a.issueFrom - b.issueFrom);
+    const byClock = sorted.find((k) => k.issueFrom <= now && now < k.issueUntil);
+    const byRelay = sorted[Math.max(0, sorted.length - 2)];
+    const candidates = [...new Set([byClock, byRelay])].filter((k) => k !== undefined);
+    if (candidates.length === 0)
+      throw new WispError('RelayUnavailable', 'the relay publishes no token key', {
+        recovery: 'anonymous sends wait until the relay has a key; try again later',
       });
-    const key = parseTokenKey(info);
+    let tried = 0;
+    let key = parseTokenKey(candidates[0]!);
     const digest = createHash('sha256').update(encodeTokenChallenge(list.issuerName)).digest();
     while (want > 0) {
       const size = Math.min(want, this.batchSize);
-      const { tokens, remaining } = await this.issueBatch(key, digest, size);
+      let batch: { tokens: Uint8Array[]; remaining: number };
+      try {
+        batch = await this.issueBatch(key, digest, size);
+      } catch (error) {
+        // "not the key this relay issues with now": try the relay's own pick once.
+        if (!isWispError(error, 'InvalidInput') || tried + 1 >= candidates.length) throw error;
+        key = parseTokenKey(candidates[++tried]!);
+        continue;
+      }
+      const { tokens, remaining } = batch;
       this.store.write.transaction(() => {
         for (const token of tokens)
           this.store.write.run(

@@ -22,6 +22,7 @@ import type {
   RelayStorage,
   SpentToken,
   StoredPreKey,
+  StoredTokenKey,
   TakenBundle,
   Totals,
   UsernameEntry,
@@ -558,6 +559,7 @@ export class PostgresStorage implements RelayStorage {
       const attachments =
         (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
       await c.query('DELETE FROM spent_tokens WHERE expires_at <= $1', [now]);
+      await c.query('DELETE FROM token_keys WHERE spend_until <= $1', [now]);
       // Chunks left without an attachment (none since the foreign key; kept as a safety net).
       await c.query(
         `DELETE FROM attachment_chunks
@@ -588,6 +590,29 @@ export class PostgresStorage implements RelayStorage {
       if (error instanceof AlreadySpent) return error.index;
       throw error;
     }
+  }
+
+  async tokenKeys(): Promise<StoredTokenKey[]> {
+    const rows = await this.q<{
+      issue_from: string;
+      issue_until: string;
+      spend_until: string;
+      sealed_key: Buffer;
+    }>('SELECT issue_from, issue_until, spend_until, sealed_key FROM token_keys ORDER BY issue_from');
+    return rows.map((r) => ({
+      issueFrom: Number(r.issue_from),
+      issueUntil: Number(r.issue_until),
+      spendUntil: Number(r.spend_until),
+      sealedKey: r.sealed_key,
+    }));
+  }
+
+  async addTokenKey(k: StoredTokenKey): Promise<void> {
+    await this.q(
+      `INSERT INTO token_keys (issue_from, issue_until, spend_until, sealed_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (issue_from) DO NOTHING`,
+      [k.issueFrom, k.issueUntil, k.spendUntil, buf(k.sealedKey)],
+    );
   }
 
   async totals(): Promise<Totals> {

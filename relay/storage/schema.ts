@@ -93,10 +93,17 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
   () => [],
   // Issue 14, tokens: anonymous-send tokens already spent, by the SHA-256 of the signed token
   // input (type, nonce, challenge digest, key id), until their key stops being accepted. Nothing
-  // else: no account, no time of spending.
+  // else: no account, no time of spending. And the token issuer keys every node signs with,
+  // sealed under a secret kept in a file outside the database (relay/tokenKeys.ts).
   (d) => [
     `CREATE TABLE spent_tokens (token_hash ${d.blob} PRIMARY KEY, expires_at ${d.bigint} NOT NULL)`,
     `CREATE INDEX spent_tokens_by_expiry ON spent_tokens (expires_at)`,
+    `CREATE TABLE token_keys (
+       issue_from ${d.bigint} PRIMARY KEY,
+       issue_until ${d.bigint} NOT NULL,
+       spend_until ${d.bigint} NOT NULL,
+       sealed_key ${d.blob} NOT NULL
+     )`,
   ],
   // Issue 14 (sealed sends), migration 5, after relay-privacy's 3 and tokens' 4: the hash
   // of each account's delivery key (relay/sealed.ts). Its own table, so that reshaping `accounts`

@@ -30,6 +30,7 @@ import type {
   RelayStorage,
   SpentToken,
   StoredPreKey,
+  StoredTokenKey,
   TakenBundle,
   Totals,
   UsernameEntry,
@@ -256,6 +257,13 @@ export class SqliteStorage implements RelayStorage {
       spentToken: db.prepare('SELECT 1 FROM spent_tokens WHERE token_hash = ?').pluck(),
       insertSpentToken: db.prepare('INSERT INTO spent_tokens (token_hash, expires_at) VALUES (?, ?)'),
       purgeSpentTokens: db.prepare('DELETE FROM spent_tokens WHERE expires_at <= ?'),
+      tokenKeys: db.prepare(
+        'SELECT issue_from, issue_until, spend_until, sealed_key FROM token_keys ORDER BY issue_from',
+      ),
+      addTokenKey: db.prepare(
+        'INSERT OR IGNORE INTO token_keys (issue_from, issue_until, spend_until, sealed_key) VALUES (?, ?, ?, ?)',
+      ),
+      purgeTokenKeys: db.prepare('DELETE FROM token_keys WHERE spend_until <= ?'),
       totals: db.prepare(
         `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
                 (SELECT COUNT(*) FROM attachments) AS attachments`,
@@ -752,6 +760,7 @@ export class SqliteStorage implements RelayStorage {
       }
       this.st.purgeOrphanChunks.run();
       this.st.purgeSpentTokens.run(now);
+      this.st.purgeTokenKeys.run(now);
       return { envelopes, attachments: ids.length };
     }, false);
   }
@@ -765,6 +774,28 @@ export class SqliteStorage implements RelayStorage {
       for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
       return -1;
     });
+  }
+
+  async tokenKeys(): Promise<StoredTokenKey[]> {
+    const rows = this.st.tokenKeys.all() as {
+      issue_from: number;
+      issue_until: number;
+      spend_until: number;
+      sealed_key: Buffer;
+    }[];
+    return rows.map((r) => ({
+      issueFrom: r.issue_from,
+      issueUntil: r.issue_until,
+      spendUntil: r.spend_until,
+      sealedKey: r.sealed_key,
+    }));
+  }
+
+  async addTokenKey(k: StoredTokenKey): Promise<void> {
+    // Durable: a key that signs tokens must outlive a crash.
+    await this.write(() =>
+      this.st.addTokenKey.run(k.issueFrom, k.issueUntil, k.spendUntil, buf(k.sealedKey)),
+    );
   }
 
   async totals(): Promise<Totals> {

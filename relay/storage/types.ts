@@ -96,6 +96,14 @@ export interface SpentToken {
   expiresAt: number;
 }
 
+export interface StoredTokenKey {
+  issueFrom: number;
+  issueUntil: number;
+  spendUntil: number;
+  /** AES-256-GCM nonce ‖ sealed PKCS#8 private key ‖ tag (relay/tokenKeys.ts). */
+  sealedKey: Uint8Array;
+}
+
 export interface Totals {
   accounts: number;
   queuedEnvelopes: number;
@@ -202,8 +210,12 @@ export interface RelayStorage {
    * is then written), or -1 when all were new. Concurrent calls on any node cannot both win.
    */
   spendTokens(tokens: readonly SpentToken[]): Promise<number>;
+  /** The stored token issuer keys (sealed), oldest first. */
+  tokenKeys(): Promise<StoredTokenKey[]>;
+  /** Stores a token key unless one for its `issueFrom` exists already (another node made it first). */
+  addTokenKey(key: StoredTokenKey): Promise<void>;
 
-  /** Deletes expired envelopes and attachments (and spent tokens whose key expired), and chunks without an attachment; counts the first two. */
+  /** Deletes expired envelopes and attachments (and spent tokens and token keys past their key's life), and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
 

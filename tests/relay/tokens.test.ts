@@ -55,7 +55,7 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
   async function start(extra: Partial<StartRelayOptions> = {}): Promise<RunningRelay> {
     relay = await startRelay({
       ...backend.options,
-      tokenKeyFile: join(backend.keyDir, 'token-keys.json'),
+      tokenSecretFile: join(backend.keyDir, 'token-key-secret.json'),
       logger: false,
       now: () => clock,
       ...extra,
@@ -90,6 +90,45 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
     expect(await kindOf(relay!.spendTokens([tokens[2]!, tokens[2]!]))).toBe('TokenSpent');
     await relay!.spendTokens([tokens[1]!, tokens[2]!]);
     expect(await kindOf(relay!.spendTokens([tokens[2]!]))).toBe('TokenSpent');
+  });
+
+  it('lets exactly one of two concurrent spends of a token win, also across two relay nodes', async () => {
+    backend = make();
+    await start();
+    const alice = await user();
+    const { tokens } = await issueTokens(alice.client, 4, clock);
+    const once = await Promise.allSettled([
+      relay!.spendTokens([tokens[0]!]),
+      relay!.spendTokens([tokens[0]!]),
+    ]);
+    expect(once.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(once.find((r) => r.status === 'rejected')).toMatchObject({ reason: { kind: 'TokenSpent' } });
+    if (backend.kind !== 'postgres') return;
+    // A second node on the same database and the same token key file.
+    const second = await startRelay({
+      ...backend.options,
+      tokenSecretFile: join(backend.keyDir, 'token-key-secret.json'),
+      logger: false,
+      now: () => clock,
+    });
+    try {
+      // Both nodes sign with the same keys (shared through the database), so either may serve.
+      const anon = await WireClient.connect(second.url);
+      clients.push(anon);
+      expect((await anon.call('tokens.keys', {})).keys).toEqual(
+        (await alice.client.call('tokens.keys', {})).keys,
+      );
+      const both = await Promise.allSettled([
+        relay!.spendTokens([tokens[1]!]),
+        second.spendTokens([tokens[1]!]),
+      ]);
+      expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(await kindOf(second.spendTokens([tokens[0]!]))).toBe('TokenSpent');
+      await second.spendTokens([tokens[2]!]);
+      expect(await kindOf(relay!.spendTokens([tokens[2]!]))).toBe('TokenSpent');
+    } finally {
+      await second.close();
+    }
   });
 
   it('refuses tampered tokens, tokens of a key it never had and tokens past their key’s life', async () => {
@@ -234,7 +273,7 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
     expect(tooBig.kind).toBe('InvalidInput');
   });
 
-  it('keeps its token keys (a 0600 file) and what was spent across a restart', async () => {
+  it('keeps its token keys (sealed in the database, the secret in a 0600 file) and what was spent across a restart', async () => {
     backend = make();
     await start();
     const alice = await user();
@@ -244,7 +283,7 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
     await alice.client.close();
     users.splice(0);
     await relay!.close();
-    expect(statSync(join(backend.keyDir, 'token-keys.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(backend.keyDir, 'token-key-secret.json')).mode & 0o777).toBe(0o600);
     await start();
     const anon = await WireClient.connect(relay!.url);
     clients.push(anon);
@@ -253,6 +292,29 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
     );
     expect(await kindOf(relay!.spendTokens([tokens[0]!]))).toBe('TokenSpent');
     await relay!.spendTokens([tokens[1]!]);
+  });
+
+  it('cannot use the keys in its database without their secret file (a stolen database mints nothing)', async () => {
+    backend = make();
+    await start();
+    await relay!.close();
+    relay = undefined;
+    const db = await backend.db();
+    try {
+      const rows = await db.all('SELECT sealed_key FROM token_keys');
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      // No PKCS#8 RSA private key in clear: its DER names the rsaEncryption OID.
+      const rsaOid = Buffer.from('06092a864886f70d0101010500', 'hex');
+      for (const r of rows) expect((r.sealed_key as Buffer).includes(rsaOid)).toBe(false);
+    } finally {
+      await db.close();
+    }
+    await expect(start({ tokenSecretFile: join(backend.keyDir, 'other-secret.json') })).rejects.toMatchObject(
+      {
+        kind: 'InvalidInput',
+      },
+    );
+    relay = undefined;
   });
 
   it('purges spent tokens once their key is no longer accepted', async () => {
