@@ -179,7 +179,8 @@ export class Engine implements EngineApi {
     this.tokenSource = createTokenWallet(
       this.store,
       { request: (op, body) => this.relayClient().request(op, body) },
-      anonymousKeySource(this.relayUrl),
+      // Keys on a connection of their own, with the account connection's transport (a proxy).
+      () => anonymousKeySource(this.relayUrl, this.relayClient().transportOptions())(),
     );
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
