@@ -80,6 +80,10 @@ export interface RelayLimits {
     attachments: RateSpec;
     /** Account registrations per client address (IPv4 address or IPv6 /64), across its connections. */
     registrations: RateSpec;
+    /** Recipients of sends without identity per connection (relay/sealed.ts), besides their tokens. */
+    sealedSendsPerConnection: RateSpec;
+    /** The same per client address, across its connections (in memory only). */
+    sealedSendsPerAddress: RateSpec;
   };
 }
 
@@ -130,6 +134,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
     accountWrites: { burst: 20, perSecond: 0.5 },
     attachments: { burst: 100, perSecond: 2 },
     registrations: { burst: 20, perSecond: 1 / 60 },
+    sealedSendsPerConnection: { burst: 2000, perSecond: 500 },
+    sealedSendsPerAddress: { burst: 4000, perSecond: 1000 },
   },
 };
 

@@ -26,6 +26,7 @@ import {
   toB64,
   verifySignature,
 } from './identity';
+import { SEALED_HANDLERS } from './sealed';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */
@@ -518,6 +519,15 @@ export const HANDLERS: HandlerTable = {
   async 'tokens.issue'(ctx, s, body) {
     return ctx.tokens.issue(authed(s).id, body);
   },
+
+  // Sends without identity (relay/sealed.ts); session.ts keeps them off authenticated connections.
+  async 'deliveryKey.set'(ctx, s, body) {
+    const a = authed(s);
+    rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
+    return SEALED_HANDLERS['deliveryKey.set'](ctx, a, body);
+  },
+  'message.sendSealed': (ctx, s, body) => SEALED_HANDLERS['message.sendSealed'](ctx, s, body),
+  'message.sendSealedMulti': (ctx, s, body) => SEALED_HANDLERS['message.sendSealedMulti'](ctx, s, body),
 };
 
 function queueCaps(ctx: RelayContext) {

@@ -80,6 +80,13 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     },
     { name: 'expires_at', description: "when the token's key stops being accepted; the row is purged then" },
   ],
+  delivery_keys: [
+    { name: 'id_hash', description: 'the account that set it' },
+    {
+      name: 'key_hash',
+      description: "SHA-256 of the account's delivery key (never the key), checked on sends without identity",
+    },
+  ],
   token_keys: [
     { name: 'issue_from', description: 'start of the period a token issuer key signs in' },
     { name: 'issue_until', description: 'end of that period' },

@@ -216,6 +216,55 @@ export const MessageAckBody = z
   .strict();
 export const MessageAckResult = z.object({ deleted: z.number().int() });
 
+// ---- sealed sends (no sender identity) -------------------------------------------------------
+
+/**
+ * Domain separation for a delivery key's hash: the relay stores
+ * SHA-256(utf8(DELIVERY_KEY_CONTEXT) ‖ key) per account and sees the key itself only on a send.
+ */
+export const DELIVERY_KEY_CONTEXT = 'wisp-delivery-key-v1:';
+/** A delivery key: 32 random bytes an account gives its contacts inside the encrypted channel. */
+export const DeliveryKeyB64 = base64Exact(32);
+/** An anonymous rate-limit token (a Privacy Pass token, serialized), spent once per recipient. */
+export const SendTokenB64 = base64Bytes(2048, 16);
+
+/** The account's delivery key hash; replaces the previous one (a rotation refuses the old key). */
+export const DeliveryKeySetBody = z.object({ keyHash: base64Exact(32) }).strict();
+
+/**
+ * A 1:1 sealed envelope over a connection that never authenticated. The relay checks the delivery
+ * key against the recipient's stored hash and spends the token; it learns `to` and nothing else.
+ */
+export const MessageSendSealedBody = MessageSendBody.extend({
+  deliveryKey: DeliveryKeyB64,
+  token: SendTokenB64,
+}).strict();
+
+/** One recipient of a multi-recipient sealed send: its delivery key and one token for it. */
+export const SealedRecipient = z
+  .object({ to: AccountId, deliveryKey: DeliveryKeyB64, token: SendTokenB64 })
+  .strict();
+
+/**
+ * A multi-recipient (SSv2) sealed send without authentication. `recipients` names exactly the
+ * accounts in the payload, each with its key and token (one token per recipient).
+ */
+export const MessageSendSealedMultiBody = MessageSendMultiBody.extend({
+  recipients: z
+    .array(SealedRecipient)
+    .min(1)
+    .max(DEFAULT_WIRE_LIMITS.maxDirectoryBatch + 1),
+}).strict();
+export const MessageSendSealedMultiResult = MessageSendMultiResult.extend({
+  /** Wrong or missing delivery key (the account refuses sends from unknown senders); token not spent. */
+  keyRefused: z.array(AccountId),
+  /**
+   * Tokens are spent all together: when one is invalid or already spent, every recipient whose key
+   * matched is listed here, none of their tokens is spent and nothing is stored for them.
+   */
+  tokenRefused: z.array(AccountId),
+});
+
 // ---- attachments ------------------------------------------------------------------------------
 
 export const AttachmentCreateBody = z
@@ -300,6 +349,21 @@ export const OPS = {
   'attachment.create': { body: AttachmentCreateBody, result: AttachmentCreateResult, auth: true },
   'tokens.keys': { body: Empty, result: TokensKeysResult, auth: false },
   'tokens.issue': { body: TokensIssueBody, result: TokensIssueResult, auth: true },
+  'deliveryKey.set': { body: DeliveryKeySetBody, result: Empty, auth: true },
+  // `sealed`: only on a connection that never authenticated, and such a connection can never
+  // authenticate afterwards (relay/session.ts), so the two kinds of traffic never share a socket.
+  'message.sendSealed': {
+    body: MessageSendSealedBody,
+    result: MessageSendResult,
+    auth: false,
+    sealed: true,
+  },
+  'message.sendSealedMulti': {
+    body: MessageSendSealedMultiBody,
+    result: MessageSendSealedMultiResult,
+    auth: false,
+    sealed: true,
+  },
 } as const;
 
 export type OpName = keyof typeof OPS;

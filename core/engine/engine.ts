@@ -62,6 +62,10 @@ import { Contacts, type ContactsDeps } from './contacts';
 import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
 import { ownSafetyDigits } from './ownIdentity';
 import type { KeyStore } from '../vault';
+import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
+import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
+import { SealedConnection } from '../relayClient/sealedConnection';
+import { anonymousKeySource, createTokenWallet } from '../tokens';
 import type {
   Clock,
   EngineApi,
@@ -121,6 +125,16 @@ export class Engine implements EngineApi {
   private readonly contactsPart: Contacts;
   /** Rooms from non-contacts waiting for an answer (roomRequests.ts). */
   private readonly roomRequestsPart: RoomRequests;
+  /** Sends without identity: consent keys, the second connection, the route per envelope. */
+  private readonly deliveryKeys = new DeliveryKeys(() => this.store);
+  private readonly sealedConnection = new SealedConnection(() => this.relayClient().transportOptions());
+  private tokenSource: TokenSource | null = null;
+  private readonly route = new SealedRoute({
+    deliveryKeys: this.deliveryKeys,
+    tokens: () => this.tokenSource,
+    relayClient: () => this.relayClient(),
+    sealedRelay: () => this.sealedConnection.relay(),
+  });
 
   private constructor(
     private readonly profile: Profile,
@@ -138,6 +152,13 @@ export class Engine implements EngineApi {
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
     this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
+    // Tokens are issued over the account connection, keys fetched on a connection of their own.
+    this.tokenSource = createTokenWallet(
+      this.store,
+      { request: (op, body) => this.relayClient().request(op, body) },
+      // Keys on a connection of their own, with the account connection's transport (a proxy).
+      () => anonymousKeySource(this.relayUrl, this.relayClient().transportOptions())(),
+    );
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({
@@ -209,6 +230,8 @@ export class Engine implements EngineApi {
       roomState: (id) => this.roomState(id),
       ensureRoomState: (id) => this.ensureRoomState(id),
       rotateSenderKey: (id) => this.rotateSenderKey(id),
+      deliveryKeys: this.deliveryKeys,
+      route: this.route,
       insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
       flagIdentityChange: (id) => this.contactsPart.flagIdentityChange(id),
       setOwnUsername: (username) => {
@@ -315,7 +338,9 @@ export class Engine implements EngineApi {
     await this.chain.catch(() => undefined);
     await this.inbox.acksSettled();
     if (this.relay) await this.relay.close();
+    await this.sealedConnection.close();
     await this.chain.catch(() => undefined);
+    this.route.drainPool();
     try {
       this.inbox.forgetMarksAtClose();
     } catch (error) {
@@ -405,6 +430,7 @@ export class Engine implements EngineApi {
     this.emit({ type: 'connection.changed', state });
     this.inbox.connectionChanged(state);
     if (state === 'online' && this.relayMode === 'live') {
+      this.sealedConnection.prewarm();
       void this.outbox.flush().catch(() => undefined);
       void this.refillPreKeys().catch(() => undefined);
     }
@@ -417,6 +443,7 @@ export class Engine implements EngineApi {
     if (this.relay && !this.relay.reconnects) {
       await this.relay.close();
       this.relay = null;
+      await this.sealedConnection.close();
     }
     try {
       await this.relayClient().connect();
@@ -622,6 +649,40 @@ export class Engine implements EngineApi {
     return this.serial(() =>
       exportBackup({ ...options, store: this.store, attachmentsDir: this.profile.attachmentsDir }),
     );
+  }
+
+  // --- sends without identity (sealedRoute.ts, deliveryKeys.ts) ---------------------------------
+
+  /**
+   * Where sends without identity take their tokens from (core/tokens' wallet); null sends
+   * everything the authenticated way. Returns the previous source (the benchmark switches paths).
+   */
+  useTokens(source: TokenSource | null): TokenSource | null {
+    const previous = this.tokenSource;
+    this.tokenSource = source;
+    return previous;
+  }
+
+  /** Envelopes sent without identity and over the account connection since this engine opened. */
+  sendRoutes(): RouteCounts {
+    return { ...this.route.counts };
+  }
+
+  /**
+   * A fresh delivery key for every contact that held ours but `except` (after blocking someone;
+   * Wisp has no block feature yet, so this is the rotation it will call). Returns who gets it.
+   */
+  async rotateDeliveryKey(except: readonly string[] = []): Promise<string[]> {
+    this.assertOpen();
+    const holders = await this.serial(() =>
+      rotateDeliveryKey(
+        this.deliveryKeys,
+        { store: this.store, relay: this.relayClient(), now: this.clock(), encode: (c) => this.encode(c) },
+        except,
+      ),
+    );
+    await this.outbox.tryFlush();
+    return holders;
   }
 
   // --- receipts ----------------------------------------------------------------------------

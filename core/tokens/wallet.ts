@@ -53,7 +53,7 @@ export interface TokenWalletOptions {
  * carries what every relay connection of this profile uses (a proxy, timeouts); never an account.
  */
 export function anonymousKeySource(
-  relayUrl: string,
+  relayUrl: RelayClientOptions['url'],
   options: Omit<Partial<RelayClientOptions>, 'url' | 'accountId' | 'sign'> = {},
 ): TokenKeySource {
   return async () => {

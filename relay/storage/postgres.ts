@@ -270,6 +270,28 @@ export class PostgresStorage implements RelayStorage {
     }
   }
 
+  async setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void> {
+    await this.q(
+      `INSERT INTO delivery_keys (id_hash, key_hash) VALUES ($1, $2)
+         ON CONFLICT (id_hash) DO UPDATE SET key_hash = excluded.key_hash`,
+      [buf(idHash), buf(keyHash)],
+    );
+  }
+
+  async deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    const rows = await this.q<{ id_hash: Buffer; key_hash: Buffer }>(
+      'SELECT id_hash, key_hash FROM delivery_keys WHERE id_hash = ANY($1::bytea[])',
+      [idHashes.map(buf)],
+    );
+    const byHash = new Map(rows.map((r) => [r.id_hash.toString('hex'), r.key_hash]));
+    return idHashes.map((h) => byHash.get(Buffer.from(h).toString('hex')) ?? null);
+  }
+
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
+    // A PostgreSQL commit is durable by itself: nothing to save here.
+    return this.spendTokens(tokens);
+  }
+
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.q('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
   }
@@ -285,6 +307,7 @@ export class PostgresStorage implements RelayStorage {
         'DELETE FROM attachments WHERE owner_hash = $1',
         'DELETE FROM accounts WHERE id_hash = $1',
         'DELETE FROM legacy_account_hashes WHERE id_hash = $1',
+        'DELETE FROM delivery_keys WHERE id_hash = $1',
       ])
         await c.query(statement, [h]);
     });

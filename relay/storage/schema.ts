@@ -115,6 +115,15 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
        sealed_key ${d.blob} NOT NULL
      )`,
   ],
+  // Issue 14 (sealed sends), migration 5, after relay-privacy's 3 and tokens' 4: the hash
+  // of each account's delivery key (relay/sealed.ts). Its own table, so that reshaping `accounts`
+  // cannot touch it; an account without a row takes no sends without identity.
+  (d) => [
+    `CREATE TABLE delivery_keys (
+       id_hash ${d.blob} PRIMARY KEY,
+       key_hash ${d.blob} NOT NULL
+     )`,
+  ],
 ];
 
 /** Schema version whose migration rekeys accounts; the runner rehashes the named ones right after it. */
@@ -132,6 +141,10 @@ export const REHASH_ACCOUNT = [
   'UPDATE envelopes SET recipient_hash = ? WHERE recipient_hash = ?',
   'UPDATE attachments SET owner_hash = ? WHERE owner_hash = ?',
 ];
+// delivery_keys (migration 5) is not in REHASH_ACCOUNT: it is written only by deliveryKey.set on an
+// authenticated connection, and authenticating has already moved a legacy account to its keyed
+// hash, so no row of it is ever under a legacy hash (and the rehash after migration 3 runs before
+// the table exists).
 /** Takes (legacy); one row deleted means the account was still under its legacy hash. */
 export const FORGET_LEGACY_HASH = 'DELETE FROM legacy_account_hashes WHERE id_hash = ?';
 /** Accounts migration 3 can rehash at once: the ones whose id a username row holds. */

@@ -605,6 +605,33 @@ export class SqliteStorage implements RelayStorage {
     });
   }
 
+  async setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void> {
+    const st = this.db.prepare(
+      `INSERT INTO delivery_keys (id_hash, key_hash) VALUES (?, ?)
+         ON CONFLICT (id_hash) DO UPDATE SET key_hash = excluded.key_hash`,
+    );
+    await this.write(() => st.run(buf(idHash), buf(keyHash)));
+  }
+
+  async deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    this.deliveryKeyStatement ??= this.db
+      .prepare('SELECT key_hash FROM delivery_keys WHERE id_hash = ?')
+      .pluck();
+    const st = this.deliveryKeyStatement;
+    return idHashes.map((h) => (st.get(buf(h)) as Buffer | undefined) ?? null);
+  }
+
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
+    return this.write(() => {
+      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+      if (already >= 0) return already;
+      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return -1;
+    }, false);
+  }
+
+  private deliveryKeyStatement: ReturnType<Db['prepare']> | undefined;
+
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.write(() => this.st.deleteUsername.run(buf(idHash)));
   }
@@ -620,6 +647,7 @@ export class SqliteStorage implements RelayStorage {
         'DELETE FROM attachments WHERE owner_hash = ?',
         'DELETE FROM accounts WHERE id_hash = ?',
         'DELETE FROM legacy_account_hashes WHERE id_hash = ?',
+        'DELETE FROM delivery_keys WHERE id_hash = ?',
       ])
         this.db.prepare(statement).run(h);
     });

@@ -209,6 +209,17 @@ export interface RelayStorage {
   getAttachment(id: string, now: number): Promise<AttachmentRow | null>;
   getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null>;
 
+  /** Sets (replacing any previous) the hash of the account's delivery key (relay/sealed.ts). */
+  setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void>;
+  /** One entry per account, in order: its delivery key hash, or null (no key set, or no account). */
+  deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]>;
+  /**
+   * spendTokens for a send that stores its envelope next (relay/sealed.ts): committed, so no other
+   * spend can win, but on SQLite not waited for on disk — the envelope's durable commit comes later
+   * in the same WAL and makes both durable with one fsync. A crash before it loses both.
+   */
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number>;
+
   /**
    * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one
    * durable transaction, all or none: returns the index of the first one already recorded (nothing

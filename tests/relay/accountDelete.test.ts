@@ -41,7 +41,7 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       }
     }
 
-    /** Rows per table that belong to `hash` (accounts, usernames, prekeys, envelopes, attachments, chunks). */
+    /** Rows per table that belong to `hash` (accounts, usernames, prekeys, envelopes, attachments, delivery keys, chunks). */
     async function rowsOf(hash: Uint8Array, attachmentId: string): Promise<Record<string, number>> {
       const db = await backend.db();
       const h = Buffer.from(hash);
@@ -53,6 +53,7 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
           prekeys: await count('SELECT COUNT(*) AS n FROM prekeys WHERE id_hash = ?', h),
           envelopes: await count('SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = ?', h),
           attachments: await count('SELECT COUNT(*) AS n FROM attachments WHERE owner_hash = ?', h),
+          deliveryKeys: await count('SELECT COUNT(*) AS n FROM delivery_keys WHERE id_hash = ?', h),
           chunks: await count(
             'SELECT COUNT(*) AS n FROM attachment_chunks WHERE attachment_id = ?',
             attachmentId,
@@ -76,6 +77,7 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
         payload: randomBytes(200).toString('base64'), // opaque to the relay
       });
       const bobFile = await bob.client.call('attachment.create', { size: 1000 });
+      await bob.client.call('deliveryKey.set', { keyHash: randomBytes(32).toString('base64') });
       expect(await upload(relay, bobFile.uploadPath, bobFile.uploadToken, randomBytes(1000))).toBe(200);
       const aliceFile = await alice.client.call('attachment.create', { size: 500 });
       expect(await upload(relay, aliceFile.uploadPath, aliceFile.uploadToken, randomBytes(500))).toBe(200);
@@ -84,7 +86,14 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
       const bobHash = await hashOfName(name);
       const aliceHash = await hashOfName(aliceName);
       const before = await rowsOf(bobHash, bobFile.attachmentId);
-      expect(before).toMatchObject({ accounts: 1, usernames: 1, envelopes: 1, attachments: 1, chunks: 1 });
+      expect(before).toMatchObject({
+        accounts: 1,
+        usernames: 1,
+        envelopes: 1,
+        attachments: 1,
+        deliveryKeys: 1,
+        chunks: 1,
+      });
       expect(before.prekeys).toBeGreaterThan(0);
       const aliceBefore = await rowsOf(aliceHash, aliceFile.attachmentId);
 
@@ -103,6 +112,7 @@ for (const { kind: backendName, make: makeBackend } of testBackends()) {
         prekeys: 0,
         envelopes: 0,
         attachments: 0,
+        deliveryKeys: 0,
         chunks: 0,
       });
       // Nobody else's data went with it.
