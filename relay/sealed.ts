@@ -132,10 +132,10 @@ export const SEALED_HANDLERS = {
     if (!keyMatches(stored ?? null, fromB64(body.deliveryKey))) throw KEY_REFUSED();
     if (!(await spend(ctx, [body.token]))) throw TOKEN_REFUSED();
     const id = randomUUID();
-    const [outcome] = await ctx.storage.enqueue(
-      [{ recipientHash: hash, id, payload, expiresAt }],
-      { maxEnvelopes: ctx.limits.maxQueuedEnvelopes, maxBytes: ctx.limits.maxQueuedBytes },
-    );
+    const [outcome] = await ctx.storage.enqueue([{ recipientHash: hash, id, payload, expiresAt }], {
+      maxEnvelopes: ctx.limits.maxQueuedEnvelopes,
+      maxBytes: ctx.limits.maxQueuedBytes,
+    });
     ctx.metrics.enqueued([outcome]);
     if (outcome === 'noAccount') throw KEY_REFUSED();
     if (outcome === 'full') {
