@@ -6,6 +6,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keygen } from '../../../relay/serverKeys';
 import { createWorld, type TestWorld } from '../../helpers/engine/fixtures';
 
 let world: TestWorld;
@@ -28,10 +29,15 @@ describe('pinned relay trust root', () => {
     await bob.close();
 
     // The relay's development key file (relay/serverKeys.ts): replaced by a key from a new root.
+    // It keeps the account-hash key (`keygen --hash-key-from`): with another one the relay would
+    // not start at all on this database (tests/relay/accountHashUpgrade.test.ts).
     const keyFile = join(world.root, 'relay', 'server-key.json');
     const original = readFileSync(keyFile);
+    const originalCopy = join(world.root, 'original-server-key.json');
+    writeFileSync(originalCopy, original, { mode: 0o600 });
     await world.stopRelay();
     rmSync(keyFile);
+    keygen(join(world.root, 'another-root.json'), keyFile, originalCopy);
     await world.restartRelay();
 
     const aliceAgain = await world.open('alice');
