@@ -1,7 +1,6 @@
 // The messaging engine: one profile, one relay. Sends through a persisted outbox, receives
 // envelope → decrypt → commit → ack, keeps every message's deadlines in the store and the one
 // BurnScheduler, and emits events. main/, the CLI and the test harness all drive this class.
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import type { Message, Store } from '../store';
+import type { Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
 import {
   RelayClient,
@@ -48,22 +47,22 @@ import {
   SenderCertificateChecker,
   type SignalStores,
 } from './signalCrypto';
-import { conversationView, messageState, messageView, type NameBook } from './views';
-import { IdentityGuard, UUID_RE } from './identityGuard';
+import { messageState, messageView, type NameBook } from './views';
+import { IdentityGuard } from './identityGuard';
 import { directConversation } from './roomIntake';
-import { timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
-import { ROOM_KEY, Rooms, type RoomState, type RoomsDeps } from './rooms';
+import { Rooms, ensureRoomState, roomState, rotateSenderKey, type RoomsDeps } from './rooms';
 import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
-import { ContentIntake, RECEIPTS_KEY, type ContentIntakeDeps } from './contentIntake';
+import { ContentIntake, type ContentIntakeDeps } from './contentIntake';
 import { Outbox, type OutboxDeps } from './outbox';
 import { Inbox, type InboxDeps } from './inbox';
 import { Contacts, type ContactsDeps } from './contacts';
 import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
+import { Conversations, type ConversationsDeps } from './conversations';
 import type {
   Clock,
   EngineApi,
@@ -80,6 +79,16 @@ const log = loggerFor('engine');
 const MAX_TEXT_CHARS = 64 * 1024;
 /** Re-exported for bench/store.bench.ts, which ingests in batches of the inbox's size. */
 export { INBOX_BATCH } from './inbox';
+
+type EngineDeps = RoomsDeps &
+  OutboxDeps &
+  ContentIntakeDeps &
+  InboxDeps &
+  ContactsDeps &
+  RoomRequestsDeps &
+  ConversationsDeps &
+  SessionDeps &
+  PreKeyDeps;
 
 export class Engine implements EngineApi {
   readonly accountId: string;
@@ -104,6 +113,8 @@ export class Engine implements EngineApi {
   }[] = [];
   /** Who a name or account id reaches, and the identity-change gate on sending. */
   private readonly guard: IdentityGuard;
+  /** What every part reads from the engine (one object, each part's Deps a slice of it). */
+  private readonly deps: EngineDeps;
   /** Room operations (rooms.ts). */
   private readonly rooms: Rooms;
   /** Applying decrypted content inside the inbox transaction (contentIntake.ts). */
@@ -116,6 +127,8 @@ export class Engine implements EngineApi {
   private readonly contactsPart: Contacts;
   /** Rooms from non-contacts waiting for an answer (roomRequests.ts). */
   private readonly roomRequestsPart: RoomRequests;
+  /** Listing, reading, marking seen, timers, receipt settings (conversations.ts). */
+  private readonly conversationsPart: Conversations;
 
   private constructor(
     private readonly profile: Profile,
@@ -153,7 +166,7 @@ export class Engine implements EngineApi {
     // One object serves every part's Deps (each reads only its own slice); getters read live state.
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the deps read live engine state
     const engine = this;
-    const deps: RoomsDeps & OutboxDeps & ContentIntakeDeps & InboxDeps & ContactsDeps & RoomRequestsDeps = {
+    const deps: EngineDeps = {
       get store() {
         return engine.store;
       },
@@ -189,32 +202,34 @@ export class Engine implements EngineApi {
       relayMode: () => this.relayMode,
       relayClient: () => this.relayClient(),
       senderCertificate: () => this.senderCertificate(),
-      refillPreKeys: () => this.refillPreKeys(),
+      refillPreKeys: () => refillPreKeys(deps),
       destroyOverdue: () => this.destroyOverdue(),
-      peersOf: (id) => this.peersOf(id),
+      peersOf: (id) => this.conversationsPart.peersOf(id),
       isMember: (roomId, accountId) => this.intake.isMember(roomId, accountId),
       encode: (content) => this.encode(content),
       enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
-      ensureSession: (id) => this.ensureSession(id),
-      ensureSessions: (ids) => this.ensureSessions(ids),
+      ensureSession: (id) => ensureSession(deps, id),
+      ensureSessions: (ids) => ensureSessions(deps, ids),
       tryFlush: () => this.outbox.tryFlush(),
       emit: (event) => this.emit(event),
-      conversationViewOf: (id) => this.conversationViewOf(id),
-      roomState: (id) => this.roomState(id),
-      ensureRoomState: (id) => this.ensureRoomState(id),
-      rotateSenderKey: (id) => this.rotateSenderKey(id),
+      conversationViewOf: (id) => this.conversationsPart.conversationViewOf(id),
+      roomState: (id) => roomState(this.store, id),
+      ensureRoomState: (id) => ensureRoomState(this.store, id),
+      rotateSenderKey: (id) => rotateSenderKey(this.store, id),
       insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
       flagIdentityChange: (id) => this.contactsPart.flagIdentityChange(id),
       setOwnUsername: (username) => {
         this.usernameValue = username;
       },
     };
+    this.deps = deps;
     this.rooms = new Rooms(deps);
     this.outbox = new Outbox(deps);
     this.intake = new ContentIntake(deps);
     this.inbox = new Inbox(deps);
     this.contactsPart = new Contacts(deps);
     this.roomRequestsPart = new RoomRequests(deps);
+    this.conversationsPart = new Conversations(deps);
   }
 
   private get store(): Store {
@@ -265,7 +280,7 @@ export class Engine implements EngineApi {
         });
         const engine = new Engine(profile, clock);
         engine.relay = relay;
-        await engine.uploadPreKeys(true);
+        await uploadPreKeys(engine.deps, true);
         engine.relay = null;
         return engine;
       } finally {
@@ -370,7 +385,7 @@ export class Engine implements EngineApi {
     this.inbox.connectionChanged(state);
     if (state === 'online' && this.relayMode === 'live') {
       void this.outbox.flush().catch(() => undefined);
-      void this.refillPreKeys().catch(() => undefined);
+      void refillPreKeys(this.deps).catch(() => undefined);
     }
   }
 
@@ -409,23 +424,6 @@ export class Engine implements EngineApi {
     return cert;
   }
 
-  private uploadPreKeys(withSigned: boolean): Promise<void> {
-    return uploadPreKeys(this.preKeyDeps(), withSigned);
-  }
-
-  private refillPreKeys(): Promise<void> {
-    return refillPreKeys(this.preKeyDeps());
-  }
-
-  private preKeyDeps(): PreKeyDeps {
-    return {
-      store: this.store,
-      identityKeyPair: this.identityKeyPair,
-      clock: this.clock,
-      relay: () => this.relayClient(),
-    };
-  }
-
   // --- contacts (contacts.ts) ---------------------------------------------------------------
 
   lookup(username: string): Promise<ContactView> {
@@ -448,122 +446,35 @@ export class Engine implements EngineApi {
     return this.contactsPart.setVerified(name, verified);
   }
 
-  // --- conversations -----------------------------------------------------------------------
+  // --- conversations (conversations.ts) -------------------------------------------------------
 
-  private roomState(id: string): RoomState | undefined {
-    return this.store.settings.get<RoomState>(ROOM_KEY(id));
+  conversations(): Promise<ConversationView[]> {
+    return this.conversationsPart.conversations();
   }
 
-  private conversationViewOf(id: string): ConversationView {
-    const c = this.store.conversations.require(id);
-    return conversationView(this.book, c, c.kind === 'room' ? (this.roomState(id)?.left ?? false) : false);
-  }
-
-  /**
-   * A conversation by its id (a room's id, or a contact's account id), or a contact's direct
-   * conversation by username. A typed name never reaches a room; a room request is not reachable.
-   */
-  private async conversationFor(target: string, createDirect: boolean): Promise<string> {
-    const byId = this.store.conversations.get(target);
-    if (byId && byId.requestFrom === null) return byId.id;
-    if (!createDirect) {
-      const contact = UUID_RE.test(target)
-        ? this.store.contacts.get(target)
-        : this.store.contacts.byUsername(target);
-      const direct = contact && this.store.conversations.directWith(contact.accountId);
-      if (!direct) throw new WispError('NotFound', 'no conversation with that name');
-      return direct.id;
-    }
-    const contact = await this.guard.find(target);
-    return directConversation(this.store, contact.accountId, this.clock()).id;
-  }
-
-  async conversations(): Promise<ConversationView[]> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    return this.store.conversations.list().map((c) => this.conversationViewOf(c.id));
-  }
-
-  async messages(withName: string): Promise<MessageView[]> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    let id: string;
-    try {
-      id = await this.conversationFor(withName, false);
-    } catch (error) {
-      // A known contact we have not talked to yet simply has no messages.
-      const known = UUID_RE.test(withName)
-        ? this.store.contacts.get(withName)
-        : this.store.contacts.byUsername(withName);
-      if (known && isWispError(error, 'NotFound')) return [];
-      throw error;
-    }
-    return this.store.messages.all(id).map((m) => messageView(this.book, m));
+  messages(withName: string): Promise<MessageView[]> {
+    return this.conversationsPart.messages(withName);
   }
 
   /** Paging, previews, search and delete-for-me for the UI (core/engine/queries.ts). */
   get queries(): EngineQueries {
-    this.assertOpen();
-    return new EngineQueries({
-      store: this.store,
-      book: this.book,
-      settle: () => this.destroyOverdue(),
-      exclusive: (work) => this.serial(work),
-      deleted: (id, conversationId) => {
-        this.scheduler.cancel(id);
-        this.emit({ type: 'message.destroyed', id, conversationId, reason: 'deleted' });
-      },
-    });
+    return this.conversationsPart.queries;
   }
 
-  async setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {
-    this.assertOpen();
-    const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
-    const id = await this.conversationFor(conversation, true);
-    const c = this.store.conversations.require(id);
-    if (c.kind === 'room') this.rooms.requireAdmin(id);
-    let notice: Message | undefined;
-    await this.serial(async () => {
-      const now = this.clock();
-      this.store.transaction(() => {
-        this.store.conversations.setDefaultTimers(id, t);
-        const content: Content = {
-          v: 1,
-          type: 'timers',
-          id: newContentId(),
-          sentAt: now,
-          roomId: c.kind === 'room' ? id : null,
-          ...t,
-          ...(c.kind === 'room' ? { epoch: this.rooms.nextEpoch(id) } : {}),
-        };
-        for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
-        notice = this.store.messages.insert(
-          timerNotice({
-            id: content.id,
-            conversationId: id,
-            senderId: this.accountId,
-            outgoing: true,
-            timers: t,
-            now,
-          }),
-          now,
-        );
-      });
-    });
-    const view = this.conversationViewOf(id);
-    this.emit({ type: 'conversation.changed', conversation: view });
-    if (notice) this.emit({ type: 'message.added', message: messageView(this.book, notice) });
-    await this.outbox.tryFlush();
-    return view;
+  setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {
+    return this.conversationsPart.setConversationTimers(conversation, timers);
   }
 
-  private peersOf(conversationId: string): string[] {
-    const c = this.store.conversations.require(conversationId);
-    if (c.kind === 'direct' && c.peerId !== null) return [c.peerId];
-    return this.store.conversations
-      .members(conversationId)
-      .map((m) => m.accountId)
-      .filter((id) => id !== this.accountId);
+  markSeen(id: string): Promise<MessageView> {
+    return this.conversationsPart.markSeen(id);
+  }
+
+  receiptSettings(): Promise<ReceiptSettings> {
+    return this.conversationsPart.receiptSettings();
+  }
+
+  setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings> {
+    return this.conversationsPart.setReceiptSettings(settings);
   }
 
   // --- backup ------------------------------------------------------------------------------
@@ -577,20 +488,6 @@ export class Engine implements EngineApi {
     return this.serial(() =>
       exportBackup({ ...options, store: this.store, attachmentsDir: this.profile.attachmentsDir }),
     );
-  }
-
-  // --- receipts ----------------------------------------------------------------------------
-
-  async receiptSettings(): Promise<ReceiptSettings> {
-    return (
-      this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY) ?? { deliveryReceipts: true, readReceipts: true }
-    );
-  }
-
-  async setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings> {
-    const next = { ...(await this.receiptSettings()), ...settings };
-    this.store.settings.set(RECEIPTS_KEY, next);
-    return next;
   }
 
   // --- sending -----------------------------------------------------------------------------
@@ -631,7 +528,7 @@ export class Engine implements EngineApi {
     this.assertOpen();
     checkTextLength(text);
     const id = this.rooms.requireRoom(roomId);
-    for (const peer of this.peersOf(id)) {
+    for (const peer of this.conversationsPart.peersOf(id)) {
       const contact = this.store.contacts.get(peer);
       if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
     }
@@ -757,38 +654,6 @@ export class Engine implements EngineApi {
     });
   }
 
-  private ensureSession(accountId: string): Promise<void> {
-    return ensureSession(this.sessionDeps(), accountId);
-  }
-
-  private ensureSessions(accountIds: readonly string[]): Promise<void> {
-    return ensureSessions(this.sessionDeps(), accountIds);
-  }
-
-  private sessionDeps(): SessionDeps {
-    return {
-      signal: this.signal,
-      selfId: this.accountId,
-      clock: this.clock,
-      relay: () => this.relayClient(),
-      identityChanged: (id) => this.contactsPart.flagIdentityChange(id),
-    };
-  }
-
-  private ensureRoomState(roomId: string): RoomState {
-    const state = this.roomState(roomId);
-    if (state) return state;
-    const fresh: RoomState = { distributionId: randomUUID(), sharedWith: [], left: false };
-    this.store.settings.set(ROOM_KEY(roomId), fresh);
-    return fresh;
-  }
-
-  /** A member left or was removed: our next room message goes out under a new sender key. */
-  private rotateSenderKey(roomId: string): void {
-    const state = this.ensureRoomState(roomId);
-    this.store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
-  }
-
   // --- rooms (rooms.ts) ----------------------------------------------------------------------
 
   createRoom(name: string, members: string[]): Promise<ConversationView> {
@@ -844,43 +709,6 @@ export class Engine implements EngineApi {
   }
 
   // --- reading and destruction -------------------------------------------------------------
-
-  async markSeen(id: string): Promise<MessageView> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    const before = this.store.messages.get(id);
-    if (!before) throw new WispError('NotFound', 'no such message (it may have been destroyed)');
-    if (before.outgoing) return messageView(this.book, before);
-    const now = this.clock();
-    const after = await this.serial(async () =>
-      this.store.transaction(() => {
-        const m = this.store.messages.markSeen(id, now)!;
-        const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
-        if (before.seenAt === null && settings?.readReceipts !== false) {
-          this.enqueueDirect(
-            m.senderId,
-            {
-              v: 1,
-              type: 'receipt',
-              id: newContentId(),
-              sentAt: now,
-              roomId: null,
-              kind: 'read',
-              messageIds: [id],
-            },
-            null,
-          );
-        }
-        return m;
-      }),
-    );
-    this.scheduler.schedule(id, after.destroyAt);
-    const view = messageView(this.book, after);
-    this.emit({ type: 'message.updated', message: view });
-    // Sends the read receipt now if there is one (a relay that is down keeps it in the outbox).
-    if (before.seenAt === null) await this.outbox.tryFlush();
-    return view;
-  }
 
   /** Destroys everything already due (also run by every read API, so none can return an overdue message). */
   private destroyOverdue(): Promise<void> {

@@ -27,6 +27,24 @@ export interface RoomState {
 
 export const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 
+export function roomState(store: Store, id: string): RoomState | undefined {
+  return store.settings.get<RoomState>(ROOM_KEY(id));
+}
+
+export function ensureRoomState(store: Store, roomId: string): RoomState {
+  const state = roomState(store, roomId);
+  if (state) return state;
+  const fresh: RoomState = { distributionId: randomUUID(), sharedWith: [], left: false };
+  store.settings.set(ROOM_KEY(roomId), fresh);
+  return fresh;
+}
+
+/** A member left or was removed: our next room message goes out under a new sender key. */
+export function rotateSenderKey(store: Store, roomId: string): void {
+  const state = ensureRoomState(store, roomId);
+  store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
+}
+
 /** What room operations need from the engine. */
 export interface RoomsDeps {
   readonly store: Store;
