@@ -10,6 +10,7 @@ import type { Store } from '../store';
 import type { IdentityGuard } from './identityGuard';
 import { newContentId } from './ids';
 import { roomNotice } from './notices';
+import { b64, senderKeyDistribution, type SignalStores } from './signalCrypto';
 
 const log = loggerFor('engine');
 
@@ -51,6 +52,7 @@ export interface RoomsDeps {
   readonly accountId: string;
   readonly usernameValue: string | null;
   readonly guard: IdentityGuard;
+  readonly signal: SignalStores;
   clock(): number;
   serial<T>(fn: () => Promise<T>): Promise<T>;
   assertOpen(): void;
@@ -79,6 +81,13 @@ export class Rooms {
           : (this.d.store.contacts.get(m.accountId)?.username ?? null),
       role: m.role,
     }));
+  }
+
+  /** The user reached out to these contacts (their rooms are conversations): one commit for all. */
+  private markAdded(accountIds: readonly string[]): void {
+    this.d.store.transaction(() => {
+      for (const id of accountIds) this.d.store.contacts.markAdded(id);
+    });
   }
 
   /** The epoch an admin change goes out under: one past the last, recorded at once. */
@@ -127,30 +136,44 @@ export class Rooms {
     if (members.length + 1 > MAX_ROOM_MEMBERS)
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     const contacts = await this.d.guard.findMany(members);
-    for (const c of contacts) this.d.store.contacts.markAdded(c.accountId);
-    await this.d.ensureSessions(contacts.map((c) => c.accountId));
+    const memberIds = contacts.map((c) => c.accountId);
+    this.markAdded(memberIds);
+    await this.d.ensureSessions(memberIds);
     const id = randomUUID();
-    await this.d.serial(async () =>
+    await this.d.serial(async () => {
+      // The creation update lists every member (tens of kB for a full room), so it is sealed once
+      // for all of them under our new sender key (one multi-recipient message) rather than sent
+      // pairwise to each: the key goes first over every pairwise session, then the update.
+      const distributionId = randomUUID();
+      const distribution = b64(await senderKeyDistribution(this.d.accountId, distributionId, this.d.signal));
       this.d.store.transaction(() => {
+        const now = this.d.clock();
         this.d.store.conversations.createRoom(
-          {
-            id,
-            name,
-            members: [this.d.accountId, ...contacts.map((c) => c.accountId)],
-            admins: [this.d.accountId],
-          },
-          this.d.clock(),
+          { id, name, members: [this.d.accountId, ...memberIds], admins: [this.d.accountId] },
+          now,
         );
-        this.d.ensureRoomState(id);
-        // One encoding for every member: the update lists all 500 members (tens of kB).
-        const update = this.d.encode(this.roomUpdate(id, 'create', null, this.nextEpoch(id)));
-        for (const c of contacts)
-          this.d.store.outbox.enqueue(
-            { messageId: null, recipientId: c.accountId, kind: 'direct', payload: update, expiresAt: null },
-            this.d.clock(),
-          );
-      }),
-    );
+        // The outbox sends in order: every member's key item goes out before the room item.
+        this.d.store.settings.set(ROOM_KEY(id), { distributionId, sharedWith: memberIds, left: false });
+        const update = this.roomUpdate(id, 'create', null, this.nextEpoch(id));
+        if (memberIds.length === 0) return;
+        for (const to of memberIds) {
+          const key: Content = {
+            v: 1,
+            type: 'sender-key',
+            id: newContentId(),
+            sentAt: now,
+            roomId: id,
+            distributionId,
+            distribution,
+          };
+          this.d.enqueueDirect(to, key, null);
+        }
+        this.d.store.outbox.enqueue(
+          { messageId: null, recipientId: id, kind: 'room', payload: this.d.encode(update), expiresAt: null },
+          now,
+        );
+      });
+    });
     const view = this.d.conversationViewOf(id);
     this.d.emit({ type: 'conversation.changed', conversation: view });
     await this.d.tryFlush();
@@ -179,7 +202,7 @@ export class Rooms {
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     }
     const contacts = await this.d.guard.findMany(members);
-    for (const c of contacts) this.d.store.contacts.markAdded(c.accountId);
+    this.markAdded(contacts.map((c) => c.accountId));
     await this.d.ensureSessions(contacts.map((c) => c.accountId));
     await this.d.serial(async () =>
       this.d.store.transaction(() => {

@@ -13,6 +13,8 @@ export interface SessionDeps {
   relayClient(): RelayClient;
   /** A bundle's identity key replaced the one saved for this account. */
   flagIdentityChange(accountId: string): void;
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  inTransaction(fn: () => Promise<void>): Promise<void>;
 }
 
 export async function ensureSession(d: SessionDeps, accountId: string): Promise<void> {
@@ -26,7 +28,9 @@ export async function ensureSession(d: SessionDeps, accountId: string): Promise<
 
 /**
  * Sessions with every account in `accountIds` that has none, from prekeys.bundles batches (a new
- * room of never-written members costs a request per 499 members, not one each).
+ * room of never-written members costs a request per 499 members, not one each). Each batch's
+ * sessions and identities commit together, in the engine's serial order: never call this from
+ * inside `serial` (room operations call it before they take it).
  */
 export async function ensureSessions(d: SessionDeps, accountIds: readonly string[]): Promise<void> {
   const missing: string[] = [];
@@ -43,7 +47,8 @@ export async function ensureSessions(d: SessionDeps, accountIds: readonly string
     for (const bundle of results) {
       if (bundle) await startSession(bundle, d.accountId, buffered, d.clock());
     }
-    await buffered.flush();
+    // One commit for the batch, not one per session and identity written.
+    await d.serial(() => d.inTransaction(() => buffered.flush()));
     for (const id of buffered.replacedIdentities) d.flagIdentityChange(id);
     const absent = ids.filter((_, j) => results[j] === null);
     if (absent.length > 0)

@@ -99,12 +99,18 @@ describe('a room of 499 contacts never looked up, under the relay default limits
 
     const distinct = new Set<string>();
     for (const m of members) {
-      // In order on each member's queue: the room invitation, our sender key, the message.
-      const update = await openDirect(m, (await m.client.nextEnvelope(60_000)).payload);
-      expect(update.type).toBe('room.update');
+      // In order on each member's queue: our sender key (pairwise), then the room's creation
+      // update sealed once for all members under that key, then the message.
       const key = await openDirect(m, (await m.client.nextEnvelope(60_000)).payload);
       if (key.type !== 'sender-key') throw new Error(`expected a sender key, got ${key.type}`);
+      expect(key.roomId).toBe(room.id);
       await m.acceptSenderKeyDistribution(creator.accountId as never, bytes(key.distribution));
+      const update = await openRoom(m, (await m.client.nextEnvelope(60_000)).payload);
+      expect(update.sender).toBe(creator.accountId);
+      if (update.content.type !== 'room.update')
+        throw new Error(`expected the room update, got ${update.content.type}`);
+      expect(update.content.action).toBe('create');
+      expect(update.content.members).toHaveLength(MEMBERS + 1);
       const { sender, content } = await openRoom(m, (await m.client.nextEnvelope(60_000)).payload);
       expect(sender).toBe(creator.accountId);
       if (content.type !== 'text') throw new Error(`expected text, got ${content.type}`);
