@@ -77,6 +77,8 @@ const log = loggerFor('engine');
 
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
+/** Room size above which the identity gate reads all contacts at once instead of each member's. */
+const BULK_GATE_MEMBERS = 64;
 /** Re-exported for bench/store.bench.ts, which ingests in batches of the inbox's size. */
 export { INBOX_BATCH } from './inbox';
 
@@ -528,8 +530,14 @@ export class Engine implements EngineApi {
     this.assertOpen();
     checkTextLength(text);
     const id = this.rooms.requireRoom(roomId);
-    for (const peer of this.conversationsPart.peersOf(id)) {
-      const contact = this.store.contacts.get(peer);
+    const peers = this.conversationsPart.peersOf(id);
+    // A large room: one read of every contact beats one lookup per member (a full room has 499).
+    const byId =
+      peers.length > BULK_GATE_MEMBERS
+        ? new Map(this.store.contacts.list().map((c) => [c.accountId, c]))
+        : null;
+    for (const peer of peers) {
+      const contact = byId ? byId.get(peer) : this.store.contacts.get(peer);
       if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
     }
     return this.sendInto(id, text, options);
