@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeContent, type Content } from '../../../common/content';
 import { Engine } from '../../../core/engine';
+import type { Store } from '../../../core/store';
 import { startRelay, type RunningRelay } from '../../../relay/index';
 import { DEFAULT_LIMITS } from '../../../relay/config';
 import { SignalUser, bytes } from '../../helpers/relay/signalUser';
@@ -56,6 +57,7 @@ describe('a room of 499 contacts never looked up, under the relay default limits
   let root: string;
   let relay: RunningRelay;
   let creator: Engine;
+  let roomId: string;
   const members: SignalUser[] = [];
 
   beforeAll(async () => {
@@ -95,6 +97,7 @@ describe('a room of 499 contacts never looked up, under the relay default limits
       members.map((_, i) => `member${i}`),
     );
     expect(room.members).toHaveLength(MEMBERS);
+    roomId = room.id;
     await creator.sendToRoom(room.id, 'hello, all 499 of you');
 
     const distinct = new Set<string>();
@@ -119,4 +122,16 @@ describe('a room of 499 contacts never looked up, under the relay default limits
     }
     expect(distinct.size).toBe(MEMBERS);
   }, 300_000);
+
+  it("stops a send to the full room when one member's key changed, until the user accepts it", async () => {
+    // The gate of a large room reads every contact at once: a change on one member still stops it.
+    const store = (creator as unknown as { store: Store }).store;
+    const changed = members[250]!.accountId;
+    store.contacts.recordIdentityChange(changed, store.contacts.get(changed)!.identityKey!, Date.now());
+    await expect(creator.sendToRoom(roomId, 'stopped')).rejects.toMatchObject({ kind: 'IdentityChanged' });
+    expect((await creator.messages(roomId)).map((m) => m.text)).not.toContain('stopped');
+    const sent = await creator.sendToRoom(roomId, 'accepted', { acceptIdentityChange: true });
+    expect(sent.state).toBe('sent');
+    expect(store.contacts.get(changed)?.identityChanged).toBe(false);
+  }, 120_000);
 });
