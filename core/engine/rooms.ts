@@ -1,6 +1,7 @@
 // Room operations of the engine: create, add, remove, rename, leave, promote and demote — each by
-// the room's id, each an admin change (but leave) under the next room epoch, sent pairwise to every
-// member with the full member list and roles. What members do with them is in roomIntake.ts.
+// the room's id, each an admin change (but leave) under the next room epoch carrying the full member
+// list and roles: a creation sealed once for all under our new sender key, the others pairwise to
+// every member. What members do with them is in roomIntake.ts.
 import { randomUUID } from 'node:crypto';
 import type { ConversationView, EngineEvent } from '../../common/engine';
 import type { Content, RoomMember } from '../../common/content';
