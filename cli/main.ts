@@ -48,6 +48,9 @@ options of every command:
   --passphrase-fd N        read the passphrase from file descriptor N (implies --keystore passphrase)
                          passphrase: --passphrase-file, else --passphrase-fd, else $WISP_PASSPHRASE,
                          else asked on the terminal without echo (twice at init)
+  --proxy URL            every relay connection through this SOCKS5 proxy, e.g. Tor:
+                         socks5h://127.0.0.1:9050 (default: $WISP_PROXY; the flag wins, and
+                         --proxy '' turns a set $WISP_PROXY off). Never a direct fallback.
   --json                 one JSON object per line on stdout; errors as JSON on stderr
 `;
 
@@ -57,6 +60,8 @@ const COMMON_OPTIONS = {
   // No --passphrase VALUE: argv is readable by every local user (cli/passphrase.ts).
   'passphrase-file': { type: 'string' },
   'passphrase-fd': { type: 'string' },
+  // Not stored in the profile: a flag or $WISP_PROXY for each run (cli/engineFor.ts).
+  proxy: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;

@@ -89,6 +89,10 @@ export async function startHarness(options: HarnessOptions): Promise<RunningHarn
       applyContentProtection: () => undefined,
       openExternal: async () => false,
       ...(options.choosePath === undefined ? {} : { choosePath: options.choosePath }),
+      // The same stand-in answers "where to save this attachment"; without it, the path field.
+      ...(options.choosePath === undefined
+        ? {}
+        : { chooseSavePath: (name: string) => options.choosePath!('export', name) }),
     },
     keychain: options.keychain ?? false,
     ...(options.engineFactory === undefined ? {} : { engineFactory: options.engineFactory }),

@@ -213,6 +213,13 @@ async function start(): Promise<void> {
       const chosen = await (win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options));
       return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
     },
+    async chooseSavePath(defaultName) {
+      // The attachment is decrypted only to where the person chose here; the page never names a path.
+      const [win] = windows;
+      const options = { title: 'Save attachment', defaultPath: join(app.getPath('downloads'), defaultName) };
+      const chosen = await (win ? dialog.showSaveDialog(win, options) : dialog.showSaveDialog(options));
+      return chosen.canceled || chosen.filePath === undefined ? null : chosen.filePath;
+    },
     safeStorage,
     notifications: electronNotifications(windows),
   };

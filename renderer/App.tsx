@@ -13,6 +13,7 @@ import { ShortcutsOverlay } from './components/ShortcutsOverlay';
 import { useShortcuts } from './lib/shortcuts';
 import { RestoreContainer } from './containers/RestoreContainer';
 import './backup.css';
+import './attachments.css';
 import { asUiError } from './lib/uiError';
 
 export interface AppProps {

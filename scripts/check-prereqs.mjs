@@ -120,6 +120,13 @@ export async function missingPrerequisites(env = process.env, platform = process
       });
     }
   }
+  if (!onPath('microsocks', env)) {
+    missing.push({
+      name: 'microsocks',
+      why: 'the SOCKS5 proxy tests route every relay connection through a real SOCKS5 server on loopback',
+      apt: ['microsocks'],
+    });
+  }
   const rebuild = [];
   if (!loads('keytar')) {
     missing.push({

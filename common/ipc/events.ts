@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { EngineEvent } from '../engine';
 import { AccountStatus } from './account';
+import { TransferProgressSchema, type TransferProgressView } from './attachments';
 import { BackupProgressSchema, type BackupProgressView } from './backup';
 import { Settings } from './settings';
 import {
@@ -58,7 +59,9 @@ export type AppEvent =
   | { type: 'notification.shown'; notification: NotificationView }
   | { type: 'notification.withdrawn'; id: string }
   /** Unread messages over all conversations, for the dock/taskbar badge. */
-  | { type: 'badge.changed'; count: number };
+  | { type: 'badge.changed'; count: number }
+  /** An attachment upload or download under way (throttled by core/services/attachmentService). */
+  | { type: 'attachment.progress'; progress: TransferProgressView };
 
 export type WispEvent = EngineEvent | AppEvent;
 export type WispEventType = WispEvent['type'];
@@ -73,6 +76,7 @@ export const WispEventSchema = z.union([
   z.object({ type: z.literal('notification.shown'), notification: NotificationViewSchema }),
   z.object({ type: z.literal('notification.withdrawn'), id: z.string() }),
   z.object({ type: z.literal('badge.changed'), count: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('attachment.progress'), progress: TransferProgressSchema }),
 ]) satisfies z.ZodType<WispEvent>;
 
 export type WispEventListener = (event: WispEvent) => void;

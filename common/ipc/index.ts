@@ -2,6 +2,7 @@
 // shape the preload and the harness expose as `window.wisp`, and channel lookup for dispatchers.
 import { accountSpec } from './account';
 import { appSpec } from './app';
+import { attachmentsSpec } from './attachments';
 import { backupSpec } from './backup';
 import { contactsSpec } from './contacts';
 import {
@@ -27,6 +28,7 @@ export * from './settings';
 export * from './backup';
 export * from './events';
 export * from './messages';
+export * from './attachments';
 
 export const wispSpec = {
   app: appSpec,
@@ -36,6 +38,7 @@ export const wispSpec = {
   settings: settingsSpec,
   backup: backupSpec,
   messages: messagesSpec,
+  attachments: attachmentsSpec,
 } as const satisfies Record<string, ServiceSpec>;
 
 export type WispSpec = typeof wispSpec;

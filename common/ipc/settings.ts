@@ -1,6 +1,8 @@
 // The `settings` service: theme, content protection, receipts and the default timers for new
-// conversations. Receipts live in the encrypted profile, so they are null while locked.
+// conversations, and the SOCKS5 proxy every relay connection takes (Settings → Network). Receipts
+// live in the encrypted profile, so they are null while locked.
 import { z } from 'zod';
+import { MAX_PROXY_URL_CHARS, parseProxyUrl } from '../proxyUrl';
 import { method, noInput, type ServiceInterface } from './contract';
 import { ConversationTimersSchema, ReceiptSettingsSchema } from './views';
 
@@ -17,6 +19,20 @@ export type NotificationMode = z.infer<typeof NotificationMode>;
 /** Minutes of system idle time before Wisp locks itself; null = never on idle. */
 export const AutoLockMinutes = z.number().int().min(1).max(1440).nullable();
 
+/**
+ * socks5h://HOST:PORT (or socks5://, optional user:password@): every relay connection goes through
+ * it, registration and attachments included; null is a direct connection. Checked by the same
+ * parser as the CLI's --proxy, so the message says what is wrong.
+ */
+export const ProxyUrlSetting = z
+  .string()
+  .max(MAX_PROXY_URL_CHARS)
+  .superRefine((text, ctx) => {
+    const parsed = parseProxyUrl(text);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.problem });
+  })
+  .nullable();
+
 /** Preferences kept outside the encrypted database: they must apply before unlock. None is secret. */
 export const Preferences = z.object({
   theme: Theme,
@@ -25,6 +41,8 @@ export const Preferences = z.object({
   // Defaulted so a preferences file written before this field existed still reads.
   autoLockMinutes: AutoLockMinutes.default(15),
   notifications: NotificationMode.default('new-message'),
+  // Outside the database because it must apply before unlock: to the first connection after it.
+  proxyUrl: ProxyUrlSetting.default(null),
 });
 export type Preferences = z.infer<typeof Preferences>;
 
@@ -35,6 +53,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   defaultTimers: { expireAfterMs: null, burnAfterMs: null },
   autoLockMinutes: 15,
   notifications: 'new-message',
+  proxyUrl: null,
 };
 
 export const Settings = Preferences.extend({ receipts: ReceiptSettingsSchema.nullable() });
@@ -47,6 +66,7 @@ export const SettingsPatch = z
     defaultTimers: ConversationTimersSchema,
     autoLockMinutes: AutoLockMinutes,
     notifications: NotificationMode,
+    proxyUrl: ProxyUrlSetting,
     receipts: ReceiptSettingsSchema.partial(),
   })
   .partial()

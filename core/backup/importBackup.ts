@@ -300,6 +300,9 @@ class RestoreBuilder {
       this.#dropped++;
       return;
     }
+    // The outbox stays with the device that queued it (backupTables.ts), so nothing here would
+    // ever send a copy still pending: it comes back as failed, which the user can retry.
+    if (record.table === 'messages' && row.outgoing === 1 && row.state === 'sending') row.state = 'failed';
     if (record.table === 'attachments' && this.#skippedMessages.has(String(row.message_id))) {
       this.#skippedMessages.add(`attachment:${String(row.id)}`);
       return;

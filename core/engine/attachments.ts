@@ -2,7 +2,8 @@
 // private temporary ciphertext file, uploaded to the relay, and described by a pointer (key and
 // digest) that travels only inside the E2E message. Download checks the digest before decrypting.
 // Both directions stream the plaintext straight into the local encrypted-at-rest copy
-// (EncryptedFileBuilder), so no attachment is ever held whole in memory.
+// (EncryptedFileBuilder), so no attachment is ever held whole in memory. Transfers take the
+// relay's route: through the user's SOCKS5 proxy when one is set, like the WebSocket.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -10,12 +11,13 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentPointer } from '../../common/content';
 import { WispError } from '../../common/errors';
 import { attachmentPath } from '../../common/wire';
-import type { RelayClient } from '../relayClient/relayClient';
+import { httpBaseUrl, type RelayClient } from '../relayClient/relayClient';
+import { proxyFailure, type RelayRoute } from '../relayClient/relayRoute';
 import { EncryptedFileBuilder, type EncryptedFile } from '../store/attachmentFiles';
 import type { NewAttachment } from '../store/types';
 import { decryptAttachment, digestFile, encryptAttachment, shred } from './attachmentCrypto';
@@ -31,18 +33,24 @@ const MIME: Record<string, string> = {
   '.mp4': 'video/mp4',
 };
 
+/** One HTTP request to the relay along `route` (the proxy's agent, or a direct socket without one). */
 function send(
-  url: URL,
+  route: RelayRoute,
+  path: string,
   method: string,
   headers: Record<string, string>,
 ): (body?: NodeJS.ReadableStream) => Promise<IncomingMessage> {
+  const url = new URL(path, httpBaseUrl(route));
   const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return (body) =>
     new Promise((resolve, reject) => {
-      const req = fn(url, { method, headers }, resolve);
-      req.on('error', (cause) =>
-        reject(new WispError('RelayUnavailable', 'the attachment transfer failed', { cause })),
-      );
+      // Read once: a proxy changed mid-transfer applies to the next request, not half of this one.
+      const agent = route.agent();
+      const req = fn(url, { method, headers, ...(agent === undefined ? {} : { agent }) }, resolve);
+      req.on('error', (cause) => {
+        const detail = route.proxy === null ? 'the attachment transfer failed' : proxyFailure(cause);
+        reject(route.unavailable(detail, cause));
+      });
       if (body) body.pipe(req);
       else req.end();
     });
@@ -84,6 +92,27 @@ export function attachmentRow(pointer: AttachmentPointer, id: string, messageId:
   };
 }
 
+/**
+ * What to attach: a file path (the CLI), or bytes already in memory with their name (the app: a
+ * sandboxed renderer cannot hand over paths, docs/SECURITY.md). Bytes never touch the disk in plain.
+ */
+export type AttachmentSource = string | { readonly fileName: string; readonly bytes: Uint8Array };
+
+/** Bytes moved so far and the total (null when the relay did not say); called as they move. */
+export type TransferProgress = (bytes: number, total: number | null) => void;
+
+/** Counts bytes flowing through, for progress; the bytes themselves pass unchanged. */
+function counting(total: number | null, onProgress: TransferProgress | undefined): PassThrough {
+  let bytes = 0;
+  return new PassThrough({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      onProgress?.(bytes, total);
+      done(null, chunk);
+    },
+  });
+}
+
 export interface Uploaded {
   pointer: AttachmentPointer;
   /**
@@ -95,23 +124,29 @@ export interface Uploaded {
 
 export async function uploadAttachment(
   relay: RelayClient,
-  httpBase: string,
-  path: string,
+  route: RelayRoute,
+  source: AttachmentSource,
   expiresAt: number | null,
   localDir: string,
+  onProgress?: TransferProgress,
 ): Promise<Uploaded> {
-  try {
-    await stat(path);
-  } catch (cause) {
-    throw new WispError('NotFound', 'the file to attach does not exist', { cause });
+  if (typeof source === 'string') {
+    try {
+      await stat(source);
+    } catch (cause) {
+      throw new WispError('NotFound', 'the file to attach does not exist', { cause });
+    }
   }
+  const fileName = typeof source === 'string' ? basename(source) : source.fileName;
   const pointerId = randomUUID();
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
   const local = new EncryptedFileBuilder(localDir, pointerId);
   try {
     async function* teed(): AsyncGenerator<Buffer> {
-      for await (const chunk of createReadStream(path)) {
+      const plain =
+        typeof source === 'string' ? createReadStream(source) : Readable.from([Buffer.from(source.bytes)]);
+      for await (const chunk of plain) {
         local.update(chunk as Buffer);
         yield chunk as Buffer;
       }
@@ -124,19 +159,19 @@ export async function uploadAttachment(
       size: secrets.ciphertextSize,
       ...(expiresAt === null ? {} : { expiresAt }),
     });
-    const res = await send(new URL(created.uploadPath, httpBase), 'PUT', {
+    const res = await send(route, created.uploadPath, 'PUT', {
       authorization: `Bearer ${created.uploadToken}`,
       'content-type': 'application/octet-stream',
       'content-length': String(secrets.ciphertextSize),
-    })(createReadStream(cipherPath));
+    })(createReadStream(cipherPath).pipe(counting(secrets.ciphertextSize, onProgress)));
     const body = await readBody(res);
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, body);
     return {
       pointer: {
         id: pointerId,
         blobId: created.attachmentId,
-        fileName: basename(path).slice(0, 255),
-        contentType: MIME[extname(path).toLowerCase()] ?? 'application/octet-stream',
+        fileName: fileName.slice(0, 255),
+        contentType: MIME[extname(fileName).toLowerCase()] ?? 'application/octet-stream',
         size: secrets.size,
         key: secrets.key.toString('base64'),
         digest: secrets.digest.toString('base64'),
@@ -157,20 +192,23 @@ export async function uploadAttachment(
  * file for attachment `attachmentId` in `localDir` (streamed); the caller adopts it.
  */
 export async function downloadAttachment(
-  httpBase: string,
+  route: RelayRoute,
   blobId: string,
   key: Uint8Array,
   digest: Uint8Array,
   size: number,
   localDir: string,
   attachmentId: string,
+  onProgress?: TransferProgress,
 ): Promise<EncryptedFile> {
   const dir = await mkdtemp(join(tmpdir(), 'wisp-att-'));
   const cipherPath = join(dir, 'blob');
   try {
-    const res = await send(new URL(attachmentPath(blobId), httpBase), 'GET', {})();
+    const res = await send(route, attachmentPath(blobId), 'GET', {})();
     if ((res.statusCode ?? 500) >= 300) throw httpError(res.statusCode ?? 500, await readBody(res));
-    await pipeline(res, createWriteStream(cipherPath, { mode: 0o600 }));
+    const length = Number(res.headers['content-length']);
+    const total = Number.isSafeInteger(length) && length >= 0 ? length : null;
+    await pipeline(res, counting(total, onProgress), createWriteStream(cipherPath, { mode: 0o600 }));
     if (!Buffer.from(digest).equals(await digestFile(cipherPath))) {
       throw new WispError('DecryptionFailed', 'attachment rejected: digest mismatch');
     }

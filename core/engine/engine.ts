@@ -31,12 +31,8 @@ import {
 import { signalStoresFor } from '../signal';
 import type { Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
-import {
-  RelayClient,
-  accountMovedError,
-  httpBaseUrl,
-  type RelayConnectionState,
-} from '../relayClient/relayClient';
+import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
+import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
 import { exportBackup, type ExportResult } from '../backup';
 import { BurnScheduler } from './burnScheduler';
 import {
@@ -54,7 +50,7 @@ import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { Rooms, ensureRoomState, roomState, rotateSenderKey, type RoomsDeps } from './rooms';
-import { attachmentRow, downloadAttachment, uploadAttachment } from './attachments';
+import { attachmentRow, downloadAttachment, uploadAttachment, type TransferProgress } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, type ContentIntakeDeps } from './contentIntake';
@@ -97,7 +93,12 @@ export class Engine implements EngineApi {
   private usernameValue: string | null;
   private readonly identityKeyPair: IdentityKeyPair;
   private readonly certificates: SenderCertificateChecker;
-  private readonly relayUrl: string;
+  /**
+   * The relay's address and the route to it (the user's SOCKS5 proxy, if any). Every connection
+   * the engine opens is made from this one route — `new RelayClient({ url: this.relayUrl, … })` —
+   * so each takes the proxy and follows setProxy() without further wiring.
+   */
+  private readonly relayUrl: RelayRoute;
   private readonly signal: SignalStores;
   private readonly scheduler: BurnScheduler;
   private readonly listeners = new Set<EngineListener>();
@@ -136,6 +137,7 @@ export class Engine implements EngineApi {
     private readonly profile: Profile,
     private readonly clock: Clock,
     relayUrl?: string,
+    proxy: ProxyAddress | null = null,
   ) {
     const identity = this.store.identity.require();
     this.accountId = identity.accountId;
@@ -146,7 +148,7 @@ export class Engine implements EngineApi {
     this.certificates = new SenderCertificateChecker(
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
-    this.relayUrl = relayUrl ?? identity.relayUrl;
+    this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({
@@ -251,13 +253,16 @@ export class Engine implements EngineApi {
   /** Creates the profile, the identity and the relay account; uploads the first prekeys. */
   static async create(options: EngineCreateOptions): Promise<Engine> {
     const clock = options.clock ?? Date.now;
+    // Checked before anything is made: a bad proxy must not leave a profile, nor be skipped.
+    const proxy = proxyFrom(options.proxy);
+    const route = new RelayRoute(options.relayUrl, proxy);
     const existedBefore = existsSync(options.profileDir);
     const profile = await createProfile(options.profileDir, options.keystore);
     try {
       const identity = newIdentity();
       const registrationId = newRegistrationId();
       const relay = new RelayClient({
-        url: options.relayUrl,
+        url: route,
         accountId: null,
         sign: (m) => identity.privateKey.sign(m),
         reconnect: false,
@@ -280,7 +285,7 @@ export class Engine implements EngineApi {
           trustRoot: Buffer.from(info.trustRoot, 'base64'),
           createdAt: clock(),
         });
-        const engine = new Engine(profile, clock);
+        const engine = new Engine(profile, clock, undefined, proxy);
         engine.relay = relay;
         await uploadPreKeys(engine.deps, true);
         engine.relay = null;
@@ -301,9 +306,10 @@ export class Engine implements EngineApi {
    * out, so no read API can ever return one.
    */
   static async open(options: EngineOpenOptions): Promise<Engine> {
+    const proxy = proxyFrom(options.proxy);
     const profile = await openProfile(options.profileDir, options.keystore);
     try {
-      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl);
+      const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl, proxy);
       engine.startEphemeral();
       return engine;
     } catch (error) {
@@ -406,6 +412,15 @@ export class Engine implements EngineApi {
       // the outbox goes out when it is back (connection.changed tells the UI).
       if (!isWispError(error, 'RelayUnavailable')) throw error;
     }
+  }
+
+  /**
+   * Routes every relay connection through `proxy` (socks5h://HOST:PORT…), or directly with null.
+   * Open connections are dropped and reopened on the new route; none falls back to the other.
+   */
+  setProxy(proxy: string | null): void {
+    this.assertOpen();
+    this.relayUrl.setProxy(proxyFrom(proxy));
   }
 
   private async senderCertificate(): Promise<SenderCertificate> {
@@ -558,10 +573,11 @@ export class Engine implements EngineApi {
     if (options.file !== undefined) {
       const uploaded = await uploadAttachment(
         this.relayClient(),
-        httpBaseUrl(this.relayUrl),
+        this.relayUrl,
         options.file,
         expiresAt,
         this.store.attachments.folder,
+        options.onProgress,
       );
       attachments.push(uploaded.pointer);
       localCopy = uploaded.local;
@@ -739,29 +755,73 @@ export class Engine implements EngineApi {
 
   // --- attachments -------------------------------------------------------------------------
 
-  async saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void> {
+  async saveAttachment(
+    messageId: string,
+    attachmentId: string,
+    outPath: string,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
+    await this.localAttachment(messageId, attachmentId, Number.MAX_SAFE_INTEGER, onProgress);
+    await this.store.attachments.saveFileTo(attachmentId, outPath);
+  }
+
+  async readAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<Buffer> {
+    await this.localAttachment(messageId, attachmentId, maxBytes, onProgress);
+    // Decrypted from the encrypted-at-rest copy straight into memory (bounded by the check above).
+    return this.store.attachments.readFile(attachmentId);
+  }
+
+  /** Checks the attachment belongs to the message and is at most `maxBytes`; fetches it if not local. */
+  private async localAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<void> {
     this.assertOpen();
     await this.destroyOverdue();
     const attachment = this.store.attachments.get(attachmentId);
     if (!attachment || attachment.messageId !== messageId)
       throw new WispError('NotFound', 'no such attachment');
-    if (attachment.localPath === null) {
-      if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
-        throw new WispError('NotFound', 'the attachment cannot be fetched');
-      }
-      const file = await downloadAttachment(
-        httpBaseUrl(this.relayUrl),
-        attachment.blobId,
-        attachment.remoteKey,
-        attachment.digest,
-        attachment.size,
-        this.store.attachments.folder,
-        attachmentId,
-      );
-      this.store.attachments.adoptFile(attachmentId, file);
+    if (attachment.size > maxBytes) {
+      throw new WispError('PayloadTooLarge', 'the attachment is too large to preview', {
+        recovery: 'Save the file instead.',
+      });
     }
-    await this.store.attachments.saveFileTo(attachmentId, outPath);
+    if (attachment.localPath !== null) return;
+    if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
+      throw new WispError('NotFound', 'the attachment cannot be fetched');
+    }
+    // A preview and a save at once share one download: a second copy adopted meanwhile would wipe
+    // the first while it is being read.
+    let fetching = this.attachmentFetches.get(attachmentId);
+    if (fetching === undefined) {
+      const { blobId, remoteKey, digest, size } = attachment;
+      fetching = (async () => {
+        const file = await downloadAttachment(
+          this.relayUrl,
+          blobId,
+          remoteKey,
+          digest,
+          size,
+          this.store.attachments.folder,
+          attachmentId,
+          onProgress,
+        );
+        this.store.attachments.adoptFile(attachmentId, file);
+      })().finally(() => this.attachmentFetches.delete(attachmentId));
+      this.attachmentFetches.set(attachmentId, fetching);
+    }
+    await fetching;
   }
+
+  /** Downloads under way by attachment id (see localAttachment). */
+  private readonly attachmentFetches = new Map<string, Promise<void>>();
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {

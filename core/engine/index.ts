@@ -13,6 +13,8 @@ import type {
 import type { ExportOptions, ExportResult } from '../backup';
 import type { KeyStore, KeyStoreChoice } from '../vault';
 import type { EngineQueries } from './queries';
+import type { AttachmentSource, TransferProgress } from './attachments';
+export type { AttachmentSource, TransferProgress } from './attachments';
 
 /** Injected time source: tests move it to prove the clock-skew bound. */
 export type Clock = () => number;
@@ -25,6 +27,8 @@ export interface EngineCreateOptions {
   keystore: EngineKeystore;
   /** ws:// or wss:// URL of the relay. */
   relayUrl: string;
+  /** SOCKS5 proxy (socks5h://HOST:PORT) for every relay connection, registration included. */
+  proxy?: string | null;
   username?: string;
   clock?: Clock;
 }
@@ -35,6 +39,8 @@ export interface EngineOpenOptions {
   clock?: Clock;
   /** Use this relay address instead of the one stored at init (e.g. a relay that moved). */
   relayUrl?: string;
+  /** SOCKS5 proxy (socks5h://HOST:PORT) for every relay connection; none: direct. */
+  proxy?: string | null;
 }
 
 export interface SendOptions {
@@ -42,8 +48,10 @@ export interface SendOptions {
   expireAfterMs?: number | null;
   /** Burn-on-read timer; undefined takes the conversation default, null turns it off. */
   burnAfterMs?: number | null;
-  /** Path of a file to attach (streamed, encrypted with a fresh key, uploaded). */
-  file?: string;
+  /** A file to attach: a path (streamed) or bytes with a name (the app); encrypted, uploaded. */
+  file?: AttachmentSource;
+  /** Upload progress of the attachment (ciphertext bytes sent, of the total). */
+  onProgress?: TransferProgress;
   /**
    * The user confirmed sending although the identity behind the recipient changed (a name now held
    * by another account, a key differing from the pinned one, an unacknowledged change). Without it
@@ -66,6 +74,11 @@ export interface EngineApi {
 
   /** Keeps a live connection open (app mode); the CLI uses sync() instead. */
   connect(): Promise<void>;
+  /**
+   * Sends every relay connection through this SOCKS5 proxy from now on (null: directly); open
+   * connections reconnect on the new route. A bad address is InvalidInput and changes nothing.
+   */
+  setProxy(proxy: string | null): void;
   /** Sets (or with null releases) our username at the relay. */
   setUsername(username: string | null): Promise<void>;
   /** Resolves a username at the relay and stores it as a contact. */
@@ -110,7 +123,22 @@ export interface EngineApi {
   receiptSettings(): Promise<ReceiptSettings>;
   setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings>;
   /** Decrypts a received attachment into `outPath` (a path the caller chose). */
-  saveAttachment(messageId: string, attachmentId: string, outPath: string): Promise<void>;
+  saveAttachment(
+    messageId: string,
+    attachmentId: string,
+    outPath: string,
+    onProgress?: TransferProgress,
+  ): Promise<void>;
+  /**
+   * An attachment's plaintext in memory (fetched into the encrypted store first if need be), for a
+   * preview: refused with PayloadTooLarge above `maxBytes`; no plaintext is written anywhere.
+   */
+  readAttachment(
+    messageId: string,
+    attachmentId: string,
+    maxBytes: number,
+    onProgress?: TransferProgress,
+  ): Promise<Buffer>;
   /** Writes an encrypted backup of this profile (docs/BACKUP.md). */
   exportBackup(options: EngineExportOptions): Promise<ExportResult>;
   /** Subscribes to the event stream; returns the unsubscribe function. */

@@ -2,6 +2,7 @@
 // challenge-response authentication, pushed envelopes handed over one at a time, and automatic
 // reconnection with exponential backoff and full jitter (so many clients do not reconnect in step).
 // Plain ws:// is accepted only for a relay on this machine; anything remote needs TLS (wss://).
+// Every socket goes the client's RelayRoute: direct, or through the user's SOCKS5 proxy, never both.
 import { isIPv4 } from 'node:net';
 import WebSocket from 'ws';
 import { WispError, type WispErrorKind } from '../../common/errors';
@@ -18,6 +19,7 @@ import {
   type OpResult,
 } from '../../common/wire';
 import { loggerFor } from '../log';
+import { RelayRoute, proxyFailure, type ProxyAddress } from './relayRoute';
 
 const log = loggerFor('relayClient');
 
@@ -27,8 +29,14 @@ export type RelayConnectionState = 'offline' | 'connecting' | 'online';
 export type ChallengeSigner = (message: Uint8Array<ArrayBuffer>) => Uint8Array;
 
 export interface RelayClientOptions {
-  /** wss:// URL (ws:// only on loopback); a bare origin gets the relay's WebSocket path. */
-  url: string;
+  /**
+   * wss:// URL (ws:// only on loopback); a bare origin gets the relay's WebSocket path. Or an
+   * engine's RelayRoute: every client made from the same route shares its proxy and follows a
+   * change of it (the socket is reopened through the new route).
+   */
+  url: string | RelayRoute;
+  /** SOCKS5 proxy for a client given a plain URL (with a RelayRoute, the route's proxy applies). */
+  proxy?: ProxyAddress | null;
   /** Account to authenticate as; null for a client that will register first. */
   accountId: string | null;
   sign: ChallengeSigner;
@@ -62,13 +70,6 @@ export class RelayRequestError extends WispError {
     );
     this.retryAfterMs = retryAfterMs;
   }
-}
-
-function unavailable(detail: string, cause?: unknown): WispError {
-  return new WispError('RelayUnavailable', `the relay is unreachable: ${detail}`, {
-    recovery: 'Check the relay address and your connection; messages you send wait in the outbox.',
-    cause,
-  });
 }
 
 /** A host name that can only mean this machine: localhost, 127.0.0.0/8 or ::1 (as URL parses them). */
@@ -121,8 +122,8 @@ export function websocketUrl(url: string): string {
 }
 
 /** The relay's HTTP base URL (attachments) for its WebSocket URL: https unless on loopback. */
-export function httpBaseUrl(url: string): string {
-  const parsed = checkRelayUrl(url);
+export function httpBaseUrl(url: string | RelayRoute): string {
+  const parsed = checkRelayUrl(typeof url === 'string' ? url : url.url);
   parsed.protocol = parsed.protocol === 'wss:' ? 'https:' : 'http:';
   return parsed.origin;
 }
@@ -152,11 +153,39 @@ export class RelayClient {
   private stateValue: RelayConnectionState = 'offline';
   private authenticated = false;
   private moved = false;
+  /** The route every socket of this client takes (and the errors name). */
+  readonly route: RelayRoute;
+  private unsubscribeRoute: (() => void) | null = null;
+  /** The last socket error before the connection opened: why the proxy or the relay was not reached. */
+  private connectError: unknown = null;
   accountId: string | null;
 
   constructor(options: RelayClientOptions) {
     this.options = { requestTimeoutMs: 20_000, backoff: { initialMs: 250, maxMs: 30_000 }, ...options };
     this.accountId = options.accountId;
+    if (typeof options.url === 'string') {
+      this.route = new RelayRoute(options.url, options.proxy ?? null);
+    } else {
+      if (options.proxy !== undefined)
+        throw new WispError('Internal', "a client on a RelayRoute takes the route's proxy, not its own");
+      this.route = options.url;
+    }
+  }
+
+  private unavailable(detail: string, cause?: unknown): WispError {
+    return this.route.unavailable(detail, cause);
+  }
+
+  /** The route's proxy changed: drop the socket so the next one (reconnect or request) takes the new route. */
+  private rerouted(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    log.info('relay route changed; reconnecting');
+    this.attempt = 0;
+    socket.terminate();
+    // Settled now, not at the socket's 'close' event: a request made right after the change must
+    // wait for the new route, not find the old socket closing (onClose ignores the late event).
+    this.onClose(socket);
   }
 
   /** Whether this client reconnects by itself after a drop (live mode). */
@@ -178,6 +207,7 @@ export class RelayClient {
   async connect(): Promise<void> {
     if (this.moved) throw accountMovedError();
     this.closed = false;
+    this.unsubscribeRoute ??= this.route.onChange(() => this.rerouted());
     if (this.stateValue === 'online') return;
     const ready = this.waitReady();
     if (this.socket === null) {
@@ -206,13 +236,20 @@ export class RelayClient {
     this.setState('connecting');
     let socket: WebSocket;
     try {
-      socket = new WebSocket(websocketUrl(this.options.url), { maxPayload: 4 * 1024 * 1024 });
+      // With a proxy the agent opens the TCP connection through it (and TLS inside it for wss://);
+      // without one, `agent` is undefined and ws connects directly. Never both.
+      const agent = this.route.agent();
+      socket = new WebSocket(websocketUrl(this.route.url), {
+        maxPayload: 4 * 1024 * 1024,
+        ...(agent === undefined ? {} : { agent }),
+      });
     } catch (error) {
-      this.settleReady(error instanceof WispError ? error : unavailable('bad address', error));
+      this.settleReady(error instanceof WispError ? error : this.unavailable('bad address', error));
       this.setState('offline');
       return;
     }
     this.socket = socket;
+    this.connectError = null;
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
       this.onFrame(rawText(data));
@@ -229,6 +266,7 @@ export class RelayClient {
       });
     });
     socket.on('error', (error) => {
+      if (socket.readyState !== WebSocket.OPEN) this.connectError = error;
       log.debug({ kind: 'RelayUnavailable', type: error.name }, 'relay socket error');
     });
     socket.on('close', (code) => this.onClose(socket, code));
@@ -278,6 +316,7 @@ export class RelayClient {
     this.socket = null;
     this.authenticated = false;
     const moved = code === ACCOUNT_MOVED_CLOSE.code;
+    const unavailable = (detail: string): WispError => this.closedError(detail);
     if (moved) {
       this.moved = true;
       this.closed = true;
@@ -310,6 +349,16 @@ export class RelayClient {
       if (!this.closed) this.open();
     }, delay);
     this.reconnectTimer.unref?.();
+  }
+
+  /**
+   * The error for a connection that closed: when it never opened through the proxy, the proxy's own
+   * words say whether the proxy was down or could not reach the relay.
+   */
+  private closedError(detail: string): WispError {
+    const failed = this.connectError;
+    if (failed !== null && this.route.proxy !== null) return this.unavailable(proxyFailure(failed), failed);
+    return this.unavailable(detail);
   }
 
   private onFrame(text: string): void {
@@ -391,21 +440,21 @@ export class RelayClient {
   private send<K extends OpName>(op: K, body: OpBody<K>): Promise<OpResult<K>> {
     const socket = this.socket;
     if (socket === null || socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(unavailable('not connected'));
+      return Promise.reject(this.unavailable('not connected'));
     }
     const id = this.nextId++;
     if (this.nextId > 2 ** 31 - 1) this.nextId = 1;
     return new Promise<OpResult<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(unavailable(`${op} timed out`));
+        reject(this.unavailable(`${op} timed out`));
       }, this.options.requestTimeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, op });
       socket.send(JSON.stringify({ id, op, body }), (error) => {
         if (!error) return;
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(unavailable(`could not send ${op}`, error));
+        reject(this.unavailable(`could not send ${op}`, error));
       });
     });
   }
@@ -413,7 +462,7 @@ export class RelayClient {
   /** A typed request; waits for the connection (and authentication) first. */
   async request<K extends OpName>(op: K, body: OpBody<K>): Promise<OpResult<K>> {
     if (this.moved) throw accountMovedError();
-    if (this.closed) throw unavailable('the client was closed');
+    if (this.closed) throw this.unavailable('the client was closed');
     if (this.stateValue !== 'online' || (OPS[op].auth && !this.authenticated)) await this.connect();
     return this.send(op, body);
   }
@@ -433,7 +482,9 @@ export class RelayClient {
         }, 1000).unref();
       });
     }
-    this.settleReady(unavailable('the client was closed'));
+    this.unsubscribeRoute?.();
+    this.unsubscribeRoute = null;
+    this.settleReady(this.unavailable('the client was closed'));
     await this.envelopeChain.catch(() => undefined);
   }
 }

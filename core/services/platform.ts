@@ -29,6 +29,8 @@ export interface PlatformAdapter {
    * path field instead (tests type into it).
    */
   choosePath?(purpose: 'export' | 'import', defaultName: string): Promise<string | null>;
+  /** Asks where to save an attachment (a native save dialog); null when closed. Absent: a path field. */
+  chooseSavePath?(defaultName: string): Promise<string | null>;
   /** Electron's safeStorage, inside the app only. */
   readonly safeStorage?: SafeStorageLike;
 }

@@ -7,14 +7,16 @@ import {
   type AccountStatus,
   KeystoreKind,
   type Preferences,
+  type SendTextInput,
   type Settings,
   type WispEvent,
   type WispEventListener,
   type WispServices,
 } from '../../common/ipc';
 import type { MessageView } from '../../common/engine';
-import type { EngineApi } from '../engine';
+import type { EngineApi, SendOptions } from '../engine';
 import { loggerFor } from '../log';
+import { createAttachmentService } from './attachmentService';
 import { createBackupService } from './backupService';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
@@ -189,8 +191,14 @@ export function createServices(options: ServicesOptions): ServicesHost {
     return { ...prefs, receipts: engine === null ? null : await engine.receiptSettings() };
   }
 
+  /** Settings → Network: the SOCKS5 proxy every relay connection takes from the start (null: direct). */
+  async function proxySetting(): Promise<string | null> {
+    return (await preferences.read()).proxyUrl;
+  }
+
   async function closeEngine(): Promise<void> {
     notifier.withdrawAll();
+    attachments.clear();
     const open = engine;
     engine = null;
     unsubscribeEngine?.();
@@ -207,13 +215,28 @@ export function createServices(options: ServicesOptions): ServicesHost {
     buildKeyStore: (kind, passphrase) => buildKeyStore(kind, passphrase, keyStoreOptions),
     async adopt(kind, keystore) {
       await writeAccount({ version: 1, keystore: kind });
-      const opened = await engines.open({ profileDir, keystore });
+      const opened = await engines.open({ profileDir, keystore, proxy: await proxySetting() });
       attach(opened);
       // Connecting moves the account here: the relay closes the old device's connection (4009).
       await opened.connect();
       return announce();
     },
     serially,
+  });
+
+  const attachments = createAttachmentService({
+    platform: options.platform,
+    emit,
+    requireEngine,
+    // The conversations service's own send (lookup, defaults), given the file as its second argument.
+    send: (input, file, onProgress) =>
+      (
+        services.conversations.sendText as (
+          input: SendTextInput,
+          attach: Pick<SendOptions, 'file' | 'onProgress'>,
+        ) => Promise<MessageView>
+      )(input, { file, onProgress }),
+    findMessage: async (id) => findMessage(await requireEngine(), id),
   });
 
   const services: WispServices = {
@@ -263,6 +286,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
             profileDir,
             keystore,
             relayUrl: input.relayUrl,
+            proxy: await proxySetting(),
             username: input.username,
           });
           await writeAccount({ version: 1, keystore: input.keystore });
@@ -276,7 +300,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           const record = await readAccount();
           if (record === null) throw new WispError('ProfileNotFound', 'there is no account to unlock');
           const keystore = buildKeyStore(record.keystore, input.passphrase, keyStoreOptions);
-          const opened = await engines.open({ profileDir, keystore });
+          const opened = await engines.open({ profileDir, keystore, proxy: await proxySetting() });
           attach(opened);
           await opened.connect();
           return announce();
@@ -295,7 +319,10 @@ export function createServices(options: ServicesOptions): ServicesHost {
       // One indexed range read per page (messagesRepo.pageBefore), never the whole conversation.
       messages: async ({ conversationId, before, limit }) =>
         (await requireEngine()).queries.page(conversationId, before, limit),
-      async sendText({ to, text, expireAfterMs, burnAfterMs, acceptIdentityChange }) {
+      async sendText(
+        { to, text, expireAfterMs, burnAfterMs, acceptIdentityChange },
+        attach: Pick<SendOptions, 'file' | 'onProgress'> = {},
+      ) {
         const open = await requireEngine();
         // A room only by its conversation id; a typed name is always a person (issue 9).
         const existing = (await open.conversations()).find(
@@ -309,6 +336,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           ...(expire === undefined ? {} : { expireAfterMs: expire }),
           ...(burn === undefined ? {} : { burnAfterMs: burn }),
           ...(acceptIdentityChange === true ? { acceptIdentityChange: true } : {}),
+          ...attach,
         };
         return existing?.kind === 'room' && existing.id === to
           ? open.sendToRoom(to, text, sendOptions)
@@ -361,6 +389,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
       },
     },
     backup: backups.service,
+    attachments: attachments.service,
 
     settings: {
       get: currentSettings,
@@ -368,6 +397,11 @@ export function createServices(options: ServicesOptions): ServicesHost {
         const { receipts, ...prefsPatch } = patch;
         if (receipts !== undefined) await (await requireEngine()).setReceiptSettings(receipts);
         const before = await preferences.read();
+        // The running engine moves to the new route first (its connections reconnect through it);
+        // should it refuse the address (a .onion relay without socks5h), nothing is saved.
+        if (prefsPatch.proxyUrl !== undefined && prefsPatch.proxyUrl !== before.proxyUrl) {
+          engine?.setProxy(prefsPatch.proxyUrl);
+        }
         const next = await preferences.write({ ...before, ...prefsPatch });
         notifier.setMode(next.notifications);
         if (next.contentProtection !== before.contentProtection) {

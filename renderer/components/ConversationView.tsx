@@ -1,8 +1,9 @@
 // One conversation: its messages oldest first with timer badges, and the composer. Pure: the
 // container decides what "seen" means and passes `messageRef` to watch each message's visibility.
 // The list is virtualized and pages older messages in (MessageList).
-import type { ReactNode, Ref } from 'react';
+import { useState, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
+import { AttachmentChip } from './AttachmentChip';
 import { Composer, type ComposerTimers } from './Composer';
 import { ErrorNote } from './ErrorNote';
 import { MessageList } from './MessageList';
@@ -17,7 +18,7 @@ export interface ConversationViewProps {
   defaultTimers: ComposerTimers;
   sending: boolean;
   error: { message: string; recovery?: string | undefined } | null;
-  onSend: (text: string, timers: ComposerTimers) => void;
+  onSend: (text: string, timers: ComposerTimers, file?: File) => void;
   messageRef?: (message: MessageView) => Ref<HTMLLIElement> | undefined;
   /** Rooms: name the sender on each incoming message (default true). */
   showSenders?: boolean;
@@ -36,15 +37,48 @@ export interface ConversationViewProps {
   renderActions?: (message: MessageView) => ReactNode;
   /** Opens an https link of a message (the container confirms first). */
   onOpenLink?: (url: string) => void;
+  /** A message's files and previews; with it the composer offers attaching (button, drop, paste). */
+  renderAttachments?: (message: MessageView) => ReactNode;
+  /** The file being sent and how far (0–1), shown until its message appears. */
+  uploading?: { name: string; size: number; progress: number } | null;
 }
 
 export function ConversationView(props: ConversationViewProps) {
   const { title, messages, burning, expiredUnread, now, defaultTimers, sending, error, onSend, messageRef } =
     props;
   const { onShowSafetyNumber, identityChanged = false, showSenders = true, verified, children } = props;
-  const { hasMore = false, onLoadOlder, renderActions, onOpenLink } = props;
+  const {
+    hasMore = false,
+    onLoadOlder,
+    renderActions,
+    onOpenLink,
+    renderAttachments,
+    uploading = null,
+  } = props;
+  const [attachment, setAttachment] = useState<File | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const attaching = renderAttachments !== undefined;
   return (
-    <section className="conversation" aria-label={`Conversation with ${title}`}>
+    <section
+      className={dragging ? 'conversation dropping' : 'conversation'}
+      aria-label={`Conversation with ${title}`}
+      // A file dropped anywhere on the conversation becomes the composer's attachment.
+      onDragOver={(e) => {
+        if (!attaching || !e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!attaching) return;
+        e.preventDefault();
+        setDragging(false);
+        const file = e.dataTransfer.files[0];
+        if (file !== undefined) setAttachment(file);
+      }}
+    >
       <header>
         <h2>{title}</h2>
         {verified !== undefined && (
@@ -81,6 +115,7 @@ export function ConversationView(props: ConversationViewProps) {
         hasMore={hasMore}
         onLoadOlder={onLoadOlder}
         renderActions={renderActions}
+        renderAttachments={renderAttachments}
         onOpenLink={onOpenLink}
       />
       {messages.length === 0 && (
@@ -90,7 +125,26 @@ export function ConversationView(props: ConversationViewProps) {
         </p>
       )}
       <ErrorNote error={error} />
-      <Composer key={title} initialTimers={defaultTimers} busy={sending} onSend={onSend} />
+      {uploading !== null && (
+        <AttachmentChip
+          name={uploading.name}
+          size={uploading.size}
+          progress={uploading.progress}
+          onRemove={() => {}}
+        />
+      )}
+      {dragging && (
+        <p className="drop-hint" aria-hidden="true">
+          Drop the file to attach it
+        </p>
+      )}
+      <Composer
+        key={title}
+        initialTimers={defaultTimers}
+        busy={sending}
+        onSend={onSend}
+        {...(attaching ? { attachment, onAttach: setAttachment } : {})}
+      />
     </section>
   );
 }

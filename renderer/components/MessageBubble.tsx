@@ -21,6 +21,8 @@ export interface MessageBubbleProps {
   index?: number;
   /** Per-message controls (copy, delete for me, retry); a stable function so the bubble can memo. */
   renderActions?: ((message: MessageView) => ReactNode) | undefined;
+  /** The message's files and previews (AttachmentList); not rendered while the message burns. */
+  renderAttachments?: ((message: MessageView) => ReactNode) | undefined;
   /** Asks to open an https link found in the text; without it links stay plain text. */
   onOpenLink?: ((url: string) => void) | undefined;
 }
@@ -63,6 +65,7 @@ export function linkParts(text: string): { text: string; link: boolean }[] {
  */
 export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
   const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
+  const { renderAttachments } = props;
   if (message.notice !== undefined) {
     // A conversation notice (a timer change), not a message: a centred line, who and what.
     return (
@@ -97,6 +100,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
           )}
         </span>
       )}
+      {!burning && message.attachments.length > 0 && renderAttachments?.(message)}
       <p className="text" aria-hidden={burning || undefined}>
         {onOpenLink === undefined
           ? message.text

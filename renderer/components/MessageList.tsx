@@ -21,6 +21,7 @@ export interface MessageListProps {
   onLoadOlder?: (() => void) | undefined;
   /** Message actions (copy, delete for me, retry), keyed by the message. */
   renderActions?: ((message: MessageView) => React.ReactNode) | undefined;
+  renderAttachments?: ((message: MessageView) => React.ReactNode) | undefined;
   /** Opens a link in a message (after the container's confirmation). */
   onOpenLink?: ((url: string) => void) | undefined;
 }
@@ -62,7 +63,7 @@ export function withDaySeparators(messages: readonly MessageView[], now: number,
 
 export function MessageList(props: MessageListProps) {
   const { messages, burning, now, showSenders, messageRef, hasMore = false, onLoadOlder } = props;
-  const { renderActions, onOpenLink } = props;
+  const { renderActions, renderAttachments, onOpenLink } = props;
   const scroller = useRef<HTMLOListElement>(null);
   // Day labels change only at midnight: recomputing rows every clock tick would be wasted work.
   const today = dayKey(now);
@@ -174,6 +175,7 @@ export function MessageList(props: MessageListProps) {
             showSender={showSenders}
             ref={refFor(row)}
             renderActions={renderActions}
+            renderAttachments={renderAttachments}
             onOpenLink={onOpenLink}
           />
         );

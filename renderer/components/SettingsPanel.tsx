@@ -1,8 +1,9 @@
-// Settings: theme, screen-capture protection (stated honestly where the OS cannot do it), receipts
-// and the default timers for new conversations.
+// Settings: theme, screen-capture protection (stated honestly where the OS cannot do it), receipts,
+// the default timers for new conversations and the network route (a SOCKS5 proxy).
 import type { ReactNode } from 'react';
 import type { AppInfo, NotificationMode, Settings, SettingsPatch, Theme } from '../../common/ipc';
 import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
+import { NetworkSettings } from './NetworkSettings';
 import { TimerSelect } from './TimerSelect';
 
 const AUTO_LOCK_CHOICES = [1, 5, 15, 30, 60, 240];
@@ -133,6 +134,12 @@ export function SettingsPanel({
           <option value="never">Never</option>
         </select>
       </label>
+
+      <NetworkSettings
+        proxyUrl={settings.proxyUrl}
+        busy={busy}
+        onSave={(proxyUrl) => onChange({ proxyUrl })}
+      />
 
       {children}
 

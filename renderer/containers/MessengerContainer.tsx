@@ -29,6 +29,7 @@ import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
+import { useAttachments } from '../lib/attachmentsView';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -83,7 +84,10 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
   const [formKey, setFormKey] = useState(0);
   const [requests, setRequests] = useState<RoomRequestView[]>([]);
   /** A send the engine stopped because the recipient's identity changed: waits for the user's choice. */
-  const [stopped, setStopped] = useState<{ text: string; timers: ComposerTimers } | null>(null);
+  const [stopped, setStopped] = useState<{ text: string; timers: ComposerTimers; file?: File | null } | null>(
+    null,
+  );
+  const attachments = useAttachments(client);
   const [previews, setPreviews] = useState<ReadonlyMap<string, MessagePreview>>(new Map());
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<SearchHit[]>([]);
@@ -283,18 +287,20 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     }
   }
 
-  async function send(text: string, timers: ComposerTimers, acceptIdentityChange = false) {
+  async function send(
+    text: string,
+    timers: ComposerTimers,
+    acceptIdentityChange = false,
+    file: File | null = null,
+  ) {
     if (selection === null) return;
     setBusy(true);
     setError(null);
     try {
       const to = selection.kind === 'conversation' ? selection.id : selection.username;
-      const sent = await client.conversations.sendText({
-        to,
-        text,
-        ...timers,
-        ...(acceptIdentityChange ? { acceptIdentityChange: true } : {}),
-      });
+      const input = { to, text, ...timers, ...(acceptIdentityChange ? { acceptIdentityChange: true } : {}) };
+      const sent =
+        file === null ? await client.conversations.sendText(input) : await attachments.send(file, input);
       setStopped(null);
       setMessages((list) => (list.some((m) => m.id === sent.id) ? list : [...list, sent]));
       if (selection.kind === 'draft') {
@@ -303,7 +309,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
       }
     } catch (e) {
       // Nothing was sent: the user decides in the dialog (send anyway, or verify first).
-      if (isWispError(e, 'IdentityChanged')) setStopped({ text, timers });
+      if (isWispError(e, 'IdentityChanged')) setStopped({ text, timers, file });
       else setError(asUiError(e));
     } finally {
       setBusy(false);
@@ -474,7 +480,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           <IdentityChangedDialog
             name={title}
             busy={busy}
-            onSendAnyway={() => void send(stopped.text, stopped.timers, true)}
+            onSendAnyway={() => void send(stopped.text, stopped.timers, true, stopped.file ?? null)}
             onVerify={() => {
               setStopped(null);
               void showSafetyNumber(contact?.accountId ?? title);
@@ -504,9 +510,11 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             defaultTimers={defaultTimers}
             sending={busy}
             error={error}
-            onSend={(text, timers) => void send(text, timers)}
+            onSend={(text, timers, file) => void send(text, timers, false, file ?? null)}
             messageRef={messageRef}
             renderActions={renderActions}
+            renderAttachments={attachments.renderAttachments}
+            uploading={attachments.uploading}
             onOpenLink={setPendingLink}
           >
             {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (

@@ -127,6 +127,7 @@ describe('SettingsPanel', () => {
     defaultTimers: { expireAfterMs: null, burnAfterMs: null },
     autoLockMinutes: 15,
     notifications: 'new-message',
+    proxyUrl: null,
     receipts: null,
   };
 

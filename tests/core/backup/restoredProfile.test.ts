@@ -101,6 +101,29 @@ describe('a restored profile', () => {
     }
   });
 
+  it('restores a send that was still in flight as failed, so it can be retried instead of hanging as pending', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.sendText('bob', 'hello');
+    await bob.sync();
+    await world.stopRelay();
+    const unsent = await alice.sendText('bob', 'written while the relay was away');
+    expect(unsent.state).toBe('pending');
+    const restoredDir = await backupAndRestore(alice);
+    await world.restartRelay();
+
+    const restored = await Engine.open({ profileDir: restoredDir, keystore: testKeyStore() });
+    try {
+      const copy = (await restored.messages('bob')).find((m) => m.id === unsent.id);
+      // The outbox stays with the device that queued it: nothing will ever send this copy.
+      expect(copy?.state).toBe('failed');
+      await restored.sendText('bob', copy!.text);
+      expect((await bob.sync()).map((m) => m.text)).toContain('written while the relay was away');
+    } finally {
+      await restored.close();
+    }
+  });
+
   it('stops the original device with AccountMoved once the restored profile connects', async () => {
     const alice = await world.create('alice');
     const bob = await world.create('bob');

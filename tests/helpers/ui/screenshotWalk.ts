@@ -1,9 +1,9 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
-// timers → link confirmation, message actions, search, shortcuts → safety number → settings →
-// locked → backups → restore on a second device → the first one moved) and saves PNGs for a human
+// timers → link confirmation, message actions, search, shortcuts → attachments → safety number →
+// settings → locked → backups → restore on a second device → the first one moved) and saves PNGs for a human
 // to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../foundation/chromium';
@@ -16,12 +16,48 @@ import {
   uniqueName,
   type E2eWorld,
 } from '../foundation/harness';
+import type { Engine } from '../../../core/engine';
+import { gradientPng } from './imageFixture';
 
 const OUT = process.argv[2] ?? '/tmp/wisp-ui';
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(OUT, `${name}.png`) });
+}
+
+/** Attachments: a received image and a file to save, a pending file in the composer, the lightbox. */
+async function attachmentScreens(
+  page: Page,
+  world: E2eWorld,
+  bob: Engine,
+  alice: string,
+  tag: string,
+): Promise<void> {
+  const photo = join(world.tempDir, 'harbour.png');
+  writeFileSync(photo, gradientPng(480, 320, 3));
+  const pdf = join(world.tempDir, 'meeting-minutes.pdf');
+  writeFileSync(pdf, '%PDF-1.4\n% stand-in for a document\n'.repeat(400));
+  await bob.sendText(alice, 'the harbour this morning', { file: photo });
+  await bob.sendText(alice, 'and the minutes', { file: pdf });
+  await page.getByRole('img', { name: 'harbour.png', exact: true }).waitFor();
+  await page.getByLabel('Save meeting-minutes.pdf to').waitFor();
+  await shot(page, `${tag}-07g-attachments`);
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Attach a file' }).click();
+  await (await chooser).setFiles(photo);
+  await page.getByLabel('Message', { exact: true }).fill('same view, from my side');
+  await shot(page, `${tag}-07h-attachment-pending`);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('.message.outgoing img').waitFor();
+  await shot(page, `${tag}-07i-attachment-sent`);
+  await page.getByRole('button', { name: 'Open harbour.png larger' }).first().click();
+  await shot(page, `${tag}-07j-lightbox`);
+  await page.keyboard.press('Escape');
+  await page.getByLabel('Save meeting-minutes.pdf to').fill(join(world.tempDir, 'minutes.pdf'));
+  await page.getByLabel('Save meeting-minutes.pdf to').press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Saved to' }).waitFor();
+  await shot(page, `${tag}-07k-attachment-saved`);
 }
 
 async function walk(width: number, height: number, tag: string): Promise<void> {
@@ -100,6 +136,7 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.keyboard.press('Control+/');
     await shot(page, `${tag}-07f-shortcuts`);
     await page.keyboard.press('Escape');
+    await attachmentScreens(page, world, bob, alice, tag);
 
     await page.getByRole('button', { name: 'Safety number' }).click();
     await page.getByRole('img', { name: 'Safety number QR code' }).waitFor();

@@ -39,6 +39,7 @@ describe('channels', () => {
     expect(Object.keys(wispSpec).sort()).toEqual([
       'account',
       'app',
+      'attachments',
       'backup',
       'contacts',
       'conversations',

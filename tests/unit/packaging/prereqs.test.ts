@@ -38,10 +38,13 @@ describe('npm test prerequisites', () => {
       'PostgreSQL (WISP_TEST_PG)',
       'dbus-run-session',
       'gnome-keyring-daemon',
+      'microsocks',
     ]) {
       expect(message).toContain(`  - ${name}`);
     }
-    expect(message).toContain('sudo apt-get install -y chromium age postgresql dbus gnome-keyring');
+    expect(message).toContain(
+      'sudo apt-get install -y chromium age postgresql dbus gnome-keyring microsocks',
+    );
     expect(message).toContain('export WISP_TEST_PG=postgres://wisp:wisp@127.0.0.1:5432/wisp_test');
   });
 
