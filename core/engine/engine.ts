@@ -50,7 +50,7 @@ import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { Rooms, ensureRoomState, roomState, rotateSenderKey, type RoomsDeps } from './rooms';
-import { attachmentRow, downloadAttachment, uploadAttachment, type TransferProgress } from './attachments';
+import { attachmentRow, uploadAttachment, type TransferProgress } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
 import { ContentIntake, type ContentIntakeDeps } from './contentIntake';
@@ -59,6 +59,7 @@ import { Inbox, type InboxDeps } from './inbox';
 import { Contacts, type ContactsDeps } from './contacts';
 import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
 import { Conversations, type ConversationsDeps } from './conversations';
+import { AttachmentAccess, type AttachmentAccessDeps } from './attachmentAccess';
 import type {
   Clock,
   EngineApi,
@@ -85,6 +86,7 @@ type EngineDeps = RoomsDeps &
   ContactsDeps &
   RoomRequestsDeps &
   ConversationsDeps &
+  AttachmentAccessDeps &
   SessionDeps &
   PreKeyDeps;
 
@@ -132,6 +134,8 @@ export class Engine implements EngineApi {
   private readonly roomRequestsPart: RoomRequests;
   /** Listing, reading, marking seen, timers, receipt settings (conversations.ts). */
   private readonly conversationsPart: Conversations;
+  /** Saving and previewing attachments, one download each (attachmentAccess.ts). */
+  private readonly attachmentsPart: AttachmentAccess;
 
   private constructor(
     private readonly profile: Profile,
@@ -196,6 +200,7 @@ export class Engine implements EngineApi {
       certificates: this.certificates,
       accountId: this.accountId,
       identityKeyPair: this.identityKeyPair,
+      relayRoute: this.relayUrl,
       guard: this.guard,
       scheduler: this.scheduler,
       clock: () => this.clock(),
@@ -234,6 +239,7 @@ export class Engine implements EngineApi {
     this.contactsPart = new Contacts(deps);
     this.roomRequestsPart = new RoomRequests(deps);
     this.conversationsPart = new Conversations(deps);
+    this.attachmentsPart = new AttachmentAccess(deps);
   }
 
   private get store(): Store {
@@ -753,75 +759,25 @@ export class Engine implements EngineApi {
     };
   }
 
-  // --- attachments -------------------------------------------------------------------------
+  // --- attachments (attachmentAccess.ts) ---------------------------------------------------
 
-  async saveAttachment(
+  saveAttachment(
     messageId: string,
     attachmentId: string,
     outPath: string,
     onProgress?: TransferProgress,
   ): Promise<void> {
-    await this.localAttachment(messageId, attachmentId, Number.MAX_SAFE_INTEGER, onProgress);
-    await this.store.attachments.saveFileTo(attachmentId, outPath);
+    return this.attachmentsPart.saveAttachment(messageId, attachmentId, outPath, onProgress);
   }
 
-  async readAttachment(
+  readAttachment(
     messageId: string,
     attachmentId: string,
     maxBytes: number,
     onProgress?: TransferProgress,
   ): Promise<Buffer> {
-    await this.localAttachment(messageId, attachmentId, maxBytes, onProgress);
-    // Decrypted from the encrypted-at-rest copy straight into memory (bounded by the check above).
-    return this.store.attachments.readFile(attachmentId);
+    return this.attachmentsPart.readAttachment(messageId, attachmentId, maxBytes, onProgress);
   }
-
-  /** Checks the attachment belongs to the message and is at most `maxBytes`; fetches it if not local. */
-  private async localAttachment(
-    messageId: string,
-    attachmentId: string,
-    maxBytes: number,
-    onProgress?: TransferProgress,
-  ): Promise<void> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    const attachment = this.store.attachments.get(attachmentId);
-    if (!attachment || attachment.messageId !== messageId)
-      throw new WispError('NotFound', 'no such attachment');
-    if (attachment.size > maxBytes) {
-      throw new WispError('PayloadTooLarge', 'the attachment is too large to preview', {
-        recovery: 'Save the file instead.',
-      });
-    }
-    if (attachment.localPath !== null) return;
-    if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
-      throw new WispError('NotFound', 'the attachment cannot be fetched');
-    }
-    // A preview and a save at once share one download: a second copy adopted meanwhile would wipe
-    // the first while it is being read.
-    let fetching = this.attachmentFetches.get(attachmentId);
-    if (fetching === undefined) {
-      const { blobId, remoteKey, digest, size } = attachment;
-      fetching = (async () => {
-        const file = await downloadAttachment(
-          this.relayUrl,
-          blobId,
-          remoteKey,
-          digest,
-          size,
-          this.store.attachments.folder,
-          attachmentId,
-          onProgress,
-        );
-        this.store.attachments.adoptFile(attachmentId, file);
-      })().finally(() => this.attachmentFetches.delete(attachmentId));
-      this.attachmentFetches.set(attachmentId, fetching);
-    }
-    await fetching;
-  }
-
-  /** Downloads under way by attachment id (see localAttachment). */
-  private readonly attachmentFetches = new Map<string, Promise<void>>();
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {
