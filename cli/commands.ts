@@ -379,6 +379,35 @@ export const commands: Record<string, CommandSpec> = {
       });
     },
   },
+  // Irreversible, so it asks for --yes instead of a prompt (scripts and the daemon have no terminal).
+  'account delete': {
+    options: { yes: { type: 'boolean' } },
+    async run(values, out) {
+      if (values.yes !== true) {
+        throw new WispError('InvalidInput', 'deleting the account needs --yes', {
+          recovery:
+            'This unregisters the account at the relay and erases this profile for good: run `wisp account delete --yes`.',
+        });
+      }
+      if (heldEngine.getStore()) {
+        throw new WispError('InvalidInput', 'the daemon cannot delete the account it holds open', {
+          recovery: 'Stop the daemon, then run `wisp account delete --yes`.',
+        });
+      }
+      const { openEngine, profileDirOf } = await import('./engineFor');
+      const engine = await openEngine(values);
+      const { accountId } = engine;
+      try {
+        await engine.deleteAccount();
+      } finally {
+        await engine.close();
+      }
+      out.record(
+        { deleted: accountId, profile: profileDirOf(values) },
+        `Deleted account ${accountId} at the relay and erased the profile ${profileDirOf(values)}.`,
+      );
+    },
+  },
   daemon: {
     options: { socket: { type: 'string' } },
     async run(values) {

@@ -30,6 +30,12 @@ export type WispErrorKind =
   | 'BackupWrongKind'
   | 'BackupCancelled'
   | 'AccountMoved'
+  /** An anonymous-send token is malformed, of an unknown or expired key, or does not verify. */
+  | 'TokenInvalid'
+  /** An anonymous-send token was already spent (a replay or a double spend). */
+  | 'TokenSpent'
+  /** The account's daily allowance of anonymous-send tokens is used up (renews at 00:00 UTC). */
+  | 'TokensExhausted'
   | 'Internal';
 
 export class WispError extends Error {

@@ -8,10 +8,12 @@ import { startRelay } from './index';
 import { createRelayLogger } from './log';
 import { parseMetricsAddress, RelayMetrics, serveMetrics, type MetricsServer } from './metrics';
 import { keygen } from './serverKeys';
+import { createTokenSecretFile } from './tokenKeys';
 
 const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --database postgres://…) [--schema NAME]
-                  [--server-key FILE] [--metrics ADDR]
-       wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE
+                  [--server-key FILE] [--token-secret FILE] [--metrics ADDR]
+       wisp-relay keygen --root ROOT_FILE --out SERVER_KEY_FILE [--hash-key-from OLD_SERVER_KEY_FILE]
+       wisp-relay token-secret --out TOKEN_SECRET_FILE
   --port N            TCP port (default 8787; 0 picks a free one)
   --host ADDR         listen address (default 127.0.0.1)
   --data DIR          SQLite data directory (default ./wisp-relay-data)
@@ -19,19 +21,26 @@ const USAGE = `usage: wisp-relay [--port N] [--host ADDR] (--data DIR | --databa
   --schema NAME       PostgreSQL schema (default public)
   --server-key FILE   server key file from \`wisp-relay keygen\` (default with --data: DIR/server-key.json,
                       created on first start as a development key that cannot be rotated)
+  --token-secret FILE the secret sealing the anonymous-send token keys in the database, made on first
+                      start (default: token-key-secret.json next to the server key file); give every
+                      PostgreSQL node the same file
   --log-level L       pino level (default info)
   --metrics ADDR      serve Prometheus metrics at http://ADDR/metrics (PORT or HOST:PORT; host
                       default 127.0.0.1); off unless given. Counts only, no accounts or addresses
 keygen: creates the trust root in ROOT_FILE if it does not exist (keep it offline), then signs a new
   server key with the next key id into SERVER_KEY_FILE (never overwritten). Start the relay with
-  --server-key SERVER_KEY_FILE; to rotate, run keygen again with the same ROOT_FILE.`;
+  --server-key SERVER_KEY_FILE; to rotate, run keygen again with the same ROOT_FILE. Every server key
+  a root signs carries the root's account-hash key (stored account ids are hashed with it); a root
+  made before it had one gets it from --hash-key-from, the key file the relay runs with now.
+token-secret: writes a new secret that seals the token issuer keys in the database (never
+  overwritten); give the same file to every node with --token-secret.`;
 
 function keygenMain(args: string[]): void {
   let values;
   try {
     ({ values } = parseArgs({
       args,
-      options: { root: { type: 'string' }, out: { type: 'string' } },
+      options: { root: { type: 'string' }, out: { type: 'string' }, 'hash-key-from': { type: 'string' } },
       strict: true,
     }));
   } catch (error) {
@@ -45,7 +54,8 @@ function keygenMain(args: string[]): void {
   const root = resolve(values.root);
   const out = resolve(values.out);
   try {
-    const result = keygen(root, out);
+    const from = values['hash-key-from'];
+    const result = keygen(root, out, from === undefined ? undefined : resolve(from));
     process.stdout.write(`${JSON.stringify({ ...result, root, serverKey: out })}\n`);
   } catch (error) {
     const hint = isWispError(error) && error.recovery ? ` (${error.recovery})` : '';
@@ -56,9 +66,37 @@ function keygenMain(args: string[]): void {
   }
 }
 
+function tokenSecretMain(args: string[]): void {
+  let out: string | undefined;
+  try {
+    out = parseArgs({ args, options: { out: { type: 'string' } }, strict: true }).values.out;
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (!out) {
+    process.stderr.write(`token-secret needs --out\n${USAGE}\n`);
+    process.exit(2);
+  }
+  try {
+    createTokenSecretFile(resolve(out));
+    process.stdout.write(`${JSON.stringify({ tokenSecret: resolve(out) })}\n`);
+  } catch (error) {
+    const hint = isWispError(error) && error.recovery ? ` (${error.recovery})` : '';
+    process.stderr.write(
+      `wisp-relay token-secret: ${error instanceof Error ? error.message : String(error)}${hint}\n`,
+    );
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'keygen') {
     keygenMain(process.argv.slice(3));
+    return;
+  }
+  if (process.argv[2] === 'token-secret') {
+    tokenSecretMain(process.argv.slice(3));
     return;
   }
   let values;
@@ -71,6 +109,7 @@ async function main(): Promise<void> {
         database: { type: 'string' },
         schema: { type: 'string' },
         'server-key': { type: 'string' },
+        'token-secret': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -114,6 +153,7 @@ async function main(): Promise<void> {
       ? { databaseUrl: values.database, databaseSchema: values.schema }
       : { dataDir: resolve(values.data ?? 'wisp-relay-data') }),
     ...(values['server-key'] ? { serverKeyFile: resolve(values['server-key']) } : {}),
+    ...(values['token-secret'] ? { tokenSecretFile: resolve(values['token-secret']) } : {}),
     logger,
   });
   let metricsServer: MetricsServer | undefined;

@@ -51,6 +51,15 @@ export interface RelayLimits {
   httpIdleTimeoutMs: number;
   /** HTTP: how long an idle keep-alive connection waits for its next request. */
   httpKeepAliveTimeoutMs: number;
+  /**
+   * Anonymous-send tokens one account may be issued per UTC day on this node (counted in memory,
+   * never stored). One token per recipient of an unauthenticated send: docs/PROTOCOL.md, "Tokens".
+   */
+  tokensPerDay: number;
+  /** How long one token issuer key signs (keys start at multiples of it: UTC days by default). */
+  tokenKeyPeriodMs: number;
+  /** How long after its signing period a key's tokens are still accepted. */
+  tokenKeyOverlapMs: number;
   rates: {
     /** Every frame on one connection, authenticated or not. */
     frames: RateSpec;
@@ -71,6 +80,10 @@ export interface RelayLimits {
     attachments: RateSpec;
     /** Account registrations per client address (IPv4 address or IPv6 /64), across its connections. */
     registrations: RateSpec;
+    /** Recipients of sends without identity per connection (relay/sealed.ts), besides their tokens. */
+    sealedSendsPerConnection: RateSpec;
+    /** The same per client address, across its connections (in memory only). */
+    sealedSendsPerAddress: RateSpec;
   };
 }
 
@@ -104,6 +117,10 @@ export const DEFAULT_LIMITS: RelayLimits = {
   httpRequestTimeoutMs: 30 * 60_000,
   httpIdleTimeoutMs: 60_000,
   httpKeepAliveTimeoutMs: 5_000,
+  // Twenty messages a day to a full room (499 recipients), or that many 1:1 sends; see PROTOCOL.md.
+  tokensPerDay: 10_000,
+  tokenKeyPeriodMs: DAY,
+  tokenKeyOverlapMs: DAY,
   rates: {
     frames: { burst: 4000, perSecond: 2000 },
     handshakes: { burst: 20, perSecond: 2 },
@@ -117,6 +134,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
     accountWrites: { burst: 20, perSecond: 0.5 },
     attachments: { burst: 100, perSecond: 2 },
     registrations: { burst: 20, perSecond: 1 / 60 },
+    sealedSendsPerConnection: { burst: 2000, perSecond: 500 },
+    sealedSendsPerAddress: { burst: 4000, perSecond: 1000 },
   },
 };
 

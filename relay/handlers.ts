@@ -13,19 +13,20 @@ import {
   type OpResult,
   type ParsedOpBody,
 } from '../common/wire';
+import { coarseDeadline } from '../common/coarseTime';
+import { storedHash, storedHashes } from './accountIds';
 import type { RateSpec } from './config';
 import type { RelayContext } from './context';
 import {
-  accountHash,
   concatBytes,
   fromB64,
   parsePublicKey,
   randomBase64Url,
-  recipientHash,
   sha256,
   toB64,
   verifySignature,
 } from './identity';
+import { SEALED_HANDLERS } from './sealed';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */
@@ -47,6 +48,7 @@ export interface SessionState {
   readonly addressKey: string;
   onAuthenticated(): void;
   onAcked(ids: string[]): void;
+  onAccountDeleted(): void;
 }
 
 type Handler<K extends OpName> = (
@@ -93,11 +95,15 @@ function consumeChallenge(ctx: RelayContext, s: SessionState, nonceB64: string):
   return nonce;
 }
 
+/**
+ * The stored deadline: the requested one (or the longest allowed), capped, then rounded up to the
+ * next whole hour, so it dates neither the send nor, for a receipt, the read (issue 14).
+ */
 function resolveExpiry(ctx: RelayContext, requested: number | undefined, maxTtl: number): number {
   const now = ctx.now();
   const expiresAt = Math.min(requested ?? now + maxTtl, now + maxTtl);
   if (expiresAt <= now) throw new WispError('InvalidInput', 'expiresAt is already in the past');
-  return expiresAt;
+  return coarseDeadline(expiresAt);
 }
 
 function checkSigned(
@@ -170,7 +176,7 @@ export const HANDLERS: HandlerTable = {
       });
     }
     const accountId = randomUUID();
-    const hash = accountHash(accountId);
+    const hash = ctx.accounts.hash(accountId);
     await ctx.storage.createAccount({
       idHash: hash,
       identityKey: identityBytes,
@@ -186,7 +192,7 @@ export const HANDLERS: HandlerTable = {
     rate(ctx, `hs:${s.connectionKey}`, ctx.limits.rates.handshakes);
     if (s.account) throw new WispError('InvalidInput', 'this connection is already authenticated');
     const nonce = consumeChallenge(ctx, s, body.nonce);
-    const hash = accountHash(body.accountId);
+    const hash = await storedHash(ctx, body.accountId);
     const row = await ctx.storage.getAccount(hash);
     const identityKey = row ? parsePublicKey(new Uint8Array(row.identityKey)) : null;
     const signed = concatBytes(SIGNING_CONTEXT.auth, nonce, body.accountId);
@@ -208,7 +214,6 @@ export const HANDLERS: HandlerTable = {
       accountId: AccountId.parse(a.id),
       username: row.username,
       createdOn: row.createdOn,
-      messagesSent: Number(row.messagesSent),
       messagesReceived: Number(row.messagesReceived),
       queuedEnvelopes: await ctx.storage.countQueued(a.hash),
     };
@@ -227,6 +232,20 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
     await ctx.storage.releaseUsername(a.hash);
+    return {};
+  },
+
+  async 'account.delete'(ctx, s, body) {
+    const a = authed(s);
+    rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
+    if (body.accountId !== a.id) {
+      throw new WispError('InvalidInput', 'account.delete names another account than the signed-in one', {
+        recovery: 'send the accountId of the account this connection authenticated as',
+      });
+    }
+    await ctx.storage.deleteAccount(a.hash);
+    // The connection no longer speaks for anyone: it closes once this answer is out.
+    s.onAccountDeleted();
     return {};
   },
 
@@ -298,7 +317,7 @@ export const HANDLERS: HandlerTable = {
     const a = authed(s);
     rate(ctx, `bf:${a.id}`, ctx.limits.rates.bundleFetches);
     rate(ctx, `bt:${body.accountId}`, ctx.limits.rates.bundleFetchesPerTarget);
-    const hash = accountHash(body.accountId);
+    const hash = await storedHash(ctx, body.accountId);
     const row = await ctx.storage.getAccount(hash);
     const bundle = row ? await ctx.storage.takeBundle(hash) : null;
     if (!row || !bundle)
@@ -323,7 +342,7 @@ export const HANDLERS: HandlerTable = {
     rate(ctx, `db:${a.id}`, ctx.limits.rates.directoryBatchBundles, ids.length);
     // Each target's own budget still applies: a batch cannot drain one account's one-time keys.
     for (const id of ids) rate(ctx, `bt:${id}`, ctx.limits.rates.bundleFetchesPerTarget);
-    const taken = await ctx.storage.takeBundles(ids.map((id) => accountHash(id)));
+    const taken = await ctx.storage.takeBundles(await storedHashes(ctx, ids));
     return {
       results: taken.map((t, i) =>
         t
@@ -358,8 +377,7 @@ export const HANDLERS: HandlerTable = {
     const expiresAt = resolveExpiry(ctx, body.expiresAt, ctx.limits.maxEnvelopeTtlMs);
     const id = randomUUID();
     const [outcome] = await ctx.storage.enqueue(
-      [{ recipientHash: recipientHash(body.to), id, payload, expiresAt }],
-      a.hash,
+      [{ recipientHash: await storedHash(ctx, body.to, true), id, payload, expiresAt }],
       queueCaps(ctx),
     );
     ctx.metrics.enqueued([outcome]);
@@ -408,7 +426,7 @@ export const HANDLERS: HandlerTable = {
       planned.push({
         accountId: parsed.data,
         envelope: {
-          recipientHash: accountHash(parsed.data),
+          recipientHash: ctx.accounts.recipient(parsed.data),
           id: randomUUID(),
           payload: split,
           expiresAt,
@@ -417,9 +435,14 @@ export const HANDLERS: HandlerTable = {
       });
     }
     rate(ctx, a.sendRateKey, ctx.limits.rates.sends, Math.max(1, planned.length));
+    // Recipients still stored under a pre-version-3 hash move to their keyed one first.
+    await storedHashes(
+      ctx,
+      planned.map((p) => p.accountId),
+      true,
+    );
     const outcomes = await ctx.storage.enqueue(
       planned.map((p) => p.envelope),
-      a.hash,
       queueCaps(ctx),
     );
     ctx.metrics.enqueued(outcomes);
@@ -486,6 +509,25 @@ export const HANDLERS: HandlerTable = {
       expiresAt,
     };
   },
+
+  // Anonymous-send tokens (relay/tokens.ts). The key list is served without authentication so a
+  // client can fetch it anonymously and notice a key served to it alone.
+  async 'tokens.keys'(ctx) {
+    return ctx.tokens.keys();
+  },
+
+  async 'tokens.issue'(ctx, s, body) {
+    return ctx.tokens.issue(authed(s).id, body);
+  },
+
+  // Sends without identity (relay/sealed.ts); session.ts keeps them off authenticated connections.
+  async 'deliveryKey.set'(ctx, s, body) {
+    const a = authed(s);
+    rate(ctx, `aw:${a.id}`, ctx.limits.rates.accountWrites);
+    return SEALED_HANDLERS['deliveryKey.set'](ctx, a, body);
+  },
+  'message.sendSealed': (ctx, s, body) => SEALED_HANDLERS['message.sendSealed'](ctx, s, body),
+  'message.sendSealedMulti': (ctx, s, body) => SEALED_HANDLERS['message.sendSealedMulti'](ctx, s, body),
 };
 
 function queueCaps(ctx: RelayContext) {

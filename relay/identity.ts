@@ -1,28 +1,52 @@
 // Account-side cryptography: hashing account ids for storage, checking identity-key signatures,
 // and issuing sealed-sender certificates with the server key (trust root → server certificate →
 // sender certificates).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { PrivateKey, PublicKey, SenderCertificate, ServerCertificate } from '@signalapp/libsignal-client';
 import type { ServerKey } from './serverKeys';
 
-/** Storage key of an account: SHA-256 of its id string, so the raw id is never written down. */
-export function accountHash(accountId: string): Uint8Array {
-  return createHash('sha256').update(`wisp-account:${accountId}`).digest();
-}
-
-/** Recently used recipients' hashes; bounded, and only ever in memory (never logged or stored). */
-const recipientHashes = new Map<string, Uint8Array>();
 const RECIPIENT_HASH_CACHE = 10_000;
 
-/** accountHash for the `to` of a send: the same few recipients recur, so skip re-hashing them. */
-export function recipientHash(accountId: string): Uint8Array {
-  let hash = recipientHashes.get(accountId);
-  if (!hash) {
-    hash = accountHash(accountId);
-    if (recipientHashes.size >= RECIPIENT_HASH_CACHE) recipientHashes.clear();
-    recipientHashes.set(accountId, hash);
+/**
+ * Storage keys of accounts: HMAC-SHA-256 of the id under the relay's account-hash key (a server
+ * secret kept with the server key, never in the database; serverKeys.ts). Someone holding the
+ * database and an account id still cannot find that account's rows without the key.
+ */
+export class AccountHasher {
+  /** Recently used recipients' hashes; bounded, and only ever in memory (never logged or stored). */
+  private readonly recipients = new Map<string, Uint8Array>();
+
+  constructor(private readonly key: Uint8Array) {
+    if (key.byteLength < 32) throw new Error('the account-hash key must be at least 32 bytes');
   }
-  return hash;
+
+  hash(accountId: string): Uint8Array {
+    return createHmac('sha256', this.key).update(`wisp-account:${accountId}`).digest();
+  }
+
+  /** hash() for the `to` of a send: the same few recipients recur, so skip re-hashing them. */
+  recipient(accountId: string): Uint8Array {
+    let hash = this.recipients.get(accountId);
+    if (!hash) {
+      hash = this.hash(accountId);
+      if (this.recipients.size >= RECIPIENT_HASH_CACHE) this.recipients.clear();
+      this.recipients.set(accountId, hash);
+    }
+    return hash;
+  }
+
+  /**
+   * A value stored once in the database so a relay started with another key refuses to run
+   * instead of losing every account (storage/accountKeyCheck). Reveals nothing about the key.
+   */
+  keyCheck(): Uint8Array {
+    return createHmac('sha256', this.key).update('wisp-relay account-hash key check').digest();
+  }
+}
+
+/** How relays before schema version 3 keyed accounts: an unkeyed SHA-256, kept only to upgrade. */
+export function legacyAccountHash(accountId: string): Uint8Array {
+  return createHash('sha256').update(`wisp-account:${accountId}`).digest();
 }
 
 export function sha256(data: Uint8Array | string): Uint8Array {

@@ -2,21 +2,23 @@
 // endpoint, HTTP routes, expiry purge and graceful shutdown. Tests start it on port 0 in-process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Fastify from 'fastify';
 import websocket from '@fastify/websocket';
-import { HTTP_PATHS } from '../common/wire';
+import { DEFAULT_TOKEN_ISSUER_NAME, HTTP_PATHS } from '../common/wire';
 import { resolveLimits, type RelayLimits, type RelayLimitsInput } from './config';
 import type { RelayContext } from './context';
 import { registerHttpRoutes } from './http';
-import { SealedSenderAuthority } from './identity';
+import { AccountHasher, legacyAccountHash, SealedSenderAuthority } from './identity';
 import { createRelayLogger, type Logger } from './log';
 import { RelayMetrics } from './metrics';
 import { addressKey, RateLimiter } from './rateLimiter';
 import { prepareServerKey } from './serverKeys';
 import { Session, type SessionHooks } from './session';
 import { SqliteStorage } from './storage/sqlite';
-import type { LegacyServerKeys, RelayStorage } from './storage/types';
+import type { AccountKeying, LegacyServerKeys, RelayStorage } from './storage/types';
+import { TokenKeyRing } from './tokenKeys';
+import { spendTokens, TokenService } from './tokens';
 
 export interface StartRelayOptions {
   /** 0 (the default) picks a free port. */
@@ -40,6 +42,14 @@ export interface StartRelayOptions {
    * root; otherwise a throwaway key in memory. The database never holds a key.
    */
   serverKeyFile?: string;
+  /**
+   * The secret that seals the token issuer keys in the database (relay/tokenKeys.ts), made on
+   * first start. Default: token-key-secret.json next to the server key file; with neither, in
+   * memory only. Every node of a PostgreSQL relay must be given the same file.
+   */
+  tokenSecretFile?: string;
+  /** The issuer name in this relay's TokenChallenge (default "wisp-relay"). */
+  tokenIssuerName?: string;
   /** Clock override for tests of expiry (ms since epoch). */
   now?: () => number;
   /** Where to count for /metrics (relay/metrics.ts); a private one when not given. */
@@ -54,6 +64,11 @@ export interface RunningRelay {
   port: number;
   storageKind: RelayStorage['kind'];
   limits: RelayLimits;
+  /**
+   * Verifies and spends anonymous-send tokens as the unauthenticated send path does (relay/tokens.ts
+   * spendTokens): for embedding code and tests.
+   */
+  spendTokens(tokens: readonly Uint8Array[]): Promise<void>;
   /** Runs the expiry purge now (it also runs every limits.purgeIntervalMs). */
   purgeExpired(): Promise<{ envelopes: number; attachments: number }>;
   close(): Promise<void>;
@@ -63,21 +78,30 @@ async function openStorage(
   opts: StartRelayOptions,
   log: Logger,
   onLegacyServerKeys: (keys: LegacyServerKeys) => void,
+  accountKeying: () => AccountKeying,
 ): Promise<{ storage: RelayStorage; cleanup?: () => void }> {
   const onSlow = (what: string, ms: number) => log.warn({ what, ms }, 'slow storage operation');
   const { sqliteSynchronous: synchronous } = opts;
   if (opts.databaseUrl) {
     const { PostgresStorage } = await import('./storage/postgres');
     const { databaseUrl: url, databaseSchema: schema } = opts;
-    return { storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys }) };
+    return {
+      storage: await PostgresStorage.open({ url, schema, onSlow, onLegacyServerKeys, accountKeying }),
+    };
   }
   if (opts.dataDir)
     return {
-      storage: new SqliteStorage({ dataDir: opts.dataDir, synchronous, onSlow, onLegacyServerKeys }),
+      storage: new SqliteStorage({
+        dataDir: opts.dataDir,
+        synchronous,
+        onSlow,
+        onLegacyServerKeys,
+        accountKeying,
+      }),
     };
   const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-'));
   return {
-    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys }),
+    storage: new SqliteStorage({ dataDir: dir, synchronous, onSlow, onLegacyServerKeys, accountKeying }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -88,10 +112,36 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const limits = resolveLimits(opts.limits);
   const keyFile = opts.serverKeyFile ?? (opts.dataDir ? join(opts.dataDir, 'server-key.json') : null);
   const serverKey = prepareServerKey(keyFile, opts.serverKeyFile !== undefined, log);
-  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys);
+  // Asked for by the migration runner, after a legacy key export (serverKeys.ts finish() is memoised).
+  let hasher: AccountHasher | null = null;
+  const accountKeying = (): AccountKeying => {
+    hasher ??= new AccountHasher(serverKey.finish().accountHashKey);
+    const h = hasher;
+    return { hash: (id) => h.hash(id), legacyHash: legacyAccountHash, keyCheck: () => h.keyCheck() };
+  };
+  const { storage, cleanup } = await openStorage(opts, log, serverKey.onLegacyServerKeys, accountKeying);
+  const now = opts.now ?? Date.now;
   let authority: SealedSenderAuthority;
+  let accounts: AccountHasher;
+  let tokens: TokenService;
   try {
     authority = new SealedSenderAuthority(serverKey.finish());
+    accountKeying();
+    accounts = hasher!;
+    const secretFile =
+      opts.tokenSecretFile ?? (keyFile ? join(dirname(keyFile), 'token-key-secret.json') : null);
+    const ring = await TokenKeyRing.open(
+      storage,
+      secretFile,
+      { periodMs: limits.tokenKeyPeriodMs, overlapMs: limits.tokenKeyOverlapMs },
+      now(),
+    );
+    tokens = new TokenService({
+      ring,
+      issuerName: opts.tokenIssuerName ?? DEFAULT_TOKEN_ISSUER_NAME,
+      tokensPerDay: limits.tokensPerDay,
+      now,
+    });
   } catch (error) {
     await storage.close();
     cleanup?.();
@@ -102,9 +152,11 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     limits,
     limiter: new RateLimiter(opts.now),
     authority,
+    accounts,
     log,
-    now: opts.now ?? Date.now,
+    now,
     metrics: opts.metrics ?? new RelayMetrics(),
+    tokens,
   };
 
   // Live connections by recipient hash: a stored envelope (on any node) wakes its recipient's pump.
@@ -209,6 +261,8 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
   const shownHost = host.includes(':') ? `[${host}]` : host;
 
   const purge = async () => {
+    // Token keys rotate here too, so a quiet relay still makes the next key ahead of its period.
+    await tokens.rotate();
     const removed = await storage.purgeExpired(ctx.now());
     ctx.metrics.expired(removed.envelopes);
     if (removed.envelopes || removed.attachments) log.info(removed, 'purged expired');
@@ -232,6 +286,7 @@ export async function startRelay(opts: StartRelayOptions = {}): Promise<RunningR
     storageKind: storage.kind,
     limits,
     purgeExpired: purge,
+    spendTokens: (list) => spendTokens(ctx, list),
     close() {
       closed ??= (async () => {
         closing = true;

@@ -27,6 +27,8 @@ const HARD_LIMIT_WAIT_MS = 10_000;
 /** Close codes of this connection's own limits (docs/PROTOCOL.md lists them all). */
 export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_ACCOUNT_CONNECTIONS = 4010;
+/** The account was deleted (account.delete): the connection ends once that is answered. */
+export const CLOSE_ACCOUNT_DELETED = 4011;
 /** A push frame's bytes beyond its payload's base64 (id, expiresAt, JSON keys), rounded up. */
 const PUSH_FRAME_OVERHEAD = 160;
 
@@ -76,6 +78,12 @@ export class Session implements SessionState {
   private closing = false;
   /** A close the relay owes this connection once the current request is answered. */
   private closeAfterAnswer: { code: number; reason: string } | null = null;
+  /**
+   * What this connection is for, fixed by its first op that decides it: 'account' once it asked
+   * for a challenge (or registered, or authenticated), 'sealed' once it sent without identity.
+   * Neither can become the other, so a sealed send never shares a socket with an account.
+   */
+  private purpose: 'open' | 'account' | 'sealed' = 'open';
 
   constructor(
     private readonly ws: WebSocket,
@@ -130,6 +138,11 @@ export class Session implements SessionState {
       );
     }
     void this.pump();
+  }
+
+  onAccountDeleted(): void {
+    // The account stays set until the close, so the connection table drops this session as usual.
+    this.closeAfterAnswer = { code: CLOSE_ACCOUNT_DELETED, reason: 'account deleted' };
   }
 
   onAcked(ids: string[]): void {
@@ -326,8 +339,12 @@ export class Session implements SessionState {
     try {
       if (spec.auth && !this.account)
         throw new WispError('Unauthorized', `${op} needs an authenticated connection`);
+      this.claimPurpose(op);
       const handler = HANDLERS[op] as (ctx: RelayContext, s: SessionState, b: unknown) => Promise<unknown>;
       const result = await handler(this.ctx, this, body.data);
+      // A connection that got a send without identity through (it cost a token) may stay open
+      // without authenticating; one that never did still has to authenticate in time.
+      if (this.purpose === 'sealed') clearTimeout(this.authDeadline);
       this.send({ id, ok: true, body: result });
     } catch (error) {
       this.sendError(id, this.toWireError(op, error));
@@ -338,10 +355,35 @@ export class Session implements SessionState {
     }
   }
 
+  /** Refuses an op that does not fit what this connection is for, and fixes that on first use. */
+  private claimPurpose(op: OpName): void {
+    const sealed = 'sealed' in OPS[op];
+    const handshake = op === 'auth.challenge' || op === 'register' || op === 'auth';
+    if (sealed) {
+      if (this.purpose === 'account' || this.account)
+        throw new WispError(
+          'Unauthorized',
+          `${op} is only accepted on a connection that never authenticated`,
+          {
+            recovery: 'open a separate connection for sends without identity',
+          },
+        );
+      this.purpose = 'sealed';
+    } else if (handshake) {
+      if (this.purpose === 'sealed')
+        throw new WispError('Unauthorized', 'this connection sent without identity and cannot authenticate', {
+          recovery: 'authenticate on a separate connection',
+        });
+      this.purpose = 'account';
+    }
+  }
+
   private toWireError(op: OpName, error: unknown): WireError {
     if (isWispError(error) && error.kind !== 'Internal') {
       const kind = error.kind as WireError['kind'];
       const retryAfterMs = (error as WispError & { retryAfterMs?: number }).retryAfterMs;
+      const reason = (error as WispError & { reason?: WireError['reason'] }).reason;
+      if (reason !== undefined) return { kind, message: error.message, reason };
       return retryAfterMs === undefined
         ? { kind, message: error.message }
         : { kind, message: error.message, retryAfterMs };

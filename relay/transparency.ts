@@ -5,11 +5,14 @@ import type { Totals } from './storage/types';
 
 export const STORED_FIELDS: TransparencyResponse['stored'] = {
   accounts: [
-    { name: 'id_hash', description: 'SHA-256 of the account id; the raw id is not stored' },
+    {
+      name: 'id_hash',
+      description:
+        'HMAC-SHA-256 of the account id under a server secret kept outside the database; the raw id is not stored',
+    },
     { name: 'identity_key', description: 'the account identity public key, to verify its signatures' },
     { name: 'registration_id', description: 'libsignal registration id, part of prekey bundles' },
     { name: 'created_on', description: 'creation date, day precision (UTC)' },
-    { name: 'messages_sent', description: 'counter of envelopes this account sent' },
     { name: 'messages_received', description: 'counter of envelopes queued for this account' },
   ],
   usernames: [
@@ -30,10 +33,13 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
   envelopes: [
     { name: 'seq', description: 'internal order of the queue' },
     { name: 'id', description: 'random envelope id, for acknowledgement' },
-    { name: 'recipient_hash', description: 'SHA-256 of the recipient account id' },
+    { name: 'recipient_hash', description: 'keyed hash of the recipient account id (as id_hash)' },
     { name: 'payload', description: 'sealed sender ciphertext; deleted on acknowledgement or expiry' },
     { name: 'size', description: 'payload size, for queue caps' },
-    { name: 'expires_at', description: 'deadline after which the envelope is dropped' },
+    {
+      name: 'expires_at',
+      description: 'deadline after which the envelope is dropped, rounded up to a whole hour',
+    },
   ],
   attachments: [
     { name: 'id', description: 'random 256-bit id' },
@@ -41,10 +47,25 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     { name: 'declared_size', description: 'size announced before upload' },
     { name: 'size', description: 'uploaded size' },
     { name: 'state', description: 'pending, uploading or complete' },
-    { name: 'expires_at', description: 'deletion deadline' },
+    { name: 'expires_at', description: 'deletion deadline, rounded up to a whole hour' },
     {
       name: 'owner_hash',
-      description: 'SHA-256 of the uploading account id, for its storage quota; deleted with the attachment',
+      description:
+        'keyed hash of the uploading account id (as id_hash), for its storage quota; deleted with the attachment',
+    },
+  ],
+  account_hash_key: [
+    {
+      name: 'check_value',
+      description:
+        'HMAC of a constant under the account-hash key, so a relay given another key refuses to start',
+    },
+  ],
+  legacy_account_hashes: [
+    {
+      name: 'id_hash',
+      description:
+        'unkeyed SHA-256 hash of an account created before keyed hashes whose id the relay has not seen since; removed when it is next named',
     },
   ],
   attachment_chunks: [
@@ -52,22 +73,46 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     { name: 'idx', description: 'chunk order' },
     { name: 'data', description: 'encrypted blob bytes' },
   ],
+  spent_tokens: [
+    {
+      name: 'token_hash',
+      description: 'SHA-256 of a spent anonymous-send token (its signed part); no account is stored with it',
+    },
+    { name: 'expires_at', description: "when the token's key stops being accepted; the row is purged then" },
+  ],
+  delivery_keys: [
+    { name: 'id_hash', description: 'the account that set it' },
+    {
+      name: 'key_hash',
+      description: "SHA-256 of the account's delivery key (never the key), checked on sends without identity",
+    },
+  ],
+  token_keys: [
+    { name: 'issue_from', description: 'start of the period a token issuer key signs in' },
+    { name: 'issue_until', description: 'end of that period' },
+    { name: 'spend_until', description: "until when the key's tokens are accepted; the row is purged then" },
+    {
+      name: 'sealed_key',
+      description: 'the issuer private key, AES-256-GCM under a secret kept in a file outside the database',
+    },
+  ],
 };
 
 export const NEVER_STORED = [
-  'the sender of an envelope',
+  'the sender of an envelope, or any count of what an account sent',
   'IP addresses (not stored, not logged)',
-  'when an envelope was sent, delivered or acknowledged',
+  'when an envelope was sent, delivered, read or acknowledged (deadlines are whole hours)',
   'message or attachment plaintext',
   'phone numbers, e-mail addresses, passwords',
   'account ids or usernames in logs',
-  'any signing key: the sealed-sender server key is a file outside the database, the trust root is offline',
+  'any usable signing key: the sealed-sender server key is a file outside the database, the trust root is offline, token issuer keys are there only sealed under a secret file kept outside it',
+  'which account an anonymous-send token was issued to (blind signatures; the daily count is in memory only)',
 ];
 
 export function transparencyReport(totals: Totals): TransparencyResponse {
   return {
     protocolVersion: PROTOCOL_VERSION,
-    disclosablePerAccount: ['created_on', 'messages_sent', 'messages_received'],
+    disclosablePerAccount: ['created_on', 'messages_received'],
     stored: STORED_FIELDS,
     neverStored: NEVER_STORED,
     totals,

@@ -12,8 +12,13 @@ import { MessengerContainer } from './containers/MessengerContainer';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay';
 import { useShortcuts } from './lib/shortcuts';
 import { RestoreContainer } from './containers/RestoreContainer';
+import { AccountContainer } from './containers/AccountContainer';
+import { PeopleContainer } from './containers/PeopleContainer';
+import { QuickSwitcher, switcherItems, type SwitcherItem } from './components/QuickSwitcher';
+import { createOpenRequests } from './lib/navigation';
 import './backup.css';
 import './attachments.css';
+import './people.css';
 import { asUiError } from './lib/uiError';
 
 export interface AppProps {
@@ -26,7 +31,13 @@ const ALREADY_HAS_ACCOUNT = {
 };
 
 type Loaded = { info: AppInfo; status: AccountStatus; settings: Settings };
-type Tab = 'chats' | 'settings';
+type Tab = 'chats' | 'people' | 'account' | 'settings';
+const TABS: readonly { id: Tab; label: string }[] = [
+  { id: 'chats', label: 'Chats' },
+  { id: 'people', label: 'People' },
+  { id: 'account', label: 'Account' },
+  { id: 'settings', label: 'Settings' },
+];
 
 function applyTheme(theme: Settings['theme']): void {
   const resolved =
@@ -78,18 +89,48 @@ function ConnectedApp({ client }: { client: WispClient }) {
   }, [client]);
 
   const [showShortcuts, setShowShortcuts] = useState(false);
+  /** The quick switcher's items while it is open (read fresh each time it opens). */
+  const [switcher, setSwitcher] = useState<SwitcherItem[] | null>(null);
+  const [opens] = useState(createOpenRequests);
   const unlocked = loaded?.status.state === 'unlocked';
+  // A deleted account (or a new one) starts again from Chats (state adjusted while rendering).
+  const [wasUnlocked, setWasUnlocked] = useState(unlocked);
+  if (unlocked !== wasUnlocked) {
+    setWasUnlocked(unlocked);
+    if (!unlocked) {
+      setTab('chats');
+      setSwitcher(null);
+    }
+  }
+  const openSwitcher = () =>
+    void Promise.all([client.conversations.list(), client.contacts.list()]).then(
+      ([conversations, contacts]) => setSwitcher(switcherItems(conversations, contacts)),
+      (e: unknown) => setError(asUiError(e)),
+    );
+  const choose = (item: SwitcherItem) => {
+    setSwitcher(null);
+    setTab('chats');
+    opens.request(
+      item.kind === 'lookup'
+        ? { kind: 'username', username: item.id }
+        : { kind: 'conversation', id: item.id },
+    );
+  };
   useShortcuts({
+    'mod+k': unlocked ? () => (switcher === null ? openSwitcher() : setSwitcher(null)) : undefined,
     'mod+,': unlocked ? () => setTab('settings') : undefined,
+    'mod+n': unlocked ? () => setTab('chats') : undefined,
     'mod+shift+l': unlocked
       ? () => void client.account.lock().catch((e: unknown) => setError(asUiError(e)))
       : undefined,
     'mod+/': unlocked ? () => setShowShortcuts((v) => !v) : undefined,
     escape: showShortcuts
       ? () => setShowShortcuts(false)
-      : tab === 'settings'
-        ? () => setTab('chats')
-        : undefined,
+      : switcher !== null
+        ? () => setSwitcher(null)
+        : tab !== 'chats'
+          ? () => setTab('chats')
+          : undefined,
   });
 
   const theme = loaded?.settings.theme ?? 'dark';
@@ -204,19 +245,28 @@ function ConnectedApp({ client }: { client: WispClient }) {
         <span className="me" title="Your username">
           {status.username ?? 'anonymous'}
         </span>
-        <button type="button" aria-pressed={tab === 'chats'} onClick={() => setTab('chats')}>
-          Chats
-        </button>
-        <button type="button" aria-pressed={tab === 'settings'} onClick={() => setTab('settings')}>
-          Settings
-        </button>
+        {TABS.map((t) => (
+          <button key={t.id} type="button" aria-pressed={tab === t.id} onClick={() => setTab(t.id)}>
+            {t.label}
+          </button>
+        ))}
       </nav>
       <ErrorNote error={shownError} />
       {/* The messenger stays mounted behind Settings so the open conversation, its scroll position
           and a half-typed message survive a look at the settings. Hidden, nothing in it counts as seen. */}
       <div className="chats-tab" hidden={tab !== 'chats'}>
-        <MessengerContainer client={client} appDefaultTimers={settings.defaultTimers} />
+        <MessengerContainer client={client} appDefaultTimers={settings.defaultTimers} opens={opens} />
       </div>
+      {tab === 'people' && (
+        <PeopleContainer
+          client={client}
+          onMessage={(contact) => {
+            setTab('chats');
+            opens.request({ kind: 'contact', contact });
+          }}
+        />
+      )}
+      {tab === 'account' && <AccountContainer client={client} />}
       {tab === 'settings' && (
         <SettingsPanel
           settings={settings}
@@ -229,6 +279,9 @@ function ConnectedApp({ client }: { client: WispClient }) {
         </SettingsPanel>
       )}
       {showShortcuts && <ShortcutsOverlay onClose={() => setShowShortcuts(false)} />}
+      {switcher !== null && (
+        <QuickSwitcher items={switcher} onChoose={choose} onClose={() => setSwitcher(null)} />
+      )}
     </div>
   );
 }

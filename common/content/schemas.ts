@@ -40,6 +40,11 @@ const common = {
    * it here, and accepts it only after the relay confirms that the name maps to the sender.
    */
   senderName: z.string().min(3).max(32).nullable().optional(),
+  /**
+   * The sender's delivery key (32 bytes, base64), carried by a message with which the sender
+   * reaches out to recipients who do not hold it yet (docs/PROTOCOL.md, "Sends without identity").
+   */
+  deliveryKey: base64.length(44).optional(),
 };
 
 export const TextContent = z.object({
@@ -124,6 +129,19 @@ export const SessionResetContent = z.object({
 });
 export type SessionResetContent = z.infer<typeof SessionResetContent>;
 
+/**
+ * The sender's delivery key: with it the recipient may send to the sender over a connection that
+ * never authenticated (docs/PROTOCOL.md, "Sealed sends"). Sent when the sender reaches out to the
+ * recipient, and again to every remaining contact after a rotation.
+ */
+export const DeliveryKeyContent = z.object({
+  ...common,
+  type: z.literal('delivery-key'),
+  /** 32 random bytes, base64. */
+  key: base64.length(44),
+});
+export type DeliveryKeyContent = z.infer<typeof DeliveryKeyContent>;
+
 export const Content = z.discriminatedUnion('type', [
   TextContent,
   TimersContent,
@@ -131,6 +149,7 @@ export const Content = z.discriminatedUnion('type', [
   RoomUpdateContent,
   SenderKeyContent,
   SessionResetContent,
+  DeliveryKeyContent,
 ]);
 export type Content = z.infer<typeof Content>;
 export type ContentType = Content['type'];

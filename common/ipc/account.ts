@@ -1,5 +1,6 @@
 // The `account` service: whether this profile has an account, creating one (username + relay URL,
-// nothing personal), and locking/unlocking the local database.
+// nothing personal), locking/unlocking the local database, and the Account screen (username,
+// safety digits, relay, app-lock passphrase, deleting the account and wiping the device).
 import { z } from 'zod';
 import { KeystoreKind } from './app';
 import { method, noInput, type ServiceInterface } from './contract';
@@ -63,11 +64,47 @@ export type CreateAccountInput = z.infer<typeof CreateAccountInput>;
 
 export const UnlockInput = z.object({ passphrase: Passphrase.optional() });
 
+/** Who this profile is, for the Account screen. Nothing secret: the safety digits are public by design. */
+export const AccountInfo = z.object({
+  accountId: z.string(),
+  username: z.string().nullable(),
+  relayUrl: z.string(),
+  /** Our half of every safety number (30 digits): what a contact sees next to theirs. */
+  safetyDigits: z.string().regex(/^\d{30}$/),
+  keystore: KeystoreKind,
+});
+export type AccountInfo = z.infer<typeof AccountInfo>;
+
+export const SetUsernameInput = z.object({
+  /** null releases the name (nobody can find this account by name until a new one is set). */
+  username: Username.nullable(),
+});
+
+export const ChangePassphraseInput = z.object({
+  /** Required when the profile is already under a passphrase; proves it before anything changes. */
+  current: z.string().min(1).max(1024).optional(),
+  next: Passphrase,
+});
+
+/** The word typed to confirm a deletion when the account has no username. */
+export const DELETE_CONFIRMATION_WORD = 'delete';
+
+export const DeleteAccountInput = z.object({
+  /** The account's username (or DELETE_CONFIRMATION_WORD without one), typed by the person. */
+  confirm: z.string().max(64),
+});
+
 export const accountSpec = {
   status: method(noInput, AccountStatus),
   create: method(CreateAccountInput, AccountStatus),
   unlock: method(UnlockInput, AccountStatus),
   lock: method(noInput, AccountStatus),
+  info: method(noInput, AccountInfo),
+  setUsername: method(SetUsernameInput, AccountStatus),
+  /** Sets an app-lock passphrase: a new one for a passphrase profile, or moves one off the keychain. */
+  changePassphrase: method(ChangePassphraseInput, AccountStatus),
+  /** Unregisters at the relay, then shreds the profile and this data folder: back to onboarding. */
+  delete: method(DeleteAccountInput, AccountStatus),
 };
 
 export type AccountService = ServiceInterface<typeof accountSpec>;

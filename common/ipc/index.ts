@@ -15,6 +15,7 @@ import {
 } from './contract';
 import { conversationsSpec } from './conversations';
 import { messagesSpec } from './messages';
+import { roomsSpec } from './rooms';
 import type { WispEventListener } from './events';
 import { settingsSpec } from './settings';
 
@@ -29,6 +30,7 @@ export * from './backup';
 export * from './events';
 export * from './messages';
 export * from './attachments';
+export * from './rooms';
 
 export const wispSpec = {
   app: appSpec,
@@ -39,6 +41,7 @@ export const wispSpec = {
   backup: backupSpec,
   messages: messagesSpec,
   attachments: attachmentsSpec,
+  rooms: roomsSpec,
 } as const satisfies Record<string, ServiceSpec>;
 
 export type WispSpec = typeof wispSpec;

@@ -12,6 +12,9 @@ const KINDS = [
   'RelayRateLimited',
   'RelayQueueFull',
   'PayloadTooLarge',
+  'TokenInvalid',
+  'TokenSpent',
+  'TokensExhausted',
   'Internal',
 ] as const satisfies readonly WispErrorKind[];
 
@@ -25,5 +28,7 @@ export const WireError = z.object({
   message: z.string().max(1000),
   /** Present on RelayRateLimited: wait at least this long before retrying. */
   retryAfterMs: z.number().int().min(0).optional(),
+  /** Why a sealed send was refused: no matching delivery key, or a token invalid or spent. */
+  reason: z.enum(['deliveryKey', 'token']).optional(),
 });
 export type WireError = z.infer<typeof WireError>;

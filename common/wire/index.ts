@@ -5,3 +5,4 @@ export * from './errors';
 export * from './ops';
 export * from './frames';
 export * from './http';
+export * from './tokens';

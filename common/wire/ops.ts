@@ -16,7 +16,9 @@ import {
   SignatureB64,
   Username,
   base64Bytes,
+  base64Exact,
 } from './primitives';
+import { MAX_TOKEN_BATCH, TOKEN_KEY_ID_BYTES, TOKEN_NK } from './tokens';
 
 const Empty = z.object({}).strict();
 
@@ -72,6 +74,12 @@ export const AuthResult = z.object({ accountId: AccountId });
 export const UsernameSetBody = z.object({ username: Username }).strict();
 export const UsernameSetResult = z.object({ username: z.string() });
 
+/**
+ * Names the account to delete: it must be the authenticated one, so a stray or mistaken frame on
+ * a connection (a client bug, a fuzzer) cannot unregister anyone by itself.
+ */
+export const AccountDeleteBody = z.object({ accountId: AccountId }).strict();
+
 export const UsernameLookupBody = z.object({ username: Username }).strict();
 export const UsernameLookupResult = z.object({
   accountId: AccountId,
@@ -95,7 +103,7 @@ export const AccountInfoResult = z.object({
   username: z.string().nullable(),
   /** Creation date at day precision, YYYY-MM-DD (UTC). */
   createdOn: z.string(),
-  messagesSent: z.number().int(),
+  /** Envelopes queued for this account since it was created. Nothing counts what it sent. */
   messagesReceived: z.number().int(),
   queuedEnvelopes: z.number().int(),
 });
@@ -208,6 +216,55 @@ export const MessageAckBody = z
   .strict();
 export const MessageAckResult = z.object({ deleted: z.number().int() });
 
+// ---- sealed sends (no sender identity) -------------------------------------------------------
+
+/**
+ * Domain separation for a delivery key's hash: the relay stores
+ * SHA-256(utf8(DELIVERY_KEY_CONTEXT) ‖ key) per account and sees the key itself only on a send.
+ */
+export const DELIVERY_KEY_CONTEXT = 'wisp-delivery-key-v1:';
+/** A delivery key: 32 random bytes an account gives its contacts inside the encrypted channel. */
+export const DeliveryKeyB64 = base64Exact(32);
+/** An anonymous rate-limit token (a Privacy Pass token, serialized), spent once per recipient. */
+export const SendTokenB64 = base64Bytes(2048, 16);
+
+/** The account's delivery key hash; replaces the previous one (a rotation refuses the old key). */
+export const DeliveryKeySetBody = z.object({ keyHash: base64Exact(32) }).strict();
+
+/**
+ * A 1:1 sealed envelope over a connection that never authenticated. The relay checks the delivery
+ * key against the recipient's stored hash and spends the token; it learns `to` and nothing else.
+ */
+export const MessageSendSealedBody = MessageSendBody.extend({
+  deliveryKey: DeliveryKeyB64,
+  token: SendTokenB64,
+}).strict();
+
+/** One recipient of a multi-recipient sealed send: its delivery key and one token for it. */
+export const SealedRecipient = z
+  .object({ to: AccountId, deliveryKey: DeliveryKeyB64, token: SendTokenB64 })
+  .strict();
+
+/**
+ * A multi-recipient (SSv2) sealed send without authentication. `recipients` names exactly the
+ * accounts in the payload, each with its key and token (one token per recipient).
+ */
+export const MessageSendSealedMultiBody = MessageSendMultiBody.extend({
+  recipients: z
+    .array(SealedRecipient)
+    .min(1)
+    .max(DEFAULT_WIRE_LIMITS.maxDirectoryBatch + 1),
+}).strict();
+export const MessageSendSealedMultiResult = MessageSendMultiResult.extend({
+  /** Wrong or missing delivery key (the account refuses sends from unknown senders); token not spent. */
+  keyRefused: z.array(AccountId),
+  /**
+   * Tokens are spent all together: when one is invalid or already spent, every recipient whose key
+   * matched is listed here, none of their tokens is spent and nothing is stored for them.
+   */
+  tokenRefused: z.array(AccountId),
+});
+
 // ---- attachments ------------------------------------------------------------------------------
 
 export const AttachmentCreateBody = z
@@ -227,6 +284,46 @@ export const AttachmentCreateResult = z.object({
   expiresAt: EpochMs,
 });
 
+// ---- anonymous-send tokens (Privacy Pass, docs/PROTOCOL.md "Tokens") ---------------------------
+
+/** One of the relay's token issuer keys. */
+export const TokenKeyInfo = z.object({
+  /** SHA-256 of `publicKey` (RFC 9578 token_key_id). */
+  tokenKeyId: base64Exact(TOKEN_KEY_ID_BYTES),
+  /** DER SubjectPublicKeyInfo with the id-RSASSA-PSS algorithm (SHA-384, MGF1-SHA-384, salt 48). */
+  publicKey: base64Bytes(600),
+  /** The relay signs with this key from `issueFrom` until `issueUntil`. */
+  issueFrom: EpochMs,
+  issueUntil: EpochMs,
+  /** Tokens of this key are accepted until then (the overlap after issueUntil). */
+  spendUntil: EpochMs,
+});
+/** Served on any connection, authenticated or not: clients fetch it anonymously (no per-user keys). */
+export const TokensKeysResult = z.object({
+  tokenType: z.literal(2),
+  /** The issuer name in the fixed TokenChallenge every token of this relay is bound to. */
+  issuerName: z.string().min(1).max(255),
+  keys: z.array(TokenKeyInfo).max(64),
+});
+
+export const TokensIssueBody = z
+  .object({
+    /** The issuing key's id, as the client read it from `tokens.keys`. */
+    tokenKeyId: base64Exact(TOKEN_KEY_ID_BYTES),
+    /** RFC 9474 blinded messages, Nk bytes each. */
+    blindedMessages: z.array(base64Exact(TOKEN_NK)).min(1).max(MAX_TOKEN_BATCH),
+  })
+  .strict();
+export const TokensIssueResult = z.object({
+  /**
+   * One blind signature per blinded message, in order; fewer (the first ones) when the account's
+   * daily allowance had less left than asked for.
+   */
+  blindSignatures: z.array(base64Exact(TOKEN_NK)).max(MAX_TOKEN_BATCH),
+  /** Tokens this account may still be issued today (UTC) on this relay node. */
+  remainingToday: z.number().int().min(0),
+});
+
 // ---- the op table -----------------------------------------------------------------------------
 
 export const OPS = {
@@ -237,6 +334,8 @@ export const OPS = {
   'account.info': { body: Empty, result: AccountInfoResult, auth: true },
   'username.set': { body: UsernameSetBody, result: UsernameSetResult, auth: true },
   'username.release': { body: Empty, result: Empty, auth: true },
+  /** Unregisters the authenticated account: its row, username, prekeys, queue and attachments go. */
+  'account.delete': { body: AccountDeleteBody, result: Empty, auth: true },
   'username.lookup': { body: UsernameLookupBody, result: UsernameLookupResult, auth: true },
   'directory.lookup': { body: DirectoryLookupBody, result: DirectoryLookupResult, auth: true },
   'prekeys.upload': { body: PreKeysUploadBody, result: PreKeyCountResult, auth: true },
@@ -248,6 +347,23 @@ export const OPS = {
   'message.sendMulti': { body: MessageSendMultiBody, result: MessageSendMultiResult, auth: true },
   'message.ack': { body: MessageAckBody, result: MessageAckResult, auth: true },
   'attachment.create': { body: AttachmentCreateBody, result: AttachmentCreateResult, auth: true },
+  'tokens.keys': { body: Empty, result: TokensKeysResult, auth: false },
+  'tokens.issue': { body: TokensIssueBody, result: TokensIssueResult, auth: true },
+  'deliveryKey.set': { body: DeliveryKeySetBody, result: Empty, auth: true },
+  // `sealed`: only on a connection that never authenticated, and such a connection can never
+  // authenticate afterwards (relay/session.ts), so the two kinds of traffic never share a socket.
+  'message.sendSealed': {
+    body: MessageSendSealedBody,
+    result: MessageSendResult,
+    auth: false,
+    sealed: true,
+  },
+  'message.sendSealedMulti': {
+    body: MessageSendSealedMultiBody,
+    result: MessageSendSealedMultiResult,
+    auth: false,
+    sealed: true,
+  },
 } as const;
 
 export type OpName = keyof typeof OPS;

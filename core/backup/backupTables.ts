@@ -56,6 +56,7 @@ export const excludedTables: Readonly<Record<string, string>> = {
     'envelope ids this machine already processed; the relay redelivers nothing it was acknowledged',
   outbox: 'sends in flight on this machine; they belong to the device that queued them',
   unreported_messages: 'what a headless `wisp sync` has not printed yet on this machine',
+  send_tokens: 'single-use anonymous-send tokens, valid a day or two; the restored device is issued its own',
 };
 
 /** SQLite's own and FTS5's internal tables: rebuilt from the rows above. */

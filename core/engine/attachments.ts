@@ -22,6 +22,7 @@ import { EncryptedFileBuilder, type EncryptedFile } from '../store/attachmentFil
 import type { NewAttachment } from '../store/types';
 import { decryptAttachment, digestFile, encryptAttachment, shred } from './attachmentCrypto';
 import { fromB64 } from './signalCrypto';
+import { coarseDeadline } from '../../common/coarseTime';
 
 const MIME: Record<string, string> = {
   '.txt': 'text/plain',
@@ -157,7 +158,8 @@ export async function uploadAttachment(
     );
     const created = await relay.request('attachment.create', {
       size: secrets.ciphertextSize,
-      ...(expiresAt === null ? {} : { expiresAt }),
+      // Whole hours only, like message deadlines (common/coarseTime.ts).
+      ...(expiresAt === null ? {} : { expiresAt: coarseDeadline(expiresAt) }),
     });
     const res = await send(route, created.uploadPath, 'PUT', {
       authorization: `Bearer ${created.uploadToken}`,

@@ -9,6 +9,7 @@ import { loggerFor } from '../log';
 import type { Store } from '../store';
 import { attachmentRow } from './attachments';
 import type { BurnScheduler } from './burnScheduler';
+import type { DeliveryKeys } from './deliveryKeys';
 import { newContentId } from './ids';
 import { timerNotice } from './notices';
 import { applyRoomUpdate, directConversation, isRoomAdmin, peerTimers } from './roomIntake';
@@ -26,6 +27,7 @@ export interface ContentIntakeDeps {
   readonly accountId: string;
   readonly book: NameBook;
   readonly scheduler: BurnScheduler;
+  readonly deliveryKeys: DeliveryKeys;
   relayMode(): 'command' | 'live';
   emit(event: EngineEvent): void;
   conversationViewOf(id: string): ConversationView;
@@ -43,6 +45,8 @@ export class ContentIntake {
   apply(sender: string, content: Content, now: number, effects: (() => void)[]): void {
     // The sender of any content is a contact from now on (their identity was saved by the session).
     this.d.store.contacts.ensure(sender, now);
+    // Their consent to hear from us without identity (deliveryKeys.ts); a newer key replaces.
+    if (content.deliveryKey !== undefined) this.d.deliveryKeys.accept(sender, content.deliveryKey);
     switch (content.type) {
       case 'text':
         return this.applyText(sender, content, now, effects);
@@ -70,6 +74,10 @@ export class ContentIntake {
         return this.applyRoomUpdate(sender, content, now, effects);
       case 'session.reset':
         effects.push(() => this.d.emit({ type: 'session.reset', accountId: sender }));
+        return;
+      case 'delivery-key':
+        // The sender lets us reach them without identity (deliveryKeys.ts); a newer key replaces.
+        this.d.deliveryKeys.accept(sender, content.key);
         return;
     }
   }
@@ -218,7 +226,14 @@ export class ContentIntake {
         epoch: (id) => this.d.roomState(id)?.epoch ?? 0,
         setEpoch: (id, epoch) =>
           this.d.store.settings.set(ROOM_KEY(id), { ...this.d.ensureRoomState(id), epoch }),
-        notice: (id, update, from) => this.d.insertRoomNotice(id, update, from, from === this.d.accountId),
+        notice: (id, update, from) => {
+          const notice = this.d.insertRoomNotice(id, update, from, from === this.d.accountId);
+          // Shown live in the open room, like a message, once the change is committed.
+          if (notice)
+            effects.push(() =>
+              this.d.emit({ type: 'message.added', message: messageView(this.d.book, notice) }),
+            );
+        },
         changed: (id, isRequest) => {
           const c = this.d.store.conversations.get(id);
           if (!c) return;

@@ -60,6 +60,12 @@ import { Contacts, type ContactsDeps } from './contacts';
 import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
 import { Conversations, type ConversationsDeps } from './conversations';
 import { AttachmentAccess, type AttachmentAccessDeps } from './attachmentAccess';
+import { ownSafetyDigits } from './ownIdentity';
+import type { KeyStore } from '../vault';
+import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
+import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
+import { SealedConnection } from '../relayClient/sealedConnection';
+import { anonymousKeySource, createTokenWallet } from '../tokens';
 import type {
   Clock,
   EngineApi,
@@ -111,6 +117,8 @@ export class Engine implements EngineApi {
   /** Set once the relay moved the account to a newer device: every later call fails with it. */
   private movedAway: WispError | null = null;
   private closed = false;
+  /** Set by deleteAccount: close() shreds the profile instead of only closing it. */
+  private wipeOnClose = false;
   private readonly commitQueue: {
     run: () => unknown;
     resolve: (value: unknown) => void;
@@ -136,6 +144,16 @@ export class Engine implements EngineApi {
   private readonly conversationsPart: Conversations;
   /** Saving and previewing attachments, one download each (attachmentAccess.ts). */
   private readonly attachmentsPart: AttachmentAccess;
+  /** Sends without identity: consent keys, the second connection, the route per envelope. */
+  private readonly deliveryKeys = new DeliveryKeys(() => this.store);
+  private readonly sealedConnection = new SealedConnection(() => this.relayClient().transportOptions());
+  private tokenSource: TokenSource | null = null;
+  private readonly route = new SealedRoute({
+    deliveryKeys: this.deliveryKeys,
+    tokens: () => this.tokenSource,
+    relayClient: () => this.relayClient(),
+    sealedRelay: () => this.sealedConnection.relay(),
+  });
 
   private constructor(
     private readonly profile: Profile,
@@ -153,6 +171,13 @@ export class Engine implements EngineApi {
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
     this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
+    // Tokens are issued over the account connection, keys fetched on a connection of their own.
+    this.tokenSource = createTokenWallet(
+      this.store,
+      { request: (op, body) => this.relayClient().request(op, body) },
+      // Keys on a connection of their own, with the account connection's transport (a proxy).
+      () => anonymousKeySource(this.relayUrl, this.relayClient().transportOptions())(),
+    );
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({
@@ -225,6 +250,8 @@ export class Engine implements EngineApi {
       roomState: (id) => roomState(this.store, id),
       ensureRoomState: (id) => ensureRoomState(this.store, id),
       rotateSenderKey: (id) => rotateSenderKey(this.store, id),
+      deliveryKeys: this.deliveryKeys,
+      route: this.route,
       insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
       flagIdentityChange: (id) => this.contactsPart.flagIdentityChange(id),
       setOwnUsername: (username) => {
@@ -334,7 +361,9 @@ export class Engine implements EngineApi {
     await this.chain.catch(() => undefined);
     await this.inbox.acksSettled();
     if (this.relay) await this.relay.close();
+    await this.sealedConnection.close();
     await this.chain.catch(() => undefined);
+    this.route.drainPool();
     try {
       this.inbox.forgetMarksAtClose();
     } catch (error) {
@@ -343,7 +372,33 @@ export class Engine implements EngineApi {
     }
     this.outbox.stop();
     this.scheduler.dispose();
-    this.profile.close();
+    if (this.wipeOnClose) await this.profile.wipe();
+    else this.profile.close();
+  }
+
+  // --- own account (core/engine/ownIdentity.ts) ---------------------------------------------
+
+  selfInfo(): { accountId: string; username: string | null; relayUrl: string; safetyDigits: string } {
+    this.assertOpen();
+    const safetyDigits = ownSafetyDigits(this.accountId, this.identityKeyPair.publicKey);
+    return {
+      accountId: this.accountId,
+      username: this.usernameValue,
+      relayUrl: this.relayUrl.url,
+      safetyDigits,
+    };
+  }
+
+  async changeKeyStore(next: KeyStore, current?: KeyStore): Promise<void> {
+    this.assertOpen();
+    await this.serial(() => this.profile.changeKeyStore(next, current));
+  }
+
+  async deleteAccount(): Promise<void> {
+    this.assertOpen();
+    await this.serial(() => this.relayClient().request('account.delete', { accountId: this.accountId }));
+    this.wipeOnClose = true;
+    await this.close();
   }
 
   on(listener: EngineListener): () => void {
@@ -398,6 +453,7 @@ export class Engine implements EngineApi {
     this.emit({ type: 'connection.changed', state });
     this.inbox.connectionChanged(state);
     if (state === 'online' && this.relayMode === 'live') {
+      this.sealedConnection.prewarm();
       void this.outbox.flush().catch(() => undefined);
       void refillPreKeys(this.deps).catch(() => undefined);
     }
@@ -410,6 +466,7 @@ export class Engine implements EngineApi {
     if (this.relay && !this.relay.reconnects) {
       await this.relay.close();
       this.relay = null;
+      await this.sealedConnection.close();
     }
     try {
       await this.relayClient().connect();
@@ -511,6 +568,40 @@ export class Engine implements EngineApi {
     return this.serial(() =>
       exportBackup({ ...options, store: this.store, attachmentsDir: this.profile.attachmentsDir }),
     );
+  }
+
+  // --- sends without identity (sealedRoute.ts, deliveryKeys.ts) ---------------------------------
+
+  /**
+   * Where sends without identity take their tokens from (core/tokens' wallet); null sends
+   * everything the authenticated way. Returns the previous source (the benchmark switches paths).
+   */
+  useTokens(source: TokenSource | null): TokenSource | null {
+    const previous = this.tokenSource;
+    this.tokenSource = source;
+    return previous;
+  }
+
+  /** Envelopes sent without identity and over the account connection since this engine opened. */
+  sendRoutes(): RouteCounts {
+    return { ...this.route.counts };
+  }
+
+  /**
+   * A fresh delivery key for every contact that held ours but `except` (after blocking someone;
+   * Wisp has no block feature yet, so this is the rotation it will call). Returns who gets it.
+   */
+  async rotateDeliveryKey(except: readonly string[] = []): Promise<string[]> {
+    this.assertOpen();
+    const holders = await this.serial(() =>
+      rotateDeliveryKey(
+        this.deliveryKeys,
+        { store: this.store, relay: this.relayClient(), now: this.clock(), encode: (c) => this.encode(c) },
+        except,
+      ),
+    );
+    await this.outbox.tryFlush();
+    return holders;
   }
 
   // --- sending -----------------------------------------------------------------------------

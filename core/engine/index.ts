@@ -141,6 +141,15 @@ export interface EngineApi {
   ): Promise<Buffer>;
   /** Writes an encrypted backup of this profile (docs/BACKUP.md). */
   exportBackup(options: EngineExportOptions): Promise<ExportResult>;
+  /** Who this profile is: the relay in use and our own half of every safety number. */
+  selfInfo(): { accountId: string; username: string | null; relayUrl: string; safetyDigits: string };
+  /** Moves the database key to another key store (core/profile changeKeyStore), then rekeys. */
+  changeKeyStore(next: KeyStore, current?: KeyStore): Promise<void>;
+  /**
+   * Unregisters the account at the relay (account.delete), then closes and shreds the profile
+   * (key, keychain entry, files). Nothing is wiped when the relay did not confirm the deletion.
+   */
+  deleteAccount(): Promise<void>;
   /** Subscribes to the event stream; returns the unsubscribe function. */
   on(listener: EngineListener): () => void;
   close(): Promise<void>;

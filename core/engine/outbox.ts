@@ -1,18 +1,23 @@
 // The send pipeline: the persisted outbox read in batches, each encrypted in order against one
 // write-buffered view of the protocol state, sent pipelined and committed once; sender keys go to
 // room members who lack them first. Failures leave items queued (transient) or fail the message.
+// Each envelope goes without identity where it can (sealedRoute.ts); reaching out to someone also
+// gives them our delivery key, inside that same message (deliveryKeys.ts).
 import type { SenderCertificate } from '@signalapp/libsignal-client';
 import type { EngineEvent } from '../../common/engine';
-import type { Content } from '../../common/content';
+import { decodeContent, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { loggerFor } from '../log';
 import type { OutboxItem, Store } from '../store';
 import { RelayRequestError, type RelayClient } from '../relayClient/relayClient';
 import { BufferedSignalStores } from './bufferedStores';
+import { DeliveryKeys } from './deliveryKeys';
 import { newContentId, uuidBytes } from './ids';
 import { ROOM_KEY, type RoomState } from './rooms';
-import { b64, sealTo, sealToRoom, senderKeyDistribution, type SignalStores } from './signalCrypto';
+import type { SealedRoute } from './sealedRoute';
+import { b64, sealTo, senderKeyDistribution, type SignalStores } from './signalCrypto';
 import { messageView, type NameBook } from './views';
+import { coarseDeadline } from '../../common/coarseTime';
 
 const log = loggerFor('engine');
 
@@ -38,6 +43,9 @@ export interface OutboxDeps {
   emit(event: EngineEvent): void;
   relayMode(): 'command' | 'live';
   isClosed(): boolean;
+  readonly deliveryKeys: DeliveryKeys;
+  /** Chooses the connection for each envelope (sealedRoute.ts). */
+  readonly route: SealedRoute;
 }
 
 export class Outbox {
@@ -90,13 +98,14 @@ export class Outbox {
         .filter((i) => i.expiresAt === null || i.expiresAt > now);
       const items = queued.slice(0, OUTBOX_BATCH);
       if (items.length === 0) return;
+      await this.publishDeliveryKey();
       // The batch is encrypted in order against one write-buffered view of the protocol state,
       // sent pipelined, then committed once: the ratchet steps, the removal of what was sent and
       // the message states. A crash after the relay took an item but before this commit resends
       // the same message id at the same ratchet step, which the recipient drops as a duplicate;
       // steps spent on items that failed are simply skipped counters for the recipient.
       const buffered = new BufferedSignalStores(this.d.signal);
-      const prepared: { item: OutboxItem; send: () => Promise<void> }[] = [];
+      const prepared: { item: OutboxItem; send: () => Promise<void>; given: string[] }[] = [];
       const permanent: OutboxItem[] = [];
       let transient: { item: OutboxItem; error: WispError } | null = null;
       for (const item of items) {
@@ -105,11 +114,12 @@ export class Outbox {
         if (item.kind === 'room' && prepared.length > 0 && this.roomNeedsDistribution(item.recipientId))
           break;
         try {
+          const given: string[] = [];
           const send =
             item.kind === 'room'
-              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered)
-              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered);
-          prepared.push({ item, send });
+              ? await this.prepareRoomItem(item.recipientId, item.payload, item.expiresAt, buffered, given)
+              : await this.prepareDirect(item.recipientId, item.payload, item.expiresAt, buffered, given);
+          prepared.push({ item, send, given });
         } catch (error) {
           if (isTransient(error)) {
             transient = { item, error };
@@ -120,15 +130,19 @@ export class Outbox {
       }
       const outcomes = await Promise.allSettled(prepared.map((p) => p.send()));
       const sent: OutboxItem[] = [];
+      const keyGiven: string[] = [];
       outcomes.forEach((outcome, i) => {
         const item = prepared[i]!.item;
-        if (outcome.status === 'fulfilled') sent.push(item);
-        else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
+        if (outcome.status === 'fulfilled') {
+          sent.push(item);
+          keyGiven.push(...prepared[i]!.given);
+        } else if (isTransient(outcome.reason)) transient ??= { item, error: outcome.reason };
         else permanent.push(item);
       });
       const changed: string[] = [];
       await this.d.inTransaction(async () => {
         if (sent.length > 0) await buffered.flush();
+        this.d.deliveryKeys.markGiven(keyGiven);
         for (const item of sent) {
           this.d.store.outbox.remove(item.id);
           if (item.messageId && this.setStateInTransaction(item.messageId, 'sent'))
@@ -165,6 +179,36 @@ export class Outbox {
     }
   }
 
+  /** The relay must hold our key's hash before a contact can use the key (once per key). */
+  private async publishDeliveryKey(): Promise<void> {
+    try {
+      await this.d.deliveryKeys.publish(this.d.relayClient());
+    } catch (error) {
+      if (isTransient(error)) throw error;
+      // A relay without sends without identity: contacts' sends to us stay authenticated.
+      log.warn({ kind: isWispError(error) ? error.kind : 'Internal' }, 'could not publish the delivery key');
+    }
+  }
+
+  /**
+   * When this item is something the user chose to send (not a receipt or a key) and some of its
+   * recipients do not hold our current delivery key, the key rides inside it (`deliveryKey`, so no
+   * envelope of its own); `given` collects them, marked as holding it once the send commits.
+   */
+  private withDeliveryKey(recipients: string[], payload: Uint8Array, given: string[]): Uint8Array {
+    const lacking = this.d.deliveryKeys.lacking(recipients);
+    if (lacking.length === 0) return payload;
+    let content: Content;
+    try {
+      content = decodeContent(payload);
+    } catch {
+      return payload;
+    }
+    if (!DeliveryKeys.reachesOut(content.type)) return payload;
+    given.push(...lacking);
+    return this.d.encode({ ...content, deliveryKey: this.d.deliveryKeys.current() });
+  }
+
   private flushLater(ms: number): void {
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
@@ -192,14 +236,19 @@ export class Outbox {
     payload: Uint8Array,
     expiresAt: number | null,
     stores: SignalStores,
+    given: string[] = [],
   ): Promise<() => Promise<void>> {
     await this.d.ensureSession(to);
     const cert = await this.d.senderCertificate();
-    const sealed = await sealTo(new Uint8Array(payload), to, this.d.accountId, cert, stores, this.d.clock());
-    const body = { to, payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    return async () => {
-      await this.d.relayClient().request('message.send', body);
+    const plaintext = new Uint8Array(this.withDeliveryKey([to], payload, given));
+    const sealed = await sealTo(plaintext, to, this.d.accountId, cert, stores, this.d.clock());
+    // Whole hours only: the relay's copy must not date the send (or a receipt's read) finely.
+    const body = {
+      to,
+      payload: b64(sealed),
+      ...(expiresAt === null ? {} : { expiresAt: coarseDeadline(expiresAt) }),
     };
+    return this.d.route.prepareDirect(body);
   }
 
   /** Encrypts with the committed protocol state and sends at once (sender-key distribution). */
@@ -214,6 +263,7 @@ export class Outbox {
     payload: Uint8Array,
     expiresAt: number | null,
     stores: SignalStores,
+    given: string[],
   ): Promise<() => Promise<void>> {
     const state = this.d.ensureRoomState(roomId);
     const members = this.d.peersOf(roomId);
@@ -239,25 +289,17 @@ export class Outbox {
       }
     }
     const cert = await this.d.senderCertificate();
-    const sealed = await sealToRoom(
-      new Uint8Array(payload),
+    return this.d.route.prepareRoom({
+      plaintext: new Uint8Array(this.withDeliveryKey(members, payload, given)),
       members,
-      this.d.accountId,
-      state.distributionId,
-      uuidBytes(roomId),
+      localAccountId: this.d.accountId,
+      distributionId: state.distributionId,
+      groupId: uuidBytes(roomId),
       cert,
       stores,
-    );
-    const body = { payload: b64(sealed), ...(expiresAt === null ? {} : { expiresAt }) };
-    return async () => {
-      const result = await this.d.relayClient().request('message.sendMulti', body);
-      if (result.staleRecipients.length > 0 || result.unknownRecipients.length > 0) {
-        log.warn(
-          { count: result.staleRecipients.length + result.unknownRecipients.length },
-          'some room members did not get a message',
-        );
-      }
-    };
+      // Whole hours only (common/coarseTime.ts).
+      expiresAt: expiresAt === null ? null : coarseDeadline(expiresAt),
+    });
   }
 
   private roomNeedsDistribution(roomId: string): boolean {

@@ -4,8 +4,11 @@
 // One write lives here too, "delete for me", because it is the same destroy path as a deadline's.
 import { WispError } from '../../common/errors';
 import type { MessageView } from '../../common/engine';
+import type { RoomMemberView } from '../../common/ipc/rooms';
 import { MATCH_END, MATCH_START, type MessagePreview, type SearchHit } from '../../common/ipc/messages';
 import type { Message, Store } from '../store';
+import { noticeOf } from './notices';
+import { roomMembers } from './roomMembers';
 import { messageView, nameOf, type NameBook } from './views';
 
 export interface QueriesHost {
@@ -54,16 +57,24 @@ export class EngineQueries {
     return { messages: page.messages.map((m) => messageView(book, m)), hasMore: page.hasMore };
   }
 
+  /** A room's members with roles and names (roomMembers.ts). */
+  async roomMembers(roomId: string): Promise<RoomMemberView[]> {
+    await this.host.settle();
+    return roomMembers(this.host.store, this.host.book, roomId);
+  }
+
   async previews(): Promise<MessagePreview[]> {
     await this.host.settle();
     const { store, book } = this.host;
+    const name = (id: string): string => nameOf(book, id);
     return store.messages.latestOfEach().map((m) => ({
       conversationId: m.conversationId,
       messageId: m.id,
       outgoing: m.outgoing,
-      from: nameOf(book, m.senderId),
+      from: name(m.senderId),
       sentAt: m.sentAt,
-      text: shownText(m, m.body ?? ''),
+      // A notice (timers, a room change) previews as its sentence, never as its stored JSON.
+      text: shownText(m, noticeOf(m, name)?.text ?? m.body ?? ''),
       attachments: store.attachments.forMessage(m.id).length,
     }));
   }
@@ -75,7 +86,8 @@ export class EngineQueries {
     const found: SearchHit[] = [];
     for (const hit of hits) {
       const m = store.messages.get(hit.messageId);
-      if (m === undefined) continue;
+      // Notices are stored as JSON the index also holds: they are not messages and never match.
+      if (m === undefined || m.kind === 'system') continue;
       found.push({
         messageId: m.id,
         conversationId: m.conversationId,

@@ -7,11 +7,12 @@ import type { ConversationView, EngineEvent } from '../../common/engine';
 import type { Content, RoomMember } from '../../common/content';
 import { WispError } from '../../common/errors';
 import { loggerFor } from '../log';
-import type { Store } from '../store';
+import type { Message, Store } from '../store';
 import type { IdentityGuard } from './identityGuard';
 import { newContentId } from './ids';
 import { roomNotice } from './notices';
 import { b64, senderKeyDistribution, type SignalStores } from './signalCrypto';
+import { messageView } from './views';
 
 const log = loggerFor('engine');
 
@@ -141,6 +142,7 @@ export class Rooms {
     this.markAdded(memberIds);
     await this.d.ensureSessions(memberIds);
     const id = randomUUID();
+    const notices: Message[] = [];
     await this.d.serial(async () => {
       // The creation update lists every member (tens of kB for a full room), so it is sealed once
       // for all of them under our new sender key (one multi-recipient message) rather than sent
@@ -156,6 +158,7 @@ export class Rooms {
         // The outbox sends in order: every member's key item goes out before the room item.
         this.d.store.settings.set(ROOM_KEY(id), { distributionId, sharedWith: memberIds, left: false });
         const update = this.roomUpdate(id, 'create', null, this.nextEpoch(id));
+        this.keepNotice(notices, this.insertRoomNotice(id, update, this.d.accountId, true));
         if (memberIds.length === 0) return;
         for (const to of memberIds) {
           const key: Content = {
@@ -177,6 +180,7 @@ export class Rooms {
     });
     const view = this.d.conversationViewOf(id);
     this.d.emit({ type: 'conversation.changed', conversation: view });
+    this.announce(notices);
     await this.d.tryFlush();
     return view;
   }
@@ -205,18 +209,19 @@ export class Rooms {
     const contacts = await this.d.guard.findMany(members);
     this.markAdded(contacts.map((c) => c.accountId));
     await this.d.ensureSessions(contacts.map((c) => c.accountId));
+    const notices: Message[] = [];
     await this.d.serial(async () =>
       this.d.store.transaction(() => {
         for (const c of contacts)
           this.d.store.conversations.addMember(roomId, c.accountId, 'member', this.d.clock());
         for (const c of contacts) {
           const update = this.roomUpdate(roomId, 'add', c.accountId, this.nextEpoch(roomId));
-          this.insertRoomNotice(roomId, update, this.d.accountId, true);
+          this.keepNotice(notices, this.insertRoomNotice(roomId, update, this.d.accountId, true));
           for (const to of this.d.peersOf(roomId)) this.d.enqueueDirect(to, update, null);
         }
       }),
     );
-    return this.roomChangedAndFlush(roomId);
+    return this.roomChangedAndFlush(roomId, notices);
   }
 
   async removeRoomMember(roomIdOrName: string, member: string): Promise<ConversationView> {
@@ -226,18 +231,19 @@ export class Rooms {
     const contact = await this.d.guard.find(member);
     if (!this.d.isMember(roomId, contact.accountId))
       throw new WispError('NotFound', 'that contact is not a member of this room');
+    const notices: Message[] = [];
     await this.d.serial(async () =>
       this.d.store.transaction(() => {
         const before = this.d.peersOf(roomId);
         this.d.store.conversations.removeMember(roomId, contact.accountId);
         this.ensureAnAdmin(roomId);
         const update = this.roomUpdate(roomId, 'remove', contact.accountId, this.nextEpoch(roomId));
-        this.insertRoomNotice(roomId, update, this.d.accountId, true);
+        this.keepNotice(notices, this.insertRoomNotice(roomId, update, this.d.accountId, true));
         for (const to of before) this.d.enqueueDirect(to, update, null);
         this.d.rotateSenderKey(roomId);
       }),
     );
-    return this.roomChangedAndFlush(roomId);
+    return this.roomChangedAndFlush(roomId, notices);
   }
 
   async renameRoom(roomIdOrName: string, name: string): Promise<ConversationView> {
@@ -245,20 +251,22 @@ export class Rooms {
     const roomId = this.requireRoom(roomIdOrName);
     if (name.trim().length === 0) throw new WispError('InvalidInput', 'a room needs a name');
     this.requireAdmin(roomId);
+    const notices: Message[] = [];
     await this.d.serial(async () =>
       this.d.store.transaction(() => {
         this.d.store.conversations.setName(roomId, name);
         const update = this.roomUpdate(roomId, 'rename', null, this.nextEpoch(roomId));
-        this.insertRoomNotice(roomId, update, this.d.accountId, true);
+        this.keepNotice(notices, this.insertRoomNotice(roomId, update, this.d.accountId, true));
         for (const to of this.d.peersOf(roomId)) this.d.enqueueDirect(to, update, null);
       }),
     );
-    return this.roomChangedAndFlush(roomId);
+    return this.roomChangedAndFlush(roomId, notices);
   }
 
   async leaveRoom(roomIdOrName: string): Promise<void> {
     this.d.assertOpen();
     const roomId = this.requireRoom(roomIdOrName);
+    const notices: Message[] = [];
     await this.d.serial(async () =>
       this.d.store.transaction(() => {
         const peers = this.d.peersOf(roomId);
@@ -272,11 +280,13 @@ export class Rooms {
         const epoch = wasAdmin ? this.nextEpoch(roomId) : (this.d.ensureRoomState(roomId).epoch ?? 0);
         const update = this.roomUpdate(roomId, 'leave', this.d.accountId, epoch);
         if (handedOver) log.info({}, 'the last admin left: the longest-standing member is admin now');
+        this.keepNotice(notices, this.insertRoomNotice(roomId, update, this.d.accountId, true));
         for (const to of peers) this.d.enqueueDirect(to, update, null);
         this.d.store.settings.set(ROOM_KEY(roomId), { ...this.d.ensureRoomState(roomId), left: true });
       }),
     );
     this.roomChanged(roomId);
+    this.announce(notices);
     await this.d.tryFlush();
   }
 
@@ -306,6 +316,7 @@ export class Rooms {
     if (role === 'member' && current.role === 'admin' && admins.length === 1)
       throw new WispError('InvalidInput', 'a room needs an admin: promote someone else first');
     if (current.role === role) return this.d.conversationViewOf(id);
+    const notices: Message[] = [];
     await this.d.serial(async () =>
       this.d.store.transaction(() => {
         this.d.store.conversations.setRole(id, accountId, role);
@@ -315,11 +326,11 @@ export class Rooms {
           accountId,
           this.nextEpoch(id),
         );
-        this.insertRoomNotice(id, update, this.d.accountId, true);
+        this.keepNotice(notices, this.insertRoomNotice(id, update, this.d.accountId, true));
         for (const to of this.d.peersOf(id)) this.d.enqueueDirect(to, update, null);
       }),
     );
-    return this.roomChangedAndFlush(id);
+    return this.roomChangedAndFlush(id, notices);
   }
 
   /** A room left without admins gets the longest-standing member as admin; true if so. */
@@ -331,10 +342,10 @@ export class Rooms {
   }
 
   /** A membership change recorded as a notice in the room (names only, never content). */
-  insertRoomNotice(roomId: string, update: Content, sender: string, outgoing: boolean): void {
-    if (update.type !== 'room.update' || this.d.store.messages.has(update.id)) return;
+  insertRoomNotice(roomId: string, update: Content, sender: string, outgoing: boolean): Message | undefined {
+    if (update.type !== 'room.update' || this.d.store.messages.has(update.id)) return undefined;
     const now = this.d.clock();
-    this.d.store.messages.insert(
+    return this.d.store.messages.insert(
       roomNotice({
         id: update.id,
         conversationId: roomId,
@@ -349,8 +360,22 @@ export class Rooms {
     );
   }
 
-  private async roomChangedAndFlush(roomId: string): Promise<ConversationView> {
+  private keepNotice(into: Message[], notice: Message | undefined): void {
+    if (notice !== undefined) into.push(notice);
+  }
+
+  /** After the commit: the notices our own change wrote reach the open conversation like messages. */
+  announce(notices: readonly Message[]): void {
+    const book = { selfId: this.d.accountId, selfName: this.d.usernameValue, store: this.d.store };
+    for (const m of notices) this.d.emit({ type: 'message.added', message: messageView(book, m) });
+  }
+
+  private async roomChangedAndFlush(
+    roomId: string,
+    notices: readonly Message[] = [],
+  ): Promise<ConversationView> {
     const view = this.roomChanged(roomId);
+    this.announce(notices);
     await this.d.tryFlush();
     return view;
   }

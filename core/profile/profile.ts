@@ -15,6 +15,7 @@ import {
 import { Store, type OpenStoreOptions } from '../store/store';
 import { METADATA_FILE, readMetadata, writeMetadata, type ProfileMetadata } from './profileMetadata';
 import { LOCK_FILE, acquireProfileLock, type ProfileLock } from './profileLock';
+import { shredProfileFiles } from './profileWipe';
 
 export const DATABASE_FILE = 'wisp.db';
 export const ATTACHMENTS_DIR = 'attachments';
@@ -22,11 +23,20 @@ export const ATTACHMENTS_DIR = 'attachments';
 export interface Profile {
   readonly dir: string;
   readonly id: string;
+  /** Which key store seals the database key now (changeKeyStore may move it). */
   readonly keyStoreKind: KeyStore['kind'];
   readonly store: Store;
   readonly attachmentsDir: string;
   /** Re-encrypts the database under a fresh random key and seals that key in the same key store. */
   rekey(): Promise<void>;
+  /**
+   * Moves the database key to another key store (a new passphrase, or from the keychain to a
+   * passphrase), then rekeys. `current`, when given, must unseal the key first: that is how a
+   * passphrase change proves the old passphrase (WrongPassphrase otherwise, nothing changed).
+   */
+  changeKeyStore(next: KeyStore, current?: KeyStore): Promise<void>;
+  /** Closes the profile and shreds it: the sealed key (keychain entry too) and every file go. */
+  wipe(): Promise<void>;
   /** Closes the database and releases the profile's lock, so another window or command can open it. */
   close(): void;
 }
@@ -216,15 +226,18 @@ function storeOptions(root: string, key: DatabaseKey, options: ProfileOptions): 
 function makeProfile(
   root: string,
   id: string,
-  keyStore: KeyStore,
+  initialKeyStore: KeyStore,
   store: Store,
   lock: ProfileLock,
   _options: ProfileOptions,
 ): Profile {
+  let keyStore = initialKeyStore;
   return {
     dir: root,
     id,
-    keyStoreKind: keyStore.kind,
+    get keyStoreKind() {
+      return keyStore.kind;
+    },
     store,
     attachmentsDir: join(root, ATTACHMENTS_DIR),
     async rekey() {
@@ -247,6 +260,40 @@ function makeProfile(
       } finally {
         next.fill(0);
       }
+    },
+    async changeKeyStore(next, current) {
+      const metadata = readMetadata(root);
+      const key = await (current ?? keyStore).unseal(metadata.key);
+      try {
+        // Sealed under the new store and swapped in by one atomic metadata write; then the old
+        // sealed copy goes, and the rekey makes the old copy useless even to whoever kept one.
+        const slot = `${id}.${Date.now().toString(36)}`;
+        const sealed = await next.seal(slot, key);
+        writeMetadata(root, { ...metadata, key: sealed });
+        const previous = keyStore;
+        keyStore = next;
+        if (previous.kind !== next.kind) {
+          try {
+            await previous.discard(metadata.key);
+          } catch {
+            // A stale sealed copy of a key the rekey below retires.
+          }
+        } else {
+          await discardQuietly(previous, metadata.key, sealed);
+        }
+      } finally {
+        key.fill(0);
+      }
+      await this.rekey();
+    },
+    async wipe() {
+      try {
+        store.close();
+        await shredProfileFiles(root, keyStore);
+      } finally {
+        lock.release();
+      }
+      rmSync(root, { recursive: true, force: true });
     },
     close() {
       try {

@@ -53,6 +53,11 @@ export interface RelayClientOptions {
   backoff?: { initialMs: number; maxMs: number };
 }
 
+type RelayClientHandlers = Pick<
+  RelayClientOptions,
+  'onEnvelope' | 'onQueueEmpty' | 'onState' | 'onAccountMoved'
+>;
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -62,13 +67,16 @@ interface Pending {
 
 export class RelayRequestError extends WispError {
   readonly retryAfterMs: number | undefined;
-  constructor(kind: WispErrorKind, message: string, retryAfterMs?: number) {
+  /** Why a send without identity was refused (no matching delivery key, or a bad token). */
+  readonly reason: 'deliveryKey' | 'token' | undefined;
+  constructor(kind: WispErrorKind, message: string, retryAfterMs?: number, reason?: 'deliveryKey' | 'token') {
     super(
       kind,
       message,
       kind === 'RelayRateLimited' ? { recovery: 'Wait a moment and try again.' } : undefined,
     );
     this.retryAfterMs = retryAfterMs;
+    this.reason = reason;
   }
 }
 
@@ -186,6 +194,23 @@ export class RelayClient {
     // Settled now, not at the socket's 'close' event: a request made right after the change must
     // wait for the new route, not find the old socket closing (onClose ignores the late event).
     this.onClose(socket);
+  }
+
+  /**
+   * The options that say how to reach the relay (address, proxy, timeouts, reconnection), without
+   * the account, the signer or the handlers: what a connection for sends without identity reuses.
+   */
+  transportOptions(): Omit<RelayClientOptions, 'accountId' | 'sign' | keyof RelayClientHandlers> {
+    const {
+      accountId: _a,
+      sign: _s,
+      onEnvelope: _e,
+      onQueueEmpty: _q,
+      onState: _o,
+      onAccountMoved: _m,
+      ...transport
+    } = this.options;
+    return transport;
   }
 
   /** Whether this client reconnects by itself after a drop (live mode). */
@@ -399,7 +424,14 @@ export class RelayClient {
         pending.reject(new WispError('Internal', `the relay answered ${pending.op} with an unexpected body`));
     } else {
       // ResponseFrame already limited `kind` to the relay's error kinds (common/wire/errors.ts).
-      pending.reject(new RelayRequestError(frame.error.kind, frame.error.message, frame.error.retryAfterMs));
+      pending.reject(
+        new RelayRequestError(
+          frame.error.kind,
+          frame.error.message,
+          frame.error.retryAfterMs,
+          frame.error.reason,
+        ),
+      );
     }
   }
 

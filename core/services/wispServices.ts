@@ -18,10 +18,12 @@ import type { EngineApi, SendOptions } from '../engine';
 import { loggerFor } from '../log';
 import { createAttachmentService } from './attachmentService';
 import { createBackupService } from './backupService';
+import { ownAccount } from './accountService';
 import { defaultEngineFactory, type EngineFactory } from './engineFactory';
 import { buildKeyStore, probeKeychain, probeSafeStorage, type KeyStoreOptions } from './keystores';
 import type { PlatformAdapter } from './platform';
 import { Notifier } from './notifications';
+import { createRoomsService, selfAsName } from './roomsService';
 import { PreferencesFile } from './preferences';
 import { z } from 'zod';
 
@@ -312,6 +314,17 @@ export function createServices(options: ServicesOptions): ServicesHost {
           movedAway = false;
           return announce();
         }),
+      ...ownAccount({
+        requireEngine,
+        readAccount,
+        writeAccount,
+        serially,
+        announce,
+        buildKeyStore: (passphrase) => buildKeyStore('passphrase', passphrase, keyStoreOptions),
+        // The engine shredded the profile and closed itself: detach it without closing it again.
+        detach: closeEngine,
+        dataFiles: [accountFile, join(options.dataDir, 'preferences.json'), profileDir],
+      }),
     },
 
     conversations: {
@@ -347,15 +360,21 @@ export function createServices(options: ServicesOptions): ServicesHost {
         (await requireEngine()).setConversationTimers(conversationId, timers),
       roomRequests: async () => (await requireEngine()).roomRequests(),
       acceptRoomRequest: async ({ roomId }) => (await requireEngine()).acceptRoomRequest(roomId),
-      promoteRoomMember: async ({ roomId, member }) =>
-        (await requireEngine()).promoteRoomMember(roomId, member),
-      demoteRoomMember: async ({ roomId, member }) =>
-        (await requireEngine()).demoteRoomMember(roomId, member),
+      promoteRoomMember: async ({ roomId, member }) => {
+        const open = await requireEngine();
+        return open.promoteRoomMember(roomId, selfAsName(open, member));
+      },
+      demoteRoomMember: async ({ roomId, member }) => {
+        const open = await requireEngine();
+        return open.demoteRoomMember(roomId, selfAsName(open, member));
+      },
       async declineRoomRequest({ roomId }) {
         await (await requireEngine()).declineRoomRequest(roomId);
         return null;
       },
     },
+
+    rooms: createRoomsService(requireEngine),
 
     contacts: {
       list: async () => (await requireEngine()).contacts(),

@@ -4,9 +4,20 @@
 import pg from 'pg';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { DROP_SERVER_KEYS_VERSION, legacyKeys, MIGRATIONS, POSTGRES } from './schema';
+import {
+  DROP_SERVER_KEYS_VERSION,
+  FORGET_LEGACY_HASH,
+  KEYED_HASHES_VERSION,
+  legacyKeys,
+  MIGRATIONS,
+  NAMED_LEGACY_ACCOUNTS,
+  POSTGRES,
+  REHASH_ACCOUNT,
+} from './schema';
+import { READ_KEY_CHECK, verifyKeyCheck, WRITE_KEY_CHECK } from './accountKeys';
 import type {
   AccountBundle,
+  AccountKeying,
   AccountRow,
   AttachmentQuota,
   AttachmentRow,
@@ -20,7 +31,9 @@ import type {
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
+  SpentToken,
   StoredPreKey,
+  StoredTokenKey,
   TakenBundle,
   Totals,
   UsernameEntry,
@@ -35,6 +48,8 @@ export interface PostgresOptions {
   onSlow?: (what: string, ms: number) => void;
   /** Receives the keys an older relay kept in server_keys, before the upgrade drops them (types.ts). */
   onLegacyServerKeys?: LegacyKeysHandler;
+  /** The account-hash key (asked for after any legacy key export), for the rekeying and its check. */
+  accountKeying: () => AccountKeying;
 }
 
 const SLOW_MS = 40;
@@ -42,6 +57,13 @@ const SLOW_MS = 40;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const MIGRATION_LOCK = 0x57495350; // "WISP"
+/** The shared statements are written with `?`; PostgreSQL numbers its parameters. */
+const numbered = (sql: string): string => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
+const REHASH_PG = REHASH_ACCOUNT.map(numbered);
+const FORGET_LEGACY_PG = numbered(FORGET_LEGACY_HASH);
 
 export class PostgresStorage implements RelayStorage {
   readonly kind = 'postgres' as const;
@@ -49,6 +71,7 @@ export class PostgresStorage implements RelayStorage {
   private listener: pg.Client | null = null;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private legacyLeft = false;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -105,9 +128,20 @@ export class PostgresStorage implements RelayStorage {
           }
         }
         for (const stmt of MIGRATIONS[i]!(POSTGRES)) await client.query(stmt);
+        if (i + 1 === KEYED_HASHES_VERSION) await rehashNamedAccounts(client, this.opts.accountKeying());
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [i + 1]);
       }
+      const key = this.opts.accountKeying();
+      const check = (await client.query<{ check_value: Buffer }>(READ_KEY_CHECK)).rows[0]?.check_value;
+      if (verifyKeyCheck(check, key) === 'store')
+        await client.query(numbered(WRITE_KEY_CHECK), [buf(key.keyCheck())]);
+      this.legacyLeft = (await client.query('SELECT 1 FROM legacy_account_hashes LIMIT 1')).rowCount !== 0;
       await client.query('COMMIT');
+      // The rows rehashed above left their old versions (unkeyed hashes, the sent counter) as dead
+      // tuples; VACUUM FULL rewrites the tables without them (once, at this upgrade; it cannot run
+      // inside the transaction). Old WAL segments and base backups are the operator's (SECURITY.md).
+      if (current < KEYED_HASHES_VERSION && current > 0)
+        await client.query('VACUUM FULL accounts, usernames, prekeys, envelopes, attachments');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -196,11 +230,10 @@ export class PostgresStorage implements RelayStorage {
       identity_key: Buffer;
       registration_id: number;
       created_on: string;
-      messages_sent: string;
       messages_received: string;
       username: string | null;
     }>(
-      `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_sent, a.messages_received, u.username
+      `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_received, u.username
          FROM accounts a LEFT JOIN usernames u ON u.id_hash = a.id_hash WHERE a.id_hash = $1`,
       [buf(idHash)],
     );
@@ -209,7 +242,6 @@ export class PostgresStorage implements RelayStorage {
       identityKey: row.identity_key,
       registrationId: row.registration_id,
       createdOn: row.created_on,
-      messagesSent: Number(row.messages_sent),
       messagesReceived: Number(row.messages_received),
       username: row.username,
     };
@@ -238,8 +270,47 @@ export class PostgresStorage implements RelayStorage {
     }
   }
 
+  async setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void> {
+    await this.q(
+      `INSERT INTO delivery_keys (id_hash, key_hash) VALUES ($1, $2)
+         ON CONFLICT (id_hash) DO UPDATE SET key_hash = excluded.key_hash`,
+      [buf(idHash), buf(keyHash)],
+    );
+  }
+
+  async deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    const rows = await this.q<{ id_hash: Buffer; key_hash: Buffer }>(
+      'SELECT id_hash, key_hash FROM delivery_keys WHERE id_hash = ANY($1::bytea[])',
+      [idHashes.map(buf)],
+    );
+    const byHash = new Map(rows.map((r) => [r.id_hash.toString('hex'), r.key_hash]));
+    return idHashes.map((h) => byHash.get(Buffer.from(h).toString('hex')) ?? null);
+  }
+
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
+    // A PostgreSQL commit is durable by itself: nothing to save here.
+    return this.spendTokens(tokens);
+  }
+
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.q('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
+  }
+
+  async deleteAccount(idHash: Uint8Array): Promise<void> {
+    const h = buf(idHash);
+    await this.tx(async (c) => {
+      for (const statement of [
+        'DELETE FROM usernames WHERE id_hash = $1',
+        'DELETE FROM prekeys WHERE id_hash = $1',
+        'DELETE FROM envelopes WHERE recipient_hash = $1',
+        'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE owner_hash = $1)',
+        'DELETE FROM attachments WHERE owner_hash = $1',
+        'DELETE FROM accounts WHERE id_hash = $1',
+        'DELETE FROM legacy_account_hashes WHERE id_hash = $1',
+        'DELETE FROM delivery_keys WHERE id_hash = $1',
+      ])
+        await c.query(statement, [h]);
+    });
   }
 
   async lookupUsername(username: string): Promise<UsernameEntry | null> {
@@ -335,15 +406,10 @@ export class PostgresStorage implements RelayStorage {
     });
   }
 
-  async enqueue(
-    envelopes: NewEnvelope[],
-    senderHash: Uint8Array,
-    caps: QueueCaps,
-  ): Promise<EnqueueOutcome[]> {
+  async enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]> {
     const woken = new Set<string>();
     const outcomes = await this.tx(async (c) => {
       const result: EnqueueOutcome[] = [];
-      let stored = 0;
       for (const e of envelopes) {
         const r = buf(e.recipientHash);
         const acct = (
@@ -381,14 +447,8 @@ export class PostgresStorage implements RelayStorage {
           r,
         ]);
         woken.add(hex(e.recipientHash));
-        stored++;
         result.push('stored');
       }
-      if (stored > 0)
-        await c.query('UPDATE accounts SET messages_sent = messages_sent + $1 WHERE id_hash = $2', [
-          stored,
-          buf(senderHash),
-        ]);
       // NOTIFY inside the transaction is delivered only if it commits.
       for (const h of woken) await c.query('SELECT pg_notify($1, $2)', [this.channel, h]);
       return result;
@@ -534,6 +594,8 @@ export class PostgresStorage implements RelayStorage {
       );
       const attachments =
         (await c.query('DELETE FROM attachments WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      await c.query('DELETE FROM spent_tokens WHERE expires_at <= $1', [now]);
+      await c.query('DELETE FROM token_keys WHERE spend_until <= $1', [now]);
       // Chunks left without an attachment (none since the foreign key; kept as a safety net).
       await c.query(
         `DELETE FROM attachment_chunks
@@ -541,6 +603,52 @@ export class PostgresStorage implements RelayStorage {
       );
       return { envelopes, attachments };
     });
+  }
+
+  async spendTokens(tokens: readonly SpentToken[]): Promise<number> {
+    const hashes = tokens.map((t) => buf(t.hash));
+    try {
+      return await this.tx(async (c) => {
+        // The primary key decides between concurrent spends (on any node): the second insert of
+        // a hash waits for the first transaction and then inserts nothing.
+        const { rows } = await c.query<{ token_hash: Buffer }>(
+          `INSERT INTO spent_tokens (token_hash, expires_at)
+             SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
+             RETURNING token_hash`,
+          [hashes, tokens.map((t) => t.expiresAt)],
+        );
+        if (rows.length === tokens.length) return -1;
+        const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
+        throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
+      });
+    } catch (error) {
+      // Thrown inside the transaction so it rolls back: all or none.
+      if (error instanceof AlreadySpent) return error.index;
+      throw error;
+    }
+  }
+
+  async tokenKeys(): Promise<StoredTokenKey[]> {
+    const rows = await this.q<{
+      issue_from: string;
+      issue_until: string;
+      spend_until: string;
+      sealed_key: Buffer;
+    }>('SELECT issue_from, issue_until, spend_until, sealed_key FROM token_keys ORDER BY issue_from');
+    return rows.map((r) => ({
+      issueFrom: Number(r.issue_from),
+      issueUntil: Number(r.issue_until),
+      spendUntil: Number(r.spend_until),
+      sealedKey: r.sealed_key,
+    }));
+  }
+
+  async addTokenKey(k: StoredTokenKey): Promise<void> {
+    await this.q(
+      `INSERT INTO token_keys (issue_from, issue_until, spend_until, sealed_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (issue_from) DO NOTHING`,
+      [k.issueFrom, k.issueUntil, k.spendUntil, buf(k.sealedKey)],
+    );
   }
 
   async totals(): Promise<Totals> {
@@ -557,6 +665,40 @@ export class PostgresStorage implements RelayStorage {
 
   onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void {
     this.wakes.on('wake', callback);
+  }
+
+  /** Per node: another node may have moved the last ones; then this one only asks once more. */
+  get legacyAccountsRemain(): boolean {
+    return this.legacyLeft;
+  }
+
+  async upgradeLegacyAccounts(accounts: { legacy: Uint8Array; keyed: Uint8Array }[]): Promise<void> {
+    if (!this.legacyLeft) return;
+    this.legacyLeft = await this.tx(async (c) => {
+      for (const a of accounts) {
+        const legacy = buf(a.legacy);
+        // The delete locks the row: two nodes moving the same account do it once.
+        if ((await c.query(FORGET_LEGACY_PG, [legacy])).rowCount === 0) continue;
+        for (const sql of REHASH_PG) await c.query(sql, [buf(a.keyed), legacy]);
+      }
+      return (await c.query('SELECT 1 FROM legacy_account_hashes LIMIT 1')).rowCount !== 0;
+    });
+  }
+}
+
+/** Inside migration 3: the accounts whose id a username row holds move to their keyed hash now. */
+async function rehashNamedAccounts(c: pg.PoolClient, key: AccountKeying): Promise<void> {
+  const { rows } = await c.query<{ account_id: string }>(NAMED_LEGACY_ACCOUNTS);
+  for (const { account_id: id } of rows) {
+    const legacy = buf(key.legacyHash(id));
+    if ((await c.query(FORGET_LEGACY_PG, [legacy])).rowCount === 0) continue;
+    for (const sql of REHASH_PG) await c.query(sql, [buf(key.hash(id)), legacy]);
+  }
+}
+
+class AlreadySpent extends Error {
+  constructor(readonly index: number) {
+    super('token already spent');
   }
 }
 

@@ -89,7 +89,67 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
     `ALTER TABLE attachment_chunks_v2 RENAME TO attachment_chunks`,
     `DROP TABLE server_keys`,
   ],
+  // Issue 14. Nothing counts what an account sent. Account ids become keyed hashes (HMAC under a
+  // key kept with the server key, identity.ts AccountHasher): account_hash_key holds a check value
+  // so a relay given another key refuses to start, and legacy_account_hashes lists the accounts
+  // still under the old unkeyed SHA-256. The runner rehashes at once those whose id it knows (the
+  // ones with a username); the others move the first time a request names their id (auth, a send
+  // to them, a bundle fetch), and the list only ever shrinks.
+  (d) => [
+    `ALTER TABLE accounts DROP COLUMN messages_sent`,
+    `CREATE TABLE account_hash_key (check_value ${d.blob} NOT NULL)`,
+    `CREATE TABLE legacy_account_hashes (id_hash ${d.blob} PRIMARY KEY)`,
+    `INSERT INTO legacy_account_hashes (id_hash) SELECT id_hash FROM accounts`,
+  ],
+  // Issue 14, tokens: anonymous-send tokens already spent, by the SHA-256 of the signed token
+  // input (type, nonce, challenge digest, key id), until their key stops being accepted. Nothing
+  // else: no account, no time of spending. And the token issuer keys every node signs with,
+  // sealed under a secret kept in a file outside the database (relay/tokenKeys.ts).
+  (d) => [
+    `CREATE TABLE spent_tokens (token_hash ${d.blob} PRIMARY KEY, expires_at ${d.bigint} NOT NULL)`,
+    `CREATE INDEX spent_tokens_by_expiry ON spent_tokens (expires_at)`,
+    `CREATE TABLE token_keys (
+       issue_from ${d.bigint} PRIMARY KEY,
+       issue_until ${d.bigint} NOT NULL,
+       spend_until ${d.bigint} NOT NULL,
+       sealed_key ${d.blob} NOT NULL
+     )`,
+  ],
+  // Issue 14 (sealed sends), migration 5, after relay-privacy's 3 and tokens' 4: the hash
+  // of each account's delivery key (relay/sealed.ts). Its own table, so that reshaping `accounts`
+  // cannot touch it; an account without a row takes no sends without identity.
+  (d) => [
+    `CREATE TABLE delivery_keys (
+       id_hash ${d.blob} PRIMARY KEY,
+       key_hash ${d.blob} NOT NULL
+     )`,
+  ],
 ];
+
+/** Schema version whose migration rekeys accounts; the runner rehashes the named ones right after it. */
+export const KEYED_HASHES_VERSION = 3;
+
+/**
+ * Moves one account's rows from its legacy (unkeyed) hash to its keyed one; each statement takes
+ * (keyed, legacy). Every column that holds an account hash is here: a table added later with such
+ * a column must be added too. Run only after FORGET_LEGACY_HASH deleted one row.
+ */
+export const REHASH_ACCOUNT = [
+  'UPDATE accounts SET id_hash = ? WHERE id_hash = ?',
+  'UPDATE usernames SET id_hash = ? WHERE id_hash = ?',
+  'UPDATE prekeys SET id_hash = ? WHERE id_hash = ?',
+  'UPDATE envelopes SET recipient_hash = ? WHERE recipient_hash = ?',
+  'UPDATE attachments SET owner_hash = ? WHERE owner_hash = ?',
+];
+// delivery_keys (migration 5) is not in REHASH_ACCOUNT: it is written only by deliveryKey.set on an
+// authenticated connection, and authenticating has already moved a legacy account to its keyed
+// hash, so no row of it is ever under a legacy hash (and the rehash after migration 3 runs before
+// the table exists).
+/** Takes (legacy); one row deleted means the account was still under its legacy hash. */
+export const FORGET_LEGACY_HASH = 'DELETE FROM legacy_account_hashes WHERE id_hash = ?';
+/** Accounts migration 3 can rehash at once: the ones whose id a username row holds. */
+export const NAMED_LEGACY_ACCOUNTS = `SELECT u.account_id FROM usernames u
+  JOIN legacy_account_hashes l ON l.id_hash = u.id_hash`;
 
 /** Schema version whose migration drops server_keys; the runner reads the legacy keys just before. */
 export const DROP_SERVER_KEYS_VERSION = 2;

@@ -12,9 +12,20 @@ import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { DROP_SERVER_KEYS_VERSION, legacyKeys, MIGRATIONS, SQLITE } from './schema';
+import {
+  DROP_SERVER_KEYS_VERSION,
+  FORGET_LEGACY_HASH,
+  KEYED_HASHES_VERSION,
+  legacyKeys,
+  MIGRATIONS,
+  NAMED_LEGACY_ACCOUNTS,
+  REHASH_ACCOUNT,
+  SQLITE,
+} from './schema';
+import { READ_KEY_CHECK, verifyKeyCheck, WRITE_KEY_CHECK } from './accountKeys';
 import type {
   AccountBundle,
+  AccountKeying,
   AccountRow,
   AttachmentQuota,
   AttachmentRow,
@@ -28,7 +39,9 @@ import type {
   QueueCaps,
   QueuedEnvelope,
   RelayStorage,
+  SpentToken,
   StoredPreKey,
+  StoredTokenKey,
   TakenBundle,
   Totals,
   UsernameEntry,
@@ -56,9 +69,17 @@ export interface SqliteOptions {
   /** Called for a group commit over 40 ms (with the number of writes, never their values). */
   onSlow?: (what: string, ms: number) => void;
   /** WAL checkpoint tuning; the defaults suit production, tests shrink them. */
-  checkpoint?: { rewindMinFrames?: number; walSizeLimitBytes?: number; intervalMs?: number };
+  checkpoint?: {
+    rewindMinFrames?: number;
+    walSizeLimitBytes?: number;
+    intervalMs?: number;
+    /** Longest a commit (an ack, a purge, a send) waits before a TRUNCATE checkpoint empties the WAL. */
+    truncateAfterWriteMs?: number;
+  };
   /** Receives the keys an older relay kept in server_keys, before the upgrade drops them (types.ts). */
   onLegacyServerKeys?: (keys: LegacyServerKeys) => void;
+  /** The account-hash key (asked for after any legacy key export), for the rekeying and its check. */
+  accountKeying: () => AccountKeying;
 }
 
 const SLOW_MS = 40;
@@ -71,6 +92,9 @@ const SLOW_MS = 40;
  * Hence two phases: a bulk pass while writes continue, then a short final pass while the main
  * thread holds new commits back (queued, not blocking the event loop); the next commit rewinds
  * the WAL. Plain CommonJS evaluated in the worker, so no TypeScript loader is needed there.
+ * After any commit a TRUNCATE pass follows the bulk one within truncateAfterWriteMs, again with
+ * commits held: the old page versions the WAL holds (an acknowledged envelope's row, an account's
+ * earlier state, a released username) leave the files, and an idle relay's WAL is empty (issue 14).
  */
 const CHECKPOINT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -80,7 +104,7 @@ db.pragma('busy_timeout = 1000');
 parentPort.on('message', (m) => {
   if (m === 'close') { db.close(); parentPort.close(); return; }
   try {
-    const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    const r = db.pragma(m === 'truncate' ? 'wal_checkpoint(TRUNCATE)' : 'wal_checkpoint(PASSIVE)')[0];
     parentPort.postMessage({ ok: r.busy === 0, log: r.log, done: r.checkpointed });
   } catch { parentPort.postMessage({ ok: false, log: 0, done: 0 }); }
 });
@@ -90,6 +114,11 @@ const CHECKPOINT_INTERVAL_MS = 250;
 const REWIND_MIN_FRAMES = 8192;
 /** Size the WAL file is truncated back to after a rewind. */
 const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
+/**
+ * A commit is followed by a TRUNCATE checkpoint at most this much later; commits in between share
+ * it, so under steady traffic the WAL is emptied about once per interval, not once per write.
+ */
+const TRUNCATE_AFTER_WRITE_MS = 1000;
 /** Longest the main thread holds commits back for a final pass. */
 const MAX_HOLD_MS = 20;
 /** After this many final passes in a row that could not finish within MAX_HOLD_MS ... */
@@ -116,12 +145,18 @@ export class SqliteStorage implements RelayStorage {
   private syncing: Promise<void> | null = null;
   private syncWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly checkpointer: Worker;
-  private checkpointPhase: 'idle' | 'bulk' | 'final' = 'idle';
+  private checkpointPhase: 'idle' | 'bulk' | 'final' | 'truncate' = 'idle';
+  private readonly truncateAfterWriteMs: number;
+  private truncateTimer: NodeJS.Timeout | null = null;
+  /** Something was deleted since the last TRUNCATE: the next checkpoint cycle ends with one. */
+  private truncateWanted = false;
+  private legacyLeft = false;
   /** Commits are held back (queued) while the final checkpoint pass runs. */
   private holdWrites = false;
   private holdTimer: NodeJS.Timeout | null = null;
   /** Counts for tests and diagnostics. */
-  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0, rewinds: 0 };
+  readonly checkpointStats = { bulkPasses: 0, finalPasses: 0, rewinds: 0, truncates: 0, truncateHoldMs: 0 };
+  private truncateStarted = 0;
   /** Final passes in a row that overran their hold. */
   private overrunFinals = 0;
   private readonly checkpointTimer: NodeJS.Timeout;
@@ -133,6 +168,7 @@ export class SqliteStorage implements RelayStorage {
     this.dataDir = opts.dataDir;
     this.onSlow = opts.onSlow;
     this.rewindMinFrames = opts.checkpoint?.rewindMinFrames ?? REWIND_MIN_FRAMES;
+    this.truncateAfterWriteMs = opts.checkpoint?.truncateAfterWriteMs ?? TRUNCATE_AFTER_WRITE_MS;
     this.walPath = join(opts.dataDir, 'relay.sqlite-wal');
     this.fsyncWal = (opts.synchronous ?? 'FULL') === 'FULL';
     this.db.pragma('journal_mode = WAL');
@@ -148,7 +184,7 @@ export class SqliteStorage implements RelayStorage {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     try {
-      this.migrate(opts.onLegacyServerKeys);
+      this.migrate(opts.onLegacyServerKeys, opts.accountKeying);
     } catch (error) {
       // A refused upgrade (legacy keys with nowhere to go) leaves the database as it was, closed.
       this.db.close();
@@ -180,7 +216,7 @@ export class SqliteStorage implements RelayStorage {
         'INSERT INTO accounts (id_hash, identity_key, registration_id, created_on) VALUES (?, ?, ?, ?)',
       ),
       getAccount: db.prepare(
-        `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_sent, a.messages_received, u.username
+        `SELECT a.identity_key, a.registration_id, a.created_on, a.messages_received, u.username
            FROM accounts a LEFT JOIN usernames u ON u.id_hash = a.id_hash WHERE a.id_hash = ?`,
       ),
       usernameOwner: db.prepare('SELECT id_hash FROM usernames WHERE username = ?').pluck(),
@@ -211,7 +247,9 @@ export class SqliteStorage implements RelayStorage {
       bumpReceived: db.prepare(
         'UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = ?',
       ),
-      bumpSent: db.prepare('UPDATE accounts SET messages_sent = messages_sent + ? WHERE id_hash = ?'),
+      forgetLegacy: db.prepare(FORGET_LEGACY_HASH),
+      rehash: REHASH_ACCOUNT.map((sql) => db.prepare(sql)),
+      anyLegacy: db.prepare('SELECT 1 FROM legacy_account_hashes LIMIT 1').pluck(),
       fetchQueued: db.prepare(
         `SELECT seq, id, payload, expires_at FROM envelopes
            WHERE recipient_hash = ? AND seq > ? AND expires_at > ? ORDER BY seq LIMIT ?`,
@@ -252,6 +290,16 @@ export class SqliteStorage implements RelayStorage {
         `DELETE FROM attachment_chunks
            WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.id = attachment_chunks.attachment_id)`,
       ),
+      spentToken: db.prepare('SELECT 1 FROM spent_tokens WHERE token_hash = ?').pluck(),
+      insertSpentToken: db.prepare('INSERT INTO spent_tokens (token_hash, expires_at) VALUES (?, ?)'),
+      purgeSpentTokens: db.prepare('DELETE FROM spent_tokens WHERE expires_at <= ?'),
+      tokenKeys: db.prepare(
+        'SELECT issue_from, issue_until, spend_until, sealed_key FROM token_keys ORDER BY issue_from',
+      ),
+      addTokenKey: db.prepare(
+        'INSERT OR IGNORE INTO token_keys (issue_from, issue_until, spend_until, sealed_key) VALUES (?, ?, ?, ?)',
+      ),
+      purgeTokenKeys: db.prepare('DELETE FROM token_keys WHERE spend_until <= ?'),
       totals: db.prepare(
         `SELECT (SELECT COUNT(*) FROM accounts) AS accounts, (SELECT COUNT(*) FROM envelopes) AS queued,
                 (SELECT COUNT(*) FROM attachments) AS attachments`,
@@ -265,8 +313,41 @@ export class SqliteStorage implements RelayStorage {
     this.checkpointer.postMessage('checkpoint');
   }
 
+  /** After a commit: a TRUNCATE checkpoint within truncateAfterWriteMs (one per interval). */
+  private scheduleTruncate(): void {
+    if (this.truncateTimer || this.closed) return;
+    this.truncateTimer = setTimeout(() => {
+      this.truncateTimer = null;
+      this.truncateWanted = true;
+      this.startCheckpoint();
+    }, this.truncateAfterWriteMs);
+    this.truncateTimer.unref();
+  }
+
   private onCheckpointed(r: { ok: boolean; log: number; done: number }): void {
+    if (this.checkpointPhase === 'truncate') {
+      // Busy (a reader outlasted the worker's timeout): the next cycle tries again.
+      this.checkpointStats.truncateHoldMs += performance.now() - this.truncateStarted;
+      if (r.ok) this.checkpointStats.truncates++;
+      else this.truncateWanted = true;
+      if (!this.closed) this.checkpointer.unref();
+      this.checkpointPhase = 'idle';
+      this.releaseWrites();
+      return;
+    }
     if (this.checkpointPhase === 'bulk') this.checkpointStats.bulkPasses++;
+    if (this.checkpointPhase === 'bulk' && r.ok && this.truncateWanted && !this.closed) {
+      // Held until the worker answers (no hold timer): a TRUNCATE that found a writer active
+      // would block it, and so the event loop, on the busy handler.
+      this.truncateWanted = false;
+      this.checkpointPhase = 'truncate';
+      this.holdWrites = true;
+      // Held writes are awaited by someone: keep the process alive until the worker answers.
+      this.checkpointer.ref();
+      this.truncateStarted = performance.now();
+      this.checkpointer.postMessage('truncate');
+      return;
+    }
     if (this.checkpointPhase === 'final') {
       this.checkpointStats.finalPasses++;
       // Still holding and everything copied: the next commit rewinds the WAL.
@@ -300,7 +381,10 @@ export class SqliteStorage implements RelayStorage {
     }
   }
 
-  private migrate(onLegacyKeys: SqliteOptions['onLegacyServerKeys']): void {
+  private migrate(
+    onLegacyKeys: SqliteOptions['onLegacyServerKeys'],
+    keying: SqliteOptions['accountKeying'],
+  ): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)');
     const current =
       (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
@@ -322,12 +406,35 @@ export class SqliteStorage implements RelayStorage {
           droppedKeys = rows.length > 0;
         }
         for (const stmt of migration(SQLITE)) this.db.exec(stmt);
+        // Asked for only now: a key moved out of the database by migration 2 is in its file.
+        if (version === KEYED_HASHES_VERSION) this.rehashNamedAccounts(keying());
         this.db.prepare('INSERT INTO schema_migrations (version) VALUES (?)').run(version);
       })();
     });
-    // secure_delete zeroed the dropped pages; copying them into the database now and emptying the
-    // WAL leaves no earlier copy of the keys in either file.
-    if (droppedKeys) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    const key = keying();
+    const stored = this.db.prepare(READ_KEY_CHECK).pluck().get() as Buffer | undefined;
+    if (verifyKeyCheck(stored, key) === 'store') this.db.prepare(WRITE_KEY_CHECK).run(buf(key.keyCheck()));
+    this.legacyLeft = this.db.prepare('SELECT 1 FROM legacy_account_hashes LIMIT 1').get() !== undefined;
+    // secure_delete zeroes deleted rows, but not the copies a page split leaves in a page's unused
+    // space; an older relay's file may hold such copies of unkeyed hashes and counters. VACUUM
+    // rewrites the file once, at the upgrade to keyed hashes.
+    if (current > 0 && current < KEYED_HASHES_VERSION) this.db.exec('VACUUM');
+    // Copying the new pages into the database now and emptying the WAL leaves no earlier copy of
+    // the keys or the unkeyed hashes in either file.
+    if (droppedKeys || current < MIGRATIONS.length) this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** Inside migration 3: the accounts whose id a username row holds move to their keyed hash now. */
+  private rehashNamedAccounts(key: AccountKeying): void {
+    const ids = this.db.prepare(NAMED_LEGACY_ACCOUNTS).pluck().all() as string[];
+    const forget = this.db.prepare(FORGET_LEGACY_HASH);
+    const rehash = REHASH_ACCOUNT.map((sql) => this.db.prepare(sql));
+    for (const id of ids) {
+      const legacy = buf(key.legacyHash(id));
+      if (forget.run(legacy).changes === 0) continue;
+      const keyed = buf(key.hash(id));
+      for (const st of rehash) st.run(keyed, legacy);
+    }
   }
 
   /**
@@ -385,6 +492,7 @@ export class SqliteStorage implements RelayStorage {
     }
     const elapsed = performance.now() - started;
     if (elapsed > SLOW_MS) this.onSlow?.(`group commit of ${batch.length} writes`, Math.round(elapsed));
+    this.scheduleTruncate();
     const settle = (item: PendingWrite, i: number) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
@@ -451,6 +559,7 @@ export class SqliteStorage implements RelayStorage {
     }
     this.closed = true;
     clearInterval(this.checkpointTimer);
+    if (this.truncateTimer) clearTimeout(this.truncateTimer);
     const exited = new Promise((r) => this.checkpointer.once('exit', r));
     // Referenced again so the process stays alive until the worker has closed its connection.
     this.checkpointer.ref();
@@ -472,7 +581,6 @@ export class SqliteStorage implements RelayStorage {
           identity_key: Buffer;
           registration_id: number;
           created_on: string;
-          messages_sent: number;
           messages_received: number;
           username: string | null;
         }
@@ -482,7 +590,6 @@ export class SqliteStorage implements RelayStorage {
       identityKey: row.identity_key,
       registrationId: row.registration_id,
       createdOn: row.created_on,
-      messagesSent: row.messages_sent,
       messagesReceived: row.messages_received,
       username: row.username,
     };
@@ -498,8 +605,52 @@ export class SqliteStorage implements RelayStorage {
     });
   }
 
+  async setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void> {
+    const st = this.db.prepare(
+      `INSERT INTO delivery_keys (id_hash, key_hash) VALUES (?, ?)
+         ON CONFLICT (id_hash) DO UPDATE SET key_hash = excluded.key_hash`,
+    );
+    await this.write(() => st.run(buf(idHash), buf(keyHash)));
+  }
+
+  async deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    this.deliveryKeyStatement ??= this.db
+      .prepare('SELECT key_hash FROM delivery_keys WHERE id_hash = ?')
+      .pluck();
+    const st = this.deliveryKeyStatement;
+    return idHashes.map((h) => (st.get(buf(h)) as Buffer | undefined) ?? null);
+  }
+
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
+    return this.write(() => {
+      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+      if (already >= 0) return already;
+      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return -1;
+    }, false);
+  }
+
+  private deliveryKeyStatement: ReturnType<Db['prepare']> | undefined;
+
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.write(() => this.st.deleteUsername.run(buf(idHash)));
+  }
+
+  async deleteAccount(idHash: Uint8Array): Promise<void> {
+    const h = buf(idHash);
+    await this.write(() => {
+      for (const statement of [
+        'DELETE FROM usernames WHERE id_hash = ?',
+        'DELETE FROM prekeys WHERE id_hash = ?',
+        'DELETE FROM envelopes WHERE recipient_hash = ?',
+        'DELETE FROM attachment_chunks WHERE attachment_id IN (SELECT id FROM attachments WHERE owner_hash = ?)',
+        'DELETE FROM attachments WHERE owner_hash = ?',
+        'DELETE FROM accounts WHERE id_hash = ?',
+        'DELETE FROM legacy_account_hashes WHERE id_hash = ?',
+        'DELETE FROM delivery_keys WHERE id_hash = ?',
+      ])
+        this.db.prepare(statement).run(h);
+    });
   }
 
   async lookupUsername(username: string): Promise<UsernameEntry | null> {
@@ -583,16 +734,11 @@ export class SqliteStorage implements RelayStorage {
     };
   }
 
-  async enqueue(
-    envelopes: NewEnvelope[],
-    senderHash: Uint8Array,
-    caps: QueueCaps,
-  ): Promise<EnqueueOutcome[]> {
+  async enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]> {
     const seqs = new Map<NewEnvelope, number>();
     const store = () => {
       seqs.clear();
       const result: EnqueueOutcome[] = [];
-      let stored = 0;
       for (const e of envelopes) {
         const r = buf(e.recipientHash);
         const state = this.st.recipientState.get(r) as { regId: number | null; n: number; bytes: number };
@@ -615,10 +761,8 @@ export class SqliteStorage implements RelayStorage {
         );
         seqs.set(e, seq);
         this.st.bumpReceived.run(r);
-        stored++;
         result.push('stored');
       }
-      if (stored > 0) this.st.bumpSent.run(stored, buf(senderHash));
       return result;
     };
     // Recipients are woken as soon as the commit is in the WAL, before the fsync: delivery needs
@@ -720,8 +864,43 @@ export class SqliteStorage implements RelayStorage {
         this.st.deleteAttachment.run(id);
       }
       this.st.purgeOrphanChunks.run();
+      this.st.purgeSpentTokens.run(now);
+      this.st.purgeTokenKeys.run(now);
       return { envelopes, attachments: ids.length };
     }, false);
+  }
+
+  spendTokens(tokens: readonly SpentToken[]): Promise<number> {
+    // One write (one transaction of the group commit): the check and the inserts see no other
+    // write in between. Durable: a spend forgotten by a crash could be spent again.
+    return this.write(() => {
+      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+      if (already >= 0) return already;
+      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return -1;
+    });
+  }
+
+  async tokenKeys(): Promise<StoredTokenKey[]> {
+    const rows = this.st.tokenKeys.all() as {
+      issue_from: number;
+      issue_until: number;
+      spend_until: number;
+      sealed_key: Buffer;
+    }[];
+    return rows.map((r) => ({
+      issueFrom: r.issue_from,
+      issueUntil: r.issue_until,
+      spendUntil: r.spend_until,
+      sealedKey: r.sealed_key,
+    }));
+  }
+
+  async addTokenKey(k: StoredTokenKey): Promise<void> {
+    // Durable: a key that signs tokens must outlive a crash.
+    await this.write(() =>
+      this.st.addTokenKey.run(k.issueFrom, k.issueUntil, k.spendUntil, buf(k.sealedKey)),
+    );
   }
 
   async totals(): Promise<Totals> {
@@ -731,5 +910,23 @@ export class SqliteStorage implements RelayStorage {
 
   onWake(callback: (recipientHashHex: string | null, envelope?: QueuedEnvelope) => void): void {
     this.wakes.on('wake', callback);
+  }
+
+  get legacyAccountsRemain(): boolean {
+    return this.legacyLeft;
+  }
+
+  async upgradeLegacyAccounts(accounts: { legacy: Uint8Array; keyed: Uint8Array }[]): Promise<void> {
+    if (!this.legacyLeft) return;
+    await this.write(() => {
+      let moved = false;
+      for (const a of accounts) {
+        const legacy = buf(a.legacy);
+        if (this.st.forgetLegacy.run(legacy).changes === 0) continue;
+        for (const st of this.st.rehash) st.run(buf(a.keyed), legacy);
+        moved = true;
+      }
+      if (moved) this.legacyLeft = this.st.anyLegacy.get() !== undefined;
+    });
   }
 }

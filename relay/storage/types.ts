@@ -1,6 +1,7 @@
 // The one storage interface both backends (SQLite, PostgreSQL) implement. Accounts are keyed by
-// the SHA-256 of their id (idHash), so a copy of the database holds no raw account ids except the
-// ones their owners published with a username.
+// an HMAC of their id under a server secret (idHash; AccountKeying), so a copy of the database
+// holds no raw account ids except the ones their owners published with a username, and without
+// the key not even a known id leads to its rows.
 
 export type StorageKind = 'sqlite' | 'postgres';
 
@@ -8,9 +9,18 @@ export interface AccountRow {
   identityKey: Uint8Array;
   registrationId: number;
   createdOn: string;
-  messagesSent: number;
   messagesReceived: number;
   username: string | null;
+}
+
+/**
+ * How the relay hashes account ids (identity.ts AccountHasher, plus the hash relays used before
+ * schema version 3), for the upgrade that rekeys stored accounts and the key check at start-up.
+ */
+export interface AccountKeying {
+  hash(accountId: string): Uint8Array;
+  legacyHash(accountId: string): Uint8Array;
+  keyCheck(): Uint8Array;
 }
 
 export interface NewAccount {
@@ -91,6 +101,19 @@ export interface AttachmentRow {
   expiresAt: number;
 }
 
+export interface SpentToken {
+  hash: Uint8Array;
+  expiresAt: number;
+}
+
+export interface StoredTokenKey {
+  issueFrom: number;
+  issueUntil: number;
+  spendUntil: number;
+  /** AES-256-GCM nonce ‖ sealed PKCS#8 private key ‖ tag (relay/tokenKeys.ts). */
+  sealedKey: Uint8Array;
+}
+
 export interface Totals {
   accounts: number;
   queuedEnvelopes: number;
@@ -133,6 +156,11 @@ export interface RelayStorage {
   /** Sets (replacing any previous) the account's username; false if another account holds it. */
   setUsername(idHash: Uint8Array, accountId: string, username: string): Promise<boolean>;
   releaseUsername(idHash: Uint8Array): Promise<void>;
+  /**
+   * Unregisters an account in one transaction: its row, username, prekeys, queued envelopes and
+   * the attachments it uploaded (with their chunks). Deleting an unknown account changes nothing.
+   */
+  deleteAccount(idHash: Uint8Array): Promise<void>;
   lookupUsername(username: string): Promise<UsernameEntry | null>;
   /** One entry per name, in order (directory.lookup). */
   lookupUsernames(usernames: string[]): Promise<(UsernameEntry | null)[]>;
@@ -145,10 +173,11 @@ export interface RelayStorage {
   takeBundles(idHashes: Uint8Array[]): Promise<(AccountBundle | null)[]>;
 
   /**
-   * Stores envelopes in one transaction (committed before this resolves) and bumps the counters;
-   * one outcome per envelope, in order. Wakes the recipients' connections on every node.
+   * Stores envelopes in one transaction (committed before this resolves) and bumps the recipients'
+   * received counters; one outcome per envelope, in order. Wakes the recipients' connections on
+   * every node. Takes nothing about the sender: nothing stored links an envelope to it.
    */
-  enqueue(envelopes: NewEnvelope[], senderHash: Uint8Array, caps: QueueCaps): Promise<EnqueueOutcome[]>;
+  enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]>;
   /** Envelopes for the recipient after `afterSeq`, oldest first, skipping expired ones. */
   fetchQueued(
     recipientHash: Uint8Array,
@@ -180,9 +209,39 @@ export interface RelayStorage {
   getAttachment(id: string, now: number): Promise<AttachmentRow | null>;
   getAttachmentChunk(id: string, index: number): Promise<Uint8Array | null>;
 
-  /** Deletes expired envelopes and attachments, and chunks without an attachment; counts the first two. */
+  /** Sets (replacing any previous) the hash of the account's delivery key (relay/sealed.ts). */
+  setDeliveryKeyHash(idHash: Uint8Array, keyHash: Uint8Array): Promise<void>;
+  /** One entry per account, in order: its delivery key hash, or null (no key set, or no account). */
+  deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]>;
+  /**
+   * spendTokens for a send that stores its envelope next (relay/sealed.ts): committed, so no other
+   * spend can win, but on SQLite not waited for on disk — the envelope's durable commit comes later
+   * in the same WAL and makes both durable with one fsync. A crash before it loses both.
+   */
+  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number>;
+
+  /**
+   * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one
+   * durable transaction, all or none: returns the index of the first one already recorded (nothing
+   * is then written), or -1 when all were new. Concurrent calls on any node cannot both win.
+   */
+  spendTokens(tokens: readonly SpentToken[]): Promise<number>;
+  /** The stored token issuer keys (sealed), oldest first. */
+  tokenKeys(): Promise<StoredTokenKey[]>;
+  /** Stores a token key unless one for its `issueFrom` exists already (another node made it first). */
+  addTokenKey(key: StoredTokenKey): Promise<void>;
+
+  /** Deletes expired envelopes and attachments (and spent tokens and token keys past their key's life), and chunks without an attachment; counts the first two. */
   purgeExpired(now: number): Promise<{ envelopes: number; attachments: number }>;
   totals(): Promise<Totals>;
+
+  /** True while some account is still stored under its pre-version-3 (unkeyed) hash. */
+  readonly legacyAccountsRemain: boolean;
+  /**
+   * For accounts a request just named: moves each one still under its legacy hash to its keyed
+   * hash (all its rows, one transaction). Accounts already keyed are left alone.
+   */
+  upgradeLegacyAccounts(accounts: { legacy: Uint8Array; keyed: Uint8Array }[]): Promise<void>;
 
   /**
    * Registers the callback for wake-ups of a recipient (hex idHash), including from other nodes;

@@ -28,6 +28,8 @@ export interface ConversationViewProps {
   onShowSafetyNumber?: () => void;
   /** The contact's identity key changed since it was verified or first seen. */
   identityChanged?: boolean;
+  /** Rooms: shown in the header after the title (member count, room details button). */
+  headerExtra?: ReactNode;
   /** Shown between the header and the messages (the safety number panel). */
   children?: ReactNode;
   /** Older messages exist beyond the loaded ones; `onLoadOlder` asks for the previous page. */
@@ -54,6 +56,7 @@ export function ConversationView(props: ConversationViewProps) {
     onOpenLink,
     renderAttachments,
     uploading = null,
+    headerExtra,
   } = props;
   const [attachment, setAttachment] = useState<File | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -81,6 +84,7 @@ export function ConversationView(props: ConversationViewProps) {
     >
       <header>
         <h2>{title}</h2>
+        {headerExtra}
         {verified !== undefined && (
           <span className={verified ? 'trust verified' : 'trust'}>
             {verified ? 'Verified' : 'Not verified'}

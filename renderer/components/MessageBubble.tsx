@@ -7,6 +7,8 @@ import { AlertCircle, Check, CheckCheck, Clock } from 'lucide-react';
 import { memo, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
+import { RoomNoticeRow } from './RoomNoticeRow';
+import { RoomSenderName } from './RoomSenderName';
 import { TimerBadge } from './TimerBadge';
 
 export interface MessageBubbleProps {
@@ -66,6 +68,7 @@ export function linkParts(text: string): { text: string; link: boolean }[] {
 export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
   const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
   const { renderAttachments } = props;
+  if (message.roomNotice !== undefined) return <RoomNoticeRow message={message} ref={ref} index={index} />;
   if (message.notice !== undefined) {
     // A conversation notice (a timer change), not a message: a centred line, who and what.
     return (
@@ -91,15 +94,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
       data-message-id={message.id}
       aria-busy={burning || undefined}
     >
-      {!message.outgoing && showSender && (
-        <span className="sender">
-          {message.from}
-          {/* A name the sender claimed that the relay did not confirm: shown apart, never as the name. */}
-          {message.fromNameHint != null && (
-            <span className="hint"> (says “{message.fromNameHint}”, unconfirmed)</span>
-          )}
-        </span>
-      )}
+      {!message.outgoing && showSender && <RoomSenderName message={message} />}
       {!burning && message.attachments.length > 0 && renderAttachments?.(message)}
       <p className="text" aria-hidden={burning || undefined}>
         {onOpenLink === undefined

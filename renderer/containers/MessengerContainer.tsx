@@ -15,7 +15,6 @@ import { isWispError } from '../../common/errors';
 import type { MessagePreview, SearchHit, WispClient } from '../../common/ipc';
 import type { ComposerTimers } from '../components/Composer';
 import { ConversationList } from '../components/ConversationList';
-import { ConversationView } from '../components/ConversationView';
 import { ErrorNote } from '../components/ErrorNote';
 import { IdentityChangedDialog } from '../components/IdentityChangedDialog';
 import { RoomRequestBanner } from '../components/RoomRequestBanner';
@@ -30,6 +29,9 @@ import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
 import { asUiError, type UiError } from '../lib/uiError';
 import { useAttachments } from '../lib/attachmentsView';
+import { RoomConversationView } from '../components/RoomConversationView';
+import { NewRoomLauncher, useRoomDetails } from './RoomsContainer';
+import type { OpenRequests, OpenTarget } from '../lib/navigation';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
@@ -63,13 +65,15 @@ function useDebounced(work: () => void): () => void {
 export interface MessengerContainerProps {
   client: WispClient;
   appDefaultTimers: ConversationTimers;
+  /** Conversations other screens ask for (People, the quick switcher). */
+  opens?: OpenRequests;
 }
 
 type Selection = { kind: 'conversation'; id: string } | { kind: 'draft'; username: string } | null;
 
 export { asUiError };
 
-export function MessengerContainer({ client, appDefaultTimers }: MessengerContainerProps) {
+export function MessengerContainer({ client, appDefaultTimers, opens }: MessengerContainerProps) {
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [selection, setSelection] = useState<Selection>(null);
   const [messages, setMessages] = useState<MessageView[]>([]);
@@ -401,8 +405,12 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
     select(next.id);
   };
   useShortcuts({
-    'mod+k': () => searchBox.current?.focus(),
-    'mod+n': () => document.querySelector<HTMLInputElement>('.new-conversation input')?.focus(),
+    'mod+f': () => searchBox.current?.focus(),
+    // After a frame: from another tab the app shows Chats first (App.tsx), then the field can take focus.
+    'mod+n': () =>
+      requestAnimationFrame(() =>
+        document.querySelector<HTMLInputElement>('.chats-tab .new-conversation input')?.focus(),
+      ),
     'alt+arrowdown': () => step(1),
     'alt+arrowup': () => step(-1),
     escape:
@@ -415,10 +423,32 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             : undefined,
   });
 
+  // People and the quick switcher open conversations here (their own lookups already ran).
+  const openTarget = (target: OpenTarget) => {
+    if (target.kind === 'conversation') select(target.id);
+    else if (target.kind === 'username') void startConversation(target.username);
+    else {
+      const { contact } = target;
+      setContacts((list) => [...list.filter((c) => c.accountId !== contact.accountId), contact]);
+      if (conversations.some((c) => c.id === contact.accountId)) select(contact.accountId);
+      else {
+        setMessages([]);
+        setSelection({ kind: 'draft', username: contact.username ?? contact.accountId });
+        setSafety(null);
+      }
+    }
+  };
+  const latestOpen = useRef(openTarget);
+  useEffect(() => {
+    latestOpen.current = openTarget;
+  });
+  useEffect(() => opens?.subscribe((target) => latestOpen.current(target)), [opens]);
+
   const title =
     selection === null ? null : selection.kind === 'draft' ? selection.username : (selected?.title ?? '');
   const isDirect = selection?.kind === 'draft' || selected?.kind === 'direct';
   const contact = isDirect && title !== null ? contacts.find((c) => c.username === title) : undefined;
+  const roomDetails = useRoomDetails(client, selected?.kind === 'room' ? selected : null, contacts);
   const defaultTimers = useMemo(
     () => selected?.defaultTimers ?? appDefaultTimers,
     [selected, appDefaultTimers],
@@ -432,6 +462,14 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
           busy={busy}
           error={lookupError}
           onStart={(u) => void startConversation(u)}
+        />
+        <NewRoomLauncher
+          client={client}
+          contacts={contacts}
+          onCreated={(created) => {
+            setConversations((list) => [...list.filter((c) => c.id !== created.id), created]);
+            select(created.id);
+          }}
         />
         <label className="search">
           <Search size={15} aria-hidden="true" />
@@ -494,11 +532,13 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             <ErrorNote error={error} />
           </>
         ) : (
-          <ConversationView
+          <RoomConversationView
+            colours={roomDetails.colours}
             key={title}
             title={title}
             identityChanged={contact?.identityChanged ?? false}
             showSenders={!isDirect}
+            headerExtra={roomDetails.headerExtra}
             {...(isDirect && contact !== undefined ? { verified: contact.verified } : {})}
             {...(isDirect ? { onShowSafetyNumber: () => void showSafetyNumber(title) } : {})}
             messages={messages}
@@ -517,6 +557,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
             uploading={attachments.uploading}
             onOpenLink={setPendingLink}
           >
+            {roomDetails.panel}
             {safety !== null && (safety.username === title || safety.accountId === contact?.accountId) && (
               <SafetyNumberPanel
                 safety={safety}
@@ -525,7 +566,7 @@ export function MessengerContainer({ client, appDefaultTimers }: MessengerContai
                 onClose={() => setSafety(null)}
               />
             )}
-          </ConversationView>
+          </RoomConversationView>
         )}
       </main>
       {pendingLink !== null && (

@@ -10,14 +10,15 @@ export interface Shortcut {
 }
 
 export const SHORTCUTS: readonly Shortcut[] = [
-  { keys: 'mod+k', label: 'Find a conversation or message' },
+  { keys: 'mod+k', label: 'Quick switcher: open a conversation or contact' },
+  { keys: 'mod+f', label: 'Search conversations and messages' },
   { keys: 'mod+n', label: 'New conversation' },
   { keys: 'alt+arrowdown', label: 'Next conversation' },
   { keys: 'alt+arrowup', label: 'Previous conversation' },
   { keys: 'mod+,', label: 'Settings' },
   { keys: 'mod+shift+l', label: 'Lock Wisp now' },
   { keys: 'mod+/', label: 'Show keyboard shortcuts' },
-  { keys: 'escape', label: 'Close the open panel or search' },
+  { keys: 'escape', label: 'Close the open panel, dialog or search' },
 ];
 
 const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);

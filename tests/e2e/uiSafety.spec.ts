@@ -99,6 +99,9 @@ test('keyboard: quick find, next conversation, shortcuts overlay, settings and E
     await expect(row).toBeVisible();
 
     await page.keyboard.press('Control+k');
+    await expect(page.getByRole('combobox', { name: 'Find a conversation or contact' })).toBeFocused();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+f');
     await expect(page.getByRole('searchbox', { name: 'Search conversations and messages' })).toBeFocused();
     await page.keyboard.press('Escape');
     await page.keyboard.press('Alt+ArrowDown');
@@ -107,6 +110,7 @@ test('keyboard: quick find, next conversation, shortcuts overlay, settings and E
     await page.keyboard.press('Control+/');
     const overlay = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await expect(overlay).toContainText('Ctrl+K');
+    await expect(overlay).toContainText('Quick switcher');
     await page.keyboard.press('Escape');
     await expect(overlay).toHaveCount(0);
 

@@ -105,7 +105,11 @@ describe('attachments', () => {
     const created = await a.client.call('attachment.create', { size: 1000, expiresAt: now + 60_000 });
     expect((await put(created.uploadPath, created.uploadToken, randomBytes(1000))).status).toBe(200);
     expect((await fetch(`${relay.httpUrl}${created.uploadPath}`)).status).toBe(200);
-    now += 61_000;
+    // The deadline is stored rounded up to the next whole hour (issue 14): still there before it.
+    expect(created.expiresAt % 3_600_000).toBe(0);
+    now = created.expiresAt - 1;
+    expect((await fetch(`${relay.httpUrl}${created.uploadPath}`)).status).toBe(200);
+    now = created.expiresAt;
     expect((await fetch(`${relay.httpUrl}${created.uploadPath}`)).status).toBe(404);
     const purged = await relay.purgeExpired();
     expect(purged.attachments).toBeGreaterThanOrEqual(1);

@@ -89,18 +89,17 @@ describe('1:1 sealed sender delivery', () => {
     await bob.client.close();
   });
 
-  it('counts messages per account without recording who sent to whom', async () => {
+  it('counts what an account received and nothing it sent', async () => {
     const { alice, bob } = await pair();
     for (let i = 0; i < 3; i++)
       await alice.client.call('message.send', {
         to: bob.accountId,
         payload: await alice.seal(bob.accountId, `n${i}`),
       });
-    expect(await alice.client.call('account.info', {})).toMatchObject({
-      messagesSent: 3,
-      messagesReceived: 0,
-    });
-    expect(await bob.client.call('account.info', {})).toMatchObject({ messagesSent: 0, messagesReceived: 3 });
+    const aliceInfo = await alice.client.call('account.info', {});
+    expect(aliceInfo).toMatchObject({ messagesReceived: 0 });
+    expect(aliceInfo).not.toHaveProperty('messagesSent');
+    expect(await bob.client.call('account.info', {})).toMatchObject({ messagesReceived: 3 });
     await alice.client.close();
     await bob.client.close();
   });
@@ -188,12 +187,13 @@ describe('expiry and caps', () => {
       payload: await alice.seal(bob.accountId, 'short'),
       expiresAt: now + 5_000,
     });
+    // Deadlines are stored rounded up to the hour: this one outlives the first by a whole hour.
     const keep = await alice.client.call('message.send', {
       to: bob.accountId,
       payload: await alice.seal(bob.accountId, 'long'),
-      expiresAt: now + 60_000,
+      expiresAt: now + 2 * 3_600_000,
     });
-    now += 10_000;
+    now += 3_700_000;
     const c = await bob.reconnect(r.url, true);
     const got = await c.drainQueue();
     expect(got.map((e) => e.id)).toEqual([keep.envelopeId]);
@@ -209,14 +209,28 @@ describe('expiry and caps', () => {
     await r.close();
   });
 
-  it('caps the expiry at the maximum retention', async () => {
+  it('caps the expiry at the maximum retention and rounds every deadline up to a whole hour', async () => {
     const { alice, bob } = await pair();
+    const hour = 3_600_000;
+    const before = Date.now();
     const res = await alice.client.call('message.send', {
       to: bob.accountId,
       payload: 'AAAA',
       expiresAt: Date.now() + 400 * 86_400_000,
     });
-    expect(res.expiresAt).toBeLessThanOrEqual(Date.now() + relay.limits.maxEnvelopeTtlMs);
+    expect(res.expiresAt).toBeLessThanOrEqual(Date.now() + relay.limits.maxEnvelopeTtlMs + hour);
+    expect(res.expiresAt % hour).toBe(0);
+    const exact = before + 90_123;
+    const short = await alice.client.call('message.send', {
+      to: bob.accountId,
+      payload: 'AAAA',
+      expiresAt: exact,
+    });
+    expect(short.expiresAt % hour).toBe(0);
+    expect(short.expiresAt).toBeGreaterThanOrEqual(exact);
+    expect(short.expiresAt).toBeLessThan(exact + hour);
+    const unset = await alice.client.call('message.send', { to: bob.accountId, payload: 'AAAA' });
+    expect(unset.expiresAt % hour).toBe(0);
     await alice.client.close();
     await bob.client.close();
   });

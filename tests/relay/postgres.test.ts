@@ -107,7 +107,7 @@ describe.skipIf(skip)('relay on PostgreSQL (one node, in-process)', () => {
       Buffer.from(await (await fetch(`${relay.httpUrl}${att.uploadPath}`)).arrayBuffer()).equals(blob),
     ).toBe(true);
 
-    now += 60_000;
+    now += 3_660_000; // past the deadlines, stored rounded up to the next whole hour
     expect(await relay.purgeExpired()).toEqual({ envelopes: 2, attachments: 1 });
     expect((await fetch(`${relay.httpUrl}${att.uploadPath}`)).status).toBe(404);
     for (const u of [alice, ...members]) await u.client.close();

@@ -1,11 +1,20 @@
 // The SQLite backend on its own: its WAL stays bounded under a steady stream of writes (checkpoints
-// in the worker, then a short hold and a rewind), with every acknowledged envelope still readable.
+// in the worker, then a short hold and a rewind), with every acknowledged envelope still readable;
+// after acknowledgements a TRUNCATE checkpoint leaves no deleted envelope in the files; a database
+// refuses a relay started with another account-hash key.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { AccountHasher, legacyAccountHash } from '../../relay/identity';
 import { SqliteStorage } from '../../relay/storage/sqlite';
+import type { AccountKeying } from '../../relay/storage/types';
+
+function keying(key: Uint8Array = randomBytes(32)): () => AccountKeying {
+  const h = new AccountHasher(key);
+  return () => ({ hash: (id) => h.hash(id), legacyHash: legacyAccountHash, keyCheck: () => h.keyCheck() });
+}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -17,8 +26,10 @@ describe('SQLite storage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-wal-'));
     dirs.push(dir);
     const limit = 1024 * 1024;
+    const key = keying();
     const storage = new SqliteStorage({
       dataDir: dir,
+      accountKeying: key,
       checkpoint: { rewindMinFrames: 64, walSizeLimitBytes: limit, intervalMs: 20 },
     });
     const recipient = randomBytes(32);
@@ -45,7 +56,6 @@ describe('SQLite storage', () => {
                 expiresAt: Date.now() + 60_000,
               },
             ],
-            randomBytes(32),
             caps,
           ),
         ),
@@ -63,8 +73,62 @@ describe('SQLite storage', () => {
     expect(await storage.countQueued(recipient)).toBe(written);
     await storage.close();
 
-    const reopened = new SqliteStorage({ dataDir: dir });
+    const reopened = new SqliteStorage({ dataDir: dir, accountKeying: key });
     expect(await reopened.countQueued(recipient)).toBe(written);
     await reopened.close();
+  });
+
+  it('empties the WAL after acknowledgements, so no acknowledged envelope is left in any file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-trunc-'));
+    dirs.push(dir);
+    const storage = new SqliteStorage({
+      dataDir: dir,
+      accountKeying: keying(),
+      checkpoint: { intervalMs: 20, truncateAfterWriteMs: 50 },
+    });
+    const recipient = randomBytes(32);
+    await storage.createAccount({
+      idHash: recipient,
+      identityKey: randomBytes(33),
+      registrationId: 1,
+      createdOn: '2026-01-01',
+    });
+    const caps = { maxEnvelopes: 1e9, maxBytes: 1e12 };
+    const payloads = Array.from({ length: 20 }, () => randomBytes(2048));
+    const ids = payloads.map(() => randomUUID());
+    await storage.enqueue(
+      payloads.map((payload, i) => ({
+        recipientHash: recipient,
+        id: ids[i]!,
+        payload,
+        expiresAt: 7_200_000,
+      })),
+      caps,
+    );
+    const files = () =>
+      Buffer.concat(
+        readdirSync(dir)
+          .filter((f) => f.startsWith('relay.sqlite'))
+          .map((f) => readFileSync(join(dir, f))),
+      );
+    // Positive control: the payloads are in the files while queued.
+    expect(payloads.every((p) => files().includes(p.subarray(0, 64)))).toBe(true);
+    const before = storage.checkpointStats.truncates;
+    expect(await storage.ack(recipient, ids)).toBe(payloads.length);
+    await expect.poll(() => storage.checkpointStats.truncates, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(statSync(join(dir, 'relay.sqlite-wal')).size).toBe(0);
+    const after = files();
+    for (const p of payloads) expect(after.includes(p.subarray(0, 64))).toBe(false);
+    await storage.close();
+  });
+
+  it('refuses to open a database made with another account-hash key, and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wisp-relay-key-'));
+    dirs.push(dir);
+    const first = new SqliteStorage({ dataDir: dir, accountKeying: keying() });
+    await first.close();
+    expect(() => new SqliteStorage({ dataDir: dir, accountKeying: keying() })).toThrow(
+      /another account-hash key/,
+    );
   });
 });

@@ -9,6 +9,7 @@ import { m005InboxMarks } from './005_inbox_marks';
 import { m006ProtocolRecords } from './006_protocol_records';
 import { m007UnreportedMessages } from './007_unreported_messages';
 import { m008IdentityNames } from './008_identity_names';
+import { m009SendTokens } from './009_send_tokens';
 
 export type { Migration } from './types';
 
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   m006ProtocolRecords,
   m007UnreportedMessages,
   m008IdentityNames,
+  m009SendTokens,
 ];

@@ -1,13 +1,14 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
-// timers → link confirmation, message actions, search, shortcuts → attachments → safety number →
-// settings → locked → backups → restore on a second device → the first one moved) and saves PNGs for a human
-// to look at.
+// timers → link confirmation, message actions, search, shortcuts, the quick switcher, People,
+// Account → attachments → safety number → settings → locked → rooms → backups → restore on a
+// second device → the first one moved) and saves PNGs for a human to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../foundation/chromium';
 import { startHarness } from '../../../harness/server';
+import type { Engine } from '../../../core/engine';
 import {
   TEST_SCRYPT,
   WEB_ROOT,
@@ -16,7 +17,6 @@ import {
   uniqueName,
   type E2eWorld,
 } from '../foundation/harness';
-import type { Engine } from '../../../core/engine';
 import { gradientPng } from './imageFixture';
 
 const OUT = process.argv[2] ?? '/tmp/wisp-ui';
@@ -136,6 +136,7 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.keyboard.press('Control+/');
     await shot(page, `${tag}-07f-shortcuts`);
     await page.keyboard.press('Escape');
+    await peopleScreens(page, tag, bobName, 'dark');
     await attachmentScreens(page, world, bob, alice, tag);
 
     await page.getByRole('button', { name: 'Safety number' }).click();
@@ -152,6 +153,8 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await shot(page, `${tag}-09b-light-conversation`);
     await page.getByRole('button', { name: 'Settings' }).click();
     await shot(page, `${tag}-09c-light-settings`);
+    await peopleScreens(page, tag, bobName, 'light');
+    await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Theme').selectOption('dark');
     await page.getByRole('button', { name: 'Lock Wisp now' }).click();
     await page.getByRole('heading', { name: 'Wisp is locked' }).waitFor();
@@ -168,12 +171,107 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
     await shot(page, `${tag}-12-keyboard-focus`);
 
+    await roomScreens(page, world, tag, { alice, bob, bobName });
     await backupScreens(page, world, tag, alice);
   } finally {
     await bob.close();
     await browser.close();
     await world.stop();
   }
+}
+
+/**
+ * Rooms: the New room dialog (a contact ticked, a username typed), the room with both peers'
+ * messages in their colours and its notices, the details panel as admin, the remove confirmation,
+ * the light theme, and a room where the user is a plain member (no admin controls).
+ */
+async function roomScreens(
+  page: Page,
+  world: E2eWorld,
+  tag: string,
+  people: { alice: string; bob: Engine; bobName: string },
+): Promise<void> {
+  const { alice, bob, bobName } = people;
+  const carolName = uniqueName('carol');
+  const carol = await createPeer(world, carolName, 'carol');
+  try {
+    await carol.lookup(alice);
+    await page.getByRole('button', { name: 'New room' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New room' });
+    await dialog.getByLabel('Room name').fill('Weekend plans');
+    await dialog.getByLabel(bobName).check();
+    await dialog.getByLabel('Add by username').fill(carolName);
+    await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+    await shot(page, `${tag}-12a-new-room`);
+    await dialog.getByRole('button', { name: 'Create room' }).click();
+    await page.getByRole('heading', { name: 'Weekend plans' }).waitFor();
+    const room = (await world.harness.host.services.conversations.list()).find((c) => c.kind === 'room')!;
+    await page.getByLabel('Message', { exact: true }).fill('hello both, where do we go?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await bob.sync({ waitMs: 300 });
+    await carol.sync({ waitMs: 300 });
+    await bob.sendToRoom(room.id, 'the coast, if the weather holds');
+    await carol.sendToRoom(room.id, 'I can drive on Saturday');
+    await bob.sendToRoom(room.id, 'great, I bring the food');
+    await page.locator('.messages').getByText('I bring the food').waitFor();
+    await shot(page, `${tag}-12b-room`);
+    await page.getByRole('button', { name: 'Room details' }).click();
+    await page.getByRole('region', { name: 'Room details' }).waitFor();
+    await shot(page, `${tag}-12c-room-details`);
+    await page.getByRole('button', { name: `Remove ${carolName} from the room` }).click();
+    await shot(page, `${tag}-12d-remove-confirm`);
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await page.getByRole('list', { name: 'Members' }).getByRole('listitem').nth(1).waitFor();
+    await page.getByRole('button', { name: 'Close room details' }).click();
+    await page.locator('.messages').getByText(`You removed ${carolName}`).waitFor();
+    await shot(page, `${tag}-12e-room-after-remove`);
+
+    await world.harness.host.services.settings.set({ theme: 'light' });
+    await shot(page, `${tag}-12f-light-room`);
+    await page.getByRole('button', { name: 'Room details' }).click();
+    await shot(page, `${tag}-12g-light-room-details`);
+    await world.harness.host.services.settings.set({ theme: 'dark' });
+
+    // Bob's room: the user is a plain member and sees the list and Leave only.
+    const bobs = await bob.createRoom('Bob’s room', [alice, carolName]);
+    await bob.sendToRoom(bobs.id, 'welcome, both of you');
+    await page
+      .getByRole('list', { name: 'Conversations' })
+      .getByRole('button', { name: /Bob’s room/ })
+      .click();
+    await page.locator('.messages').getByText('welcome, both of you').waitFor();
+    await page.getByRole('button', { name: 'Room details' }).click();
+    await shot(page, `${tag}-12h-room-member-view`);
+    await page.getByRole('button', { name: 'Leave room' }).click();
+    await shot(page, `${tag}-12i-leave-confirm`);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+  } finally {
+    await carol.close();
+  }
+}
+
+/** The quick switcher (all, filtered), People with a safety number open, Account and its danger zone. */
+async function peopleScreens(page: Page, tag: string, bobName: string, theme: string): Promise<void> {
+  await page.getByRole('button', { name: 'Chats' }).click();
+  await page.keyboard.press('Control+k');
+  await page.getByRole('dialog', { name: 'Quick switcher' }).waitFor();
+  await shot(page, `${tag}-07m-switcher-${theme}`);
+  await page.keyboard.type(bobName.slice(0, 4));
+  await shot(page, `${tag}-07n-switcher-filtered-${theme}`);
+  await page.keyboard.type('zzz');
+  await shot(page, `${tag}-07o-switcher-nothing-${theme}`);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'People' }).click();
+  await page.getByRole('heading', { name: 'People' }).waitFor();
+  await shot(page, `${tag}-08b-people-${theme}`);
+  await page.getByRole('button', { name: `Safety number with ${bobName}` }).click();
+  await shot(page, `${tag}-08c-people-safety-${theme}`);
+  await page.getByRole('button', { name: 'Account' }).click();
+  await page.getByRole('heading', { name: 'Relay' }).waitFor();
+  await shot(page, `${tag}-08d-account-${theme}`);
+  await page.getByRole('heading', { name: 'Delete account and wipe this device' }).scrollIntoViewIfNeeded();
+  await shot(page, `${tag}-08e-account-delete-${theme}`);
+  await page.getByRole('button', { name: 'Chats' }).click();
 }
 
 /** Settings → Backups (passphrase, progress, recovery key), restore on a second device, "moved". */

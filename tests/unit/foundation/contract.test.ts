@@ -44,6 +44,7 @@ describe('channels', () => {
       'contacts',
       'conversations',
       'messages',
+      'rooms',
       'settings',
     ]);
     expect(Object.keys(wispSpec.messages).sort()).toEqual(['deleteForMe', 'previews', 'retry', 'search']);

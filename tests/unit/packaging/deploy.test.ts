@@ -231,6 +231,16 @@ describe('container image and compose file', () => {
       expect(keygen.status, keygen.stderr.toString()).toBe(0);
       expect(command[command.indexOf('--server-key') + 1]).toBe('/run/secrets/server-key');
       command[command.indexOf('--server-key') + 1] = join(keys, 'server-key.json');
+      // The token key secret, likewise made by the operator (the secrets mount is read-only).
+      const tokenSecret = spawnSync(process.execPath, [
+        join(repo, 'bin/wisp-relay.mjs'),
+        'token-secret',
+        '--out',
+        join(keys, 'token-key-secret.json'),
+      ]);
+      expect(tokenSecret.status, tokenSecret.stderr.toString()).toBe(0);
+      expect(command[command.indexOf('--token-secret') + 1]).toBe('/run/secrets/token-key-secret');
+      command[command.indexOf('--token-secret') + 1] = join(keys, 'token-key-secret.json');
       const env = { ...process.env, PGPASSWORD: decodeURIComponent(pg.password) };
       const run = await runRelay(
         [...entrypoint(), ...command, '--schema', schema].map((arg, i, all) => {

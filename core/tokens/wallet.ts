@@ -1,0 +1,260 @@
+// The token wallet: anonymous-send tokens kept in the encrypted store (migration 9), handed out
+// by `take(n)` (one per recipient of an unauthenticated send) and refilled in batches over the
+// authenticated connection before they run out. Keys come only from an anonymous fetch of
+// `tokens.keys`, and every signature is verified against that key, so the relay cannot give this
+// account tokens under a key of its own (which would link the tokens back to it).
+import { randomFillSync, createHash } from 'node:crypto';
+import { WispError, isWispError } from '../../common/errors';
+import {
+  MAX_TOKEN_BATCH,
+  TOKEN_NONCE_BYTES,
+  encodeToken,
+  encodeTokenChallenge,
+  encodeTokenInput,
+  parseToken,
+  type OpResult,
+} from '../../common/wire';
+import type { Store } from '../store/store';
+import { sql } from '../store/sql';
+import { RelayClient, type RelayClientOptions } from '../relayClient/relayClient';
+import { blindBatch, finalizeBatch, parseTokenKey, type TokenPublicKey } from './blindRsa';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Most tokens one take may ask for (a send to a full room needs 499). */
+export const MAX_TAKE = 1000;
+
+/** What the engine calls: n tokens, one per recipient of an unauthenticated send. */
+export interface TokenWallet {
+  /** n finalized tokens, removed from the wallet; refills first when it holds too few. */
+  take(n: number): Promise<Uint8Array[]>;
+  /** Puts back tokens that never reached the relay (a send that failed before it was written). */
+  restore(tokens: readonly Uint8Array[]): void;
+  /** Tokens held now (unexpired). */
+  count(): number;
+}
+
+/** The authenticated connection: only `tokens.issue` goes over it. */
+export type TokenIssuer = Pick<RelayClient, 'request'>;
+/** The relay's key list, fetched on a connection that carries no account (see anonymousKeySource). */
+export type TokenKeySource = () => Promise<OpResult<'tokens.keys'>>;
+
+export interface TokenWalletOptions {
+  /** Blinded messages per `tokens.issue` request (at most 500). */
+  batchSize?: number;
+  /** A take that would leave fewer than this refills first, so sends rarely wait for issuance. */
+  lowWater?: number;
+  /** Tokens whose key stops being accepted this soon are dropped instead of handed out. */
+  expiryMarginMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Fetches `tokens.keys` on a fresh unauthenticated connection (closed right after). `options`
+ * carries what every relay connection of this profile uses (a proxy, timeouts); never an account.
+ */
+export function anonymousKeySource(
+  relayUrl: RelayClientOptions['url'],
+  options: Omit<Partial<RelayClientOptions>, 'url' | 'accountId' | 'sign'> = {},
+): TokenKeySource {
+  return async () => {
+    const client = new RelayClient({
+      ...options,
+      url: relayUrl,
+      accountId: null,
+      sign: () => {
+        throw new WispError('Internal', 'the anonymous key fetch never authenticates');
+      },
+      reconnect: false,
+    });
+    try {
+      return await client.request('tokens.keys', {});
+    } finally {
+      await client.close();
+    }
+  };
+}
+
+export function createTokenWallet(
+  store: Store,
+  issuer: TokenIssuer,
+  keys: TokenKeySource,
+  options: TokenWalletOptions = {},
+): TokenWallet {
+  return new StoreTokenWallet(store, issuer, keys, options);
+}
+
+class StoreTokenWallet implements TokenWallet {
+  private readonly batchSize: number;
+  private readonly lowWater: number;
+  private readonly margin: number;
+  private readonly now: () => number;
+  private lock: Promise<unknown> = Promise.resolve();
+  /** The relay said today's allowance is used up: no issuance is asked for before this time. */
+  private exhaustedUntil = 0;
+  /** Until when each key's tokens are accepted (hex key id), for tokens restored after a take. */
+  private readonly keyExpiry = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly issuer: TokenIssuer,
+    private readonly keys: TokenKeySource,
+    options: TokenWalletOptions,
+  ) {
+    this.batchSize = Math.min(MAX_TOKEN_BATCH, Math.max(1, options.batchSize ?? 250));
+    this.lowWater = options.lowWater ?? 50;
+    this.margin = options.expiryMarginMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  count(): number {
+    this.dropExpired();
+    return this.store.write.value<number>(sql`SELECT COUNT(*) FROM send_tokens`) ?? 0;
+  }
+
+  take(n: number): Promise<Uint8Array[]> {
+    if (!Number.isInteger(n) || n < 1 || n > MAX_TAKE)
+      return Promise.reject(new WispError('InvalidInput', `take 1 to ${MAX_TAKE} tokens`));
+    // One at a time: two sends must never be handed the same token.
+    const run = this.lock.then(() => this.takeNow(n));
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  restore(tokens: readonly Uint8Array[]): void {
+    const db = this.store.write;
+    db.transaction(() => {
+      for (const token of tokens) {
+        const parsed = parseToken(token);
+        const until = parsed && this.keyExpiry.get(Buffer.from(parsed.tokenKeyId).toString('hex'));
+        // A token of a key this wallet never saw is not ours to keep.
+        if (!parsed || until === undefined) continue;
+        db.run(
+          sql`INSERT INTO send_tokens (token, token_key_id, spend_until) VALUES (${token}, ${parsed.tokenKeyId}, ${until})`,
+        );
+      }
+    });
+  }
+
+  private dropExpired(): void {
+    this.store.write.run(sql`DELETE FROM send_tokens WHERE spend_until <= ${this.now() + this.margin}`);
+  }
+
+  private async takeNow(n: number): Promise<Uint8Array[]> {
+    let held = this.count();
+    if (held < n + this.lowWater && this.now() >= this.exhaustedUntil) {
+      try {
+        await this.refill(n + this.lowWater - held);
+      } catch (error) {
+        // Tokens in hand still serve this send when the relay is away or the allowance ran out.
+        if (
+          !(isWispError(error, 'TokensExhausted') || isWispError(error, 'RelayUnavailable')) ||
+          this.count() < n
+        )
+          throw error;
+      }
+      held = this.count();
+    }
+    if (held < n) throw this.exhausted();
+    const db = this.store.write;
+    return db.transaction(() => {
+      const rows = db.all<{ id: number; token: Buffer; token_key_id: Buffer; spend_until: number }>(
+        sql`SELECT id, token, token_key_id, spend_until FROM send_tokens ORDER BY spend_until, id LIMIT ${n}`,
+      );
+      for (const r of rows) {
+        db.run(sql`DELETE FROM send_tokens WHERE id = ${r.id}`);
+        this.keyExpiry.set(r.token_key_id.toString('hex'), r.spend_until);
+      }
+      return rows.map((r) => new Uint8Array(r.token));
+    });
+  }
+
+  private exhausted(): WispError {
+    const now = this.now();
+    const renew = (Math.floor(now / DAY_MS) + 1) * DAY_MS;
+    const hours = Math.max(1, Math.ceil((renew - now) / 3_600_000));
+    return new WispError('TokensExhausted', "today's allowance of anonymous sends is used up", {
+      recovery: `It renews at 00:00 UTC (in about ${hours} h); until then, send with your account (not anonymously).`,
+    });
+  }
+
+  /** Asks the relay for `want` tokens in batches under the key it issues with now. */
+  private async refill(want: number): Promise<void> {
+    const list = await this.keys();
+    const now = this.now();
+    // The relay always publishes the next key as well, so the one before the newest is the one it
+    // signs with now; this machine's clock picks first, and a clock off around midnight falls back.
+    const sorted = [...list.keys].sort((a, b) => a.issueFrom - b.issueFrom);
+    const byClock = sorted.find((k) => k.issueFrom <= now && now < k.issueUntil);
+    const byRelay = sorted[Math.max(0, sorted.length - 2)];
+    const candidates = [...new Set([byClock, byRelay])].filter((k) => k !== undefined);
+    if (candidates.length === 0)
+      throw new WispError('RelayUnavailable', 'the relay publishes no token key', {
+        recovery: 'anonymous sends wait until the relay has a key; try again later',
+      });
+    let tried = 0;
+    let key = parseTokenKey(candidates[0]!);
+    const digest = createHash('sha256').update(encodeTokenChallenge(list.issuerName)).digest();
+    while (want > 0) {
+      const size = Math.min(want, this.batchSize);
+      let batch: { tokens: Uint8Array[]; remaining: number };
+      try {
+        batch = await this.issueBatch(key, digest, size);
+      } catch (error) {
+        // "not the key this relay issues with now": try the relay's own pick once.
+        if (!isWispError(error, 'InvalidInput') || tried + 1 >= candidates.length) throw error;
+        key = parseTokenKey(candidates[++tried]!);
+        continue;
+      }
+      const { tokens, remaining } = batch;
+      this.store.write.transaction(() => {
+        for (const token of tokens)
+          this.store.write.run(
+            sql`INSERT INTO send_tokens (token, token_key_id, spend_until) VALUES (${token}, ${key.id}, ${key.spendUntil})`,
+          );
+      });
+      want -= tokens.length;
+      if (remaining === 0 || tokens.length < size) {
+        this.exhaustedUntil = (Math.floor(this.now() / DAY_MS) + 1) * DAY_MS;
+        if (want > 0) throw this.exhausted();
+        return;
+      }
+    }
+  }
+
+  private async issueBatch(
+    key: TokenPublicKey,
+    challengeDigest: Uint8Array,
+    size: number,
+  ): Promise<{ tokens: Uint8Array[]; remaining: number }> {
+    const nonces = randomFillSync(Buffer.alloc(size * TOKEN_NONCE_BYTES));
+    const inputs = Array.from({ length: size }, (_, i) =>
+      encodeTokenInput(
+        nonces.subarray(i * TOKEN_NONCE_BYTES, (i + 1) * TOKEN_NONCE_BYTES),
+        challengeDigest,
+        key.id,
+      ),
+    );
+    const { blinded, inverses } = blindBatch(key, inputs);
+    let result: OpResult<'tokens.issue'>;
+    try {
+      result = await this.issuer.request('tokens.issue', {
+        tokenKeyId: key.id.toString('base64'),
+        blindedMessages: blinded.map((b) => b.toString('base64')),
+      });
+    } catch (error) {
+      if (isWispError(error, 'TokensExhausted')) {
+        this.exhaustedUntil = (Math.floor(this.now() / DAY_MS) + 1) * DAY_MS;
+        throw this.exhausted();
+      }
+      throw error;
+    }
+    if (result.blindSignatures.length > size)
+      throw new WispError('TokenInvalid', 'the relay answered with more signatures than asked for');
+    const sigs = result.blindSignatures.map((s) => Buffer.from(s, 'base64'));
+    const authenticators = finalizeBatch(key, inputs, sigs, inverses);
+    return {
+      tokens: authenticators.map((a, i) => encodeToken(inputs[i]!, a)),
+      remaining: result.remainingToday,
+    };
+  }
+}

@@ -1,0 +1,249 @@
+// Sends without identity: the ops a connection that never authenticated may use (message.sendSealed,
+// message.sendSealedMulti), and deliveryKey.set, with which an account states who may reach it so.
+// Abuse control without an account: the recipient's delivery key (consent) and one anonymous token
+// per recipient (rate), both checked before anything is stored. docs/PROTOCOL.md, "Sealed sends".
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/SealedSenderMultiRecipientMessage.js';
+import { isWispError, WispError } from '../common/errors';
+import { AccountId, DELIVERY_KEY_CONTEXT, type OpResult, type ParsedOpBody } from '../common/wire';
+import type { RelayContext } from './context';
+import { storedHash, storedHashes } from './accountIds';
+import { coarseDeadline } from '../common/coarseTime';
+import { fromB64 } from './identity';
+import type { NewEnvelope, RelayStorage, SpentToken } from './storage/types';
+
+/** What a sealed handler needs from its connection: keys for the in-memory limits, nothing else. */
+export interface SealedSession {
+  readonly connectionKey: string;
+  readonly addressKey: string;
+}
+
+/** SHA-256(utf8(DELIVERY_KEY_CONTEXT) ‖ key): what the relay stores; clients compute the same. */
+export function deliveryKeyHash(key: Uint8Array): Uint8Array {
+  return createHash('sha256').update(DELIVERY_KEY_CONTEXT).update(key).digest();
+}
+
+function refused(reason: 'deliveryKey' | 'token', message: string, recovery: string): WispError {
+  const error = new WispError('Unauthorized', message, { recovery });
+  (error as WispError & { reason?: string }).reason = reason;
+  return error;
+}
+
+const KEY_REFUSED = () =>
+  refused(
+    'deliveryKey',
+    'the recipient takes no sends without identity from this sender (no matching delivery key)',
+    'send over the authenticated connection (message.send), or ask the recipient for a fresh key',
+  );
+const TOKEN_REFUSED = () =>
+  refused('token', 'the send token is invalid or already spent', 'send again with an unspent token');
+
+function limit(ctx: RelayContext, s: SealedSession, cost: number): void {
+  // Per connection and per client address, in memory only: an unauthenticated socket (or many
+  // from one address) cannot flood, whatever tokens it holds.
+  const rates = ctx.limits.rates;
+  for (const [key, spec] of [
+    [`sc:${s.connectionKey}`, rates.sealedSendsPerConnection],
+    [`sa:${s.addressKey}`, rates.sealedSendsPerAddress],
+  ] as const) {
+    const wait = ctx.limiter.take(key, spec, cost);
+    if (wait > 0) {
+      ctx.metrics.rateLimited();
+      const err = new WispError('RelayRateLimited', 'too many sends; slow down', {
+        recovery: `retry in ${wait} ms`,
+      });
+      (err as WispError & { retryAfterMs?: number }).retryAfterMs = wait;
+      throw err;
+    }
+  }
+}
+
+function expiry(ctx: RelayContext, requested: number | undefined): number {
+  const now = ctx.now();
+  const max = now + ctx.limits.maxEnvelopeTtlMs;
+  const expiresAt = Math.min(requested ?? max, max);
+  if (expiresAt <= now) throw new WispError('InvalidInput', 'expiresAt is already in the past');
+  // Whole hours, as for every stored deadline (common/coarseTime.ts): it must not date the send.
+  return coarseDeadline(expiresAt);
+}
+
+/** Constant-time: does `key` hash to `stored`? A missing hash (no key set, no account) never matches. */
+function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
+  const presented = deliveryKeyHash(key);
+  // Compared even when nothing is stored, so the answer takes the same time either way.
+  const against = stored ?? new Uint8Array(presented.byteLength);
+  return (
+    against.byteLength === presented.byteLength && timingSafeEqual(against, presented) && stored !== null
+  );
+}
+
+/** True when every token was valid and unspent (all are spent now); false, and none spent, otherwise. */
+async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
+  try {
+    // relay/tokens.ts verifies every token and records it spent, all or none; recorded through
+    // spendTokensBeforeEnqueue, whose commit the envelope's durable commit makes durable too (one
+    // fsync per send, as for an authenticated send).
+    const storage = ctx.storage;
+    const recorder = {
+      spendTokens: (spent: readonly SpentToken[]) => storage.spendTokensBeforeEnqueue(spent),
+    } as Pick<RelayStorage, 'spendTokens'> as RelayStorage;
+    await ctx.tokens.spend(
+      recorder,
+      tokens.map((t) => fromB64(t)),
+    );
+    return true;
+  } catch (error) {
+    // A refused token is the sender's problem (its answer says so); anything else is the relay's.
+    if (
+      isWispError(error, 'TokenInvalid') ||
+      isWispError(error, 'TokenSpent') ||
+      isWispError(error, 'InvalidInput')
+    )
+      return false;
+    throw error;
+  }
+}
+
+export const SEALED_HANDLERS = {
+  async 'deliveryKey.set'(
+    ctx: RelayContext,
+    account: { hash: Uint8Array; id: string },
+    body: ParsedOpBody<'deliveryKey.set'>,
+  ): Promise<OpResult<'deliveryKey.set'>> {
+    await ctx.storage.setDeliveryKeyHash(account.hash, fromB64(body.keyHash));
+    return {};
+  },
+
+  async 'message.sendSealed'(
+    ctx: RelayContext,
+    s: SealedSession,
+    body: ParsedOpBody<'message.sendSealed'>,
+  ): Promise<OpResult<'message.sendSealed'>> {
+    const payload = fromB64(body.payload);
+    if (payload.byteLength > ctx.limits.maxEnvelopeBytes) {
+      throw new WispError('PayloadTooLarge', `envelope payload is over ${ctx.limits.maxEnvelopeBytes} bytes`);
+    }
+    limit(ctx, s, 1);
+    const expiresAt = expiry(ctx, body.expiresAt);
+    const hash = await storedHash(ctx, body.to, true);
+    const [stored] = await ctx.storage.deliveryKeyHashes([hash]);
+    // The same refusal for an unknown account, one without a key and a wrong key: a sender without
+    // the key learns nothing about the account.
+    if (!keyMatches(stored ?? null, fromB64(body.deliveryKey))) throw KEY_REFUSED();
+    if (!(await spend(ctx, [body.token]))) throw TOKEN_REFUSED();
+    const id = randomUUID();
+    const [outcome] = await ctx.storage.enqueue([{ recipientHash: hash, id, payload, expiresAt }], {
+      maxEnvelopes: ctx.limits.maxQueuedEnvelopes,
+      maxBytes: ctx.limits.maxQueuedBytes,
+    });
+    ctx.metrics.enqueued([outcome]);
+    if (outcome === 'noAccount') throw KEY_REFUSED();
+    if (outcome === 'full') {
+      throw new WispError('RelayQueueFull', "the recipient's queue is full", {
+        recovery: 'retry later, once the recipient has synced',
+      });
+    }
+    return { envelopeId: id as OpResult<'message.send'>['envelopeId'], expiresAt };
+  },
+
+  async 'message.sendSealedMulti'(
+    ctx: RelayContext,
+    s: SealedSession,
+    body: ParsedOpBody<'message.sendSealedMulti'>,
+  ): Promise<OpResult<'message.sendSealedMulti'>> {
+    const payload = fromB64(body.payload);
+    if (payload.byteLength > ctx.limits.maxMultiRecipientBytes) {
+      throw new WispError(
+        'PayloadTooLarge',
+        `multi-recipient payload is over ${ctx.limits.maxMultiRecipientBytes} bytes`,
+      );
+    }
+    const byId = new Map(body.recipients.map((r) => [r.to, r]));
+    if (byId.size !== body.recipients.length)
+      throw new WispError('InvalidInput', 'a recipient appears twice in recipients');
+    limit(ctx, s, body.recipients.length);
+    const expiresAt = expiry(ctx, body.expiresAt);
+    let message: SealedSenderMultiRecipientMessage;
+    let inPayload: ReturnType<SealedSenderMultiRecipientMessage['recipientsByServiceIdString']>;
+    try {
+      message = new SealedSenderMultiRecipientMessage(payload);
+      inPayload = message.recipientsByServiceIdString();
+    } catch {
+      throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
+    }
+    // Exactly the payload's recipients, each named once with its key and token: a token cannot
+    // be made to cover an account the payload does not reach, nor a reached account go unpaid.
+    const entries = Object.entries(inPayload);
+    if (entries.length !== byId.size || entries.some(([serviceId]) => !byId.has(serviceId as never)))
+      throw new WispError('InvalidInput', 'recipients must list exactly the accounts in the payload');
+
+    const result: OpResult<'message.sendSealedMulti'> = {
+      delivered: [],
+      unknownRecipients: [],
+      staleRecipients: [],
+      fullRecipients: [],
+      keyRefused: [],
+      tokenRefused: [],
+      expiresAt,
+    };
+    const candidates: { id: AccountId; token: string; recipient: (typeof entries)[number][1] }[] = [];
+    const hashes = await storedHashes(
+      ctx,
+      entries.map(([serviceId]) => serviceId),
+      true,
+    );
+    const hashOf = new Map(entries.map(([serviceId], i) => [serviceId, hashes[i]!]));
+    const stored = await ctx.storage.deliveryKeyHashes(hashes);
+    entries.forEach(([serviceId, recipient], i) => {
+      const r = byId.get(serviceId as never)!;
+      if (!keyMatches(stored[i] ?? null, fromB64(r.deliveryKey)) || recipient.deviceIds.indexOf(1) < 0)
+        result.keyRefused.push(r.to);
+      else candidates.push({ id: r.to, token: r.token, recipient });
+    });
+    // Tokens are spent only for recipients whose key matched (a refused one keeps its token), and
+    // all together: one bad token refuses them all, and none of them is spent.
+    if (
+      candidates.length > 0 &&
+      !(await spend(
+        ctx,
+        candidates.map((c) => c.token),
+      ))
+    ) {
+      result.tokenRefused.push(...candidates.map((c) => c.id));
+      return result;
+    }
+    const planned: { id: AccountId; envelope: NewEnvelope }[] = [];
+    candidates.forEach((c) => {
+      let split: Uint8Array;
+      try {
+        split = message.messageForRecipient(c.recipient);
+      } catch {
+        throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
+      }
+      planned.push({
+        id: c.id,
+        envelope: {
+          recipientHash: hashOf.get(c.id)!,
+          id: randomUUID(),
+          payload: split,
+          expiresAt,
+          expectRegistrationId: c.recipient.registrationIds[c.recipient.deviceIds.indexOf(1)],
+        },
+      });
+    });
+    if (planned.length === 0) return result;
+    const outcomes = await ctx.storage.enqueue(
+      planned.map((p) => p.envelope),
+      { maxEnvelopes: ctx.limits.maxQueuedEnvelopes, maxBytes: ctx.limits.maxQueuedBytes },
+    );
+    ctx.metrics.enqueued(outcomes);
+    planned.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome === 'stored') result.delivered.push(p.id);
+      else if (outcome === 'stale') result.staleRecipients.push(p.id);
+      else if (outcome === 'full') result.fullRecipients.push(p.id);
+      else result.unknownRecipients.push(p.id);
+    });
+    return result;
+  },
+};

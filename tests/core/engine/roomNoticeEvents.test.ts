@@ -1,0 +1,71 @@
+// Room notices reach an open room live: the notice rows our own changes write (created, added,
+// removed, renamed, promoted, left) and those a peer's change writes on receipt are announced as
+// `message.added`, so the app shows them without reopening the room.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWorld, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
+
+let world: TestWorld;
+beforeEach(async () => {
+  world = await createWorld();
+});
+afterEach(async () => {
+  await world.close();
+});
+
+describe('room notice events', () => {
+  it('announces each room change as a notice message, on our side and on a member’s side', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const carol = await world.create('carol');
+    await bob.lookup('alice');
+    await carol.lookup('alice');
+    const aliceEvents = recordEvents(alice);
+    const bobEvents = recordEvents(bob);
+    const notices = (events: typeof aliceEvents) =>
+      events.flatMap((e) =>
+        e.type === 'message.added' && e.message.roomNotice
+          ? [`${e.message.roomNotice.action}: ${e.message.text}`]
+          : [],
+      );
+
+    const room = await alice.createRoom('club', ['bob', 'carol']);
+    await alice.renameRoom(room.id, 'book club');
+    await alice.promoteRoomMember(room.id, 'bob');
+    await alice.removeRoomMember(room.id, 'carol');
+    await alice.leaveRoom(room.id);
+    expect(notices(aliceEvents)).toEqual([
+      'create: alice created the room',
+      'rename: alice renamed the room to book club',
+      'promote: alice made an admin: bob',
+      'remove: alice removed carol',
+      'leave: alice left',
+    ]);
+
+    await bob.sync();
+    expect(notices(bobEvents)).toEqual([
+      'create: alice created the room',
+      'rename: alice renamed the room to book club',
+      'promote: alice made an admin: bob',
+      'remove: alice removed carol',
+      'leave: alice left',
+    ]);
+    // The events carry the stored rows: the same notices a reopened room pages in.
+    const stored = (await bob.messages(room.id)).filter((m) => m.roomNotice).map((m) => m.text);
+    expect(stored).toEqual(notices(bobEvents).map((n) => n.slice(n.indexOf(': ') + 2)));
+  });
+
+  it('previews a notice as its sentence and keeps notices out of search results', async () => {
+    const alice = await world.create('alice');
+    await world.create('bob');
+    const room = await alice.createRoom('club', ['bob']);
+    await alice.renameRoom(room.id, 'notice board');
+    const preview = (await alice.queries.previews()).find((p) => p.conversationId === room.id);
+    expect(preview?.text).toBe('alice renamed the room to notice board');
+    // The stored notice is JSON ({"notice":"room","action":"rename",…}); none of it is a message.
+    for (const q of ['notice', 'rename', 'room', 'action'])
+      expect(await alice.queries.search(q, 10)).toEqual([]);
+    await alice.sendToRoom(room.id, 'the notice board is up');
+    const hits = await alice.queries.search('notice', 10);
+    expect(hits.map((h) => h.snippet?.replace(/[^a-z ]/g, ''))).toEqual(['the notice board is up']);
+  });
+});

@@ -1,0 +1,323 @@
+// Issue 14, "senders unknown to the relay, even one that logs": the real relay is wrapped to record,
+// for every request it answers, the connection, the account authenticated on it, and the bodies of
+// token issuance; three real engines exchange 1:1, room and attachment messages. Once they know
+// each other, no send the relay accepts can be tied to its sender: it came over a connection that
+// never authenticated, and its tokens share nothing with what the relay issued to accounts.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HANDLERS, type SessionState } from '../../../relay/handlers';
+import { Engine } from '../../../core/engine';
+import { startRelay } from '../../../relay';
+import { createWorld, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
+import { createCliWorld, wisp, type WispResult } from '../../helpers/engine/cli';
+
+/** What a relay operator who adds one log line to every handler would learn. */
+interface Seen {
+  op: string;
+  connection: string;
+  /** The account authenticated on the connection when the request ran (or right after, for auth). */
+  account: string | null;
+  ok: boolean;
+  body: Record<string, unknown>;
+  result: unknown;
+}
+
+const SENDS = new Set(['message.send', 'message.sendMulti', 'message.sendSealed', 'message.sendSealedMulti']);
+
+/** Wraps every handler of the running relay (the same process) to log what it could link. */
+function recordRelay(): { seen: Seen[]; restore(): void } {
+  const seen: Seen[] = [];
+  const table = HANDLERS as unknown as Record<
+    string,
+    (ctx: unknown, s: SessionState, b: unknown) => Promise<unknown>
+  >;
+  const originals = { ...table };
+  for (const [op, handler] of Object.entries(originals)) {
+    table[op] = async (ctx, s, body) => {
+      const before = s.account?.id ?? null;
+      try {
+        const result = await handler(ctx, s, body);
+        seen.push({
+          op,
+          connection: s.connectionKey,
+          account: s.account?.id ?? before,
+          ok: true,
+          body: body as never,
+          result,
+        });
+        return result;
+      } catch (error) {
+        seen.push({
+          op,
+          connection: s.connectionKey,
+          account: s.account?.id ?? before,
+          ok: false,
+          body: body as never,
+          result: null,
+        });
+        throw error;
+      }
+    };
+  }
+  return { seen, restore: () => Object.assign(table, originals) };
+}
+
+/** Everything the relay could use to tie a request to an account. */
+function linkage(seen: Seen[]) {
+  const accountsOn = new Map<string, Set<string>>();
+  const handshakes = new Set<string>();
+  for (const r of seen) {
+    if (r.account) accountsOn.set(r.connection, (accountsOn.get(r.connection) ?? new Set()).add(r.account));
+    if (r.op === 'auth' || r.op === 'register' || r.op === 'auth.challenge') handshakes.add(r.connection);
+  }
+  // Every byte string the relay saw or produced while issuing tokens to an account.
+  const issued: Buffer[] = [];
+  for (const r of seen.filter((x) => x.op === 'tokens.issue' && x.ok)) {
+    for (const b of (r.body.blindedMessages as string[]) ?? []) issued.push(Buffer.from(b, 'base64'));
+    for (const b of (r.result as { blindSignatures?: string[] }).blindSignatures ?? [])
+      issued.push(Buffer.from(b, 'base64'));
+  }
+  return { accountsOn, handshakes, issued };
+}
+
+/** Tokens a send presented (none for an authenticated send). */
+function tokensOf(r: Seen): Buffer[] {
+  if (typeof r.body.token === 'string') return [Buffer.from(r.body.token, 'base64')];
+  const recipients = r.body.recipients as { token: string }[] | undefined;
+  return (recipients ?? []).map((x) => Buffer.from(x.token, 'base64'));
+}
+
+/** Why this accepted send can be tied to an account, or null when it cannot. */
+function attribution(r: Seen, l: ReturnType<typeof linkage>): string | null {
+  if (r.account) return `sent on a connection authenticated as ${r.account}`;
+  if (l.accountsOn.has(r.connection)) return 'its connection authenticated at some point';
+  if (l.handshakes.has(r.connection)) return 'its connection took part in authentication';
+  for (const token of tokensOf(r)) {
+    for (const blob of l.issued) {
+      // A token carrying any issuance bytes (or the reverse) would let the relay join them.
+      if (token.includes(blob) || blob.includes(token)) return 'a token repeats bytes the relay issued';
+    }
+  }
+  return null;
+}
+
+let world: TestWorld;
+let recorder: ReturnType<typeof recordRelay>;
+
+beforeEach(async () => {
+  recorder = recordRelay();
+  world = await createWorld();
+});
+
+afterEach(async () => {
+  await world.close();
+  recorder.restore();
+});
+
+async function texts(engine: Engine): Promise<string[]> {
+  return (await engine.sync()).map((m) => m.text);
+}
+
+describe('a relay that logs every request cannot tell who sent what', () => {
+  it('1:1, room and attachment sends between contacts travel without identity', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const carol = await world.create('carol');
+
+    // First contact: nobody holds anyone's delivery key yet, so these go authenticated (the
+    // documented fallback) and carry the sender's key to the recipient.
+    await alice.sendText('bob', 'hello bob');
+    expect(await texts(bob)).toEqual(['hello bob']);
+    await bob.sendText('alice', 'hello alice');
+    expect(await texts(alice)).toEqual(['hello alice']);
+    const room = await alice.createRoom('three', ['bob', 'carol']);
+    await bob.sync();
+    await carol.sync();
+    for (const member of [bob, carol])
+      if ((await member.roomRequests()).some((r) => r.id === room.id))
+        await member.acceptRoomRequest(room.id);
+    await carol.sendToRoom(room.id, 'carol joins');
+    await bob.sendToRoom(room.id, 'bob joins');
+    for (const e of [alice, bob, carol]) await e.sync();
+    await carol.sync();
+
+    const measuredFrom = recorder.seen.length;
+    await alice.sendText('bob', 'sealed one');
+    await bob.sendText('alice', 'sealed two');
+    expect(await texts(bob)).toEqual(['sealed one']);
+    expect(await texts(alice)).toEqual(['sealed two']);
+    await alice.sendToRoom(room.id, 'room from alice');
+    await bob.sendToRoom(room.id, 'room from bob');
+    await carol.sendToRoom(room.id, 'room from carol');
+    const file = join(world.root, 'photo.bin');
+    writeFileSync(file, randomBytes(70_000));
+    const withFile = await alice.sendText('bob', 'a file', { file });
+    expect((await texts(alice)).sort()).toEqual(['room from bob', 'room from carol']);
+    expect((await texts(bob)).sort()).toEqual(['a file', 'room from alice', 'room from carol']);
+    expect((await texts(carol)).sort()).toEqual(['room from alice', 'room from bob']);
+    // The attachment opens on bob's side: the pointer came through the sealed envelope.
+    const received = (await bob.messages('alice')).find((m) => m.id === withFile.id)!;
+    const out = join(world.root, 'saved.bin');
+    await bob.saveAttachment(received.id, received.attachments[0]!.id, out);
+    expect(readFileSync(out).equals(readFileSync(file))).toBe(true);
+    // Receipts the syncs queued go out too.
+    for (const e of [alice, bob, carol]) await e.sync();
+
+    const l = linkage(recorder.seen);
+    const measured = recorder.seen.slice(measuredFrom).filter((r) => SENDS.has(r.op) && r.ok);
+    // Texts, room messages, the attachment message and receipts all went out.
+    expect(measured.length).toBeGreaterThanOrEqual(10);
+    const attributable = measured
+      .map((r) => ({ op: r.op, why: attribution(r, l) }))
+      .filter((x) => x.why !== null);
+    expect(attributable).toEqual([]);
+    // Every accepted sealed send at all (first-contact phase included) is unattributable too.
+    const sealedEver = recorder.seen.filter((r) => r.ok && r.op.startsWith('message.sendSealed'));
+    expect(sealedEver.map((r) => attribution(r, l)).filter((w) => w !== null)).toEqual([]);
+    // Tokens were issued to accounts and spent by senders nobody can name.
+    expect(l.issued.length).toBeGreaterThan(0);
+  });
+
+  it('first contact with a stranger works, and later sends to them are sealed', async () => {
+    const alice = await world.create('alice');
+    const dave = await world.create('dave');
+    const from = recorder.seen.length;
+    await alice.sendText('dave', 'hi stranger');
+    expect(await texts(dave)).toEqual(['hi stranger']);
+    const firstContact = recorder.seen.slice(from).filter((r) => SENDS.has(r.op) && r.ok);
+    // The first message cannot be sealed-unauthenticated: dave's key is unknown to alice.
+    expect(firstContact[0]).toMatchObject({ op: 'message.send', account: alice.accountId });
+
+    await dave.sendText('alice', 'hi alice');
+    expect(await texts(alice)).toEqual(['hi alice']);
+    const replyAt = recorder.seen.length;
+    await alice.sendText('dave', 'now sealed');
+    expect(await texts(dave)).toEqual(['now sealed']);
+    const later = recorder.seen.slice(replyAt).filter((r) => SENDS.has(r.op) && r.ok);
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.map((r) => r.op)).toEqual(later.map(() => 'message.sendSealed'));
+    const l = linkage(recorder.seen);
+    expect(later.map((r) => attribution(r, l))).toEqual(later.map(() => null));
+  });
+});
+
+describe('when sealed sends are refused or run out', () => {
+  it('a rotated delivery key cuts off the excluded contact (it falls back to authenticated), not the others', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const carol = await world.create('carol');
+    await bob.sendText('alice', 'hi alice');
+    await bob.sendText('carol', 'hi carol');
+    await alice.sendText('bob', 'hi bob');
+    await carol.sendText('bob', 'hi bob');
+    for (const e of [alice, carol, bob, alice, carol]) await e.sync();
+
+    // Bob "blocks" alice: a fresh key for everyone who held the old one, except her.
+    expect(await bob.rotateDeliveryKey([alice.accountId])).toEqual([carol.accountId]);
+    await carol.sync();
+    const from = recorder.seen.length;
+    const before = { alice: alice.sendRoutes(), carol: carol.sendRoutes() };
+    await alice.sendText('bob', 'still with the old key');
+    await carol.sendText('bob', 'with the new key');
+    expect((await texts(bob)).sort()).toEqual(['still with the old key', 'with the new key']);
+    const sends = recorder.seen.slice(from).filter((r) => SENDS.has(r.op));
+    // Alice's sealed send was refused for its key, then went over her account connection.
+    expect(sends.filter((r) => r.op === 'message.sendSealed' && !r.ok)).toHaveLength(1);
+    expect(
+      sends.filter((r) => r.op === 'message.send' && r.ok && r.account === alice.accountId),
+    ).toHaveLength(1);
+    expect(alice.sendRoutes().authenticated - before.alice.authenticated).toBe(1);
+    expect(carol.sendRoutes().sealed - before.carol.sealed).toBe(1);
+    // Alice forgot the refused key: her next message goes straight to the authenticated path.
+    const next = recorder.seen.length;
+    await alice.sendText('bob', 'again');
+    expect(recorder.seen.slice(next).filter((r) => r.op === 'message.sendSealed')).toEqual([]);
+  });
+});
+
+describe('the daily token allowance', () => {
+  it('caps sends without identity; past it messages still arrive, over the account connection', async () => {
+    // A relay of its own, with an allowance of 3 tokens per account per day.
+    const relay = await startRelay({ port: 0, logger: false, limits: { tokensPerDay: 3 } });
+    try {
+      const make = (name: string) =>
+        Engine.create({
+          profileDir: join(world.root, `cap-${name}`),
+          keystore: testKeyStore(),
+          relayUrl: relay.url,
+          username: name,
+        });
+      const alice = await make('alice');
+      const bob = await make('bob');
+      try {
+        await bob.sendText('alice', 'here is my key');
+        await alice.sync();
+        const sent = ['one', 'two', 'three', 'four', 'five'];
+        for (const t of sent) await alice.sendText('bob', t);
+        expect(await texts(bob)).toEqual(sent);
+        // Three tokens: three envelopes went without identity (texts, or the receipt alice sent
+        // for bob's message); everything after went authenticated, and nothing was lost.
+        const routes = alice.sendRoutes();
+        expect(routes.sealed).toBe(3);
+        expect(routes.authenticated).toBeGreaterThanOrEqual(3);
+        // And the relay issued alice no more than her allowance.
+        const issuedToAlice = recorder.seen
+          .filter((r) => r.op === 'tokens.issue' && r.ok && r.account === alice.accountId)
+          .reduce((n, r) => n + (r.result as { blindSignatures: string[] }).blindSignatures.length, 0);
+        expect(issuedToAlice).toBe(3);
+      } finally {
+        await alice.close();
+        await bob.close();
+      }
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
+describe('the wisp CLI', () => {
+  it('sends 1:1, room and file messages without identity once the users know each other', async () => {
+    const cli = await createCliWorld(['alice', 'bob']);
+    try {
+      const profile = (n: string) => cli.profile(n);
+      const ok = async (p: Promise<WispResult>) => {
+        const r = await p;
+        expect(r.code, r.stderr).toBe(0);
+        return r;
+      };
+      // First contact, both ways (authenticated), then a room of the two.
+      await ok(wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'hi bob']));
+      await ok(wisp(profile('bob'), ['sync']));
+      await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'hi alice']));
+      await ok(wisp(profile('alice'), ['sync']));
+      const room = await ok(
+        wisp(profile('alice'), ['room', 'create'], ['--name', 'pair', '--members', 'bob']),
+      );
+      const roomId = room.lines[0]!.id as string;
+      await ok(wisp(profile('bob'), ['sync']));
+
+      const from = recorder.seen.length;
+      const file = join(cli.root, 'note.bin');
+      writeFileSync(file, randomBytes(5000));
+      await ok(wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'sealed by cli', '--file', file]));
+      await ok(wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'room by cli']));
+      await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'reply by cli']));
+      const atBob = await ok(wisp(profile('bob'), ['sync']));
+      expect(atBob.lines.map((l) => l.text).sort()).toEqual(['room by cli', 'sealed by cli']);
+      const atAlice = await ok(wisp(profile('alice'), ['sync']));
+      expect(atAlice.lines.map((l) => l.text)).toEqual(['reply by cli']);
+
+      const l = linkage(recorder.seen);
+      const sends = recorder.seen.slice(from).filter((r) => SENDS.has(r.op) && r.ok);
+      // Three messages and the receipts the syncs sent back.
+      expect(sends.length).toBeGreaterThanOrEqual(3);
+      expect(sends.map((r) => ({ op: r.op, why: attribution(r, l) })).filter((x) => x.why !== null)).toEqual(
+        [],
+      );
+    } finally {
+      await cli.close();
+    }
+  });
+});
