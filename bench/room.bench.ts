@@ -70,10 +70,6 @@ try {
     await floor.createSenderKeyDistribution(distributionId);
     await floor.sealForRoom(distributionId, memberIds, 'warm-up');
   });
-  const floorTimes: number[] = [];
-  for (let i = 0; i < SENDS; i++) {
-    floorTimes.push((await timed(() => floor.sealForRoom(distributionId, memberIds, `floor ${i}`)))[1]);
-  }
 
   alice = await Engine.create({
     profileDir: join(root, 'alice'),
@@ -91,9 +87,13 @@ try {
   if (room.members.length !== MEMBERS) throw new Error(`room has ${room.members.length} members`);
   const [first, firstMs] = await timed(() => engine.sendToRoom(room.id, 'first message'));
   if (first.state !== 'sent') throw new Error(`first message is ${first.state}`);
+  // The floor's seals are taken between the room sends, so each pair sees the same load (the
+  // machine is shared: a floor measured minutes earlier, before creation, compared badly).
   const sendTimes: number[] = [];
+  const floorTimes: number[] = [];
   for (let i = 0; i < SENDS; i++) {
     await sleep(1100);
+    floorTimes.push((await timed(() => floor.sealForRoom(distributionId, memberIds, `floor ${i}`)))[1]);
     const [sent, ms] = await timed(() => engine.sendToRoom(room.id, `message ${i}`));
     if (sent.state !== 'sent') throw new Error(`message ${i} is ${sent.state}`);
     sendTimes.push(ms);
@@ -107,7 +107,7 @@ try {
     baseline: Math.round(floorSetupMs),
     ratio: round(createRatio),
     target:
-      '<= 3x, default relay limits, no rate-limit error: directory batch, 499 PQXDH sessions and the room update to each; baseline: the same sessions (one bundle batch) and a multi-recipient seal on in-memory stores',
+      '<= 3x, default relay limits, no rate-limit error: directory batch, 499 PQXDH sessions, our sender key to each, the creation update sealed once for all; baseline: the same sessions (one bundle batch) and a multi-recipient seal on in-memory stores',
     pass: createRatio <= 3,
   });
   line({
@@ -116,7 +116,7 @@ try {
     unit: 'ms',
     baseline: null,
     ratio: null,
-    target: 'informational: the sender key to every member over its pairwise session, then the message',
+    target: 'informational: the first message after creation (members got the sender key with the room)',
     pass: null,
   });
   const p50 = quantile(sendTimes, 0.5);
@@ -128,7 +128,7 @@ try {
     baseline: round(floorP50),
     ratio: round(p50 / floorP50),
     target:
-      '<= 2x: stored, sealed to 499, accepted and split durably by the relay; baseline: the same seal on in-memory stores',
+      '<= 2x: stored, sealed to 499, accepted and split durably by the relay; baseline: the same seal on in-memory stores, taken between the sends',
     pass: p50 / floorP50 <= 2,
   });
 } finally {

@@ -1,7 +1,6 @@
 // The messaging engine: one profile, one relay. Sends through a persisted outbox, receives
 // envelope → decrypt → commit → ack, keeps every message's deadlines in the store and the one
 // BurnScheduler, and emits events. main/, the CLI and the test harness all drive this class.
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ import {
   type Profile,
 } from '../profile';
 import { signalStoresFor } from '../signal';
-import type { Message, Store } from '../store';
+import type { Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
 import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
 import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
@@ -44,22 +43,23 @@ import {
   SenderCertificateChecker,
   type SignalStores,
 } from './signalCrypto';
-import { conversationView, messageState, messageView, type NameBook } from './views';
-import { IdentityGuard, UUID_RE } from './identityGuard';
+import { messageState, messageView, type NameBook } from './views';
+import { IdentityGuard } from './identityGuard';
 import { directConversation } from './roomIntake';
-import { timerNotice } from './notices';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
-import { ROOM_KEY, Rooms, type RoomState, type RoomsDeps } from './rooms';
-import { attachmentRow, downloadAttachment, uploadAttachment, type TransferProgress } from './attachments';
+import { Rooms, ensureRoomState, roomState, rotateSenderKey, type RoomsDeps } from './rooms';
+import { attachmentRow, uploadAttachment, type TransferProgress } from './attachments';
 import { newContentId } from './ids';
 import { EngineQueries } from './queries';
-import { ContentIntake, RECEIPTS_KEY, type ContentIntakeDeps } from './contentIntake';
+import { ContentIntake, type ContentIntakeDeps } from './contentIntake';
 import { Outbox, type OutboxDeps } from './outbox';
 import { Inbox, type InboxDeps } from './inbox';
 import { Contacts, type ContactsDeps } from './contacts';
 import { RoomRequests, type RoomRequestsDeps } from './roomRequests';
+import { Conversations, type ConversationsDeps } from './conversations';
+import { AttachmentAccess, type AttachmentAccessDeps } from './attachmentAccess';
 import { ownSafetyDigits } from './ownIdentity';
 import type { KeyStore } from '../vault';
 import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
@@ -80,8 +80,21 @@ const log = loggerFor('engine');
 
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
+/** Room size above which the identity gate reads all contacts at once instead of each member's. */
+const BULK_GATE_MEMBERS = 64;
 /** Re-exported for bench/store.bench.ts, which ingests in batches of the inbox's size. */
 export { INBOX_BATCH } from './inbox';
+
+type EngineDeps = RoomsDeps &
+  OutboxDeps &
+  ContentIntakeDeps &
+  InboxDeps &
+  ContactsDeps &
+  RoomRequestsDeps &
+  ConversationsDeps &
+  AttachmentAccessDeps &
+  SessionDeps &
+  PreKeyDeps;
 
 export class Engine implements EngineApi {
   readonly accountId: string;
@@ -113,6 +126,8 @@ export class Engine implements EngineApi {
   }[] = [];
   /** Who a name or account id reaches, and the identity-change gate on sending. */
   private readonly guard: IdentityGuard;
+  /** What every part reads from the engine (one object, each part's Deps a slice of it). */
+  private readonly deps: EngineDeps;
   /** Room operations (rooms.ts). */
   private readonly rooms: Rooms;
   /** Applying decrypted content inside the inbox transaction (contentIntake.ts). */
@@ -125,6 +140,10 @@ export class Engine implements EngineApi {
   private readonly contactsPart: Contacts;
   /** Rooms from non-contacts waiting for an answer (roomRequests.ts). */
   private readonly roomRequestsPart: RoomRequests;
+  /** Listing, reading, marking seen, timers, receipt settings (conversations.ts). */
+  private readonly conversationsPart: Conversations;
+  /** Saving and previewing attachments, one download each (attachmentAccess.ts). */
+  private readonly attachmentsPart: AttachmentAccess;
   /** Sends without identity: consent keys, the second connection, the route per envelope. */
   private readonly deliveryKeys = new DeliveryKeys(() => this.store);
   private readonly sealedConnection = new SealedConnection(() => this.relayClient().transportOptions());
@@ -180,7 +199,7 @@ export class Engine implements EngineApi {
     // One object serves every part's Deps (each reads only its own slice); getters read live state.
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the deps read live engine state
     const engine = this;
-    const deps: RoomsDeps & OutboxDeps & ContentIntakeDeps & InboxDeps & ContactsDeps & RoomRequestsDeps = {
+    const deps: EngineDeps = {
       get store() {
         return engine.store;
       },
@@ -206,6 +225,7 @@ export class Engine implements EngineApi {
       certificates: this.certificates,
       accountId: this.accountId,
       identityKeyPair: this.identityKeyPair,
+      relayRoute: this.relayUrl,
       guard: this.guard,
       scheduler: this.scheduler,
       clock: () => this.clock(),
@@ -216,20 +236,20 @@ export class Engine implements EngineApi {
       relayMode: () => this.relayMode,
       relayClient: () => this.relayClient(),
       senderCertificate: () => this.senderCertificate(),
-      refillPreKeys: () => this.refillPreKeys(),
+      refillPreKeys: () => refillPreKeys(deps),
       destroyOverdue: () => this.destroyOverdue(),
-      peersOf: (id) => this.peersOf(id),
+      peersOf: (id) => this.conversationsPart.peersOf(id),
       isMember: (roomId, accountId) => this.intake.isMember(roomId, accountId),
       encode: (content) => this.encode(content),
       enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
-      ensureSession: (id) => this.ensureSession(id),
-      ensureSessions: (ids) => this.ensureSessions(ids),
+      ensureSession: (id) => ensureSession(deps, id),
+      ensureSessions: (ids) => ensureSessions(deps, ids),
       tryFlush: () => this.outbox.tryFlush(),
       emit: (event) => this.emit(event),
-      conversationViewOf: (id) => this.conversationViewOf(id),
-      roomState: (id) => this.roomState(id),
-      ensureRoomState: (id) => this.ensureRoomState(id),
-      rotateSenderKey: (id) => this.rotateSenderKey(id),
+      conversationViewOf: (id) => this.conversationsPart.conversationViewOf(id),
+      roomState: (id) => roomState(this.store, id),
+      ensureRoomState: (id) => ensureRoomState(this.store, id),
+      rotateSenderKey: (id) => rotateSenderKey(this.store, id),
       deliveryKeys: this.deliveryKeys,
       route: this.route,
       insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
@@ -238,12 +258,15 @@ export class Engine implements EngineApi {
         this.usernameValue = username;
       },
     };
+    this.deps = deps;
     this.rooms = new Rooms(deps);
     this.outbox = new Outbox(deps);
     this.intake = new ContentIntake(deps);
     this.inbox = new Inbox(deps);
     this.contactsPart = new Contacts(deps);
     this.roomRequestsPart = new RoomRequests(deps);
+    this.conversationsPart = new Conversations(deps);
+    this.attachmentsPart = new AttachmentAccess(deps);
   }
 
   private get store(): Store {
@@ -297,7 +320,7 @@ export class Engine implements EngineApi {
         });
         const engine = new Engine(profile, clock, undefined, proxy);
         engine.relay = relay;
-        await engine.uploadPreKeys(true);
+        await uploadPreKeys(engine.deps, true);
         engine.relay = null;
         return engine;
       } finally {
@@ -432,7 +455,7 @@ export class Engine implements EngineApi {
     if (state === 'online' && this.relayMode === 'live') {
       this.sealedConnection.prewarm();
       void this.outbox.flush().catch(() => undefined);
-      void this.refillPreKeys().catch(() => undefined);
+      void refillPreKeys(this.deps).catch(() => undefined);
     }
   }
 
@@ -481,23 +504,6 @@ export class Engine implements EngineApi {
     return cert;
   }
 
-  private uploadPreKeys(withSigned: boolean): Promise<void> {
-    return uploadPreKeys(this.preKeyDeps(), withSigned);
-  }
-
-  private refillPreKeys(): Promise<void> {
-    return refillPreKeys(this.preKeyDeps());
-  }
-
-  private preKeyDeps(): PreKeyDeps {
-    return {
-      store: this.store,
-      identityKeyPair: this.identityKeyPair,
-      clock: this.clock,
-      relay: () => this.relayClient(),
-    };
-  }
-
   // --- contacts (contacts.ts) ---------------------------------------------------------------
 
   lookup(username: string): Promise<ContactView> {
@@ -520,122 +526,35 @@ export class Engine implements EngineApi {
     return this.contactsPart.setVerified(name, verified);
   }
 
-  // --- conversations -----------------------------------------------------------------------
+  // --- conversations (conversations.ts) -------------------------------------------------------
 
-  private roomState(id: string): RoomState | undefined {
-    return this.store.settings.get<RoomState>(ROOM_KEY(id));
+  conversations(): Promise<ConversationView[]> {
+    return this.conversationsPart.conversations();
   }
 
-  private conversationViewOf(id: string): ConversationView {
-    const c = this.store.conversations.require(id);
-    return conversationView(this.book, c, c.kind === 'room' ? (this.roomState(id)?.left ?? false) : false);
-  }
-
-  /**
-   * A conversation by its id (a room's id, or a contact's account id), or a contact's direct
-   * conversation by username. A typed name never reaches a room; a room request is not reachable.
-   */
-  private async conversationFor(target: string, createDirect: boolean): Promise<string> {
-    const byId = this.store.conversations.get(target);
-    if (byId && byId.requestFrom === null) return byId.id;
-    if (!createDirect) {
-      const contact = UUID_RE.test(target)
-        ? this.store.contacts.get(target)
-        : this.store.contacts.byUsername(target);
-      const direct = contact && this.store.conversations.directWith(contact.accountId);
-      if (!direct) throw new WispError('NotFound', 'no conversation with that name');
-      return direct.id;
-    }
-    const contact = await this.guard.find(target);
-    return directConversation(this.store, contact.accountId, this.clock()).id;
-  }
-
-  async conversations(): Promise<ConversationView[]> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    return this.store.conversations.list().map((c) => this.conversationViewOf(c.id));
-  }
-
-  async messages(withName: string): Promise<MessageView[]> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    let id: string;
-    try {
-      id = await this.conversationFor(withName, false);
-    } catch (error) {
-      // A known contact we have not talked to yet simply has no messages.
-      const known = UUID_RE.test(withName)
-        ? this.store.contacts.get(withName)
-        : this.store.contacts.byUsername(withName);
-      if (known && isWispError(error, 'NotFound')) return [];
-      throw error;
-    }
-    return this.store.messages.all(id).map((m) => messageView(this.book, m));
+  messages(withName: string): Promise<MessageView[]> {
+    return this.conversationsPart.messages(withName);
   }
 
   /** Paging, previews, search and delete-for-me for the UI (core/engine/queries.ts). */
   get queries(): EngineQueries {
-    this.assertOpen();
-    return new EngineQueries({
-      store: this.store,
-      book: this.book,
-      settle: () => this.destroyOverdue(),
-      exclusive: (work) => this.serial(work),
-      deleted: (id, conversationId) => {
-        this.scheduler.cancel(id);
-        this.emit({ type: 'message.destroyed', id, conversationId, reason: 'deleted' });
-      },
-    });
+    return this.conversationsPart.queries;
   }
 
-  async setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {
-    this.assertOpen();
-    const t = validateTimers({ expireAfterMs: timers.expireAfterMs, burnAfterMs: timers.burnAfterMs });
-    const id = await this.conversationFor(conversation, true);
-    const c = this.store.conversations.require(id);
-    if (c.kind === 'room') this.rooms.requireAdmin(id);
-    let notice: Message | undefined;
-    await this.serial(async () => {
-      const now = this.clock();
-      this.store.transaction(() => {
-        this.store.conversations.setDefaultTimers(id, t);
-        const content: Content = {
-          v: 1,
-          type: 'timers',
-          id: newContentId(),
-          sentAt: now,
-          roomId: c.kind === 'room' ? id : null,
-          ...t,
-          ...(c.kind === 'room' ? { epoch: this.rooms.nextEpoch(id) } : {}),
-        };
-        for (const to of this.peersOf(id)) this.enqueueDirect(to, content, null);
-        notice = this.store.messages.insert(
-          timerNotice({
-            id: content.id,
-            conversationId: id,
-            senderId: this.accountId,
-            outgoing: true,
-            timers: t,
-            now,
-          }),
-          now,
-        );
-      });
-    });
-    const view = this.conversationViewOf(id);
-    this.emit({ type: 'conversation.changed', conversation: view });
-    if (notice) this.emit({ type: 'message.added', message: messageView(this.book, notice) });
-    await this.outbox.tryFlush();
-    return view;
+  setConversationTimers(conversation: string, timers: ConversationTimers): Promise<ConversationView> {
+    return this.conversationsPart.setConversationTimers(conversation, timers);
   }
 
-  private peersOf(conversationId: string): string[] {
-    const c = this.store.conversations.require(conversationId);
-    if (c.kind === 'direct' && c.peerId !== null) return [c.peerId];
-    return this.store.conversations
-      .members(conversationId)
-      .map((m) => m.accountId)
-      .filter((id) => id !== this.accountId);
+  markSeen(id: string): Promise<MessageView> {
+    return this.conversationsPart.markSeen(id);
+  }
+
+  receiptSettings(): Promise<ReceiptSettings> {
+    return this.conversationsPart.receiptSettings();
+  }
+
+  setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings> {
+    return this.conversationsPart.setReceiptSettings(settings);
   }
 
   // --- backup ------------------------------------------------------------------------------
@@ -685,20 +604,6 @@ export class Engine implements EngineApi {
     return holders;
   }
 
-  // --- receipts ----------------------------------------------------------------------------
-
-  async receiptSettings(): Promise<ReceiptSettings> {
-    return (
-      this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY) ?? { deliveryReceipts: true, readReceipts: true }
-    );
-  }
-
-  async setReceiptSettings(settings: Partial<ReceiptSettings>): Promise<ReceiptSettings> {
-    const next = { ...(await this.receiptSettings()), ...settings };
-    this.store.settings.set(RECEIPTS_KEY, next);
-    return next;
-  }
-
   // --- sending -----------------------------------------------------------------------------
 
   /** Encodes outgoing content, stamped with our username so the recipient can name us. */
@@ -737,8 +642,14 @@ export class Engine implements EngineApi {
     this.assertOpen();
     checkTextLength(text);
     const id = this.rooms.requireRoom(roomId);
-    for (const peer of this.peersOf(id)) {
-      const contact = this.store.contacts.get(peer);
+    const peers = this.conversationsPart.peersOf(id);
+    // A large room: one read of every contact beats one lookup per member (a full room has 499).
+    const byId =
+      peers.length > BULK_GATE_MEMBERS
+        ? new Map(this.store.contacts.list().map((c) => [c.accountId, c]))
+        : null;
+    for (const peer of peers) {
+      const contact = byId ? byId.get(peer) : this.store.contacts.get(peer);
       if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
     }
     return this.sendInto(id, text, options);
@@ -864,38 +775,6 @@ export class Engine implements EngineApi {
     });
   }
 
-  private ensureSession(accountId: string): Promise<void> {
-    return ensureSession(this.sessionDeps(), accountId);
-  }
-
-  private ensureSessions(accountIds: readonly string[]): Promise<void> {
-    return ensureSessions(this.sessionDeps(), accountIds);
-  }
-
-  private sessionDeps(): SessionDeps {
-    return {
-      signal: this.signal,
-      selfId: this.accountId,
-      clock: this.clock,
-      relay: () => this.relayClient(),
-      identityChanged: (id) => this.contactsPart.flagIdentityChange(id),
-    };
-  }
-
-  private ensureRoomState(roomId: string): RoomState {
-    const state = this.roomState(roomId);
-    if (state) return state;
-    const fresh: RoomState = { distributionId: randomUUID(), sharedWith: [], left: false };
-    this.store.settings.set(ROOM_KEY(roomId), fresh);
-    return fresh;
-  }
-
-  /** A member left or was removed: our next room message goes out under a new sender key. */
-  private rotateSenderKey(roomId: string): void {
-    const state = this.ensureRoomState(roomId);
-    this.store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
-  }
-
   // --- rooms (rooms.ts) ----------------------------------------------------------------------
 
   createRoom(name: string, members: string[]): Promise<ConversationView> {
@@ -952,43 +831,6 @@ export class Engine implements EngineApi {
 
   // --- reading and destruction -------------------------------------------------------------
 
-  async markSeen(id: string): Promise<MessageView> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    const before = this.store.messages.get(id);
-    if (!before) throw new WispError('NotFound', 'no such message (it may have been destroyed)');
-    if (before.outgoing) return messageView(this.book, before);
-    const now = this.clock();
-    const after = await this.serial(async () =>
-      this.store.transaction(() => {
-        const m = this.store.messages.markSeen(id, now)!;
-        const settings = this.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
-        if (before.seenAt === null && settings?.readReceipts !== false) {
-          this.enqueueDirect(
-            m.senderId,
-            {
-              v: 1,
-              type: 'receipt',
-              id: newContentId(),
-              sentAt: now,
-              roomId: null,
-              kind: 'read',
-              messageIds: [id],
-            },
-            null,
-          );
-        }
-        return m;
-      }),
-    );
-    this.scheduler.schedule(id, after.destroyAt);
-    const view = messageView(this.book, after);
-    this.emit({ type: 'message.updated', message: view });
-    // Sends the read receipt now if there is one (a relay that is down keeps it in the outbox).
-    if (before.seenAt === null) await this.outbox.tryFlush();
-    return view;
-  }
-
   /** Destroys everything already due (also run by every read API, so none can return an overdue message). */
   private destroyOverdue(): Promise<void> {
     return destroyOverdue(this.ephemeralDeps());
@@ -1008,75 +850,25 @@ export class Engine implements EngineApi {
     };
   }
 
-  // --- attachments -------------------------------------------------------------------------
+  // --- attachments (attachmentAccess.ts) ---------------------------------------------------
 
-  async saveAttachment(
+  saveAttachment(
     messageId: string,
     attachmentId: string,
     outPath: string,
     onProgress?: TransferProgress,
   ): Promise<void> {
-    await this.localAttachment(messageId, attachmentId, Number.MAX_SAFE_INTEGER, onProgress);
-    await this.store.attachments.saveFileTo(attachmentId, outPath);
+    return this.attachmentsPart.saveAttachment(messageId, attachmentId, outPath, onProgress);
   }
 
-  async readAttachment(
+  readAttachment(
     messageId: string,
     attachmentId: string,
     maxBytes: number,
     onProgress?: TransferProgress,
   ): Promise<Buffer> {
-    await this.localAttachment(messageId, attachmentId, maxBytes, onProgress);
-    // Decrypted from the encrypted-at-rest copy straight into memory (bounded by the check above).
-    return this.store.attachments.readFile(attachmentId);
+    return this.attachmentsPart.readAttachment(messageId, attachmentId, maxBytes, onProgress);
   }
-
-  /** Checks the attachment belongs to the message and is at most `maxBytes`; fetches it if not local. */
-  private async localAttachment(
-    messageId: string,
-    attachmentId: string,
-    maxBytes: number,
-    onProgress?: TransferProgress,
-  ): Promise<void> {
-    this.assertOpen();
-    await this.destroyOverdue();
-    const attachment = this.store.attachments.get(attachmentId);
-    if (!attachment || attachment.messageId !== messageId)
-      throw new WispError('NotFound', 'no such attachment');
-    if (attachment.size > maxBytes) {
-      throw new WispError('PayloadTooLarge', 'the attachment is too large to preview', {
-        recovery: 'Save the file instead.',
-      });
-    }
-    if (attachment.localPath !== null) return;
-    if (!attachment.blobId || !attachment.remoteKey || !attachment.digest) {
-      throw new WispError('NotFound', 'the attachment cannot be fetched');
-    }
-    // A preview and a save at once share one download: a second copy adopted meanwhile would wipe
-    // the first while it is being read.
-    let fetching = this.attachmentFetches.get(attachmentId);
-    if (fetching === undefined) {
-      const { blobId, remoteKey, digest, size } = attachment;
-      fetching = (async () => {
-        const file = await downloadAttachment(
-          this.relayUrl,
-          blobId,
-          remoteKey,
-          digest,
-          size,
-          this.store.attachments.folder,
-          attachmentId,
-          onProgress,
-        );
-        this.store.attachments.adoptFile(attachmentId, file);
-      })().finally(() => this.attachmentFetches.delete(attachmentId));
-      this.attachmentFetches.set(attachmentId, fetching);
-    }
-    await fetching;
-  }
-
-  /** Downloads under way by attachment id (see localAttachment). */
-  private readonly attachmentFetches = new Map<string, Promise<void>>();
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {

@@ -96,7 +96,10 @@ export class IdentityGuard {
         answers.set(name, answer);
       });
     }
-    for (const [name, answer] of answers) this.bind(name, answer);
+    // One commit for the lot (a full room binds 499 names), not one per name.
+    this.store.transaction(() => {
+      for (const [name, answer] of answers) this.bind(name, answer);
+    });
     return targets.map((t) => (UUID_RE.test(t) ? this.byAccountId(t) : this.store.contacts.byUsername(t)!));
   }
 

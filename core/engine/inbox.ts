@@ -229,11 +229,7 @@ export class Inbox {
           await this.d.guard.noteSenderName(unsealed.sender, content.senderName);
         }
         if (content.type === 'room.update') await this.d.guard.confirmMemberNames(content.members);
-        if (
-          content.type === 'sender-key' &&
-          this.d.store.conversations.get(content.roomId) &&
-          this.d.intake.isMember(content.roomId, unsealed.sender)
-        ) {
+        if (content.type === 'sender-key' && this.takesSenderKey(content.roomId, unsealed.sender)) {
           // Into the buffered store, so the sender key commits with this batch.
           await processDistribution(unsealed.sender, fromB64(content.distribution), buffered);
         }
@@ -270,6 +266,19 @@ export class Inbox {
     // Not awaited: the commit is what matters; the next batch need not wait for the round trip.
     this.ack([...ids]);
     for (const sender of brokenSessions) await this.resetSession(sender);
+  }
+
+  /**
+   * Whether a member's sender key for a room is kept: from a member of a room we hold, or for a
+   * room we do not hold yet — a room's creation update comes under the creator's sender key, right
+   * after it. That key admits nothing by itself: the update is applied only under the rules of
+   * roomIntake.ts (a new room from a non-contact is a request, the inviter must be a listed admin),
+   * and a room's content only from its members.
+   */
+  private takesSenderKey(roomId: string, sender: string): boolean {
+    const room = this.d.store.conversations.get(roomId);
+    if (!room) return true;
+    return room.kind === 'room' && this.d.intake.isMember(roomId, sender);
   }
 
   /**

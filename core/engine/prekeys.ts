@@ -10,10 +10,10 @@ const PREKEY_LOW_WATER = 20;
 const NEXT_PREKEY_KEY = 'engine.nextPreKeyId';
 
 export interface PreKeyDeps {
-  store: Store;
-  identityKeyPair: IdentityKeyPair;
-  clock: () => number;
-  relay(): RelayClient;
+  readonly store: Store;
+  readonly identityKeyPair: IdentityKeyPair;
+  clock(): number;
+  relayClient(): RelayClient;
 }
 
 export async function uploadPreKeys(d: PreKeyDeps, withSigned: boolean): Promise<void> {
@@ -37,11 +37,11 @@ export async function uploadPreKeys(d: PreKeyDeps, withSigned: boolean): Promise
     }
     d.store.settings.set(NEXT_PREKEY_KEY, first + PREKEY_BATCH + (withSigned ? 2 : 0));
   });
-  await d.relay().request('prekeys.upload', generated.upload);
+  await d.relayClient().request('prekeys.upload', generated.upload);
 }
 
 export async function refillPreKeys(d: PreKeyDeps): Promise<void> {
-  const count = await d.relay().request('prekeys.count', {});
+  const count = await d.relayClient().request('prekeys.count', {});
   if (count.preKeys < PREKEY_LOW_WATER || count.kyberPreKeys < PREKEY_LOW_WATER || !count.hasSignedPreKey) {
     await uploadPreKeys(d, !count.hasSignedPreKey || !count.hasLastResortKyberPreKey);
   }

@@ -1,6 +1,7 @@
 // Room operations of the engine: create, add, remove, rename, leave, promote and demote — each by
-// the room's id, each an admin change (but leave) under the next room epoch, sent pairwise to every
-// member with the full member list and roles. What members do with them is in roomIntake.ts.
+// the room's id, each an admin change (but leave) under the next room epoch carrying the full member
+// list and roles: a creation sealed once for all under our new sender key, the others pairwise to
+// every member. What members do with them is in roomIntake.ts.
 import { randomUUID } from 'node:crypto';
 import type { ConversationView, EngineEvent } from '../../common/engine';
 import type { Content, RoomMember } from '../../common/content';
@@ -10,6 +11,7 @@ import type { Message, Store } from '../store';
 import type { IdentityGuard } from './identityGuard';
 import { newContentId } from './ids';
 import { roomNotice } from './notices';
+import { b64, senderKeyDistribution, type SignalStores } from './signalCrypto';
 import { messageView } from './views';
 
 const log = loggerFor('engine');
@@ -28,12 +30,31 @@ export interface RoomState {
 
 export const ROOM_KEY = (id: string): string => `engine.room.${id}`;
 
+export function roomState(store: Store, id: string): RoomState | undefined {
+  return store.settings.get<RoomState>(ROOM_KEY(id));
+}
+
+export function ensureRoomState(store: Store, roomId: string): RoomState {
+  const state = roomState(store, roomId);
+  if (state) return state;
+  const fresh: RoomState = { distributionId: randomUUID(), sharedWith: [], left: false };
+  store.settings.set(ROOM_KEY(roomId), fresh);
+  return fresh;
+}
+
+/** A member left or was removed: our next room message goes out under a new sender key. */
+export function rotateSenderKey(store: Store, roomId: string): void {
+  const state = ensureRoomState(store, roomId);
+  store.settings.set(ROOM_KEY(roomId), { ...state, distributionId: randomUUID(), sharedWith: [] });
+}
+
 /** What room operations need from the engine. */
 export interface RoomsDeps {
   readonly store: Store;
   readonly accountId: string;
   readonly usernameValue: string | null;
   readonly guard: IdentityGuard;
+  readonly signal: SignalStores;
   clock(): number;
   serial<T>(fn: () => Promise<T>): Promise<T>;
   assertOpen(): void;
@@ -62,6 +83,13 @@ export class Rooms {
           : (this.d.store.contacts.get(m.accountId)?.username ?? null),
       role: m.role,
     }));
+  }
+
+  /** The user reached out to these contacts (their rooms are conversations): one commit for all. */
+  private markAdded(accountIds: readonly string[]): void {
+    this.d.store.transaction(() => {
+      for (const id of accountIds) this.d.store.contacts.markAdded(id);
+    });
   }
 
   /** The epoch an admin change goes out under: one past the last, recorded at once. */
@@ -110,33 +138,46 @@ export class Rooms {
     if (members.length + 1 > MAX_ROOM_MEMBERS)
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     const contacts = await this.d.guard.findMany(members);
-    for (const c of contacts) this.d.store.contacts.markAdded(c.accountId);
-    await this.d.ensureSessions(contacts.map((c) => c.accountId));
+    const memberIds = contacts.map((c) => c.accountId);
+    this.markAdded(memberIds);
+    await this.d.ensureSessions(memberIds);
     const id = randomUUID();
     const notices: Message[] = [];
-    await this.d.serial(async () =>
+    await this.d.serial(async () => {
+      // The creation update lists every member (tens of kB for a full room), so it is sealed once
+      // for all of them under our new sender key (one multi-recipient message) rather than sent
+      // pairwise to each: the key goes first over every pairwise session, then the update.
+      const distributionId = randomUUID();
+      const distribution = b64(await senderKeyDistribution(this.d.accountId, distributionId, this.d.signal));
       this.d.store.transaction(() => {
+        const now = this.d.clock();
         this.d.store.conversations.createRoom(
-          {
-            id,
-            name,
-            members: [this.d.accountId, ...contacts.map((c) => c.accountId)],
-            admins: [this.d.accountId],
-          },
-          this.d.clock(),
+          { id, name, members: [this.d.accountId, ...memberIds], admins: [this.d.accountId] },
+          now,
         );
-        this.d.ensureRoomState(id);
-        // One encoding for every member: the update lists all 500 members (tens of kB).
-        const created = this.roomUpdate(id, 'create', null, this.nextEpoch(id));
-        this.keepNotice(notices, this.insertRoomNotice(id, created, this.d.accountId, true));
-        const update = this.d.encode(created);
-        for (const c of contacts)
-          this.d.store.outbox.enqueue(
-            { messageId: null, recipientId: c.accountId, kind: 'direct', payload: update, expiresAt: null },
-            this.d.clock(),
-          );
-      }),
-    );
+        // The outbox sends in order: every member's key item goes out before the room item.
+        this.d.store.settings.set(ROOM_KEY(id), { distributionId, sharedWith: memberIds, left: false });
+        const update = this.roomUpdate(id, 'create', null, this.nextEpoch(id));
+        this.keepNotice(notices, this.insertRoomNotice(id, update, this.d.accountId, true));
+        if (memberIds.length === 0) return;
+        for (const to of memberIds) {
+          const key: Content = {
+            v: 1,
+            type: 'sender-key',
+            id: newContentId(),
+            sentAt: now,
+            roomId: id,
+            distributionId,
+            distribution,
+          };
+          this.d.enqueueDirect(to, key, null);
+        }
+        this.d.store.outbox.enqueue(
+          { messageId: null, recipientId: id, kind: 'room', payload: this.d.encode(update), expiresAt: null },
+          now,
+        );
+      });
+    });
     const view = this.d.conversationViewOf(id);
     this.d.emit({ type: 'conversation.changed', conversation: view });
     this.announce(notices);
@@ -166,7 +207,7 @@ export class Rooms {
       throw new WispError('InvalidInput', `a room has at most ${MAX_ROOM_MEMBERS} members`);
     }
     const contacts = await this.d.guard.findMany(members);
-    for (const c of contacts) this.d.store.contacts.markAdded(c.accountId);
+    this.markAdded(contacts.map((c) => c.accountId));
     await this.d.ensureSessions(contacts.map((c) => c.accountId));
     const notices: Message[] = [];
     await this.d.serial(async () =>

@@ -7,26 +7,30 @@ import { BufferedSignalStores } from './bufferedStores';
 import { hasSession, startSession, type SignalStores } from './signalCrypto';
 
 export interface SessionDeps {
-  signal: SignalStores;
-  selfId: string;
-  clock: () => number;
-  relay(): RelayClient;
+  readonly signal: SignalStores;
+  readonly accountId: string;
+  clock(): number;
+  relayClient(): RelayClient;
   /** A bundle's identity key replaced the one saved for this account. */
-  identityChanged(accountId: string): void;
+  flagIdentityChange(accountId: string): void;
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+  inTransaction(fn: () => Promise<void>): Promise<void>;
 }
 
 export async function ensureSession(d: SessionDeps, accountId: string): Promise<void> {
   if (await hasSession(accountId, d.signal, d.clock())) return;
-  const bundle = await d.relay().request('prekeys.bundle', { accountId });
+  const bundle = await d.relayClient().request('prekeys.bundle', { accountId });
   const buffered = new BufferedSignalStores(d.signal);
-  await startSession(bundle, d.selfId, buffered, d.clock());
+  await startSession(bundle, d.accountId, buffered, d.clock());
   await buffered.flush();
-  if (buffered.replacedIdentities.has(accountId)) d.identityChanged(accountId);
+  if (buffered.replacedIdentities.has(accountId)) d.flagIdentityChange(accountId);
 }
 
 /**
  * Sessions with every account in `accountIds` that has none, from prekeys.bundles batches (a new
- * room of never-written members costs a request per 499 members, not one each).
+ * room of never-written members costs a request per 499 members, not one each). Each batch's
+ * sessions and identities commit together, in the engine's serial order: never call this from
+ * inside `serial` (room operations call it before they take it).
  */
 export async function ensureSessions(d: SessionDeps, accountIds: readonly string[]): Promise<void> {
   const missing: string[] = [];
@@ -38,13 +42,14 @@ export async function ensureSessions(d: SessionDeps, accountIds: readonly string
   const batch = DEFAULT_WIRE_LIMITS.maxDirectoryBatch;
   for (let i = 0; i < missing.length; i += batch) {
     const ids = missing.slice(i, i + batch);
-    const { results } = await d.relay().request('prekeys.bundles', { accountIds: ids });
+    const { results } = await d.relayClient().request('prekeys.bundles', { accountIds: ids });
     const buffered = new BufferedSignalStores(d.signal);
     for (const bundle of results) {
-      if (bundle) await startSession(bundle, d.selfId, buffered, d.clock());
+      if (bundle) await startSession(bundle, d.accountId, buffered, d.clock());
     }
-    await buffered.flush();
-    for (const id of buffered.replacedIdentities) d.identityChanged(id);
+    // One commit for the batch, not one per session and identity written.
+    await d.serial(() => d.inTransaction(() => buffered.flush()));
+    for (const id of buffered.replacedIdentities) d.flagIdentityChange(id);
     const absent = ids.filter((_, j) => results[j] === null);
     if (absent.length > 0)
       throw new WispError(

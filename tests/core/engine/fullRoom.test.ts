@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeContent, type Content } from '../../../common/content';
 import { Engine } from '../../../core/engine';
+import type { Store } from '../../../core/store';
 import { startRelay, type RunningRelay } from '../../../relay/index';
 import { DEFAULT_LIMITS } from '../../../relay/config';
 import { SignalUser, bytes } from '../../helpers/relay/signalUser';
@@ -56,6 +57,7 @@ describe('a room of 499 contacts never looked up, under the relay default limits
   let root: string;
   let relay: RunningRelay;
   let creator: Engine;
+  let roomId: string;
   const members: SignalUser[] = [];
 
   beforeAll(async () => {
@@ -95,16 +97,23 @@ describe('a room of 499 contacts never looked up, under the relay default limits
       members.map((_, i) => `member${i}`),
     );
     expect(room.members).toHaveLength(MEMBERS);
+    roomId = room.id;
     await creator.sendToRoom(room.id, 'hello, all 499 of you');
 
     const distinct = new Set<string>();
     for (const m of members) {
-      // In order on each member's queue: the room invitation, our sender key, the message.
-      const update = await openDirect(m, (await m.client.nextEnvelope(60_000)).payload);
-      expect(update.type).toBe('room.update');
+      // In order on each member's queue: our sender key (pairwise), then the room's creation
+      // update sealed once for all members under that key, then the message.
       const key = await openDirect(m, (await m.client.nextEnvelope(60_000)).payload);
       if (key.type !== 'sender-key') throw new Error(`expected a sender key, got ${key.type}`);
+      expect(key.roomId).toBe(room.id);
       await m.acceptSenderKeyDistribution(creator.accountId as never, bytes(key.distribution));
+      const update = await openRoom(m, (await m.client.nextEnvelope(60_000)).payload);
+      expect(update.sender).toBe(creator.accountId);
+      if (update.content.type !== 'room.update')
+        throw new Error(`expected the room update, got ${update.content.type}`);
+      expect(update.content.action).toBe('create');
+      expect(update.content.members).toHaveLength(MEMBERS + 1);
       const { sender, content } = await openRoom(m, (await m.client.nextEnvelope(60_000)).payload);
       expect(sender).toBe(creator.accountId);
       if (content.type !== 'text') throw new Error(`expected text, got ${content.type}`);
@@ -113,4 +122,16 @@ describe('a room of 499 contacts never looked up, under the relay default limits
     }
     expect(distinct.size).toBe(MEMBERS);
   }, 300_000);
+
+  it("stops a send to the full room when one member's key changed, until the user accepts it", async () => {
+    // The gate of a large room reads every contact at once: a change on one member still stops it.
+    const store = (creator as unknown as { store: Store }).store;
+    const changed = members[250]!.accountId;
+    store.contacts.recordIdentityChange(changed, store.contacts.get(changed)!.identityKey!, Date.now());
+    await expect(creator.sendToRoom(roomId, 'stopped')).rejects.toMatchObject({ kind: 'IdentityChanged' });
+    expect((await creator.messages(roomId)).map((m) => m.text)).not.toContain('stopped');
+    const sent = await creator.sendToRoom(roomId, 'accepted', { acceptIdentityChange: true });
+    expect(sent.state).toBe('sent');
+    expect(store.contacts.get(changed)?.identityChanged).toBe(false);
+  }, 120_000);
 });

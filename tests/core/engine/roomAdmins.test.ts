@@ -27,7 +27,6 @@ interface Internals {
   enqueueDirect(to: string, content: Content, messageId: string | null): void;
   /** The send pipeline (outbox.ts). */
   outbox: { tryFlush(): Promise<void> };
-  peersOf(roomId: string): string[];
 }
 const internals = (e: Engine) => e as unknown as Internals;
 /** The room operations of an engine (rooms.ts). */
