@@ -1,7 +1,8 @@
 // Anonymous rate limiting (issue 14): the relay issues blind-signed Privacy Pass tokens (RFC 9578
 // type 0x0002) to authenticated accounts, up to a daily allowance counted in memory, and the
-// unauthenticated send path spends them (`spendTokens`), one per recipient. A spent token is
-// verified and recorded by its hash only: nothing links it to the account it was issued to.
+// unauthenticated send path spends them, one per recipient (`verify`, then recorded in the
+// envelopes' own write, relay/sealed.ts). A spent token is verified and recorded by its hash only:
+// nothing links it to the account it was issued to.
 import { constants, createHash, privateDecrypt, publicEncrypt, verify } from 'node:crypto';
 import { WispError } from '../common/errors';
 import {
