@@ -164,7 +164,7 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
       ]);
       expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
       const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
-      expect((await wireError(Promise.reject(lost.reason))).wire.reason).toBe('token');
+      expect(lost.reason).toMatchObject({ wire: { kind: 'Unauthorized', reason: 'token' } });
       // Exactly one envelope reached the queue: the loser stored nothing.
       expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(1);
       await bob.client.call('message.ack', { ids: [(await bob.client.nextEnvelope()).id] });
