@@ -10,7 +10,7 @@ import type { RelayContext } from './context';
 import { storedHash, storedHashes } from './accountIds';
 import { coarseDeadline } from '../common/coarseTime';
 import { fromB64 } from './identity';
-import type { NewEnvelope, RelayStorage, SpentToken } from './storage/types';
+import type { NewEnvelope, QueueCaps, SpentToken } from './storage/types';
 
 /** What a sealed handler needs from its connection: keys for the in-memory limits, nothing else. */
 export interface SealedSession {
@@ -77,21 +77,14 @@ function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
   );
 }
 
-/** True when every token was valid and unspent (all are spent now); false, and none spent, otherwise. */
-async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
+/**
+ * Every token verified (type, challenge, key, signature; none twice): what to record as spent, in
+ * the write that stores the envelopes (storage.enqueueSpending: one transaction, one durable commit
+ * per send, as for an authenticated send). Null when one is refused: nothing is then written.
+ */
+async function verified(ctx: RelayContext, tokens: string[]): Promise<SpentToken[] | null> {
   try {
-    // relay/tokens.ts verifies every token and records it spent, all or none; recorded through
-    // spendTokensBeforeEnqueue, whose commit the envelope's durable commit makes durable too (one
-    // fsync per send, as for an authenticated send).
-    const storage = ctx.storage;
-    const recorder = {
-      spendTokens: (spent: readonly SpentToken[]) => storage.spendTokensBeforeEnqueue(spent),
-    } as Pick<RelayStorage, 'spendTokens'> as RelayStorage;
-    await ctx.tokens.spend(
-      recorder,
-      tokens.map((t) => fromB64(t)),
-    );
-    return true;
+    return await ctx.tokens.verify(tokens.map((t) => fromB64(t)));
   } catch (error) {
     // A refused token is the sender's problem (its answer says so); anything else is the relay's.
     if (
@@ -99,10 +92,15 @@ async function spend(ctx: RelayContext, tokens: string[]): Promise<boolean> {
       isWispError(error, 'TokenSpent') ||
       isWispError(error, 'InvalidInput')
     )
-      return false;
+      return null;
     throw error;
   }
 }
+
+const caps = (ctx: RelayContext): QueueCaps => ({
+  maxEnvelopes: ctx.limits.maxQueuedEnvelopes,
+  maxBytes: ctx.limits.maxQueuedBytes,
+});
 
 export const SEALED_HANDLERS = {
   async 'deliveryKey.set'(
@@ -130,12 +128,18 @@ export const SEALED_HANDLERS = {
     // The same refusal for an unknown account, one without a key and a wrong key: a sender without
     // the key learns nothing about the account.
     if (!keyMatches(stored ?? null, fromB64(body.deliveryKey))) throw KEY_REFUSED();
-    if (!(await spend(ctx, [body.token]))) throw TOKEN_REFUSED();
+    const spent = await verified(ctx, [body.token]);
+    if (!spent) throw TOKEN_REFUSED();
     const id = randomUUID();
-    const [outcome] = await ctx.storage.enqueue([{ recipientHash: hash, id, payload, expiresAt }], {
-      maxEnvelopes: ctx.limits.maxQueuedEnvelopes,
-      maxBytes: ctx.limits.maxQueuedBytes,
-    });
+    // The token is recorded in the envelope's own write: spent already → nothing stored. Stored
+    // or not (a full queue), a token that was good stays spent.
+    const { alreadySpent, outcomes } = await ctx.storage.enqueueSpending(
+      [{ recipientHash: hash, id, payload, expiresAt }],
+      caps(ctx),
+      spent,
+    );
+    if (alreadySpent >= 0) throw TOKEN_REFUSED();
+    const outcome = outcomes[0]!;
     ctx.metrics.enqueued([outcome]);
     if (outcome === 'noAccount') throw KEY_REFUSED();
     if (outcome === 'full') {
@@ -200,27 +204,26 @@ export const SEALED_HANDLERS = {
         result.keyRefused.push(r.to);
       else candidates.push({ id: r.to, token: r.token, recipient });
     });
+    if (candidates.length === 0) return result;
     // Tokens are spent only for recipients whose key matched (a refused one keeps its token), and
     // all together: one bad token refuses them all, and none of them is spent.
-    if (
-      candidates.length > 0 &&
-      !(await spend(
-        ctx,
-        candidates.map((c) => c.token),
-      ))
-    ) {
+    const spent = await verified(
+      ctx,
+      candidates.map((c) => c.token),
+    );
+    if (!spent) {
       result.tokenRefused.push(...candidates.map((c) => c.id));
       return result;
     }
-    const planned: { id: AccountId; envelope: NewEnvelope }[] = [];
-    candidates.forEach((c) => {
+    // Split before anything is written: a payload that does not split spends no token.
+    const planned: { id: AccountId; envelope: NewEnvelope }[] = candidates.map((c) => {
       let split: Uint8Array;
       try {
         split = message.messageForRecipient(c.recipient);
       } catch {
         throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
       }
-      planned.push({
+      return {
         id: c.id,
         envelope: {
           recipientHash: hashOf.get(c.id)!,
@@ -229,13 +232,18 @@ export const SEALED_HANDLERS = {
           expiresAt,
           expectRegistrationId: c.recipient.registrationIds[c.recipient.deviceIds.indexOf(1)],
         },
-      });
+      };
     });
-    if (planned.length === 0) return result;
-    const outcomes = await ctx.storage.enqueue(
+    // One write: the tokens, then the envelopes; a token found spent there stores nothing.
+    const { alreadySpent, outcomes } = await ctx.storage.enqueueSpending(
       planned.map((p) => p.envelope),
-      { maxEnvelopes: ctx.limits.maxQueuedEnvelopes, maxBytes: ctx.limits.maxQueuedBytes },
+      caps(ctx),
+      spent,
     );
+    if (alreadySpent >= 0) {
+      result.tokenRefused.push(...candidates.map((c) => c.id));
+      return result;
+    }
     ctx.metrics.enqueued(outcomes);
     planned.forEach((p, i) => {
       const outcome = outcomes[i];

@@ -1,7 +1,8 @@
 // Anonymous rate limiting (issue 14): the relay issues blind-signed Privacy Pass tokens (RFC 9578
 // type 0x0002) to authenticated accounts, up to a daily allowance counted in memory, and the
-// unauthenticated send path spends them (`spendTokens`), one per recipient. A spent token is
-// verified and recorded by its hash only: nothing links it to the account it was issued to.
+// unauthenticated send path spends them, one per recipient (`verify`, then recorded in the
+// envelopes' own write, relay/sealed.ts). A spent token is verified and recorded by its hash only:
+// nothing links it to the account it was issued to.
 import { constants, createHash, privateDecrypt, publicEncrypt, verify } from 'node:crypto';
 import { WispError } from '../common/errors';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../common/wire';
 import type { RelayContext } from './context';
 import type { TokenKey, TokenKeyRing } from './tokenKeys';
-import type { RelayStorage } from './storage/types';
+import type { RelayStorage, SpentToken } from './storage/types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Blind signatures computed between two yields to the event loop (each is ~0.4 ms of CPU). */
@@ -124,11 +125,21 @@ export class TokenService {
    * TokenInvalid or TokenSpent (nothing recorded) otherwise.
    */
   async spend(storage: RelayStorage, tokens: readonly Uint8Array[]): Promise<void> {
+    const already = await storage.spendTokens(await this.verify(tokens));
+    if (already >= 0) throw spentError(already);
+  }
+
+  /**
+   * The checks of `spend` without the write: what to record (one entry per token, in order), for a
+   * caller that records them in its own write (relay/sealed.ts, storage.enqueueSpending). Throws
+   * TokenInvalid, or TokenSpent for a token presented twice in the batch.
+   */
+  async verify(tokens: readonly Uint8Array[]): Promise<SpentToken[]> {
     if (tokens.length === 0 || tokens.length > MAX_TOKENS_PER_SPEND)
       throw new WispError('InvalidInput', `a send presents 1 to ${MAX_TOKENS_PER_SPEND} tokens`);
     await this.rotate();
     const now = this.now();
-    const spent: { hash: Uint8Array; expiresAt: number }[] = [];
+    const spent: SpentToken[] = [];
     const seen = new Set<string>();
     for (const [i, token] of tokens.entries()) {
       // A room send presents hundreds: verify in slices so other connections are not held up.
@@ -153,8 +164,7 @@ export class TokenService {
       seen.add(hex);
       spent.push({ hash, expiresAt: key.spendUntil });
     }
-    const already = await storage.spendTokens(spent);
-    if (already >= 0) throw spentError(already);
+    return spent;
   }
 }
 

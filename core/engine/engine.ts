@@ -363,7 +363,7 @@ export class Engine implements EngineApi {
     if (this.relay) await this.relay.close();
     await this.sealedConnection.close();
     await this.chain.catch(() => undefined);
-    this.route.drainPool();
+    await this.route.drainPool();
     try {
       this.inbox.forgetMarksAtClose();
     } catch (error) {

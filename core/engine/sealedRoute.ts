@@ -21,8 +21,8 @@ const log = loggerFor('engine');
 
 /**
  * Tokens taken from the wallet at a time and held in memory: a wallet take is a durable store
- * write (and sometimes an issuance round trip), too slow to pay per envelope. At most this many
- * are lost to a crash; close() hands the rest back.
+ * write (and sometimes an issuance round trip), too slow to pay per envelope. At most twice this
+ * many (the pool and the next one taken ahead) are lost to a crash; close() hands the rest back.
  */
 const TOKEN_POOL = 32;
 
@@ -59,15 +59,19 @@ export class SealedRoute {
   /** Tokens taken from `poolSource` and not yet used. */
   private pool: Uint8Array[] = [];
   private poolSource: TokenSource | null = null;
+  /** The next pool, taken ahead in the background (refillAhead). */
+  private refilling: Promise<void> | null = null;
 
   constructor(private readonly d: SealedRouteDeps) {}
 
   /** Up to `n` tokens; none when the wallet cannot give `n` (the day's allowance is spent). */
   private async takeTokens(n: number): Promise<Uint8Array[]> {
     const source = this.d.tokens();
-    if (source !== this.poolSource) this.drainPool();
+    if (source !== this.poolSource) this.restorePool();
     this.poolSource = source;
     if (!source || n === 0) return [];
+    // A refill under way is awaited rather than raced: the wallet gives out tokens one take at a time.
+    if (this.pool.length < n && this.refilling) await this.refilling;
     if (this.pool.length < n) {
       try {
         this.pool.push(...(await source.take(Math.max(n - this.pool.length, TOKEN_POOL))));
@@ -84,7 +88,32 @@ export class SealedRoute {
       }
     }
     if (this.pool.length < n) return [];
-    return this.pool.splice(0, n);
+    const taken = this.pool.splice(0, n);
+    this.refillAhead(source);
+    return taken;
+  }
+
+  /**
+   * Once the pool runs low, takes the next one in the background: a wallet refill asks the relay
+   * for keys and signatures (round trips), which would otherwise hold up the preparation of the
+   * outbox batch, one send after another, where the authenticated path waits for nothing.
+   */
+  private refillAhead(source: TokenSource): void {
+    if (this.refilling || this.pool.length >= TOKEN_POOL / 2) return;
+    this.refilling = source
+      .take(TOKEN_POOL)
+      .then(
+        (tokens) => {
+          if (this.poolSource === source) this.pool.push(...tokens);
+          else source.restore?.(tokens);
+        },
+        // The allowance is spent or the relay away: the next send's own take finds out and says so.
+        () => undefined,
+      )
+      .catch(() => undefined)
+      .finally(() => {
+        this.refilling = null;
+      });
   }
 
   /**
@@ -108,10 +137,17 @@ export class SealedRoute {
     this.pool.push(...tokens);
   }
 
-  /** Hands unused tokens back to the wallet they came from (engine close, wallet switch). */
-  drainPool(): void {
+  /** Hands unused tokens back to the wallet they came from (wallet switch). */
+  private restorePool(): void {
     if (this.pool.length > 0) this.poolSource?.restore?.(this.pool);
     this.pool = [];
+  }
+
+  /** Engine close: waits for a refill under way, then hands every unused token back. */
+  async drainPool(): Promise<void> {
+    this.restorePool();
+    if (this.refilling) await this.refilling;
+    this.restorePool();
   }
 
   /**

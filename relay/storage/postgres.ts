@@ -287,11 +287,6 @@ export class PostgresStorage implements RelayStorage {
     return idHashes.map((h) => byHash.get(Buffer.from(h).toString('hex')) ?? null);
   }
 
-  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
-    // A PostgreSQL commit is durable by itself: nothing to save here.
-    return this.spendTokens(tokens);
-  }
-
   async releaseUsername(idHash: Uint8Array): Promise<void> {
     await this.q('DELETE FROM usernames WHERE id_hash = $1', [buf(idHash)]);
   }
@@ -407,8 +402,32 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]> {
+    return (await this.enqueueTx(envelopes, caps, null)).outcomes;
+  }
+
+  async enqueueSpending(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
+    try {
+      return await this.enqueueTx(envelopes, caps, tokens);
+    } catch (error) {
+      // Thrown inside the transaction so it rolls back: no token and no envelope written.
+      if (error instanceof AlreadySpent) return { alreadySpent: error.index, outcomes: [] };
+      throw error;
+    }
+  }
+
+  /** One transaction: the tokens (if any) recorded spent, all or none, then the envelopes. */
+  private async enqueueTx(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[] | null,
+  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
     const woken = new Set<string>();
     const outcomes = await this.tx(async (c) => {
+      if (tokens) await insertSpent(c, tokens);
       const result: EnqueueOutcome[] = [];
       for (const e of envelopes) {
         const r = buf(e.recipientHash);
@@ -454,7 +473,7 @@ export class PostgresStorage implements RelayStorage {
       return result;
     });
     for (const h of woken) this.wakes.emit('wake', h);
-    return outcomes;
+    return { alreadySpent: -1, outcomes };
   }
 
   async fetchQueued(
@@ -606,20 +625,10 @@ export class PostgresStorage implements RelayStorage {
   }
 
   async spendTokens(tokens: readonly SpentToken[]): Promise<number> {
-    const hashes = tokens.map((t) => buf(t.hash));
     try {
       return await this.tx(async (c) => {
-        // The primary key decides between concurrent spends (on any node): the second insert of
-        // a hash waits for the first transaction and then inserts nothing.
-        const { rows } = await c.query<{ token_hash: Buffer }>(
-          `INSERT INTO spent_tokens (token_hash, expires_at)
-             SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
-             RETURNING token_hash`,
-          [hashes, tokens.map((t) => t.expiresAt)],
-        );
-        if (rows.length === tokens.length) return -1;
-        const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
-        throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
+        await insertSpent(c, tokens);
+        return -1;
       });
     } catch (error) {
       // Thrown inside the transaction so it rolls back: all or none.
@@ -714,6 +723,24 @@ function toAttachment(row: {
     state: row.state,
     expiresAt: Number(row.expires_at),
   };
+}
+
+/**
+ * Inside a transaction: records the tokens spent, or throws AlreadySpent (the caller rolls back) with
+ * the index of the first one recorded before. The primary key decides between concurrent spends
+ * (on any node): the second insert of a hash waits for the first transaction and then inserts nothing.
+ */
+async function insertSpent(c: pg.PoolClient, tokens: readonly SpentToken[]): Promise<void> {
+  const hashes = tokens.map((t) => buf(t.hash));
+  const { rows } = await c.query<{ token_hash: Buffer }>(
+    `INSERT INTO spent_tokens (token_hash, expires_at)
+       SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
+       RETURNING token_hash`,
+    [hashes, tokens.map((t) => t.expiresAt)],
+  );
+  if (rows.length === tokens.length) return;
+  const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
+  throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
 }
 
 /** Inside a transaction: consumes one one-time EC and one Kyber prekey of the account `h`. */

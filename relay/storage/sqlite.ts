@@ -621,15 +621,6 @@ export class SqliteStorage implements RelayStorage {
     return idHashes.map((h) => (st.get(buf(h)) as Buffer | undefined) ?? null);
   }
 
-  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number> {
-    return this.write(() => {
-      const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
-      if (already >= 0) return already;
-      for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
-      return -1;
-    }, false);
-  }
-
   private deliveryKeyStatement: ReturnType<Db['prepare']> | undefined;
 
   async releaseUsername(idHash: Uint8Array): Promise<void> {
@@ -735,9 +726,33 @@ export class SqliteStorage implements RelayStorage {
   }
 
   async enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]> {
+    return (await this.enqueueWrite(envelopes, caps, null)).outcomes;
+  }
+
+  enqueueSpending(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
+    return this.enqueueWrite(envelopes, caps, tokens);
+  }
+
+  /** One write: the tokens (if any) recorded spent, all or none, then the envelopes if they were new. */
+  private enqueueWrite(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[] | null,
+  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
     const seqs = new Map<NewEnvelope, number>();
     const store = () => {
       seqs.clear();
+      if (tokens) {
+        // Checked and recorded inside the write, so no concurrent spend (a write of the same group
+        // commit, or another connection) can pass this check too: writes run one after another.
+        const alreadySpent = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+        if (alreadySpent >= 0) return { alreadySpent, outcomes: [] as EnqueueOutcome[] };
+        for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      }
       const result: EnqueueOutcome[] = [];
       for (const e of envelopes) {
         const r = buf(e.recipientHash);
@@ -763,12 +778,12 @@ export class SqliteStorage implements RelayStorage {
         this.st.bumpReceived.run(r);
         result.push('stored');
       }
-      return result;
+      return { alreadySpent: -1, outcomes: result };
     };
     // Recipients are woken as soon as the commit is in the WAL, before the fsync: delivery needs
     // no durability (the recipient acknowledges after its own commit); only the sender's answer
     // does. Flushes run in commit order, so wakes for one recipient come in sequence order.
-    const wake = (result: EnqueueOutcome[]) =>
+    const wake = ({ outcomes: result }: { outcomes: EnqueueOutcome[] }) =>
       envelopes.forEach((e, i) => {
         if (result[i] !== 'stored') return;
         this.wakes.emit('wake', hex(e.recipientHash), {

@@ -214,11 +214,18 @@ export interface RelayStorage {
   /** One entry per account, in order: its delivery key hash, or null (no key set, or no account). */
   deliveryKeyHashes(idHashes: Uint8Array[]): Promise<(Uint8Array | null)[]>;
   /**
-   * spendTokens for a send that stores its envelope next (relay/sealed.ts): committed, so no other
-   * spend can win, but on SQLite not waited for on disk — the envelope's durable commit comes later
-   * in the same WAL and makes both durable with one fsync. A crash before it loses both.
+   * A send without identity (relay/sealed.ts) in one write: records the tokens spent as
+   * spendTokens does and, only if none was spent before, enqueues as enqueue does, in the same
+   * transaction and durable commit (a crash loses both or neither). `alreadySpent` is the index of
+   * the first token found spent (then nothing at all is written and `outcomes` is empty), or -1.
+   * Tokens stay spent whatever the envelopes' outcomes (a full queue, no account): the relay did the
+   * work, and a full queue must not be probed for free.
    */
-  spendTokensBeforeEnqueue(tokens: readonly SpentToken[]): Promise<number>;
+  enqueueSpending(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }>;
 
   /**
    * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one

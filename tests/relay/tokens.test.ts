@@ -2,7 +2,7 @@
 // once, a token of an unknown or expired key or a tampered one is refused, the daily allowance
 // caps issuance, nothing the relay keeps links a spent token to the account it was issued to,
 // and a restart keeps the keys and what was spent.
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { startRelay, type RunningRelay, type StartRelayOptions } from '../../rel
 import { blindBatch, finalizeBatch, rsaParts } from '../../core/tokens/blindRsa';
 import { keygen } from '../../relay/serverKeys';
 import { blindSign } from '../../relay/tokens';
+import { deliveryKeyHash } from '../../relay/sealed';
 import { testBackends, type TestBackend } from '../helpers/relay/relayDb';
 import { SignalUser } from '../helpers/relay/signalUser';
 import { WireClient, wireError } from '../helpers/relay/wireClient';
@@ -132,6 +133,81 @@ describe.each(testBackends())('anonymous-send tokens ($kind)', ({ make }) => {
     } finally {
       await second.close();
     }
+  });
+
+  it('records a sealed send’s token in its envelope’s write: of two concurrent sends with one token exactly one is stored, also across two nodes', async () => {
+    backend = make();
+    await start();
+    const alice = await user();
+    const bob = await user();
+    await alice.startSession(bob.accountId);
+    const bobKey = randomBytes(32);
+    await bob.client.call('deliveryKey.set', {
+      keyHash: Buffer.from(deliveryKeyHash(bobKey)).toString('base64'),
+    });
+    await bob.client.drainQueue();
+    const { tokens } = await issueTokens(alice.client, 2, clock);
+    const sendOn = async (url: string, text: string, token: Uint8Array) => {
+      const sealed = await WireClient.connect(url);
+      clients.push(sealed);
+      return sealed.call('message.sendSealed', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, text),
+        deliveryKey: bobKey.toString('base64'),
+        token: Buffer.from(token).toString('base64'),
+      });
+    };
+    const race = async (urls: [string, string], token: Uint8Array) => {
+      const outcomes = await Promise.allSettled([
+        sendOn(urls[0], 'first', token),
+        sendOn(urls[1], 'second', token),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      expect(lost.reason).toMatchObject({ wire: { kind: 'Unauthorized', reason: 'token' } });
+      // Exactly one envelope reached the queue: the loser stored nothing.
+      expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(1);
+      await bob.client.call('message.ack', { ids: [(await bob.client.nextEnvelope()).id] });
+      expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(0);
+    };
+    await race([relay!.url, relay!.url], tokens[0]!);
+    if (backend.kind !== 'postgres') return;
+    const second = await startRelay(relayOptions());
+    try {
+      await race([relay!.url, second.url], tokens[1]!);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps a sealed send’s token spent when the recipient’s queue is full (nothing stored)', async () => {
+    backend = make();
+    await start({ limits: { maxQueuedEnvelopes: 1 } });
+    const alice = await user();
+    const bob = await user();
+    await alice.startSession(bob.accountId);
+    const bobKey = randomBytes(32);
+    await bob.client.call('deliveryKey.set', {
+      keyHash: Buffer.from(deliveryKeyHash(bobKey)).toString('base64'),
+    });
+    await bob.client.drainQueue();
+    const { tokens } = await issueTokens(alice.client, 2, clock);
+    const sealed = await WireClient.connect(relay!.url);
+    clients.push(sealed);
+    const send = async (text: string, token: Uint8Array) =>
+      sealed.call('message.sendSealed', {
+        to: bob.accountId,
+        payload: await alice.seal(bob.accountId, text),
+        deliveryKey: bobKey.toString('base64'),
+        token: Buffer.from(token).toString('base64'),
+      });
+    await send('fills the queue', tokens[0]!);
+    expect((await wireError(send('no room', tokens[1]!))).kind).toBe('RelayQueueFull');
+    expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(1);
+    // The refused envelope cost its token: once there is room, that token is refused as spent.
+    await bob.client.call('message.ack', { ids: [(await bob.client.nextEnvelope()).id] });
+    expect((await wireError(send('room now', tokens[1]!))).wire.reason).toBe('token');
+    expect((await bob.client.call('account.info', {})).queuedEnvelopes).toBe(0);
   });
 
   it('refuses tampered tokens, tokens of a key it never had and tokens past their key’s life', async () => {

@@ -204,6 +204,48 @@ describe('a relay that logs every request cannot tell who sent what', () => {
 });
 
 describe('when sealed sends are refused or run out', () => {
+  it('loses no token it took ahead: at close every token taken from the wallet was spent or handed back', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    // No receipts: every sealed send of alice's below is one of the texts, paid from the counted wallet.
+    await alice.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
+    await bob.sendText('alice', 'here is my key');
+    await alice.sync();
+    const before = alice.sendRoutes().sealed;
+    // alice's own wallet, counted on its way in and out of the engine.
+    const wallet = alice.useTokens(null)!;
+    let taken = 0;
+    let restored = 0;
+    let takes = 0;
+    // The take ahead is still under way when the engine closes: it finishes only once close has
+    // begun handing the pool back.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    alice.useTokens({
+      take: async (n) => {
+        const tokens = await wallet.take(n);
+        taken += tokens.length;
+        if (++takes === 2) await gate;
+        return tokens;
+      },
+      restore: (tokens) => {
+        restored += tokens.length;
+        wallet.restore!(tokens);
+        release();
+      },
+    });
+    // Enough sends to run the first pool low, so the next one is taken ahead in the background.
+    const sent = Array.from({ length: 24 }, (_, i) => `m${i}`);
+    await Promise.all(sent.map((t) => alice.sendText('bob', t)));
+    const sealed = alice.sendRoutes().sealed - before;
+    expect(sealed).toBe(sent.length);
+    expect(takes).toBe(2);
+    await alice.close();
+    expect(taken).toBeGreaterThan(sealed);
+    expect(taken - restored).toBe(sealed);
+    expect((await texts(bob)).slice(-sent.length).sort()).toEqual([...sent].sort());
+  });
+
   it('a rotated delivery key cuts off the excluded contact (it falls back to authenticated), not the others', async () => {
     const alice = await world.create('alice');
     const bob = await world.create('bob');
