@@ -58,7 +58,11 @@ async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
 }
 
-describe('backup service', () => {
+// A real relay, engines and scrypt-protected exports: seconds each, and more on a loaded machine,
+// so these take the core tier's timeout rather than the unit default of 5 s.
+const SLOW = { timeout: 120_000 };
+
+describe('backup service', SLOW, () => {
   it('exports with progress, restores on a second device, and the first one moves to the `moved` state', async () => {
     const first = await withAccount('first');
     const status = await first.host.services.account.status();
@@ -208,7 +212,7 @@ describe('backup service', () => {
   });
 });
 
-describe('backup service with file dialogs (the desktop app)', () => {
+describe('backup service with file dialogs (the desktop app)', SLOW, () => {
   it('writes and reads only paths the dialog (or the OS opening a file) handed over, not any path the page names', async () => {
     const chosen = join(dir, 'chosen.wisp-backup');
     const elsewhere = join(dir, 'victim.txt');
