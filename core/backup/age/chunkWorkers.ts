@@ -91,13 +91,13 @@ export function openRun(key: Buffer, start: number, data: Buffer): RunResult {
 
 // The same two loops for the workers, as a constant script (no file to locate in a bundle).
 const workerSource = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+const key = Buffer.from(workerData.key);
 const { createCipheriv, createDecipheriv } = require('node:crypto');
 const chunkSize = ${chunkSize}, tagSize = ${tagSize}, enc = chunkSize + tagSize;
 function nonceFor(index) { const n = Buffer.alloc(12); n.writeUIntBE(index, 5, 6); return n; }
-parentPort.on('message', ({ id, op, key, start, data }) => {
+parentPort.on('message', ({ id, op, start, data }) => {
   const input = Buffer.from(data);
-  key = Buffer.from(key);
   let out, failedAt = -1;
   if (op === 'seal') {
     const count = input.length / chunkSize;
@@ -184,7 +184,7 @@ export class ChunkRunner {
     const worker = workers[this.nextWorker++ % workers.length]!;
     return new Promise<RunResult>((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      worker.postMessage({ id, op, key: this.key, start, data: moved }, [moved]);
+      worker.postMessage({ id, op, start, data: moved }, [moved]);
     });
   }
 
@@ -197,7 +197,8 @@ export class ChunkRunner {
 
   private startWorkers(): Worker[] {
     return Array.from({ length: workerCount() }, () => {
-      const worker = new Worker(workerSource, { eval: true });
+      // The key goes once, at start: a Buffer in a message is cloned with its whole backing store.
+      const worker = new Worker(workerSource, { eval: true, workerData: { key: new Uint8Array(this.key) } });
       worker.on(
         'message',
         (msg: { id: number; out: ArrayBuffer; length: number; failedAt: number; input: ArrayBuffer }) => {
