@@ -221,7 +221,7 @@ export async function* readEncryptedFileChunks(
     const handle = await open(path, 'r');
     try {
       const buffer = Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, end - headerLength));
-      for (let position = headerLength; position < end; ) {
+      for (let position = headerLength; position < end;) {
         const want = Math.min(buffer.length, end - position);
         const { bytesRead } = await handle.read(buffer, 0, want, position);
         if (bytesRead === 0) throw damaged();

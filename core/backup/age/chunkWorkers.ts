@@ -13,9 +13,9 @@ export const runChunks = 16;
 /** Workers start only for streams longer than this many chunks (4 MiB): small files stay on one thread. */
 export const parallelAfterChunks = 64;
 /**
- * Workers beside the main thread. The main thread mostly waits on I/O (the reads and writes run on
- * libuv's pool), so one worker per core, not per spare core: on 2 cores one worker left the main
- * thread idle most of the time (bench/backup.bench.ts, docs/BACKUP.md).
+ * Workers beside the main thread, which keeps reading, framing and writing: one per spare core. Two
+ * workers on 2 cores were tried (docs/BACKUP.md): no faster on a shared machine, and each worker's
+ * own garbage took peak RSS from ~200 to ~245 MB, too near the 256 MB budget.
  */
 const workerCount = (): number => Math.max(1, Math.min(3, availableParallelism() - 1));
 
@@ -156,7 +156,9 @@ export class ChunkRunner {
   buffer(op: 'seal' | 'open'): Buffer {
     const size = runChunks * (op === 'seal' ? chunkSize : encryptedChunkSize);
     const spare = this.spare.pop();
-    return spare !== undefined && spare.byteLength === size ? Buffer.from(spare) : Buffer.allocUnsafeSlow(size);
+    return spare !== undefined && spare.byteLength === size
+      ? Buffer.from(spare)
+      : Buffer.allocUnsafeSlow(size);
   }
 
   /**
