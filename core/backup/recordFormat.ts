@@ -95,7 +95,10 @@ export class FrameReadError extends Error {
   }
 }
 
-/** Reads the magic and then frames from decrypted plaintext; `done` once the source ends cleanly. */
+/**
+ * Reads the magic and then frames from decrypted plaintext; `done` once the source ends cleanly.
+ * An attachmentChunk frame may come out as several frames whose payloads are its consecutive pieces.
+ */
 export async function* readFrames(plaintext: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
   const reader = new ByteReader(plaintext);
   try {
@@ -111,8 +114,14 @@ export async function* readFrames(plaintext: AsyncIterable<Uint8Array>): AsyncGe
       const length = head.readUInt32BE(1);
       if (length > MAX_FRAME_BYTES) throw new FrameReadError('tooLarge');
       if ((await reader.fill(length)) < length) throw new FrameReadError('truncated');
-      // A view into a decrypted chunk: the age layer yields a fresh buffer per chunk, never reused.
-      yield { type, payload: reader.take(length) };
+      // Views into decrypted chunks: the age layer yields a fresh buffer per chunk, never reused.
+      // An attachment chunk straddles two of them; it comes out as consecutive pieces of the same
+      // type rather than joined, which would copy each MiB once more.
+      if (type === RecordType.attachmentChunk && length > 0) {
+        for (const payload of reader.takeParts(length)) yield { type, payload };
+      } else {
+        yield { type, payload: reader.take(length) };
+      }
     }
   } finally {
     await reader.close();

@@ -53,6 +53,33 @@ export class ByteReader {
     return out;
   }
 
+  /** Takes `n` buffered bytes as views into the source chunks, without joining them (call fill first). */
+  takeParts(n: number): Buffer[] {
+    if (n > this.buffered) throw new RangeError('not enough bytes buffered');
+    const parts: Buffer[] = [];
+    while (n > 0) {
+      const part = this.parts[0]!;
+      const count = Math.min(part.length - this.head, n);
+      parts.push(part.subarray(this.head, this.head + count));
+      n -= count;
+      this.advance(count);
+    }
+    return parts;
+  }
+
+  /** Copies the next `target.length` buffered bytes into `target` (call fill first). */
+  takeInto(target: Buffer): void {
+    if (target.length > this.buffered) throw new RangeError('not enough bytes buffered');
+    let filled = 0;
+    while (filled < target.length) {
+      const part = this.parts[0]!;
+      const count = Math.min(part.length - this.head, target.length - filled);
+      part.copy(target, filled, this.head, this.head + count);
+      filled += count;
+      this.advance(count);
+    }
+  }
+
   /**
    * Reads one line ending in "\n" and returns it without the newline, or null when the source
    * ends first (the partial line stays unread). A line longer than `max` bytes is an error.

@@ -12,7 +12,11 @@ export const encryptedChunkSize = chunkSize + tagSize;
 export const runChunks = 16;
 /** Workers start only for streams longer than this many chunks (4 MiB): small files stay on one thread. */
 export const parallelAfterChunks = 64;
-/** Workers beside the main thread, which keeps reading, framing and writing: one per spare core. */
+/**
+ * Workers beside the main thread, which keeps reading, framing and writing: one per spare core. Two
+ * workers on 2 cores were tried (docs/BACKUP.md): no faster on a shared machine, and each worker's
+ * own garbage took peak RSS from ~200 to ~245 MB, too near the 256 MB budget.
+ */
 const workerCount = (): number => Math.max(1, Math.min(3, availableParallelism() - 1));
 
 /** The largest chunk index whose nonce we build (6 of the 11 counter bytes; 2^48 chunks = 16 EiB). */
@@ -52,6 +56,8 @@ export interface RunResult {
   out: Buffer;
   /** Index within the run of the first chunk that failed to open, or -1. */
   failedAt: number;
+  /** The job's input, given back after a failure (for age's full-final-chunk check); else recycled. */
+  input?: Buffer;
 }
 
 /** Seals `data` (whole chunks, none of them the last) starting at chunk `start`. */
@@ -85,13 +91,13 @@ export function openRun(key: Buffer, start: number, data: Buffer): RunResult {
 
 // The same two loops for the workers, as a constant script (no file to locate in a bundle).
 const workerSource = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+const key = Buffer.from(workerData.key);
 const { createCipheriv, createDecipheriv } = require('node:crypto');
 const chunkSize = ${chunkSize}, tagSize = ${tagSize}, enc = chunkSize + tagSize;
 function nonceFor(index) { const n = Buffer.alloc(12); n.writeUIntBE(index, 5, 6); return n; }
-parentPort.on('message', ({ id, op, key, start, data }) => {
+parentPort.on('message', ({ id, op, start, data }) => {
   const input = Buffer.from(data);
-  key = Buffer.from(key);
   let out, failedAt = -1;
   if (op === 'seal') {
     const count = input.length / chunkSize;
@@ -110,12 +116,14 @@ parentPort.on('message', ({ id, op, key, start, data }) => {
       const d = createDecipheriv('chacha20-poly1305', key, nonceFor(start + i), { authTagLength: tagSize });
       d.setAuthTag(sealed.subarray(chunkSize));
       const plain = d.update(sealed.subarray(0, chunkSize));
-      try { d.final(); } catch { failedAt = i; out = out.subarray(0, i * chunkSize); break; }
+      try { d.final(); } catch { failedAt = i; break; }
       plain.copy(out, i * chunkSize);
     }
   }
-  const ab = out.buffer.slice(out.byteOffset, out.byteOffset + out.length);
-  parentPort.postMessage({ id, out: ab, failedAt }, [ab]);
+  // Both buffers move back without a copy: the output whole (its length says how much opened),
+  // the input to be refilled by the next job.
+  const length = failedAt < 0 ? out.length : failedAt * chunkSize;
+  parentPort.postMessage({ id, out: out.buffer, length, failedAt, input: data }, [out.buffer, data]);
 });
 `;
 
@@ -127,44 +135,82 @@ interface Job {
 /**
  * Runs seal/open jobs in order of submission on the main thread until `parallelAfterChunks`, then
  * on a small pool of workers. The caller awaits results in submission order; at most `maxInFlight`.
+ * Job inputs are lent: `buffer(op)` hands out a run-sized buffer the caller fills and passes to
+ * `run`, which moves its memory to a worker and takes it back for the next job, so a run costs no
+ * copy and no fresh allocation on the way in.
  */
 export class ChunkRunner {
   readonly maxInFlight: number;
   private workers: Worker[] | null = null;
   private readonly jobs = new Map<number, Job>();
+  private readonly spare: ArrayBuffer[] = [];
   private nextJob = 1;
   private nextWorker = 0;
   private failed: Error | null = null;
 
   constructor(private readonly key: Buffer) {
-    this.maxInFlight = 2 * workerCount() + 2;
+    this.maxInFlight = workerCount() + 2;
   }
 
-  run(op: 'seal' | 'open', start: number, data: Buffer): Promise<RunResult> {
+  /** A buffer of one run's input size for `op`, to be filled and given to `run` (owned: true). */
+  buffer(op: 'seal' | 'open'): Buffer {
+    const size = runChunks * (op === 'seal' ? chunkSize : encryptedChunkSize);
+    const spare = this.spare.pop();
+    return spare !== undefined && spare.byteLength === size
+      ? Buffer.from(spare)
+      : Buffer.allocUnsafeSlow(size);
+  }
+
+  /**
+   * Seals or opens `data`. With `owned`, `data` came from `buffer()` (or is otherwise the caller's
+   * alone) and its memory is moved, not copied: the caller must not touch it afterwards.
+   */
+  run(op: 'seal' | 'open', start: number, data: Buffer, owned = false): Promise<RunResult> {
     if (start < parallelAfterChunks || availableParallelism() < 2) {
-      return Promise.resolve(op === 'seal' ? sealRun(this.key, start, data) : openRun(this.key, start, data));
+      const result = op === 'seal' ? sealRun(this.key, start, data) : openRun(this.key, start, data);
+      if (owned && result.failedAt < 0) this.recycle(data);
+      return Promise.resolve({ ...result, input: data });
     }
     if (this.failed) return Promise.reject(this.failed);
     const workers = (this.workers ??= this.startWorkers());
     const id = this.nextJob++;
-    // A private copy whose memory moves to the worker (the input may share a pooled buffer).
-    const copy = new Uint8Array(data.length);
-    copy.set(data);
+    let moved: ArrayBuffer;
+    if (owned && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+      moved = data.buffer as ArrayBuffer;
+    } else {
+      // A private copy whose memory moves to the worker (the input may share a pooled buffer).
+      const copy = new Uint8Array(data.length);
+      copy.set(data);
+      moved = copy.buffer;
+    }
     const worker = workers[this.nextWorker++ % workers.length]!;
     return new Promise<RunResult>((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      worker.postMessage({ id, op, key: this.key, start, data: copy.buffer }, [copy.buffer]);
+      worker.postMessage({ id, op, start, data: moved }, [moved]);
     });
+  }
+
+  /** Keeps a finished job's input for the next `buffer()` (a failed one stays with its result). */
+  private recycle(input: Buffer): void {
+    if (input.byteOffset === 0 && input.byteLength === input.buffer.byteLength) {
+      if (this.spare.length < this.maxInFlight) this.spare.push(input.buffer as ArrayBuffer);
+    }
   }
 
   private startWorkers(): Worker[] {
     return Array.from({ length: workerCount() }, () => {
-      const worker = new Worker(workerSource, { eval: true });
-      worker.on('message', (msg: { id: number; out: ArrayBuffer; failedAt: number }) => {
-        const job = this.jobs.get(msg.id);
-        this.jobs.delete(msg.id);
-        job?.resolve({ out: Buffer.from(msg.out), failedAt: msg.failedAt });
-      });
+      // The key goes once, at start: a Buffer in a message is cloned with its whole backing store.
+      const worker = new Worker(workerSource, { eval: true, workerData: { key: new Uint8Array(this.key) } });
+      worker.on(
+        'message',
+        (msg: { id: number; out: ArrayBuffer; length: number; failedAt: number; input: ArrayBuffer }) => {
+          const job = this.jobs.get(msg.id);
+          this.jobs.delete(msg.id);
+          const input = Buffer.from(msg.input);
+          if (msg.failedAt < 0) this.recycle(input);
+          job?.resolve({ out: Buffer.from(msg.out, 0, msg.length), failedAt: msg.failedAt, input });
+        },
+      );
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`a STREAM worker exited with ${code}`));

@@ -41,7 +41,7 @@ export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Arr
   const inFlight: Promise<RunResult>[] = [];
   // Chunks are filled in place in a 16-chunk run; a full chunk followed by more input is not the
   // last one, so it joins the run, and a full run is sealed as a whole.
-  let run = Buffer.allocUnsafeSlow(runChunks * chunkSize);
+  let run = runner.buffer('seal');
   let runStart = 0;
   let full = 0; // whole chunks in `run` known not to be last
   let filled = 0; // bytes in the chunk after them
@@ -53,9 +53,9 @@ export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Arr
           full++;
           filled = 0;
           if (full === runChunks) {
-            inFlight.push(runner.run('seal', runStart, run));
+            inFlight.push(runner.run('seal', runStart, run, true));
             runStart += runChunks;
-            run = Buffer.allocUnsafeSlow(runChunks * chunkSize);
+            run = runner.buffer('seal');
             full = 0;
             while (inFlight.length >= runner.maxInFlight) yield (await inFlight.shift()!).out;
           }
@@ -97,20 +97,20 @@ async function* decryptChunks(
   runner: ChunkRunner,
 ): AsyncGenerator<Buffer> {
   const release = (plain: Buffer): Buffer | null => (batch.add(plain) ? batch.take() : null);
-  const inFlight: { start: number; sealed: Buffer; result: Promise<RunResult> }[] = [];
+  const inFlight: { start: number; result: Promise<RunResult> }[] = [];
   let index = 0;
 
   /** Releases the oldest run; a chunk that failed gets age's full-final-chunk check, then the error. */
   async function* settle(): AsyncGenerator<Buffer> {
     const job = inFlight.shift()!;
-    const { out, failedAt } = await job.result;
+    const { out, failedAt, input } = await job.result;
     if (failedAt < 0) {
       const ready = release(out);
       if (ready !== null) yield ready;
       return;
     }
     batch.add(out);
-    const sealed = job.sealed.subarray(failedAt * encryptedChunkSize, (failedAt + 1) * encryptedChunkSize);
+    const sealed = input!.subarray(failedAt * encryptedChunkSize, (failedAt + 1) * encryptedChunkSize);
     const final = openChunk(key, job.start + failedAt, true, sealed);
     if (final === null) throw new AgeError('Payload', 'a payload chunk fails authentication');
     batch.add(final);
@@ -122,8 +122,10 @@ async function* decryptChunks(
       // A whole run with at least one byte after it holds no final chunk: it can go in parallel.
       const available = await reader.fill(runChunks * encryptedChunkSize + 1);
       if (available > runChunks * encryptedChunkSize) {
-        const sealed = reader.take(runChunks * encryptedChunkSize);
-        inFlight.push({ start: index, sealed, result: runner.run('open', index, sealed) });
+        // Copied once, into a buffer whose memory then moves to a worker and back.
+        const sealed = runner.buffer('open');
+        reader.takeInto(sealed);
+        inFlight.push({ start: index, result: runner.run('open', index, sealed, true) });
         index += runChunks;
         while (inFlight.length >= runner.maxInFlight) yield* settle();
         continue;
