@@ -59,16 +59,19 @@ export const BURN_CHOICES: TimerChoice[] = [
 
 /** A message stamp: the time for today's messages, the date too for older ones (they can live a year). */
 export function formatTime(at: number, now: number = Date.now()): string {
-  const time = new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  if (new Date(at).toDateString() === new Date(now).toDateString()) return time;
-  const sameYear = new Date(at).getFullYear() === new Date(now).getFullYear();
-  const date = new Date(at).toLocaleDateString([], {
-    day: 'numeric',
-    month: 'short',
-    ...(sameYear ? {} : { year: 'numeric' }),
-  });
+  const when = new Date(at);
+  const today = new Date(now);
+  const time = STAMP_TIME.format(when);
+  if (when.toDateString() === today.toDateString()) return time;
+  const date = (when.getFullYear() === today.getFullYear() ? STAMP_DATE : STAMP_DATE_YEAR).format(when);
   return `${date}, ${time}`;
 }
+
+// The stamps' formatters, made once: toLocaleTimeString with options builds a new formatter on
+// every call, and a scrolling list stamps every row it mounts. Same options, same output.
+const STAMP_TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const STAMP_DATE = new Intl.DateTimeFormat([], { day: 'numeric', month: 'short' });
+const STAMP_DATE_YEAR = new Intl.DateTimeFormat([], { day: 'numeric', month: 'short', year: 'numeric' });
 
 /** The earlier of the two deadlines, or null when neither runs. */
 export function nextDeadline(expiresAt: number | null, burnAt: number | null): number | null {
