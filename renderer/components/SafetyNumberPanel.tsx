@@ -1,6 +1,6 @@
 // A contact's safety number (PRODUCT.md, Identity): 60 digits in twelve groups and a QR code to
 // scan, the verified switch, and a loud warning when the contact's identity key changed.
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import QRCode from 'qrcode';
 import type { SafetyNumberView } from '../../common/engine';
 
@@ -40,6 +40,10 @@ export function SafetyNumberPanel({ safety, busy, onVerify, onClose }: SafetyNum
   // Keyboard and screen-reader users land on the panel they just opened, not behind it.
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
+  // While the change is pending (busy) the switch shows the user's choice, not the old state a
+  // controlled box would flip back to until main answers; then it shows what main says.
+  const [choice, setChoice] = useState<boolean | null>(null);
+  const checked = busy && choice !== null ? choice : safety.verified;
   return (
     <section className="safety card" aria-labelledby="safety-title">
       <h3 id="safety-title" ref={heading} tabIndex={-1}>
@@ -67,9 +71,12 @@ export function SafetyNumberPanel({ safety, busy, onVerify, onClose }: SafetyNum
           <label className="check">
             <input
               type="checkbox"
-              checked={safety.verified}
+              checked={checked}
               disabled={busy}
-              onChange={(e) => onVerify(e.target.checked)}
+              onChange={(e) => {
+                setChoice(e.target.checked);
+                onVerify(e.target.checked);
+              }}
             />
             I compared this number with {name} in person or over a trusted channel
           </label>
