@@ -10,6 +10,13 @@ interface TimerNoticeBody {
   burnAfterMs: number | null;
 }
 
+interface RoomNoticeBody {
+  notice: 'room';
+  action: string;
+  subject: string | null;
+  name: string;
+}
+
 function duration(ms: number): string {
   const units: [number, string][] = [
     [86_400_000, 'd'],
@@ -31,6 +38,28 @@ export function describeTimers(t: ConversationTimers): string {
   return `Disappearing messages: ${parts.join(', ')}`;
 }
 
+/** A notice is a 'system' row that never expires and is seen at once (a notice is not unread). */
+function noticeRow(
+  args: { id: string; conversationId: string; senderId: string; outgoing: boolean; now: number },
+  body: TimerNoticeBody | RoomNoticeBody,
+): NewMessage {
+  return {
+    id: args.id,
+    conversationId: args.conversationId,
+    senderId: args.senderId,
+    outgoing: args.outgoing,
+    kind: 'system',
+    body: JSON.stringify(body),
+    sentAt: args.now,
+    receivedAt: args.now,
+    expireAfterMs: null,
+    burnAfterMs: null,
+    expiresAt: null,
+    seenAt: args.now,
+    state: args.outgoing ? 'sent' : 'received',
+  };
+}
+
 /** The row that records a timer change by `senderId` (ourselves when outgoing). Never expires. */
 export function timerNotice(args: {
   id: string;
@@ -45,29 +74,7 @@ export function timerNotice(args: {
     expireAfterMs: args.timers.expireAfterMs,
     burnAfterMs: args.timers.burnAfterMs,
   };
-  return {
-    id: args.id,
-    conversationId: args.conversationId,
-    senderId: args.senderId,
-    outgoing: args.outgoing,
-    kind: 'system',
-    body: JSON.stringify(body),
-    sentAt: args.now,
-    receivedAt: args.now,
-    expireAfterMs: null,
-    burnAfterMs: null,
-    expiresAt: null,
-    // Seen at once: a notice is not an unread message.
-    seenAt: args.now,
-    state: args.outgoing ? 'sent' : 'received',
-  };
-}
-
-interface RoomNoticeBody {
-  notice: 'room';
-  action: string;
-  subject: string | null;
-  name: string;
+  return noticeRow(args, body);
 }
 
 /** The row that records a room change (member added, removed, left, promoted, demoted, renamed). */
@@ -87,21 +94,7 @@ export function roomNotice(args: {
     subject: args.subject,
     name: args.name,
   };
-  return {
-    id: args.id,
-    conversationId: args.conversationId,
-    senderId: args.senderId,
-    outgoing: args.outgoing,
-    kind: 'system',
-    body: JSON.stringify(body),
-    sentAt: args.now,
-    receivedAt: args.now,
-    expireAfterMs: null,
-    burnAfterMs: null,
-    expiresAt: null,
-    seenAt: args.now,
-    state: args.outgoing ? 'sent' : 'received',
-  };
+  return noticeRow(args, body);
 }
 
 const ROOM_VERBS: Record<string, string> = {
