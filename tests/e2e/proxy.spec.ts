@@ -21,7 +21,7 @@ import {
 import { createAccountInUi, startConversationInUi } from '../helpers/foundation/onboarding';
 import {
   PROXY_EGRESS,
-  haveMicrosocks,
+  skipMicrosocks,
   startMicrosocks,
   startRelayWitness,
   type RelayWitness,
@@ -35,7 +35,7 @@ let harness: RunningHarness;
 let tempDir: string;
 
 test.beforeEach(async () => {
-  test.skip(!haveMicrosocks() && process.env.CI !== 'true', 'microsocks is not installed');
+  test.skip(skipMicrosocks('the app proxy tests'), 'microsocks is not installed');
   tempDir = mkdtempSync(join(tmpdir(), 'wisp-e2e-proxy-'));
   relay = await startRelay({ dataDir: join(tempDir, 'relay'), logger: false });
   witness = await startRelayWitness(relay.port);

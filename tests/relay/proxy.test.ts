@@ -18,7 +18,7 @@ import { testKeyStore } from '../helpers/engine/fixtures';
 import {
   PROXY_EGRESS,
   freePort,
-  haveMicrosocks,
+  skipMicrosocks,
   startMicrosocks,
   startRelayWitness,
   type RelayWitness,
@@ -26,11 +26,7 @@ import {
 } from '../helpers/relay/socks';
 import { WispError } from '../../common/errors';
 
-if (!haveMicrosocks()) {
-  if (process.env.CI === 'true')
-    throw new Error('microsocks is not installed (apt-get install -y microsocks)');
-  console.warn('microsocks is not installed; the SOCKS5 proxy tests are skipped');
-}
+const skip = skipMicrosocks('the SOCKS5 proxy tests');
 
 let relay: RunningRelay;
 let witness: RelayWitness;
@@ -100,7 +96,7 @@ function seenSince(start: number) {
   return witness.connections.slice(start);
 }
 
-describe.skipIf(!haveMicrosocks())('SOCKS5 proxy for every relay connection', () => {
+describe.skipIf(skip)('SOCKS5 proxy for every relay connection', () => {
   it('carries registration, the authenticated WebSocket, an attachment upload and download and a message round trip: the relay sees only the proxy', async () => {
     const socks = await proxy();
     const start = witness.connections.length;

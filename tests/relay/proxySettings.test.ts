@@ -11,7 +11,7 @@ import { startRelay, type RunningRelay } from '../../relay';
 import { testPlatform } from '../unit/foundation/platform';
 import {
   PROXY_EGRESS,
-  haveMicrosocks,
+  skipMicrosocks,
   startMicrosocks,
   startRelayWitness,
   type RelayWitness,
@@ -20,13 +20,14 @@ import {
 
 const TEST_SCRYPT = { N: 2 ** 14, r: 8, p: 1 };
 
+const skip = skipMicrosocks('the Settings → Network proxy tests');
 let relay: RunningRelay;
 let witness: RelayWitness;
 let socks: SocksProxy;
 let dir: string;
 
 beforeAll(async () => {
-  if (!haveMicrosocks()) return;
+  if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'wisp-proxy-settings-'));
   relay = await startRelay({ port: 0, logger: false });
   witness = await startRelayWitness(relay.port);
@@ -48,7 +49,7 @@ function services(): ServicesHost {
   });
 }
 
-describe.skipIf(!haveMicrosocks())('Settings → Network in the services', () => {
+describe.skipIf(skip)('Settings → Network in the services', () => {
   it('refuses a bad proxy at the IPC boundary with what is wrong, and saves nothing', async () => {
     const host = services();
     const dispatch = createDispatcher(host.services);

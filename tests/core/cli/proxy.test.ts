@@ -13,7 +13,7 @@ import { RpcClient } from '../../helpers/engine/daemonClient';
 import {
   PROXY_EGRESS,
   freePort,
-  haveMicrosocks,
+  skipMicrosocks,
   localhostCertificate,
   startMicrosocks,
   startRelayWitness,
@@ -21,11 +21,7 @@ import {
   type SocksProxy,
 } from '../../helpers/relay/socks';
 
-if (!haveMicrosocks()) {
-  if (process.env.CI === 'true')
-    throw new Error('microsocks is not installed (apt-get install -y microsocks)');
-  console.warn('microsocks is not installed; the CLI proxy tests are skipped');
-}
+const skip = skipMicrosocks('the CLI proxy tests');
 
 let relay: RunningRelay;
 let witness: RelayWitness;
@@ -72,7 +68,7 @@ function since(start: number) {
   return witness.connections.slice(start);
 }
 
-describe.skipIf(!haveMicrosocks())('wisp --proxy / WISP_PROXY', () => {
+describe.skipIf(skip)('wisp --proxy / WISP_PROXY', () => {
   it('two real CLI clients talk over wss:// through the proxy: init, send with a file, sync, attachment save — the relay sees only the proxy', async () => {
     const start = witness.connections.length;
     const a = await wisp('alice', [
