@@ -5,11 +5,11 @@
 // attachments folder on disk. And an image attached with the paperclip reaches the peer intact.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { startWorld, syncUntilText, type E2eWorld } from '../helpers/foundation/harness';
 import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 import { gradientPng } from '../helpers/ui/imageFixture';
+import { seriousViolations } from '../helpers/ui/axe';
 
 let world: E2eWorld;
 
@@ -124,14 +124,6 @@ test('an image attached with the paperclip reaches the peer byte for byte', asyn
     await bob.close();
   }
 });
-
-/** Serious and critical axe violations on the current screen, summarised for the failure message. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** The focused element's outline, as the person sees it. */
 function focusOutline(page: Page): Promise<{ style: string; width: string }> {
