@@ -34,7 +34,7 @@ export default defineConfig({
           name: 'renderer',
           include: ['tests/renderer/**/*.test.tsx'],
           environment: 'jsdom',
-          setupFiles: ['tests/helpers/ui/jsdomDialog.ts'],
+          setupFiles: ['tests/renderer/jsdomDialog.ts'],
         },
       },
       {
