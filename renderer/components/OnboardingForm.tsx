@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import type { KeystoreCapability, KeystoreKind } from '../../common/ipc';
 import { DeviceKeyFields, useDeviceKey } from './DeviceKeyFields';
+import { USERNAME_PATTERN, USERNAME_RULE } from '../lib/username';
 
 export interface OnboardingValues {
   username: string;
@@ -23,7 +24,7 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
   const [relayUrl, setRelayUrl] = useState(defaultRelayUrl ?? '');
   const deviceKey = useDeviceKey(keystores);
   const valid =
-    /^[A-Za-z0-9_.-]{3,32}$/.test(username.trim()) && /^wss?:\/\/.+/.test(relayUrl.trim()) && deviceKey.ready;
+    USERNAME_PATTERN.test(username.trim()) && /^wss?:\/\/.+/.test(relayUrl.trim()) && deviceKey.ready;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -52,9 +53,7 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
           aria-describedby="username-hint"
         />
       </label>
-      <small id="username-hint">
-        3–32 letters, digits, dots, dashes or underscores. You can change it later.
-      </small>
+      <small id="username-hint">{USERNAME_RULE}. You can change it later.</small>
       <label>
         Relay
         <input

@@ -7,6 +7,7 @@ import type { ContactView, ConversationView } from '../../common/engine';
 import { sortByActivity } from './ConversationList';
 import { Dialog } from './Dialog';
 import { contactName } from './PeopleView';
+import { USERNAME_RULE } from '../lib/username';
 
 export interface SwitcherItem {
   /** A conversation id, a contact's account id, or the typed username for a lookup. */
@@ -176,7 +177,7 @@ export function QuickSwitcher({ items, onChoose, onClose }: QuickSwitcherProps) 
         <p className="empty switcher-empty" role="status">
           {query.trim() === ''
             ? 'No conversations or contacts yet. Type a username to look someone up.'
-            : `Nothing matches “${query.trim()}”. A username is 3–32 letters, digits, dots, dashes or underscores.`}
+            : `Nothing matches “${query.trim()}”. A username is ${USERNAME_RULE}.`}
         </p>
       )}
       <p className="hint switcher-keys" aria-hidden="true">
