@@ -75,8 +75,10 @@ export function DeviceKeyFields({ keystores, state, name, passphraseLabel, disab
               disabled={!k.available}
               onChange={() => state.setKeystore(k.kind)}
             />
-            {KEYSTORE_LABELS[k.kind]}
-            {!k.available && k.reason !== undefined && <small> — {k.reason}</small>}
+            <span className="option-text">
+              {KEYSTORE_LABELS[k.kind]}
+              {!k.available && k.reason !== undefined && <small>{k.reason}</small>}
+            </span>
           </label>
         ))}
       </fieldset>

@@ -25,12 +25,10 @@ export function RoomConversationView(props: ConversationViewProps & { room: Room
 
 function LeftRoomNote() {
   return (
-    <div className="composer-closed" role="status">
-      <LogOut size={16} aria-hidden="true" />
-      <p>
-        <strong>You’re no longer a member of this room.</strong> You can’t send messages to it; what it holds
-        stays here until it expires. Only an admin can add you back.
-      </p>
-    </div>
+    <p className="composer-closed" role="status">
+      <LogOut size={15} aria-hidden="true" />
+      <strong>You’re no longer a member of this room,</strong> so you can’t send messages to it. Only an admin
+      can add you back.
+    </p>
   );
 }

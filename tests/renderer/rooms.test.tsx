@@ -376,7 +376,7 @@ describe('a room we are no longer in', () => {
   it('shows why nothing can be sent where the composer was, and no composer or attach control', () => {
     const onSend = vi.fn();
     render(<RoomConversationView {...base} onSend={onSend} room={{ people, left: true }} />);
-    expect(screen.getByRole('status').textContent).toContain('You’re no longer a member of this room.');
+    expect(screen.getByRole('status').textContent).toContain('You’re no longer a member of this room,');
     expect(screen.queryByLabelText('Message', { exact: true })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Send' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Attach a file' })).toBeNull();
