@@ -2,29 +2,16 @@
 // relay (both backends). A new name is what others find the account by, the old one is free; a
 // malformed or taken name is refused with its typed error and changes nothing; a released name
 // finds nobody and another account can take it.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../../relay/index';
-import { runWisp, wisp, wispHuman, type WispResult } from '../../helpers/engine/cli';
-import { testBackends, type TestBackend } from '../../helpers/relay/relayDb';
+import { describe, expect, it } from 'vitest';
+import { useCliRelay, wisp, wispHuman, type WispResult } from '../../helpers/engine/cli';
+import { testBackends } from '../../helpers/relay/relayDb';
 
 const errorOf = (r: WispResult) =>
   (JSON.parse(r.stderr.trim().split('\n').pop()!) as { error: { kind: string } }).error;
 
 for (const { kind, make } of testBackends()) {
   describe(`wisp username (${kind} relay)`, () => {
-    let backend: TestBackend;
-    let relay: RunningRelay;
-    let root: string;
-    const profile = (name: string) => join(root, name);
-    const init = (name: string, username: string) =>
-      runWisp([
-        'init',
-        ...['--profile', profile(name), '--keystore', 'passphrase'],
-        ...['--relay', relay.url.replace(/\/v1\/ws$/, ''), '--username', username, '--json'],
-      ]);
+    const { profile, init } = useCliRelay(make, 'wisp-cli-username-');
     /** Who a name belongs to at the relay, asked by a profile that never met anyone (no cache). */
     const owner = async (name: string): Promise<string | null> => {
       const r = await wisp(profile('observer'), ['lookup'], ['--name', name]);
@@ -32,16 +19,6 @@ for (const { kind, make } of testBackends()) {
       expect(errorOf(r).kind, r.stderr).toBe('NotFound');
       return null;
     };
-    beforeAll(async () => {
-      backend = make();
-      relay = await startRelay({ port: 0, logger: false, ...backend.options });
-      root = mkdtempSync(join(tmpdir(), 'wisp-cli-username-'));
-    });
-    afterAll(async () => {
-      await relay?.close();
-      await backend?.cleanup();
-      rmSync(root, { recursive: true, force: true });
-    });
 
     it('sets a new name others find, frees the old one, and refuses a malformed or taken name unchanged', async () => {
       const created = await init('gil', 'gil');
