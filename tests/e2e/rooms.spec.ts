@@ -231,7 +231,10 @@ test('a member who is not an admin sees the members but no admin control, and le
   await expect(page.getByLabel('Message', { exact: true })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Send' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Attach a file' })).toHaveCount(0);
-  expect(await seriousViolations(page), 'a room we left').toEqual([]);
+  expect(await seriousViolations(page), 'dark: a room we left').toEqual([]);
+  await world.harness.host.services.settings.set({ theme: 'light' });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  expect(await seriousViolations(page), 'light: a room we left').toEqual([]);
   await bob.sync({ waitMs: 300 });
   const bobsView = (await bob.conversations()).find((c) => c.id === room.id);
   // Both left: the app's user (this test) and carol.
