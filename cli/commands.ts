@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { WispError } from '../common/errors';
 import { secondsToMs } from '../common/timers';
+import { Username } from '../common/wire/primitives';
 import type { EngineApi, SendOptions } from '../core/engine';
 import { backupCommands } from './backupCommands';
 import type { Output } from './output';
@@ -376,6 +377,38 @@ export const commands: Record<string, CommandSpec> = {
         const path = resolve(required(values, 'out'));
         await engine.saveAttachment(required(values, 'id'), required(values, 'attachment'), path);
         out.record({ saved: path }, `Saved to ${path}`);
+      });
+    },
+  },
+  // The name others find this account by (PRODUCT.md: changeable, case-insensitive). Checked here
+  // first, so a name the relay would refuse never opens the profile; the relay checks it again.
+  'username set': {
+    options: { name: { type: 'string' } },
+    async run(values, out) {
+      const wanted = Username.safeParse(required(values, 'name'));
+      if (!wanted.success) {
+        throw new WispError('InvalidInput', 'a username is 3–32 letters, digits, dots or underscores', {
+          recovery: 'Pick another name, e.g. `wisp username set --name ada_l`.',
+        });
+      }
+      await withEngine(values, async (engine) => {
+        await engine.setUsername(wanted.data);
+        out.record(
+          { accountId: engine.accountId, username: engine.username },
+          `Your username is now ${engine.username}. Your contacts keep reaching you; new people find you by this name.`,
+        );
+      });
+    },
+  },
+  'username release': {
+    options: {},
+    async run(values, out) {
+      await withEngine(values, async (engine) => {
+        await engine.setUsername(null);
+        out.record(
+          { accountId: engine.accountId, username: null },
+          'Released your username: anyone may take it now. Your contacts keep reaching you by your account.',
+        );
       });
     },
   },

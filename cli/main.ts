@@ -38,6 +38,9 @@ commands:
                                      (in backup commands --passphrase-file is the backup's; the
                                      profile's comes from --passphrase-fd or $WISP_PASSPHRASE)
   backup import --in FILE [--passphrase-file F | --identity-file KEYFILE]   restore into a new --profile
+  username set --name NAME            change the name people find you by (3–32 letters, digits,
+                                     dots, underscores; case-insensitive); contacts keep reaching you
+  username release                   give your username up (anyone may take it); contacts keep you
   account delete --yes               unregister the account at the relay (username, keys, queued
                                      messages, uploads) and erase this profile and its key
   daemon [--socket PATH]             serve these commands as JSON-RPC 2.0 over stdio (or a Unix

@@ -43,6 +43,8 @@ export interface ConversationViewProps {
   renderAttachments?: (message: MessageView) => ReactNode;
   /** The file being sent and how far (0–1), shown until its message appears. */
   uploading?: { name: string; size: number; progress: number } | null;
+  /** In place of the composer: why nothing can be sent here (a room the user is no longer in). */
+  composerClosed?: ReactNode;
 }
 
 export function ConversationView(props: ConversationViewProps) {
@@ -57,10 +59,11 @@ export function ConversationView(props: ConversationViewProps) {
     renderAttachments,
     uploading = null,
     headerExtra,
+    composerClosed,
   } = props;
   const [attachment, setAttachment] = useState<File | null>(null);
   const [dragging, setDragging] = useState(false);
-  const attaching = renderAttachments !== undefined;
+  const attaching = renderAttachments !== undefined && composerClosed === undefined;
   return (
     <section
       className={dragging ? 'conversation dropping' : 'conversation'}
@@ -142,13 +145,15 @@ export function ConversationView(props: ConversationViewProps) {
           Drop the file to attach it
         </p>
       )}
-      <Composer
-        key={title}
-        initialTimers={defaultTimers}
-        busy={sending}
-        onSend={onSend}
-        {...(attaching ? { attachment, onAttach: setAttachment } : {})}
-      />
+      {composerClosed ?? (
+        <Composer
+          key={title}
+          initialTimers={defaultTimers}
+          busy={sending}
+          onSend={onSend}
+          {...(attaching ? { attachment, onAttach: setAttachment } : {})}
+        />
+      )}
     </section>
   );
 }

@@ -2,6 +2,8 @@
 // database key will live (the OS keychain when one works, or a passphrase the user types).
 import { useState, type FormEvent } from 'react';
 import type { KeystoreCapability, KeystoreKind } from '../../common/ipc';
+import { DeviceKeyFields, useDeviceKey } from './DeviceKeyFields';
+import { USERNAME_PATTERN, USERNAME_RULE } from '../lib/username';
 
 export interface OnboardingValues {
   username: string;
@@ -17,26 +19,12 @@ export interface OnboardingFormProps {
   onSubmit: (values: OnboardingValues) => void;
 }
 
-const KEYSTORE_LABELS: Record<KeystoreKind, string> = {
-  keychain: 'OS keychain',
-  safeStorage: 'OS keychain via Electron',
-  passphrase: 'A passphrase I type',
-};
-
 export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: OnboardingFormProps) {
-  const firstAvailable = keystores.find((k) => k.available)?.kind ?? 'passphrase';
   const [username, setUsername] = useState('');
   const [relayUrl, setRelayUrl] = useState(defaultRelayUrl ?? '');
-  const [keystore, setKeystore] = useState<KeystoreKind>(firstAvailable);
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
-
-  const needsPassphrase = keystore === 'passphrase';
-  const mismatch = needsPassphrase && confirm.length > 0 && passphrase !== confirm;
+  const deviceKey = useDeviceKey(keystores);
   const valid =
-    /^[A-Za-z0-9_.-]{3,32}$/.test(username.trim()) &&
-    /^wss?:\/\/.+/.test(relayUrl.trim()) &&
-    (!needsPassphrase || (passphrase.length >= 8 && passphrase === confirm));
+    USERNAME_PATTERN.test(username.trim()) && /^wss?:\/\/.+/.test(relayUrl.trim()) && deviceKey.ready;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -44,8 +32,7 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
     onSubmit({
       username: username.trim(),
       relayUrl: relayUrl.trim(),
-      keystore,
-      ...(needsPassphrase ? { passphrase } : {}),
+      ...deviceKey.values(),
     });
   }
 
@@ -66,9 +53,7 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
           aria-describedby="username-hint"
         />
       </label>
-      <small id="username-hint">
-        3–32 letters, digits, dots, dashes or underscores. You can change it later.
-      </small>
+      <small id="username-hint">{USERNAME_RULE}. You can change it later.</small>
       <label>
         Relay
         <input
@@ -80,42 +65,7 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
           required
         />
       </label>
-      <fieldset>
-        <legend>Protect the local database key with</legend>
-        {keystores.map((k) => (
-          <label key={k.kind} className={k.available ? undefined : 'unavailable'}>
-            <input
-              type="radio"
-              name="keystore"
-              value={k.kind}
-              checked={keystore === k.kind}
-              disabled={!k.available}
-              onChange={() => setKeystore(k.kind)}
-            />
-            {KEYSTORE_LABELS[k.kind]}
-            {!k.available && k.reason !== undefined && <small> — {k.reason}</small>}
-          </label>
-        ))}
-      </fieldset>
-      {needsPassphrase && (
-        <>
-          <label>
-            Passphrase
-            <input
-              type="password"
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-              minLength={8}
-            />
-          </label>
-          <label>
-            Passphrase again
-            <input type="password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-          </label>
-          {mismatch && <small role="alert">The passphrases differ.</small>}
-          <small>There is no way to recover a forgotten passphrase.</small>
-        </>
-      )}
+      <DeviceKeyFields keystores={keystores} state={deviceKey} name="keystore" passphraseLabel="Passphrase" />
       <button type="submit" disabled={!valid || busy}>
         {busy ? 'Creating…' : 'Create account'}
       </button>

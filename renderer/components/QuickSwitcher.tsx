@@ -5,7 +5,9 @@ import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 
 import { Hash, Search, ShieldCheck, UserRound } from 'lucide-react';
 import type { ContactView, ConversationView } from '../../common/engine';
 import { sortByActivity } from './ConversationList';
+import { Dialog } from './Dialog';
 import { contactName } from './PeopleView';
+import { USERNAME_RULE } from '../lib/username';
 
 export interface SwitcherItem {
   /** A conversation id, a contact's account id, or the typed username for a lookup. */
@@ -96,17 +98,10 @@ export function QuickSwitcher({ items, onChoose, onClose }: QuickSwitcherProps) 
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
   const listId = useId();
-  const titleId = useId();
   const shown = useMemo(() => filterSwitcher(items, query), [items, query]);
   const current = Math.min(active, Math.max(shown.length - 1, 0));
   const optionId = (i: number) => `${listId}-option-${i}`;
 
-  useEffect(() => {
-    // Focus goes back where it was when the switcher closes (WAI-ARIA dialog pattern).
-    const before = document.activeElement as HTMLElement | null;
-    input.current?.focus();
-    return () => before?.focus?.();
-  }, []);
   useEffect(() => {
     document.getElementById(optionId(current))?.scrollIntoView?.({ block: 'nearest' });
   });
@@ -132,72 +127,62 @@ export function QuickSwitcher({ items, onChoose, onClose }: QuickSwitcherProps) 
   }
 
   return (
-    <div className="overlay switcher-overlay" role="presentation" onClick={onClose}>
-      <div
-        className="dialog card switcher"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h2 id={titleId} className="visually-hidden">
-          Quick switcher
-        </h2>
-        <label className="switcher-field">
-          <Search size={16} aria-hidden="true" />
-          <span className="visually-hidden">Find a conversation or contact</span>
-          <input
-            ref={input}
-            role="combobox"
-            aria-expanded="true"
-            aria-controls={listId}
-            aria-autocomplete="list"
-            aria-activedescendant={shown.length > 0 ? optionId(current) : undefined}
-            placeholder="Find a conversation or contact"
-            autoComplete="off"
-            spellCheck={false}
-            value={query}
-            onChange={(e) => {
-              setQuery(e.target.value);
-              setActive(0);
-            }}
-            onKeyDown={onKeyDown}
-          />
-        </label>
-        <ul id={listId} role="listbox" aria-label="Conversations and contacts" className="switcher-list">
-          {shown.map((item, i) => (
-            <li
-              key={`${item.kind}:${item.id}`}
-              id={optionId(i)}
-              role="option"
-              aria-selected={i === current}
-              className={i === current ? 'switcher-option active' : 'switcher-option'}
-              onMouseMove={() => setActive(i)}
-              onClick={() => onChoose(item)}
-            >
-              <ItemIcon item={item} />
-              <span className="switcher-label">{item.label}</span>
-              {item.verified === true && (
-                <span className="verified-badge">
-                  <ShieldCheck size={14} aria-hidden="true" />
-                  Verified
-                </span>
-              )}
-              {item.detail !== undefined && <span className="switcher-detail">{item.detail}</span>}
-            </li>
-          ))}
-        </ul>
-        {shown.length === 0 && (
-          <p className="empty switcher-empty" role="status">
-            {query.trim() === ''
-              ? 'No conversations or contacts yet. Type a username to look someone up.'
-              : `Nothing matches “${query.trim()}”. A username is 3–32 letters, digits, dots, dashes or underscores.`}
-          </p>
-        )}
-        <p className="hint switcher-keys" aria-hidden="true">
-          ↑↓ to move · Enter to open · Esc to close
+    // The Dialog sends focus back where it was when the switcher closes (WAI-ARIA dialog pattern).
+    <Dialog title="Quick switcher" titleHidden className="switcher" initialFocus={input} onClose={onClose}>
+      <label className="switcher-field">
+        <Search size={16} aria-hidden="true" />
+        <span className="visually-hidden">Find a conversation or contact</span>
+        <input
+          ref={input}
+          role="combobox"
+          aria-expanded="true"
+          aria-controls={listId}
+          aria-autocomplete="list"
+          aria-activedescendant={shown.length > 0 ? optionId(current) : undefined}
+          placeholder="Find a conversation or contact"
+          autoComplete="off"
+          spellCheck={false}
+          value={query}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            setActive(0);
+          }}
+          onKeyDown={onKeyDown}
+        />
+      </label>
+      <ul id={listId} role="listbox" aria-label="Conversations and contacts" className="switcher-list">
+        {shown.map((item, i) => (
+          <li
+            key={`${item.kind}:${item.id}`}
+            id={optionId(i)}
+            role="option"
+            aria-selected={i === current}
+            className={i === current ? 'switcher-option active' : 'switcher-option'}
+            onMouseMove={() => setActive(i)}
+            onClick={() => onChoose(item)}
+          >
+            <ItemIcon item={item} />
+            <span className="switcher-label">{item.label}</span>
+            {item.verified === true && (
+              <span className="verified-badge">
+                <ShieldCheck size={14} aria-hidden="true" />
+                Verified
+              </span>
+            )}
+            {item.detail !== undefined && <span className="switcher-detail">{item.detail}</span>}
+          </li>
+        ))}
+      </ul>
+      {shown.length === 0 && (
+        <p className="empty switcher-empty" role="status">
+          {query.trim() === ''
+            ? 'No conversations or contacts yet. Type a username to look someone up.'
+            : `Nothing matches “${query.trim()}”. A username is ${USERNAME_RULE}.`}
         </p>
-      </div>
-    </div>
+      )}
+      <p className="hint switcher-keys" aria-hidden="true">
+        ↑↓ to move · Enter to open · Esc to close
+      </p>
+    </Dialog>
   );
 }

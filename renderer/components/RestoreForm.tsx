@@ -6,6 +6,7 @@ import type { BackupProgressView, KeystoreCapability, KeystoreKind } from '../..
 import type { UiError } from '../lib/uiError';
 import { BackupPathField } from './BackupPathField';
 import { BackupProgress } from './BackupProgress';
+import { DeviceKeyFields, useDeviceKey } from './DeviceKeyFields';
 import { ErrorNote } from './ErrorNote';
 
 export interface RestoreValues {
@@ -30,22 +31,12 @@ export interface RestoreFormProps {
   onBack: () => void;
 }
 
-const KEYSTORE_LABELS: Record<KeystoreKind, string> = {
-  keychain: 'OS keychain',
-  safeStorage: 'OS keychain via Electron',
-  passphrase: 'A passphrase I type',
-};
-
 export function RestoreForm(props: RestoreFormProps) {
   const { keystores, running } = props;
   const [keyKind, setKeyKind] = useState<RestoreValues['key']['kind']>('passphrase');
   const [backupPassphrase, setBackupPassphrase] = useState('');
   const [recoveryKey, setRecoveryKey] = useState('');
-  const [keystore, setKeystore] = useState<KeystoreKind>(
-    keystores.find((k) => k.available)?.kind ?? 'passphrase',
-  );
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
+  const deviceKey = useDeviceKey(keystores);
 
   // A refusal appears below the long form: bring it into view, or a small window would hide it.
   const errorRef = useRef<HTMLDivElement>(null);
@@ -53,12 +44,10 @@ export function RestoreForm(props: RestoreFormProps) {
     if (props.error !== null) errorRef.current?.scrollIntoView?.({ block: 'nearest' });
   }, [props.error]);
 
-  const needsPassphrase = keystore === 'passphrase';
-  const mismatch = needsPassphrase && confirm.length > 0 && passphrase !== confirm;
   const valid =
     props.path.trim() !== '' &&
     (keyKind === 'passphrase' ? backupPassphrase.length > 0 : recoveryKey.trim().length > 0) &&
-    (!needsPassphrase || (passphrase.length >= 8 && passphrase === confirm));
+    deviceKey.ready;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -69,8 +58,7 @@ export function RestoreForm(props: RestoreFormProps) {
         keyKind === 'passphrase'
           ? { kind: 'passphrase', passphrase: backupPassphrase }
           : { kind: 'recoveryKey', recoveryKey: recoveryKey.trim() },
-      keystore,
-      ...(needsPassphrase ? { passphrase } : {}),
+      ...deviceKey.values(),
     });
   }
 
@@ -134,48 +122,13 @@ export function RestoreForm(props: RestoreFormProps) {
           />
         </label>
       )}
-      <fieldset disabled={running}>
-        <legend>Protect the local database key with</legend>
-        {keystores.map((k) => (
-          <label key={k.kind} className={k.available ? undefined : 'unavailable'}>
-            <input
-              type="radio"
-              name="restore-keystore"
-              value={k.kind}
-              checked={keystore === k.kind}
-              disabled={!k.available}
-              onChange={() => setKeystore(k.kind)}
-            />
-            {KEYSTORE_LABELS[k.kind]}
-            {!k.available && k.reason !== undefined && <small> — {k.reason}</small>}
-          </label>
-        ))}
-      </fieldset>
-      {needsPassphrase && (
-        <>
-          <label>
-            Passphrase for this device
-            <input
-              type="password"
-              value={passphrase}
-              disabled={running}
-              onChange={(e) => setPassphrase(e.target.value)}
-              autoComplete="new-password"
-            />
-          </label>
-          <label>
-            Passphrase for this device again
-            <input
-              type="password"
-              value={confirm}
-              disabled={running}
-              onChange={(e) => setConfirm(e.target.value)}
-              autoComplete="new-password"
-            />
-          </label>
-          {mismatch && <small role="alert">The passphrases differ.</small>}
-        </>
-      )}
+      <DeviceKeyFields
+        keystores={keystores}
+        state={deviceKey}
+        name="restore-keystore"
+        passphraseLabel="Passphrase for this device"
+        disabled={running}
+      />
       {props.error !== null && (
         <div ref={errorRef}>
           <ErrorNote error={props.error} />

@@ -1,7 +1,8 @@
 // "New room": a name and the first members (RoomMemberPicker), in a modal dialog. Pure: the
 // container creates the room and shows why it failed; nothing is sent until "Create room".
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { ContactView } from '../../common/engine';
+import { Dialog } from './Dialog';
 import { ErrorNote } from './ErrorNote';
 import { RoomMemberPicker } from './RoomMemberPicker';
 
@@ -16,29 +17,24 @@ export interface RoomCreateDialogProps {
 export const ROOM_NAME_MAX = 100;
 
 export function RoomCreateDialog({ contacts, busy, error, onCreate, onCancel }: RoomCreateDialogProps) {
-  const titleId = useId();
   const nameField = useRef<HTMLInputElement>(null);
   const [name, setName] = useState('');
   const [members, setMembers] = useState<string[]>([]);
-  useEffect(() => nameField.current?.focus(), []);
   const ready = name.trim().length > 0 && members.length > 0 && !busy;
   function submit(event: FormEvent) {
     event.preventDefault();
     if (ready) onCreate(name.trim(), members);
   }
   return (
-    <div className="overlay" role="presentation">
-      <form
-        className="dialog card room-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        onSubmit={submit}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') onCancel();
-        }}
-      >
-        <h2 id={titleId}>New room</h2>
+    // A click beside it does not close it: that would lose the name and members chosen so far.
+    <Dialog
+      title="New room"
+      className="room-dialog"
+      initialFocus={nameField}
+      closeOnBackdrop={false}
+      onClose={onCancel}
+    >
+      <form className="room-dialog-form" onSubmit={submit}>
         <label>
           Room name
           <input
@@ -60,6 +56,6 @@ export function RoomCreateDialog({ contacts, busy, error, onCreate, onCancel }: 
           </button>
         </div>
       </form>
-    </div>
+    </Dialog>
   );
 }

@@ -4,6 +4,7 @@
 import { X } from 'lucide-react';
 import { useId, useState } from 'react';
 import type { ContactView } from '../../common/engine';
+import { USERNAME_PATTERN } from '../lib/username';
 
 export interface RoomMemberPickerProps {
   /** Contacts that may be picked (the caller leaves out current members). */
@@ -14,8 +15,6 @@ export interface RoomMemberPickerProps {
   /** The group's caption (default "Members"). */
   legend?: string;
 }
-
-const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
 /** What a contact is picked by: its confirmed username, else its account id. */
 export function contactRef(c: ContactView): string {
@@ -30,7 +29,7 @@ export function RoomMemberPicker(props: RoomMemberPickerProps) {
   const known = new Set(contacts.map((c) => contactRef(c).toLowerCase()));
   const extra = selected.filter((s) => !known.has(s.toLowerCase()));
   const name = typed.trim();
-  const valid = USERNAME.test(name) && !chosen.has(name.toLowerCase());
+  const valid = USERNAME_PATTERN.test(name) && !chosen.has(name.toLowerCase());
 
   function toggle(ref: string, on: boolean) {
     onChange(on ? [...selected, ref] : selected.filter((s) => s.toLowerCase() !== ref.toLowerCase()));

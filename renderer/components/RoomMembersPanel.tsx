@@ -10,6 +10,7 @@ import { BURN_CHOICES, EXPIRE_CHOICES } from '../lib/format';
 import { ErrorNote } from './ErrorNote';
 import { ROOM_NAME_MAX } from './RoomCreateDialog';
 import { RoomMemberPicker } from './RoomMemberPicker';
+import { UNKNOWN_MEMBER } from './RoomSenderName';
 import { TimerSelect } from './TimerSelect';
 
 export interface RoomMembersPanelProps {
@@ -31,9 +32,9 @@ export interface RoomMembersPanelProps {
   onClose: () => void;
 }
 
-/** The name a member is shown by: "You", the confirmed username, or "Unknown name". */
+/** The name a member is shown by: "You", the confirmed username, or "Unknown member". */
 export function memberLabel(m: RoomMemberView): string {
-  return m.self ? 'You' : (m.username ?? 'Unknown name');
+  return m.self ? 'You' : (m.username ?? UNKNOWN_MEMBER);
 }
 
 /** What the panel lets the app's user do (the role rules, tested on their own). */

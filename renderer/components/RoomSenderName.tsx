@@ -1,26 +1,52 @@
 // The sender's name on an incoming room message, in the colour their account id picks
 // (lib/senderColours.ts), made distinct within the open room by RoomSenderColours; a name the
-// sender claimed but we never confirmed shows apart, as a hint.
+// sender claimed but we never confirmed shows apart, as a hint. A sender with no confirmed name is
+// "Unknown member", never their raw account id (as Signal shows "Unknown" for someone it cannot name).
 import { createContext, useContext, type CSSProperties, type ReactNode } from 'react';
 import type { MessageView } from '../../common/engine';
 import { senderColourVars } from '../lib/senderColours';
 
-const RoomColours = createContext<ReadonlyMap<string, number> | null>(null);
+/** What the open room knows of its people, for the rows below it. */
+export interface RoomPeople {
+  /** Account id → palette index, distinct within the room. */
+  colours: ReadonlyMap<string, number>;
+  /** Account id → a name another member gave for an account we hold no confirmed name of. */
+  hints?: ReadonlyMap<string, string>;
+  /** The app's user in this room: notices about them read "you". */
+  self?: { accountId: string; username: string | null } | null;
+}
 
-/** Gives the messages below it the open room's colour assignment (account id → palette index). */
+const RoomPeopleContext = createContext<RoomPeople | null>(null);
+
+/** Gives the messages below it the open room's colour assignment and what it knows of names. */
 export function RoomSenderColours(props: {
   colours: ReadonlyMap<string, number> | null;
+  hints?: ReadonlyMap<string, string>;
+  self?: RoomPeople['self'];
   children: ReactNode;
 }) {
-  return <RoomColours.Provider value={props.colours}>{props.children}</RoomColours.Provider>;
+  const { colours, hints, self = null, children } = props;
+  const value = colours === null ? null : { colours, ...(hints ? { hints } : {}), self };
+  return <RoomPeopleContext.Provider value={value}>{children}</RoomPeopleContext.Provider>;
 }
+
+export function useRoomPeople(): RoomPeople | null {
+  return useContext(RoomPeopleContext);
+}
+
+/** The engine names an account it holds no username for by its id (which no username can look like). */
+export function hasNoConfirmedName(message: Pick<MessageView, 'from' | 'fromAccountId'>): boolean {
+  return message.from === message.fromAccountId;
+}
+
+export const UNKNOWN_MEMBER = 'Unknown member';
 
 export function RoomSenderName({ message }: { message: MessageView }) {
   // A sender no longer in the room (removed, left) keeps the colour its id picks.
-  const index = useContext(RoomColours)?.get(message.fromAccountId);
+  const index = useRoomPeople()?.colours.get(message.fromAccountId);
   return (
     <span className="sender" style={senderColourVars(message.fromAccountId, index) as CSSProperties}>
-      {message.from}
+      {hasNoConfirmedName(message) ? UNKNOWN_MEMBER : message.from}
       {/* A name the sender claimed that the relay did not confirm: shown apart, never as the name. */}
       {message.fromNameHint != null && (
         <span className="hint"> (says “{message.fromNameHint}”, unconfirmed)</span>

@@ -533,7 +533,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
           </>
         ) : (
           <RoomConversationView
-            colours={roomDetails.colours}
+            room={roomDetails.screen}
             key={title}
             title={title}
             identityChanged={contact?.identityChanged ?? false}

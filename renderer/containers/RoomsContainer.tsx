@@ -9,7 +9,9 @@ import { isWispError } from '../../common/errors';
 import type { RoomMemberView, WispClient } from '../../common/ipc';
 import { RoomConfirmDialog } from '../components/RoomConfirmDialog';
 import { RoomCreateDialog } from '../components/RoomCreateDialog';
+import type { RoomScreen } from '../components/RoomConversationView';
 import { RoomMembersPanel, memberLabel } from '../components/RoomMembersPanel';
+import type { RoomPeople } from '../components/RoomSenderName';
 import { assignSenderColours } from '../lib/senderColours';
 import { asUiError, type UiError } from '../lib/uiError';
 import '../rooms.css';
@@ -72,8 +74,9 @@ export function NewRoomLauncher({ client, contacts, onCreated }: NewRoomLauncher
 type Confirm = { kind: 'leave' } | { kind: 'remove'; member: RoomMemberView } | null;
 
 export interface RoomDetails {
-  /** Sender colours of the open room, distinct per member (for RoomSenderColours); null outside rooms. */
-  colours: ReadonlyMap<string, number> | null;
+  /** The open room's people (sender colours, name hints, who "you" is) and whether we left it;
+   * null outside rooms. */
+  screen: RoomScreen | null;
   /** Inside the conversation header, after the title: member count and the details button. */
   headerExtra: ReactNode;
   /** Between the header and the messages, when the details are open. */
@@ -115,6 +118,22 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
     };
   }, [client, room]);
 
+  // Who "you" is in notices: asked of the account, since after leaving (or being removed) we are
+  // no longer among the members. Asked again per room, so a changed username is current.
+  const [me, setMe] = useState<{ accountId: string; username: string | null } | null>(null);
+  useEffect(() => {
+    if (room === null) return;
+    let live = true;
+    client.account.info().then(
+      (info) => live && setMe({ accountId: info.accountId, username: info.username }),
+      // Locked meanwhile: notices then name us as the engine wrote them, until the next room.
+      () => live && setMe(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, room]);
+
   const act = useCallback(
     async (work: () => Promise<unknown>) => {
       setBusy(true);
@@ -131,13 +150,24 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
     [client, roomId],
   );
 
-  const colours = useMemo(
-    () =>
-      room === null ? null : assignSenderColours(members.filter((m) => !m.self).map((m) => m.accountId)),
-    [room, members],
-  );
+  const people = useMemo((): RoomPeople | null => {
+    if (room === null) return null;
+    // Names others gave for accounts we hold no confirmed name of: contacts first (they outlive
+    // membership, so a notice about someone who left still has theirs), then the current members.
+    const hints = new Map<string, string>();
+    for (const c of contacts)
+      if (c.username === null && c.nameHint != null) hints.set(c.accountId, c.nameHint);
+    for (const m of members)
+      if (m.username === null && m.nameHint !== null) hints.set(m.accountId, m.nameHint);
+    return {
+      colours: assignSenderColours(members.filter((m) => !m.self).map((m) => m.accountId)),
+      hints,
+      self: me,
+    };
+  }, [room, members, contacts, me]);
 
-  if (room === null) return { headerExtra: null, panel: null, colours: null } satisfies RoomDetails;
+  if (room === null || people === null)
+    return { headerExtra: null, panel: null, screen: null } satisfies RoomDetails;
   const id = room.id;
   // Counted from the conversation (always current), ourselves included unless we left.
   const count = room.members.length + (room.left ? 0 : 1);
@@ -208,5 +238,5 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
       )}
     </>
   );
-  return { headerExtra, panel, colours } satisfies RoomDetails;
+  return { headerExtra, panel, screen: { people, left: room.left } } satisfies RoomDetails;
 }

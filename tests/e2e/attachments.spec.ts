@@ -2,14 +2,17 @@
 // the real engine and a real relay, with a second real client. An image arrives, is previewed from
 // an in-memory Blob URL, opened larger, saved byte for byte through the path field, and when its
 // message burns it is gone from the page (no <img>, the Blob URL revoked) and from the profile's
-// attachments folder on disk. And an image attached with the paperclip reaches the peer intact.
+// attachments folder on disk. An image attached with the paperclip, an image pasted into the
+// composer and a file dropped on the conversation each reach the peer intact.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type JSHandle, type Page } from '@playwright/test';
+import type { Engine } from '../../core/engine';
 import { startWorld, syncUntilText, type E2eWorld } from '../helpers/foundation/harness';
 import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 import { gradientPng } from '../helpers/ui/imageFixture';
+import { seriousViolations } from '../helpers/ui/axe';
 
 let world: E2eWorld;
 
@@ -125,13 +128,94 @@ test('an image attached with the paperclip reaches the peer byte for byte', asyn
   }
 });
 
-/** Serious and critical axe violations on the current screen, summarised for the failure message. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+/**
+ * A DataTransfer in the page holding one File with exactly `bytes`: what a paste or a drop carries.
+ * Synthetic events carry it because headless Chromium has no OS clipboard or drag source to take a
+ * file from (and the async clipboard API re-encodes images); the handlers, DataTransfer and File
+ * are Chromium's own.
+ */
+function fileTransfer(page: Page, name: string, type: string, bytes: Buffer): Promise<JSHandle> {
+  return page.evaluateHandle(
+    ({ name, type, base64 }) => {
+      const g = globalThis as unknown as {
+        atob: (s: string) => string;
+        DataTransfer: new () => { items: { add: (f: unknown) => void } };
+        File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+      };
+      const data = Uint8Array.from(g.atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new g.DataTransfer();
+      transfer.items.add(new g.File([data], name, { type }));
+      return transfer;
+    },
+    { name, type, base64: bytes.toString('base64') },
+  );
 }
+
+/** Sends what the composer holds, and checks the peer got `text` with one file of exactly `bytes`. */
+async function sendAndCheckReceived(
+  page: Page,
+  peer: Engine,
+  from: string,
+  text: string,
+  expected: { fileName: string; bytes: Buffer },
+): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  const received = await syncUntilText(peer, text);
+  expect(received?.from).toBe(from);
+  expect(received?.attachments).toHaveLength(1);
+  expect(received!.attachments[0]!.fileName).toBe(expected.fileName);
+  const out = join(world.tempDir, `got-${expected.fileName}`);
+  await peer.saveAttachment(received!.id, received!.attachments[0]!.id, out);
+  expect(readFileSync(out).equals(expected.bytes)).toBe(true);
+}
+
+test('an image pasted into the composer and a file dropped on the conversation reach the peer byte for byte', async ({
+  page,
+}) => {
+  const { alice, bob, bobName } = await onboardWithPeer(page, world);
+  try {
+    await startConversationInUi(page, bobName);
+    const box = page.getByLabel('Message', { exact: true });
+    await expect(box).toBeVisible();
+
+    // A screenshot on the clipboard is a nameless image: it is attached as pasted-image.png.
+    const shot = gradientPng(120, 90, 3);
+    const clipboard = await fileTransfer(page, '', 'image/png', shot);
+    await box.evaluate((el, data) => {
+      const g = globalThis as unknown as {
+        ClipboardEvent: new (type: string, init: object) => unknown;
+      };
+      (el as unknown as { dispatchEvent: (e: unknown) => boolean }).dispatchEvent(
+        new g.ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }),
+      );
+    }, clipboard);
+    await expect(page.getByRole('group', { name: 'Attached file pasted-image.png' })).toBeVisible();
+    // The image went to the attachment, not into the text.
+    await expect(box).toHaveValue('');
+    await sendAndCheckReceived(page, bob, alice, 'pasted from the clipboard', {
+      fileName: 'pasted-image.png',
+      bytes: shot,
+    });
+    await expect(page.getByRole('group', { name: 'Attached file pasted-image.png' })).toHaveCount(0);
+
+    // Any file dragged over the conversation shows where it will go, and dropping attaches it.
+    const notes = randomBytes(40_000);
+    const dragged = await fileTransfer(page, 'notes.bin', 'application/octet-stream', notes);
+    const conversation = page.getByRole('region', { name: `Conversation with ${bobName}` });
+    await conversation.dispatchEvent('dragover', { dataTransfer: dragged });
+    await expect(page.locator('.drop-hint')).toHaveText('Drop the file to attach it');
+    await conversation.dispatchEvent('drop', { dataTransfer: dragged });
+    await expect(page.locator('.drop-hint')).toHaveCount(0);
+    await expect(page.getByRole('group', { name: 'Attached file notes.bin' })).toBeVisible();
+    await sendAndCheckReceived(page, bob, alice, 'dropped on the window', {
+      fileName: 'notes.bin',
+      bytes: notes,
+    });
+  } finally {
+    await bob.close();
+  }
+});
 
 /** The focused element's outline, as the person sees it. */
 function focusOutline(page: Page): Promise<{ style: string; width: string }> {

@@ -1,13 +1,13 @@
 // People and account as a user meets them, through the real harness, engine and relay: the
 // contact list, the quick switcher driven by keyboard only, changing the username, deleting the
 // account and wiping the device (relay rows, profile folder), and axe on the new screens.
-import AxeBuilder from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { createPeer, startWorld, uniqueName, type E2eWorld } from '../helpers/foundation/harness';
 import { onboardWithPeer, startConversationInUi } from '../helpers/foundation/onboarding';
 import { openSqlite } from '../helpers/relay/relayDb';
+import { seriousViolations } from '../helpers/ui/axe';
 
 let world: E2eWorld;
 test.beforeEach(async () => {
@@ -217,13 +217,6 @@ test('delete account and wipe this device unregisters at the relay, erases the p
     await bob.close();
   }
 });
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('axe finds no serious or critical violation on People, Account and the quick switcher in both themes', async ({
   page,

@@ -178,7 +178,12 @@ test('a room of three is created, renamed and shrunk in the UI; messages go both
 test('a member who is not an admin sees the members but no admin control, and leaves after a confirmation', async ({
   page,
 }) => {
-  const { alice, bob, bobName, carolName } = await threePeople(page);
+  const { alice, bob, bobName, carol, carolName } = await threePeople(page);
+  // Carol knows bob, so his room reaches her as a room. Bob knows carol by her name, which she then
+  // gives up: the room lists her by a name the app's user cannot confirm at the relay.
+  await carol.lookup(bobName);
+  await bob.lookup(carolName);
+  await carol.setUsername(null);
   // Bob's room, with the app's user as a plain member; the user knows bob, so it is no request.
   await page.getByPlaceholder('Username to message').fill(bobName);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -201,14 +206,39 @@ test('a member who is not an admin sees the members but no admin control, and le
   await expect(panel.getByLabel('Room messages expire')).toHaveCount(0);
   await expect(panel.getByRole('button', { name: /Remove|admin|Add/ })).toHaveCount(0);
 
+  // Carol leaves: the notice names her as someone we cannot confirm, with the name bob gave, never
+  // by her account id (which the engine's sentence holds).
+  expect(await syncUntilText(carol, 'welcome')).toBeDefined();
+  await carol.leaveRoom(room.id);
+  // The details take the messages' place while open (as in Signal): close them to see the notice.
+  await panel.getByRole('button', { name: 'Close room details' }).click();
+  await expect(page.locator('.room-notice').last()).toHaveText(
+    `An unknown member (says “${carolName}”) left`,
+  );
+  for (const text of await page.locator('.room-notice').allTextContents()) {
+    expect(text).not.toContain(carol.accountId);
+  }
+
+  await page.getByRole('button', { name: 'Room details' }).click();
   await panel.getByRole('button', { name: 'Leave room' }).click();
   const confirm = page.getByRole('alertdialog', { name: 'Leave “Bob’s room”?' });
   await confirm.getByRole('button', { name: 'Leave room' }).click();
   await expect(page.locator('.room-count')).toHaveText('You left this room');
   await expect(panel.getByRole('button', { name: 'Leave room' })).toHaveCount(0);
+  // No composer to send into a room we left, as in Signal: why, in its place.
+  await panel.getByRole('button', { name: 'Close room details' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'no longer a member of this room' })).toBeVisible();
+  await expect(page.getByLabel('Message', { exact: true })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Send' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Attach a file' })).toHaveCount(0);
+  expect(await seriousViolations(page), 'dark: a room we left').toEqual([]);
+  await world.harness.host.services.settings.set({ theme: 'light' });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  expect(await seriousViolations(page), 'light: a room we left').toEqual([]);
   await bob.sync({ waitMs: 300 });
   const bobsView = (await bob.conversations()).find((c) => c.id === room.id);
-  expect(bobsView?.members).toEqual([carolName]);
+  // Both left: the app's user (this test) and carol.
+  expect(bobsView?.members).toEqual([]);
 });
 
 /** Elements no name or message text may ever create (as in uiSafety.spec.ts). */

@@ -2,12 +2,12 @@
 // real peer stays inert text in bubbles, previews, search results and notifications; links open
 // only after a confirmation showing the whole URL; the keyboard reaches everything; and axe finds
 // no serious or critical violation on the main screens in both themes.
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import type { WispEvent } from '../../common/ipc';
 import { startWorld, type E2eWorld } from '../helpers/foundation/harness';
 import { onboardWithPeer, openOnboarding } from '../helpers/foundation/onboarding';
 import { XSS_CORPUS } from '../helpers/ui/xssCorpus';
+import { seriousViolations } from '../helpers/ui/axe';
 
 let world: E2eWorld;
 
@@ -125,14 +125,6 @@ test('keyboard: quick find, next conversation, shortcuts overlay, settings and E
     await bob.close();
   }
 });
-
-/** Serious and critical axe violations on the current screen, summarised for the failure message. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 test('axe finds no serious or critical violation on the main screens in both themes', async ({ page }) => {
   await openOnboarding(page, world);

@@ -118,6 +118,38 @@ describe('OnboardingForm', () => {
       passphrase: 'long passphrase',
     });
   });
+
+  it('holds back a username the relay would refuse (a dash, too short) and says what a username is', () => {
+    renderForm();
+    const create = screen.getByRole<HTMLButtonElement>('button', { name: 'Create account' });
+    fireEvent.change(screen.getByLabelText('Passphrase'), { target: { value: 'long passphrase' } });
+    fireEvent.change(screen.getByLabelText('Passphrase again'), { target: { value: 'long passphrase' } });
+    for (const bad of ['ann-marie', 'al']) {
+      fireEvent.change(screen.getByLabelText('Username'), { target: { value: bad } });
+      expect(create.disabled, bad).toBe(true);
+    }
+    fireEvent.change(screen.getByLabelText('Username'), { target: { value: 'ann_marie.k' } });
+    expect(create.disabled).toBe(false);
+    expect(screen.getByText(/3–32 letters, digits, dots or underscores/)).toBeTruthy();
+  });
+
+  it('asks for the passphrase only when it protects the key, and says it cannot be recovered', () => {
+    render(
+      <OnboardingForm
+        keystores={[
+          { kind: 'keychain', available: true },
+          { kind: 'passphrase', available: true },
+        ]}
+        defaultRelayUrl="ws://127.0.0.1:1/v1/ws"
+        busy={false}
+        onSubmit={() => {}}
+      />,
+    );
+    expect(screen.queryByLabelText('Passphrase')).toBeNull();
+    fireEvent.click(screen.getByRole('radio', { name: 'A passphrase I type' }));
+    expect(screen.getByLabelText('Passphrase')).toBeTruthy();
+    expect(screen.getByText('There is no way to recover a forgotten passphrase.')).toBeTruthy();
+  });
 });
 
 describe('SettingsPanel', () => {

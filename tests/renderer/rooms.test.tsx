@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ContactView, ConversationView } from '../../common/engine';
 import type { RoomMemberView } from '../../common/ipc';
 import { MessageBubble } from '../../renderer/components/MessageBubble';
+import { RoomConversationView } from '../../renderer/components/RoomConversationView';
 import { RoomCreateDialog } from '../../renderer/components/RoomCreateDialog';
 import { RoomMembersPanel, roomPermissions } from '../../renderer/components/RoomMembersPanel';
 import { RoomSenderColours } from '../../renderer/components/RoomSenderName';
@@ -155,9 +156,9 @@ describe('RoomMembersPanel role rules', () => {
       member('bob', { username: null, nameHint: '<img src=x onerror=alert(1)>' }),
     ]);
     const row = screen.getAllByRole('listitem')[1]!;
-    expect(row.textContent).toContain('Unknown name (says “<img src=x onerror=alert(1)>”, unconfirmed)');
+    expect(row.textContent).toContain('Unknown member (says “<img src=x onerror=alert(1)>”, unconfirmed)');
     expect(row.querySelector('img')).toBeNull();
-    expect(screen.getByRole('button', { name: 'Remove Unknown name from the room' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Remove Unknown member from the room' })).toBeTruthy();
   });
 });
 
@@ -269,6 +270,122 @@ describe('room notices', () => {
     expect(container.querySelector('script')).toBeNull();
     expect(rows[1]!.textContent).toBe('You removed carol');
     expect(screen.queryByRole('button', { name: 'Delete' })).toBeNull();
+  });
+});
+
+describe('members without a confirmed name', () => {
+  const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+  // The engine names an account it holds no username for by its id: these are its sentences.
+  const notices = [
+    messageView({
+      id: 'n1',
+      from: 'bob',
+      fromAccountId: ids.bob,
+      text: `bob added ${ids.carol}`,
+      roomNotice: { action: 'add', subject: ids.carol },
+    }),
+    messageView({
+      id: 'n2',
+      from: ids.carol,
+      fromAccountId: ids.carol,
+      fromNameHint: 'carol',
+      text: `${ids.carol} left`,
+      roomNotice: { action: 'leave', subject: null },
+    }),
+    messageView({
+      id: 'n3',
+      from: ids.bob,
+      fromAccountId: ids.bob,
+      fromNameHint: null,
+      text: `${ids.bob} removed ${ids.me}`,
+      roomNotice: { action: 'remove', subject: ids.me },
+    }),
+    messageView({
+      id: 'n4',
+      from: 'bob',
+      fromAccountId: ids.bob,
+      text: `bob made an admin: me`,
+      roomNotice: { action: 'promote', subject: ids.me },
+    }),
+    messageView({
+      id: 'n5',
+      from: 'bob',
+      fromAccountId: ids.bob,
+      text: `bob renamed the room to ${ids.carol}`,
+      roomNotice: { action: 'rename', subject: null },
+    }),
+  ];
+
+  it('name them “an unknown member” (with the name others gave) in notices, and us “you”, never by account id', () => {
+    const { container } = render(
+      <RoomSenderColours
+        colours={new Map()}
+        hints={new Map([[ids.carol, 'carol <b>x</b>']])}
+        self={{ accountId: ids.me, username: 'me' }}
+      >
+        <ol>
+          {notices.map((m) => (
+            <MessageBubble key={m.id} message={m} now={NOW} />
+          ))}
+        </ol>
+      </RoomSenderColours>,
+    );
+    const rows = [...container.querySelectorAll('li.room-notice')].map((r) => r.textContent);
+    expect(rows).toEqual([
+      'bob added an unknown member (says “carol <b>x</b>”)',
+      'An unknown member (says “carol”) left',
+      'An unknown member removed you',
+      'bob made an admin: you',
+      // A room's name is what an admin typed: kept as it is, whatever it looks like.
+      `bob renamed the room to ${ids.carol}`,
+    ]);
+    expect(rows.slice(0, 4).some((t) => UUID.test(t ?? ''))).toBe(false);
+    expect(container.querySelector('b')).toBeNull();
+  });
+
+  it('show a sender without a confirmed name as “Unknown member”, with their claim apart', () => {
+    render(
+      <ol>
+        <MessageBubble
+          message={messageView({ from: ids.carol, fromAccountId: ids.carol, fromNameHint: 'carol' })}
+          now={NOW}
+          showSender
+        />
+      </ol>,
+    );
+    const sender = document.querySelector('.sender')!;
+    expect(sender.textContent).toBe('Unknown member (says “carol”, unconfirmed)');
+    expect(UUID.test(sender.textContent ?? '')).toBe(false);
+  });
+});
+
+describe('a room we are no longer in', () => {
+  const base = {
+    title: 'club',
+    messages: [messageView({ text: 'earlier' })],
+    burning: new Set<string>(),
+    expiredUnread: 0,
+    now: NOW,
+    defaultTimers: { expireAfterMs: null, burnAfterMs: null },
+    sending: false,
+    error: null,
+    renderAttachments: () => null,
+  };
+  const people = { colours: new Map<string, number>(), self: null };
+
+  it('shows why nothing can be sent where the composer was, and no composer or attach control', () => {
+    const onSend = vi.fn();
+    render(<RoomConversationView {...base} onSend={onSend} room={{ people, left: true }} />);
+    expect(screen.getByRole('status').textContent).toContain('You’re no longer a member of this room,');
+    expect(screen.queryByLabelText('Message', { exact: true })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Send' })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Attach a file' })).toBeNull();
+  });
+
+  it('keeps the composer while we are a member', () => {
+    render(<RoomConversationView {...base} onSend={() => {}} room={{ people, left: false }} />);
+    expect(screen.getByLabelText('Message', { exact: true })).toBeTruthy();
+    expect(screen.queryByText(/no longer a member/)).toBeNull();
   });
 });
 

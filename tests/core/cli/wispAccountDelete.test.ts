@@ -1,39 +1,16 @@
 // `wisp account delete --yes` end to end on both relay backends: the real CLI unregisters the
 // account (its relay rows go), erases the profile folder, and the username is free for anyone.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay, type RunningRelay } from '../../../relay/index';
-import { runWisp, wisp } from '../../helpers/engine/cli';
-import { testBackends, type TestBackend } from '../../helpers/relay/relayDb';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { useCliRelay, wisp } from '../../helpers/engine/cli';
+import { testBackends } from '../../helpers/relay/relayDb';
 
 for (const { kind, make } of testBackends()) {
   describe(`wisp account delete (${kind} relay)`, () => {
-    let backend: TestBackend;
-    let relay: RunningRelay;
-    let root: string;
-    const profile = (name: string) => join(root, name);
-    const init = (name: string, username: string) =>
-      runWisp([
-        'init',
-        ...['--profile', profile(name), '--keystore', 'passphrase'],
-        ...['--relay', relay.url.replace(/\/v1\/ws$/, ''), '--username', username, '--json'],
-      ]);
-    beforeAll(async () => {
-      backend = make();
-      relay = await startRelay({ port: 0, logger: false, ...backend.options });
-      root = mkdtempSync(join(tmpdir(), 'wisp-cli-delete-'));
-    });
-    afterAll(async () => {
-      await relay?.close();
-      await backend?.cleanup();
-      rmSync(root, { recursive: true, force: true });
-    });
-
+    const { profile, init, backend } = useCliRelay(make, 'wisp-cli-delete-');
     /** The relay's keyed hash of an account, read from its username row (the key stays with the relay). */
     async function hashOfName(username: string): Promise<Buffer> {
-      const db = await backend.db();
+      const db = await backend().db();
       try {
         const [row] = await db.all('SELECT id_hash FROM usernames WHERE username = ?', [username]);
         return Buffer.from(row!.id_hash as Uint8Array);
@@ -43,7 +20,7 @@ for (const { kind, make } of testBackends()) {
     }
 
     async function relayRows(h: Buffer): Promise<{ accounts: number; usernames: number; prekeys: number }> {
-      const db = await backend.db();
+      const db = await backend().db();
       const n = async (table: string) =>
         Number((await db.all(`SELECT COUNT(*) AS n FROM ${table} WHERE id_hash = ?`, [h]))[0]!.n);
       try {
@@ -79,7 +56,7 @@ for (const { kind, make } of testBackends()) {
       expect(deleted.lines[0]).toMatchObject({ deleted: accountId });
       expect(existsSync(profile('dana'))).toBe(false);
       expect(await relayRows(hash)).toEqual({ accounts: 0, usernames: 0, prekeys: 0 });
-      const db = await backend.db();
+      const db = await backend().db();
       try {
         const queued = await db.all('SELECT COUNT(*) AS n FROM envelopes WHERE recipient_hash = ?', [hash]);
         expect(Number(queued[0]!.n)).toBe(0);

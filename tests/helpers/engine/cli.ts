@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { startRelay } from '../../../relay/index';
+import { startRelay, type RunningRelay } from '../../../relay/index';
+import type { TestBackend } from '../relay/relayDb';
 import { fileURLToPath } from 'node:url';
 
 export const WISP_BIN = fileURLToPath(new URL('../../../bin/wisp.mjs', import.meta.url));
@@ -131,4 +132,35 @@ export function useCliWorld(names: string[]): {
     await world.close();
   });
   return { world: () => world, profile: (name) => world.profile(name) };
+}
+
+/**
+ * For one describe block: a relay on `backend` (port 0) and a folder for profiles, made in beforeAll
+ * and removed in afterAll. `init(profile, username)` runs the real `wisp init` into that folder.
+ */
+export function useCliRelay(make: () => TestBackend, prefix: string) {
+  let backend: TestBackend | undefined;
+  let relay: RunningRelay | undefined;
+  let root = '';
+  beforeAll(async () => {
+    backend = make();
+    relay = await startRelay({ port: 0, logger: false, ...backend.options });
+    root = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await relay?.close();
+    await backend?.cleanup();
+    if (root !== '') rmSync(root, { recursive: true, force: true });
+  });
+  const profile = (name: string): string => join(root, name);
+  return {
+    profile,
+    backend: (): TestBackend => backend!,
+    init: (name: string, username: string): Promise<WispResult> =>
+      runWisp([
+        'init',
+        ...['--profile', profile(name), '--keystore', 'passphrase'],
+        ...['--relay', relay!.url.replace(/\/v1\/ws$/, ''), '--username', username, '--json'],
+      ]),
+  };
 }

@@ -1,7 +1,8 @@
 // Walks the built renderer as a user would (onboarding → list → a 1:1 conversation with both
 // timers → link confirmation, message actions, search, shortcuts, the quick switcher, People,
-// Account → attachments → safety number → settings → locked → rooms → backups → restore on a
-// second device → the first one moved) and saves PNGs for a human to look at.
+// Account → attachments → safety number → settings (and the dialogs in the light theme) → locked →
+// rooms (a room left) → backups → restore on a second device → the first one moved) and saves PNGs
+// for a human to look at.
 // Run: npm run build:renderer && npx tsx tests/helpers/ui/screenshotWalk.ts [outDir]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -153,6 +154,17 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await shot(page, `${tag}-09b-light-conversation`);
     await page.getByRole('button', { name: 'Settings' }).click();
     await shot(page, `${tag}-09c-light-settings`);
+    // The dialogs (one frame, components/Dialog.tsx) in the light theme too.
+    await page.getByRole('button', { name: 'Chats' }).click();
+    await page.locator('.message .text button.link').first().click();
+    await shot(page, `${tag}-09d-light-link-confirm`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+/');
+    await shot(page, `${tag}-09e-light-shortcuts`);
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Open harbour.png larger' }).first().click();
+    await shot(page, `${tag}-09f-light-lightbox`);
+    await page.keyboard.press('Escape');
     await peopleScreens(page, tag, bobName, 'light');
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByLabel('Theme').selectOption('dark');
@@ -230,6 +242,9 @@ async function roomScreens(
     await shot(page, `${tag}-12f-light-room`);
     await page.getByRole('button', { name: 'Room details' }).click();
     await shot(page, `${tag}-12g-light-room-details`);
+    await page.getByRole('button', { name: 'New room' }).click();
+    await shot(page, `${tag}-12g2-light-new-room`);
+    await page.keyboard.press('Escape');
     await world.harness.host.services.settings.set({ theme: 'dark' });
 
     // Bob's room: the user is a plain member and sees the list and Leave only.
@@ -245,6 +260,16 @@ async function roomScreens(
     await page.getByRole('button', { name: 'Leave room' }).click();
     await shot(page, `${tag}-12i-leave-confirm`);
     await page.getByRole('button', { name: 'Cancel' }).click();
+    // Left for real: no composer, why in its place (as Signal shows for a group you left).
+    await page.getByRole('button', { name: 'Leave room' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Leave room' }).click();
+    await page.locator('.room-count').filter({ hasText: 'You left this room' }).waitFor();
+    await page.getByRole('button', { name: 'Close room details' }).click();
+    await page.locator('.composer-closed').waitFor();
+    await shot(page, `${tag}-12j-room-left`);
+    await world.harness.host.services.settings.set({ theme: 'light' });
+    await shot(page, `${tag}-12k-light-room-left`);
+    await world.harness.host.services.settings.set({ theme: 'dark' });
   } finally {
     await carol.close();
   }
