@@ -12,6 +12,7 @@ import type {
   SafetyNumberView,
 } from '../engine';
 import { BURN_MAX_MS, BURN_MIN_MS, EXPIRE_MAX_MS, EXPIRE_MIN_MS } from '../timers';
+import { USERNAME_CHARS } from '../wire/primitives';
 
 const instant = z.number().int().nonnegative();
 export const ExpireAfterMs = z.number().int().min(EXPIRE_MIN_MS).max(EXPIRE_MAX_MS).nullable();
@@ -19,13 +20,13 @@ export const BurnAfterMs = z.number().int().min(BURN_MIN_MS).max(BURN_MAX_MS).nu
 
 /** Ids are opaque strings from the engine; bounded so a hostile caller cannot send megabytes. */
 export const Id = z.string().min(1).max(128);
-/** PRODUCT.md: usernames are 3–32 characters, case-insensitive. */
+/** PRODUCT.md: usernames are 3–32 characters, case-insensitive; the relay's own rule (no dash). */
 export const Username = z
   .string()
   .trim()
   .min(3)
   .max(32)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, dot, dash and underscore only');
+  .regex(USERNAME_CHARS, 'letters, digits, dot and underscore only');
 
 export const AttachmentViewSchema = z.object({
   id: z.string(),

@@ -69,11 +69,12 @@ export type AttachmentId = z.infer<typeof AttachmentId>;
  * A username as typed: 3–32 of a-z 0-9 _ . , compared case-insensitively. The schema lower-cases
  * it, so every parsed username is already in canonical form.
  */
+export const USERNAME_CHARS = /^[A-Za-z0-9_.]+$/;
 export const Username = z
   .string()
   .min(3)
   .max(32)
-  .regex(/^[A-Za-z0-9_.]+$/, 'a username is 3–32 of a-z, 0-9, _ and .')
+  .regex(USERNAME_CHARS, 'a username is 3–32 of a-z, 0-9, _ and .')
   .transform((s) => s.toLowerCase());
 export type Username = z.output<typeof Username>;
 

@@ -86,6 +86,9 @@ describe('schemas', () => {
     expect(Username.safeParse('bo').success).toBe(false);
     expect(Username.safeParse('x'.repeat(33)).success).toBe(false);
     expect(Username.safeParse('bob<script>').success).toBe(false);
+    // The relay refuses a dash: the app must not let one through to a relay error.
+    expect(Username.safeParse('ann-marie').success).toBe(false);
+    expect(Username.safeParse('ann.marie_2').success).toBe(true);
   });
 
   it('backup: absolute paths only, a passphrase typed twice and of bounded length, a well-formed recovery key', () => {
