@@ -22,6 +22,8 @@ export const MessagePreviewSchema = z.object({
    */
   text: z.string().nullable(),
   attachments: z.number().int().nonnegative(),
+  /** A notice (timers, a room change): its text is a whole sentence naming who did it. */
+  notice: z.boolean(),
 });
 export type MessagePreview = z.infer<typeof MessagePreviewSchema>;
 

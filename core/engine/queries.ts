@@ -9,7 +9,7 @@ import { MATCH_END, MATCH_START, type MessagePreview, type SearchHit } from '../
 import type { Message, Store } from '../store';
 import { noticeOf } from './notices';
 import { roomMembers } from './roomMembers';
-import { messageView, nameOf, type NameBook } from './views';
+import { messageView, nameOf, noticeNameOf, type NameBook } from './views';
 
 export interface QueriesHost {
   readonly store: Store;
@@ -66,17 +66,20 @@ export class EngineQueries {
   async previews(): Promise<MessagePreview[]> {
     await this.host.settle();
     const { store, book } = this.host;
-    const name = (id: string): string => nameOf(book, id);
-    return store.messages.latestOfEach().map((m) => ({
-      conversationId: m.conversationId,
-      messageId: m.id,
-      outgoing: m.outgoing,
-      from: name(m.senderId),
-      sentAt: m.sentAt,
+    return store.messages.latestOfEach().map((m) => {
       // A notice (timers, a room change) previews as its sentence, never as its stored JSON.
-      text: shownText(m, noticeOf(m, name)?.text ?? m.body ?? ''),
-      attachments: store.attachments.forMessage(m.id).length,
-    }));
+      const notice = noticeOf(m, (id) => noticeNameOf(book, id));
+      return {
+        conversationId: m.conversationId,
+        messageId: m.id,
+        outgoing: m.outgoing,
+        from: nameOf(book, m.senderId),
+        sentAt: m.sentAt,
+        text: shownText(m, notice?.text ?? m.body ?? ''),
+        attachments: store.attachments.forMessage(m.id).length,
+        notice: notice !== null,
+      };
+    });
   }
 
   async search(query: string, limit: number): Promise<SearchHit[]> {

@@ -41,6 +41,18 @@ export function nameOf(book: NameBook, accountId: string): string {
   return book.store.contacts.get(accountId)?.username ?? accountId;
 }
 
+/**
+ * How a notice previewed outside its conversation names an account: "you", a username, else "an
+ * unknown member" with the name another member gave it — never a raw account id. (In the
+ * conversation the renderer words notices itself from the actor and subject ids.)
+ */
+export function noticeNameOf(book: NameBook, accountId: string): string {
+  if (accountId === book.selfId) return 'you';
+  const c = book.store.contacts.get(accountId);
+  if (c?.username) return c.username;
+  return c?.nameHint ? `an unknown member (says "${c.nameHint}")` : 'an unknown member';
+}
+
 /** A name a peer supplied for an account that has no confirmed username (shown apart, unconfirmed). */
 export function nameHintOf(book: NameBook, accountId: string): string | null {
   if (accountId === book.selfId) return null;

@@ -19,10 +19,17 @@ export interface ConversationListProps {
 
 export function previewText(preview: MessagePreview | undefined): string {
   if (preview === undefined) return 'No messages';
+  // A notice's sentence already names who did it ("you left", "bob added you"): no "You:" prefix.
+  if (preview.notice && preview.text !== null) return sentence(preview.text);
   const who = preview.outgoing ? 'You: ' : '';
   if (preview.text === null) return `${who}Burn-on-read message — open to read`;
   if (preview.text === '' && preview.attachments > 0) return `${who}Attachment`;
   return `${who}${preview.text}`;
+}
+
+/** "you …" and "an unknown member …" start a sentence capitalised; a username stays as it is. */
+function sentence(text: string): string {
+  return /^(you|an unknown member)\b/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
 export function sortByActivity(conversations: readonly ConversationView[]): ConversationView[] {

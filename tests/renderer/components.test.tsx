@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationView } from '../../common/engine';
 import type { Settings } from '../../common/ipc';
 import { Composer } from '../../renderer/components/Composer';
-import { ConversationList } from '../../renderer/components/ConversationList';
+import { ConversationList, previewText } from '../../renderer/components/ConversationList';
 import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { OnboardingForm } from '../../renderer/components/OnboardingForm';
 import { SettingsPanel } from '../../renderer/components/SettingsPanel';
@@ -239,6 +239,7 @@ describe('ConversationList', () => {
       sentAt: NOW - 1000,
       text,
       attachments: 0,
+      notice: false,
     });
     render(
       <ConversationList
@@ -268,6 +269,24 @@ describe('ConversationList', () => {
     expect(bob!.textContent).toContain('expires after 1h');
     expect(bob!.textContent).toContain('burns after 5m');
     expect(alice!.querySelector('.default-timer')).toBeNull();
+  });
+
+  it('previews a notice as its own sentence: no "You:" before it, never a raw account id', () => {
+    const notice = (text: string, outgoing: boolean) => ({
+      conversationId: 'r',
+      messageId: 'n',
+      outgoing,
+      from: 'x',
+      sentAt: NOW,
+      text,
+      attachments: 0,
+      notice: true,
+    });
+    expect(previewText(notice('you renamed the room to club', true))).toBe('You renamed the room to club');
+    expect(previewText(notice('an unknown member (says "carol") left', false))).toBe(
+      'An unknown member (says "carol") left',
+    );
+    expect(previewText(notice('bob removed you', false))).toBe('bob removed you');
   });
 });
 
