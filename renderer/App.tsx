@@ -171,7 +171,12 @@ function ConnectedApp({ client }: { client: WispClient }) {
     const nextSettings = await client.settings.get();
     setLoaded((l) => (l === null ? l : { ...l, status: nextStatus, settings: nextSettings }));
   };
-  const create = (values: OnboardingValues) => run(async () => refresh(await client.account.create(values)));
+  const create = ({ proxyUrl, ...values }: OnboardingValues) =>
+    run(async () => {
+      // Saved first: the services take the route from the preferences when the engine first connects.
+      if (proxyUrl !== undefined) await client.settings.set({ proxyUrl });
+      await refresh(await client.account.create(values));
+    });
   const unlock = (passphrase: string | undefined) =>
     run(async () => {
       await refresh(await client.account.unlock(passphrase === undefined ? {} : { passphrase }));

@@ -1,6 +1,9 @@
 // Creating an anonymous account: a username and a relay, no phone number or e-mail; and where the
-// database key will live (the OS keychain when one works, or a passphrase the user types).
+// database key will live (the OS keychain when one works, or a passphrase the user types); and,
+// for someone who must not show the relay their IP address, a SOCKS5 proxy (Tor) that carries every
+// connection from the very first one — registration included.
 import { useState, type FormEvent } from 'react';
+import { parseProxyUrl } from '../../common/proxyUrl';
 import type { KeystoreCapability, KeystoreKind } from '../../common/ipc';
 import { DeviceKeyFields, useDeviceKey } from './DeviceKeyFields';
 import { USERNAME_PATTERN, USERNAME_RULE } from '../lib/username';
@@ -10,6 +13,8 @@ export interface OnboardingValues {
   relayUrl: string;
   keystore: KeystoreKind;
   passphrase?: string;
+  /** A SOCKS5 proxy to save before the account is created, so registration goes through it. */
+  proxyUrl?: string;
 }
 
 export interface OnboardingFormProps {
@@ -22,9 +27,17 @@ export interface OnboardingFormProps {
 export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: OnboardingFormProps) {
   const [username, setUsername] = useState('');
   const [relayUrl, setRelayUrl] = useState(defaultRelayUrl ?? '');
+  const [proxyUrl, setProxyUrl] = useState('');
+  const [proxyTouched, setProxyTouched] = useState(false);
   const deviceKey = useDeviceKey(keystores);
+  const proxyText = proxyUrl.trim();
+  const proxyParse = proxyText === '' ? null : parseProxyUrl(proxyText);
+  const proxyProblem = proxyParse !== null && !proxyParse.ok ? proxyParse.problem : null;
   const valid =
-    USERNAME_PATTERN.test(username.trim()) && /^wss?:\/\/.+/.test(relayUrl.trim()) && deviceKey.ready;
+    USERNAME_PATTERN.test(username.trim()) &&
+    /^wss?:\/\/.+/.test(relayUrl.trim()) &&
+    deviceKey.ready &&
+    proxyProblem === null;
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -33,6 +46,7 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
       username: username.trim(),
       relayUrl: relayUrl.trim(),
       ...deviceKey.values(),
+      ...(proxyText === '' ? {} : { proxyUrl: proxyText }),
     });
   }
 
@@ -65,6 +79,30 @@ export function OnboardingForm({ keystores, defaultRelayUrl, busy, onSubmit }: O
           required
         />
       </label>
+      <details className="onboarding-proxy" open={proxyText !== '' || undefined}>
+        <summary>Hide your IP address from the relay (proxy)</summary>
+        <label>
+          SOCKS5 proxy
+          <input
+            value={proxyUrl}
+            onChange={(e) => {
+              setProxyUrl(e.target.value);
+              setProxyTouched(false);
+            }}
+            onBlur={() => setProxyTouched(true)}
+            placeholder="socks5h://127.0.0.1:9050"
+            autoComplete="off"
+            spellCheck={false}
+            aria-invalid={proxyTouched && proxyProblem !== null}
+            aria-describedby="onboarding-proxy-hint"
+          />
+        </label>
+        <small id="onboarding-proxy-hint" role={proxyTouched && proxyProblem !== null ? 'alert' : undefined}>
+          {proxyTouched && proxyProblem !== null
+            ? `${proxyProblem.charAt(0).toUpperCase()}${proxyProblem.slice(1)}. Write it as socks5h://HOST:PORT.`
+            : 'Optional. Every connection, from creating this account on, goes through it; for Tor use socks5h://127.0.0.1:9050. You can change it later in Settings → Network.'}
+        </small>
+      </details>
       <DeviceKeyFields keystores={keystores} state={deviceKey} name="keystore" passphraseLabel="Passphrase" />
       <button type="submit" disabled={!valid || busy}>
         {busy ? 'Creating…' : 'Create account'}

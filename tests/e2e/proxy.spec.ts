@@ -2,11 +2,13 @@
 // a SOCKS5 proxy (a real microsocks on loopback), refuses a bad address in words, and on save moves
 // the running app onto it — the direct connection closes, and every connection the relay sees from
 // then on, while a message typed in the UI reaches another client, comes from the proxy; after a
-// lock and unlock the saved proxy carries the app's connections from the first one.
+// lock and unlock the saved proxy carries the app's connections from the first one. A proxy given at
+// onboarding carries the very first connection: the relay never sees the address of the account's
+// creation.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { startHarness, type RunningHarness } from '../../harness/server';
 import { Engine } from '../../core/engine';
 import { PassphraseKeyStore } from '../../core/vault';
@@ -18,7 +20,7 @@ import {
   uniqueName,
   type E2eWorld,
 } from '../helpers/foundation/harness';
-import { createAccountInUi, startConversationInUi } from '../helpers/foundation/onboarding';
+import { createAccountInUi, openOnboarding, startConversationInUi } from '../helpers/foundation/onboarding';
 import {
   PROXY_EGRESS,
   skipMicrosocks,
@@ -123,3 +125,51 @@ test('Settings → Network: a SOCKS5 proxy saved in the app carries every relay 
     await bob.close();
   }
 });
+
+test('onboarding: a proxy given with the new account carries every connection from the first (registration too)', async ({
+  page,
+}) => {
+  const world = { relay: { url: witness.url }, harness } as unknown as E2eWorld;
+  const bobName = uniqueName('bob');
+  const bob = await Engine.create({
+    profileDir: join(tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: witness.url,
+    username: bobName,
+    proxy: socks.url,
+  });
+  try {
+    // Bob's own connections (also proxied) are not the app's: count from here.
+    const start = witness.connections.length;
+    // A bad address holds the form back with its reason, before anything connects.
+    await openOnboardingWithBadProxy(page, world);
+    await expect(page.getByRole('alert')).toContainText('must start with socks5h:// or socks5://');
+    await expect(page.getByRole('button', { name: 'Create account' })).toBeDisabled();
+    expect(witness.connections.length).toBe(start);
+
+    await createAccountInUi(page, world, uniqueName('alice'), { proxyUrl: socks.url });
+    await startConversationInUi(page, bobName);
+    await page.getByLabel('Message', { exact: true }).fill('first words through the proxy');
+    await page.getByRole('button', { name: 'Send' }).click();
+    expect(await syncUntilText(bob, 'first words through the proxy')).toBeDefined();
+
+    const all = witness.connections.slice(start);
+    expect(all.some((c) => c.request.startsWith('GET /v1/ws '))).toBe(true);
+    expect(all.map((c) => c.from)).toEqual(all.map(() => PROXY_EGRESS));
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'goes through the proxy' })).toContainText(
+      `socks5h://127.0.0.1:${socks.port}`,
+    );
+  } finally {
+    await bob.close();
+  }
+});
+
+async function openOnboardingWithBadProxy(page: Page, world: E2eWorld): Promise<void> {
+  await openOnboarding(page, world);
+  await page.getByLabel('Username').fill(uniqueName('alice'));
+  await page.getByText('Hide your IP address from the relay (proxy)').click();
+  const field = page.getByLabel('SOCKS5 proxy');
+  await field.fill('http://127.0.0.1:8080');
+  await field.blur();
+}

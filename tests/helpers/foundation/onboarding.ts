@@ -10,9 +10,18 @@ export async function openOnboarding(page: Page, world: E2eWorld): Promise<void>
 }
 
 /** Creates an account in the harness page with the passphrase key store and waits for the app. */
-export async function createAccountInUi(page: Page, world: E2eWorld, username: string): Promise<void> {
+export async function createAccountInUi(
+  page: Page,
+  world: E2eWorld,
+  username: string,
+  options: { proxyUrl?: string } = {},
+): Promise<void> {
   await openOnboarding(page, world);
   await page.getByLabel('Username').fill(username);
+  if (options.proxyUrl !== undefined) {
+    await page.getByText('Hide your IP address from the relay (proxy)').click();
+    await page.getByLabel('SOCKS5 proxy').fill(options.proxyUrl);
+  }
   await expect(page.getByLabel('Relay')).toHaveValue(world.relay.url);
   await expect(page.getByRole('radio', { name: /A passphrase I type/ })).toBeChecked();
   await page.getByLabel('Passphrase', { exact: true }).fill('e2e passphrase 1');
