@@ -6,15 +6,12 @@
 // no delivery key for the recipient, so its sends take today's authenticated path. Rounds
 // alternate between the two so both see the same machine load.
 // Run: npx tsx bench/sealedSend.bench.ts   Target: p50 ≤ 1.2× and sustained ≥ 0.8× of authenticated.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { startRelay } from '../relay/index';
 import { Engine } from '../core/engine';
-import { keyStoreFor } from '../core/vault';
+import { benchKeyStore, epochNow, receiverProcess, relayProcess } from './enginePeers';
 import { quantile, resultLine } from './lib';
 
 const LATENCY_ROUNDS = 200;
@@ -25,61 +22,16 @@ const RATE_TARGET = 0.8;
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 const line = resultLine('sealedSend');
 
-function benchKeyStore() {
-  return keyStoreFor({ kind: 'passphrase', passphrase: 'bench', scrypt: { N: 2 ** 14, r: 8, p: 1 } });
-}
-
-/** Epoch ms with sub-millisecond resolution, comparable across processes. */
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-async function receiver(profileDir: string): Promise<void> {
-  const bob = await Engine.open({ profileDir, keystore: benchKeyStore() });
-  await bob.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
-  bob.on((e) => {
-    if (e.type === 'message.added' && !e.message.outgoing)
-      process.send!({ text: e.message.text, committedAt: epochNow() });
-  });
-  await bob.connect();
-  process.send!({ ready: true });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (m.stop) void bob.close().then(() => process.exit(0));
-  });
-}
-
-async function relayProcess(dataDir: string): Promise<void> {
-  const relay = await startRelay({ port: 0, dataDir, logger: false });
-  process.send!({ url: relay.url });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (m.stop) void relay.close().then(() => process.exit(0));
-  });
-}
-
-function forkSelf(args: string[]): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-}
-
-function firstMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve) => child.once('message', (m) => resolve(m as T)));
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send({ stop: true });
-  await exited;
-}
-
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'wisp-sealed-bench-'));
-  const relayChild = forkSelf(['--relay', join(root, 'relay')]);
-  const { url } = await firstMessage<{ url: string }>(relayChild);
+  const relay = await relayProcess(join(root, 'relay'));
   const make = (name: string) =>
-    Engine.create({ profileDir: join(root, name), keystore: benchKeyStore(), relayUrl: url, username: name });
+    Engine.create({
+      profileDir: join(root, name),
+      keystore: benchKeyStore(),
+      relayUrl: relay.url,
+      username: name,
+    });
   // Two senders in this process: alice holds bob's delivery key (bob wrote to her first), carol
   // never got it, so her sends take today's authenticated path. Same code, same machine, same run.
   const alice = await make('alice');
@@ -89,26 +41,10 @@ async function main(): Promise<void> {
   await bobSetup.sendText('alice', 'hello');
   await alice.sync();
   await bobSetup.close();
-  const child = forkSelf(['--receiver', join(root, 'bob')]);
+  // The receiver commits in its own process and says when (bench/enginePeers.ts).
+  const bob = await receiverProcess(join(root, 'bob'));
+  const arrival = (text: string) => bob.arrival(text);
   try {
-    const waiters = new Map<string, (committedAt: number) => void>();
-    const early = new Map<string, number>();
-    let ready!: () => void;
-    const isReady = new Promise<void>((r) => (ready = r));
-    child.on('message', (m: { text?: string; committedAt?: number; ready?: boolean }) => {
-      if (m.ready) return ready();
-      if (m.text === undefined || m.committedAt === undefined) return;
-      const w = waiters.get(m.text);
-      if (w) w(m.committedAt);
-      else early.set(m.text, m.committedAt);
-    });
-    await isReady;
-    const arrival = (key: string): Promise<number> => {
-      const committedAt = early.get(key);
-      if (committedAt === undefined) return new Promise<number>((r) => waiters.set(key, r));
-      early.delete(key);
-      return Promise.resolve(committedAt);
-    };
     const sender = (sealed: boolean) => (sealed ? alice : carol);
 
     // Warm-up on both paths: sessions, certificates, the second connection, a wallet refill, JIT.
@@ -185,16 +121,12 @@ async function main(): Promise<void> {
       pass: rate >= RATE_TARGET * baseRate,
     });
   } finally {
-    await stopChild(child);
+    await bob.stop();
     await alice.close();
     await carol.close();
-    await stopChild(relayChild);
+    await relay.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-const receiverAt = process.argv.indexOf('--receiver');
-const relayAt = process.argv.indexOf('--relay');
-if (receiverAt >= 0) await receiver(process.argv[receiverAt + 1]!);
-else if (relayAt >= 0) await relayProcess(process.argv[relayAt + 1]!);
-else await main();
+await main();
