@@ -6,11 +6,19 @@ import type { Store } from '../store';
 import type { RelayClient } from '../relayClient/relayClient';
 import type { RelayRoute } from '../relayClient/relayRoute';
 import { SealedConnection } from '../relayClient/sealedConnection';
-import { anonymousKeySource, createTokenWallet } from '../tokens';
+import { anonymousKeySource, createTokenWallet, type TokenWallet } from '../tokens';
 import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
 import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
 
 /** What this part reads from the engine (a slice of the engine's deps object). */
+/**
+ * Tokens the wallet keeps ahead of need (a tenth of the default day's allowance), topped up in the
+ * background once a quarter is left: a send takes tokens from the store and never waits for an
+ * issuance round trip, and issuance happens apart from the sends it pays for (the relay sees an
+ * account fetch tokens, not when it spends them).
+ */
+const WALLET_STOCK = 1000;
+
 export interface SealedSendsDeps {
   readonly store: Store;
   readonly relayRoute: RelayRoute;
@@ -26,6 +34,7 @@ export class SealedSends {
   /** Which way each outgoing envelope goes; the outbox calls it per item. */
   readonly route: SealedRoute;
   private readonly connection: SealedConnection;
+  private readonly wallet: TokenWallet;
   private tokenSource: TokenSource | null;
 
   constructor(private readonly d: SealedSendsDeps) {
@@ -33,11 +42,13 @@ export class SealedSends {
     this.connection = new SealedConnection(() => d.relayClient().transportOptions());
     // Tokens are issued over the account connection; keys fetched on a connection of their own
     // with the account connection's transport (a proxy), so the key list cannot name the account.
-    this.tokenSource = createTokenWallet(
+    this.wallet = createTokenWallet(
       d.store,
       { request: (op, body) => d.relayClient().request(op, body) },
       () => anonymousKeySource(d.relayRoute, d.relayClient().transportOptions())(),
+      { stock: WALLET_STOCK },
     );
+    this.tokenSource = this.wallet;
     this.route = new SealedRoute({
       deliveryKeys: this.deliveryKeys,
       tokens: () => this.tokenSource,
@@ -58,9 +69,14 @@ export class SealedSends {
     return { ...this.route.counts };
   }
 
-  /** The account connection came online in live mode: open ours at a random moment ahead of need. */
+  /**
+   * The account connection came online in live mode: open ours at a random moment ahead of need,
+   * and top the wallet up if it runs low (only one already in use: an account that never sent
+   * without identity gets its first tokens when it first needs them).
+   */
   online(): void {
     this.connection.prewarm();
+    if (this.tokenSource === this.wallet && this.wallet.count() > 0) this.wallet.topUp();
   }
 
   /** Drops the sealed connection (the account connection is being replaced; it reopens on demand). */
