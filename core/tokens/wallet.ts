@@ -17,7 +17,7 @@ import {
 import type { Store } from '../store/store';
 import { sql } from '../store/sql';
 import { RelayClient, type RelayClientOptions } from '../relayClient/relayClient';
-import { blindBatch, finalizeBatch, parseTokenKey, type TokenPublicKey } from './blindRsa';
+import { blindBatch, finalizeBlinded, parseTokenKey, type TokenPublicKey } from './blindRsa';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
@@ -302,12 +302,12 @@ class StoreTokenWallet implements TokenWallet {
         key.id,
       ),
     );
-    const { blinded, inverses } = blindBatch(key, inputs);
+    const batch = blindBatch(key, inputs);
     let result: OpResult<'tokens.issue'>;
     try {
       result = await this.issuer.request('tokens.issue', {
         tokenKeyId: key.id.toString('base64'),
-        blindedMessages: blinded.map((b) => b.toString('base64')),
+        blindedMessages: batch.blinded.map((b) => b.toString('base64')),
       });
     } catch (error) {
       if (isWispError(error, 'TokensExhausted')) {
@@ -319,7 +319,7 @@ class StoreTokenWallet implements TokenWallet {
     if (result.blindSignatures.length > size)
       throw new WispError('TokenInvalid', 'the relay answered with more signatures than asked for');
     const sigs = result.blindSignatures.map((s) => Buffer.from(s, 'base64'));
-    const authenticators = finalizeBatch(key, inputs, sigs, inverses);
+    const authenticators = finalizeBlinded(key, batch, sigs);
     return {
       tokens: authenticators.map((a, i) => encodeToken(inputs[i]!, a)),
       remaining: result.remainingToday,
