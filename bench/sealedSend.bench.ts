@@ -2,7 +2,7 @@
 // two real engines on a loopback relay (each in its own process, as in engine.bench.ts): send →
 // committed p50 and the sustained one-to-one rate. The sealed path sends over the sender's second,
 // never-authenticated connection with the recipient's delivery key and one token spent per
-// message (wallet refills included); the baseline is a second sender of the same build that holds
+// message from its real wallet (background refills of its stock included); the baseline is a second sender of the same build that holds
 // no delivery key for the recipient, so its sends take today's authenticated path. Rounds
 // alternate between the two so both see the same machine load.
 // Run: npx tsx bench/sealedSend.bench.ts   Target: p50 ≤ 1.2× and sustained ≥ 0.8× of authenticated.
@@ -83,9 +83,12 @@ async function main(): Promise<void> {
       await Promise.all(all);
       return THROUGHPUT_MESSAGES / ((performance.now() - t0) / 1000);
     };
-    // Twice each, alternating; the better run of each counts (load from other processes is noise).
+    // Three times each, alternating; the best run of each counts (load from other processes is
+    // noise: two runs of the same path differ by up to 50% on the shared machine). The sender's
+    // token stock (1,000) runs low once in these runs, so one sealed run includes a background
+    // refill; `runs` shows every run's rate.
     const rates = { sealed: [] as number[], authenticated: [] as number[] };
-    for (const sealed of [false, true, false, true])
+    for (const sealed of [false, true, false, true, false, true])
       (sealed ? rates.sealed : rates.authenticated).push(await sustained(sealed));
     const tokensSpent = alice.sendRoutes().sealed;
 
@@ -117,8 +120,9 @@ async function main(): Promise<void> {
       unit: 'msg/s',
       baseline: Math.round(baseRate),
       ratio: round(rate / baseRate),
-      target: `>= ${RATE_TARGET}x the authenticated path (${THROUGHPUT_MESSAGES} queued sends, best of two runs each; ${tokensSpent} tokens spent)`,
+      target: `>= ${RATE_TARGET}x the authenticated path (${THROUGHPUT_MESSAGES} queued sends, best of three runs each; ${tokensSpent} tokens spent)`,
       pass: rate >= RATE_TARGET * baseRate,
+      runs: { sealed: rates.sealed.map(Math.round), authenticated: rates.authenticated.map(Math.round) },
     });
   } finally {
     await bob.stop();
