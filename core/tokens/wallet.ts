@@ -136,8 +136,10 @@ class StoreTokenWallet implements TokenWallet {
   async take(n: number): Promise<Uint8Array[]> {
     if (!Number.isInteger(n) || n < 1 || n > MAX_TAKE)
       throw new WispError('InvalidInput', `take 1 to ${MAX_TAKE} tokens`);
-    if (this.count() < n) await this.refillFor(n);
-    // Taken in one synchronous transaction: two takes can never be handed the same token.
+    // Checked and taken with no await between (one synchronous transaction): two takes can never
+    // be handed the same token, and one that waited for a refill checks again, since another take
+    // may have used those tokens first.
+    while (this.count() < n) await this.refillFor(n);
     const taken = this.takeStored(n);
     this.topUp();
     return taken;

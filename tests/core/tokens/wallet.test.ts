@@ -116,6 +116,21 @@ describe('token wallet', () => {
     await relay.spendTokens([...during]);
   });
 
+  it('hands each of several takes that wait for one refill its full count, no token twice', async () => {
+    await setup();
+    const wallet = createTokenWallet(t.store, client, anonymousKeySource(relay.url), {
+      batchSize: 100,
+      lowWater: 5,
+      now: () => clock,
+    });
+    // An empty wallet: all three wait for the first refill (35 tokens), which covers only one.
+    const takes = await Promise.all([wallet.take(30), wallet.take(30), wallet.take(30)]);
+    expect(takes.map((x) => x.length)).toEqual([30, 30, 30]);
+    const all = takes.flat().map((x) => Buffer.from(x).toString('hex'));
+    expect(new Set(all).size).toBe(90);
+    await relay.spendTokens(takes.flat());
+  });
+
   it('keeps tokens only in the encrypted store (no token bytes in the database file)', async () => {
     await setup();
     const wallet = createTokenWallet(t.store, client, anonymousKeySource(relay.url), { now: () => clock });
