@@ -2,13 +2,11 @@
 // profiles, libsignal, sealed sender), next to a bare floor measured in the same run:
 // sealed-sender encrypt+decrypt on in-memory libsignal stores plus a bare ws echo round trip.
 // Run: npx tsx bench/engine.bench.ts      Target: send → decrypted-and-committed p50 ≤ 5× the floor.
-import { fork, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import {
   IdentityKeyPair,
   KEMKeyPair,
@@ -25,9 +23,8 @@ import {
   sealedSenderEncryptMessage,
 } from '@signalapp/libsignal-client';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startRelay } from '../relay/index';
 import { Engine } from '../core/engine';
-import { keyStoreFor } from '../core/vault';
+import { benchKeyStore, epochNow, receiverProcess, relayProcess } from './enginePeers';
 import { inMemoryStores } from '../tests/helpers/relay/signalUser';
 import { quantile, resultLine } from './lib';
 
@@ -137,58 +134,6 @@ async function bareWsRoundTripMs(): Promise<number[]> {
 
 // --- the engine ---------------------------------------------------------------------------
 
-/**
- * The receiver runs in its own process, as it would on a real machine: its decrypt and durable
- * commit do not share an event loop with the sender's. It reports each committed message over IPC.
- */
-async function receiver(profileDir: string): Promise<void> {
-  const bob = await Engine.open({ profileDir, keystore: benchKeyStore() });
-  await bob.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
-  bob.on((e) => {
-    // Emitted right after the commit; the time is taken here, in the receiver, because the IPC
-    // hop to the parent (which is also the busy sender) is not part of send → committed.
-    if (e.type === 'message.added' && !e.message.outgoing)
-      process.send!({ text: e.message.text, committedAt: epochNow() });
-  });
-  await bob.connect();
-  process.send!({ ready: true });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (m.stop) void bob.close().then(() => process.exit(0));
-  });
-}
-
-/** The relay runs in its own process too: its durable commits are not the clients' event loop. */
-async function relayProcess(dataDir: string): Promise<void> {
-  const relay = await startRelay({ port: 0, dataDir, logger: false });
-  process.send!({ url: relay.url });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (m.stop) void relay.close().then(() => process.exit(0));
-  });
-}
-
-function forkSelf(args: string[]): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-}
-
-/** Milliseconds since the epoch with sub-millisecond resolution, comparable across processes. */
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function firstMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve) => child.once('message', (m) => resolve(m as T)));
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send({ stop: true });
-  await exited;
-}
-
 /** One durable commit (WAL, synchronous=FULL, SQLCipher as the profiles use): the price of "persisted". */
 function bareDurableCommitMs(dir: string): number[] {
   const db = new Database(join(dir, 'fsync.db'));
@@ -210,10 +155,6 @@ function bareDurableCommitMs(dir: string): number[] {
   return out;
 }
 
-function benchKeyStore() {
-  return keyStoreFor({ kind: 'passphrase', passphrase: 'bench', scrypt: { N: 2 ** 14, r: 8, p: 1 } });
-}
-
 async function main(): Promise<void> {
   const crypto = await bareSealedSenderMs();
   const ws = await bareWsRoundTripMs();
@@ -222,44 +163,25 @@ async function main(): Promise<void> {
 
   const root = mkdtempSync(join(tmpdir(), 'wisp-engine-bench-'));
   const commit = bareDurableCommitMs(root);
-  const relayChild = forkSelf(['--relay', join(root, 'relay')]);
-  const { url } = await firstMessage<{ url: string }>(relayChild);
+  const relay = await relayProcess(join(root, 'relay'));
   const alice = await Engine.create({
     profileDir: join(root, 'alice'),
     keystore: benchKeyStore(),
-    relayUrl: url,
+    relayUrl: relay.url,
     username: 'alice',
   });
   const bobSetup = await Engine.create({
     profileDir: join(root, 'bob'),
     keystore: benchKeyStore(),
-    relayUrl: url,
+    relayUrl: relay.url,
     username: 'bob',
   });
   const bobAccount = bobSetup.accountId;
   await bobSetup.close();
-  const child = forkSelf(['--receiver', join(root, 'bob')]);
+  // The receiver commits in its own process and says when (bench/enginePeers.ts).
+  const bob = await receiverProcess(join(root, 'bob'));
+  const arrival = (text: string) => bob.arrival(text);
   try {
-    // Message text → when the receiver committed it (its own clock, epoch ms).
-    const waiters = new Map<string, (committedAt: number) => void>();
-    const early = new Map<string, number>();
-    let ready!: () => void;
-    const isReady = new Promise<void>((r) => (ready = r));
-    child.on('message', (m: { text?: string; committedAt?: number; ready?: boolean }) => {
-      if (m.ready) return ready();
-      if (m.text === undefined || m.committedAt === undefined) return;
-      const w = waiters.get(m.text);
-      if (w) w(m.committedAt);
-      else early.set(m.text, m.committedAt);
-    });
-    await isReady;
-    const arrival = (key: string): Promise<number> => {
-      const committedAt = early.get(key);
-      if (committedAt === undefined) return new Promise<number>((r) => waiters.set(key, r));
-      early.delete(key);
-      return Promise.resolve(committedAt);
-    };
-
     // Warm-up: session, certificate, statement caches, JIT.
     for (let i = 0; i < 20; i++) {
       const done = arrival(`warm ${i}`);
@@ -344,15 +266,11 @@ async function main(): Promise<void> {
       pass: true,
     });
   } finally {
-    await stopChild(child);
+    await bob.stop();
     await alice.close();
-    await stopChild(relayChild);
+    await relay.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-const receiverAt = process.argv.indexOf('--receiver');
-const relayAt = process.argv.indexOf('--relay');
-if (receiverAt >= 0) await receiver(process.argv[receiverAt + 1]!);
-else if (relayAt >= 0) await relayProcess(process.argv[relayAt + 1]!);
-else await main();
+await main();

@@ -2,84 +2,39 @@
 // two real engines on a loopback relay (each in its own process, as in engine.bench.ts): send →
 // committed p50 and the sustained one-to-one rate. The sealed path sends over the sender's second,
 // never-authenticated connection with the recipient's delivery key and one token spent per
-// message (wallet refills included); the baseline is a second sender of the same build that holds
+// message from its real wallet (background refills of its stock included); the baseline is a second sender of the same build that holds
 // no delivery key for the recipient, so its sends take today's authenticated path. Rounds
 // alternate between the two so both see the same machine load.
 // Run: npx tsx bench/sealedSend.bench.ts   Target: p50 ≤ 1.2× and sustained ≥ 0.8× of authenticated.
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { startRelay } from '../relay/index';
 import { Engine } from '../core/engine';
-import { keyStoreFor } from '../core/vault';
+import type { TokenWallet } from '../core/tokens';
+import { benchKeyStore, epochNow, receiverProcess, relayProcess } from './enginePeers';
 import { quantile, resultLine } from './lib';
 
 const LATENCY_ROUNDS = 200;
 const THROUGHPUT_MESSAGES = 400;
 const P50_TARGET = 1.2;
 const RATE_TARGET = 0.8;
+/** Tokens the sealed sender's wallet holds once its first stock refill is done (of 1,000). */
+const STOCKED = 900;
 
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 const line = resultLine('sealedSend');
 
-function benchKeyStore() {
-  return keyStoreFor({ kind: 'passphrase', passphrase: 'bench', scrypt: { N: 2 ** 14, r: 8, p: 1 } });
-}
-
-/** Epoch ms with sub-millisecond resolution, comparable across processes. */
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-async function receiver(profileDir: string): Promise<void> {
-  const bob = await Engine.open({ profileDir, keystore: benchKeyStore() });
-  await bob.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
-  bob.on((e) => {
-    if (e.type === 'message.added' && !e.message.outgoing)
-      process.send!({ text: e.message.text, committedAt: epochNow() });
-  });
-  await bob.connect();
-  process.send!({ ready: true });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (m.stop) void bob.close().then(() => process.exit(0));
-  });
-}
-
-async function relayProcess(dataDir: string): Promise<void> {
-  const relay = await startRelay({ port: 0, dataDir, logger: false });
-  process.send!({ url: relay.url });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (m.stop) void relay.close().then(() => process.exit(0));
-  });
-}
-
-function forkSelf(args: string[]): ChildProcess {
-  return fork(fileURLToPath(import.meta.url), args, {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-}
-
-function firstMessage<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve) => child.once('message', (m) => resolve(m as T)));
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.send({ stop: true });
-  await exited;
-}
-
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'wisp-sealed-bench-'));
-  const relayChild = forkSelf(['--relay', join(root, 'relay')]);
-  const { url } = await firstMessage<{ url: string }>(relayChild);
+  const relay = await relayProcess(join(root, 'relay'));
   const make = (name: string) =>
-    Engine.create({ profileDir: join(root, name), keystore: benchKeyStore(), relayUrl: url, username: name });
+    Engine.create({
+      profileDir: join(root, name),
+      keystore: benchKeyStore(),
+      relayUrl: relay.url,
+      username: name,
+    });
   // Two senders in this process: alice holds bob's delivery key (bob wrote to her first), carol
   // never got it, so her sends take today's authenticated path. Same code, same machine, same run.
   const alice = await make('alice');
@@ -89,26 +44,10 @@ async function main(): Promise<void> {
   await bobSetup.sendText('alice', 'hello');
   await alice.sync();
   await bobSetup.close();
-  const child = forkSelf(['--receiver', join(root, 'bob')]);
+  // The receiver commits in its own process and says when (bench/enginePeers.ts).
+  const bob = await receiverProcess(join(root, 'bob'));
+  const arrival = (text: string) => bob.arrival(text);
   try {
-    const waiters = new Map<string, (committedAt: number) => void>();
-    const early = new Map<string, number>();
-    let ready!: () => void;
-    const isReady = new Promise<void>((r) => (ready = r));
-    child.on('message', (m: { text?: string; committedAt?: number; ready?: boolean }) => {
-      if (m.ready) return ready();
-      if (m.text === undefined || m.committedAt === undefined) return;
-      const w = waiters.get(m.text);
-      if (w) w(m.committedAt);
-      else early.set(m.text, m.committedAt);
-    });
-    await isReady;
-    const arrival = (key: string): Promise<number> => {
-      const committedAt = early.get(key);
-      if (committedAt === undefined) return new Promise<number>((r) => waiters.set(key, r));
-      early.delete(key);
-      return Promise.resolve(committedAt);
-    };
     const sender = (sealed: boolean) => (sealed ? alice : carol);
 
     // Warm-up on both paths: sessions, certificates, the second connection, a wallet refill, JIT.
@@ -117,6 +56,14 @@ async function main(): Promise<void> {
       await sender(i % 2 === 0).sendText(i < 2 ? 'bob' : bobAccount, `warm ${i}`);
       await done;
     }
+    // The first sealed send started the wallet's background refill to its stock (1,000 tokens,
+    // core/engine/sealedSends.ts); a user's engine has long finished it before a burst of sends,
+    // so the rounds start once it is done (the relay's blind signing would otherwise land in them).
+    const wallet = alice.useTokens(null) as TokenWallet;
+    alice.useTokens(wallet);
+    const stockedBy = performance.now() + 60_000;
+    while (wallet.count() < STOCKED && performance.now() < stockedBy)
+      await new Promise((r) => setTimeout(r, 100));
 
     const latency = { sealed: [] as number[], authenticated: [] as number[] };
     const before = { alice: alice.sendRoutes(), carol: carol.sendRoutes() };
@@ -147,9 +94,12 @@ async function main(): Promise<void> {
       await Promise.all(all);
       return THROUGHPUT_MESSAGES / ((performance.now() - t0) / 1000);
     };
-    // Twice each, alternating; the better run of each counts (load from other processes is noise).
+    // Three times each, alternating; the best run of each counts (load from other processes is
+    // noise: two runs of the same path differ by up to 50% on the shared machine). The sender's
+    // token stock (1,000) runs low once in these runs, so one sealed run includes a background
+    // refill; `runs` shows every run's rate.
     const rates = { sealed: [] as number[], authenticated: [] as number[] };
-    for (const sealed of [false, true, false, true])
+    for (const sealed of [false, true, false, true, false, true])
       (sealed ? rates.sealed : rates.authenticated).push(await sustained(sealed));
     const tokensSpent = alice.sendRoutes().sealed;
 
@@ -181,20 +131,17 @@ async function main(): Promise<void> {
       unit: 'msg/s',
       baseline: Math.round(baseRate),
       ratio: round(rate / baseRate),
-      target: `>= ${RATE_TARGET}x the authenticated path (${THROUGHPUT_MESSAGES} queued sends, best of two runs each; ${tokensSpent} tokens spent)`,
+      target: `>= ${RATE_TARGET}x the authenticated path (${THROUGHPUT_MESSAGES} queued sends, best of three runs each; ${tokensSpent} tokens spent)`,
       pass: rate >= RATE_TARGET * baseRate,
+      runs: { sealed: rates.sealed.map(Math.round), authenticated: rates.authenticated.map(Math.round) },
     });
   } finally {
-    await stopChild(child);
+    await bob.stop();
     await alice.close();
     await carol.close();
-    await stopChild(relayChild);
+    await relay.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-const receiverAt = process.argv.indexOf('--receiver');
-const relayAt = process.argv.indexOf('--relay');
-if (receiverAt >= 0) await receiver(process.argv[receiverAt + 1]!);
-else if (relayAt >= 0) await relayProcess(process.argv[relayAt + 1]!);
-else await main();
+await main();

@@ -16,9 +16,8 @@ import type {
   RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
-import { encodeContent, type AttachmentPointer, type Content } from '../../common/content';
+import { encodeContent, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
-import { expiresAtFor, validateTimers } from '../../common/timers';
 import { loggerFor } from '../log';
 import {
   ATTACHMENTS_DIR,
@@ -30,7 +29,6 @@ import {
 } from '../profile';
 import { signalStoresFor } from '../signal';
 import type { Store } from '../store';
-import type { EncryptedFile } from '../store/attachmentFiles';
 import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
 import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
 import { exportBackup, type ExportResult } from '../backup';
@@ -43,15 +41,14 @@ import {
   SenderCertificateChecker,
   type SignalStores,
 } from './signalCrypto';
-import { messageState, messageView, type NameBook } from './views';
+import type { NameBook } from './views';
 import { IdentityGuard } from './identityGuard';
 import { directConversation } from './roomIntake';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
 import { Rooms, ensureRoomState, roomState, rotateSenderKey, type RoomsDeps } from './rooms';
-import { attachmentRow, uploadAttachment, type TransferProgress } from './attachments';
-import { newContentId } from './ids';
+import type { TransferProgress } from './attachments';
 import { EngineQueries } from './queries';
 import { ContentIntake, type ContentIntakeDeps } from './contentIntake';
 import { Outbox, type OutboxDeps } from './outbox';
@@ -62,10 +59,9 @@ import { Conversations, type ConversationsDeps } from './conversations';
 import { AttachmentAccess, type AttachmentAccessDeps } from './attachmentAccess';
 import { ownSafetyDigits } from './ownIdentity';
 import type { KeyStore } from '../vault';
-import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
-import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
-import { SealedConnection } from '../relayClient/sealedConnection';
-import { anonymousKeySource, createTokenWallet } from '../tokens';
+import type { RouteCounts, TokenSource } from './sealedRoute';
+import { SealedSends, type SealedSendsDeps } from './sealedSends';
+import { Compose, type ComposeDeps } from './compose';
 import type {
   Clock,
   EngineApi,
@@ -94,7 +90,9 @@ type EngineDeps = RoomsDeps &
   ConversationsDeps &
   AttachmentAccessDeps &
   SessionDeps &
-  PreKeyDeps;
+  PreKeyDeps &
+  SealedSendsDeps &
+  ComposeDeps;
 
 export class Engine implements EngineApi {
   readonly accountId: string;
@@ -119,11 +117,6 @@ export class Engine implements EngineApi {
   private closed = false;
   /** Set by deleteAccount: close() shreds the profile instead of only closing it. */
   private wipeOnClose = false;
-  private readonly commitQueue: {
-    run: () => unknown;
-    resolve: (value: unknown) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
   /** Who a name or account id reaches, and the identity-change gate on sending. */
   private readonly guard: IdentityGuard;
   /** What every part reads from the engine (one object, each part's Deps a slice of it). */
@@ -144,16 +137,10 @@ export class Engine implements EngineApi {
   private readonly conversationsPart: Conversations;
   /** Saving and previewing attachments, one download each (attachmentAccess.ts). */
   private readonly attachmentsPart: AttachmentAccess;
-  /** Sends without identity: consent keys, the second connection, the route per envelope. */
-  private readonly deliveryKeys = new DeliveryKeys(() => this.store);
-  private readonly sealedConnection = new SealedConnection(() => this.relayClient().transportOptions());
-  private tokenSource: TokenSource | null = null;
-  private readonly route = new SealedRoute({
-    deliveryKeys: this.deliveryKeys,
-    tokens: () => this.tokenSource,
-    relayClient: () => this.relayClient(),
-    sealedRelay: () => this.sealedConnection.relay(),
-  });
+  /** A written message stored and queued in a shared group commit (compose.ts). */
+  private readonly compose: Compose;
+  /** Sends without identity: delivery keys, the second connection, tokens, the route (sealedSends.ts). */
+  private readonly sealed: SealedSends;
 
   private constructor(
     private readonly profile: Profile,
@@ -171,13 +158,6 @@ export class Engine implements EngineApi {
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
     this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
-    // Tokens are issued over the account connection, keys fetched on a connection of their own.
-    this.tokenSource = createTokenWallet(
-      this.store,
-      { request: (op, body) => this.relayClient().request(op, body) },
-      // Keys on a connection of their own, with the account connection's transport (a proxy).
-      () => anonymousKeySource(this.relayUrl, this.relayClient().transportOptions())(),
-    );
     this.signal = signalStoresFor(this.store);
     this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
     this.guard = new IdentityGuard({
@@ -221,6 +201,12 @@ export class Engine implements EngineApi {
       get rooms() {
         return engine.rooms;
       },
+      get deliveryKeys() {
+        return engine.sealed.deliveryKeys;
+      },
+      get route() {
+        return engine.sealed.route;
+      },
       signal: this.signal,
       certificates: this.certificates,
       accountId: this.accountId,
@@ -250,8 +236,6 @@ export class Engine implements EngineApi {
       roomState: (id) => roomState(this.store, id),
       ensureRoomState: (id) => ensureRoomState(this.store, id),
       rotateSenderKey: (id) => rotateSenderKey(this.store, id),
-      deliveryKeys: this.deliveryKeys,
-      route: this.route,
       insertRoomNotice: (...args) => this.rooms.insertRoomNotice(...args),
       flagIdentityChange: (id) => this.contactsPart.flagIdentityChange(id),
       setOwnUsername: (username) => {
@@ -259,6 +243,7 @@ export class Engine implements EngineApi {
       },
     };
     this.deps = deps;
+    this.sealed = new SealedSends(deps);
     this.rooms = new Rooms(deps);
     this.outbox = new Outbox(deps);
     this.intake = new ContentIntake(deps);
@@ -267,6 +252,7 @@ export class Engine implements EngineApi {
     this.roomRequestsPart = new RoomRequests(deps);
     this.conversationsPart = new Conversations(deps);
     this.attachmentsPart = new AttachmentAccess(deps);
+    this.compose = new Compose(deps);
   }
 
   private get store(): Store {
@@ -361,9 +347,9 @@ export class Engine implements EngineApi {
     await this.chain.catch(() => undefined);
     await this.inbox.acksSettled();
     if (this.relay) await this.relay.close();
-    await this.sealedConnection.close();
+    await this.sealed.closeConnection();
     await this.chain.catch(() => undefined);
-    await this.route.drainPool();
+    await this.sealed.drain();
     try {
       this.inbox.forgetMarksAtClose();
     } catch (error) {
@@ -453,7 +439,7 @@ export class Engine implements EngineApi {
     this.emit({ type: 'connection.changed', state });
     this.inbox.connectionChanged(state);
     if (state === 'online' && this.relayMode === 'live') {
-      this.sealedConnection.prewarm();
+      this.sealed.online();
       void this.outbox.flush().catch(() => undefined);
       void refillPreKeys(this.deps).catch(() => undefined);
     }
@@ -466,7 +452,7 @@ export class Engine implements EngineApi {
     if (this.relay && !this.relay.reconnects) {
       await this.relay.close();
       this.relay = null;
-      await this.sealedConnection.close();
+      await this.sealed.closeConnection();
     }
     try {
       await this.relayClient().connect();
@@ -577,14 +563,12 @@ export class Engine implements EngineApi {
    * everything the authenticated way. Returns the previous source (the benchmark switches paths).
    */
   useTokens(source: TokenSource | null): TokenSource | null {
-    const previous = this.tokenSource;
-    this.tokenSource = source;
-    return previous;
+    return this.sealed.useTokens(source);
   }
 
   /** Envelopes sent without identity and over the account connection since this engine opened. */
   sendRoutes(): RouteCounts {
-    return { ...this.route.counts };
+    return this.sealed.counts();
   }
 
   /**
@@ -593,13 +577,7 @@ export class Engine implements EngineApi {
    */
   async rotateDeliveryKey(except: readonly string[] = []): Promise<string[]> {
     this.assertOpen();
-    const holders = await this.serial(() =>
-      rotateDeliveryKey(
-        this.deliveryKeys,
-        { store: this.store, relay: this.relayClient(), now: this.clock(), encode: (c) => this.encode(c) },
-        except,
-      ),
-    );
+    const holders = await this.sealed.rotateDeliveryKey(except);
     await this.outbox.tryFlush();
     return holders;
   }
@@ -634,7 +612,7 @@ export class Engine implements EngineApi {
     checkTextLength(text);
     const contact = await this.guard.forSend(to, options.acceptIdentityChange === true);
     const conversationId = directConversation(this.store, contact.accountId, this.clock()).id;
-    return this.sendInto(conversationId, text, options);
+    return this.compose.sendInto(conversationId, text, options);
   }
 
   /** A message to a room, by its id only. Stopped like sendText if a member's identity changed. */
@@ -652,127 +630,7 @@ export class Engine implements EngineApi {
       const contact = byId ? byId.get(peer) : this.store.contacts.get(peer);
       if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
     }
-    return this.sendInto(id, text, options);
-  }
-
-  private async sendInto(conversationId: string, text: string, options: SendOptions): Promise<MessageView> {
-    const conversation = this.store.conversations.require(conversationId);
-    const isRoom = conversation.kind === 'room';
-    const timers = validateTimers({
-      expireAfterMs: options.expireAfterMs === undefined ? conversation.expireAfterMs : options.expireAfterMs,
-      burnAfterMs: options.burnAfterMs === undefined ? conversation.burnAfterMs : options.burnAfterMs,
-    });
-    const id = newContentId();
-    const sentAt = this.clock();
-    const expiresAt = expiresAtFor({ sentAt, receivedAt: null, expireAfterMs: timers.expireAfterMs });
-    const attachments: AttachmentPointer[] = [];
-    let localCopy: EncryptedFile | null = null;
-    if (options.file !== undefined) {
-      const uploaded = await uploadAttachment(
-        this.relayClient(),
-        this.relayUrl,
-        options.file,
-        expiresAt,
-        this.store.attachments.folder,
-        options.onProgress,
-      );
-      attachments.push(uploaded.pointer);
-      localCopy = uploaded.local;
-    }
-    const content: Content = {
-      v: 1,
-      type: 'text',
-      id,
-      sentAt,
-      roomId: isRoom ? conversationId : null,
-      text,
-      ...timers,
-      attachments,
-    };
-    const commit = this.groupCommit(() => {
-      const message = this.store.messages.insert(
-        {
-          id,
-          conversationId,
-          senderId: this.accountId,
-          outgoing: true,
-          kind: attachments.length > 0 ? 'attachment' : 'text',
-          body: text,
-          sentAt,
-          receivedAt: sentAt,
-          expireAfterMs: timers.expireAfterMs,
-          burnAfterMs: timers.burnAfterMs,
-          expiresAt,
-          seenAt: sentAt,
-          // Sender-side burn starts at sending (PRODUCT.md).
-          burnAt: timers.burnAfterMs === null ? null : sentAt + timers.burnAfterMs,
-          state: 'sending',
-        },
-        sentAt,
-      );
-      for (const a of attachments) {
-        this.store.attachments.add(attachmentRow(a, a.id, id), sentAt);
-        if (localCopy) this.store.attachments.adoptFile(a.id, localCopy);
-      }
-      this.store.outbox.enqueue(
-        {
-          messageId: id,
-          recipientId: conversationId,
-          kind: isRoom ? 'room' : 'direct',
-          payload: this.encode(content),
-          expiresAt,
-        },
-        sentAt,
-      );
-      return message;
-    });
-    const stored = await commit.catch((error: unknown) => {
-      // Not stored: the sender's copy written during the upload goes too.
-      if (localCopy) this.store.attachments.discardFile(localCopy);
-      throw error;
-    });
-    this.scheduler.schedule(id, stored.destroyAt);
-    const view = messageView(this.book, stored);
-    this.emit({ type: 'message.added', message: view });
-    await this.outbox.tryFlush();
-    // Sending changes only the state (pending → sent, delivered, read, or failed): reuse the view.
-    const after = this.store.messages.get(id);
-    return after ? { ...view, state: messageState(after) } : view;
-  }
-
-  /**
-   * Runs `fn` in a transaction shared with every other groupCommit call waiting at that moment:
-   * a burst of sends costs one durable commit, not one each. Each call gets its own savepoint,
-   * so one failing insert does not undo the others.
-   */
-  private groupCommit<T>(fn: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.commitQueue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
-      if (this.commitQueue.length > 1) return;
-      void this.serial(async () => {
-        const jobs = this.commitQueue.splice(0);
-        const results: { ok: boolean; value: unknown }[] = [];
-        try {
-          this.store.transaction(() => {
-            for (const job of jobs) {
-              try {
-                results.push({ ok: true, value: this.store.transaction(job.run) });
-              } catch (error) {
-                results.push({ ok: false, value: error });
-              }
-            }
-          });
-        } catch (error) {
-          for (const job of jobs) job.reject(error);
-          return;
-        }
-        jobs.forEach((job, i) => {
-          const r = results[i]!;
-          if (r.ok) job.resolve(r.value);
-          else job.reject(r.value);
-        });
-      });
-    });
+    return this.compose.sendInto(id, text, options);
   }
 
   // --- rooms (rooms.ts) ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // The client half of RFC 9474 blind RSA (RSABSSA-SHA384-PSS-Deterministic): PSS encoding,
 // blinding and finalizing, batched so a refill of hundreds of tokens costs one modular inversion
-// (Montgomery's trick) and uses node:crypto's native RSA for r^e and for the final PSS verification.
+// (Montgomery's trick) and uses node:crypto's native RSA for r^e and for verifying every signature.
 import {
   constants,
   createHash,
@@ -91,34 +91,36 @@ export function toBytes(x: bigint, size: number): Buffer {
   return Buffer.from(hex.padStart(size * 2, '0'), 'hex');
 }
 
-// One-shot crypto.hash: hashing is most of PSS encoding's cost, and a Hash object per call adds to it.
-function mgf1(seed: Buffer, length: number): Buffer {
-  const out = Buffer.alloc(Math.ceil(length / H_LEN) * H_LEN);
-  const input = Buffer.alloc(seed.length + 4);
-  seed.copy(input);
-  for (let i = 0; i * H_LEN < length; i++) {
-    input.writeUInt32BE(i, seed.length);
-    hash(HASH, input, 'buffer').copy(out, i * H_LEN);
-  }
-  return out.subarray(0, length);
-}
-
-/** EMSA-PSS-ENCODE (RFC 8017 §9.1.1) with SHA-384, MGF1-SHA-384 and the given salt. */
+/**
+ * EMSA-PSS-ENCODE (RFC 8017 §9.1.1) with SHA-384, MGF1-SHA-384 and the given salt. Written for a
+ * refill of hundreds: one-shot crypto.hash (no Hash object per call), the mask written straight
+ * into EM, and DB = PS ‖ 0x01 ‖ salt applied only where it is not zero (PS XOR mask is the mask).
+ */
 export function emsaPssEncode(message: Uint8Array, emBits: number, salt: Uint8Array): Buffer {
   const emLen = Math.ceil(emBits / 8);
-  if (emLen < H_LEN + salt.length + 2) throw new RangeError('encoding error');
+  const sLen = salt.length;
+  if (emLen < H_LEN + sLen + 2) throw new RangeError('encoding error');
   // M' = 0x00 × 8 ‖ mHash ‖ salt
-  const mPrime = Buffer.alloc(8 + H_LEN + salt.length);
+  const mPrime = Buffer.allocUnsafe(8 + H_LEN + sLen);
+  mPrime.fill(0, 0, 8);
   hash(HASH, message, 'buffer').copy(mPrime, 8);
   mPrime.set(salt, 8 + H_LEN);
   const h = hash(HASH, mPrime, 'buffer');
-  const db = Buffer.alloc(emLen - H_LEN - 1);
-  db[emLen - salt.length - H_LEN - 2] = 0x01;
-  Buffer.from(salt).copy(db, emLen - salt.length - H_LEN - 1);
-  const mask = mgf1(h, db.length);
-  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
-  db[0]! &= 0xff >> (8 * emLen - emBits);
-  return Buffer.concat([db, h, Buffer.from([0xbc])]);
+  const dbLen = emLen - H_LEN - 1;
+  const em = Buffer.allocUnsafe(emLen);
+  // maskedDB starts as MGF1(H, dbLen).
+  const seed = Buffer.allocUnsafe(H_LEN + 4);
+  h.copy(seed);
+  for (let i = 0, at = 0; at < dbLen; i++, at += H_LEN) {
+    seed.writeUInt32BE(i, H_LEN);
+    hash(HASH, seed, 'buffer').copy(em, at, 0, Math.min(H_LEN, dbLen - at));
+  }
+  em[dbLen - sLen - 1]! ^= 0x01;
+  for (let j = 0; j < sLen; j++) em[dbLen - sLen + j]! ^= salt[j]!;
+  em[0]! &= 0xff >> (8 * emLen - emBits);
+  h.copy(em, dbLen);
+  em[emLen - 1] = 0xbc;
+  return em;
 }
 
 function modInverse(a: bigint, n: bigint): bigint | null {
@@ -160,6 +162,8 @@ export interface Blinded {
   blinded: Buffer[];
   /** The unblinding inverses, kept on the client until the signatures come back. */
   inverses: bigint[];
+  /** Each message's EMSA-PSS encoding (EM, `size` bytes): what its signature must map back to. */
+  encoded: Buffer[];
 }
 
 /**
@@ -174,12 +178,15 @@ export function blindBatch(
   const count = messages.length;
   const salts = fixed?.salts ?? splitRandom(count, TOKEN_PSS_SALT_BYTES);
   const blinds = fixed?.blinds ?? randomBelow(pk.n, pk.size, count);
-  const encoded = messages.map((m, i) => toBig(emsaPssEncode(m, pk.modBits - 1, salts[i]!)));
-  // is_coprime(m, n) for all at once: a message sharing a factor with n makes the product share it.
+  const ems = messages.map((m, i) => leftPad(emsaPssEncode(m, pk.modBits - 1, salts[i]!), pk.size));
+  const encoded = ems.map(toBig);
+  // is_coprime(m, n) for all at once: a message sharing a factor with n makes the product share
+  // it. The product rides at the end of the blinds' batch, so the whole batch costs one inversion.
   let product = 1n;
   for (const m of encoded) product = (product * m) % pk.n;
-  const inverses = batchInverse(blinds, pk.n);
-  if (inverses === null || modInverse(product, pk.n) === null)
+  const inverses = batchInverse([...blinds, product], pk.n);
+  inverses?.pop();
+  if (inverses === null)
     throw new WispError('TokenInvalid', 'blinding failed (a value shares a factor with the key modulus)', {
       recovery: 'try again; if it repeats, the relay key is broken',
     });
@@ -187,11 +194,56 @@ export function blindBatch(
     const x = toBig(rsavp1(pk.key, toBytes(blinds[i]!, pk.size)));
     return toBytes((m * x) % pk.n, pk.size);
   });
-  return { blinded, inverses };
+  return { blinded, inverses, encoded: ems };
+}
+
+/** EM is ⌈(modBits − 1)/8⌉ bytes, one short of the modulus when modBits ≡ 1 (mod 8). */
+function leftPad(b: Buffer, size: number): Buffer {
+  return b.length >= size ? b : Buffer.concat([Buffer.alloc(size - b.length), b]);
+}
+
+function notVerified(): WispError {
+  return new WispError(
+    'TokenInvalid',
+    'a token signature from the relay does not verify under its published key',
+    {
+      recovery: 'the relay may be trying to mark your tokens; none of this batch was kept',
+    },
+  );
+}
+
+/** s = z · inv mod n (RFC 9474 Finalize, before its verification). */
+function unblind(pk: Pick<TokenPublicKey, 'n' | 'size'>, z: Uint8Array, inverse: bigint): Buffer {
+  if (z.length !== pk.size) throw new WispError('TokenInvalid', 'a blind signature has the wrong length');
+  return toBytes((toBig(z) * inverse) % pk.n, pk.size);
 }
 
 /**
- * RFC 9474 Finalize: s = z · inv mod n, then RSASSA-PSS-VERIFY against the published key. A
+ * RFC 9474 Finalize for a batch this client blinded, every signature verified on its own: s^e mod
+ * n (node:crypto's native RSA) must equal the EM this client encoded for that message. That is
+ * RSASSA-PSS-VERIFY with the salt already known (EMSA-PSS-VERIFY would recover it from the same
+ * EM), minus its re-hashing. A signature under any other key, or one multiplied by a factor (a tag
+ * the relay could recognise later), maps to another number and is refused: nothing of the batch
+ * is kept. Not a batch check over a product of signatures: that would let such tags cancel out.
+ */
+export function finalizeBlinded(
+  pk: Pick<TokenPublicKey, 'key' | 'n' | 'size'>,
+  batch: Blinded,
+  blindSignatures: readonly Uint8Array[],
+): Buffer[] {
+  if (blindSignatures.length > batch.inverses.length)
+    throw new WispError('TokenInvalid', 'the relay answered with more signatures than asked for');
+  return blindSignatures.map((z, i) => {
+    const sig = unblind(pk, z, batch.inverses[i]!);
+    if (!rsavp1(pk.key, sig).equals(batch.encoded[i]!)) throw notVerified();
+    return sig;
+  });
+}
+
+/**
+ * RFC 9474 Finalize as written: s = z · inv mod n, then RSASSA-PSS-VERIFY (node:crypto) against
+ * the published key, for signatures of messages blinded elsewhere (the wallet uses
+ * finalizeBlinded, the same check without re-hashing). A
  * signature that does not verify means the relay signed with another key than the one it
  * published (a key for this user alone would link the tokens to it): nothing of the batch is kept.
  */
@@ -202,16 +254,8 @@ export function finalizeBatch(
   inverses: readonly bigint[],
 ): Buffer[] {
   return blindSignatures.map((z, i) => {
-    if (z.length !== pk.size) throw new WispError('TokenInvalid', 'a blind signature has the wrong length');
-    const sig = toBytes((toBig(z) * inverses[i]!) % pk.n, pk.size);
-    if (!verifyPss(pk.key, messages[i]!, sig))
-      throw new WispError(
-        'TokenInvalid',
-        'a token signature from the relay does not verify under its published key',
-        {
-          recovery: 'the relay may be trying to mark your tokens; none of this batch was kept',
-        },
-      );
+    const sig = unblind(pk, z, inverses[i]!);
+    if (!verifyPss(pk.key, messages[i]!, sig)) throw notVerified();
     return sig;
   });
 }

@@ -17,11 +17,18 @@ import {
 import type { Store } from '../store/store';
 import { sql } from '../store/sql';
 import { RelayClient, type RelayClientOptions } from '../relayClient/relayClient';
-import { blindBatch, finalizeBatch, parseTokenKey, type TokenPublicKey } from './blindRsa';
+import { blindBatch, finalizeBlinded, parseTokenKey, type TokenPublicKey } from './blindRsa';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a fetched key list is reused for refills: a fetch is a connection of its own (a round
+ * trip and a handshake), and the list changes once a day. A list that failed a refill is dropped.
+ */
+const KEY_LIST_TTL_MS = 10 * 60 * 1000;
 /** Most tokens one take may ask for (a send to a full room needs 499). */
 export const MAX_TAKE = 1000;
+/** Most a wallet keeps in stock: a tenth of the default day's allowance. */
+export const MAX_STOCK = 1000;
 
 /** What the engine calls: n tokens, one per recipient of an unauthenticated send. */
 export interface TokenWallet {
@@ -31,6 +38,11 @@ export interface TokenWallet {
   restore(tokens: readonly Uint8Array[]): void;
   /** Tokens held now (unexpired). */
   count(): number;
+  /**
+   * Refills up to the stock in the background once a quarter of it is left (ahead of need, apart
+   * from any send); never throws. A no-op for a wallet without a stock.
+   */
+  topUp(): void;
 }
 
 /** The authenticated connection: only `tokens.issue` goes over it. */
@@ -41,8 +53,13 @@ export type TokenKeySource = () => Promise<OpResult<'tokens.keys'>>;
 export interface TokenWalletOptions {
   /** Blinded messages per `tokens.issue` request (at most 500). */
   batchSize?: number;
-  /** A take that would leave fewer than this refills first, so sends rarely wait for issuance. */
+  /** A take that finds fewer than it needs refills first (waiting for it), to `n + lowWater`. */
   lowWater?: number;
+  /**
+   * What a background refill tops the wallet up to, once a quarter of it is left (0, the default:
+   * none). The engine keeps a stock so that sends take tokens from the store, not wait for issuance.
+   */
+  stock?: number;
   /** Tokens whose key stops being accepted this soon are dropped instead of handed out. */
   expiryMarginMs?: number;
   now?: () => number;
@@ -86,9 +103,13 @@ export function createTokenWallet(
 class StoreTokenWallet implements TokenWallet {
   private readonly batchSize: number;
   private readonly lowWater: number;
+  private readonly stock: number;
   private readonly margin: number;
   private readonly now: () => number;
-  private lock: Promise<unknown> = Promise.resolve();
+  /** The refill under way: one at a time, and takes wait for it only when the store holds too few. */
+  private refilling: Promise<void> | null = null;
+  /** The last anonymous key list and until when it is reused. */
+  private keyList: { list: OpResult<'tokens.keys'>; until: number } | null = null;
   /** The relay said today's allowance is used up: no issuance is asked for before this time. */
   private exhaustedUntil = 0;
   /** Until when each key's tokens are accepted (hex key id), for tokens restored after a take. */
@@ -102,6 +123,7 @@ class StoreTokenWallet implements TokenWallet {
   ) {
     this.batchSize = Math.min(MAX_TOKEN_BATCH, Math.max(1, options.batchSize ?? 250));
     this.lowWater = options.lowWater ?? 50;
+    this.stock = Math.min(MAX_STOCK, Math.max(0, options.stock ?? 0));
     this.margin = options.expiryMarginMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -111,13 +133,58 @@ class StoreTokenWallet implements TokenWallet {
     return this.store.write.value<number>(sql`SELECT COUNT(*) FROM send_tokens`) ?? 0;
   }
 
-  take(n: number): Promise<Uint8Array[]> {
+  async take(n: number): Promise<Uint8Array[]> {
     if (!Number.isInteger(n) || n < 1 || n > MAX_TAKE)
-      return Promise.reject(new WispError('InvalidInput', `take 1 to ${MAX_TAKE} tokens`));
-    // One at a time: two sends must never be handed the same token.
-    const run = this.lock.then(() => this.takeNow(n));
-    this.lock = run.catch(() => undefined);
+      throw new WispError('InvalidInput', `take 1 to ${MAX_TAKE} tokens`);
+    // Checked and taken with no await between (one synchronous transaction): two takes can never
+    // be handed the same token, and one that waited for a refill checks again, since another take
+    // may have used those tokens first.
+    while (this.count() < n) await this.refillFor(n);
+    const taken = this.takeStored(n);
+    this.topUp();
+    return taken;
+  }
+
+  topUp(): void {
+    if (this.stock === 0 || this.refilling || this.now() < this.exhaustedUntil) return;
+    const held = this.count();
+    if (held >= this.refillBelow()) return;
+    void this.refillOnce(this.stock - held).catch(() => undefined);
+  }
+
+  /** A stock is topped up once a quarter of it is left (not after every take: issuance is batched). */
+  private refillBelow(): number {
+    return Math.max(this.lowWater, Math.floor(this.stock / 4));
+  }
+
+  /** Runs one refill at a time; a caller arriving during one shares it. */
+  private refillOnce(want: number): Promise<void> {
+    if (this.refilling) return this.refilling;
+    const run = this.refill(want).finally(() => {
+      this.refilling = null;
+    });
+    this.refilling = run;
     return run;
+  }
+
+  /** Makes sure the store holds `n` (waiting for a refill under way first), or throws. */
+  private async refillFor(n: number): Promise<void> {
+    if (this.refilling) await this.refilling.catch(() => undefined);
+    const held = this.count();
+    if (held >= n) return;
+    if (this.now() >= this.exhaustedUntil) {
+      try {
+        await this.refillOnce(n + this.lowWater - held);
+      } catch (error) {
+        // Tokens in hand still serve this send when the relay is away or the allowance ran out.
+        if (
+          !(isWispError(error, 'TokensExhausted') || isWispError(error, 'RelayUnavailable')) ||
+          this.count() < n
+        )
+          throw error;
+      }
+    }
+    if (this.count() < n) throw this.exhausted();
   }
 
   restore(tokens: readonly Uint8Array[]): void {
@@ -139,22 +206,7 @@ class StoreTokenWallet implements TokenWallet {
     this.store.write.run(sql`DELETE FROM send_tokens WHERE spend_until <= ${this.now() + this.margin}`);
   }
 
-  private async takeNow(n: number): Promise<Uint8Array[]> {
-    let held = this.count();
-    if (held < n + this.lowWater && this.now() >= this.exhaustedUntil) {
-      try {
-        await this.refill(n + this.lowWater - held);
-      } catch (error) {
-        // Tokens in hand still serve this send when the relay is away or the allowance ran out.
-        if (
-          !(isWispError(error, 'TokensExhausted') || isWispError(error, 'RelayUnavailable')) ||
-          this.count() < n
-        )
-          throw error;
-      }
-      held = this.count();
-    }
-    if (held < n) throw this.exhausted();
+  private takeStored(n: number): Uint8Array[] {
     const db = this.store.write;
     return db.transaction(() => {
       const rows = db.all<{ id: number; token: Buffer; token_key_id: Buffer; spend_until: number }>(
@@ -177,9 +229,27 @@ class StoreTokenWallet implements TokenWallet {
     });
   }
 
+  /** The relay's key list, fetched anonymously, reused for a while (KEY_LIST_TTL_MS). */
+  private async keysNow(): Promise<OpResult<'tokens.keys'>> {
+    const now = this.now();
+    if (this.keyList && now < this.keyList.until) return this.keyList.list;
+    const list = await this.keys();
+    this.keyList = { list, until: now + KEY_LIST_TTL_MS };
+    return list;
+  }
+
   /** Asks the relay for `want` tokens in batches under the key it issues with now. */
   private async refill(want: number): Promise<void> {
-    const list = await this.keys();
+    try {
+      await this.refillWith(await this.keysNow(), want);
+    } catch (error) {
+      // The relay may have moved to another key (or published a broken one): fetch it anew next time.
+      this.keyList = null;
+      throw error;
+    }
+  }
+
+  private async refillWith(list: OpResult<'tokens.keys'>, want: number): Promise<void> {
     const now = this.now();
     // The relay always publishes the next key as well, so the one before the newest is the one it
     // signs with now; this machine's clock picks first, and a clock off around midnight falls back.
@@ -234,12 +304,12 @@ class StoreTokenWallet implements TokenWallet {
         key.id,
       ),
     );
-    const { blinded, inverses } = blindBatch(key, inputs);
+    const batch = blindBatch(key, inputs);
     let result: OpResult<'tokens.issue'>;
     try {
       result = await this.issuer.request('tokens.issue', {
         tokenKeyId: key.id.toString('base64'),
-        blindedMessages: blinded.map((b) => b.toString('base64')),
+        blindedMessages: batch.blinded.map((b) => b.toString('base64')),
       });
     } catch (error) {
       if (isWispError(error, 'TokensExhausted')) {
@@ -251,7 +321,7 @@ class StoreTokenWallet implements TokenWallet {
     if (result.blindSignatures.length > size)
       throw new WispError('TokenInvalid', 'the relay answered with more signatures than asked for');
     const sigs = result.blindSignatures.map((s) => Buffer.from(s, 'base64'));
-    const authenticators = finalizeBatch(key, inputs, sigs, inverses);
+    const authenticators = finalizeBlinded(key, batch, sigs);
     return {
       tokens: authenticators.map((a, i) => encodeToken(inputs[i]!, a)),
       remaining: result.remainingToday,

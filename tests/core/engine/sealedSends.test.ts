@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HANDLERS, type SessionState } from '../../../relay/handlers';
 import { Engine } from '../../../core/engine';
+import { TOKEN_POOL } from '../../../core/engine/sealedRoute';
 import { startRelay } from '../../../relay';
 import { createWorld, testKeyStore, type TestWorld } from '../../helpers/engine/fixtures';
 import { createCliWorld, wisp, type WispResult } from '../../helpers/engine/cli';
@@ -235,7 +236,7 @@ describe('when sealed sends are refused or run out', () => {
       },
     });
     // Enough sends to run the first pool low, so the next one is taken ahead in the background.
-    const sent = Array.from({ length: 24 }, (_, i) => `m${i}`);
+    const sent = Array.from({ length: (TOKEN_POOL * 3) / 4 }, (_, i) => `m${i}`);
     await Promise.all(sent.map((t) => alice.sendText('bob', t)));
     const sealed = alice.sendRoutes().sealed - before;
     expect(sealed).toBe(sent.length);

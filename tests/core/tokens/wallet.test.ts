@@ -4,7 +4,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RelayClient } from '../../../core/relayClient/relayClient';
 import { anonymousKeySource, createTokenWallet, type TokenIssuer } from '../../../core/tokens';
 import { parseToken } from '../../../common/wire';
@@ -74,6 +74,61 @@ describe('token wallet', () => {
       expect.arrayContaining(unsent.map((x) => Buffer.from(x).toString('hex'))),
     );
     await relay.spendTokens(again);
+  });
+
+  it('keeps a stock: refills it in the background once a quarter is left, and a take never waits for that refill', async () => {
+    await setup();
+    // The relay's answers to issuance after the first are held until released, so a take that
+    // waited for the background refill would not come back.
+    let issues = 0;
+    let keyFetches = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const gated: TokenIssuer = {
+      request: (async (op: 'tokens.issue', body: never) => {
+        const answer = await client.request(op, body);
+        if (++issues > 1) await held;
+        return answer;
+      }) as TokenIssuer['request'],
+    };
+    const keys = anonymousKeySource(relay.url);
+    const wallet = createTokenWallet(
+      t.store,
+      gated,
+      () => {
+        keyFetches++;
+        return keys();
+      },
+      { batchSize: 40, lowWater: 5, stock: 40, now: () => clock },
+    );
+    // Empty: the first take waits for n + lowWater, then leaves 5, under a quarter of the stock.
+    expect(await wallet.take(1)).toHaveLength(1);
+    expect(wallet.count()).toBe(5);
+    await vi.waitFor(() => expect(issues).toBe(2));
+    // The top-up to 40 is under way and held; takes the store can serve come back meanwhile.
+    const during = await wallet.take(4);
+    expect(during).toHaveLength(4);
+    expect(wallet.count()).toBe(1);
+    release();
+    await vi.waitFor(() => expect(wallet.count()).toBe(1 + 35));
+    // One key list served both refills.
+    expect(keyFetches).toBe(1);
+    await relay.spendTokens([...during]);
+  });
+
+  it('hands each of several takes that wait for one refill its full count, no token twice', async () => {
+    await setup();
+    const wallet = createTokenWallet(t.store, client, anonymousKeySource(relay.url), {
+      batchSize: 100,
+      lowWater: 5,
+      now: () => clock,
+    });
+    // An empty wallet: all three wait for the first refill (35 tokens), which covers only one.
+    const takes = await Promise.all([wallet.take(30), wallet.take(30), wallet.take(30)]);
+    expect(takes.map((x) => x.length)).toEqual([30, 30, 30]);
+    const all = takes.flat().map((x) => Buffer.from(x).toString('hex'));
+    expect(new Set(all).size).toBe(90);
+    await relay.spendTokens(takes.flat());
   });
 
   it('keeps tokens only in the encrypted store (no token bytes in the database file)', async () => {
