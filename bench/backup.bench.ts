@@ -3,6 +3,9 @@
 // decrypting the same plaintext in the same run, plus our age layer alone against the CLI. Export,
 // import and each age pass run in their own child process so each peak RSS is its own.
 // Run: npx tsx bench/backup.bench.ts   (WISP_BENCH_BACKUP_MB=256 npx tsx bench/backup.bench.ts)
+// Profiling one pass: `npx tsx bench/backup.bench.ts --prepare DIR` leaves DIR/{profile,backup.age,
+// key.txt}; then `node --cpu-prof --import tsx bench/backup.bench.ts --child import DIR/backup.age
+// DIR/restored DIR/key.txt` (or `--child export DIR/profile DIR/out.age DIR/key2.txt`).
 // Targets: export and import ≥ 0.5× the age CLI's throughput; peak RSS < 256 MB.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -248,6 +251,14 @@ async function main(): Promise<void> {
   }
 }
 
+/** `--prepare DIR`: leaves a profile, its export and the key in DIR, to profile one child by hand. */
+async function prepare(dir: string): Promise<void> {
+  await makeProfile(join(dir, 'profile'));
+  runChild('export', [join(dir, 'profile'), join(dir, 'backup.age'), join(dir, 'key.txt')]);
+}
+
 const childAt = process.argv.indexOf('--child');
+const prepareAt = process.argv.indexOf('--prepare');
 if (childAt >= 0) await child(process.argv[childAt + 1]!, process.argv.slice(childAt + 2));
+else if (prepareAt >= 0) await prepare(process.argv[prepareAt + 1]!);
 else await main();
