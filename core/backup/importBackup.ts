@@ -28,10 +28,9 @@ import {
   type KeyStoreChoice,
   type SealedKey,
 } from '../vault/index';
-import { decrypt, type Identity } from './age';
+import { decryptFile, type Identity } from './age';
 import { backupErrors, fromAgeError } from './backupErrors';
 import { backupTables } from './backupTables';
-import { FileChunks } from './fileChunks';
 import { ident, storedColumns } from './identifier';
 import { ProgressMeter, type BackupProgress } from './progress';
 import {
@@ -143,9 +142,7 @@ export async function importBackup(options: ImportOptions): Promise<ImportResult
     throw new WispError('NotFound', 'the backup file does not exist', { cause, recovery: 'Check --in.' });
   }
   const meter = new ProgressMeter('import', options.onProgress, fileSize);
-  const frames = mappedFrames(
-    decrypt(new FileChunks(options.inFile, (n) => meter.bytes(n)), options.identities),
-  );
+  const frames = mappedFrames(decryptFile(options.inFile, options.identities, (n) => meter.bytes(n)));
   try {
     // Everything up to the header is checked before anything is created on disk.
     const first = await frames.next();
