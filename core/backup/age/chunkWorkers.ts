@@ -263,8 +263,11 @@ export class ChunkRunner {
       worker.on(
         'message',
         (msg: { id: number; out: ArrayBuffer; length: number; failedAt: number; input: ArrayBuffer }) => {
-          const fileJob = this.fileJobs.get(msg.id);
-          if (fileJob !== undefined) return fileJob(msg as FileRunMessage);
+          if ('run' in msg) {
+            // A file job's run; one that arrives after its reader stopped is dropped.
+            this.fileJobs.get(msg.id)?.(msg as FileRunMessage);
+            return;
+          }
           const job = this.jobs.get(msg.id);
           this.jobs.delete(msg.id);
           const input = Buffer.from(msg.input);
