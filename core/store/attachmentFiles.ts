@@ -2,12 +2,10 @@
 // database row, so the attachments/ folder holds only ciphertext; destroying one overwrites then unlinks it.
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import {
-  close as closeAsync,
   closeSync,
   createReadStream,
   createWriteStream,
   mkdirSync,
-  fdatasync,
   fsync,
   fsyncSync,
   openSync,
@@ -16,26 +14,21 @@ import {
   readdirSync,
   renameSync,
   statSync,
-  rename,
   unlinkSync,
-  write,
   writeSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WispError } from '../../common/errors';
+import { QueuedWriter } from './queuedWriter';
 
 const MAGIC = Buffer.from('WISPATT1', 'latin1');
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const WIPE_CHUNK = 1 << 20;
 const READ_CHUNK = 1 << 20;
-/** Queued writes (`write()`) in flight before it waits: a few MiB on the thread pool. */
-const QUEUED_WRITE_BYTES = 8 << 20;
-/** A queued file asks the kernel to start writing back every this many bytes (see `write()`). */
-const WRITEBACK_STEP = 32 << 20;
 
 export interface EncryptedFile {
   /** Name inside the attachments folder (random, reveals nothing). */
@@ -56,16 +49,10 @@ export class EncryptedFileBuilder {
   readonly #key = randomBytes(32);
   readonly #cipher: CipherGCM;
   readonly #fd: number;
+  /** Positions every write; `write()` queues through it, `update()` writes in place. */
+  readonly #writer: QueuedWriter;
   #size = 0;
-  /** File offset of the next write (writes are positional, so queued ones may finish in any order). */
-  #position = 0;
   #open = true;
-  /** Queued writes (and an early writeback) still on the thread pool; they never reject. */
-  readonly #queued: { done: Promise<void>; bytes: number }[] = [];
-  #queuedBytes = 0;
-  #writeback: Promise<void> | null = null;
-  #nextWriteback = WRITEBACK_STEP;
-  #failure: Error | null = null;
   #durable: Promise<void> | null = null;
 
   constructor(dir: string, attachmentId: string) {
@@ -74,6 +61,7 @@ export class EncryptedFileBuilder {
     this.#cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
     this.#cipher.setAAD(Buffer.from(attachmentId, 'utf8'));
     this.#fd = openSync(this.#temp, 'wx', 0o600);
+    this.#writer = new QueuedWriter(this.#fd);
     try {
       this.#writeSync(MAGIC);
       this.#writeSync(nonce);
@@ -92,78 +80,35 @@ export class EncryptedFileBuilder {
   }
 
   #writeSync(bytes: Buffer): void {
-    this.#position += writeSync(this.#fd, bytes, 0, bytes.length, this.#position);
+    if (this.#writer.busy) throw new WispError('Internal', 'queued writes are still in flight');
+    this.#writer.advance(writeSync(this.#fd, bytes, 0, bytes.length, this.#writer.position));
   }
 
   #checkOpen(): void {
     if (!this.#open) throw new WispError('Internal', 'the encrypted file is already closed');
-    if (this.#failure !== null) throw this.#failure;
   }
 
   update(chunk: Uint8Array): void {
     this.#checkOpen();
-    if (this.#queued.length > 0) throw new WispError('Internal', 'queued writes are still in flight');
     this.#writeSync(this.#cipher.update(chunk));
     this.#size += chunk.byteLength;
   }
 
   /**
    * `update` with the write queued on the thread pool instead of made on this thread (a backup
-   * import re-encrypts ~1 GB here while a worker decrypts): resolves once no more than a few MiB
-   * are in flight. Every 32 MiB it also starts the kernel's writeback (fdatasync in the
-   * background), so the fsync in `finishQueued` waits for the last few MiB, not the whole file. A
-   * failed write surfaces at the next call. Use `finishQueued` / `abortQueued` with it.
+   * import re-encrypts ~1 GB here while a worker decrypts), writeback started as the file grows
+   * (QueuedWriter): resolves once no more than a few MiB are in flight; a failed write surfaces
+   * at the next call. Use `finishQueued` / `abortQueued` with it.
    */
   async write(chunk: Uint8Array): Promise<void> {
     this.#checkOpen();
     const out = this.#cipher.update(chunk);
     this.#size += chunk.byteLength;
-    this.#queue(out);
-    if (this.#position >= this.#nextWriteback && this.#writeback === null) {
-      this.#nextWriteback = this.#position + WRITEBACK_STEP;
-      const started = new Promise<void>((resolve) => fdatasync(this.#fd, () => resolve()));
-      this.#writeback = started.then(() => {
-        this.#writeback = null;
-      });
-    }
-    while (this.#queuedBytes > QUEUED_WRITE_BYTES) await this.#settleOldest();
-    if (this.#failure !== null) throw this.#failure;
-  }
-
-  #queue(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const position = this.#position;
-    this.#position += bytes.length;
-    const done = new Promise<void>((resolve) => {
-      write(this.#fd, bytes, 0, bytes.length, position, (error, written) => {
-        if (error === null && written !== bytes.length) {
-          // pwrite to a regular file writes it all unless the disk is full; say so rather than retry.
-          this.#failure ??= Object.assign(new Error('short write'), { code: 'ENOSPC' });
-        } else if (error !== null) {
-          this.#failure ??= error;
-        }
-        resolve();
-      });
-    });
-    this.#queued.push({ done, bytes: bytes.length });
-    this.#queuedBytes += bytes.length;
-  }
-
-  async #settleOldest(): Promise<void> {
-    const oldest = this.#queued.shift();
-    if (oldest === undefined) return;
-    await oldest.done;
-    this.#queuedBytes -= oldest.bytes;
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#queued.length > 0) await this.#settleOldest();
-    await this.#writeback;
+    await this.#writer.write(out);
   }
 
   finish(): EncryptedFile {
     this.#checkOpen();
-    if (this.#queued.length > 0) throw new WispError('Internal', 'queued writes are still in flight');
     try {
       this.#writeSync(this.#cipher.final());
       this.#writeSync(this.#cipher.getAuthTag());
@@ -186,36 +131,30 @@ export class EncryptedFileBuilder {
    */
   finishQueued(): { file: EncryptedFile; durable: Promise<void> } {
     this.#checkOpen();
-    this.#queue(this.#cipher.final());
-    this.#queue(this.#cipher.getAuthTag());
+    this.#writer.queue(this.#cipher.final());
+    this.#writer.queue(this.#cipher.getAuthTag());
     this.#open = false;
     const durable = (this.#durable = (async () => {
-      await this.#drain();
       try {
-        if (this.#failure !== null) throw this.#failure;
+        await this.#writer.drain();
         await new Promise<void>((resolve, reject) =>
           fsync(this.#fd, (error) => (error === null ? resolve() : reject(error))),
         );
       } catch (error) {
-        await new Promise<void>((resolve) => closeAsync(this.#fd, () => resolve()));
+        await this.#writer.settle();
+        closeSync(this.#fd);
         wipeFile(this.#temp);
         throw error;
       }
-      await new Promise<void>((resolve, reject) =>
-        closeAsync(this.#fd, (error) => (error === null ? resolve() : reject(error))),
-      );
-      await new Promise<void>((resolve, reject) =>
-        rename(this.#temp, join(this.#dir, this.#name), (error) =>
-          error === null ? resolve() : reject(error),
-        ),
-      );
+      closeSync(this.#fd);
+      await rename(this.#temp, join(this.#dir, this.#name));
     })());
     return { file: { name: this.#name, key: this.#key, size: this.#size }, durable };
   }
 
   /** Overwrites and removes what was written; safe to call more than once. */
   abort(): void {
-    if (this.#queued.length > 0 || this.#writeback !== null) {
+    if (this.#writer.busy) {
       // Closing under a queued write could let it land in whatever file reuses the descriptor.
       throw new WispError('Internal', 'queued writes are still in flight; use abortQueued');
     }
@@ -239,7 +178,7 @@ export class EncryptedFileBuilder {
     }
     const wasOpen = this.#open;
     this.#open = false;
-    await this.#drain();
+    await this.#writer.settle();
     if (wasOpen) closeSync(this.#fd);
     wipeFile(this.#temp);
   }
