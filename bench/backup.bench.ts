@@ -17,7 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
@@ -54,6 +54,8 @@ const round = (n: number): number => Math.round(n * 100) / 100;
 interface ChildResult {
   seconds: number;
   maxRssMb: number;
+  cpuS: number;
+  mainCpuS: number;
 }
 
 /** CPU seconds of this process's main thread (Linux: its task's utime + stime), else NaN. */
@@ -88,7 +90,7 @@ async function child(mode: string, args: string[]): Promise<void> {
     }
   } else if (mode === 'import') {
     const [inFile, target, keyFile] = args as [string, string, string];
-    const key = (await import('node:fs')).readFileSync(keyFile, 'utf8').trim();
+    const key = readFileSync(keyFile, 'utf8').trim();
     await importBackup({ inFile, targetDir: target, keystore: keystore(), identities: [parseIdentity(key)] });
   } else if (mode === 'age-encrypt') {
     const [input, out, recipient] = args as [string, string, string];
@@ -137,7 +139,7 @@ function runAge(args: string[]): ChildResult {
   const result = spawnSync(AGE, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const seconds = (performance.now() - t0) / 1000;
   if (result.status !== 0) throw new Error(`age failed: ${String(result.stderr)}`);
-  return { seconds, maxRssMb: NaN };
+  return { seconds, maxRssMb: NaN, cpuS: NaN, mainCpuS: NaN };
 }
 
 async function makeProfile(dir: string): Promise<number> {
@@ -190,45 +192,46 @@ async function main(): Promise<void> {
     const bytes = await makeProfile(join(root, 'profile'));
     const mb = bytes / 1e6;
     const rounds = Array.from({ length: ROUNDS }, (_, i) => i);
-    const exports: ChildResult[] = [];
-    const imports: ChildResult[] = [];
-    for (const _ of rounds) {
-      exports.push(
-        runChild('export', [join(root, 'profile'), join(root, 'backup.age'), join(root, 'key.txt')]),
-      );
-      imports.push(
-        runChild('import', [join(root, 'backup.age'), join(root, 'restored'), join(root, 'key.txt')]),
-      );
-      rmSync(join(root, 'restored'), { recursive: true, force: true });
-    }
-    const exported = best(exports);
-    const imported = best(imports);
-
-    // The same plaintext for the CLI and for our age layer: the backup's own record stream.
-    const identity = (await import('node:fs')).readFileSync(join(root, 'key.txt'), 'utf8').trim();
+    const exportArgs = [join(root, 'profile'), join(root, 'backup.age'), join(root, 'key.txt')];
+    const importArgs = [join(root, 'backup.age'), join(root, 'restored'), join(root, 'key.txt')];
+    // A first export (not counted) gives the plaintext the CLI and our age layer encrypt: the
+    // backup's own record stream.
+    runChild('export', exportArgs);
+    const identity = readFileSync(join(root, 'key.txt'), 'utf8').trim();
     runChild('age-decrypt', [join(root, 'backup.age'), join(root, 'plain'), identity]);
     const plainMb = statSync(join(root, 'plain')).size / 1e6;
     const secret = generateX25519SecretKey();
     const recipient = encodeRecipient(x25519PublicKey(secret));
     writeFileSync(join(root, 'cli-key.txt'), `${encodeIdentity(secret)}\n`);
+    const exports: ChildResult[] = [];
+    const imports: ChildResult[] = [];
     const runs = {
       cliEncrypt: [] as ChildResult[],
       cliDecrypt: [] as ChildResult[],
       ourEncrypt: [] as ChildResult[],
       ourDecrypt: [] as ChildResult[],
     };
+    const loads: number[] = [];
+    // Each pass next to its baseline in every round: on a shared machine the load moves between
+    // rounds, so a ratio compares runs made seconds apart.
     for (const _ of rounds) {
+      loads.push(loadavg()[0]!);
       runs.cliEncrypt.push(runAge(['-r', recipient, '-o', join(root, 'cli.age'), join(root, 'plain')]));
-      runs.ourEncrypt.push(runChild('age-encrypt', [join(root, 'plain'), join(root, 'ours.age'), recipient]));
+      exports.push(runChild('export', exportArgs));
       runs.cliDecrypt.push(
         runAge(['-d', '-i', join(root, 'cli-key.txt'), '-o', join(root, 'cli.out'), join(root, 'cli.age')]),
       );
+      imports.push(runChild('import', importArgs));
+      rmSync(join(root, 'restored'), { recursive: true, force: true });
+      runs.ourEncrypt.push(runChild('age-encrypt', [join(root, 'plain'), join(root, 'ours.age'), recipient]));
       runs.ourDecrypt.push(
         runChild('age-decrypt', [join(root, 'ours.age'), join(root, 'ours.out'), encodeIdentity(secret)]),
       );
       rmSync(join(root, 'cli.out'), { force: true });
       rmSync(join(root, 'ours.out'), { force: true });
     }
+    const exported = best(exports);
+    const imported = best(imports);
     const cliEncrypt = best(runs.cliEncrypt);
     const cliDecrypt = best(runs.cliDecrypt);
     const ourEncrypt = best(runs.ourEncrypt);
@@ -251,10 +254,12 @@ async function main(): Promise<void> {
         target: TARGET_RATIO,
         pass: value / baseline >= TARGET_RATIO,
         rounds: ROUNDS,
+        load1: loads.map(round),
         ...extra,
       });
-    throughput('export MB/s (vs age CLI encrypt)', mb / exported.seconds, cliEncMbs);
-    throughput('import MB/s (vs age CLI decrypt)', mb / imported.seconds, cliDecMbs);
+    const cpu = (r: ChildResult) => ({ cpuS: round(r.cpuS), mainCpuS: round(r.mainCpuS) });
+    throughput('export MB/s (vs age CLI encrypt)', mb / exported.seconds, cliEncMbs, cpu(exported));
+    throughput('import MB/s (vs age CLI decrypt)', mb / imported.seconds, cliDecMbs, cpu(imported));
     for (const [metric, r] of [
       ['export peak RSS MB', exported],
       ['import peak RSS MB', imported],

@@ -3,7 +3,7 @@
 // ChaCha20-Poly1305 runs at about half the speed of Go's here; a second core closes that gap.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 
 export const chunkSize = 64 * 1024;
 export const tagSize = 16;
@@ -91,7 +91,7 @@ export function openRun(key: Buffer, start: number, data: Buffer): RunResult {
 
 // The same two loops for the workers, as a constant script (no file to locate in a bundle).
 const workerSource = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
 const key = Buffer.from(workerData.key);
 const { createCipheriv, createDecipheriv } = require('node:crypto');
 const { readSync } = require('node:fs');
@@ -112,8 +112,15 @@ function openInto(input, count, start, out) {
 }
 // A file job: this worker reads and opens every stride-th run itself (fd is the process's), at most
 // window runs ahead of what the main thread has taken (flags[0]); flags[1] set means stop.
-function openFile({ id, fd, offset, start, first, stride, runs, window, flags: shared }) {
+function openFile({ id, fd, offset, start, first, stride, runs, window, flags: shared, spares }) {
   const flags = new Int32Array(shared);
+  // Plaintext buffers the main thread is done with come back on this port, to be filled again.
+  const outBuffer = () => {
+    for (let m; (m = receiveMessageOnPort(spares)) !== undefined; ) {
+      if (m.message.byteLength === runChunks * chunkSize) return Buffer.from(m.message);
+    }
+    return Buffer.allocUnsafeSlow(runChunks * chunkSize);
+  };
   const input = Buffer.allocUnsafeSlow(runBytes);
   for (let k = 0, run = first; run < runs; k++, run += stride) {
     for (;;) {
@@ -129,7 +136,7 @@ function openFile({ id, fd, offset, start, first, stride, runs, window, flags: s
       got += n;
     }
     if (got < runBytes) { parentPort.postMessage({ id, run, short: true }); return; }
-    const out = Buffer.allocUnsafeSlow(runChunks * chunkSize);
+    const out = outBuffer();
     const failedAt = openInto(input, runChunks, start + run * runChunks, out);
     const length = failedAt < 0 ? out.length : failedAt * chunkSize;
     // A failed run sends its sealed bytes too, for age's full-final-chunk check.
@@ -202,6 +209,9 @@ export class ChunkRunner {
   private readonly jobs = new Map<number, Job>();
   private readonly fileJobs = new Map<number, (message: FileRunMessage) => void>();
   private readonly fileWaiters = new Set<(error: Error) => void>();
+  /** Ports to the workers of the file job in progress, for plaintext buffers given back. */
+  private spareLanes: MessagePort[] = [];
+  private nextSpareLane = 0;
   private readonly spare: ArrayBuffer[] = [];
   private nextJob = 1;
   private nextWorker = 0;
@@ -247,6 +257,21 @@ export class ChunkRunner {
       this.jobs.set(id, { resolve, reject });
       worker.postMessage({ id, op, start, data: moved }, [moved]);
     });
+  }
+
+  /**
+   * Gives a file job's plaintext buffer back once nothing uses it any more: a worker fills it
+   * again instead of allocating (a fresh MiB per run is garbage this thread's GC pays for).
+   */
+  giveBack(memory: ArrayBufferLike): void {
+    if (this.spareLanes.length === 0 || memory.byteLength !== runChunks * chunkSize) return;
+    if (memory instanceof SharedArrayBuffer) return;
+    const port = this.spareLanes[this.nextSpareLane++ % this.spareLanes.length]!;
+    try {
+      port.postMessage(memory, [memory]);
+    } catch {
+      // Memory that cannot move (a pooled or untransferable buffer) is simply not reused.
+    }
   }
 
   /** Keeps a finished job's input for the next `buffer()` (a failed one stays with its result). */
@@ -308,7 +333,9 @@ export class ChunkRunner {
       ready: [] as FileRunMessage[],
       waiting: null as ((message: FileRunMessage) => void) | null,
       flags: new Int32Array(new SharedArrayBuffer(8)),
+      spares: new MessageChannel(),
     }));
+    this.spareLanes = lanes.map((lane) => lane.spares.port1);
     this.fileJobs.set(id, (message) => {
       const lane = lanes[message.run % stride]!;
       const waiting = lane.waiting;
@@ -317,18 +344,22 @@ export class ChunkRunner {
       else lane.ready.push(message);
     });
     workers.forEach((worker, first) =>
-      worker.postMessage({
-        op: 'openFile',
-        id,
-        fd,
-        offset,
-        start,
-        first,
-        stride,
-        runs,
-        window: fileWindow,
-        flags: lanes[first]!.flags.buffer,
-      }),
+      worker.postMessage(
+        {
+          op: 'openFile',
+          id,
+          fd,
+          offset,
+          start,
+          first,
+          stride,
+          runs,
+          window: fileWindow,
+          flags: lanes[first]!.flags.buffer,
+          spares: lanes[first]!.spares.port2,
+        },
+        [lanes[first]!.spares.port2],
+      ),
     );
     try {
       for (let run = 0; run < runs; run++) {
@@ -363,7 +394,9 @@ export class ChunkRunner {
       for (const lane of lanes) {
         Atomics.store(lane.flags, 1, 1);
         Atomics.notify(lane.flags, 0);
+        lane.spares.port1.close();
       }
+      this.spareLanes = [];
       this.fileJobs.delete(id);
     }
   }

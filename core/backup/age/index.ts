@@ -2,7 +2,7 @@
 // with the `age` CLI and files the CLI writes open here (X25519 and scrypt recipients, no armor).
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { ByteReader } from './byteReader';
+import { ByteReader, type RecyclingSource } from './byteReader';
 import { AgeError } from './errors';
 import { encodeHeader, hkdf, readHeader, verifyMac } from './header';
 import type { Stanza } from './header';
@@ -71,10 +71,25 @@ export async function* decrypt(
  * `decrypt` for a file on disk, faster for a large one: past the header the worker threads read
  * and open the payload themselves (ChunkRunner.openFile) instead of this thread reading it and
  * handing it over. The same checks and failures as `decrypt`; `onRead` counts the file's bytes.
+ * It is a RecyclingSource: a ByteReader over it gives the plaintext buffers back to the workers
+ * to fill again, so its views are valid only until the reader's next `fill`.
  */
-export async function* decryptFile(
+export function decryptFile(
   path: string,
   identities: readonly Identity[],
+  onRead?: (bytes: number) => void,
+): RecyclingSource & AsyncIterable<Buffer> {
+  const recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null };
+  return {
+    [Symbol.asyncIterator]: () => decryptFileChunks(path, identities, recycler, onRead),
+    release: (memory) => recycler.giveBack?.(memory),
+  };
+}
+
+async function* decryptFileChunks(
+  path: string,
+  identities: readonly Identity[],
+  recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null },
   onRead?: (bytes: number) => void,
 ): AsyncGenerator<Buffer> {
   const handle = await open(path, 'r');
@@ -97,7 +112,12 @@ export async function* decryptFile(
     }
     const nonce = Buffer.from(reader.take(16));
     const payloadStart = chunks.position - reader.length;
-    yield* decryptFileStream(hkdf(fileKey, nonce, 'payload'), { handle, size, payloadStart, reader }, reach);
+    yield* decryptFileStream(
+      hkdf(fileKey, nonce, 'payload'),
+      { handle, size, payloadStart, reader },
+      reach,
+      recycler,
+    );
   } finally {
     await handle.close();
   }

@@ -154,6 +154,7 @@ export async function* decryptFileStream(
   key: Buffer,
   file: { handle: FileHandle; size: number; payloadStart: number; reader: ByteReader },
   reach: (fileOffset: number) => void,
+  recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null },
 ): AsyncGenerator<Buffer> {
   // Whole runs with at least one byte after them: none of them holds the final chunk.
   const runs = Math.max(0, Math.floor((file.size - file.payloadStart - 1) / runBytes));
@@ -164,6 +165,7 @@ export async function* decryptFileStream(
   const batch = new Batch();
   const runner = new ChunkRunner(key);
   const release = (plain: Buffer): Buffer | null => (batch.add(plain) ? batch.take() : null);
+  recycler.giveBack = (memory) => runner.giveBack(memory);
   try {
     let index = 0;
     let run = 0;
@@ -198,6 +200,7 @@ export async function* decryptFileStream(
       await tail.close();
     }
   } finally {
+    recycler.giveBack = null;
     await runner.close();
     const rest = batch.take();
     if (rest !== null) yield rest;
