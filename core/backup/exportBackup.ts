@@ -177,7 +177,9 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
   const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.partial`);
   const summary: { trailer?: BackupTrailer } = {};
   const records = backupRecords(options.store, options.attachmentsDir, now, meter, summary);
-  const age = encrypt(records, [recipient]);
+  // Sealed runs go back to the STREAM worker once written, to be sealed into again.
+  const recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null };
+  const age = encrypt(records, [recipient], recycler);
   let fd: number | null = null;
   let writer: QueuedWriter | null = null;
   try {
@@ -188,7 +190,7 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
     for await (const chunk of age) {
       if (options.signal?.aborted === true) throw options.signal.reason;
       meter.bytes(chunk.length);
-      await writer.write(chunk);
+      await writer.write(chunk, () => recycler.giveBack?.(chunk.buffer));
     }
     await writer.drain();
     const synced = fd;

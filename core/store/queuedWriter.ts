@@ -41,12 +41,12 @@ export class QueuedWriter {
   }
 
   /**
-   * Queues `bytes` (which must not change until written) and resolves once no more than a few
-   * MiB are in flight. A failed write surfaces here or at `drain`.
+   * Queues `bytes` (which must not change until written; `onWritten` is told when they may) and
+   * resolves once no more than a few MiB are in flight. A failed write surfaces here or at `drain`.
    */
-  async write(bytes: Uint8Array): Promise<void> {
+  async write(bytes: Uint8Array, onWritten?: () => void): Promise<void> {
     this.#check();
-    this.#queue(bytes);
+    this.#queue(bytes, onWritten);
     if (this.#position >= this.#nextWriteback && this.#writeback === null) {
       this.#nextWriteback = this.#position + WRITEBACK_STEP;
       this.#writeback = new Promise<void>((resolve) => fdatasync(this.#fd, () => resolve())).then(() => {
@@ -78,7 +78,7 @@ export class QueuedWriter {
     await this.#writeback;
   }
 
-  #queue(bytes: Uint8Array): void {
+  #queue(bytes: Uint8Array, onWritten?: () => void): void {
     if (bytes.byteLength === 0) return;
     const position = this.#position;
     this.#position += bytes.byteLength;
@@ -89,6 +89,7 @@ export class QueuedWriter {
         else if (written !== bytes.byteLength) {
           this.#failure ??= Object.assign(new Error('short write: the disk is full'), { code: 'ENOSPC' });
         }
+        onWritten?.();
         resolve();
       });
     });

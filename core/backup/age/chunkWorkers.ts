@@ -147,12 +147,13 @@ function openFile({ id, fd, offset, start, first, stride, runs, window, flags: s
 }
 parentPort.on('message', (message) => {
   if (message.op === 'openFile') return openFile(message);
-  const { id, op, start, data } = message;
+  const { id, op, start, data, spare } = message;
   const input = Buffer.from(data);
   let out, failedAt = -1;
   if (op === 'seal') {
     const count = input.length / chunkSize;
-    out = Buffer.allocUnsafeSlow(count * enc);
+    // A sealed run the main thread has written comes back with the job, to be filled again.
+    out = spare !== undefined && spare.byteLength === count * enc ? Buffer.from(spare) : Buffer.allocUnsafeSlow(count * enc);
     for (let i = 0; i < count; i++) {
       const c = createCipheriv('chacha20-poly1305', key, nonceFor(start + i), { authTagLength: tagSize });
       c.update(input.subarray(i * chunkSize, (i + 1) * chunkSize)).copy(out, i * enc);
@@ -212,6 +213,8 @@ export class ChunkRunner {
   /** Ports to the workers of the file job in progress, for plaintext buffers given back. */
   private spareLanes: MessagePort[] = [];
   private nextSpareLane = 0;
+  /** Sealed runs given back once written (giveBackSealed), sent with the next seal job to fill. */
+  private readonly spareSealed: ArrayBuffer[] = [];
   private readonly spare: ArrayBuffer[] = [];
   private nextJob = 1;
   private nextWorker = 0;
@@ -255,7 +258,11 @@ export class ChunkRunner {
     const worker = workers[this.nextWorker++ % workers.length]!;
     return new Promise<RunResult>((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
-      worker.postMessage({ id, op, start, data: moved }, [moved]);
+      const spare = op === 'seal' ? this.spareSealed.pop() : undefined;
+      worker.postMessage(
+        { id, op, start, data: moved, spare },
+        spare === undefined ? [moved] : [moved, spare],
+      );
     });
   }
 
@@ -272,6 +279,12 @@ export class ChunkRunner {
     } catch {
       // Memory that cannot move (a pooled or untransferable buffer) is simply not reused.
     }
+  }
+
+  /** Takes back a sealed run's memory once it has been written, for a worker to fill again. */
+  giveBackSealed(memory: ArrayBufferLike): void {
+    if (memory instanceof SharedArrayBuffer || memory.byteLength !== runBytes) return;
+    if (this.spareSealed.length < this.maxInFlight + 2) this.spareSealed.push(memory as ArrayBuffer);
   }
 
   /** Keeps a finished job's input for the next `buffer()` (a failed one stays with its result). */

@@ -26,10 +26,15 @@ export {
 export type { Identity, Recipient } from './recipients';
 export { chunkSize } from './stream';
 
-/** Encrypts `source` to every recipient; yields the header first, then STREAM chunks. */
+/**
+ * Encrypts `source` to every recipient; yields the header first, then STREAM chunks. A caller
+ * that passes `recycler` may hand a yielded buffer's memory to `recycler.giveBack` once it has
+ * written it (and never touch it again): a worker then seals into it instead of a fresh MiB.
+ */
 export async function* encrypt(
   source: AsyncIterable<Uint8Array>,
   recipients: readonly Recipient[],
+  recycler?: { giveBack: ((memory: ArrayBufferLike) => void) | null },
 ): AsyncGenerator<Buffer> {
   if (recipients.length === 0) throw new RangeError('age: at least one recipient is needed');
   if (recipients.some((r) => r.kind === 'scrypt') && recipients.length !== 1) {
@@ -41,7 +46,7 @@ export async function* encrypt(
   const nonce = randomBytes(16);
   yield encodeHeader(fileKey, stanzas);
   yield nonce;
-  yield* encryptStream(hkdf(fileKey, nonce, 'payload'), source);
+  yield* encryptStream(hkdf(fileKey, nonce, 'payload'), source, recycler);
 }
 
 /**

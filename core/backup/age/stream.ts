@@ -40,8 +40,17 @@ class Batch {
   }
 }
 
-export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+/**
+ * Seals `source` into STREAM chunks. With `recycler`, a caller that is done with a yielded buffer
+ * (written it out) may give its memory back through `recycler.giveBack`, for a worker to fill again.
+ */
+export async function* encryptStream(
+  key: Buffer,
+  source: AsyncIterable<Uint8Array>,
+  recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null },
+): AsyncGenerator<Buffer> {
   const runner = new ChunkRunner(key);
+  recycler.giveBack = (memory) => runner.giveBackSealed(memory);
   const inFlight: Promise<RunResult>[] = [];
   // Chunks are filled in place in a 16-chunk run; a full chunk followed by more input is not the
   // last one, so it joins the run, and a full run is sealed as a whole.
@@ -75,6 +84,7 @@ export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Arr
     const last = run.subarray(full * chunkSize, full * chunkSize + filled);
     yield Buffer.concat(sealChunk(key, runStart + full, true, last));
   } finally {
+    recycler.giveBack = null;
     await Promise.allSettled(inFlight);
     await runner.close();
   }
