@@ -284,7 +284,7 @@ export class ChunkRunner {
   /** Takes back a sealed run's memory once it has been written, for a worker to fill again. */
   giveBackSealed(memory: ArrayBufferLike): void {
     if (memory instanceof SharedArrayBuffer || memory.byteLength !== runBytes) return;
-    if (this.spareSealed.length < this.maxInFlight + 2) this.spareSealed.push(memory as ArrayBuffer);
+    if (this.spareSealed.length < this.maxInFlight + 2) this.spareSealed.push(memory);
   }
 
   /** Keeps a finished job's input for the next `buffer()` (a failed one stays with its result). */
