@@ -1,6 +1,7 @@
 // STREAM chunks are independent (each has its own nonce), so runs of full, non-final chunks are
-// sealed or opened on worker threads while the main thread reads, frames and writes. Node's
-// ChaCha20-Poly1305 runs at about half the speed of Go's here; a second core closes that gap.
+// sealed or opened on worker threads while the main thread reads, frames and writes; for a file,
+// the workers read the runs themselves (openFile). Node's ChaCha20-Poly1305 runs at about half
+// the speed of Go's here; a second core closes that gap.
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
