@@ -1,12 +1,11 @@
 // Export: reads a profile's tables and attachment files into the record stream and encrypts it with
 // age to a temporary file beside the target, renamed into place only once complete.
 import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fsync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { WispError } from '../../common/errors';
 import { readEncryptedFileChunks } from '../store/attachmentFiles';
+import { QueuedWriter } from '../store/queuedWriter';
 import type { ReadableDb } from '../store/database';
 import { schemaVersion } from '../store/migrate';
 import { sql } from '../store/sql';
@@ -176,28 +175,35 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
   }
   const meter = new ProgressMeter('export', options.onProgress, totalAttachmentBytes(options.store, now));
   const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.partial`);
-  const counting = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of source) {
-      meter.bytes(chunk.length);
-      yield chunk;
-    }
-  };
   const summary: { trailer?: BackupTrailer } = {};
   const records = backupRecords(options.store, options.attachmentsDir, now, meter, summary);
+  // Sealed runs go back to the STREAM worker once written, to be sealed into again.
+  const recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null };
+  const age = encrypt(records, [recipient], recycler);
+  let fd: number | null = null;
+  let writer: QueuedWriter | null = null;
   try {
-    await pipeline(
-      Readable.from(counting(encrypt(records, [recipient]))),
-      createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: 8 << 20 }),
-      ...(options.signal === undefined ? [] : [{ signal: options.signal }]),
-    );
-    const fd = openSync(temp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    fd = openSync(temp, 'wx', 0o600);
+    // Written on the thread pool while this thread and the STREAM worker make the next MiB, with
+    // writeback started as the file grows, so the fsync below waits for the last few MiB only.
+    writer = new QueuedWriter(fd);
+    for await (const chunk of age) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      meter.bytes(chunk.length);
+      await writer.write(chunk, () => recycler.giveBack?.(chunk.buffer));
     }
+    await writer.drain();
+    const synced = fd;
+    await new Promise<void>((resolve, reject) =>
+      fsync(synced, (error) => (error === null ? resolve() : reject(error))),
+    );
+    closeSync(fd);
+    fd = null;
     renameSync(temp, out);
   } catch (cause) {
+    await age.return(undefined);
+    await writer?.settle();
+    if (fd !== null) closeSync(fd);
     rmSync(temp, { force: true });
     if (options.signal?.aborted === true) {
       throw new WispError('BackupCancelled', 'the export was cancelled', {

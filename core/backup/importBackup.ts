@@ -4,7 +4,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   chmodSync,
-  createReadStream,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -29,7 +28,7 @@ import {
   type KeyStoreChoice,
   type SealedKey,
 } from '../vault/index';
-import { decrypt, type Identity } from './age';
+import { decryptFile, type Identity } from './age';
 import { backupErrors, fromAgeError } from './backupErrors';
 import { backupTables } from './backupTables';
 import { ident, storedColumns } from './identifier';
@@ -143,14 +142,7 @@ export async function importBackup(options: ImportOptions): Promise<ImportResult
     throw new WispError('NotFound', 'the backup file does not exist', { cause, recovery: 'Check --in.' });
   }
   const meter = new ProgressMeter('import', options.onProgress, fileSize);
-  const source = createReadStream(options.inFile, { highWaterMark: 1 << 20 });
-  const counted = async function* (): AsyncGenerator<Buffer> {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      meter.bytes(chunk.length);
-      yield chunk;
-    }
-  };
-  const frames = mappedFrames(decrypt(counted(), options.identities));
+  const frames = mappedFrames(decryptFile(options.inFile, options.identities, (n) => meter.bytes(n)));
   try {
     // Everything up to the header is checked before anything is created on disk.
     const first = await frames.next();
@@ -164,7 +156,8 @@ export async function importBackup(options: ImportOptions): Promise<ImportResult
             recovery: 'Nothing was restored; start the import again when you are ready.',
           });
         }
-        builder.apply(frame);
+        const pending = builder.apply(frame);
+        if (pending !== undefined) await pending;
         if (frame.type !== RecordType.attachmentChunk) meter.record();
       }
       const result = await builder.finish();
@@ -175,8 +168,8 @@ export async function importBackup(options: ImportOptions): Promise<ImportResult
       throw error;
     }
   } finally {
+    // Closes the decryptor and with it the file.
     await frames.return(undefined);
-    source.destroy();
   }
 }
 
@@ -201,6 +194,8 @@ class RestoreBuilder {
   #dropped = 0;
   #trailer: BackupTrailer | null = null;
   #closed = false;
+  /** Attachment files still being written, fsynced and renamed in the background (null: done). */
+  readonly #durable: Promise<Error | null>[] = [];
 
   private constructor(
     temp: string,
@@ -257,21 +252,25 @@ class RestoreBuilder {
     }
   }
 
-  apply(frame: Frame): void {
+  /** Applies one record; an attachment chunk returns a promise when its write queue is full. */
+  apply(frame: Frame): Promise<void> | undefined {
     if (this.#trailer !== null) throw backupErrors.corrupt();
     switch (frame.type) {
       case RecordType.row:
-        return this.#row(parseJson(frame));
+        this.#row(parseJson(frame));
+        return undefined;
       case RecordType.attachmentStart:
-        return this.#startFile(parseJson(frame));
+        this.#startFile(parseJson(frame));
+        return undefined;
       case RecordType.attachmentChunk:
         return this.#chunk(frame.payload);
       case RecordType.attachmentEnd:
-        return this.#endFile(parseJson(frame));
+        this.#endFile(parseJson(frame));
+        return undefined;
       case RecordType.trailer:
         this.#flush();
         this.#trailer = parseJson(frame) as BackupTrailer;
-        return;
+        return undefined;
       default:
         throw backupErrors.corrupt();
     }
@@ -355,10 +354,12 @@ class RestoreBuilder {
     };
   }
 
-  #chunk(bytes: Buffer): void {
+  #chunk(bytes: Buffer): Promise<void> | undefined {
     if (this.#file === null) throw backupErrors.corrupt();
-    this.#file.builder?.update(bytes);
     this.#file.written += bytes.length;
+    // Re-encrypted here, written on the thread pool: this thread goes on parsing while the
+    // kernel copies the last MiB (the chunk's bytes are not used again once `write` returns).
+    return this.#file.builder?.write(bytes);
   }
 
   #endFile(value: unknown): void {
@@ -371,7 +372,15 @@ class RestoreBuilder {
     this.#files++;
     this.#fileBytes += file.written;
     if (file.builder === null) return;
-    const stored = file.builder.finish();
+    // The fsync and rename go on in the background; `finish` waits for them before the folder
+    // is renamed into place, and nothing refers to the file outside this folder before then.
+    const { file: stored, durable } = file.builder.finishQueued();
+    this.#durable.push(
+      durable.then(
+        () => null,
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      ),
+    );
     this.#write.run(
       sql`UPDATE attachments SET local_path = ${stored.name}, local_key = ${stored.key} WHERE id = ${file.id}`,
     );
@@ -388,6 +397,9 @@ class RestoreBuilder {
     }
     if (trailer.attachmentFiles !== this.#files || trailer.attachmentBytes !== this.#fileBytes) {
       throw backupErrors.truncated();
+    }
+    for (const failure of await Promise.all(this.#durable)) {
+      if (failure !== null) throw failure;
     }
     // Unread counters follow the messages that actually came back.
     this.#write.run(sql`
@@ -425,8 +437,10 @@ class RestoreBuilder {
   }
 
   async discard(): Promise<void> {
-    this.#file?.builder?.abort();
+    await this.#file?.builder?.abortQueued();
     this.#file = null;
+    // Files still being fsynced and renamed finish first, so nothing lands in a removed folder.
+    await Promise.all(this.#durable);
     this.#close();
     rmSync(this.#temp, { recursive: true, force: true });
     await this.#keyStore.discard(this.#sealed).catch(() => undefined);

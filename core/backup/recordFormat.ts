@@ -98,6 +98,8 @@ export class FrameReadError extends Error {
 /**
  * Reads the magic and then frames from decrypted plaintext; `done` once the source ends cleanly.
  * An attachmentChunk frame may come out as several frames whose payloads are its consecutive pieces.
+ * Payloads are views into the plaintext; from a RecyclingSource (age's decryptFile) they are valid
+ * only until the next frame is asked for, so a consumer copies (or parses) what it keeps.
  */
 export async function* readFrames(plaintext: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
   const reader = new ByteReader(plaintext);

@@ -1,15 +1,36 @@
 // Pull-style reading over an async iterable of byte chunks: lines for the header, exact counts for
 // the nonce, look-ahead for STREAM chunks. Holds at most what the caller asked for plus one source chunk.
 
+/**
+ * A source that takes its chunks' memory back for reuse (a file read into the same few buffers
+ * instead of a fresh MiB per read, which is garbage the main thread pays for in full GCs).
+ */
+export interface RecyclingSource extends AsyncIterable<Uint8Array> {
+  /** Called with a chunk's memory once nothing read from it can still be in use. */
+  release(memory: ArrayBufferLike): void;
+}
+
+function isRecycling(source: AsyncIterable<Uint8Array>): source is RecyclingSource {
+  return typeof (source as Partial<RecyclingSource>).release === 'function';
+}
+
 export class ByteReader {
   private readonly source: AsyncIterator<Uint8Array>;
   private readonly parts: Buffer[] = [];
   private head = 0; // offset into parts[0]
   private buffered = 0;
   private ended = false;
+  private readonly recycler: RecyclingSource | null;
+  /** Source chunks read to their end, handed back at the next read from the source. */
+  private readonly consumed: ArrayBufferLike[] = [];
 
+  /**
+   * With a RecyclingSource, a view returned by `take`, `takeParts` or `line` is valid only until
+   * the next `fill` (its memory may then be read into again); copy what must outlive that.
+   */
   constructor(source: AsyncIterable<Uint8Array>) {
     this.source = source[Symbol.asyncIterator]();
+    this.recycler = isRecycling(source) ? source : null;
   }
 
   get length(): number {
@@ -19,6 +40,10 @@ export class ByteReader {
   /** Reads until at least `n` bytes are buffered or the source ends; returns what is buffered. */
   async fill(n: number): Promise<number> {
     while (this.buffered < n && !this.ended) {
+      if (this.recycler !== null) {
+        for (const memory of this.consumed) this.recycler.release(memory);
+        this.consumed.length = 0;
+      }
       const next = await this.source.next();
       if (next.done === true) {
         this.ended = true;
@@ -125,7 +150,8 @@ export class ByteReader {
     this.head += n;
     while (this.parts.length > 0 && this.head >= this.parts[0]!.length) {
       this.head -= this.parts[0]!.length;
-      this.parts.shift();
+      const done = this.parts.shift()!;
+      if (this.recycler !== null) this.consumed.push(done.buffer);
     }
   }
 }

@@ -1,18 +1,22 @@
 // age's STREAM payload: ChaCha20-Poly1305 over 64 KiB chunks, nonce = 11-byte counter + last flag.
 // Plaintext is released only once authenticated; runs of 16 chunks go to worker threads (see
 // chunkWorkers.ts) with a bounded number in flight, so memory stays at a few MiB.
-import type { ByteReader } from './byteReader';
+import { ByteReader } from './byteReader';
 import {
   ChunkRunner,
   chunkSize,
   encryptedChunkSize,
   openChunk,
+  parallelAfterChunks,
+  runBytes,
   runChunks,
   sealChunk,
   tagSize,
   type RunResult,
 } from './chunkWorkers';
 import { AgeError } from './errors';
+import { FileChunks } from './fileChunks';
+import type { FileHandle } from 'node:fs/promises';
 
 export { chunkSize } from './chunkWorkers';
 
@@ -36,8 +40,17 @@ class Batch {
   }
 }
 
-export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+/**
+ * Seals `source` into STREAM chunks. With `recycler`, a caller that is done with a yielded buffer
+ * (written it out) may give its memory back through `recycler.giveBack`, for a worker to fill again.
+ */
+export async function* encryptStream(
+  key: Buffer,
+  source: AsyncIterable<Uint8Array>,
+  recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null },
+): AsyncGenerator<Buffer> {
   const runner = new ChunkRunner(key);
+  recycler.giveBack = (memory) => runner.giveBackSealed(memory);
   const inFlight: Promise<RunResult>[] = [];
   // Chunks are filled in place in a 16-chunk run; a full chunk followed by more input is not the
   // last one, so it joins the run, and a full run is sealed as a whole.
@@ -71,6 +84,7 @@ export async function* encryptStream(key: Buffer, source: AsyncIterable<Uint8Arr
     const last = run.subarray(full * chunkSize, full * chunkSize + filled);
     yield Buffer.concat(sealChunk(key, runStart + full, true, last));
   } finally {
+    recycler.giveBack = null;
     await Promise.allSettled(inFlight);
     await runner.close();
   }
@@ -136,6 +150,70 @@ async function* decryptChunks(
     }
   } finally {
     await Promise.allSettled(inFlight.map((j) => j.result));
+  }
+}
+
+/**
+ * `decryptStream` for a payload in an open file, from `payloadStart` (where `reader` stands).
+ * Every whole run but the last is read and opened by the workers themselves (see
+ * ChunkRunner.openFile), so this thread neither reads nor copies the ciphertext; the last run
+ * and the final-chunk rules go through `decryptTail` as in `decryptStream`. A short file (or one
+ * under 4 MiB) stays on `reader`. `reach` is told each file offset reading has got to.
+ */
+export async function* decryptFileStream(
+  key: Buffer,
+  file: { handle: FileHandle; size: number; payloadStart: number; reader: ByteReader },
+  reach: (fileOffset: number) => void,
+  recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null },
+): AsyncGenerator<Buffer> {
+  // Whole runs with at least one byte after them: none of them holds the final chunk.
+  const runs = Math.max(0, Math.floor((file.size - file.payloadStart - 1) / runBytes));
+  if (runs * runChunks < parallelAfterChunks) {
+    yield* decryptStream(key, file.reader);
+    return;
+  }
+  const batch = new Batch();
+  const runner = new ChunkRunner(key);
+  const release = (plain: Buffer): Buffer | null => (batch.add(plain) ? batch.take() : null);
+  recycler.giveBack = (memory) => runner.giveBack(memory);
+  try {
+    let index = 0;
+    let run = 0;
+    for await (const { out, failedAt, input, short } of runner.openFile(
+      file.handle.fd,
+      file.payloadStart,
+      0,
+      runs,
+    )) {
+      if (short) throw new AgeError('Truncated', 'the file ends before its final chunk');
+      reach(file.payloadStart + ++run * runBytes);
+      if (failedAt < 0) {
+        const ready = release(out);
+        if (ready !== null) yield ready;
+        index += runChunks;
+        continue;
+      }
+      batch.add(out);
+      const sealed = input!.subarray(failedAt * encryptedChunkSize, (failedAt + 1) * encryptedChunkSize);
+      const final = openChunk(key, index + failedAt, true, sealed);
+      if (final === null) throw new AgeError('Payload', 'a payload chunk fails authentication');
+      batch.add(final);
+      throw new AgeError('Payload', 'data follows the final chunk');
+    }
+    const tailChunks: FileChunks = new FileChunks(file.handle, file.payloadStart + runs * runBytes, () =>
+      reach(tailChunks.position),
+    );
+    const tail = new ByteReader(tailChunks);
+    try {
+      yield* decryptTail(key, tail, index, release, batch);
+    } finally {
+      await tail.close();
+    }
+  } finally {
+    recycler.giveBack = null;
+    await runner.close();
+    const rest = batch.take();
+    if (rest !== null) yield rest;
   }
 }
 
