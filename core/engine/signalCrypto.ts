@@ -1,6 +1,7 @@
 // The engine's use of libsignal: prekey generation, PQXDH session set-up from a relay bundle,
 // sealed-sender encryption for 1:1 and rooms (sender keys), and sealed-sender decryption with the
 // certificate checked against the relay's pinned trust root. No storage or network here.
+import { randomInt } from 'node:crypto';
 import {
   CiphertextMessageType,
   ErrorCode,
@@ -60,9 +61,11 @@ export function addressOf(accountId: string): ProtocolAddress {
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const fromB64 = (text: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(text, 'base64'));
 
+/** The highest registration id: Signal's generators stay in 1..16380, as the store's CHECK does. */
+export const MAX_REGISTRATION_ID = 16380;
+
 export function newRegistrationId(): number {
-  // 14 bits, never 0 (libsignal's range).
-  return 1 + Math.floor(Math.random() * 16382);
+  return randomInt(1, MAX_REGISTRATION_ID + 1);
 }
 
 export function newIdentity(): IdentityKeyPair {
