@@ -27,6 +27,7 @@ import {
   verifySignature,
 } from './identity';
 import { SEALED_HANDLERS } from './sealed';
+import { splitMessage } from './multiRecipient';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */
@@ -408,6 +409,7 @@ export const HANDLERS: HandlerTable = {
     } catch {
       throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
     }
+    const split = splitMessage(message);
     const unknownRecipients: string[] = [];
     const planned: { accountId: string; envelope: NewEnvelope }[] = [];
     for (const [serviceId, recipient] of Object.entries(recipients)) {
@@ -417,18 +419,14 @@ export const HANDLERS: HandlerTable = {
         unknownRecipients.push(serviceId.slice(0, 64));
         continue;
       }
-      let split: Uint8Array;
-      try {
-        split = message.messageForRecipient(recipient);
-      } catch {
-        throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
-      }
       planned.push({
         accountId: parsed.data,
         envelope: {
           recipientHash: ctx.accounts.recipient(parsed.data),
           id: randomUUID(),
-          payload: split,
+          // This recipient's header; the part all receive is stored once (relay/multiRecipient.ts).
+          payload: split.headerFor(recipient),
+          shared: split.shared,
           expiresAt,
           expectRegistrationId: recipient.registrationIds[device],
         },

@@ -3,6 +3,7 @@
 // move of legacy (unkeyed) hashes to keyed ones.
 import type { AccountRow, NewAccount, UsernameEntry } from '../types';
 import { buf, type PgDb } from './db';
+import { releaseSharedOf } from './envelopes';
 import { FORGET_LEGACY_PG, REHASH_PG } from './migrate';
 
 /** Every table holding an account's rows, by its hash; one transaction deletes them all. */
@@ -129,6 +130,8 @@ export class PgAccounts {
   async delete(idHash: Uint8Array): Promise<void> {
     const h = buf(idHash);
     await this.db.tx(async (c) => {
+      // Shared parts of its queued envelopes lose their references first (gone with the last one).
+      await releaseSharedOf(c, h);
       for (const statement of DELETE_ACCOUNT) await c.query(statement, [h]);
     });
   }

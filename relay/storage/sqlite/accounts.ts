@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3-multiple-ciphers';
 import { FORGET_LEGACY_HASH, REHASH_ACCOUNT } from '../schema';
 import type { AccountRow, NewAccount, UsernameEntry } from '../types';
 import { buf } from './bytes';
+import { releaseSharedOf } from './envelopes';
 import type { Write } from './writer';
 
 /** Every table holding an account's rows, by its hash; one transaction deletes them all. */
@@ -22,7 +23,7 @@ export class SqliteAccounts {
   private readonly st;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly write: Write,
     /** True while some account is still stored under its legacy hash. */
     public legacyLeft: boolean,
@@ -113,6 +114,8 @@ export class SqliteAccounts {
   async delete(idHash: Uint8Array): Promise<void> {
     const h = buf(idHash);
     await this.write(() => {
+      // Shared parts of its queued envelopes lose their references first (gone with the last one).
+      releaseSharedOf(this.db, h);
       for (const st of this.st.deleteAccount) st.run(h);
     });
   }
