@@ -27,6 +27,10 @@ const open = { burst: 1_000_000, perSecond: 1_000_000 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const round = (n: number): number => Math.round(n * 10) / 10;
+/** With ROOM_PROFILE set, phase boundaries on the monotonic clock a --cpu-prof profile uses (µs). */
+const mark = (what: string): void => {
+  if (process.env.ROOM_PROFILE) console.error(`mark ${what} ${process.hrtime.bigint() / 1000n}`);
+};
 
 const line = resultLine('room');
 
@@ -78,6 +82,7 @@ try {
     username: 'alice',
   });
   const engine = alice;
+  mark('create');
   const [room, createMs] = await timed(() =>
     engine.createRoom(
       'everyone',
@@ -85,6 +90,7 @@ try {
     ),
   );
   if (room.members.length !== MEMBERS) throw new Error(`room has ${room.members.length} members`);
+  mark('created');
   const [first, firstMs] = await timed(() => engine.sendToRoom(room.id, 'first message'));
   if (first.state !== 'sent') throw new Error(`first message is ${first.state}`);
   // The floor's seals are taken between the room sends, so each pair sees the same load (the
@@ -94,7 +100,9 @@ try {
   for (let i = 0; i < SENDS; i++) {
     await sleep(1100);
     floorTimes.push((await timed(() => floor.sealForRoom(distributionId, memberIds, `floor ${i}`)))[1]);
+    mark('send');
     const [sent, ms] = await timed(() => engine.sendToRoom(room.id, `message ${i}`));
+    mark('sent');
     if (sent.state !== 'sent') throw new Error(`message ${i} is ${sent.state}`);
     sendTimes.push(ms);
   }

@@ -391,6 +391,46 @@ export const HANDLERS: HandlerTable = {
     return { envelopeId: id as OpResult<'message.send'>['envelopeId'], expiresAt };
   },
 
+  async 'message.sendBatch'(ctx, s, body) {
+    const a = authed(s);
+    // Everything is checked before anything is stored, as for one message.send each.
+    const planned = body.messages.map((m) => {
+      const payload = fromB64(m.payload);
+      if (payload.byteLength > ctx.limits.maxEnvelopeBytes) {
+        throw new WispError(
+          'PayloadTooLarge',
+          `envelope payload is over ${ctx.limits.maxEnvelopeBytes} bytes`,
+        );
+      }
+      return { payload, expiresAt: resolveExpiry(ctx, m.expiresAt, ctx.limits.maxEnvelopeTtlMs) };
+    });
+    rate(ctx, a.sendRateKey, ctx.limits.rates.sends, planned.length);
+    const hashes = await storedHashes(
+      ctx,
+      body.messages.map((m) => m.to),
+      true,
+    );
+    const envelopes: NewEnvelope[] = planned.map((p, i) => ({
+      recipientHash: hashes[i]!,
+      id: randomUUID(),
+      payload: p.payload,
+      expiresAt: p.expiresAt,
+    }));
+    // One write, so one durable commit for the whole batch.
+    const outcomes = await ctx.storage.enqueue(envelopes, queueCaps(ctx));
+    ctx.metrics.enqueued(outcomes);
+    return {
+      results: outcomes.map((o, i) =>
+        o === 'stored'
+          ? {
+              envelopeId: envelopes[i]!.id as OpResult<'message.send'>['envelopeId'],
+              expiresAt: envelopes[i]!.expiresAt,
+            }
+          : { refused: o === 'full' ? ('RelayQueueFull' as const) : ('NotFound' as const) },
+      ),
+    };
+  },
+
   async 'message.sendMulti'(ctx, s, body) {
     const a = authed(s);
     const payload = fromB64(body.payload);
