@@ -15,7 +15,7 @@ import { DeliveryKeys } from './deliveryKeys';
 import { newContentId, uuidBytes } from './ids';
 import { ROOM_KEY, type RoomState } from './rooms';
 import type { SealedRoute } from './sealedRoute';
-import { b64, sealTo, senderKeyDistribution, type SignalStores } from './signalCrypto';
+import { b64, hasSession, sealTo, senderKeyDistribution, type SignalStores } from './signalCrypto';
 import { messageView, type NameBook } from './views';
 import { coarseDeadline } from '../../common/coarseTime';
 
@@ -275,7 +275,6 @@ export class Outbox {
     const state = this.d.ensureRoomState(roomId);
     const members = this.d.peersOf(roomId);
     if (members.length === 0) return async () => undefined;
-    for (const m of members) await this.d.ensureSession(m);
     // Members without our current sender key get it over the pairwise session first.
     const missing = members.filter((m) => !state.sharedWith.includes(m));
     if (missing.length > 0) {
@@ -296,17 +295,33 @@ export class Outbox {
       }
     }
     const cert = await this.d.senderCertificate();
-    return this.d.route.prepareRoom({
-      plaintext: new Uint8Array(this.withDeliveryKey(members, payload, given)),
-      members,
-      localAccountId: this.d.accountId,
-      distributionId: state.distributionId,
-      groupId: uuidBytes(roomId),
-      cert,
-      stores,
-      // Whole hours only (common/coarseTime.ts).
-      expiresAt: expiresAt === null ? null : coarseDeadline(expiresAt),
-    });
+    const prepare = () =>
+      this.d.route.prepareRoom({
+        plaintext: new Uint8Array(this.withDeliveryKey(members, payload, given)),
+        members,
+        localAccountId: this.d.accountId,
+        distributionId: state.distributionId,
+        groupId: uuidBytes(roomId),
+        cert,
+        stores,
+        // Whole hours only (common/coarseTime.ts).
+        expiresAt: expiresAt === null ? null : coarseDeadline(expiresAt),
+      });
+    // Every member's session is loaded by the multi-recipient encrypt, which throws when one is
+    // missing; only then are they checked and made, so a send to 499 members does not read 499
+    // session records twice (issue 13). A sender-key step spent on the failed try is skipped.
+    try {
+      return await prepare();
+    } catch (error) {
+      let made = false;
+      for (const m of members) {
+        if (await hasSession(m, this.d.signal, this.d.clock())) continue;
+        await this.d.ensureSession(m);
+        made = true;
+      }
+      if (!made) throw error;
+      return prepare();
+    }
   }
 
   private roomNeedsDistribution(roomId: string): boolean {

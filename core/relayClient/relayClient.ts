@@ -500,6 +500,9 @@ export class RelayClient {
     // Pairwise sends made together go out together (sendBatcher.ts).
     if (op === 'message.send')
       return this.sendBatcher.send(body as OpBody<'message.send'>) as Promise<OpResult<K>>;
+    // Requests keep their order on the wire (the relay runs a connection's requests in turn): a
+    // room's sender keys queued just before its first message must reach the relay before it.
+    this.sendBatcher.flush();
     return this.send(op, body);
   }
 

@@ -41,7 +41,8 @@ export class SendBatcher {
     });
   }
 
-  private flush(): void {
+  /** Sends what is queued now (another request is about to go out and must follow it). */
+  flush(): void {
     this.scheduled = false;
     const queued = this.queue;
     this.queue = [];

@@ -144,18 +144,21 @@ export class GroupCommitWriter {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.value);
     };
+    const needsSync = this.opts.fsyncWal && batch.some((item, i) => item.durable && outcomes[i]!.ok);
+    // The fsync starts before the commit's pushes go out, so a multi-recipient send's hundreds of
+    // pushes run while the disk syncs rather than before it starts (issue 13).
+    const synced = needsSync ? this.syncWalFile() : null;
     batch.forEach((item, i) => {
       if (item.onCommitted && outcomes[i]!.ok) item.onCommitted(outcomes[i]!.value);
     });
-    const needsSync = this.opts.fsyncWal && batch.some((item, i) => item.durable && outcomes[i]!.ok);
-    if (!needsSync) {
+    if (!synced) {
       batch.forEach(settle);
       return;
     }
     batch.forEach((item, i) => {
       if (!item.durable) settle(item, i);
     });
-    this.syncWalFile().then(
+    synced.then(
       () => batch.forEach((item, i) => item.durable && settle(item, i)),
       (error: unknown) => batch.forEach((item) => item.durable && item.reject(error)),
     );
