@@ -27,6 +27,7 @@ import {
   verifySignature,
 } from './identity';
 import { SEALED_HANDLERS } from './sealed';
+import { splitMessage } from './multiRecipient';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
 /** The per-connection state a handler may read and change. */
@@ -390,6 +391,46 @@ export const HANDLERS: HandlerTable = {
     return { envelopeId: id as OpResult<'message.send'>['envelopeId'], expiresAt };
   },
 
+  async 'message.sendBatch'(ctx, s, body) {
+    const a = authed(s);
+    // Everything is checked before anything is stored, as for one message.send each.
+    const planned = body.messages.map((m) => {
+      const payload = fromB64(m.payload);
+      if (payload.byteLength > ctx.limits.maxEnvelopeBytes) {
+        throw new WispError(
+          'PayloadTooLarge',
+          `envelope payload is over ${ctx.limits.maxEnvelopeBytes} bytes`,
+        );
+      }
+      return { payload, expiresAt: resolveExpiry(ctx, m.expiresAt, ctx.limits.maxEnvelopeTtlMs) };
+    });
+    rate(ctx, a.sendRateKey, ctx.limits.rates.sends, planned.length);
+    const hashes = await storedHashes(
+      ctx,
+      body.messages.map((m) => m.to),
+      true,
+    );
+    const envelopes: NewEnvelope[] = planned.map((p, i) => ({
+      recipientHash: hashes[i]!,
+      id: randomUUID(),
+      payload: p.payload,
+      expiresAt: p.expiresAt,
+    }));
+    // One write, so one durable commit for the whole batch.
+    const outcomes = await ctx.storage.enqueue(envelopes, queueCaps(ctx));
+    ctx.metrics.enqueued(outcomes);
+    return {
+      results: outcomes.map((o, i) =>
+        o === 'stored'
+          ? {
+              envelopeId: envelopes[i]!.id as OpResult<'message.send'>['envelopeId'],
+              expiresAt: envelopes[i]!.expiresAt,
+            }
+          : { refused: o === 'full' ? ('RelayQueueFull' as const) : ('NotFound' as const) },
+      ),
+    };
+  },
+
   async 'message.sendMulti'(ctx, s, body) {
     const a = authed(s);
     const payload = fromB64(body.payload);
@@ -408,6 +449,7 @@ export const HANDLERS: HandlerTable = {
     } catch {
       throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
     }
+    const split = splitMessage(message);
     const unknownRecipients: string[] = [];
     const planned: { accountId: string; envelope: NewEnvelope }[] = [];
     for (const [serviceId, recipient] of Object.entries(recipients)) {
@@ -417,18 +459,14 @@ export const HANDLERS: HandlerTable = {
         unknownRecipients.push(serviceId.slice(0, 64));
         continue;
       }
-      let split: Uint8Array;
-      try {
-        split = message.messageForRecipient(recipient);
-      } catch {
-        throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
-      }
       planned.push({
         accountId: parsed.data,
         envelope: {
           recipientHash: ctx.accounts.recipient(parsed.data),
           id: randomUUID(),
-          payload: split,
+          // This recipient's header; the part all receive is stored once (relay/multiRecipient.ts).
+          payload: split.headerFor(recipient),
+          shared: split.shared,
           expiresAt,
           expectRegistrationId: recipient.registrationIds[device],
         },

@@ -10,6 +10,7 @@ import type { RelayContext } from './context';
 import { storedHash, storedHashes } from './accountIds';
 import { coarseDeadline } from '../common/coarseTime';
 import { fromB64 } from './identity';
+import { splitMessage } from './multiRecipient';
 import type { NewEnvelope, QueueCaps, SpentToken } from './storage/types';
 
 /** What a sealed handler needs from its connection: keys for the in-memory limits, nothing else. */
@@ -216,19 +217,16 @@ export const SEALED_HANDLERS = {
       return result;
     }
     // Split before anything is written: a payload that does not split spends no token.
+    // The part all recipients receive is stored once (relay/multiRecipient.ts), as for sendMulti.
+    const split = splitMessage(message);
     const planned: { id: AccountId; envelope: NewEnvelope }[] = candidates.map((c) => {
-      let split: Uint8Array;
-      try {
-        split = message.messageForRecipient(c.recipient);
-      } catch {
-        throw new WispError('InvalidInput', 'payload is not a multi-recipient sealed sender message');
-      }
       return {
         id: c.id,
         envelope: {
           recipientHash: hashOf.get(c.id)!,
           id: randomUUID(),
-          payload: split,
+          payload: split.headerFor(c.recipient),
+          shared: split.shared,
           expiresAt,
           expectRegistrationId: c.recipient.registrationIds[c.recipient.deviceIds.indexOf(1)],
         },

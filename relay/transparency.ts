@@ -34,12 +34,35 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     { name: 'seq', description: 'internal order of the queue' },
     { name: 'id', description: 'random envelope id, for acknowledgement' },
     { name: 'recipient_hash', description: 'keyed hash of the recipient account id (as id_hash)' },
-    { name: 'payload', description: 'sealed sender ciphertext; deleted on acknowledgement or expiry' },
-    { name: 'size', description: 'payload size, for queue caps' },
+    {
+      name: 'payload',
+      description:
+        "sealed sender ciphertext (for a multi-recipient send, this recipient's header only); deleted on acknowledgement or expiry",
+    },
+    { name: 'size', description: 'payload size (with any shared part), for queue caps' },
     {
       name: 'expires_at',
       description: 'deadline after which the envelope is dropped, rounded up to a whole hour',
     },
+    {
+      name: 'shared_id',
+      description:
+        'random id of the shared part of a multi-recipient send (the envelopes of one send, which already carried identical ciphertext)',
+    },
+  ],
+  shared_payloads: [
+    { name: 'id', description: 'random id' },
+    {
+      name: 'payload',
+      description:
+        'the ciphertext every recipient of one multi-recipient send receives, stored once; no recipient, no sender',
+    },
+    {
+      name: 'refs',
+      description:
+        'envelopes still pointing at it; deleted with the last one (acknowledgement, account deletion)',
+    },
+    { name: 'expires_at', description: "its envelopes' deadline, rounded up to a whole hour; purged then" },
   ],
   attachments: [
     { name: 'id', description: 'random 256-bit id' },

@@ -192,6 +192,21 @@ export const MessageSendBody = z
 /** Sent only after the envelope is durably committed. */
 export const MessageSendResult = z.object({ envelopeId: EnvelopeId, expiresAt: EpochMs });
 
+/**
+ * Issue 13: many `message.send` bodies in one request, stored in one durable commit (a room's
+ * sender keys, one per member). Each is checked and stored as `message.send` would; the answer
+ * has one result per message, in order: its envelope, or why it was not stored.
+ */
+export const MAX_SEND_BATCH = 500;
+export const MessageSendBatchBody = z
+  .object({ messages: z.array(MessageSendBody).min(1).max(MAX_SEND_BATCH) })
+  .strict();
+export const MessageSendBatchResult = z.object({
+  results: z.array(
+    z.union([MessageSendResult, z.object({ refused: z.enum(['NotFound', 'RelayQueueFull']) })]),
+  ),
+});
+
 export const MessageSendMultiBody = z
   .object({
     /** Multi-recipient sealed sender (v2) "SentMessage" from sealedSenderMultiRecipientEncrypt, base64. */
@@ -345,6 +360,7 @@ export const OPS = {
   'certificate.sender': { body: Empty, result: SenderCertificateResult, auth: true },
   'message.send': { body: MessageSendBody, result: MessageSendResult, auth: true },
   'message.sendMulti': { body: MessageSendMultiBody, result: MessageSendMultiResult, auth: true },
+  'message.sendBatch': { body: MessageSendBatchBody, result: MessageSendBatchResult, auth: true },
   'message.ack': { body: MessageAckBody, result: MessageAckResult, auth: true },
   'attachment.create': { body: AttachmentCreateBody, result: AttachmentCreateResult, auth: true },
   'tokens.keys': { body: Empty, result: TokensKeysResult, auth: false },

@@ -15,14 +15,21 @@ import { DeliveryKeys } from './deliveryKeys';
 import { newContentId, uuidBytes } from './ids';
 import { ROOM_KEY, type RoomState } from './rooms';
 import type { SealedRoute } from './sealedRoute';
-import { b64, sealTo, senderKeyDistribution, type SignalStores } from './signalCrypto';
+import { b64, hasSession, sealTo, senderKeyDistribution, type SignalStores } from './signalCrypto';
 import { messageView, type NameBook } from './views';
 import { coarseDeadline } from '../../common/coarseTime';
 
 const log = loggerFor('engine');
 
-/** Outbox items encrypted, sent pipelined and committed together at most. */
-const OUTBOX_BATCH = 50;
+/**
+ * Outbox items encrypted, sent pipelined and committed together at most. A full room's creation (a
+ * sender key for each of up to 499 members, then the creation update) takes two passes, so two
+ * rounds of requests and two store commits instead of ten, each waiting on the relay's and the
+ * profile's fsync in turn (issue 13); the pairwise sends of a pass leave as one message.sendBatch
+ * (relayClient/sendBatcher.ts). Not more: sends without identity stay one request each, and a
+ * relay connection takes 256 requests in flight (relay/session.ts).
+ */
+const OUTBOX_BATCH = 250;
 
 /** What the send pipeline needs from the engine. */
 export interface OutboxDeps {
@@ -268,7 +275,6 @@ export class Outbox {
     const state = this.d.ensureRoomState(roomId);
     const members = this.d.peersOf(roomId);
     if (members.length === 0) return async () => undefined;
-    for (const m of members) await this.d.ensureSession(m);
     // Members without our current sender key get it over the pairwise session first.
     const missing = members.filter((m) => !state.sharedWith.includes(m));
     if (missing.length > 0) {
@@ -289,17 +295,33 @@ export class Outbox {
       }
     }
     const cert = await this.d.senderCertificate();
-    return this.d.route.prepareRoom({
-      plaintext: new Uint8Array(this.withDeliveryKey(members, payload, given)),
-      members,
-      localAccountId: this.d.accountId,
-      distributionId: state.distributionId,
-      groupId: uuidBytes(roomId),
-      cert,
-      stores,
-      // Whole hours only (common/coarseTime.ts).
-      expiresAt: expiresAt === null ? null : coarseDeadline(expiresAt),
-    });
+    const prepare = () =>
+      this.d.route.prepareRoom({
+        plaintext: new Uint8Array(this.withDeliveryKey(members, payload, given)),
+        members,
+        localAccountId: this.d.accountId,
+        distributionId: state.distributionId,
+        groupId: uuidBytes(roomId),
+        cert,
+        stores,
+        // Whole hours only (common/coarseTime.ts).
+        expiresAt: expiresAt === null ? null : coarseDeadline(expiresAt),
+      });
+    // Every member's session is loaded by the multi-recipient encrypt, which throws when one is
+    // missing; only then are they checked and made, so a send to 499 members does not read 499
+    // session records twice (issue 13). A sender-key step spent on the failed try is skipped.
+    try {
+      return await prepare();
+    } catch (error) {
+      let made = false;
+      for (const m of members) {
+        if (await hasSession(m, this.d.signal, this.d.clock())) continue;
+        await this.d.ensureSession(m);
+        made = true;
+      }
+      if (!made) throw error;
+      return prepare();
+    }
   }
 
   private roomNeedsDistribution(roomId: string): boolean {

@@ -20,6 +20,7 @@ import {
 } from '../../common/wire';
 import { loggerFor } from '../log';
 import { RelayRoute, proxyFailure, type ProxyAddress } from './relayRoute';
+import { SendBatcher } from './sendBatcher';
 
 const log = loggerFor('relayClient');
 
@@ -496,8 +497,20 @@ export class RelayClient {
     if (this.moved) throw accountMovedError();
     if (this.closed) throw this.unavailable('the client was closed');
     if (this.stateValue !== 'online' || (OPS[op].auth && !this.authenticated)) await this.connect();
+    // Pairwise sends made together go out together (sendBatcher.ts).
+    if (op === 'message.send')
+      return this.sendBatcher.send(body as OpBody<'message.send'>) as Promise<OpResult<K>>;
+    // Requests keep their order on the wire (the relay runs a connection's requests in turn): a
+    // room's sender keys queued just before its first message must reach the relay before it.
+    this.sendBatcher.flush();
     return this.send(op, body);
   }
+
+  private readonly sendBatcher = new SendBatcher(
+    (body) => this.send('message.send', body),
+    (body) => this.send('message.sendBatch', body),
+    (kind, message) => new RelayRequestError(kind, message),
+  );
 
   async close(): Promise<void> {
     this.closed = true;

@@ -124,6 +124,21 @@ export const MIGRATIONS: ((d: SqlDialect) => string[])[] = [
        key_hash ${d.blob} NOT NULL
      )`,
   ],
+  // Issue 13 (rooms of 500), migration 6: a multi-recipient send stores the part every recipient
+  // gets once, not once per recipient. An envelope of such a send holds its recipient's header in
+  // `payload` and points at the shared part (`shared_id`, random); `size` stays the whole size, so
+  // queue caps count what the recipient receives. `refs` counts the envelopes still pointing at it;
+  // the last ack (or an account deletion) deletes it, and it expires with them (same deadline).
+  (d) => [
+    `CREATE TABLE shared_payloads (
+       id ${d.blob} PRIMARY KEY,
+       payload ${d.blob} NOT NULL,
+       refs INTEGER NOT NULL,
+       expires_at ${d.bigint} NOT NULL
+     )`,
+    `CREATE INDEX shared_payloads_by_expiry ON shared_payloads (expires_at)`,
+    `ALTER TABLE envelopes ADD COLUMN shared_id ${d.blob}`,
+  ],
 ];
 
 /** Schema version whose migration rekeys accounts; the runner rehashes the named ones right after it. */

@@ -71,6 +71,21 @@ export interface NewEnvelope {
   expiresAt: number;
   /** Registration id the sender encrypted for, when known (multi-recipient); checked against the account. */
   expectRegistrationId?: number;
+  /**
+   * A multi-recipient send: `payload` is this recipient's own header and the rest, the same for
+   * every recipient, is stored once (the envelopes of one enqueue call naming the same object
+   * share one copy). The recipient receives payload ‖ shared.bytes, as if stored whole.
+   */
+  shared?: SharedPayload;
+}
+
+/**
+ * The part of a multi-recipient payload every recipient receives. Stored once with a count of the
+ * envelopes that still refer to it; it goes with the last of them (acknowledged, expired, or its
+ * recipient's account deleted). Like the envelopes, it names no sender.
+ */
+export interface SharedPayload {
+  bytes: Uint8Array;
 }
 
 /** A taken bundle with what the wire bundle needs from the account row. */

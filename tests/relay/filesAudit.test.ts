@@ -6,7 +6,8 @@
 // account id (raw or as the old unkeyed SHA-256), no per-sender counter, only whole-hour deadlines
 // and no number that dates a send, a receipt or a read to better than an hour.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import SealedSenderMultiRecipientMessage from '@signalapp/libsignal-client/dist/SealedSenderMultiRecipientMessage.js';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
@@ -206,6 +207,85 @@ describe("the relay's files after a session", () => {
     expect(requested.length).toBeGreaterThanOrEqual(3);
     expect(proxy.clientFrames.some((f) => f.includes('"message.sendMulti"'))).toBe(true);
     for (const v of requested) expect(v % HOUR_MS, `requested expiresAt ${v}`).toBe(0);
+  });
+});
+
+describe("a room message's shared part in the relay's files", () => {
+  it('is written once, not once per member, and is gone from every file after the last ack, an account deletion or expiry', async () => {
+    let now = Date.now();
+    const dataDir = join(world.root, 'relay-shared');
+    const relay = await startRelay({ port: 0, logger: false, dataDir, now: () => now });
+    const wal = join(dataDir, 'relay.sqlite-wal');
+    const walEmptied = () =>
+      expect.poll(() => statSync(wal).size, { timeout: 20_000, interval: 100 }).toBe(0);
+    const copiesIn = (slice: Buffer) =>
+      relayFiles(dataDir).reduce((n, f) => {
+        let count = 0;
+        for (let at = f.bytes.indexOf(slice); at >= 0; at = f.bytes.indexOf(slice, at + 1)) count++;
+        return n + count;
+      }, 0);
+    try {
+      const alice = await SignalUser.register(relay.url);
+      const members = await Promise.all([0, 1, 2].map(() => SignalUser.register(relay.url)));
+      const distributionId = randomUUID();
+      const skdm = await alice.createSenderKeyDistribution(distributionId);
+      for (const m of members) {
+        await alice.startSession(m.accountId);
+        await m.acceptSenderKeyDistribution(alice.accountId, skdm.serialize());
+        await m.client.drainQueue();
+      }
+      const ids = members.map((m) => m.accountId);
+      /** Sends to the room; returns 64 bytes of the ciphertext every member receives. */
+      const send = async (text: string, expiresAt?: number): Promise<Buffer> => {
+        const payload = await alice.sealForRoom(distributionId, ids, text);
+        const bytes = Buffer.from(payload, 'base64');
+        const parsed = new SealedSenderMultiRecipientMessage(new Uint8Array(bytes));
+        await alice.client.call('message.sendMulti', {
+          payload,
+          ...(expiresAt === undefined ? {} : { expiresAt }),
+        });
+        const shared = bytes.subarray(parsed._offsetOfSharedData);
+        expect(shared.length).toBeGreaterThan(64);
+        return shared.subarray(shared.length - 64);
+      };
+
+      // Acknowledged by all: queued once (positive control), then gone.
+      const acked = await send('acknowledged by all '.repeat(20));
+      await walEmptied();
+      expect(copiesIn(acked)).toBe(1);
+      for (const m of members) {
+        const env = await m.client.nextEnvelope();
+        await m.client.call('message.ack', { ids: [env.id] });
+      }
+      await walEmptied();
+      expect(copiesIn(acked)).toBe(0);
+
+      // Two members acknowledge, the third deletes their account: gone.
+      const deleted = await send('the last holder leaves '.repeat(20));
+      for (const m of members.slice(0, 2)) {
+        const env = await m.client.nextEnvelope();
+        await m.client.call('message.ack', { ids: [env.id] });
+      }
+      await walEmptied();
+      expect(copiesIn(deleted)).toBe(1);
+      await members[2]!.client.call('account.delete', { accountId: members[2]!.accountId });
+      await walEmptied();
+      expect(copiesIn(deleted)).toBe(0);
+
+      // Never acknowledged, expired and purged: gone.
+      for (const m of members.slice(0, 2)) await m.client.close();
+      const expired = await send('nobody reads this '.repeat(20), now + 60_000);
+      await walEmptied();
+      expect(copiesIn(expired)).toBe(1);
+      now += 2 * HOUR_MS;
+      expect((await relay.purgeExpired()).envelopes).toBe(2);
+      await walEmptied();
+      expect(copiesIn(expired)).toBe(0);
+      await alice.client.close();
+    } finally {
+      await relay.close();
+    }
+    expect(relayFiles(dataDir).length).toBeGreaterThan(0);
   });
 });
 
