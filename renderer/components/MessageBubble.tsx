@@ -62,8 +62,27 @@ export function linkParts(text: string): { text: string; link: boolean }[] {
 }
 
 /**
+ * Whether the clock moved in a way this bubble shows: its countdown (a running timer) or its stamp
+ * (which names the date once the day it was sent is no longer today).
+ */
+function clockShows(message: MessageView, before: number, after: number): boolean {
+  if (message.expiresAt !== null || message.burnAt !== null) return true;
+  return new Date(before).toDateString() !== new Date(after).toDateString();
+}
+
+/** Props equal for rendering: the same everything, and a clock tick only where it shows. */
+function sameBubble(a: MessageBubbleProps, b: MessageBubbleProps): boolean {
+  for (const key of Object.keys(b) as (keyof MessageBubbleProps)[]) {
+    if (key !== 'now' && a[key] !== b[key]) return false;
+  }
+  if (Object.keys(a).length !== Object.keys(b).length) return false;
+  return a.now === b.now || !clockShows(b.message, a.now, b.now);
+}
+
+/**
  * Memoized: a scroll re-renders the virtualized list on every frame, and a bubble whose props did
- * not change (same message object, same second) need not render again.
+ * not change need not render again. The clock ticks every second; only bubbles with a running
+ * timer (or all of them, at midnight) show it, so the others skip the tick too.
  */
 export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
   const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
@@ -131,4 +150,4 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
       </span>
     </li>
   );
-});
+}, sameBubble);

@@ -33,6 +33,13 @@ type Row =
 const OVERSCAN = 10;
 /** Start loading the previous page when the first rendered row is this close to the oldest one. */
 const LOAD_OLDER_WITHIN = 15;
+/**
+ * Row heights before measurement: a one-line message and a day separator as styles.css draws them
+ * (measured in Chromium). A close estimate means a row's first measurement changes nothing, so a
+ * scroll does not shift offsets and re-render for every row it brings in.
+ */
+const MESSAGE_ESTIMATE_PX = 52;
+const DAY_ESTIMATE_PX = 25;
 /** Matches `.messages { gap }` and its vertical padding in styles.css. */
 const GAP_PX = 6;
 const PADDING_PX = 4;
@@ -43,20 +50,36 @@ function dayKey(at: number): string {
 }
 
 /**
+ * Each message's row and day, kept per message object: the rows are rebuilt whenever the messages
+ * change (a page loads, a message is marked seen), and 10,000 dates and row objects each time cost
+ * a scroll its frames. A message that changes is a new object and gets a new entry.
+ */
+const messageRows = new WeakMap<MessageView, { row: Row; day: string }>();
+
+function rowOf(message: MessageView): { row: Row; day: string } {
+  let entry = messageRows.get(message);
+  if (entry === undefined) {
+    entry = { row: { kind: 'message', key: message.id, message }, day: dayKey(message.sentAt) };
+    messageRows.set(message, entry);
+  }
+  return entry;
+}
+
+/**
  * Messages with a day separator before the first message of each calendar day. While older pages
  * remain (`hasMore`), the oldest loaded message gets none: its day may have begun earlier, and a
  * separator row at the very top would be the row the list anchors to when a page loads above it.
  */
 export function withDaySeparators(messages: readonly MessageView[], now: number, hasMore = false): Row[] {
   const rows: Row[] = [];
-  let previous = hasMore && messages[0] !== undefined ? dayKey(messages[0].sentAt) : '';
+  let previous = hasMore && messages[0] !== undefined ? rowOf(messages[0]).day : '';
   for (const message of messages) {
-    const day = dayKey(message.sentAt);
+    const { row, day } = rowOf(message);
     if (day !== previous) {
       rows.push({ kind: 'day', key: `day:${day}`, label: formatDay(message.sentAt, now) });
       previous = day;
     }
-    rows.push({ kind: 'message', key: message.id, message });
+    rows.push(row);
   }
   return rows;
 }
@@ -68,14 +91,21 @@ export function MessageList(props: MessageListProps) {
   // Day labels change only at midnight: recomputing rows every clock tick would be wasted work.
   const today = dayKey(now);
   const rows = useMemo(() => withDaySeparators(messages, now, hasMore), [messages, today, hasMore]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Stable while the rows are: the virtualizer recomputes every row's offset (10,000 of them) when
+  // either changes, and it re-renders on every scroll frame.
+  const estimateSize = useCallback(
+    (i: number) => (rows[i]?.kind === 'day' ? DAY_ESTIMATE_PX : MESSAGE_ESTIMATE_PX),
+    [rows],
+  );
+  const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
   // The virtualizer is a mutable object React's compiler cannot memoize around; this component is
   // written for that (stable per-key refs, no memo over its results).
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: (i) => (rows[i]?.kind === 'day' ? 30 : 62),
-    getItemKey: (i) => rows[i]?.key ?? i,
+    estimateSize,
+    getItemKey,
     overscan: OVERSCAN,
     gap: GAP_PX,
     paddingStart: PADDING_PX,
