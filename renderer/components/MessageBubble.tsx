@@ -16,7 +16,10 @@ export interface MessageBubbleProps {
   now: number;
   /** Set while the message plays its burn-away before it is removed. */
   burning?: boolean;
-  /** Rooms name the sender on every incoming message; a 1:1 conversation's title already does. */
+  /**
+   * Rooms name the sender on the first incoming message of each run from one sender (MessageList
+   * decides); a 1:1 conversation's title already says who it is.
+   */
   showSender?: boolean;
   ref?: Ref<HTMLLIElement>;
   /** Row index in a virtualized list (read by its measurements). */
@@ -70,10 +73,14 @@ function clockShows(message: MessageView, before: number, after: number): boolea
   return new Date(before).toDateString() !== new Date(after).toDateString();
 }
 
-/** Props equal for rendering: the same everything, and a clock tick only where it shows. */
+/**
+ * Props equal for rendering: the same everything, and a clock tick only where it shows. The row
+ * index is left out: a page loaded above shifts every index, and MessageList sets the `data-index`
+ * of rendered rows itself rather than render them all again.
+ */
 function sameBubble(a: MessageBubbleProps, b: MessageBubbleProps): boolean {
   for (const key of Object.keys(b) as (keyof MessageBubbleProps)[]) {
-    if (key !== 'now' && a[key] !== b[key]) return false;
+    if (key !== 'now' && key !== 'index' && a[key] !== b[key]) return false;
   }
   if (Object.keys(a).length !== Object.keys(b).length) return false;
   return a.now === b.now || !clockShows(b.message, a.now, b.now);

@@ -27,7 +27,15 @@ export interface MessageListProps {
 }
 
 type Row =
-  { kind: 'day'; key: string; label: string } | { kind: 'message'; key: string; message: MessageView };
+  | { kind: 'day'; key: string; label: string }
+  /** `continues`: the same sender's run goes on from the row above, so the name is not repeated. */
+  | { kind: 'message'; key: string; message: MessageView; continues: boolean };
+
+/**
+ * Messages from one sender less than this apart form a run that names the sender once, at its
+ * start (as Signal Desktop does); a day separator or a notice between them ends the run.
+ */
+export const SENDER_RUN_MS = 3 * 60_000;
 
 /** Rows past the viewport kept rendered on each side: enough for smooth scrolling, far under 200. */
 const OVERSCAN = 10;
@@ -54,34 +62,96 @@ function dayKey(at: number): string {
  * change (a page loads, a message is marked seen), and 10,000 dates and row objects each time cost
  * a scroll its frames. A message that changes is a new object and gets a new entry.
  */
-const messageRows = new WeakMap<MessageView, { row: Row; day: string }>();
+interface RowEntry {
+  day: string;
+  /** The row that names its sender, and (made when first needed) the one that continues a run. */
+  row: Row;
+  continued?: Row;
+}
+const messageRows = new WeakMap<MessageView, RowEntry>();
 
-function rowOf(message: MessageView): { row: Row; day: string } {
+function entryOf(message: MessageView): RowEntry {
   let entry = messageRows.get(message);
   if (entry === undefined) {
-    entry = { row: { kind: 'message', key: message.id, message }, day: dayKey(message.sentAt) };
+    entry = {
+      row: { kind: 'message', key: message.id, message, continues: false },
+      day: dayKey(message.sentAt),
+    };
     messageRows.set(message, entry);
   }
   return entry;
+}
+
+function rowOf(entry: RowEntry, message: MessageView, continues: boolean): Row {
+  if (!continues) return entry.row;
+  entry.continued ??= { kind: 'message', key: message.id, message, continues: true };
+  return entry.continued;
+}
+
+/** Whether `message` goes on with the run of `previous` (the message right above it, same day). */
+function continuesRun(previous: MessageView | null, message: MessageView): boolean {
+  if (previous === null || message.outgoing || previous.outgoing) return false;
+  if (message.notice !== undefined || message.roomNotice !== undefined) return false;
+  if (previous.notice !== undefined || previous.roomNotice !== undefined) return false;
+  return (
+    previous.fromAccountId === message.fromAccountId &&
+    message.sentAt >= previous.sentAt &&
+    message.sentAt - previous.sentAt < SENDER_RUN_MS
+  );
 }
 
 /**
  * Messages with a day separator before the first message of each calendar day. While older pages
  * remain (`hasMore`), the oldest loaded message gets none: its day may have begun earlier, and a
  * separator row at the very top would be the row the list anchors to when a page loads above it.
+ * Each message row says whether it continues its sender's run (see SENDER_RUN_MS).
  */
 export function withDaySeparators(messages: readonly MessageView[], now: number, hasMore = false): Row[] {
   const rows: Row[] = [];
-  let previous = hasMore && messages[0] !== undefined ? rowOf(messages[0]).day : '';
+  let previousDay = hasMore && messages[0] !== undefined ? entryOf(messages[0]).day : '';
+  let previous: MessageView | null = null;
   for (const message of messages) {
-    const { row, day } = rowOf(message);
-    if (day !== previous) {
-      rows.push({ kind: 'day', key: `day:${day}`, label: formatDay(message.sentAt, now) });
-      previous = day;
+    const entry = entryOf(message);
+    if (entry.day !== previousDay) {
+      rows.push({ kind: 'day', key: `day:${entry.day}`, label: formatDay(message.sentAt, now) });
+      previousDay = entry.day;
+      previous = null;
     }
-    rows.push(row);
+    rows.push(rowOf(entry, message, continuesRun(previous, message)));
+    previous = message;
   }
   return rows;
+}
+
+function sameKeys(a: readonly Row[], b: readonly Row[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.key !== b[i]!.key) return false;
+  return true;
+}
+
+interface RowShape {
+  rows: readonly Row[];
+  estimateSize: (index: number) => number;
+  getItemKey: (index: number) => string | number;
+}
+
+/** The virtualizer's per-index functions, new only when a row was added, removed or moved. */
+function useRowShape(rows: readonly Row[]): RowShape {
+  const [shape, setShape] = useState<RowShape>(() => shapeOf(rows));
+  if (shape.rows === rows) return shape;
+  // Same keys: the old functions answer the same (a key names its kind), kept with the new rows so
+  // the next render need not compare again.
+  const next = sameKeys(shape.rows, rows) ? { ...shape, rows } : shapeOf(rows);
+  setShape(next);
+  return next;
+}
+
+function shapeOf(rows: readonly Row[]): RowShape {
+  return {
+    rows,
+    estimateSize: (i) => (rows[i]?.kind === 'day' ? DAY_ESTIMATE_PX : MESSAGE_ESTIMATE_PX),
+    getItemKey: (i) => rows[i]?.key ?? i,
+  };
 }
 
 export function MessageList(props: MessageListProps) {
@@ -91,13 +161,9 @@ export function MessageList(props: MessageListProps) {
   // Day labels change only at midnight: recomputing rows every clock tick would be wasted work.
   const today = dayKey(now);
   const rows = useMemo(() => withDaySeparators(messages, now, hasMore), [messages, today, hasMore]); // eslint-disable-line react-hooks/exhaustive-deps
-  // Stable while the rows are: the virtualizer recomputes every row's offset (10,000 of them) when
-  // either changes, and it re-renders on every scroll frame.
-  const estimateSize = useCallback(
-    (i: number) => (rows[i]?.kind === 'day' ? DAY_ESTIMATE_PX : MESSAGE_ESTIMATE_PX),
-    [rows],
-  );
-  const getItemKey = useCallback((i: number) => rows[i]?.key ?? i, [rows]);
+  // Stable while the rows' keys are: the virtualizer recomputes every row's offset (10,000 of them)
+  // when either function changes, and a message marked seen or updated changes no key.
+  const { estimateSize, getItemKey } = useRowShape(rows);
   // The virtualizer is a mutable object React's compiler cannot memoize around; this component is
   // written for that (stable per-key refs, no memo over its results).
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -149,6 +215,7 @@ export function MessageList(props: MessageListProps) {
   // One ref per row key, stable across renders: React then calls it only when the row mounts or
   // unmounts, so the seen tracker and the measurements are not reset by the clock's re-renders.
   const refs = useRef(new Map<string, (element: HTMLLIElement | null) => void>());
+  const mounted = useRef(new Map<string, HTMLLIElement>());
   const watchers = useRef(messageRef);
   watchers.current = messageRef;
   const refFor = useCallback(
@@ -157,8 +224,13 @@ export function MessageList(props: MessageListProps) {
       if (ref === undefined) {
         const seen = row.kind === 'message' ? watchers.current?.(row.message) : undefined;
         ref = (element: HTMLLIElement | null) => {
-          if (element !== null) virtualizer.measureElement(element);
-          else refs.current.delete(row.key);
+          if (element !== null) {
+            mounted.current.set(row.key, element);
+            virtualizer.measureElement(element);
+          } else {
+            refs.current.delete(row.key);
+            mounted.current.delete(row.key);
+          }
           if (typeof seen === 'function') seen(element);
           else if (seen) (seen as { current: HTMLLIElement | null }).current = element;
         };
@@ -168,6 +240,17 @@ export function MessageList(props: MessageListProps) {
     },
     [virtualizer],
   );
+
+  // The virtualizer reads a row's index from its element; bubbles skip the render an index shift
+  // alone would cost (MessageBubble's sameBubble), so the shifted indexes are written here.
+  useLayoutEffect(() => {
+    for (const item of items) {
+      const element = mounted.current.get(String(item.key));
+      if (element !== undefined && element.dataset.index !== String(item.index)) {
+        element.dataset.index = String(item.index);
+      }
+    }
+  });
 
   // Spacers stand in for the rows that are not rendered (padding cannot: a flex item never shrinks
   // below its padding, so the list would grow instead of scrolling). Each spacer brings one gap.
@@ -202,7 +285,7 @@ export function MessageList(props: MessageListProps) {
             message={row.message}
             now={now}
             burning={burning.has(row.key)}
-            showSender={showSenders}
+            showSender={showSenders && !row.continues}
             ref={refFor(row)}
             renderActions={renderActions}
             renderAttachments={renderAttachments}

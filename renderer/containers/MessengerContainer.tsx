@@ -35,8 +35,13 @@ import type { OpenRequests, OpenTarget } from '../lib/navigation';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
-/** Messages per page read from the engine (the first page and each older one). */
+/** Messages in the first page read from the engine: little to render before the first paint. */
 const PAGE_SIZE = 100;
+/**
+ * Messages per older page (the IPC's most): each page loaded costs the scroll one heavier frame
+ * (rows and offsets recomputed), so fewer, larger pages keep those frames rare.
+ */
+const OLDER_PAGE_SIZE = 200;
 /** A burst of events (a sync of 500 messages) refreshes the list and the search once, not 500 times. */
 const REFRESH_DELAY_MS = 150;
 
@@ -243,7 +248,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
     if (selectedId === null || oldestId === undefined || loadingOlder.current) return;
     loadingOlder.current = true;
     const conversationId = selectedId;
-    client.conversations.messages({ conversationId, before: oldestId, limit: PAGE_SIZE }).then(
+    client.conversations.messages({ conversationId, before: oldestId, limit: OLDER_PAGE_SIZE }).then(
       (page) => {
         loadingOlder.current = false;
         setMessages((list) => {
