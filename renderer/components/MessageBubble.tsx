@@ -4,9 +4,10 @@
 // A destroyed message stays for its short burn-away, says "burned" instead of its timer, and
 // hides its text from assistive technology.
 import { AlertCircle, Check, CheckCheck, Clock } from 'lucide-react';
-import { memo, type ReactNode, type Ref } from 'react';
+import { memo, useState, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
+import { ActionIconsShown } from './MessageActions';
 import { RoomNoticeRow } from './RoomNoticeRow';
 import { RoomSenderName } from './RoomSenderName';
 import { TimerBadge } from './TimerBadge';
@@ -94,6 +95,8 @@ function sameBubble(a: MessageBubbleProps, b: MessageBubbleProps): boolean {
 export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
   const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
   const { renderAttachments } = props;
+  // Set once the pointer or focus comes into the bubble, when its actions become visible.
+  const [active, setActive] = useState(false);
   if (message.roomNotice !== undefined) return <RoomNoticeRow message={message} ref={ref} index={index} />;
   if (message.notice !== undefined) {
     // A conversation notice (a timer change), not a message: a centred line, who and what.
@@ -119,6 +122,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
       data-index={index}
       data-message-id={message.id}
       aria-busy={burning || undefined}
+      onPointerEnter={active ? undefined : () => setActive(true)}
+      onFocus={active ? undefined : () => setActive(true)}
     >
       {!message.outgoing && showSender && <RoomSenderName message={message} />}
       {!burning && message.attachments.length > 0 && renderAttachments?.(message)}
@@ -153,7 +158,7 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
             now={now}
           />
         )}
-        {renderActions?.(message)}
+        <ActionIconsShown value={active}>{renderActions?.(message)}</ActionIconsShown>
       </span>
     </li>
   );

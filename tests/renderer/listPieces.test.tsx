@@ -122,6 +122,28 @@ describe('MessageActions', () => {
   });
 });
 
+describe('message actions in a bubble', () => {
+  it('are named buttons from the start, and draw their icons once the bubble is hovered or focused', () => {
+    const message = messageView({ text: 'hello' });
+    const actions = (m: typeof message) => (
+      <MessageActions message={m} onCopy={vi.fn()} onDelete={vi.fn()} onRetry={vi.fn()} />
+    );
+    const { container } = render(
+      <ol>
+        <MessageBubble message={message} now={NOW} renderActions={actions} />
+        <MessageBubble message={{ ...message, id: 'm2' }} now={NOW} renderActions={actions} />
+      </ol>,
+    );
+    const [first, second] = [...container.querySelectorAll('li')];
+    expect(screen.getAllByRole('button', { name: 'Copy text' })).toHaveLength(2);
+    expect(container.querySelectorAll('.message-actions svg')).toHaveLength(0);
+    fireEvent.pointerOver(first!);
+    expect(first!.querySelectorAll('.message-actions svg')).toHaveLength(2);
+    fireEvent.focusIn(second!.querySelector('button')!);
+    expect(second!.querySelectorAll('.message-actions svg')).toHaveLength(2);
+  });
+});
+
 describe('snippetParts', () => {
   it('marks the runs between the markers and keeps everything else as plain text', () => {
     expect(snippetParts(`say ${MATCH_START}<b>hi${MATCH_END} now`)).toEqual([
