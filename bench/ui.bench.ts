@@ -59,6 +59,94 @@ window.__bench = {
 };
 `;
 
+/**
+ * UI_BENCH_DETAIL=1: where the slow frames go. Chromium's long-animation-frame entries (frames over
+ * 50 ms of work... or any with `durationThreshold`) name the scripts and forced layouts in them;
+ * printed to stderr with the frame cost distribution, so the JSON lines on stdout stay as they are.
+ */
+const DETAIL = process.env.UI_BENCH_DETAIL === '1';
+const LOAF_START = `(() => {
+  window.__loaf = [];
+  window.__loafObserver = new PerformanceObserver((list) => window.__loaf.push(...list.getEntries().map((e) => e.toJSON())));
+  window.__loafObserver.observe({ type: 'long-animation-frame', buffered: false });
+})()`;
+const LOAF_STOP = `(() => { window.__loafObserver.disconnect(); return window.__loaf; })()`;
+
+interface LoafScript {
+  invoker: string;
+  duration: number;
+  forcedStyleAndLayoutDuration: number;
+  sourceFunctionName: string;
+}
+interface Loaf {
+  duration: number;
+  renderStart: number;
+  styleAndLayoutStart: number;
+  startTime: number;
+  scripts: LoafScript[];
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  dur?: number;
+  tid: number;
+  args?: { name?: string };
+}
+const traceEvents: TraceEvent[] = [];
+
+/** Main-thread time by trace event name (top level and nested both count: a rough split). */
+function printTrace(events: TraceEvent[]): void {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')?.tid;
+  const total = new Map<string, number>();
+  for (const e of events) {
+    if (e.ph !== 'X' || e.tid !== main || e.dur === undefined) continue;
+    total.set(e.name, (total.get(e.name) ?? 0) + e.dur / 1000);
+  }
+  for (const [name, ms] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    process.stderr.write(`  trace ${ms.toFixed(0).padStart(6)} ms  ${name}\n`);
+  }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+function printDetail(scroll: Scroll, loafs: unknown[], profile: CpuProfile): void {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    const f = byNode.get(samples[i]!)!;
+    const name = `${f.functionName || '(anon)'} ${f.url.split('/').at(-1)}:${f.lineNumber}`;
+    self.set(name, (self.get(name) ?? 0) + (deltas[i] ?? 0) / 1000);
+  }
+  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    process.stderr.write(`  self ${ms.toFixed(0).padStart(6)} ms  ${name}\n`);
+  }
+  const q = (p: number) => quantile(scroll.costs, p).toFixed(1);
+  process.stderr.write(
+    `frames ${scroll.costs.length}: p50 ${q(0.5)} p80 ${q(0.8)} p90 ${q(0.9)} p95 ${q(0.95)} p99 ${q(0.99)} ms\n`,
+  );
+  for (const loaf of (loafs as Loaf[]).sort((a, b) => b.duration - a.duration).slice(0, 12)) {
+    const render = loaf.renderStart > 0 ? loaf.startTime + loaf.duration - loaf.renderStart : 0;
+    const layout =
+      loaf.styleAndLayoutStart > 0 ? loaf.startTime + loaf.duration - loaf.styleAndLayoutStart : 0;
+    const scripts = loaf.scripts
+      .map(
+        (x) =>
+          `${x.invoker}${x.sourceFunctionName ? ':' + x.sourceFunctionName : ''} ${x.duration.toFixed(0)} (forced ${x.forcedStyleAndLayoutDuration.toFixed(0)})`,
+      )
+      .join('; ');
+    process.stderr.write(
+      `  loaf ${loaf.duration.toFixed(0)} ms, render ${render.toFixed(0)}, style+layout ${layout.toFixed(0)}: ${scripts}\n`,
+    );
+  }
+}
+
 interface Scroll {
   costs: number[];
   intervals: number[];
@@ -80,10 +168,27 @@ async function virtualized(
     .locator('.messages .message')
     .filter({ hasText: `message ${COUNT - 1} of ${COUNT}` })
     .waitFor();
+  const cdp = DETAIL ? await page.context().newCDPSession(page) : null;
+  if (cdp !== null) {
+    await page.evaluate(LOAF_START);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    cdp.on('Tracing.dataCollected', ({ value }) => traceEvents.push(...(value as unknown as TraceEvent[])));
+    await cdp.send('Tracing.start', { categories: 'devtools.timeline', transferMode: 'ReportEvents' });
+  }
   const scroll = await page.evaluate<Scroll>(`window.__bench.scrollFrames(
     document.querySelector('.messages'),
     () => [...document.querySelectorAll('.messages .message .text')].some((e) => e.textContent === 'message 0 of ${COUNT}'),
     20000)`);
+  if (cdp !== null) {
+    const { profile } = await cdp.send('Profiler.stop');
+    const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+    await cdp.send('Tracing.end');
+    await complete;
+    printTrace(traceEvents);
+    printDetail(scroll, await page.evaluate<unknown[]>(LOAF_STOP), profile);
+  }
   return { paint, scroll };
 }
 

@@ -4,9 +4,10 @@
 // A destroyed message stays for its short burn-away, says "burned" instead of its timer, and
 // hides its text from assistive technology.
 import { AlertCircle, Check, CheckCheck, Clock } from 'lucide-react';
-import { memo, type ReactNode, type Ref } from 'react';
+import { memo, useState, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
+import { ActionIconsShown } from './MessageActions';
 import { RoomNoticeRow } from './RoomNoticeRow';
 import { RoomSenderName } from './RoomSenderName';
 import { TimerBadge } from './TimerBadge';
@@ -16,7 +17,10 @@ export interface MessageBubbleProps {
   now: number;
   /** Set while the message plays its burn-away before it is removed. */
   burning?: boolean;
-  /** Rooms name the sender on every incoming message; a 1:1 conversation's title already does. */
+  /**
+   * Rooms name the sender on the first incoming message of each run from one sender (MessageList
+   * decides); a 1:1 conversation's title already says who it is.
+   */
   showSender?: boolean;
   ref?: Ref<HTMLLIElement>;
   /** Row index in a virtualized list (read by its measurements). */
@@ -62,12 +66,33 @@ export function linkParts(text: string): { text: string; link: boolean }[] {
 }
 
 /**
+ * Whether the clock moved in a way this bubble shows: its countdown (a running timer) or its stamp
+ * (which names the date once the day it was sent is no longer today).
+ */
+function clockShows(message: MessageView, before: number, after: number): boolean {
+  if (message.expiresAt !== null || message.burnAt !== null) return true;
+  return new Date(before).toDateString() !== new Date(after).toDateString();
+}
+
+/** Props equal for rendering: the same everything, and a clock tick only where it shows. */
+function sameBubble(a: MessageBubbleProps, b: MessageBubbleProps): boolean {
+  for (const key of Object.keys(b) as (keyof MessageBubbleProps)[]) {
+    if (key !== 'now' && a[key] !== b[key]) return false;
+  }
+  if (Object.keys(a).length !== Object.keys(b).length) return false;
+  return a.now === b.now || !clockShows(b.message, a.now, b.now);
+}
+
+/**
  * Memoized: a scroll re-renders the virtualized list on every frame, and a bubble whose props did
- * not change (same message object, same second) need not render again.
+ * not change need not render again. The clock ticks every second; only bubbles with a running
+ * timer (or all of them, at midnight) show it, so the others skip the tick too.
  */
 export const MessageBubble = memo(function MessageBubble(props: MessageBubbleProps) {
   const { message, now, burning = false, showSender = true, ref, index, renderActions, onOpenLink } = props;
   const { renderAttachments } = props;
+  // Set once the pointer or focus comes into the bubble, when its actions become visible.
+  const [active, setActive] = useState(false);
   if (message.roomNotice !== undefined) return <RoomNoticeRow message={message} ref={ref} index={index} />;
   if (message.notice !== undefined) {
     // A conversation notice (a timer change), not a message: a centred line, who and what.
@@ -93,6 +118,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
       data-index={index}
       data-message-id={message.id}
       aria-busy={burning || undefined}
+      onPointerEnter={active ? undefined : () => setActive(true)}
+      onFocus={active ? undefined : () => setActive(true)}
     >
       {!message.outgoing && showSender && <RoomSenderName message={message} />}
       {!burning && message.attachments.length > 0 && renderAttachments?.(message)}
@@ -127,8 +154,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
             now={now}
           />
         )}
-        {renderActions?.(message)}
+        <ActionIconsShown value={active}>{renderActions?.(message)}</ActionIconsShown>
       </span>
     </li>
   );
-});
+}, sameBubble);

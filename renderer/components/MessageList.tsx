@@ -27,12 +27,27 @@ export interface MessageListProps {
 }
 
 type Row =
-  { kind: 'day'; key: string; label: string } | { kind: 'message'; key: string; message: MessageView };
+  | { kind: 'day'; key: string; label: string }
+  /** `continues`: the same sender's run goes on from the row above, so the name is not repeated. */
+  | { kind: 'message'; key: string; message: MessageView; continues: boolean };
+
+/**
+ * Messages from one sender less than this apart form a run that names the sender once, at its
+ * start (as Signal Desktop does); a day separator or a notice between them ends the run.
+ */
+export const SENDER_RUN_MS = 3 * 60_000;
 
 /** Rows past the viewport kept rendered on each side: enough for smooth scrolling, far under 200. */
 const OVERSCAN = 10;
 /** Start loading the previous page when the first rendered row is this close to the oldest one. */
 const LOAD_OLDER_WITHIN = 15;
+/**
+ * Row heights before measurement: a one-line message and a day separator as styles.css draws them
+ * (measured in Chromium). A close estimate means a row's first measurement changes nothing, so a
+ * scroll does not shift offsets and re-render for every row it brings in.
+ */
+const MESSAGE_ESTIMATE_PX = 52;
+const DAY_ESTIMATE_PX = 25;
 /** Matches `.messages { gap }` and its vertical padding in styles.css. */
 const GAP_PX = 6;
 const PADDING_PX = 4;
@@ -43,22 +58,100 @@ function dayKey(at: number): string {
 }
 
 /**
+ * Each message's row and day, kept per message object: the rows are rebuilt whenever the messages
+ * change (a page loads, a message is marked seen), and 10,000 dates and row objects each time cost
+ * a scroll its frames. A message that changes is a new object and gets a new entry.
+ */
+interface RowEntry {
+  day: string;
+  /** The row that names its sender, and (made when first needed) the one that continues a run. */
+  row: Row;
+  continued?: Row;
+}
+const messageRows = new WeakMap<MessageView, RowEntry>();
+
+function entryOf(message: MessageView): RowEntry {
+  let entry = messageRows.get(message);
+  if (entry === undefined) {
+    entry = {
+      row: { kind: 'message', key: message.id, message, continues: false },
+      day: dayKey(message.sentAt),
+    };
+    messageRows.set(message, entry);
+  }
+  return entry;
+}
+
+function rowOf(entry: RowEntry, message: MessageView, continues: boolean): Row {
+  if (!continues) return entry.row;
+  entry.continued ??= { kind: 'message', key: message.id, message, continues: true };
+  return entry.continued;
+}
+
+/** Whether `message` goes on with the run of `previous` (the message right above it, same day). */
+function continuesRun(previous: MessageView | null, message: MessageView): boolean {
+  if (previous === null || message.outgoing || previous.outgoing) return false;
+  if (message.notice !== undefined || message.roomNotice !== undefined) return false;
+  if (previous.notice !== undefined || previous.roomNotice !== undefined) return false;
+  return (
+    previous.fromAccountId === message.fromAccountId &&
+    message.sentAt >= previous.sentAt &&
+    message.sentAt - previous.sentAt < SENDER_RUN_MS
+  );
+}
+
+/**
  * Messages with a day separator before the first message of each calendar day. While older pages
  * remain (`hasMore`), the oldest loaded message gets none: its day may have begun earlier, and a
  * separator row at the very top would be the row the list anchors to when a page loads above it.
+ * Each message row says whether it continues its sender's run (see SENDER_RUN_MS).
  */
 export function withDaySeparators(messages: readonly MessageView[], now: number, hasMore = false): Row[] {
   const rows: Row[] = [];
-  let previous = hasMore && messages[0] !== undefined ? dayKey(messages[0].sentAt) : '';
+  let previousDay = hasMore && messages[0] !== undefined ? entryOf(messages[0]).day : '';
+  let previous: MessageView | null = null;
   for (const message of messages) {
-    const day = dayKey(message.sentAt);
-    if (day !== previous) {
-      rows.push({ kind: 'day', key: `day:${day}`, label: formatDay(message.sentAt, now) });
-      previous = day;
+    const entry = entryOf(message);
+    if (entry.day !== previousDay) {
+      rows.push({ kind: 'day', key: `day:${entry.day}`, label: formatDay(message.sentAt, now) });
+      previousDay = entry.day;
+      previous = null;
     }
-    rows.push({ kind: 'message', key: message.id, message });
+    rows.push(rowOf(entry, message, continuesRun(previous, message)));
+    previous = message;
   }
   return rows;
+}
+
+function sameKeys(a: readonly Row[], b: readonly Row[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.key !== b[i]!.key) return false;
+  return true;
+}
+
+interface RowShape {
+  rows: readonly Row[];
+  estimateSize: (index: number) => number;
+  getItemKey: (index: number) => string | number;
+}
+
+/** The virtualizer's per-index functions, new only when a row was added, removed or moved. */
+function useRowShape(rows: readonly Row[]): RowShape {
+  const [shape, setShape] = useState<RowShape>(() => shapeOf(rows));
+  if (shape.rows === rows) return shape;
+  // Same keys: the old functions answer the same (a key names its kind), kept with the new rows so
+  // the next render need not compare again.
+  const next = sameKeys(shape.rows, rows) ? { ...shape, rows } : shapeOf(rows);
+  setShape(next);
+  return next;
+}
+
+function shapeOf(rows: readonly Row[]): RowShape {
+  return {
+    rows,
+    estimateSize: (i) => (rows[i]?.kind === 'day' ? DAY_ESTIMATE_PX : MESSAGE_ESTIMATE_PX),
+    getItemKey: (i) => rows[i]?.key ?? i,
+  };
 }
 
 export function MessageList(props: MessageListProps) {
@@ -68,14 +161,17 @@ export function MessageList(props: MessageListProps) {
   // Day labels change only at midnight: recomputing rows every clock tick would be wasted work.
   const today = dayKey(now);
   const rows = useMemo(() => withDaySeparators(messages, now, hasMore), [messages, today, hasMore]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Stable while the rows' keys are: the virtualizer recomputes every row's offset (10,000 of them)
+  // when either function changes, and a message marked seen or updated changes no key.
+  const { estimateSize, getItemKey } = useRowShape(rows);
   // The virtualizer is a mutable object React's compiler cannot memoize around; this component is
   // written for that (stable per-key refs, no memo over its results).
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
-    estimateSize: (i) => (rows[i]?.kind === 'day' ? 30 : 62),
-    getItemKey: (i) => rows[i]?.key ?? i,
+    estimateSize,
+    getItemKey,
     overscan: OVERSCAN,
     gap: GAP_PX,
     paddingStart: PADDING_PX,
@@ -172,7 +268,7 @@ export function MessageList(props: MessageListProps) {
             message={row.message}
             now={now}
             burning={burning.has(row.key)}
-            showSender={showSenders}
+            showSender={showSenders && !row.continues}
             ref={refFor(row)}
             renderActions={renderActions}
             renderAttachments={renderAttachments}

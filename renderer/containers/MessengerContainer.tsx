@@ -23,7 +23,7 @@ import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
 import { SearchResults } from '../components/SearchResults';
 import { LinkConfirm } from '../components/LinkConfirm';
 import { MessageActions } from '../components/MessageActions';
-import { useNow, useSeenTracker } from '../lib/hooks';
+import { useBatched, useNow, useSeenTracker } from '../lib/hooks';
 import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
@@ -35,8 +35,13 @@ import type { OpenRequests, OpenTarget } from '../lib/navigation';
 
 /** How long the burn-away plays before a destroyed message leaves the DOM. */
 const BURN_ANIMATION_MS = 700;
-/** Messages per page read from the engine (the first page and each older one). */
+/** Messages in the first page read from the engine: little to render before the first paint. */
 const PAGE_SIZE = 100;
+/**
+ * Messages per older page (the IPC's most): each page loaded costs the scroll one heavier frame
+ * (rows and offsets recomputed), so fewer, larger pages keep those frames rare.
+ */
+const OLDER_PAGE_SIZE = 200;
 /** A burst of events (a sync of 500 messages) refreshes the list and the search once, not 500 times. */
 const REFRESH_DELAY_MS = 150;
 
@@ -159,6 +164,30 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
     };
   }, [client, selectedId]);
 
+  // Added and updated messages of the open conversation are applied in batches: a fast scroll
+  // through unread messages marks dozens seen a second (an update event and a markSeen reply
+  // each), and one re-render of the whole list per message would cost the scroll its frames.
+  // Replies only replace; events also append what is new, in arrival order.
+  const applyMessages = useBatched((items: { message: MessageView; append: boolean }[]) => {
+    const byId = new Map<string, { message: MessageView; append: boolean }>();
+    for (const item of items) {
+      if (item.message.conversationId !== selectedId) continue;
+      const seen = byId.get(item.message.id);
+      byId.set(item.message.id, { message: item.message, append: item.append || seen?.append === true });
+    }
+    if (byId.size === 0) return;
+    setMessages((list) => {
+      const fresh = new Map(byId);
+      const next = list.map((m) => {
+        const item = fresh.get(m.id);
+        if (item === undefined) return m;
+        fresh.delete(m.id);
+        return item.message;
+      });
+      for (const item of fresh.values()) if (item.append) next.push(item.message);
+      return next;
+    });
+  });
   useEffect(
     () =>
       client.onEvent((event) => {
@@ -187,11 +216,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
             refreshList();
             if (searching) runSearch();
             if (event.message.conversationId !== selectedId) break;
-            setMessages((list) =>
-              list.some((m) => m.id === event.message.id)
-                ? list.map((m) => (m.id === event.message.id ? event.message : m))
-                : [...list, event.message],
-            );
+            applyMessages({ message: event.message, append: true });
             break;
           case 'expired-unread':
             refreshList();
@@ -215,7 +240,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
             break;
         }
       }),
-    [client, selectedId, refreshList, runSearch, searching],
+    [client, selectedId, refreshList, runSearch, searching, applyMessages],
   );
 
   const oldestId = messages[0]?.id;
@@ -223,7 +248,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
     if (selectedId === null || oldestId === undefined || loadingOlder.current) return;
     loadingOlder.current = true;
     const conversationId = selectedId;
-    client.conversations.messages({ conversationId, before: oldestId, limit: PAGE_SIZE }).then(
+    client.conversations.messages({ conversationId, before: oldestId, limit: OLDER_PAGE_SIZE }).then(
       (page) => {
         loadingOlder.current = false;
         setMessages((list) => {
@@ -244,14 +269,14 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
   const markSeen = useCallback(
     (id: string) => {
       client.conversations.markSeen({ messageId: id }).then(
-        (updated) => {
-          setMessages((list) => list.map((m) => (m.id === id ? updated : m)));
+        (message) => {
+          applyMessages({ message, append: false });
           refreshList();
         },
         (e: unknown) => setError(asUiError(e)),
       );
     },
-    [client, refreshList],
+    [client, refreshList, applyMessages],
   );
   const watch = useSeenTracker(markSeen);
   const messageRef = useCallback(

@@ -59,16 +59,27 @@ export const BURN_CHOICES: TimerChoice[] = [
 
 /** A message stamp: the time for today's messages, the date too for older ones (they can live a year). */
 export function formatTime(at: number, now: number = Date.now()): string {
-  const time = new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  if (new Date(at).toDateString() === new Date(now).toDateString()) return time;
-  const sameYear = new Date(at).getFullYear() === new Date(now).getFullYear();
-  const date = new Date(at).toLocaleDateString([], {
-    day: 'numeric',
-    month: 'short',
-    ...(sameYear ? {} : { year: 'numeric' }),
-  });
+  const when = new Date(at);
+  const today = new Date(now);
+  const time = STAMP_TIME.format(when);
+  if (when.toDateString() === today.toDateString()) return time;
+  const date = (when.getFullYear() === today.getFullYear() ? STAMP_DATE : STAMP_DATE_YEAR).format(when);
   return `${date}, ${time}`;
 }
+
+// The stamps' and labels' formatters, made once: toLocale*String with options builds a new
+// formatter on every call, and a scrolling list stamps every row it mounts. Same options, same output.
+const STAMP_TIME = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const STAMP_DATE = new Intl.DateTimeFormat([], { day: 'numeric', month: 'short' });
+const STAMP_DATE_YEAR = new Intl.DateTimeFormat([], { day: 'numeric', month: 'short', year: 'numeric' });
+const DAY_LABEL = new Intl.DateTimeFormat([], { weekday: 'short', day: 'numeric', month: 'short' });
+const DAY_LABEL_YEAR = new Intl.DateTimeFormat([], {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
+const WEEKDAY = new Intl.DateTimeFormat([], { weekday: 'short' });
 
 /** The earlier of the two deadlines, or null when neither runs. */
 export function nextDeadline(expiresAt: number | null, burnAt: number | null): number | null {
@@ -84,12 +95,7 @@ export function formatDay(at: number, now: number = Date.now()): string {
   if (day.toDateString() === today.toDateString()) return 'Today';
   const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
   if (day.toDateString() === yesterday.toDateString()) return 'Yesterday';
-  return day.toLocaleDateString([], {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    ...(day.getFullYear() === today.getFullYear() ? {} : { year: 'numeric' }),
-  });
+  return (day.getFullYear() === today.getFullYear() ? DAY_LABEL : DAY_LABEL_YEAR).format(day);
 }
 
 /** A compact duration for badges: "10s", "5m", "1h", "7d". */
@@ -103,8 +109,8 @@ export function formatShortDuration(ms: number): string {
 /** The conversation list's time: the time today, "Yesterday", the weekday this week, else the date. */
 export function formatListTime(at: number, now: number = Date.now()): string {
   const day = formatDay(at, now);
-  if (day === 'Today') return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (day === 'Today') return STAMP_TIME.format(at);
   if (day === 'Yesterday') return day;
-  if (now - at < 6 * DAY) return new Date(at).toLocaleDateString([], { weekday: 'short' });
-  return new Date(at).toLocaleDateString([], { day: 'numeric', month: 'short' });
+  if (now - at < 6 * DAY) return WEEKDAY.format(at);
+  return STAMP_DATE.format(at);
 }

@@ -11,6 +11,39 @@ export function useNow(intervalMs = 1000): number {
   return now;
 }
 
+/**
+ * Returns `add(item)`: the items added within `delayMs` of the first are handed to `apply` in one
+ * call, so a burst of replies (a fast scroll marks dozens of messages seen a second) costs one state
+ * update and one render, not one each.
+ */
+export function useBatched<T>(apply: (items: T[]) => void, delayMs = 50): (item: T) => void {
+  const latest = useRef(apply);
+  useEffect(() => {
+    latest.current = apply;
+  });
+  const pending = useRef<T[]>([]);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(
+    (item: T) => {
+      pending.current.push(item);
+      if (timer.current !== null) return;
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        const items = pending.current;
+        pending.current = [];
+        latest.current(items);
+      }, delayMs);
+    },
+    [delayMs],
+  );
+}
+
 function pageIsAttended(): boolean {
   return document.visibilityState === 'visible' && document.hasFocus();
 }

@@ -5,7 +5,8 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MATCH_END, MATCH_START } from '../../common/ipc';
 import { MessageBubble, linkParts } from '../../renderer/components/MessageBubble';
-import { withDaySeparators } from '../../renderer/components/MessageList';
+import { MessageActions } from '../../renderer/components/MessageActions';
+import { SENDER_RUN_MS, withDaySeparators } from '../../renderer/components/MessageList';
 import { snippetParts } from '../../renderer/components/SearchResults';
 import { formatShortDuration } from '../../renderer/lib/format';
 import { NOW, messageView } from '../helpers/renderer/render';
@@ -30,6 +31,116 @@ describe('withDaySeparators', () => {
     ]);
     const rows = withDaySeparators(messages, NOW, true);
     expect(rows.map((r) => (r.kind === 'day' ? r.label : r.key))).toEqual(['a', 'b', 'Today', 'c']);
+  });
+});
+
+describe('sender runs', () => {
+  const ALICE = '00000000-0000-4000-8000-00000000000a';
+  const CAROL = '00000000-0000-4000-8000-00000000000c';
+  /** The message rows that name their sender (`continues` false), by key. */
+  const named = (messages: ReturnType<typeof messageView>[], hasMore = false) =>
+    withDaySeparators(messages, NOW, hasMore).flatMap((r) =>
+      r.kind === 'message' && !r.continues ? [r.key] : [],
+    );
+
+  it('names the sender once per run; another sender, a gap of minutes, a notice, our own message or a new day start a new run', () => {
+    const base = NOW - DAY / 2;
+    const messages = [
+      messageView({ id: 'a1', fromAccountId: ALICE, sentAt: base }),
+      messageView({ id: 'a2', fromAccountId: ALICE, sentAt: base + 1000 }),
+      messageView({ id: 'a3', fromAccountId: ALICE, sentAt: base + 2000 }),
+      messageView({ id: 'c1', fromAccountId: CAROL, sentAt: base + 3000 }),
+      messageView({ id: 'c2', fromAccountId: CAROL, sentAt: base + 3000 + SENDER_RUN_MS }),
+      messageView({ id: 'c3', fromAccountId: CAROL, sentAt: base + 4000 + SENDER_RUN_MS }),
+      messageView({
+        id: 'n',
+        fromAccountId: CAROL,
+        sentAt: base + 5000 + SENDER_RUN_MS,
+        roomNotice: { action: 'renamed', subject: null },
+      }),
+      messageView({ id: 'c4', fromAccountId: CAROL, sentAt: base + 6000 + SENDER_RUN_MS }),
+      messageView({
+        id: 'me',
+        fromAccountId: ALICE,
+        outgoing: true,
+        state: 'sent',
+        sentAt: base + 7000 + SENDER_RUN_MS,
+      }),
+      messageView({ id: 'c5', fromAccountId: CAROL, sentAt: base + 8000 + SENDER_RUN_MS }),
+      messageView({ id: 'c6', fromAccountId: CAROL, sentAt: NOW + DAY }),
+    ];
+    // a2, a3 continue a1; c3 continues c2; everything else starts a run.
+    expect(named(messages)).toEqual(['a1', 'c1', 'c2', 'n', 'c4', 'me', 'c5', 'c6']);
+  });
+
+  it('a run that spans a loaded page boundary is regrouped when the older page arrives', () => {
+    const older = messageView({ id: 'o', fromAccountId: ALICE, sentAt: NOW - 2000 });
+    const newer = messageView({ id: 'p', fromAccountId: ALICE, sentAt: NOW - 1000 });
+    expect(named([newer], true)).toEqual(['p']);
+    expect(named([older, newer], true)).toEqual(['o']);
+  });
+
+  it('a room bubble that continues a run shows no name; the first of the run does', () => {
+    const first = messageView({ id: 'x1', fromAccountId: ALICE, from: 'alice', sentAt: NOW - 2000 });
+    render(
+      <ol>
+        <MessageBubble message={first} now={NOW} showSender />
+        <MessageBubble message={{ ...first, id: 'x2', text: 'again' }} now={NOW} showSender={false} />
+      </ol>,
+    );
+    expect(screen.getAllByText('alice')).toHaveLength(1);
+  });
+});
+
+describe('MessageActions', () => {
+  it('names each button, offers retry only for a failed send and copy only for text, and hands the message back', () => {
+    const onCopy = vi.fn();
+    const onDelete = vi.fn();
+    const onRetry = vi.fn();
+    const failed = messageView({ outgoing: true, state: 'failed' });
+    const { rerender } = render(
+      <MessageActions message={failed} onCopy={onCopy} onDelete={onDelete} onRetry={onRetry} />,
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Retry sending' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Copy text' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete for me' }));
+    expect(onRetry).toHaveBeenCalledWith(failed);
+    expect(onCopy).toHaveBeenCalledWith(failed);
+    expect(onDelete).toHaveBeenCalledWith(failed);
+    expect(screen.getByRole('button', { name: 'Delete for me' }).title).toBe(
+      'Delete for me (the other side keeps theirs)',
+    );
+    rerender(
+      <MessageActions
+        message={messageView({ text: '' })}
+        onCopy={onCopy}
+        onDelete={onDelete}
+        onRetry={onRetry}
+      />,
+    );
+    expect(screen.getAllByRole('button').map((b) => b.getAttribute('aria-label'))).toEqual(['Delete for me']);
+  });
+});
+
+describe('message actions in a bubble', () => {
+  it('are named buttons from the start, and draw their icons once the bubble is hovered or focused', () => {
+    const message = messageView({ text: 'hello' });
+    const actions = (m: typeof message) => (
+      <MessageActions message={m} onCopy={vi.fn()} onDelete={vi.fn()} onRetry={vi.fn()} />
+    );
+    const { container } = render(
+      <ol>
+        <MessageBubble message={message} now={NOW} renderActions={actions} />
+        <MessageBubble message={{ ...message, id: 'm2' }} now={NOW} renderActions={actions} />
+      </ol>,
+    );
+    const [first, second] = [...container.querySelectorAll('li')];
+    expect(screen.getAllByRole('button', { name: 'Copy text' })).toHaveLength(2);
+    expect(container.querySelectorAll('.message-actions svg')).toHaveLength(0);
+    fireEvent.pointerOver(first!);
+    expect(first!.querySelectorAll('.message-actions svg')).toHaveLength(2);
+    fireEvent.focusIn(second!.querySelector('button')!);
+    expect(second!.querySelectorAll('.message-actions svg')).toHaveLength(2);
   });
 });
 

@@ -225,7 +225,9 @@ async function roomScreens(
     await bob.sendToRoom(room.id, 'the coast, if the weather holds');
     await carol.sendToRoom(room.id, 'I can drive on Saturday');
     await bob.sendToRoom(room.id, 'great, I bring the food');
-    await page.locator('.messages').getByText('I bring the food').waitFor();
+    // A second message in a row from one sender: named once (a run, as in Signal).
+    await bob.sendToRoom(room.id, 'and something to drink');
+    await page.locator('.messages').getByText('something to drink').waitFor();
     await shot(page, `${tag}-12b-room`);
     await page.getByRole('button', { name: 'Room details' }).click();
     await page.getByRole('region', { name: 'Room details' }).waitFor();
