@@ -23,7 +23,7 @@ import { SafetyNumberPanel } from '../components/SafetyNumberPanel';
 import { SearchResults } from '../components/SearchResults';
 import { LinkConfirm } from '../components/LinkConfirm';
 import { MessageActions } from '../components/MessageActions';
-import { useBatched, useNow, useSeenTracker } from '../lib/hooks';
+import { useBatched, useDebounced, useNow, useSeenTracker } from '../lib/hooks';
 import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
@@ -44,28 +44,6 @@ const PAGE_SIZE = 100;
 const OLDER_PAGE_SIZE = 200;
 /** A burst of events (a sync of 500 messages) refreshes the list and the search once, not 500 times. */
 const REFRESH_DELAY_MS = 150;
-
-/** Runs `work` once, REFRESH_DELAY_MS after the last of a burst of calls. */
-function useDebounced(work: () => void): () => void {
-  const latest = useRef(work);
-  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useEffect(() => {
-    latest.current = work;
-  });
-  useEffect(
-    () => () => {
-      if (timer.current !== null) clearTimeout(timer.current);
-    },
-    [],
-  );
-  return useCallback(() => {
-    if (timer.current !== null) clearTimeout(timer.current);
-    timer.current = setTimeout(() => {
-      timer.current = null;
-      latest.current();
-    }, REFRESH_DELAY_MS);
-  }, []);
-}
 
 export interface MessengerContainerProps {
   client: WispClient;
@@ -104,7 +82,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
   const now = useNow();
 
   // The list, its previews and unread counts, re-read after anything that may change them.
-  const refreshList = useDebounced(() => {
+  const refreshList = useDebounced(REFRESH_DELAY_MS, () => {
     Promise.all([client.conversations.list(), client.messages.previews()]).then(
       ([list, latest]) => {
         setConversations(list);
@@ -114,7 +92,7 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
     );
   });
   const searching = query.trim().length > 0;
-  const runSearch = useDebounced(() => {
+  const runSearch = useDebounced(REFRESH_DELAY_MS, () => {
     const q = query.trim();
     if (q === '') return;
     client.messages.search({ query: q }).then(

@@ -11,6 +11,28 @@ export function useNow(intervalMs = 1000): number {
   return now;
 }
 
+/** Runs `work` once, `delayMs` after the last of a burst of calls (the latest `work` is run). */
+export function useDebounced(delayMs: number, work: () => void): () => void {
+  const latest = useRef(work);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => {
+    latest.current = work;
+  });
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+    },
+    [],
+  );
+  return useCallback(() => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, delayMs);
+  }, [delayMs]);
+}
+
 /**
  * Returns `add(item)`: the items added within `delayMs` of the first are handed to `apply` in one
  * call, so a burst of replies (a fast scroll marks dozens of messages seen a second) costs one state
