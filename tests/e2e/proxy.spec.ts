@@ -62,14 +62,7 @@ test('Settings → Network: a SOCKS5 proxy saved in the app carries every relay 
 }) => {
   // The onboarding helper checks the relay field against the world's relay: here, the witness.
   const world = { relay: { url: witness.url }, harness } as unknown as E2eWorld;
-  const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: witness.url,
-    username: bobName,
-    proxy: socks.url,
-  });
+  const { bob, bobName } = await proxiedPeer();
   try {
     await createAccountInUi(page, world, uniqueName('alice'));
     const directOnes = witness.connections.filter((c) => c.from === '127.0.0.1');
@@ -130,14 +123,7 @@ test('onboarding: a proxy given with the new account carries every connection fr
   page,
 }) => {
   const world = { relay: { url: witness.url }, harness } as unknown as E2eWorld;
-  const bobName = uniqueName('bob');
-  const bob = await Engine.create({
-    profileDir: join(tempDir, 'bob'),
-    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
-    relayUrl: witness.url,
-    username: bobName,
-    proxy: socks.url,
-  });
+  const { bob, bobName } = await proxiedPeer();
   try {
     // Bob's own connections (also proxied) are not the app's: count from here.
     const start = witness.connections.length;
@@ -172,4 +158,17 @@ async function openOnboardingWithBadProxy(page: Page, world: E2eWorld): Promise<
   const field = page.getByLabel('SOCKS5 proxy');
   await field.fill('http://127.0.0.1:8080');
   await field.blur();
+}
+
+/** Bob, another client, also going through the proxy (his connections are not the app's). */
+async function proxiedPeer(): Promise<{ bob: Engine; bobName: string }> {
+  const bobName = uniqueName('bob');
+  const bob = await Engine.create({
+    profileDir: join(tempDir, 'bob'),
+    keystore: new PassphraseKeyStore('bob passphrase', { scrypt: TEST_SCRYPT }),
+    relayUrl: witness.url,
+    username: bobName,
+    proxy: socks.url,
+  });
+  return { bob, bobName };
 }
