@@ -6,6 +6,11 @@ import { attachmentFileDamaged, encryptedFileLayout } from '../store/attachmentF
 
 /** Plaintext per message: one attachment chunk record. */
 export const READ_CHUNK = 1 << 20;
+/**
+ * Bytes per decipher.update: each returns fresh memory, and a 1 MiB one is a fresh mapping whose
+ * pages fault in, where 16 KiB reuses what the last freed (about half the CPU per GB, measured).
+ */
+const DECRYPT_PIECE = 16 * 1024;
 /** Chunks the worker reads and decrypts ahead of what the main thread has taken. */
 const WINDOW = 4;
 
@@ -16,7 +21,7 @@ const workerSource = `
 const { parentPort, receiveMessageOnPort } = require('node:worker_threads');
 const { createDecipheriv } = require('node:crypto');
 const { openSync, readSync, closeSync } = require('node:fs');
-const CHUNK = ${READ_CHUNK};
+const CHUNK = ${READ_CHUNK}, PIECE = ${DECRYPT_PIECE};
 const input = Buffer.allocUnsafeSlow(CHUNK);
 function read(job) {
   const { id, path, start, end, key, nonce, tag, aad, window, spares } = job;
@@ -44,7 +49,7 @@ function read(job) {
       if (n === 0) return parentPort.postMessage({ id, error: 'damaged' });
       position += n;
       const out = outBuffer();
-      decipher.update(input.subarray(0, n)).copy(out);
+      for (let at = 0; at < n; at += PIECE) decipher.update(input.subarray(at, Math.min(n, at + PIECE))).copy(out, at);
       parentPort.postMessage({ id, out: out.buffer, length: n }, [out.buffer]);
     }
     try { decipher.final(); } catch { return parentPort.postMessage({ id, error: 'damaged' }); }
