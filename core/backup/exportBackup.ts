@@ -5,6 +5,7 @@ import { closeSync, fsync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { WispError } from '../../common/errors';
 import { readEncryptedFileChunks } from '../store/attachmentFiles';
+import { AttachmentReader } from './attachmentReader';
 import { QueuedWriter } from '../store/queuedWriter';
 import type { ReadableDb } from '../store/database';
 import { schemaVersion } from '../store/migrate';
@@ -69,6 +70,7 @@ export async function* backupRecords(
   now: number,
   meter: ProgressMeter,
   summary: { trailer?: BackupTrailer } = {},
+  reader?: AttachmentReader,
 ): AsyncGenerator<Buffer> {
   const read: ReadableDb = store.read;
   const identity = store.identity.get();
@@ -105,7 +107,7 @@ export async function* backupRecords(
           );
           if (file?.local_path != null && file.local_key != null) {
             attachmentFiles++;
-            attachmentBytes += yield* attachmentRecords(attachmentsDir, file, meter);
+            attachmentBytes += yield* attachmentRecords(attachmentsDir, file, meter, reader);
           }
         }
       }
@@ -134,12 +136,19 @@ async function* attachmentRecords(
   dir: string,
   file: AttachmentFileRow,
   meter: ProgressMeter,
+  reader?: AttachmentReader,
 ): AsyncGenerator<Buffer, number> {
   yield* jsonFrame(RecordType.attachmentStart, { id: file.id, size: file.size });
   let bytes = 0;
-  // Plaintext goes straight from the at-rest decryption into the age stream: no temp file. The
-  // at-rest tag is checked at the end; if it fails, the export throws and its file is removed.
-  for await (const plain of readEncryptedFileChunks(dir, file.local_path!, file.id, file.local_key!)) {
+  // Plaintext goes straight from the at-rest decryption (on the reader's worker when there is one)
+  // into the age stream: no temp file. The at-rest tag is checked at the end; if it fails, the
+  // export throws and its file is removed. A chunk is consumed (copied into a STREAM run) before
+  // the next is asked for, which is all the reader's recycling needs.
+  const chunks =
+    reader === undefined
+      ? readEncryptedFileChunks(dir, file.local_path!, file.id, file.local_key!)
+      : reader.chunks(dir, file.local_path!, file.id, file.local_key!);
+  for await (const plain of chunks) {
     for (let offset = 0; offset < plain.length; offset += ATTACHMENT_CHUNK) {
       const piece = plain.subarray(offset, offset + ATTACHMENT_CHUNK);
       yield* frame(RecordType.attachmentChunk, piece);
@@ -176,7 +185,8 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
   const meter = new ProgressMeter('export', options.onProgress, totalAttachmentBytes(options.store, now));
   const temp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString('hex')}.partial`);
   const summary: { trailer?: BackupTrailer } = {};
-  const records = backupRecords(options.store, options.attachmentsDir, now, meter, summary);
+  const reader = new AttachmentReader();
+  const records = backupRecords(options.store, options.attachmentsDir, now, meter, summary, reader);
   // Sealed runs go back to the STREAM worker once written, to be sealed into again.
   const recycler: { giveBack: ((memory: ArrayBufferLike) => void) | null } = { giveBack: null };
   const age = encrypt(records, [recipient], recycler);
@@ -200,9 +210,11 @@ export async function exportBackup(options: ExportOptions): Promise<ExportResult
     closeSync(fd);
     fd = null;
     renameSync(temp, out);
+    await reader.close();
   } catch (cause) {
     await age.return(undefined);
     await writer?.settle();
+    await reader.close();
     if (fd !== null) closeSync(fd);
     rmSync(temp, { force: true });
     if (options.signal?.aborted === true) {

@@ -210,21 +210,26 @@ export function writeEncryptedFile(dir: string, attachmentId: string, data: Uint
   return builder.finish();
 }
 
-function damaged(cause?: unknown): WispError {
+/** The error for an attachment file that is not what was written (exported for the backup's reader). */
+export function attachmentFileDamaged(cause?: unknown): WispError {
   return new WispError('DatabaseCorrupt', 'an attachment file failed its integrity check', { cause });
 }
 
+/** Where an attachment file's parts lie: its body is `[headerLength, size - 16)`. */
+export interface EncryptedFileLayout {
+  readonly path: string;
+  readonly size: number;
+  readonly headerLength: number;
+  readonly nonce: Buffer;
+  readonly tag: Buffer;
+}
+
 /**
- * Opens an attachment file for decryption: checks its size and magic, reads the nonce and the tag,
- * and returns a decipher bound to the attachment id. The body lies between `headerLength` and
- * `size - TAG_BYTES`; the tag is verified only when the decipher is finished.
+ * Checks an attachment file's size and magic and reads its nonce and tag (NotFound when it is
+ * missing, DatabaseCorrupt when it cannot be one of ours), for a decipher made here or elsewhere
+ * (a backup export decrypts on a worker thread).
  */
-function openEncryptedFile(
-  dir: string,
-  name: string,
-  attachmentId: string,
-  key: Buffer,
-): { path: string; size: number; headerLength: number; decipher: DecipherGCM } {
+export function encryptedFileLayout(dir: string, name: string): EncryptedFileLayout {
   const path = join(dir, name);
   let size: number;
   try {
@@ -236,17 +241,31 @@ function openEncryptedFile(
   const tag = Buffer.alloc(TAG_BYTES);
   const fd = openSync(path, 'r');
   try {
-    if (size < header.length + TAG_BYTES) throw damaged();
+    if (size < header.length + TAG_BYTES) throw attachmentFileDamaged();
     readSync(fd, header, 0, header.length, 0);
     readSync(fd, tag, 0, TAG_BYTES, size - TAG_BYTES);
   } finally {
     closeSync(fd);
   }
-  if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw damaged();
-  const decipher = createDecipheriv('aes-256-gcm', key, header.subarray(MAGIC.length));
+  if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw attachmentFileDamaged();
+  return { path, size, headerLength: header.length, nonce: header.subarray(MAGIC.length), tag };
+}
+
+/**
+ * Opens an attachment file for decryption: returns its layout and a decipher bound to the
+ * attachment id. The tag is verified only when the decipher is finished.
+ */
+function openEncryptedFile(
+  dir: string,
+  name: string,
+  attachmentId: string,
+  key: Buffer,
+): { path: string; size: number; headerLength: number; decipher: DecipherGCM } {
+  const { path, size, headerLength, nonce, tag } = encryptedFileLayout(dir, name);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(Buffer.from(attachmentId, 'utf8'));
   decipher.setAuthTag(tag);
-  return { path, size, headerLength: header.length, decipher };
+  return { path, size, headerLength, decipher };
 }
 
 /**
@@ -277,7 +296,7 @@ export async function decryptFileTo(
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EEXIST') {
       throw new WispError('InvalidInput', 'the attachment cannot be written there', { cause });
     }
-    throw damaged(cause);
+    throw attachmentFileDamaged(cause);
   }
 }
 
@@ -303,7 +322,7 @@ export async function* readEncryptedFileChunks(
       for (let position = headerLength; position < end;) {
         const want = Math.min(buffer.length, end - position);
         const { bytesRead } = await handle.read(buffer, 0, want, position);
-        if (bytesRead === 0) throw damaged();
+        if (bytesRead === 0) throw attachmentFileDamaged();
         position += bytesRead;
         yield decipher.update(buffer.subarray(0, bytesRead));
       }
@@ -314,7 +333,7 @@ export async function* readEncryptedFileChunks(
   try {
     decipher.final();
   } catch (cause) {
-    throw damaged(cause);
+    throw attachmentFileDamaged(cause);
   }
 }
 
