@@ -404,6 +404,15 @@ export const HANDLERS: HandlerTable = {
       }
       return { payload, expiresAt: resolveExpiry(ctx, m.expiresAt, ctx.limits.maxEnvelopeTtlMs) };
     });
+    // A batch the bucket can never hold (more than its burst) would be refused forever: refused as
+    // input instead, so the client sends those messages one by one (core/relayClient/sendBatcher.ts).
+    if (planned.length > ctx.limits.rates.sends.burst) {
+      throw new WispError(
+        'InvalidInput',
+        `a batch of ${planned.length} is more than this relay's send burst (${ctx.limits.rates.sends.burst})`,
+        { recovery: 'send fewer messages at once' },
+      );
+    }
     rate(ctx, a.sendRateKey, ctx.limits.rates.sends, planned.length);
     const hashes = await storedHashes(
       ctx,

@@ -32,6 +32,9 @@ const log = loggerFor('engine');
 const OUTBOX_BATCH = 250;
 
 /** What the send pipeline needs from the engine. */
+
+/** How long a one-shot command waits in all for the relay's rate limit before it gives up. */
+const RATE_LIMIT_WAIT_MS = 30_000;
 export interface OutboxDeps {
   readonly store: Store;
   readonly signal: SignalStores;
@@ -68,11 +71,33 @@ export class Outbox {
 
   /** Sends what is queued; a relay that is down leaves it queued (the message shows as pending). */
   async tryFlush(): Promise<void> {
-    try {
-      await this.flush();
-    } catch (error) {
-      if (!isWispError(error, 'RelayUnavailable')) throw error;
-      log.info({ kind: error.kind }, 'relay unavailable; messages stay in the outbox');
+    let waited = 0;
+    for (;;) {
+      try {
+        await this.flush();
+        return;
+      } catch (error) {
+        if (isWispError(error, 'RelayRateLimited')) {
+          // The messages are committed and queued: a rate limit delays them, it does not fail the
+          // send. A live connection retries by itself (flushLater); a one-shot command waits here,
+          // as the relay asks, up to RATE_LIMIT_WAIT_MS in all, then says so.
+          if (this.d.relayMode() === 'live') {
+            log.info({ kind: error.kind }, 'relay rate limit; the outbox retries when it allows');
+            return;
+          }
+          const pause = Math.max(
+            10,
+            error instanceof RelayRequestError ? (error.retryAfterMs ?? 1000) : 1000,
+          );
+          if (waited + pause > RATE_LIMIT_WAIT_MS || this.d.isClosed()) throw error;
+          waited += pause;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+          continue;
+        }
+        if (!isWispError(error, 'RelayUnavailable')) throw error;
+        log.info({ kind: error.kind }, 'relay unavailable; messages stay in the outbox');
+        return;
+      }
     }
   }
 
