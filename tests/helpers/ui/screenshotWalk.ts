@@ -80,6 +80,11 @@ async function walk(width: number, height: number, tag: string): Promise<void> {
     await page.getByLabel('Passphrase', { exact: true }).fill('walk passphrase 1');
     await page.getByLabel('Passphrase again').fill('walk passphrase 2');
     await shot(page, `${tag}-02-onboarding-mismatch`);
+    await page.getByText('Hide your IP address from the relay (proxy)').click();
+    await page.getByLabel('SOCKS5 proxy').fill('http://127.0.0.1:9050');
+    await page.getByLabel('SOCKS5 proxy').blur();
+    await shot(page, `${tag}-02b-onboarding-proxy`);
+    await page.getByLabel('SOCKS5 proxy').fill('');
     await page.getByLabel('Passphrase again').fill('walk passphrase 1');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
