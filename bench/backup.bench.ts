@@ -34,9 +34,8 @@ import {
   x25519PublicKey,
 } from '../core/backup/age';
 import { createProfile, openProfile } from '../core/profile';
-import { EncryptedFileBuilder } from '../core/store/attachmentFiles';
-import { sql } from '../core/store/sql';
 import { keyStoreFor } from '../core/vault';
+import { seedAttachment, seedAttachmentOwner } from '../tests/helpers/backup/attachmentProfile';
 import { resultLine } from './lib';
 
 const TOTAL_MB = Number(process.env.WISP_BENCH_BACKUP_MB ?? 1024);
@@ -153,42 +152,24 @@ function runAge(args: string[]): ChildResult {
   return { seconds, maxRssMb: NaN, cpuS: NaN, mainCpuS: NaN };
 }
 
+/** `count` MiB blocks, each numbered in its first four bytes (so no two are alike). */
+function* numberedBlocks(block: Buffer, count: number): Generator<Buffer> {
+  for (let i = 0; i < count; i++) {
+    block.writeUInt32BE(i, 0);
+    yield block;
+  }
+}
+
 async function makeProfile(dir: string): Promise<number> {
   const profile = await createProfile(dir, keystore());
   const block = Buffer.alloc(1 << 20);
   for (let i = 0; i < block.length; i += 65536) block.set(generateX25519SecretKey().subarray(0, 32), i);
   let total = 0;
   try {
-    const store = profile.store;
-    store.identity.create({
-      accountId: '00000000-0000-4000-8000-000000000001',
-      deviceId: 1,
-      username: 'bench',
-      identityKeyPair: Buffer.alloc(65, 1),
-      registrationId: 1,
-      relayUrl: 'ws://127.0.0.1:1',
-      trustRoot: null,
-    });
-    const now = Date.now();
-    store.write.run(
-      sql`INSERT INTO conversations (id, kind, peer_id, created_at) VALUES ('c1', 'direct', 'peer', ${now})`,
-    );
+    seedAttachmentOwner(profile.store, 'bench');
     for (let f = 0; total < TOTAL_MB; f++) {
       const mb = Math.min(FILE_MB, TOTAL_MB - total);
-      const messageId = `m${f}`;
-      const attachmentId = `a${f}`;
-      store.write.run(sql`
-        INSERT INTO messages (id, conversation_id, sender_id, outgoing, kind, body, sent_at, received_at, state)
-        VALUES (${messageId}, 'c1', 'me', 1, 'text', 'a large file', ${now}, ${now}, 'sent')`);
-      const builder = new EncryptedFileBuilder(profile.attachmentsDir, attachmentId);
-      for (let i = 0; i < mb; i++) {
-        block.writeUInt32BE(i, 0);
-        builder.update(block);
-      }
-      const file = builder.finish();
-      store.write.run(sql`
-        INSERT INTO attachments (id, message_id, file_name, mime, size, local_path, local_key, created_at)
-        VALUES (${attachmentId}, ${messageId}, 'big.bin', 'application/octet-stream', ${file.size}, ${file.name}, ${file.key}, ${now})`);
+      seedAttachment(profile.store, profile.attachmentsDir, f, numberedBlocks(block, mb));
       total += mb;
     }
   } finally {

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportBackup } from '../../../core/backup';
 import { createProfile, openProfile } from '../../../core/profile';
-import { EncryptedFileBuilder } from '../../../core/store/attachmentFiles';
-import { sql } from '../../../core/store/sql';
 import { isWispError } from '../../../common/errors';
+import { mibSlices, seedAttachment, seedAttachmentOwner } from '../../helpers/backup/attachmentProfile';
 import { testKeyStore } from '../../helpers/engine/fixtures';
 import { tempDir } from '../../helpers/store/tempProfile';
 
@@ -27,33 +26,11 @@ const files: string[] = [];
 beforeAll(async () => {
   const profile = await createProfile(profileDir, testKeyStore());
   try {
-    const store = profile.store;
-    store.identity.create({
-      accountId: '00000000-0000-4000-8000-000000000001',
-      deviceId: 1,
-      username: 'large',
-      identityKeyPair: Buffer.alloc(65, 1),
-      registrationId: 1,
-      relayUrl: 'ws://127.0.0.1:1',
-      trustRoot: null,
-    });
-    const now = Date.now();
-    store.write.run(
-      sql`INSERT INTO conversations (id, kind, peer_id, created_at) VALUES ('c1', 'direct', 'peer', ${now})`,
-    );
+    seedAttachmentOwner(profile.store, 'large');
     SIZES.forEach((size, f) => {
       const bytes = randomBytes(size);
       contents.push(bytes);
-      store.write.run(sql`
-        INSERT INTO messages (id, conversation_id, sender_id, outgoing, kind, body, sent_at, received_at, state)
-        VALUES (${`m${f}`}, 'c1', 'me', 1, 'text', 'a large file', ${now}, ${now}, 'sent')`);
-      const builder = new EncryptedFileBuilder(profile.attachmentsDir, `a${f}`);
-      for (let at = 0; at < size; at += MIB) builder.update(bytes.subarray(at, at + MIB));
-      const file = builder.finish();
-      files.push(join(profile.attachmentsDir, file.name));
-      store.write.run(sql`
-        INSERT INTO attachments (id, message_id, file_name, mime, size, local_path, local_key, created_at)
-        VALUES (${`a${f}`}, ${`m${f}`}, 'big.bin', 'application/octet-stream', ${size}, ${file.name}, ${file.key}, ${now})`);
+      files.push(seedAttachment(profile.store, profile.attachmentsDir, f, mibSlices(bytes)).path);
     });
   } finally {
     profile.close();
