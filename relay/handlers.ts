@@ -27,6 +27,7 @@ import {
   verifySignature,
 } from './identity';
 import { SEALED_HANDLERS } from './sealed';
+import { sendSealedBatch } from './sealedBatch';
 import { splitMessage } from './multiRecipient';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
@@ -575,6 +576,7 @@ export const HANDLERS: HandlerTable = {
   },
   'message.sendSealed': (ctx, s, body) => SEALED_HANDLERS['message.sendSealed'](ctx, s, body),
   'message.sendSealedMulti': (ctx, s, body) => SEALED_HANDLERS['message.sendSealedMulti'](ctx, s, body),
+  'message.sendSealedBatch': (ctx, s, body) => sendSealedBatch(ctx, s, body),
 };
 
 function queueCaps(ctx: RelayContext) {

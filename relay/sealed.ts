@@ -39,7 +39,7 @@ const KEY_REFUSED = () =>
 const TOKEN_REFUSED = () =>
   refused('token', 'the send token is invalid or already spent', 'send again with an unspent token');
 
-function limit(ctx: RelayContext, s: SealedSession, cost: number): void {
+export function limit(ctx: RelayContext, s: SealedSession, cost: number): void {
   // Per connection and per client address, in memory only: an unauthenticated socket (or many
   // from one address) cannot flood, whatever tokens it holds.
   const rates = ctx.limits.rates;
@@ -59,7 +59,7 @@ function limit(ctx: RelayContext, s: SealedSession, cost: number): void {
   }
 }
 
-function expiry(ctx: RelayContext, requested: number | undefined): number {
+export function expiry(ctx: RelayContext, requested: number | undefined): number {
   const now = ctx.now();
   const max = now + ctx.limits.maxEnvelopeTtlMs;
   const expiresAt = Math.min(requested ?? max, max);
@@ -69,7 +69,7 @@ function expiry(ctx: RelayContext, requested: number | undefined): number {
 }
 
 /** Constant-time: does `key` hash to `stored`? A missing hash (no key set, no account) never matches. */
-function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
+export function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean {
   const presented = deliveryKeyHash(key);
   // Compared even when nothing is stored, so the answer takes the same time either way.
   const against = stored ?? new Uint8Array(presented.byteLength);
@@ -98,7 +98,7 @@ async function verified(ctx: RelayContext, tokens: string[]): Promise<SpentToken
   }
 }
 
-const caps = (ctx: RelayContext): QueueCaps => ({
+export const caps = (ctx: RelayContext): QueueCaps => ({
   maxEnvelopes: ctx.limits.maxQueuedEnvelopes,
   maxBytes: ctx.limits.maxQueuedBytes,
 });

@@ -17,6 +17,7 @@ import {
 } from '../common/wire';
 import type { RelayContext } from './context';
 import { HANDLERS, type SessionState } from './handlers';
+import { spentAToken } from './sealedBatch';
 import { toB64 } from './identity';
 import type { QueuedEnvelope } from './storage/types';
 
@@ -344,7 +345,7 @@ export class Session implements SessionState {
       const result = await handler(this.ctx, this, body.data);
       // A connection that got a send without identity through (it cost a token) may stay open
       // without authenticating; one that never did still has to authenticate in time.
-      if (this.purpose === 'sealed') clearTimeout(this.authDeadline);
+      if (this.purpose === 'sealed' && spentAToken(result)) clearTimeout(this.authDeadline);
       this.send({ id, ok: true, body: result });
     } catch (error) {
       this.sendError(id, this.toWireError(op, error));

@@ -144,27 +144,55 @@ export class TokenService {
     for (const [i, token] of tokens.entries()) {
       // A room send presents hundreds: verify in slices so other connections are not held up.
       if (i > 0 && i % VERIFY_SLICE === 0) await new Promise((r) => setImmediate(r));
-      const parsed = parseToken(token);
-      if (!parsed) throw invalid(i, 'is not a token of type 2');
-      if (!this.challengeDigest.equals(parsed.challengeDigest))
-        throw invalid(i, 'is bound to another challenge');
-      const key = this.ring.spendable(parsed.tokenKeyId, now);
-      if (!key) throw invalid(i, 'is of an unknown or expired key');
-      const ok = verify(
-        'sha384',
-        parsed.tokenInput,
-        { key: key.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: TOKEN_PSS_SALT_BYTES },
-        parsed.authenticator,
-      );
-      if (!ok) throw invalid(i, 'does not verify');
+      const one = this.check(token, i, now);
       // Keyed by the signed input (type, nonce, challenge, key id): one nonce is spent once.
-      const hash = sha256(parsed.tokenInput);
-      const hex = hash.toString('hex');
+      const hex = Buffer.from(one.hash).toString('hex');
       if (seen.has(hex)) throw spentError(i);
       seen.add(hex);
-      spent.push({ hash, expiresAt: key.spendUntil });
+      spent.push(one);
     }
     return spent;
+  }
+
+  /**
+   * The checks of `verify`, each token on its own (message.sendSealedBatch): what to record for
+   * it, or null when it does not verify. Repeats are not looked for here: the caller's one write
+   * refuses a token's second use (storage.enqueueSpendingEach).
+   */
+  async verifyEach(tokens: readonly Uint8Array[]): Promise<(SpentToken | null)[]> {
+    if (tokens.length > MAX_TOKENS_PER_SPEND)
+      throw new WispError('InvalidInput', `a send presents at most ${MAX_TOKENS_PER_SPEND} tokens`);
+    await this.rotate();
+    const now = this.now();
+    const out: (SpentToken | null)[] = [];
+    for (const [i, token] of tokens.entries()) {
+      if (i > 0 && i % VERIFY_SLICE === 0) await new Promise((r) => setImmediate(r));
+      try {
+        out.push(this.check(token, i, now));
+      } catch (error) {
+        if (!(error instanceof WispError) || error.kind !== 'TokenInvalid') throw error;
+        out.push(null);
+      }
+    }
+    return out;
+  }
+
+  /** One token: type, this relay's challenge, a key accepted now, the authenticator; or TokenInvalid. */
+  private check(token: Uint8Array, i: number, now: number): SpentToken {
+    const parsed = parseToken(token);
+    if (!parsed) throw invalid(i, 'is not a token of type 2');
+    if (!this.challengeDigest.equals(parsed.challengeDigest))
+      throw invalid(i, 'is bound to another challenge');
+    const key = this.ring.spendable(parsed.tokenKeyId, now);
+    if (!key) throw invalid(i, 'is of an unknown or expired key');
+    const ok = verify(
+      'sha384',
+      parsed.tokenInput,
+      { key: key.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: TOKEN_PSS_SALT_BYTES },
+      parsed.authenticator,
+    );
+    if (!ok) throw invalid(i, 'does not verify');
+    return { hash: sha256(parsed.tokenInput), expiresAt: key.spendUntil };
   }
 }
 

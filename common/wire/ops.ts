@@ -255,6 +255,23 @@ export const MessageSendSealedBody = MessageSendBody.extend({
   token: SendTokenB64,
 }).strict();
 
+/**
+ * Many 1:1 sealed envelopes over the connection that never authenticated, stored in one durable
+ * commit (issue 14). Each item is checked as message.sendSealed checks it (its own recipient, key
+ * and token; a token presented twice in one batch is refused the second time); the answer has one
+ * result per item, in order: its envelope, or why it was refused — `deliveryKey` and `token`
+ * spend no token, `RelayQueueFull` does (as for message.sendSealed). At most the relay's sealed-send
+ * burst per connection, and MAX_SEND_BATCH.
+ */
+export const MessageSendSealedBatchBody = z
+  .object({ items: z.array(MessageSendSealedBody).min(1).max(MAX_SEND_BATCH) })
+  .strict();
+export const MessageSendSealedBatchResult = z.object({
+  results: z.array(
+    z.union([MessageSendResult, z.object({ refused: z.enum(['deliveryKey', 'token', 'RelayQueueFull']) })]),
+  ),
+});
+
 /** One recipient of a multi-recipient sealed send: its delivery key and one token for it. */
 export const SealedRecipient = z
   .object({ to: AccountId, deliveryKey: DeliveryKeyB64, token: SendTokenB64 })
@@ -377,6 +394,12 @@ export const OPS = {
   'message.sendSealedMulti': {
     body: MessageSendSealedMultiBody,
     result: MessageSendSealedMultiResult,
+    auth: false,
+    sealed: true,
+  },
+  'message.sendSealedBatch': {
+    body: MessageSendSealedBatchBody,
+    result: MessageSendSealedBatchResult,
     auth: false,
     sealed: true,
   },

@@ -165,6 +165,13 @@ export class PostgresStorage implements RelayStorage {
   ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
     return this.envelopes.enqueueSpending(envelopes, caps, tokens);
   }
+  enqueueSpendingEach(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<(EnqueueOutcome | 'spent')[]> {
+    return this.envelopes.enqueueSpendingEach(envelopes, caps, tokens);
+  }
   fetchQueued(
     recipientHash: Uint8Array,
     afterSeq: number,

@@ -241,6 +241,18 @@ export interface RelayStorage {
     caps: QueueCaps,
     tokens: readonly SpentToken[],
   ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }>;
+  /**
+   * A batch of sends without identity (message.sendSealedBatch) in one write: `tokens[i]` pays for
+   * `envelopes[i]` alone. Per item, in order: a token already spent (before, or earlier in this
+   * call) gives 'spent' and stores nothing for that item; otherwise the token is recorded spent and
+   * the envelope enqueued as enqueue does (its token stays spent whatever the outcome, as in
+   * enqueueSpending). One transaction and durable commit for all of it.
+   */
+  enqueueSpendingEach(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<(EnqueueOutcome | 'spent')[]>;
 
   /**
    * Records spent tokens (SHA-256 of each token's signed input, kept until `expiresAt`) in one

@@ -15,7 +15,7 @@ import type {
   SpentToken,
 } from '../types';
 import { buf, hex, type PgDb } from './db';
-import { AlreadySpent, insertSpent } from './tokens';
+import { AlreadySpent, insertSpent, insertSpentEach } from './tokens';
 
 export class PgEnvelopes {
   constructor(
@@ -25,7 +25,8 @@ export class PgEnvelopes {
   ) {}
 
   async enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]> {
-    return (await this.enqueueTx(envelopes, caps, null)).outcomes;
+    // 'spent' comes only with `each`.
+    return (await this.enqueueTx(envelopes, caps, null)).outcomes as EnqueueOutcome[];
   }
 
   async enqueueSpending(
@@ -34,7 +35,10 @@ export class PgEnvelopes {
     tokens: readonly SpentToken[],
   ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
     try {
-      return await this.enqueueTx(envelopes, caps, tokens);
+      return (await this.enqueueTx(envelopes, caps, tokens)) as {
+        alreadySpent: number;
+        outcomes: EnqueueOutcome[];
+      };
     } catch (error) {
       // Thrown inside the transaction so it rolls back: no token and no envelope written.
       if (error instanceof AlreadySpent) return { alreadySpent: error.index, outcomes: [] };
@@ -42,20 +46,37 @@ export class PgEnvelopes {
     }
   }
 
-  /** One transaction: the tokens (if any) recorded spent, all or none, then the envelopes. */
+  async enqueueSpendingEach(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<(EnqueueOutcome | 'spent')[]> {
+    return (await this.enqueueTx(envelopes, caps, tokens, true)).outcomes;
+  }
+
+  /**
+   * One transaction: the tokens (if any) recorded spent, all or none, then the envelopes; with
+   * `each`, token i pays for envelope i alone and a spent one refuses only its envelope.
+   */
   private async enqueueTx(
     envelopes: NewEnvelope[],
     caps: QueueCaps,
     tokens: readonly SpentToken[] | null,
-  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
+    each = false,
+  ): Promise<{ alreadySpent: number; outcomes: (EnqueueOutcome | 'spent')[] }> {
     const woken = new Set<string>();
     const outcomes = await this.db.tx(async (c) => {
-      if (tokens) await insertSpent(c, tokens);
-      const result: EnqueueOutcome[] = [];
+      const spentBefore = tokens && each ? await insertSpentEach(c, tokens) : null;
+      if (tokens && !each) await insertSpent(c, tokens);
+      const result: (EnqueueOutcome | 'spent')[] = [];
       // Each shared part is written with the first envelope stored that needs it, and its count
       // set once all are in: nothing is written for a part no recipient took.
       const sharedRows = new Map<SharedPayload, { id: Buffer; refs: number }>();
-      for (const e of envelopes) {
+      for (const [i, e] of envelopes.entries()) {
+        if (spentBefore?.[i]) {
+          result.push('spent');
+          continue;
+        }
         const r = buf(e.recipientHash);
         const size = e.payload.byteLength + (e.shared?.bytes.byteLength ?? 0);
         const acct = (

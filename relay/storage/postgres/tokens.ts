@@ -29,6 +29,24 @@ export async function insertSpent(c: pg.PoolClient, tokens: readonly SpentToken[
   throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
 }
 
+/**
+ * Inside a transaction, each token on its own: true where it was already spent (before, by a
+ * concurrent transaction on any node, or earlier in this list; nothing written for it), false where
+ * it is now recorded. The primary key decides between concurrent spends, as in insertSpent.
+ */
+export async function insertSpentEach(c: pg.PoolClient, tokens: readonly SpentToken[]): Promise<boolean[]> {
+  const hashes = tokens.map((t) => buf(t.hash));
+  const { rows } = await c.query<{ token_hash: Buffer }>(
+    `INSERT INTO spent_tokens (token_hash, expires_at)
+       SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
+       RETURNING token_hash`,
+    [hashes, tokens.map((t) => t.expiresAt)],
+  );
+  // A hash inserted here pays for its first item only; a repeat later in the list is spent.
+  const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
+  return hashes.map((h) => !fresh.delete(h.toString('hex')));
+}
+
 export class PgTokens {
   constructor(private readonly db: PgDb) {}
 

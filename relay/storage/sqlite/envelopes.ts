@@ -62,7 +62,8 @@ export class SqliteEnvelopes {
   private readonly release: (sharedIds: Buffer[]) => void;
 
   async enqueue(envelopes: NewEnvelope[], caps: QueueCaps): Promise<EnqueueOutcome[]> {
-    return (await this.enqueueWrite(envelopes, caps, null)).outcomes;
+    // 'spent' comes only with `each`.
+    return (await this.enqueueWrite(envelopes, caps, null)).outcomes as EnqueueOutcome[];
   }
 
   enqueueSpending(
@@ -70,29 +71,49 @@ export class SqliteEnvelopes {
     caps: QueueCaps,
     tokens: readonly SpentToken[],
   ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
-    return this.enqueueWrite(envelopes, caps, tokens);
+    return this.enqueueWrite(envelopes, caps, tokens) as Promise<{
+      alreadySpent: number;
+      outcomes: EnqueueOutcome[];
+    }>;
   }
 
-  /** One write: the tokens (if any) recorded spent, all or none, then the envelopes if they were new. */
+  enqueueSpendingEach(
+    envelopes: NewEnvelope[],
+    caps: QueueCaps,
+    tokens: readonly SpentToken[],
+  ): Promise<(EnqueueOutcome | 'spent')[]> {
+    return this.enqueueWrite(envelopes, caps, tokens, true).then((r) => r.outcomes);
+  }
+
+  /**
+   * One write: the tokens (if any) recorded spent, all or none, then the envelopes if they were
+   * new; with `each`, token i pays for envelope i alone and a spent one refuses only its envelope.
+   */
   private enqueueWrite(
     envelopes: NewEnvelope[],
     caps: QueueCaps,
     tokens: readonly SpentToken[] | null,
-  ): Promise<{ alreadySpent: number; outcomes: EnqueueOutcome[] }> {
+    each = false,
+  ): Promise<{ alreadySpent: number; outcomes: (EnqueueOutcome | 'spent')[] }> {
     const seqs = new Map<NewEnvelope, number>();
     const store = () => {
       seqs.clear();
-      if (tokens) {
+      const spentBefore = tokens && each ? this.tokens.spendEachNow(tokens) : null;
+      if (tokens && !each) {
         // Checked and recorded inside the write, so no concurrent spend (a write of the same group
         // commit, or another connection) can pass this check too: writes run one after another.
         const alreadySpent = this.tokens.spendNow(tokens);
         if (alreadySpent >= 0) return { alreadySpent, outcomes: [] as EnqueueOutcome[] };
       }
-      const result: EnqueueOutcome[] = [];
+      const result: (EnqueueOutcome | 'spent')[] = [];
       // Each shared part is written with the first envelope stored that needs it, and its count
       // set once all are in: nothing is written for a part no recipient took.
       const sharedRows = new Map<SharedPayload, { id: Buffer; refs: number }>();
-      for (const e of envelopes) {
+      for (const [i, e] of envelopes.entries()) {
+        if (spentBefore?.[i]) {
+          result.push('spent');
+          continue;
+        }
         const r = buf(e.recipientHash);
         const size = e.payload.byteLength + (e.shared?.bytes.byteLength ?? 0);
         const state = this.st.recipientState.get(r) as { regId: number | null; n: number; bytes: number };
@@ -133,7 +154,7 @@ export class SqliteEnvelopes {
     // Recipients are woken as soon as the commit is in the WAL, before the fsync: delivery needs
     // no durability (the recipient acknowledges after its own commit); only the sender's answer
     // does. Flushes run in commit order, so wakes for one recipient come in sequence order.
-    const wake = ({ outcomes: result }: { outcomes: EnqueueOutcome[] }) =>
+    const wake = ({ outcomes: result }: { outcomes: (EnqueueOutcome | 'spent')[] }) =>
       envelopes.forEach((e, i) => {
         if (result[i] !== 'stored') return;
         this.wakes.emit('wake', hex(e.recipientHash), {

@@ -37,6 +37,21 @@ export class SqliteTokens {
     return -1;
   }
 
+  /**
+   * Inside a write, each token on its own: true where it was already spent (before, or earlier in
+   * this list; nothing written for it), false where it is now recorded.
+   */
+  spendEachNow(tokens: readonly SpentToken[]): boolean[] {
+    const seen = new Set<string>();
+    return tokens.map((t) => {
+      const key = buf(t.hash).toString('hex');
+      if (seen.has(key) || this.st.spentToken.get(buf(t.hash)) !== undefined) return true;
+      seen.add(key);
+      this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
+      return false;
+    });
+  }
+
   spend(tokens: readonly SpentToken[]): Promise<number> {
     // One write (one transaction of the group commit): the check and the inserts see no other
     // write in between. Durable: a spend forgotten by a crash could be spent again.
