@@ -25,9 +25,10 @@ const log = loggerFor('engine');
  * Outbox items encrypted, sent pipelined and committed together at most. A full room's creation (a
  * sender key for each of up to 499 members, then the creation update) takes two passes, so two
  * rounds of requests and two store commits instead of ten, each waiting on the relay's and the
- * profile's fsync in turn (issue 13); the pairwise sends of a pass leave as one message.sendBatch
- * (relayClient/sendBatcher.ts). Not more: sends without identity stay one request each, and a
- * relay connection takes 256 requests in flight (relay/session.ts).
+ * profile's fsync in turn (issue 13); the pairwise sends of a pass leave together, as one
+ * message.sendBatch on the account's connection and one message.sendSealedBatch on the one without
+ * identity (relayClient/sendBatcher.ts). Not more: a relay connection takes 256 requests in flight
+ * (relay/session.ts), and a sealed batch must stay within the relay's sealed-send burst.
  */
 const OUTBOX_BATCH = 250;
 

@@ -20,7 +20,7 @@ import {
 } from '../../common/wire';
 import { loggerFor } from '../log';
 import { RelayRoute, proxyFailure, type ProxyAddress } from './relayRoute';
-import { SendBatcher } from './sendBatcher';
+import { pairwiseBatcher, sealedBatcher } from './batchers';
 
 const log = loggerFor('relayClient');
 
@@ -497,20 +497,20 @@ export class RelayClient {
     if (this.moved) throw accountMovedError();
     if (this.closed) throw this.unavailable('the client was closed');
     if (this.stateValue !== 'online' || (OPS[op].auth && !this.authenticated)) await this.connect();
-    // Pairwise sends made together go out together (sendBatcher.ts).
+    // Pairwise sends made together go out together (sendBatcher.ts, batchers.ts).
     if (op === 'message.send')
       return this.sendBatcher.send(body as OpBody<'message.send'>) as Promise<OpResult<K>>;
+    if (op === 'message.sendSealed')
+      return this.sealedBatcher.send(body as OpBody<'message.sendSealed'>) as Promise<OpResult<K>>;
     // Requests keep their order on the wire (the relay runs a connection's requests in turn): a
     // room's sender keys queued just before its first message must reach the relay before it.
     this.sendBatcher.flush();
+    this.sealedBatcher.flush();
     return this.send(op, body);
   }
 
-  private readonly sendBatcher = new SendBatcher(
-    (body) => this.send('message.send', body),
-    (body) => this.send('message.sendBatch', body),
-    (kind, message) => new RelayRequestError(kind, message),
-  );
+  private readonly sendBatcher = pairwiseBatcher((op, body) => this.send(op, body));
+  private readonly sealedBatcher = sealedBatcher((op, body) => this.send(op, body));
 
   async close(): Promise<void> {
     this.closed = true;

@@ -25,7 +25,14 @@ interface Seen {
   result: unknown;
 }
 
-const SENDS = new Set(['message.send', 'message.sendMulti', 'message.sendSealed', 'message.sendSealedMulti']);
+const SENDS = new Set([
+  'message.send',
+  'message.sendBatch',
+  'message.sendMulti',
+  'message.sendSealed',
+  'message.sendSealedMulti',
+  'message.sendSealedBatch',
+]);
 
 /** Wraps every handler of the running relay (the same process) to log what it could link. */
 function recordRelay(): { seen: Seen[]; restore(): void } {
@@ -86,8 +93,9 @@ function linkage(seen: Seen[]) {
 /** Tokens a send presented (none for an authenticated send). */
 function tokensOf(r: Seen): Buffer[] {
   if (typeof r.body.token === 'string') return [Buffer.from(r.body.token, 'base64')];
-  const recipients = r.body.recipients as { token: string }[] | undefined;
-  return (recipients ?? []).map((x) => Buffer.from(x.token, 'base64'));
+  // A room send names a token per member, a batch one per item.
+  const carriers = (r.body.recipients ?? r.body.items) as { token: string }[] | undefined;
+  return (carriers ?? []).map((x) => Buffer.from(x.token, 'base64'));
 }
 
 /** Why this accepted send can be tied to an account, or null when it cannot. */
@@ -149,6 +157,10 @@ describe('a relay that logs every request cannot tell who sent what', () => {
     await bob.sendText('alice', 'sealed two');
     expect(await texts(bob)).toEqual(['sealed one']);
     expect(await texts(alice)).toEqual(['sealed two']);
+    // A burst: the outbox sends these together, one message.sendSealedBatch.
+    const burst = ['b1', 'b2', 'b3', 'b4'];
+    await Promise.all(burst.map((t) => alice.sendText('bob', t)));
+    expect(await texts(bob)).toEqual(burst);
     await alice.sendToRoom(room.id, 'room from alice');
     await bob.sendToRoom(room.id, 'room from bob');
     await carol.sendToRoom(room.id, 'room from carol');
@@ -168,8 +180,12 @@ describe('a relay that logs every request cannot tell who sent what', () => {
 
     const l = linkage(recorder.seen);
     const measured = recorder.seen.slice(measuredFrom).filter((r) => SENDS.has(r.op) && r.ok);
-    // Texts, room messages, the attachment message and receipts all went out.
+    // Texts, room messages, the burst, the attachment message and receipts all went out.
     expect(measured.length).toBeGreaterThanOrEqual(10);
+    // The burst went as a batch: it too is unattributable (below) — one batch links its items to
+    // one sealed connection, which a run of lone sealed sends on that connection does as well.
+    const batches = measured.filter((r) => r.op === 'message.sendSealedBatch');
+    expect(batches.flatMap((r) => tokensOf(r)).length).toBeGreaterThanOrEqual(burst.length);
     const attributable = measured
       .map((r) => ({ op: r.op, why: attribution(r, l) }))
       .filter((x) => x.why !== null);
@@ -198,7 +214,7 @@ describe('a relay that logs every request cannot tell who sent what', () => {
     expect(await texts(dave)).toEqual(['now sealed']);
     const later = recorder.seen.slice(replyAt).filter((r) => SENDS.has(r.op) && r.ok);
     expect(later.length).toBeGreaterThan(0);
-    expect(later.map((r) => r.op)).toEqual(later.map(() => 'message.sendSealed'));
+    expect(later.map((r) => r.op.startsWith('message.sendSealed'))).toEqual(later.map(() => true));
     const l = linkage(recorder.seen);
     expect(later.map((r) => attribution(r, l))).toEqual(later.map(() => null));
   });
@@ -224,9 +240,12 @@ describe('when sealed sends are refused or run out', () => {
     const gate = new Promise<void>((r) => (release = r));
     alice.useTokens({
       take: async (n) => {
+        // Counted when asked for: the sends (batched) may all be answered before the take ahead
+        // has its tokens.
+        const nth = ++takes;
         const tokens = await wallet.take(n);
         taken += tokens.length;
-        if (++takes === 2) await gate;
+        if (nth === 2) await gate;
         return tokens;
       },
       restore: (tokens) => {
@@ -277,6 +296,104 @@ describe('when sealed sends are refused or run out', () => {
     const next = recorder.seen.length;
     await alice.sendText('bob', 'again');
     expect(recorder.seen.slice(next).filter((r) => r.op === 'message.sendSealed')).toEqual([]);
+  });
+});
+
+describe('bursts of sealed sends (message.sendSealedBatch)', () => {
+  /** Sealed envelopes to `to` the relay stored, lone and in batches. */
+  function storedSealed(records: Seen[], to: string) {
+    let lone = 0;
+    let batched = 0;
+    for (const r of records.filter((x) => x.ok)) {
+      if (r.op === 'message.sendSealed' && r.body.to === to) lone++;
+      if (r.op === 'message.sendSealedBatch') {
+        const items = r.body.items as { to: string }[];
+        const results = (r.result as { results: object[] }).results;
+        batched += results.filter((x, i) => 'envelopeId' in x && items[i]!.to === to).length;
+      }
+    }
+    return { lone, batched };
+  }
+
+  it('arrive in order, exactly once, in batches', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    await alice.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
+    await bob.sendText('alice', 'here is my key');
+    await alice.sync();
+    const before = alice.sendRoutes();
+    const from = recorder.seen.length;
+    const burst = Array.from({ length: 40 }, (_, i) => `burst ${i}`);
+    await Promise.all(burst.map((t) => alice.sendText('bob', t)));
+    expect(await texts(bob)).toEqual(burst);
+    // Nothing twice (another sync finds nothing), all of it without identity.
+    expect(await texts(bob)).toEqual([]);
+    expect(alice.sendRoutes()).toEqual({
+      sealed: before.sealed + burst.length,
+      authenticated: before.authenticated,
+    });
+    const stored = storedSealed(recorder.seen.slice(from), bob.accountId);
+    expect(stored.lone + stored.batched).toBe(burst.length);
+    expect(stored.batched).toBeGreaterThan(0);
+  });
+
+  it('items refused in a batch go as a lone refusal would: a refused key falls back and is forgotten, a refused token falls back', async () => {
+    const alice = await world.create('alice');
+    const bob = await world.create('bob');
+    const carol = await world.create('carol');
+    await alice.setReceiptSettings({ deliveryReceipts: false, readReceipts: false });
+    await bob.sendText('alice', 'key of bob');
+    await carol.sendText('alice', 'key of carol');
+    await alice.sync();
+    await alice.sendText('carol', 'so carol holds mine');
+    await carol.sync();
+    // Carol cuts alice off: the key alice holds is refused from now on.
+    await carol.rotateDeliveryKey([alice.accountId]);
+    // The first two tokens alice's route takes are one and the same: the relay refuses its second use.
+    const wallet = alice.useTokens(null)!;
+    let doubled = false;
+    alice.useTokens({
+      take: async (n) => {
+        const tokens = await wallet.take(n);
+        if (!doubled && tokens.length > 1) {
+          doubled = true;
+          tokens[1] = tokens[0]!;
+        }
+        return tokens;
+      },
+      restore: (tokens) => wallet.restore!(tokens),
+    });
+    const before = alice.sendRoutes();
+    const from = recorder.seen.length;
+    const toBob = ['b0', 'b1', 'b2', 'b3', 'b4', 'b5'];
+    const toCarol = ['c0', 'c1', 'c2'];
+    // b0 and b1 are prepared first (they get the doubled token), then carol's and bob's alternate.
+    await Promise.all([
+      alice.sendText('bob', 'b0'),
+      alice.sendText('bob', 'b1'),
+      ...toCarol.flatMap((c, i) => [alice.sendText('carol', c), alice.sendText('bob', toBob[i + 2]!)]),
+      alice.sendText('bob', 'b5'),
+    ]);
+    // Everything arrives once; the refused items came over the account connection.
+    expect((await texts(bob)).sort()).toEqual(toBob);
+    expect((await texts(carol)).sort()).toEqual(toCarol);
+    expect(await texts(bob)).toEqual([]);
+    const after = alice.sendRoutes();
+    expect(after.sealed - before.sealed).toBe(toBob.length - 1);
+    expect(after.authenticated - before.authenticated).toBe(toCarol.length + 1);
+    const sends = recorder.seen.slice(from);
+    const refusals = sends
+      .filter((r) => r.ok && r.op === 'message.sendSealedBatch')
+      .flatMap((r) => (r.result as { results: { refused?: string }[] }).results)
+      .flatMap((x) => (x.refused === undefined ? [] : [x.refused]));
+    const loneRefusals = sends.filter((r) => !r.ok && r.op === 'message.sendSealed').length;
+    expect(refusals.length + loneRefusals).toBeGreaterThanOrEqual(2);
+    expect(refusals.length).toBeGreaterThan(0);
+    // Carol's key was forgotten: the next message to her goes straight to the account connection.
+    const next = recorder.seen.length;
+    await alice.sendText('carol', 'again');
+    expect(recorder.seen.slice(next).filter((r) => r.op.startsWith('message.sendSealed'))).toEqual([]);
+    expect(await texts(carol)).toEqual(['again']);
   });
 });
 
