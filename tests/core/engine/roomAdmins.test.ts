@@ -192,7 +192,7 @@ describe('room admins', () => {
     const texts = (await engines.carol!.messages(room.id)).map((m) => m.text);
     expect(texts).toContain('before');
     expect(texts).not.toContain('after removal');
-    expect(texts).toContain('alice removed carol');
+    expect(texts).toContain('alice removed you');
     expect(before.id).toBeDefined();
   });
 });
