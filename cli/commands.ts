@@ -136,7 +136,12 @@ export const commands: Record<string, CommandSpec> = {
       await withEngine(values, async (engine) => {
         // Printed as each message is committed, so a killed sync has already reported what it stored.
         const unsubscribe = engine.on((event) => {
-          if (event.type === 'message.added' && !event.message.outgoing && !event.message.notice) {
+          // Room changes print as they arrive; a timer change shows in `wisp messages` only.
+          if (
+            event.type === 'message.added' &&
+            !event.message.outgoing &&
+            event.message.notice?.kind !== 'timersChanged'
+          ) {
             out.message(event.message);
           } else if (event.type === 'expired-unread') {
             out.record(

@@ -4,6 +4,7 @@
 // inert for the terminal before it is written (escapeForTerminal); JSON is already inert.
 import { isWispError } from '../common/errors';
 import type { ContactView, ConversationView, MessageView, SafetyNumberView } from '../common/engine';
+import { noticeText } from '../common/notices';
 
 export interface Output {
   json: boolean;
@@ -95,10 +96,9 @@ export function createOutput(
         .filter((s) => s !== null)
         .join(', ');
       const files = m.attachments.map((a) => ` [file ${a.fileName} ${a.size} B id=${a.id}]`).join('');
-      out.record(
-        messageRecord(m),
-        `${iso(m.sentAt)} ${m.from}: ${m.text}${files}  (id=${m.id}${timers ? `; ${timers}` : ''})`,
-      );
+      // A notice's sentence already names who made the change, in the app's own words.
+      const line = m.notice ? `* ${noticeText(m.notice)}` : `${m.from}: ${m.text}${files}`;
+      out.record(messageRecord(m), `${iso(m.sentAt)} ${line}  (id=${m.id}${timers ? `; ${timers}` : ''})`);
     },
     conversation(c) {
       out.record(

@@ -40,11 +40,42 @@ export interface MessageView {
    * marked unconfirmed); absent or null when `from` is a confirmed username.
    */
   fromNameHint?: string | null;
-  /** Set on a conversation notice (not a message): the timer defaults someone set. `text` describes it. */
-  notice?: ConversationTimers;
-  /** Set on a room notice: a membership, role or name change (`text` describes it). */
-  roomNotice?: { action: string; subject: string | null };
+  /**
+   * Set on a notice (a row that is not a message: a timer or room change). Renderers word it with
+   * common/notices.ts `noticeText`; `text` holds that same sentence for the CLI and JSON readers.
+   */
+  notice?: Notice;
 }
+
+/**
+ * Someone a notice names, as the engine knows them when it reads the row (so a name confirmed
+ * later shows in old notices too). Worded by common/notices.ts: "you", the confirmed username,
+ * else "an unknown member" with the name another member gave — never the account id.
+ */
+export interface NoticeParty {
+  accountId: string;
+  /** The username our own relay lookup confirmed (ours for ourselves); null when none. */
+  username: string | null;
+  /** A name a peer supplied for this account, unconfirmed; null when `username` is set. */
+  nameHint: string | null;
+  /** The app's own account. */
+  isSelf: boolean;
+}
+
+/** One conversation notice, as data. `actor` is who made the change. */
+export type Notice =
+  | { kind: 'timersChanged'; actor: NoticeParty; timers: ConversationTimers }
+  | { kind: 'created'; actor: NoticeParty }
+  | { kind: 'memberAdded'; actor: NoticeParty; subject: NoticeParty }
+  | { kind: 'memberRemoved'; actor: NoticeParty; subject: NoticeParty }
+  | { kind: 'left'; actor: NoticeParty }
+  | { kind: 'promoted'; actor: NoticeParty; subject: NoticeParty }
+  | { kind: 'demoted'; actor: NoticeParty; subject: NoticeParty }
+  | { kind: 'renamed'; actor: NoticeParty; name: string }
+  /** A room change this version cannot word (a stored row from a newer or broken writer). */
+  | { kind: 'roomChanged'; actor: NoticeParty };
+
+export type NoticeKind = Notice['kind'];
 
 export interface ConversationTimers {
   expireAfterMs: number | null;

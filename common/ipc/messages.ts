@@ -4,7 +4,7 @@
 // Also the per-message actions: delete for me, and retry of a failed send.
 import { z } from 'zod';
 import { method, noInput, type ServiceInterface } from './contract';
-import { Id, MessageViewSchema } from './views';
+import { Id, MessageViewSchema, NoticeSchema } from './views';
 
 /** Search snippets mark matches with these two control characters; the UI turns them into <mark>. */
 export const MATCH_START = '\u0002';
@@ -22,8 +22,11 @@ export const MessagePreviewSchema = z.object({
    */
   text: z.string().nullable(),
   attachments: z.number().int().nonnegative(),
-  /** A notice (timers, a room change): its text is a whole sentence naming who did it. */
-  notice: z.boolean(),
+  /**
+   * Set when the newest row is a notice (a timer or room change): the list words it from this with
+   * common/notices.ts, as the notice row does; `text` is that same sentence.
+   */
+  notice: NoticeSchema.nullable(),
 });
 export type MessagePreview = z.infer<typeof MessagePreviewSchema>;
 

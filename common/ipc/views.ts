@@ -7,6 +7,8 @@ import type {
   ConversationTimers,
   ConversationView,
   MessageView,
+  Notice,
+  NoticeParty,
   ReceiptSettings,
   RoomRequestView,
   SafetyNumberView,
@@ -36,6 +38,33 @@ export const AttachmentViewSchema = z.object({
   downloaded: z.boolean(),
 }) satisfies z.ZodType<AttachmentView>;
 
+export const NoticePartySchema = z.object({
+  accountId: z.string(),
+  username: z.string().nullable(),
+  nameHint: z.string().nullable(),
+  isSelf: z.boolean(),
+}) satisfies z.ZodType<NoticeParty>;
+
+/** A conversation notice as data (common/engine Notice); worded by common/notices.ts only. */
+export const NoticeSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('timersChanged'),
+    actor: NoticePartySchema,
+    timers: z.object({
+      expireAfterMs: z.number().int().nullable(),
+      burnAfterMs: z.number().int().nullable(),
+    }),
+  }),
+  z.object({ kind: z.literal('created'), actor: NoticePartySchema }),
+  z.object({ kind: z.literal('memberAdded'), actor: NoticePartySchema, subject: NoticePartySchema }),
+  z.object({ kind: z.literal('memberRemoved'), actor: NoticePartySchema, subject: NoticePartySchema }),
+  z.object({ kind: z.literal('left'), actor: NoticePartySchema }),
+  z.object({ kind: z.literal('promoted'), actor: NoticePartySchema, subject: NoticePartySchema }),
+  z.object({ kind: z.literal('demoted'), actor: NoticePartySchema, subject: NoticePartySchema }),
+  z.object({ kind: z.literal('renamed'), actor: NoticePartySchema, name: z.string() }),
+  z.object({ kind: z.literal('roomChanged'), actor: NoticePartySchema }),
+]) satisfies z.ZodType<Notice>;
+
 export const MessageViewSchema = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -53,10 +82,7 @@ export const MessageViewSchema = z.object({
   state: z.enum(['pending', 'sent', 'delivered', 'read', 'failed', 'received']),
   attachments: z.array(AttachmentViewSchema),
   fromNameHint: z.string().nullable().optional(),
-  notice: z
-    .object({ expireAfterMs: z.number().int().nullable(), burnAfterMs: z.number().int().nullable() })
-    .optional(),
-  roomNotice: z.object({ action: z.string(), subject: z.string().nullable() }).optional(),
+  notice: NoticeSchema.optional(),
 }) satisfies z.ZodType<MessageView>;
 
 export const ConversationTimersSchema = z

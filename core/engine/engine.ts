@@ -1,10 +1,7 @@
 // The messaging engine: one profile, one relay. Sends through a persisted outbox, receives
 // envelope → decrypt → commit → ack, keeps every message's deadlines in the store and the one
 // BurnScheduler, and emits events. main/, the CLI and the test harness all drive this class.
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { IdentityKeyPair, PublicKey, type SenderCertificate } from '@signalapp/libsignal-client';
+import { IdentityKeyPair, PublicKey } from '@signalapp/libsignal-client';
 import type {
   ContactView,
   ConversationTimers,
@@ -19,28 +16,17 @@ import type {
 import { encodeContent, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { loggerFor } from '../log';
-import {
-  ATTACHMENTS_DIR,
-  DATABASE_FILE,
-  METADATA_FILE,
-  createProfile,
-  openProfile,
-  type Profile,
-} from '../profile';
+import { openProfile, type Profile } from '../profile';
+import { createAccount } from './accountSetup';
 import { signalStoresFor } from '../signal';
 import type { Store } from '../store';
-import { RelayClient, accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
+import { accountMovedError, type RelayConnectionState } from '../relayClient/relayClient';
+import { RelayLink } from './relayLink';
 import { RelayRoute, proxyFrom, type ProxyAddress } from '../relayClient/relayRoute';
 import { exportBackup, type ExportResult } from '../backup';
 import { BurnScheduler } from './burnScheduler';
-import {
-  DEVICE_ID,
-  newIdentity,
-  newRegistrationId,
-  parseSenderCertificate,
-  SenderCertificateChecker,
-  type SignalStores,
-} from './signalCrypto';
+import { SenderCertificateChecker, type SignalStores } from './signalCrypto';
+import { SenderCertificateCache } from './senderCertificate';
 import type { NameBook } from './views';
 import { IdentityGuard } from './identityGuard';
 import { directConversation } from './roomIntake';
@@ -76,8 +62,6 @@ const log = loggerFor('engine');
 
 /** Matches the content schema's text limit (common/content). */
 const MAX_TEXT_CHARS = 64 * 1024;
-/** Room size above which the identity gate reads all contacts at once instead of each member's. */
-const BULK_GATE_MEMBERS = 64;
 /** Re-exported for bench/store.bench.ts, which ingests in batches of the inbox's size. */
 export { INBOX_BATCH } from './inbox';
 
@@ -99,6 +83,7 @@ export class Engine implements EngineApi {
   private usernameValue: string | null;
   private readonly identityKeyPair: IdentityKeyPair;
   private readonly certificates: SenderCertificateChecker;
+  private readonly senderCertificates: SenderCertificateCache;
   /**
    * The relay's address and the route to it (the user's SOCKS5 proxy, if any). Every connection
    * the engine opens is made from this one route — `new RelayClient({ url: this.relayUrl, … })` —
@@ -107,10 +92,9 @@ export class Engine implements EngineApi {
   private readonly relayUrl: RelayRoute;
   private readonly signal: SignalStores;
   private readonly scheduler: BurnScheduler;
+  private readonly ephemeral: EphemeralDeps;
   private readonly listeners = new Set<EngineListener>();
-  private relay: RelayClient | null = null;
-  private relayMode: 'command' | 'live' = 'command';
-  private certificate: { cert: SenderCertificate; expiresAt: number } | null = null;
+  private readonly link: RelayLink;
   private chain: Promise<unknown> = Promise.resolve();
   /** Set once the relay moved the account to a newer device: every later call fails with it. */
   private movedAway: WispError | null = null;
@@ -157,19 +141,45 @@ export class Engine implements EngineApi {
     this.certificates = new SenderCertificateChecker(
       PublicKey.deserialize(new Uint8Array(identity.trustRoot)),
     );
+    this.senderCertificates = new SenderCertificateCache(
+      this.certificates,
+      () => this.link.client().request('certificate.sender', {}),
+      () => this.clock(),
+    );
     this.relayUrl = new RelayRoute(relayUrl ?? identity.relayUrl, proxy);
+    this.link = new RelayLink({
+      url: this.relayUrl,
+      accountId: this.accountId,
+      sign: (m) => this.identityKeyPair.privateKey.sign(m),
+      onEnvelope: async (envelope) => this.inbox.enqueueEnvelope(envelope),
+      onQueueEmpty: () => this.inbox.queueEmpty(),
+      onState: (state) => this.onConnectionState(state),
+      onAccountMoved: () => {
+        this.movedAway = accountMovedError();
+        this.inbox.releaseWaiters();
+        this.emit({ type: 'account.moved' });
+      },
+    });
     this.signal = signalStoresFor(this.store);
-    this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => this.destroyDue(ids) });
+    this.scheduler = new BurnScheduler({ now: clock, onDue: (ids) => destroyDue(this.ephemeral, ids) });
+    // Destruction of what is due (ephemeral.ts); every read API runs destroyOverdue first.
+    this.ephemeral = {
+      store: this.store,
+      clock,
+      scheduler: this.scheduler,
+      inTransaction: () => this.inbox.inTransactionNow,
+      emit: (event) => this.emit(event),
+    };
     this.guard = new IdentityGuard({
       store: this.store,
       selfId: this.accountId,
       clock,
       lookup: async (username) => {
-        const found = await this.relayClient().request('username.lookup', { username });
+        const found = await this.link.client().request('username.lookup', { username });
         return { accountId: found.accountId, identityKey: Buffer.from(found.identityKey, 'base64') };
       },
       lookupMany: async (usernames) => {
-        const { results } = await this.relayClient().request('directory.lookup', { usernames });
+        const { results } = await this.link.client().request('directory.lookup', { usernames });
         return results.map(
           (r) => r && { accountId: r.accountId, identityKey: Buffer.from(r.identityKey, 'base64') },
         );
@@ -219,11 +229,11 @@ export class Engine implements EngineApi {
       inTransaction: (fn) => this.inbox.inTransaction(fn),
       assertOpen: () => this.assertOpen(),
       isClosed: () => this.closed,
-      relayMode: () => this.relayMode,
-      relayClient: () => this.relayClient(),
-      senderCertificate: () => this.senderCertificate(),
+      relayMode: () => this.link.mode,
+      relayClient: () => this.link.client(),
+      senderCertificate: () => this.senderCertificates.get(),
       refillPreKeys: () => refillPreKeys(deps),
-      destroyOverdue: () => this.destroyOverdue(),
+      destroyOverdue: () => destroyOverdue(this.ephemeral),
       peersOf: (id) => this.conversationsPart.peersOf(id),
       isMember: (roomId, accountId) => this.intake.isMember(roomId, accountId),
       encode: (content) => this.encode(content),
@@ -274,50 +284,13 @@ export class Engine implements EngineApi {
     const clock = options.clock ?? Date.now;
     // Checked before anything is made: a bad proxy must not leave a profile, nor be skipped.
     const proxy = proxyFrom(options.proxy);
-    const route = new RelayRoute(options.relayUrl, proxy);
-    const existedBefore = existsSync(options.profileDir);
-    const profile = await createProfile(options.profileDir, options.keystore);
-    try {
-      const identity = newIdentity();
-      const registrationId = newRegistrationId();
-      const relay = new RelayClient({
-        url: route,
-        accountId: null,
-        sign: (m) => identity.privateKey.sign(m),
-        reconnect: false,
-      });
-      try {
-        await relay.connect();
-        const info = await relay.request('server.info', {});
-        const accountId = await relay.register(identity.publicKey.serialize(), registrationId);
-        let username: string | null = null;
-        if (options.username !== undefined) {
-          username = (await relay.request('username.set', { username: options.username })).username;
-        }
-        profile.store.identity.create({
-          accountId,
-          deviceId: DEVICE_ID,
-          username,
-          identityKeyPair: Buffer.from(identity.serialize()),
-          registrationId,
-          relayUrl: options.relayUrl,
-          trustRoot: Buffer.from(info.trustRoot, 'base64'),
-          createdAt: clock(),
-        });
-        const engine = new Engine(profile, clock, undefined, proxy);
-        engine.relay = relay;
-        await uploadPreKeys(engine.deps, true);
-        engine.relay = null;
-        return engine;
-      } finally {
-        await relay.close();
-      }
-    } catch (error) {
-      // A failed init (relay down, name taken) must not leave a half profile that blocks a retry.
-      profile.close();
-      await removeHalfProfile(options.profileDir, existedBefore);
-      throw error;
-    }
+    return createAccount(options, proxy, clock, async ({ profile, relay }) => {
+      const engine = new Engine(profile, clock, undefined, proxy);
+      engine.link.lend(relay);
+      await uploadPreKeys(engine.deps, true);
+      engine.link.lend(null);
+      return engine;
+    });
   }
 
   /**
@@ -329,7 +302,7 @@ export class Engine implements EngineApi {
     const profile = await openProfile(options.profileDir, options.keystore);
     try {
       const engine = new Engine(profile, options.clock ?? Date.now, options.relayUrl, proxy);
-      engine.startEphemeral();
+      startEphemeral(engine.ephemeral);
       return engine;
     } catch (error) {
       profile.close();
@@ -337,16 +310,12 @@ export class Engine implements EngineApi {
     }
   }
 
-  private startEphemeral(): void {
-    startEphemeral(this.ephemeralDeps());
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.chain.catch(() => undefined);
     await this.inbox.acksSettled();
-    if (this.relay) await this.relay.close();
+    await this.link.close();
     await this.sealed.closeConnection();
     await this.chain.catch(() => undefined);
     await this.sealed.drain();
@@ -382,7 +351,7 @@ export class Engine implements EngineApi {
 
   async deleteAccount(): Promise<void> {
     this.assertOpen();
-    await this.serial(() => this.relayClient().request('account.delete', { accountId: this.accountId }));
+    await this.serial(() => this.link.client().request('account.delete', { accountId: this.accountId }));
     this.wipeOnClose = true;
     await this.close();
   }
@@ -416,29 +385,10 @@ export class Engine implements EngineApi {
 
   // --- relay -------------------------------------------------------------------------------
 
-  private relayClient(): RelayClient {
-    if (this.relay) return this.relay;
-    this.relay = new RelayClient({
-      url: this.relayUrl,
-      accountId: this.accountId,
-      sign: (m) => this.identityKeyPair.privateKey.sign(m),
-      reconnect: this.relayMode === 'live',
-      onEnvelope: async (envelope) => this.inbox.enqueueEnvelope(envelope),
-      onQueueEmpty: () => this.inbox.queueEmpty(),
-      onState: (state) => this.onConnectionState(state),
-      onAccountMoved: () => {
-        this.movedAway = accountMovedError();
-        this.inbox.releaseWaiters();
-        this.emit({ type: 'account.moved' });
-      },
-    });
-    return this.relay;
-  }
-
   private onConnectionState(state: RelayConnectionState): void {
     this.emit({ type: 'connection.changed', state });
     this.inbox.connectionChanged(state);
-    if (state === 'online' && this.relayMode === 'live') {
+    if (state === 'online' && this.link.mode === 'live') {
       this.sealed.online();
       void this.outbox.flush().catch(() => undefined);
       void refillPreKeys(this.deps).catch(() => undefined);
@@ -448,19 +398,7 @@ export class Engine implements EngineApi {
   /** App mode: keep a live connection, reconnecting with backoff; envelopes are processed as they come. */
   async connect(): Promise<void> {
     this.assertOpen();
-    this.relayMode = 'live';
-    if (this.relay && !this.relay.reconnects) {
-      await this.relay.close();
-      this.relay = null;
-      await this.sealed.closeConnection();
-    }
-    try {
-      await this.relayClient().connect();
-    } catch (error) {
-      // Offline is a normal state for the app: the client keeps reconnecting with backoff, and
-      // the outbox goes out when it is back (connection.changed tells the UI).
-      if (!isWispError(error, 'RelayUnavailable')) throw error;
-    }
+    await this.link.goLive(() => this.sealed.closeConnection());
   }
 
   /**
@@ -470,24 +408,6 @@ export class Engine implements EngineApi {
   setProxy(proxy: string | null): void {
     this.assertOpen();
     this.relayUrl.setProxy(proxyFrom(proxy));
-  }
-
-  private async senderCertificate(): Promise<SenderCertificate> {
-    const now = this.clock();
-    if (this.certificate && this.certificate.expiresAt - 60_000 > now) return this.certificate.cert;
-    const result = await this.relayClient().request('certificate.sender', {});
-    const cert = parseSenderCertificate(result.certificate);
-    // Recipients check it against the trust root pinned at setup and drop what fails unseen, so
-    // a certificate under another root (the relay's key was replaced) must not carry messages:
-    // as a relay problem (transient) they stay in the outbox until it serves the pinned root again.
-    if (!this.certificates.isValid(cert, now))
-      throw new WispError(
-        'RelayUnavailable',
-        "the relay's sender certificate does not chain to the trust root pinned for this relay",
-        { recovery: 'messages stay queued; the relay operator must start it with a key from its trust root' },
-      );
-    this.certificate = { cert, expiresAt: result.expiresAt };
-    return cert;
   }
 
   // --- contacts (contacts.ts) ---------------------------------------------------------------
@@ -620,16 +540,7 @@ export class Engine implements EngineApi {
     this.assertOpen();
     checkTextLength(text);
     const id = this.rooms.requireRoom(roomId);
-    const peers = this.conversationsPart.peersOf(id);
-    // A large room: one read of every contact beats one lookup per member (a full room has 499).
-    const byId =
-      peers.length > BULK_GATE_MEMBERS
-        ? new Map(this.store.contacts.list().map((c) => [c.accountId, c]))
-        : null;
-    for (const peer of peers) {
-      const contact = byId ? byId.get(peer) : this.store.contacts.get(peer);
-      if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
-    }
+    this.guard.gateMembers(this.conversationsPart.peersOf(id), options.acceptIdentityChange === true);
     return this.compose.sendInto(id, text, options);
   }
 
@@ -687,27 +598,6 @@ export class Engine implements EngineApi {
     return this.roomRequestsPart.declineRoomRequest(roomId);
   }
 
-  // --- reading and destruction -------------------------------------------------------------
-
-  /** Destroys everything already due (also run by every read API, so none can return an overdue message). */
-  private destroyOverdue(): Promise<void> {
-    return destroyOverdue(this.ephemeralDeps());
-  }
-
-  private destroyDue(ids: string[]): Promise<void> {
-    return destroyDue(this.ephemeralDeps(), ids);
-  }
-
-  private ephemeralDeps(): EphemeralDeps {
-    return {
-      store: this.store,
-      clock: this.clock,
-      scheduler: this.scheduler,
-      inTransaction: () => this.inbox.inTransactionNow,
-      emit: (event) => this.emit(event),
-    };
-  }
-
   // --- attachments (attachmentAccess.ts) ---------------------------------------------------
 
   saveAttachment(
@@ -730,7 +620,7 @@ export class Engine implements EngineApi {
 
   /** Test seam: destroy what is due now (after moving an injected clock). */
   async runTimers(): Promise<void> {
-    await this.destroyOverdue();
+    await destroyOverdue(this.ephemeral);
     await this.scheduler.poke();
   }
 }
@@ -740,21 +630,5 @@ function checkTextLength(text: string): void {
     throw new WispError('InvalidInput', `a message holds at most ${MAX_TEXT_CHARS} characters`, {
       recovery: 'Send a long text as a file (--file).',
     });
-  }
-}
-
-async function removeHalfProfile(dir: string, existedBefore: boolean): Promise<void> {
-  if (!existedBefore) {
-    await rm(dir, { recursive: true, force: true });
-    return;
-  }
-  for (const name of [
-    METADATA_FILE,
-    DATABASE_FILE,
-    `${DATABASE_FILE}-wal`,
-    `${DATABASE_FILE}-shm`,
-    ATTACHMENTS_DIR,
-  ]) {
-    await rm(join(dir, name), { recursive: true, force: true });
   }
 }

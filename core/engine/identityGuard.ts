@@ -10,6 +10,8 @@ import type { Contact, Store } from '../store';
 import { contactView } from './views';
 
 const log = loggerFor('engine');
+/** Room size above which gateMembers reads all contacts at once instead of each member's. */
+const BULK_GATE_MEMBERS = 64;
 
 /** Member names of one room update checked with the relay at most. */
 const MEMBER_NAMES_PER_UPDATE = 20;
@@ -159,6 +161,21 @@ export class IdentityGuard {
       this.store.contacts.acknowledgeIdentityChange(contact.accountId);
     }
     return this.store.contacts.get(contact.accountId)!;
+  }
+
+  /**
+   * gateFlag for every member of a room before a send to it. A large room reads all contacts once
+   * instead of one lookup per member (a full room has 499).
+   */
+  gateMembers(members: readonly string[], accept: boolean): void {
+    const byId =
+      members.length > BULK_GATE_MEMBERS
+        ? new Map(this.store.contacts.list().map((c) => [c.accountId, c]))
+        : null;
+    for (const member of members) {
+      const contact = byId ? byId.get(member) : this.store.contacts.get(member);
+      if (contact) this.gateFlag(contact, accept);
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
 // Conversation notices: rows in a conversation that are not messages (a change of its default
-// timers, a room's membership, roles or name), stored as 'system' messages so the UI and
-// `wisp messages` show them in order.
-import type { ConversationTimers } from '../../common/engine';
+// timers, a room's membership, roles or name), stored as 'system' messages (a JSON body of account
+// ids, never names) so the UI and `wisp messages` show them in order; read back as a `Notice`
+// (common/engine) that common/notices.ts words.
+import { z } from 'zod';
+import type { ConversationTimers, Notice, NoticeParty } from '../../common/engine';
 import type { Message, NewMessage } from '../store';
 
 interface TimerNoticeBody {
@@ -15,27 +17,6 @@ interface RoomNoticeBody {
   action: string;
   subject: string | null;
   name: string;
-}
-
-function duration(ms: number): string {
-  const units: [number, string][] = [
-    [86_400_000, 'd'],
-    [3_600_000, 'h'],
-    [60_000, 'min'],
-    [1000, 's'],
-  ];
-  for (const [size, unit] of units) if (ms % size === 0 && ms >= size) return `${ms / size} ${unit}`;
-  return `${ms} ms`;
-}
-
-/** The sentence a timer notice shows (no message content: only durations). */
-export function describeTimers(t: ConversationTimers): string {
-  if (t.expireAfterMs === null && t.burnAfterMs === null) return 'Disappearing messages turned off';
-  const parts = [
-    t.expireAfterMs === null ? 'no expiration' : `messages expire after ${duration(t.expireAfterMs)}`,
-    t.burnAfterMs === null ? 'no burn after reading' : `burn ${duration(t.burnAfterMs)} after reading`,
-  ];
-  return `Disappearing messages: ${parts.join(', ')}`;
 }
 
 /** A notice is a 'system' row that never expires and is seen at once (a notice is not unread). */
@@ -97,45 +78,61 @@ export function roomNotice(args: {
   return noticeRow(args, body);
 }
 
-const ROOM_VERBS: Record<string, string> = {
-  create: 'created the room',
-  add: 'added',
-  remove: 'removed',
-  leave: 'left',
-  promote: 'made an admin:',
-  demote: 'is no longer an admin:',
-  rename: 'renamed the room to',
-};
+/** What a stored notice body may hold: every shape written since notices were first stored. */
+const StoredNotice = z.discriminatedUnion('notice', [
+  z.object({
+    notice: z.literal('timers'),
+    expireAfterMs: z.number().int().nullable().catch(null),
+    burnAfterMs: z.number().int().nullable().catch(null),
+  }),
+  z.object({
+    notice: z.literal('room'),
+    action: z.string().catch('change'),
+    subject: z.string().nullable().catch(null),
+    name: z.string().catch(''),
+  }),
+]);
+
+/** The stored room actions that name the member concerned, by the notice kind they become. */
+const SUBJECT_KINDS = new Map<string, 'memberAdded' | 'memberRemoved' | 'promoted' | 'demoted'>([
+  ['add', 'memberAdded'],
+  ['remove', 'memberRemoved'],
+  ['promote', 'promoted'],
+  ['demote', 'demoted'],
+]);
 
 /**
- * The notice a stored row carries, or null for an ordinary message. `name(id)` gives the display
- * name of an account (room notices name the member concerned).
+ * The notice a stored row carries, as data, or null for an ordinary message. Rows keep account
+ * ids, never names: `party(id)` names them as the engine knows them now (see views.ts).
  */
-export function noticeOf(
-  m: Message,
-  name: (accountId: string) => string = (id) => id,
-): { timers?: ConversationTimers; room?: { action: string; subject: string | null }; text: string } | null {
+export function noticeOf(m: Message, party: (accountId: string) => NoticeParty): Notice | null {
   if (m.kind !== 'system' || m.body === null) return null;
+  let json: unknown;
   try {
-    const body = JSON.parse(m.body) as Partial<TimerNoticeBody> | Partial<RoomNoticeBody>;
-    if (body.notice === 'room') {
-      const b = body;
-      const action = b.action ?? 'change';
-      const subject = b.subject ?? null;
-      const verb = ROOM_VERBS[action] ?? 'changed the room';
-      const who = name(m.senderId);
-      const text =
-        action === 'rename'
-          ? `${who} ${verb} ${b.name ?? ''}`
-          : action === 'leave' || action === 'create' || subject === null
-            ? `${who} ${verb}`
-            : `${who} ${verb} ${name(subject)}`;
-      return { room: { action, subject }, text };
-    }
-    if (body.notice !== 'timers') return null;
-    const timers = { expireAfterMs: body.expireAfterMs ?? null, burnAfterMs: body.burnAfterMs ?? null };
-    return { timers, text: describeTimers(timers) };
+    json = JSON.parse(m.body);
   } catch {
     return null;
   }
+  const parsed = StoredNotice.safeParse(json);
+  if (!parsed.success) return null;
+  const body = parsed.data;
+  const actor = party(m.senderId);
+  if (body.notice === 'timers') {
+    return {
+      kind: 'timersChanged',
+      actor,
+      timers: { expireAfterMs: body.expireAfterMs, burnAfterMs: body.burnAfterMs },
+    };
+  }
+  switch (body.action) {
+    case 'create':
+      return { kind: 'created', actor };
+    case 'leave':
+      return { kind: 'left', actor };
+    case 'rename':
+      return { kind: 'renamed', actor, name: body.name };
+  }
+  const kind = SUBJECT_KINDS.get(body.action);
+  if (kind === undefined || body.subject === null) return { kind: 'roomChanged', actor };
+  return { kind, actor, subject: party(body.subject) };
 }

@@ -6,10 +6,10 @@ import { WispError } from '../../common/errors';
 import type { MessageView } from '../../common/engine';
 import type { RoomMemberView } from '../../common/ipc/rooms';
 import { MATCH_END, MATCH_START, type MessagePreview, type SearchHit } from '../../common/ipc/messages';
+import { noticeText } from '../../common/notices';
 import type { Message, Store } from '../store';
-import { noticeOf } from './notices';
 import { roomMembers } from './roomMembers';
-import { messageView, nameOf, noticeNameOf, type NameBook } from './views';
+import { messageView, nameOf, noticeViewOf, type NameBook } from './views';
 
 export interface QueriesHost {
   readonly store: Store;
@@ -67,17 +67,18 @@ export class EngineQueries {
     await this.host.settle();
     const { store, book } = this.host;
     return store.messages.latestOfEach().map((m) => {
-      // A notice (timers, a room change) previews as its sentence, never as its stored JSON.
-      const notice = noticeOf(m, (id) => noticeNameOf(book, id));
+      // A notice (timers, a room change) previews as its sentence, never as its stored JSON; the
+      // list words it from `notice`, with the same formatter as the notice row.
+      const notice = noticeViewOf(book, m);
       return {
         conversationId: m.conversationId,
         messageId: m.id,
         outgoing: m.outgoing,
         from: nameOf(book, m.senderId),
         sentAt: m.sentAt,
-        text: shownText(m, notice?.text ?? m.body ?? ''),
+        text: shownText(m, notice ? noticeText(notice) : (m.body ?? '')),
         attachments: store.attachments.forMessage(m.id).length,
-        notice: notice !== null,
+        notice,
       };
     });
   }

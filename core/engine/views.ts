@@ -6,8 +6,11 @@ import type {
   ConversationView,
   MessageState,
   MessageView,
+  Notice,
+  NoticeParty,
   RoomRequestView,
 } from '../../common/engine';
+import { noticeText } from '../../common/notices';
 import { noticeOf } from './notices';
 import type { Attachment, Contact, Conversation, Message, Store } from '../store';
 
@@ -42,15 +45,18 @@ export function nameOf(book: NameBook, accountId: string): string {
 }
 
 /**
- * How a notice previewed outside its conversation names an account: "you", a username, else "an
- * unknown member" with the name another member gave it — never a raw account id. (In the
- * conversation the renderer words notices itself from the actor and subject ids.)
+ * Someone a notice names, as we know them now: our own account, a username our relay lookup
+ * confirmed, or the unconfirmed name another member gave. common/notices.ts words it.
  */
-export function noticeNameOf(book: NameBook, accountId: string): string {
-  if (accountId === book.selfId) return 'you';
+export function noticePartyOf(book: NameBook, accountId: string): NoticeParty {
+  if (accountId === book.selfId) return { accountId, username: book.selfName, nameHint: null, isSelf: true };
   const c = book.store.contacts.get(accountId);
-  if (c?.username) return c.username;
-  return c?.nameHint ? `an unknown member (says "${c.nameHint}")` : 'an unknown member';
+  return { accountId, username: c?.username ?? null, nameHint: nameHintOf(book, accountId), isSelf: false };
+}
+
+/** The notice a stored row carries (notices.ts), its people named as we know them now. */
+export function noticeViewOf(book: NameBook, m: Message): Notice | null {
+  return noticeOf(m, (id) => noticePartyOf(book, id));
 }
 
 /** A name a peer supplied for an account that has no confirmed username (shown apart, unconfirmed). */
@@ -61,7 +67,7 @@ export function nameHintOf(book: NameBook, accountId: string): string | null {
 }
 
 export function messageView(book: NameBook, m: Message): MessageView {
-  const notice = noticeOf(m, (id) => nameOf(book, id));
+  const notice = noticeViewOf(book, m);
   if (notice) {
     return {
       id: m.id,
@@ -70,7 +76,7 @@ export function messageView(book: NameBook, m: Message): MessageView {
       fromAccountId: m.senderId,
       fromNameHint: nameHintOf(book, m.senderId),
       outgoing: m.outgoing,
-      text: notice.text,
+      text: noticeText(notice),
       sentAt: m.sentAt,
       receivedAt: m.outgoing ? null : m.receivedAt,
       expireAfterMs: null,
@@ -80,8 +86,7 @@ export function messageView(book: NameBook, m: Message): MessageView {
       seenAt: m.seenAt,
       state: m.outgoing ? 'sent' : 'received',
       attachments: [],
-      ...(notice.timers ? { notice: notice.timers } : {}),
-      ...(notice.room ? { roomNotice: notice.room } : {}),
+      notice,
     };
   }
   return {

@@ -1,9 +1,11 @@
 // The list of conversations, newest activity first: each with its last message (never the text of
 // an unread burn-on-read message: the engine withholds it), when it was, the conversation's
-// default timers at a glance, and unread and expired-unread counts.
+// default timers at a glance, and unread and expired-unread counts. A notice previews in the words
+// of its row in the conversation (common/notices.ts).
 import { Flame, Timer } from 'lucide-react';
 import type { ConversationView } from '../../common/engine';
 import type { MessagePreview } from '../../common/ipc';
+import { noticeText } from '../../common/notices';
 import { formatDuration, formatListTime, formatShortDuration } from '../lib/format';
 
 export interface ConversationListProps {
@@ -19,17 +21,12 @@ export interface ConversationListProps {
 
 export function previewText(preview: MessagePreview | undefined): string {
   if (preview === undefined) return 'No messages';
-  // A notice's sentence already names who did it ("you left", "bob added you"): no "You:" prefix.
-  if (preview.notice && preview.text !== null) return sentence(preview.text);
+  // A notice reads as its row does ("You left", "bob added you"): it names who, so no "You:".
+  if (preview.notice !== null) return noticeText(preview.notice);
   const who = preview.outgoing ? 'You: ' : '';
   if (preview.text === null) return `${who}Burn-on-read message — open to read`;
   if (preview.text === '' && preview.attachments > 0) return `${who}Attachment`;
   return `${who}${preview.text}`;
-}
-
-/** "you …" and "an unknown member …" start a sentence capitalised; a username stays as it is. */
-function sentence(text: string): string {
-  return /^(you|an unknown member)\b/.test(text) ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
 export function sortByActivity(conversations: readonly ConversationView[]): ConversationView[] {

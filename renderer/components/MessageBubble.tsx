@@ -8,7 +8,7 @@ import { memo, useState, type ReactNode, type Ref } from 'react';
 import type { MessageView } from '../../common/engine';
 import { formatTime } from '../lib/format';
 import { ActionIconsShown } from './MessageActions';
-import { RoomNoticeRow } from './RoomNoticeRow';
+import { NoticeRow } from './NoticeRow';
 import { RoomSenderName } from './RoomSenderName';
 import { TimerBadge } from './TimerBadge';
 
@@ -93,15 +93,8 @@ export const MessageBubble = memo(function MessageBubble(props: MessageBubblePro
   const { renderAttachments } = props;
   // Set once the pointer or focus comes into the bubble, when its actions become visible.
   const [active, setActive] = useState(false);
-  if (message.roomNotice !== undefined) return <RoomNoticeRow message={message} ref={ref} index={index} />;
-  if (message.notice !== undefined) {
-    // A conversation notice (a timer change), not a message: a centred line, who and what.
-    return (
-      <li className="message notice-row" ref={ref} data-index={index} data-message-id={message.id}>
-        {message.outgoing ? 'You' : message.from}: {message.text}
-      </li>
-    );
-  }
+  if (message.notice !== undefined)
+    return <NoticeRow id={message.id} notice={message.notice} ref={ref} index={index} />;
   const classes = [
     'message',
     message.outgoing ? 'outgoing' : 'incoming',

@@ -91,8 +91,7 @@ function rowOf(entry: RowEntry, message: MessageView, continues: boolean): Row {
 /** Whether `message` goes on with the run of `previous` (the message right above it, same day). */
 function continuesRun(previous: MessageView | null, message: MessageView): boolean {
   if (previous === null || message.outgoing || previous.outgoing) return false;
-  if (message.notice !== undefined || message.roomNotice !== undefined) return false;
-  if (previous.notice !== undefined || previous.roomNotice !== undefined) return false;
+  if (message.notice !== undefined || previous.notice !== undefined) return false;
   return (
     previous.fromAccountId === message.fromAccountId &&
     message.sentAt >= previous.sentAt &&

@@ -1,5 +1,5 @@
-// A conversation with the open room's people given to its rows (RoomSenderColours: sender colours,
-// the names others gave for members we cannot name, who "you" is); a room the user left or was
+// A conversation with the open room's people given to its rows (RoomSenderColours: sender
+// colours); a room the user left or was
 // removed from shows why it takes no messages where the composer was, as Signal does for a group
 // you are no longer in. Outside a room (`room` null) it is the plain ConversationView.
 import { LogOut } from 'lucide-react';
@@ -17,7 +17,7 @@ export function RoomConversationView(props: ConversationViewProps & { room: Room
   const { room, ...rest } = props;
   if (room === null) return <ConversationView {...rest} />;
   return (
-    <RoomSenderColours colours={room.people.colours} hints={room.people.hints} self={room.people.self}>
+    <RoomSenderColours colours={room.people.colours}>
       <ConversationView {...rest} {...(room.left ? { composerClosed: <LeftRoomNote /> } : {})} />
     </RoomSenderColours>
   );

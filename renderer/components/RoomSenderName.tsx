@@ -2,7 +2,7 @@
 // (lib/senderColours.ts), made distinct within the open room by RoomSenderColours; a name the
 // sender claimed but we never confirmed shows apart, as a hint. A sender with no confirmed name is
 // "Unknown member", never their raw account id (as Signal shows "Unknown" for someone it cannot name).
-import { createContext, useContext, type CSSProperties, type ReactNode } from 'react';
+import { createContext, useContext, useMemo, type CSSProperties, type ReactNode } from 'react';
 import type { MessageView } from '../../common/engine';
 import { senderColourVars } from '../lib/senderColours';
 
@@ -10,23 +10,17 @@ import { senderColourVars } from '../lib/senderColours';
 export interface RoomPeople {
   /** Account id → palette index, distinct within the room. */
   colours: ReadonlyMap<string, number>;
-  /** Account id → a name another member gave for an account we hold no confirmed name of. */
-  hints?: ReadonlyMap<string, string>;
-  /** The app's user in this room: notices about them read "you". */
-  self?: { accountId: string; username: string | null } | null;
 }
 
 const RoomPeopleContext = createContext<RoomPeople | null>(null);
 
-/** Gives the messages below it the open room's colour assignment and what it knows of names. */
+/** Gives the messages below it the open room's colour assignment. */
 export function RoomSenderColours(props: {
   colours: ReadonlyMap<string, number> | null;
-  hints?: ReadonlyMap<string, string>;
-  self?: RoomPeople['self'];
   children: ReactNode;
 }) {
-  const { colours, hints, self = null, children } = props;
-  const value = colours === null ? null : { colours, ...(hints ? { hints } : {}), self };
+  const { colours, children } = props;
+  const value = useMemo(() => (colours === null ? null : { colours }), [colours]);
   return <RoomPeopleContext.Provider value={value}>{children}</RoomPeopleContext.Provider>;
 }
 

@@ -118,22 +118,6 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
     };
   }, [client, room]);
 
-  // Who "you" is in notices: asked of the account, since after leaving (or being removed) we are
-  // no longer among the members. Asked again per room, so a changed username is current.
-  const [me, setMe] = useState<{ accountId: string; username: string | null } | null>(null);
-  useEffect(() => {
-    if (room === null) return;
-    let live = true;
-    client.account.info().then(
-      (info) => live && setMe({ accountId: info.accountId, username: info.username }),
-      // Locked meanwhile: notices then name us as the engine wrote them, until the next room.
-      () => live && setMe(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [client, room]);
-
   const act = useCallback(
     async (work: () => Promise<unknown>) => {
       setBusy(true);
@@ -152,19 +136,8 @@ export function useRoomDetails(client: WispClient, room: ConversationView | null
 
   const people = useMemo((): RoomPeople | null => {
     if (room === null) return null;
-    // Names others gave for accounts we hold no confirmed name of: contacts first (they outlive
-    // membership, so a notice about someone who left still has theirs), then the current members.
-    const hints = new Map<string, string>();
-    for (const c of contacts)
-      if (c.username === null && c.nameHint != null) hints.set(c.accountId, c.nameHint);
-    for (const m of members)
-      if (m.username === null && m.nameHint !== null) hints.set(m.accountId, m.nameHint);
-    return {
-      colours: assignSenderColours(members.filter((m) => !m.self).map((m) => m.accountId)),
-      hints,
-      self: me,
-    };
-  }, [room, members, contacts, me]);
+    return { colours: assignSenderColours(members.filter((m) => !m.self).map((m) => m.accountId)) };
+  }, [room, members]);
 
   if (room === null || people === null)
     return { headerExtra: null, panel: null, screen: null } satisfies RoomDetails;

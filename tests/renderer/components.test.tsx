@@ -10,7 +10,7 @@ import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { OnboardingForm } from '../../renderer/components/OnboardingForm';
 import { SettingsPanel } from '../../renderer/components/SettingsPanel';
 import { TimerBadge } from '../../renderer/components/TimerBadge';
-import { NOW, messageView } from '../helpers/renderer/render';
+import { NOW, messageView, noticeParty, noticePreview } from '../helpers/renderer/render';
 
 afterEach(cleanup);
 
@@ -239,7 +239,7 @@ describe('ConversationList', () => {
       sentAt: NOW - 1000,
       text,
       attachments: 0,
-      notice: false,
+      notice: null,
     });
     render(
       <ConversationList
@@ -272,21 +272,18 @@ describe('ConversationList', () => {
   });
 
   it('previews a notice as its own sentence: no "You:" before it, never a raw account id', () => {
-    const notice = (text: string, outgoing: boolean) => ({
-      conversationId: 'r',
-      messageId: 'n',
-      outgoing,
-      from: 'x',
-      sentAt: NOW,
-      text,
-      attachments: 0,
-      notice: true,
-    });
-    expect(previewText(notice('you renamed the room to club', true))).toBe('You renamed the room to club');
-    expect(previewText(notice('an unknown member (says "carol") left', false))).toBe(
-      'An unknown member (says "carol") left',
+    const carol = '33333333-3333-4333-8333-333333333333';
+    const me = noticeParty('11111111-1111-4111-8111-111111111111', { username: 'me', isSelf: true });
+    const bob = noticeParty('22222222-2222-4222-8222-222222222222', { username: 'bob' });
+    expect(previewText(noticePreview({ kind: 'renamed', actor: me, name: 'club' }))).toBe(
+      'You renamed the room to club',
     );
-    expect(previewText(notice('bob removed you', false))).toBe('bob removed you');
+    expect(
+      previewText(noticePreview({ kind: 'left', actor: noticeParty(carol, { nameHint: 'carol' }) })),
+    ).toBe('An unknown member (says “carol”) left');
+    expect(previewText(noticePreview({ kind: 'memberRemoved', actor: bob, subject: me }))).toBe(
+      'bob removed you',
+    );
   });
 });
 

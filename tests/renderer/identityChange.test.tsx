@@ -9,7 +9,7 @@ import { IdentityChangedDialog } from '../../renderer/components/IdentityChanged
 import { MessageBubble } from '../../renderer/components/MessageBubble';
 import { RoomRequestBanner } from '../../renderer/components/RoomRequestBanner';
 import { asUiError } from '../../renderer/lib/uiError';
-import { NOW, messageView } from '../helpers/renderer/render';
+import { NOW, messageView, noticeMessage, noticeParty } from '../helpers/renderer/render';
 
 afterEach(cleanup);
 
@@ -103,17 +103,19 @@ describe('notices and unconfirmed names in the message list', () => {
   it('shows a timer change as a notice row, not as a message bubble with a timer', () => {
     const { container } = render(
       <MessageBubble
-        message={messageView({
-          text: 'Disappearing messages: messages expire after 1 h, burn 1 min after reading',
-          notice: { expireAfterMs: 3_600_000, burnAfterMs: 60_000 },
+        message={noticeMessage({
+          kind: 'timersChanged',
+          actor: noticeParty('00000000-0000-4000-8000-000000000000', { username: 'bob' }),
+          timers: { expireAfterMs: 3_600_000, burnAfterMs: 60_000 },
         })}
         now={NOW}
       />,
     );
     const row = container.querySelector('li')!;
     expect(row.className).toContain('notice-row');
+    expect(row.querySelector('.timer-badge, .text')).toBeNull();
     expect(row.textContent).toBe(
-      'bob: Disappearing messages: messages expire after 1 h, burn 1 min after reading',
+      'bob set disappearing messages: messages expire after 1 h, burn 1 min after reading',
     );
   });
 

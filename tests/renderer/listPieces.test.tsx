@@ -9,7 +9,7 @@ import { MessageActions } from '../../renderer/components/MessageActions';
 import { SENDER_RUN_MS, withDaySeparators } from '../../renderer/components/MessageList';
 import { snippetParts } from '../../renderer/components/SearchResults';
 import { formatShortDuration } from '../../renderer/lib/format';
-import { NOW, messageView } from '../helpers/renderer/render';
+import { NOW, messageView, noticeParty } from '../helpers/renderer/render';
 
 afterEach(cleanup);
 
@@ -56,7 +56,7 @@ describe('sender runs', () => {
         id: 'n',
         fromAccountId: CAROL,
         sentAt: base + 5000 + SENDER_RUN_MS,
-        roomNotice: { action: 'renamed', subject: null },
+        notice: { kind: 'renamed', actor: noticeParty(CAROL, { username: 'carol' }), name: 'club' },
       }),
       messageView({ id: 'c4', fromAccountId: CAROL, sentAt: base + 6000 + SENDER_RUN_MS }),
       messageView({

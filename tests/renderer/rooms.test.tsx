@@ -19,7 +19,7 @@ import {
   senderColour,
   senderColourIndex,
 } from '../../renderer/lib/senderColours';
-import { NOW, messageView } from '../helpers/renderer/render';
+import { NOW, messageView, noticeMessage, noticeParty } from '../helpers/renderer/render';
 
 afterEach(cleanup);
 
@@ -242,31 +242,29 @@ describe('sender colours', () => {
 });
 
 describe('room notices', () => {
+  const me = noticeParty(ids.me, { username: 'me', isSelf: true });
+  const bob = noticeParty(ids.bob, { username: 'bob' });
   it('render as a centred row of text, our own as “You …”, with no bubble controls', () => {
-    const hostile = 'bob renamed the room to <script>alert(1)</script>';
+    const hostile = '<script>alert(1)</script>';
     const { container } = render(
       <ol>
         <MessageBubble
-          message={messageView({ text: hostile, roomNotice: { action: 'rename', subject: null } })}
+          message={noticeMessage({ kind: 'renamed', actor: bob, name: hostile })}
           now={NOW}
           renderActions={() => <button type="button">Delete</button>}
         />
         <MessageBubble
-          message={messageView({
-            id: 'm2',
-            from: 'me',
-            outgoing: true,
-            state: 'sent',
-            text: 'me removed carol',
-            roomNotice: { action: 'remove', subject: ids.carol },
-          })}
+          message={noticeMessage(
+            { kind: 'memberRemoved', actor: me, subject: noticeParty(ids.carol, { username: 'carol' }) },
+            { id: 'm2' },
+          )}
           now={NOW}
         />
       </ol>,
     );
     const rows = container.querySelectorAll('li.room-notice');
     expect(rows).toHaveLength(2);
-    expect(rows[0]!.textContent).toBe(hostile);
+    expect(rows[0]!.textContent).toBe(`bob renamed the room to ${hostile}`);
     expect(container.querySelector('script')).toBeNull();
     expect(rows[1]!.textContent).toBe('You removed carol');
     expect(screen.queryByRole('button', { name: 'Delete' })).toBeNull();
@@ -275,54 +273,23 @@ describe('room notices', () => {
 
 describe('members without a confirmed name', () => {
   const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-  // The engine names an account it holds no username for by its id: these are its sentences.
+  const me = noticeParty(ids.me, { username: 'me', isSelf: true });
+  const bob = noticeParty(ids.bob, { username: 'bob' });
+  // What the engine sends for accounts it holds no username of: the id, and a hint or none.
   const notices = [
-    messageView({
-      id: 'n1',
-      from: 'bob',
-      fromAccountId: ids.bob,
-      text: `bob added ${ids.carol}`,
-      roomNotice: { action: 'add', subject: ids.carol },
-    }),
-    messageView({
-      id: 'n2',
-      from: ids.carol,
-      fromAccountId: ids.carol,
-      fromNameHint: 'carol',
-      text: `${ids.carol} left`,
-      roomNotice: { action: 'leave', subject: null },
-    }),
-    messageView({
-      id: 'n3',
-      from: ids.bob,
-      fromAccountId: ids.bob,
-      fromNameHint: null,
-      text: `${ids.bob} removed ${ids.me}`,
-      roomNotice: { action: 'remove', subject: ids.me },
-    }),
-    messageView({
-      id: 'n4',
-      from: 'bob',
-      fromAccountId: ids.bob,
-      text: `bob made an admin: me`,
-      roomNotice: { action: 'promote', subject: ids.me },
-    }),
-    messageView({
-      id: 'n5',
-      from: 'bob',
-      fromAccountId: ids.bob,
-      text: `bob renamed the room to ${ids.carol}`,
-      roomNotice: { action: 'rename', subject: null },
-    }),
+    noticeMessage(
+      { kind: 'memberAdded', actor: bob, subject: noticeParty(ids.carol, { nameHint: 'carol <b>x</b>' }) },
+      { id: 'n1' },
+    ),
+    noticeMessage({ kind: 'left', actor: noticeParty(ids.carol, { nameHint: 'carol' }) }, { id: 'n2' }),
+    noticeMessage({ kind: 'memberRemoved', actor: noticeParty(ids.bob), subject: me }, { id: 'n3' }),
+    noticeMessage({ kind: 'promoted', actor: bob, subject: me }, { id: 'n4' }),
+    noticeMessage({ kind: 'renamed', actor: bob, name: ids.carol }, { id: 'n5' }),
   ];
 
   it('name them “an unknown member” (with the name others gave) in notices, and us “you”, never by account id', () => {
     const { container } = render(
-      <RoomSenderColours
-        colours={new Map()}
-        hints={new Map([[ids.carol, 'carol <b>x</b>']])}
-        self={{ accountId: ids.me, username: 'me' }}
-      >
+      <RoomSenderColours colours={new Map()}>
         <ol>
           {notices.map((m) => (
             <MessageBubble key={m.id} message={m} now={NOW} />
@@ -335,7 +302,7 @@ describe('members without a confirmed name', () => {
       'bob added an unknown member (says “carol <b>x</b>”)',
       'An unknown member (says “carol”) left',
       'An unknown member removed you',
-      'bob made an admin: you',
+      'bob made you an admin',
       // A room's name is what an admin typed: kept as it is, whatever it looks like.
       `bob renamed the room to ${ids.carol}`,
     ]);
@@ -371,7 +338,7 @@ describe('a room we are no longer in', () => {
     error: null,
     renderAttachments: () => null,
   };
-  const people = { colours: new Map<string, number>(), self: null };
+  const people = { colours: new Map<string, number>() };
 
   it('shows why nothing can be sent where the composer was, and no composer or attach control', () => {
     const onSend = vi.fn();

@@ -104,7 +104,7 @@ describe('wisp: messages reach only the person they were meant for', () => {
     const listed = await wisp(profile('bob'), ['messages'], ['--with', 'mallory']);
     expect(listed.lines.map((l) => [l.from, l.text])).toContainEqual([
       'mallory',
-      'Disappearing messages: messages expire after 1 h, burn 1 min after reading',
+      'mallory set disappearing messages: messages expire after 1 h, burn 1 min after reading',
     ]);
   });
 });

@@ -369,17 +369,29 @@ describe('timers from peers', () => {
     const { alice, bob } = await friends();
     await alice.setConversationTimers('bob', { expireAfterMs: 3_600_000, burnAfterMs: 60_000 });
     await bob.sync();
+    const timers = { expireAfterMs: 3_600_000, burnAfterMs: 60_000 };
     const atBob = (await bob.messages('alice')).filter((m) => m.notice !== undefined);
     expect(atBob.map((m) => [m.from, m.notice, m.text])).toEqual([
       [
         'alice',
-        { expireAfterMs: 3_600_000, burnAfterMs: 60_000 },
-        'Disappearing messages: messages expire after 1 h, burn 1 min after reading',
+        {
+          kind: 'timersChanged',
+          actor: { accountId: alice.accountId, username: 'alice', nameHint: null, isSelf: false },
+          timers,
+        },
+        'alice set disappearing messages: messages expire after 1 h, burn 1 min after reading',
       ],
     ]);
     const atAlice = (await alice.messages('bob')).filter((m) => m.notice !== undefined);
     expect(atAlice.map((m) => [m.outgoing, m.notice])).toEqual([
-      [true, { expireAfterMs: 3_600_000, burnAfterMs: 60_000 }],
+      [
+        true,
+        {
+          kind: 'timersChanged',
+          actor: { accountId: alice.accountId, username: 'alice', nameHint: null, isSelf: true },
+          timers,
+        },
+      ],
     ]);
     // A notice is not a message: the next sync does not report it and nothing counts it unread.
     expect(await bob.sync()).toEqual([]);

@@ -91,7 +91,7 @@ describe('room admins', () => {
       expect(c.left, name).toBe(false);
       expect(c.admins, name).toEqual(['alice']);
       // No notice of any of it either.
-      const notices = (await e.messages(room.id)).filter((m) => m.roomNotice || m.notice);
+      const notices = (await e.messages(room.id)).filter((m) => m.notice);
       expect(
         notices.map((m) => m.fromAccountId),
         name,
@@ -112,7 +112,7 @@ describe('room admins', () => {
     const dave = await world.create('dave');
     await dave.lookup('alice');
     await alice.addRoomMembers(room.id, ['dave']);
-    const addUpdate = (await alice.messages(room.id)).find((m) => m.roomNotice?.action === 'add');
+    const addUpdate = (await alice.messages(room.id)).find((m) => m.notice?.kind === 'memberAdded');
     expect(addUpdate).toBeDefined();
     await alice.removeRoomMember(room.id, 'dave');
     await bob.sync();
@@ -146,12 +146,12 @@ describe('room admins', () => {
     const c = await roomOf(carol(engines), room.id);
     expect(c.title).toBe('by bob');
     expect(c.admins).toEqual(['alice']);
-    const texts = (await carol(engines).messages(room.id)).filter((m) => m.roomNotice).map((m) => m.text);
+    const texts = (await carol(engines).messages(room.id)).filter((m) => m.notice).map((m) => m.text);
     expect(texts).toEqual([
       'alice created the room',
-      'alice made an admin: bob',
+      'alice made bob an admin',
       'bob renamed the room to by bob',
-      'alice is no longer an admin: bob',
+      'alice removed bob as an admin',
     ]);
     // The last admin cannot demote herself.
     await expect(alice.demoteRoomMember(room.id, 'alice')).rejects.toMatchObject({ kind: 'InvalidInput' });
@@ -192,7 +192,7 @@ describe('room admins', () => {
     const texts = (await engines.carol!.messages(room.id)).map((m) => m.text);
     expect(texts).toContain('before');
     expect(texts).not.toContain('after removal');
-    expect(texts).toContain('alice removed carol');
+    expect(texts).toContain('alice removed you');
     expect(before.id).toBeDefined();
   });
 });

@@ -23,9 +23,7 @@ describe('room notice events', () => {
     const bobEvents = recordEvents(bob);
     const notices = (events: typeof aliceEvents) =>
       events.flatMap((e) =>
-        e.type === 'message.added' && e.message.roomNotice
-          ? [`${e.message.roomNotice.action}: ${e.message.text}`]
-          : [],
+        e.type === 'message.added' && e.message.notice ? [`${e.message.notice.kind}: ${e.message.text}`] : [],
       );
 
     const room = await alice.createRoom('club', ['bob', 'carol']);
@@ -34,23 +32,23 @@ describe('room notice events', () => {
     await alice.removeRoomMember(room.id, 'carol');
     await alice.leaveRoom(room.id);
     expect(notices(aliceEvents)).toEqual([
-      'create: alice created the room',
-      'rename: alice renamed the room to book club',
-      'promote: alice made an admin: bob',
-      'remove: alice removed carol',
-      'leave: alice left',
+      'created: You created the room',
+      'renamed: You renamed the room to book club',
+      'promoted: You made bob an admin',
+      'memberRemoved: You removed carol',
+      'left: You left',
     ]);
 
     await bob.sync();
     expect(notices(bobEvents)).toEqual([
-      'create: alice created the room',
-      'rename: alice renamed the room to book club',
-      'promote: alice made an admin: bob',
-      'remove: alice removed carol',
-      'leave: alice left',
+      'created: alice created the room',
+      'renamed: alice renamed the room to book club',
+      'promoted: alice made you an admin',
+      'memberRemoved: alice removed carol',
+      'left: alice left',
     ]);
     // The events carry the stored rows: the same notices a reopened room pages in.
-    const stored = (await bob.messages(room.id)).filter((m) => m.roomNotice).map((m) => m.text);
+    const stored = (await bob.messages(room.id)).filter((m) => m.notice).map((m) => m.text);
     expect(stored).toEqual(notices(bobEvents).map((n) => n.slice(n.indexOf(': ') + 2)));
   });
 
@@ -61,7 +59,10 @@ describe('room notice events', () => {
     await alice.renameRoom(room.id, 'notice board');
     const preview = (await alice.queries.previews()).find((p) => p.conversationId === room.id);
     // Our own change names us "you" (the list shows no "You:" before a notice).
-    expect(preview).toMatchObject({ text: 'you renamed the room to notice board', notice: true });
+    expect(preview).toMatchObject({
+      text: 'You renamed the room to notice board',
+      notice: { kind: 'renamed', actor: { accountId: alice.accountId, isSelf: true }, name: 'notice board' },
+    });
     // The stored notice is JSON ({"notice":"room","action":"rename",…}); none of it is a message.
     for (const q of ['notice', 'rename', 'room', 'action'])
       expect(await alice.queries.search(q, 10)).toEqual([]);
