@@ -315,6 +315,8 @@ export class Engine implements EngineApi {
     this.closed = true;
     await this.chain.catch(() => undefined);
     await this.inbox.acksSettled();
+    // Tokens the relay is issuing now are stored before their connection goes (sealedSends.ts).
+    await this.sealed.settleTokens();
     await this.link.close();
     await this.sealed.closeConnection();
     await this.chain.catch(() => undefined);

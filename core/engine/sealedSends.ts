@@ -19,6 +19,9 @@ import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
  */
 const WALLET_STOCK = 1000;
 
+/** How long close waits for a stock refill's batch in flight (a loopback relay answers in ~0.1 s). */
+const SETTLE_REFILL_MS = 5_000;
+
 export interface SealedSendsDeps {
   readonly store: Store;
   readonly relayRoute: RelayRoute;
@@ -82,6 +85,15 @@ export class SealedSends {
   /** Drops the sealed connection (the account connection is being replaced; it reopens on demand). */
   closeConnection(): Promise<void> {
     return this.connection.close();
+  }
+
+  /**
+   * Engine close, before the account connection goes: a stock refill under way finishes its batch
+   * in flight and writes it (those tokens are already counted against the day's allowance), or is
+   * dropped whole if the relay does not answer within SETTLE_REFILL_MS.
+   */
+  settleTokens(): Promise<void> {
+    return this.wallet.settle(SETTLE_REFILL_MS);
   }
 
   /** Engine close, after the serial chain settled: every token taken ahead goes back to the wallet. */

@@ -43,6 +43,12 @@ export interface TokenWallet {
    * from any send); never throws. A no-op for a wallet without a stock.
    */
   topUp(): void;
+  /**
+   * The engine is closing: no refill starts from now on, and one under way stops after the batch in
+   * flight, which is waited for (its tokens are counted against the day's allowance) up to
+   * `maxWaitMs` and written whole; a batch answered later is dropped, never written half or after.
+   */
+  settle(maxWaitMs: number): Promise<void>;
 }
 
 /** The authenticated connection: only `tokens.issue` goes over it. */
@@ -114,6 +120,10 @@ class StoreTokenWallet implements TokenWallet {
   private exhaustedUntil = 0;
   /** Until when each key's tokens are accepted (hex key id), for tokens restored after a take. */
   private readonly keyExpiry = new Map<string, number>();
+  /** settle() was called: no refill starts, none goes on past its batch in flight. */
+  private closing = false;
+  /** settle() gave up waiting: the store may be closed, so an answer arriving now is dropped. */
+  private abandoned = false;
 
   constructor(
     private readonly store: Store,
@@ -146,7 +156,7 @@ class StoreTokenWallet implements TokenWallet {
   }
 
   topUp(): void {
-    if (this.stock === 0 || this.refilling || this.now() < this.exhaustedUntil) return;
+    if (this.closing || this.stock === 0 || this.refilling || this.now() < this.exhaustedUntil) return;
     const held = this.count();
     if (held >= this.refillBelow()) return;
     void this.refillOnce(this.stock - held).catch(() => undefined);
@@ -157,9 +167,29 @@ class StoreTokenWallet implements TokenWallet {
     return Math.max(this.lowWater, Math.floor(this.stock / 4));
   }
 
+  async settle(maxWaitMs: number): Promise<void> {
+    this.closing = true;
+    const running = this.refilling;
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      running.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), maxWaitMs))),
+    ]);
+    clearTimeout(timer);
+    if (!waited) this.abandoned = true;
+  }
+
   /** Runs one refill at a time; a caller arriving during one shares it. */
   private refillOnce(want: number): Promise<void> {
     if (this.refilling) return this.refilling;
+    if (this.closing)
+      return Promise.reject(
+        new WispError('RelayUnavailable', 'the engine is closing', { recovery: 'open the profile again' }),
+      );
     const run = this.refill(want).finally(() => {
       this.refilling = null;
     });
@@ -264,7 +294,8 @@ class StoreTokenWallet implements TokenWallet {
     let tried = 0;
     let key = parseTokenKey(candidates[0]!);
     const digest = createHash('sha256').update(encodeTokenChallenge(list.issuerName)).digest();
-    while (want > 0) {
+    // Closing: the batch in flight is finished and written, no further one is asked for.
+    while (want > 0 && !this.closing) {
       const size = Math.min(want, this.batchSize);
       let batch: { tokens: Uint8Array[]; remaining: number };
       try {
@@ -276,6 +307,8 @@ class StoreTokenWallet implements TokenWallet {
         continue;
       }
       const { tokens, remaining } = batch;
+      // Answered after close gave up on it: the store may be gone; nothing is written.
+      if (this.abandoned) return;
       this.store.write.transaction(() => {
         for (const token of tokens)
           this.store.write.run(

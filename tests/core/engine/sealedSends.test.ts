@@ -299,6 +299,79 @@ describe('when sealed sends are refused or run out', () => {
   });
 });
 
+describe('closing with a token refill under way', () => {
+  /**
+   * Alice's wallet tops up in the background while every issuance after the first (the first
+   * take's own refill) is held at the relay; she closes; the held one is answered `answerAfterClose`
+   * or 1.5 s after close began. Returns what the relay issued her and what her reopened wallet holds.
+   * Nothing else uses her account connection meanwhile (the relay runs its requests in turn).
+   */
+  async function closeDuringRefill(answerAfterClose: boolean) {
+    const alice = await world.create('alice');
+    const table = HANDLERS as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const issue = table['tokens.issue']!;
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    let answered!: () => void;
+    const heldAnswered = new Promise<void>((r) => (answered = r));
+    table['tokens.issue'] = async (...args) => {
+      if (++calls !== 2) return issue(...args);
+      held();
+      await gate;
+      try {
+        return await issue(...args);
+      } finally {
+        answered();
+      }
+    };
+    try {
+      // Alice's wallet, as her sends take from it: the first take waits for its tokens, then the
+      // top-up to the stock starts in the background.
+      const wallet = alice.useTokens(null)!;
+      expect(await wallet.take(1)).toHaveLength(1);
+      await holding;
+      const closing = alice.close();
+      if (answerAfterClose) {
+        await closing;
+        release();
+      } else {
+        // The relay answers a while after close began (a slow network; longer than the account
+        // connection takes to close): nothing here times out.
+        setTimeout(release, 1500);
+        await closing;
+      }
+      await heldAnswered;
+    } finally {
+      release();
+      table['tokens.issue'] = issue;
+    }
+    expect(calls).toBe(2);
+    const issued = recorder.seen
+      .filter((r) => r.op === 'tokens.issue' && r.ok && r.account === alice.accountId)
+      .map((r) => (r.result as { blindSignatures: string[] }).blindSignatures.length);
+    const again = await world.open('alice');
+    return { issued, held: (again.useTokens(null) as unknown as { count(): number }).count() };
+  }
+
+  it('keeps the tokens the relay is issuing: close waits for the batch in flight and stores it', async () => {
+    const { issued, held } = await closeDuringRefill(false);
+    // The held issuance was answered and counted against alice's allowance: it is in her wallet
+    // (reopened) with the rest she was issued, but the one taken; no batch was asked for after it.
+    expect(issued).toHaveLength(2);
+    expect(held).toBe(issued[0]! + issued[1]! - 1);
+  });
+
+  it('drops a batch the relay answers only after close gave up on it, writing nothing', async () => {
+    const { issued, held } = await closeDuringRefill(true);
+    expect(issued).toHaveLength(2);
+    // Close waited its limit and went; the late batch was not written, the first one is intact.
+    expect(held).toBe(issued[0]! - 1);
+  });
+});
+
 describe('bursts of sealed sends (message.sendSealedBatch)', () => {
   /** Sealed envelopes to `to` the relay stored, lone and in batches. */
   function storedSealed(records: Seen[], to: string) {
