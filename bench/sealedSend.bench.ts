@@ -4,7 +4,8 @@
 // never-authenticated connection with the recipient's delivery key and one token spent per
 // message from its real wallet (background refills of its stock included); the baseline is a second sender of the same build that holds
 // no delivery key for the recipient, so its sends take today's authenticated path. Rounds
-// alternate between the two so both see the same machine load.
+// alternate between the two so both see the same machine load. In the sustained runs both paths
+// batch what an outbox pass sends together (message.sendBatch / message.sendSealedBatch).
 // Run: npx tsx bench/sealedSend.bench.ts   Target: p50 ≤ 1.2× and sustained ≥ 0.8× of authenticated.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
