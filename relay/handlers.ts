@@ -27,6 +27,7 @@ import {
   verifySignature,
 } from './identity';
 import { SEALED_HANDLERS } from './sealed';
+import { createSealedAttachment } from './sealedAttachments';
 import { splitMessage } from './multiRecipient';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
@@ -575,6 +576,7 @@ export const HANDLERS: HandlerTable = {
   },
   'message.sendSealed': (ctx, s, body) => SEALED_HANDLERS['message.sendSealed'](ctx, s, body),
   'message.sendSealedMulti': (ctx, s, body) => SEALED_HANDLERS['message.sendSealedMulti'](ctx, s, body),
+  'attachment.createSealed': (ctx, s, body) => createSealedAttachment(ctx, s, body),
 };
 
 function queueCaps(ctx: RelayContext) {

@@ -26,6 +26,8 @@ interface Seen {
 }
 
 const SENDS = new Set(['message.send', 'message.sendMulti', 'message.sendSealed', 'message.sendSealedMulti']);
+/** Creating an attachment on the relay: the upload whose id the recipient later downloads. */
+const UPLOADS = new Set(['attachment.create', 'attachment.createSealed']);
 
 /** Wraps every handler of the running relay (the same process) to log what it could link. */
 function recordRelay(): { seen: Seen[]; restore(): void } {
@@ -86,6 +88,7 @@ function linkage(seen: Seen[]) {
 /** Tokens a send presented (none for an authenticated send). */
 function tokensOf(r: Seen): Buffer[] {
   if (typeof r.body.token === 'string') return [Buffer.from(r.body.token, 'base64')];
+  if (Array.isArray(r.body.tokens)) return (r.body.tokens as string[]).map((t) => Buffer.from(t, 'base64'));
   const recipients = r.body.recipients as { token: string }[] | undefined;
   return (recipients ?? []).map((x) => Buffer.from(x.token, 'base64'));
 }
@@ -174,6 +177,14 @@ describe('a relay that logs every request cannot tell who sent what', () => {
       .map((r) => ({ op: r.op, why: attribution(r, l) }))
       .filter((x) => x.why !== null);
     expect(attributable).toEqual([]);
+    // The attachment's upload names no sender either: the relay that sees bob download that id
+    // cannot join the upload to alice's account.
+    const uploads = recorder.seen.slice(measuredFrom).filter((r) => UPLOADS.has(r.op) && r.ok);
+    expect(uploads).toHaveLength(1);
+    expect(uploads.map((r) => ({ op: r.op, why: attribution(r, l) }))).toEqual([
+      { op: 'attachment.createSealed', why: null },
+    ]);
+    expect(alice.uploadRoutes()).toEqual({ sealed: 1, authenticated: 0 });
     // Every accepted sealed send at all (first-contact phase included) is unattributable too.
     const sealedEver = recorder.seen.filter((r) => r.ok && r.op.startsWith('message.sendSealed'));
     expect(sealedEver.map((r) => attribution(r, l)).filter((w) => w !== null)).toEqual([]);
