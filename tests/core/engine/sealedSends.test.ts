@@ -357,9 +357,31 @@ describe('the wisp CLI', () => {
       writeFileSync(file, randomBytes(5000));
       await ok(wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'sealed by cli', '--file', file]));
       await ok(wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'room by cli']));
+      const roomFile = join(cli.root, 'room.bin');
+      writeFileSync(roomFile, randomBytes(1_200_000));
+      await ok(
+        wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'room file', '--file', roomFile]),
+      );
       await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'reply by cli']));
       const atBob = await ok(wisp(profile('bob'), ['sync']));
-      expect(atBob.lines.map((l) => l.text).sort()).toEqual(['room by cli', 'sealed by cli']);
+      expect(atBob.lines.map((l) => l.text).sort()).toEqual(['room by cli', 'room file', 'sealed by cli']);
+      // Both files arrive byte for byte, 1:1 and in the room.
+      for (const [text, sentFile] of [
+        ['sealed by cli', file],
+        ['room file', roomFile],
+      ] as const) {
+        const message = atBob.lines.find((m) => m.text === text)!;
+        const out = join(cli.root, `saved-${text.replace(/ /g, '-')}`);
+        const attachmentId = (message.attachments as { id: string }[])[0]!.id;
+        await ok(
+          wisp(
+            profile('bob'),
+            ['attachment', 'save'],
+            ['--id', message.id as string, '--attachment', attachmentId, '--out', out],
+          ),
+        );
+        expect(readFileSync(out).equals(readFileSync(sentFile))).toBe(true);
+      }
       const atAlice = await ok(wisp(profile('alice'), ['sync']));
       expect(atAlice.lines.map((l) => l.text)).toEqual(['reply by cli']);
 
@@ -370,6 +392,12 @@ describe('the wisp CLI', () => {
       expect(sends.map((r) => ({ op: r.op, why: attribution(r, l) })).filter((x) => x.why !== null)).toEqual(
         [],
       );
+      // The two uploads were created without identity, paid by size (the room file: two started MiB).
+      const uploads = recorder.seen.slice(from).filter((r) => UPLOADS.has(r.op) && r.ok);
+      expect(uploads.map((r) => ({ op: r.op, why: attribution(r, l), tokens: tokensOf(r).length }))).toEqual([
+        { op: 'attachment.createSealed', why: null, tokens: 1 },
+        { op: 'attachment.createSealed', why: null, tokens: 2 },
+      ]);
     } finally {
       await cli.close();
     }
