@@ -14,7 +14,10 @@ export async function createSealedAttachment(
   body: ParsedOpBody<'attachment.createSealed'>,
 ): Promise<OpResult<'attachment.createSealed'>> {
   if (body.size > ctx.limits.maxAttachmentBytes) {
-    throw new WispError('PayloadTooLarge', `attachments are limited to ${ctx.limits.maxAttachmentBytes} bytes`);
+    throw new WispError(
+      'PayloadTooLarge',
+      `attachments are limited to ${ctx.limits.maxAttachmentBytes} bytes`,
+    );
   }
   // Exactly the price: fewer would store for free, more would burn tokens the client meant to keep.
   const cost = attachmentTokenCost(body.size);

@@ -55,7 +55,10 @@ export class AttachmentRoute {
     } catch (error) {
       if (!(error instanceof RelayRequestError)) {
         // No answer: the tokens may have been spent; the account connection may still work.
-        log.info({ kind: isWispError(error) ? error.kind : 'Internal' }, 'attachment without identity failed');
+        log.info(
+          { kind: isWispError(error) ? error.kind : 'Internal' },
+          'attachment without identity failed',
+        );
         return null;
       }
       // A refused token is gone; any other refusal comes before the relay spends (an older relay
@@ -63,7 +66,10 @@ export class AttachmentRoute {
       if (error.reason !== 'token') source.restore?.(tokens);
       // Too large is too large on either connection: the same error as before.
       if (error.kind === 'PayloadTooLarge') throw error;
-      log.info({ kind: error.kind, reason: error.reason }, 'attachment without identity refused; creating it authenticated');
+      log.info(
+        { kind: error.kind, reason: error.reason },
+        'attachment without identity refused; creating it authenticated',
+      );
       return null;
     }
   }

@@ -241,7 +241,8 @@ export class Engine implements EngineApi {
       ensureSession: (id) => ensureSession(deps, id),
       ensureSessions: (ids) => ensureSessions(deps, ids),
       tryFlush: () => this.outbox.tryFlush(),
-      createAttachment: (id, body) => this.sealed.attachments.create(this.conversationsPart.peersOf(id), body),
+      createAttachment: (id, body) =>
+        this.sealed.attachments.create(this.conversationsPart.peersOf(id), body),
       emit: (event) => this.emit(event),
       conversationViewOf: (id) => this.conversationsPart.conversationViewOf(id),
       roomState: (id) => roomState(this.store, id),

@@ -54,11 +54,17 @@ for (const { kind, make } of testBackends()) {
       const after = await stored();
       expect(after).toHaveLength(before.length + 1);
       // Nothing in the row names an account: the per-account quota has no key to count under.
-      expect(after.find((r) => r.id === created.attachmentId)).toEqual({ id: created.attachmentId, owner: null });
+      expect(after.find((r) => r.id === created.attachmentId)).toEqual({
+        id: created.attachmentId,
+        owner: null,
+      });
 
       const put = await fetch(`${relay.httpUrl}${created.uploadPath}`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${created.uploadToken}`, 'content-type': 'application/octet-stream' },
+        headers: {
+          authorization: `Bearer ${created.uploadToken}`,
+          'content-type': 'application/octet-stream',
+        },
         body: blob,
       });
       expect(put.status).toBe(200);
@@ -77,7 +83,9 @@ for (const { kind, make } of testBackends()) {
         [MIB, three], // one MiB, three tokens
         [1, three.slice(0, 2)],
       ] as const) {
-        const refused = await wireError(anonymous.call('attachment.createSealed', { size, tokens: [...presented] }));
+        const refused = await wireError(
+          anonymous.call('attachment.createSealed', { size, tokens: [...presented] }),
+        );
         expect(refused.kind).toBe('InvalidInput');
         expect(refused.message).toMatch(/costs \d+ tokens/);
       }

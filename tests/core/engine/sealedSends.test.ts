@@ -360,7 +360,11 @@ describe('the wisp CLI', () => {
       const roomFile = join(cli.root, 'room.bin');
       writeFileSync(roomFile, randomBytes(1_200_000));
       await ok(
-        wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'room file', '--file', roomFile]),
+        wisp(
+          profile('alice'),
+          ['room', 'send'],
+          ['--room', roomId, '--text', 'room file', '--file', roomFile],
+        ),
       );
       await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'reply by cli']));
       const atBob = await ok(wisp(profile('bob'), ['sync']));
