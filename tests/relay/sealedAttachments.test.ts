@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay, type RunningRelay } from '../../relay';
 import { ATTACHMENT_BYTES_PER_TOKEN } from '../../common/wire';
 import { SignalUser } from '../helpers/relay/signalUser';
-import { WireClient, wireError } from '../helpers/relay/wireClient';
+import { WireCallError, WireClient, wireError } from '../helpers/relay/wireClient';
 import { issueTokens } from '../helpers/tokens/issueTokens';
 import { testBackends, type TestBackend } from '../helpers/relay/relayDb';
 
@@ -118,6 +118,22 @@ for (const { kind, make } of testBackends()) {
       await anonymous.call('attachment.createSealed', { size: 10, tokens: fresh });
       expect(await stored()).toHaveLength(before.length + 1);
       await anonymous.close();
+    });
+
+    it('spends a token once when two connections present it at the same time', async () => {
+      const [one, two] = [await WireClient.connect(relay.url), await WireClient.connect(relay.url)];
+      const before = await stored();
+      const same = await tokens(1);
+      const outcomes = await Promise.allSettled(
+        [one, two].map((c) => c.call('attachment.createSealed', { size: 10, tokens: same })),
+      );
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const loser = outcomes.find((o) => o.status === 'rejected');
+      expect(loser?.reason).toBeInstanceOf(WireCallError);
+      expect((loser?.reason as WireCallError).wire).toMatchObject({ kind: 'Unauthorized', reason: 'token' });
+      expect(await stored()).toHaveLength(before.length + 1);
+      await one.close();
+      await two.close();
     });
 
     it('is refused on an account connection, before any token is looked at', async () => {
