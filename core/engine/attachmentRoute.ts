@@ -61,9 +61,10 @@ export class AttachmentRoute {
         );
         return null;
       }
-      // A refused token is gone; any other refusal comes before the relay spends (an older relay
-      // without the op answers InvalidInput), so those tokens go back to the wallet.
-      if (error.reason !== 'token') source.restore?.(tokens);
+      // A refused token is gone, and after an internal error the relay may have spent them; every
+      // other refusal comes before it spends (an older relay without the op answers InvalidInput),
+      // so those tokens go back to the wallet.
+      if (error.reason !== 'token' && error.kind !== 'Internal') source.restore?.(tokens);
       // Too large is too large on either connection: the same error as before.
       if (error.kind === 'PayloadTooLarge') throw error;
       log.info(
