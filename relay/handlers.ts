@@ -28,6 +28,7 @@ import {
 } from './identity';
 import { SEALED_HANDLERS } from './sealed';
 import { sendSealedBatch } from './sealedBatch';
+import { createSealedAttachment } from './sealedAttachments';
 import { splitMessage } from './multiRecipient';
 import type { NewEnvelope, StoredPreKey } from './storage/types';
 
@@ -577,6 +578,7 @@ export const HANDLERS: HandlerTable = {
   'message.sendSealed': (ctx, s, body) => SEALED_HANDLERS['message.sendSealed'](ctx, s, body),
   'message.sendSealedMulti': (ctx, s, body) => SEALED_HANDLERS['message.sendSealedMulti'](ctx, s, body),
   'message.sendSealedBatch': (ctx, s, body) => sendSealedBatch(ctx, s, body),
+  'attachment.createSealed': (ctx, s, body) => createSealedAttachment(ctx, s, body),
 };
 
 function queueCaps(ctx: RelayContext) {

@@ -36,7 +36,7 @@ const KEY_REFUSED = () =>
     'the recipient takes no sends without identity from this sender (no matching delivery key)',
     'send over the authenticated connection (message.send), or ask the recipient for a fresh key',
   );
-const TOKEN_REFUSED = () =>
+export const TOKEN_REFUSED = () =>
   refused('token', 'the send token is invalid or already spent', 'send again with an unspent token');
 
 export function limit(ctx: RelayContext, s: SealedSession, cost: number): void {
@@ -83,7 +83,7 @@ export function keyMatches(stored: Uint8Array | null, key: Uint8Array): boolean 
  * the write that stores the envelopes (storage.enqueueSpending: one transaction, one durable commit
  * per send, as for an authenticated send). Null when one is refused: nothing is then written.
  */
-async function verified(ctx: RelayContext, tokens: string[]): Promise<SpentToken[] | null> {
+export async function verified(ctx: RelayContext, tokens: string[]): Promise<SpentToken[] | null> {
   try {
     return await ctx.tokens.verify(tokens.map((t) => fromB64(t)));
   } catch (error) {

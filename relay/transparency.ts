@@ -74,7 +74,7 @@ export const STORED_FIELDS: TransparencyResponse['stored'] = {
     {
       name: 'owner_hash',
       description:
-        'keyed hash of the uploading account id (as id_hash), for its storage quota; deleted with the attachment',
+        'keyed hash of the uploading account id (as id_hash), for its storage quota; deleted with the attachment; empty (NULL) for an attachment created without identity',
     },
   ],
   account_hash_key: [

@@ -316,6 +316,19 @@ export const AttachmentCreateResult = z.object({
   expiresAt: EpochMs,
 });
 
+/** Bytes one token pays for in `attachment.createSealed`: one token per started MiB. */
+export const ATTACHMENT_BYTES_PER_TOKEN = 1024 * 1024;
+/** Tokens `attachment.createSealed` costs for a blob of `size` bytes (docs/PROTOCOL.md). */
+export const attachmentTokenCost = (size: number): number => Math.ceil(size / ATTACHMENT_BYTES_PER_TOKEN);
+
+/**
+ * `attachment.create` over a connection that never authenticated: no account is stored with the
+ * attachment, and it is paid with exactly attachmentTokenCost(size) tokens (none spent on refusal).
+ */
+export const AttachmentCreateSealedBody = AttachmentCreateBody.extend({
+  tokens: z.array(SendTokenB64).min(1).max(1000),
+}).strict();
+
 // ---- anonymous-send tokens (Privacy Pass, docs/PROTOCOL.md "Tokens") ---------------------------
 
 /** One of the relay's token issuer keys. */
@@ -400,6 +413,12 @@ export const OPS = {
   'message.sendSealedBatch': {
     body: MessageSendSealedBatchBody,
     result: MessageSendSealedBatchResult,
+    auth: false,
+    sealed: true,
+  },
+  'attachment.createSealed': {
+    body: AttachmentCreateSealedBody,
+    result: AttachmentCreateResult,
     auth: false,
     sealed: true,
   },

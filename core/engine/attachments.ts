@@ -15,8 +15,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentPointer } from '../../common/content';
 import { WispError } from '../../common/errors';
-import { attachmentPath } from '../../common/wire';
-import { httpBaseUrl, type RelayClient } from '../relayClient/relayClient';
+import { attachmentPath, type OpBody, type OpResult } from '../../common/wire';
+import { httpBaseUrl } from '../relayClient/relayClient';
 import { proxyFailure, type RelayRoute } from '../relayClient/relayRoute';
 import { EncryptedFileBuilder, type EncryptedFile } from '../store/attachmentFiles';
 import type { NewAttachment } from '../store/types';
@@ -123,8 +123,14 @@ export interface Uploaded {
   local: EncryptedFile;
 }
 
+/**
+ * Creates the attachment on the relay: over the connection without identity or the account's
+ * (attachmentRoute.ts); the upload that follows is the same either way.
+ */
+export type CreateAttachment = (body: OpBody<'attachment.create'>) => Promise<OpResult<'attachment.create'>>;
+
 export async function uploadAttachment(
-  relay: RelayClient,
+  create: CreateAttachment,
   route: RelayRoute,
   source: AttachmentSource,
   expiresAt: number | null,
@@ -156,7 +162,7 @@ export async function uploadAttachment(
       Readable.from(teed()),
       createWriteStream(cipherPath, { mode: 0o600 }),
     );
-    const created = await relay.request('attachment.create', {
+    const created = await create({
       size: secrets.ciphertextSize,
       // Whole hours only, like message deadlines (common/coarseTime.ts).
       ...(expiresAt === null ? {} : { expiresAt: coarseDeadline(expiresAt) }),

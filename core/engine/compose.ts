@@ -1,11 +1,11 @@
 // Composing: a message the user wrote (text, maybe a file) becomes the sender's stored copy and an
 // outbox item in one group commit shared with every send waiting at that moment, then is flushed.
 import type { EngineEvent, MessageView } from '../../common/engine';
+import type { OpBody, OpResult } from '../../common/wire';
 import type { AttachmentPointer, Content } from '../../common/content';
 import { expiresAtFor, validateTimers } from '../../common/timers';
 import type { Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
-import type { RelayClient } from '../relayClient/relayClient';
 import type { RelayRoute } from '../relayClient/relayRoute';
 import type { BurnScheduler } from './burnScheduler';
 import { attachmentRow, uploadAttachment } from './attachments';
@@ -21,7 +21,11 @@ export interface ComposeDeps {
   readonly scheduler: BurnScheduler;
   clock(): number;
   serial<T>(fn: () => Promise<T>): Promise<T>;
-  relayClient(): RelayClient;
+  /** Creates the relay attachment for a message in `conversationId` (attachmentRoute.ts). */
+  createAttachment(
+    conversationId: string,
+    body: OpBody<'attachment.create'>,
+  ): Promise<OpResult<'attachment.create'>>;
   encode(content: Content): Uint8Array;
   emit(event: EngineEvent): void;
   tryFlush(): Promise<void>;
@@ -51,7 +55,7 @@ export class Compose {
     let localCopy: EncryptedFile | null = null;
     if (options.file !== undefined) {
       const uploaded = await uploadAttachment(
-        this.d.relayClient(),
+        (body) => this.d.createAttachment(conversationId, body),
         this.d.relayRoute,
         options.file,
         expiresAt,

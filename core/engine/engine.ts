@@ -241,6 +241,8 @@ export class Engine implements EngineApi {
       ensureSession: (id) => ensureSession(deps, id),
       ensureSessions: (ids) => ensureSessions(deps, ids),
       tryFlush: () => this.outbox.tryFlush(),
+      createAttachment: (id, body) =>
+        this.sealed.attachments.create(this.conversationsPart.peersOf(id), body),
       emit: (event) => this.emit(event),
       conversationViewOf: (id) => this.conversationsPart.conversationViewOf(id),
       roomState: (id) => roomState(this.store, id),
@@ -491,6 +493,11 @@ export class Engine implements EngineApi {
   /** Envelopes sent without identity and over the account connection since this engine opened. */
   sendRoutes(): RouteCounts {
     return this.sealed.counts();
+  }
+
+  /** Attachments created without identity and over the account connection since this engine opened. */
+  uploadRoutes(): RouteCounts {
+    return { ...this.sealed.attachments.counts };
   }
 
   /**

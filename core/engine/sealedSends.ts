@@ -7,6 +7,7 @@ import type { RelayClient } from '../relayClient/relayClient';
 import type { RelayRoute } from '../relayClient/relayRoute';
 import { SealedConnection } from '../relayClient/sealedConnection';
 import { anonymousKeySource, createTokenWallet, type TokenWallet } from '../tokens';
+import { AttachmentRoute } from './attachmentRoute';
 import { DeliveryKeys, rotateDeliveryKey } from './deliveryKeys';
 import { SealedRoute, type RouteCounts, type TokenSource } from './sealedRoute';
 
@@ -36,6 +37,8 @@ export class SealedSends {
   readonly deliveryKeys: DeliveryKeys;
   /** Which way each outgoing envelope goes; the outbox calls it per item. */
   readonly route: SealedRoute;
+  /** Which way each attachment is created (attachmentRoute.ts), paid from the same wallet. */
+  readonly attachments: AttachmentRoute;
   private readonly connection: SealedConnection;
   private readonly wallet: TokenWallet;
   private tokenSource: TokenSource | null;
@@ -52,12 +55,14 @@ export class SealedSends {
       { stock: WALLET_STOCK },
     );
     this.tokenSource = this.wallet;
-    this.route = new SealedRoute({
+    const routeDeps = {
       deliveryKeys: this.deliveryKeys,
       tokens: () => this.tokenSource,
       relayClient: () => d.relayClient(),
       sealedRelay: () => this.connection.relay(),
-    });
+    };
+    this.route = new SealedRoute(routeDeps);
+    this.attachments = new AttachmentRoute(routeDeps);
   }
 
   /** Where tokens come from; null sends everything the authenticated way. Returns the previous one. */

@@ -153,7 +153,11 @@ export interface NewAttachment {
   tokenHash: Uint8Array;
   declaredSize: number;
   expiresAt: number;
-  ownerHash: Uint8Array;
+  /**
+   * The uploading account, for its quota; null for one created without identity
+   * (relay/sealedAttachments.ts): no account is stored and no quota applies (tokens paid for it).
+   */
+  ownerHash: Uint8Array | null;
 }
 
 /** The per-account attachment storage quota, checked in the same transaction as the insert. */
@@ -206,6 +210,7 @@ export interface RelayStorage {
   /**
    * Stores a pending attachment unless the owner's unexpired attachments (declared size until
    * complete, then actual size) plus this one exceed the quota. `usedBytes` is the usage before it.
+   * Without an owner it is stored as it is (`usedBytes` 0): the quota is per account.
    */
   createAttachment(
     a: NewAttachment,

@@ -1,5 +1,6 @@
 // The PostgreSQL backend's attachments: creation under the owner's quota (the owner's account row
-// serialises concurrent creates), the single-use upload claim, chunks, reads, and expiry.
+// serialises concurrent creates) or without an owner, the single-use upload claim, chunks, reads,
+// and expiry.
 import type pg from 'pg';
 import type { AttachmentQuota, AttachmentRow, NewAttachment } from '../types';
 import { buf, type PgDb } from './db';
@@ -16,17 +17,21 @@ export class PgAttachments {
   constructor(private readonly db: PgDb) {}
 
   create(a: NewAttachment, quota: AttachmentQuota): Promise<{ created: boolean; usedBytes: number }> {
-    const owner = buf(a.ownerHash);
+    const owner = a.ownerHash === null ? null : buf(a.ownerHash);
     return this.db.tx(async (c) => {
-      // The owner's account row serialises its concurrent creates (on any node) through the check.
-      await c.query('SELECT 1 FROM accounts WHERE id_hash = $1 FOR UPDATE', [owner]);
-      const { rows } = await c.query<{ used: string }>(
-        `SELECT COALESCE(SUM(CASE WHEN state = 'complete' THEN size ELSE declared_size END), 0) AS used
-           FROM attachments WHERE owner_hash = $1 AND expires_at > $2`,
-        [owner, quota.now],
-      );
-      const usedBytes = Number(rows[0]?.used ?? 0);
-      if (usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };
+      let usedBytes = 0;
+      // Without an owner (created without identity) there is no account to hold a quota against.
+      if (owner !== null) {
+        // The owner's account row serialises its concurrent creates (on any node) through the check.
+        await c.query('SELECT 1 FROM accounts WHERE id_hash = $1 FOR UPDATE', [owner]);
+        const { rows } = await c.query<{ used: string }>(
+          `SELECT COALESCE(SUM(CASE WHEN state = 'complete' THEN size ELSE declared_size END), 0) AS used
+             FROM attachments WHERE owner_hash = $1 AND expires_at > $2`,
+          [owner, quota.now],
+        );
+        usedBytes = Number(rows[0]?.used ?? 0);
+        if (usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };
+      }
       await c.query(
         `INSERT INTO attachments (id, token_hash, declared_size, state, expires_at, owner_hash)
            VALUES ($1, $2, $3, 'pending', $4, $5)`,

@@ -1,5 +1,6 @@
-// The SQLite backend's attachments: creation under the owner's quota, the single-use upload claim,
-// chunks (each stored only while its attachment is still uploading), reads, and expiry.
+// The SQLite backend's attachments: creation under the owner's quota (or without an owner), the
+// single-use upload claim, chunks (each stored only while its attachment is still uploading), reads,
+// and expiry.
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { AttachmentQuota, AttachmentRow, NewAttachment } from '../types';
 import { buf } from './bytes';
@@ -50,10 +51,12 @@ export class SqliteAttachments {
   }
 
   create(a: NewAttachment, quota: AttachmentQuota): Promise<{ created: boolean; usedBytes: number }> {
+    const owner = a.ownerHash === null ? null : buf(a.ownerHash);
     return this.write(() => {
-      const usedBytes = this.st.ownerUsage.get(buf(a.ownerHash), quota.now) as number;
-      if (usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };
-      this.st.insertAttachment.run(a.id, buf(a.tokenHash), a.declaredSize, a.expiresAt, buf(a.ownerHash));
+      // Without an owner (created without identity) there is no account to hold a quota against.
+      const usedBytes = owner === null ? 0 : (this.st.ownerUsage.get(owner, quota.now) as number);
+      if (owner !== null && usedBytes + a.declaredSize > quota.maxBytes) return { created: false, usedBytes };
+      this.st.insertAttachment.run(a.id, buf(a.tokenHash), a.declaredSize, a.expiresAt, owner);
       return { created: true, usedBytes };
     });
   }

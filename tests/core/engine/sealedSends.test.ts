@@ -33,6 +33,8 @@ const SENDS = new Set([
   'message.sendSealedMulti',
   'message.sendSealedBatch',
 ]);
+/** Creating an attachment on the relay: the upload whose id the recipient later downloads. */
+const UPLOADS = new Set(['attachment.create', 'attachment.createSealed']);
 
 /** Wraps every handler of the running relay (the same process) to log what it could link. */
 function recordRelay(): { seen: Seen[]; restore(): void } {
@@ -93,6 +95,7 @@ function linkage(seen: Seen[]) {
 /** Tokens a send presented (none for an authenticated send). */
 function tokensOf(r: Seen): Buffer[] {
   if (typeof r.body.token === 'string') return [Buffer.from(r.body.token, 'base64')];
+  if (Array.isArray(r.body.tokens)) return (r.body.tokens as string[]).map((t) => Buffer.from(t, 'base64'));
   // A room send names a token per member, a batch one per item.
   const carriers = (r.body.recipients ?? r.body.items) as { token: string }[] | undefined;
   return (carriers ?? []).map((x) => Buffer.from(x.token, 'base64'));
@@ -190,6 +193,14 @@ describe('a relay that logs every request cannot tell who sent what', () => {
       .map((r) => ({ op: r.op, why: attribution(r, l) }))
       .filter((x) => x.why !== null);
     expect(attributable).toEqual([]);
+    // The attachment's upload names no sender either: the relay that sees bob download that id
+    // cannot join the upload to alice's account.
+    const uploads = recorder.seen.slice(measuredFrom).filter((r) => UPLOADS.has(r.op) && r.ok);
+    expect(uploads).toHaveLength(1);
+    expect(uploads.map((r) => ({ op: r.op, why: attribution(r, l) }))).toEqual([
+      { op: 'attachment.createSealed', why: null },
+    ]);
+    expect(alice.uploadRoutes()).toEqual({ sealed: 1, authenticated: 0 });
     // Every accepted sealed send at all (first-contact phase included) is unattributable too.
     const sealedEver = recorder.seen.filter((r) => r.ok && r.op.startsWith('message.sendSealed'));
     expect(sealedEver.map((r) => attribution(r, l)).filter((w) => w !== null)).toEqual([]);
@@ -536,9 +547,35 @@ describe('the wisp CLI', () => {
       writeFileSync(file, randomBytes(5000));
       await ok(wisp(profile('alice'), ['send'], ['--to', 'bob', '--text', 'sealed by cli', '--file', file]));
       await ok(wisp(profile('alice'), ['room', 'send'], ['--room', roomId, '--text', 'room by cli']));
+      const roomFile = join(cli.root, 'room.bin');
+      writeFileSync(roomFile, randomBytes(1_200_000));
+      await ok(
+        wisp(
+          profile('alice'),
+          ['room', 'send'],
+          ['--room', roomId, '--text', 'room file', '--file', roomFile],
+        ),
+      );
       await ok(wisp(profile('bob'), ['send'], ['--to', 'alice', '--text', 'reply by cli']));
       const atBob = await ok(wisp(profile('bob'), ['sync']));
-      expect(atBob.lines.map((l) => l.text).sort()).toEqual(['room by cli', 'sealed by cli']);
+      expect(atBob.lines.map((l) => l.text).sort()).toEqual(['room by cli', 'room file', 'sealed by cli']);
+      // Both files arrive byte for byte, 1:1 and in the room.
+      for (const [text, sentFile] of [
+        ['sealed by cli', file],
+        ['room file', roomFile],
+      ] as const) {
+        const message = atBob.lines.find((m) => m.text === text)!;
+        const out = join(cli.root, `saved-${text.replace(/ /g, '-')}`);
+        const attachmentId = (message.attachments as { id: string }[])[0]!.id;
+        await ok(
+          wisp(
+            profile('bob'),
+            ['attachment', 'save'],
+            ['--id', message.id as string, '--attachment', attachmentId, '--out', out],
+          ),
+        );
+        expect(readFileSync(out).equals(readFileSync(sentFile))).toBe(true);
+      }
       const atAlice = await ok(wisp(profile('alice'), ['sync']));
       expect(atAlice.lines.map((l) => l.text)).toEqual(['reply by cli']);
 
@@ -549,6 +586,12 @@ describe('the wisp CLI', () => {
       expect(sends.map((r) => ({ op: r.op, why: attribution(r, l) })).filter((x) => x.why !== null)).toEqual(
         [],
       );
+      // The two uploads were created without identity, paid by size (the room file: two started MiB).
+      const uploads = recorder.seen.slice(from).filter((r) => UPLOADS.has(r.op) && r.ok);
+      expect(uploads.map((r) => ({ op: r.op, why: attribution(r, l), tokens: tokensOf(r).length }))).toEqual([
+        { op: 'attachment.createSealed', why: null, tokens: 1 },
+        { op: 'attachment.createSealed', why: null, tokens: 2 },
+      ]);
     } finally {
       await cli.close();
     }
