@@ -621,16 +621,19 @@ export class Engine implements EngineApi {
     checkTextLength(text);
     const id = this.rooms.requireRoom(roomId);
     const peers = this.conversationsPart.peersOf(id);
-    // A large room: one read of every contact beats one lookup per member (a full room has 499).
-    const byId =
-      peers.length > BULK_GATE_MEMBERS
-        ? new Map(this.store.contacts.list().map((c) => [c.accountId, c]))
-        : null;
-    for (const peer of peers) {
-      const contact = byId ? byId.get(peer) : this.store.contacts.get(peer);
-      if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
-    }
-    return this.compose.sendInto(id, text, options);
+    // A large room: one read of every contact beats one lookup per member (a full room has 499),
+    // and inside this memo scope it also answers the gate's and the seal's lookups of each member.
+    return this.store.contacts.memoized(async () => {
+      const byId =
+        peers.length > BULK_GATE_MEMBERS
+          ? new Map(this.store.contacts.list().map((c) => [c.accountId, c]))
+          : null;
+      for (const peer of peers) {
+        const contact = byId ? byId.get(peer) : this.store.contacts.get(peer);
+        if (contact) this.guard.gateFlag(contact, options.acceptIdentityChange === true);
+      }
+      return this.compose.sendInto(id, text, options);
+    });
   }
 
   // --- rooms (rooms.ts) ----------------------------------------------------------------------
