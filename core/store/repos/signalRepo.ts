@@ -57,7 +57,8 @@ export class SignalRepo {
     const row = this.db.get<{ record: Buffer; record_length: number }>(
       sql`SELECT record, record_length FROM signal_sessions WHERE address = ${address}`,
     );
-    const record = row && Buffer.from(unpadRecord(row.record, row.record_length));
+    // Its own ArrayBuffer, exactly the record: handed to libsignal without another copy.
+    const record = row && Buffer.from(new Uint8Array(unpadRecord(row.record, row.record_length)).buffer);
     if (record && !writtenNow) this.#remember(address, record);
     return record;
   }
@@ -78,7 +79,7 @@ export class SignalRepo {
       ON CONFLICT (address) DO UPDATE SET
         record = excluded.record, record_length = excluded.record_length, updated_at = excluded.updated_at`);
     // Outside a transaction the statement committed on its own: what we wrote is what is on disk.
-    if (!inTransaction) this.#remember(address, Buffer.from(record));
+    if (!inTransaction) this.#remember(address, Buffer.from(new Uint8Array(record).buffer));
   }
 
   /** Forgets every session with an account (e.g. before re-establishing a broken one). */
