@@ -7,7 +7,7 @@ import type { WritableDb } from '../database';
 
 /**
  * Session records remembered in memory at most: a full room's send reads 499 of them (issue 13),
- * each ~1–3 KiB, so a few MiB at most. The least recently read goes first.
+ * each up to ~6 KiB with the post-quantum ratchet, so ~6 MiB at most. The least recently read goes first.
  */
 export const SESSION_CACHE_ENTRIES = 1024;
 
