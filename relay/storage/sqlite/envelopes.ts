@@ -163,7 +163,7 @@ export class SqliteEnvelopes {
     });
     // Released once the write settled (the fsync done or failed: the commit is in the WAL either
     // way); the drain starts on a later turn, after the sender's answer has gone out.
-    const release = () => (held as { release: () => void } | null)?.release();
+    const release = () => held?.release();
     written.then(release, release);
     return written;
   }
