@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Aci, ProtocolAddress, processPreKeyBundle } from '@signalapp/libsignal-client';
 import { Engine } from '../core/engine';
+import { newContentId } from '../core/engine/ids';
+import { encodeContent } from '../common/content/codec';
 import { preKeyBundleFromWire } from '../core/engine/signalCrypto';
 import { keyStoreFor } from '../core/vault';
 import { startRelay } from '../relay/index';
@@ -109,12 +111,27 @@ try {
   const [first, firstMs] = await timed(() => engine.sendToRoom(room.id, 'first message'));
   if (first.state !== 'sent') throw new Error(`first message is ${first.state}`);
   // The floor's seals are taken between the room sends, so each pair sees the same load (the
-  // machine is shared: a floor measured minutes earlier, before creation, compared badly).
+  // machine is shared: a floor measured minutes earlier, before creation, compared badly). They
+  // seal as many bytes as a room send does: its content, encoded and padded as the engine does.
+  const sealedBytes = (i: number): number =>
+    encodeContent({
+      v: 1,
+      type: 'text',
+      id: newContentId(),
+      sentAt: Date.now(),
+      roomId: room.id,
+      text: `message ${i}`,
+      expireAfterMs: null,
+      burnAfterMs: null,
+      attachments: [],
+      senderName: 'alice',
+    }).byteLength;
   const sendTimes: number[] = [];
   const floorTimes: number[] = [];
   for (let i = 0; i < SENDS; i++) {
     await sleep(1100);
-    floorTimes.push((await timed(() => floor.sealForRoom(distributionId, memberIds, `floor ${i}`)))[1]);
+    const floorText = 'x'.repeat(sealedBytes(i));
+    floorTimes.push((await timed(() => floor.sealForRoom(distributionId, memberIds, floorText)))[1]);
     mark('send');
     const [sent, ms] = await timed(() => engine.sendToRoom(room.id, `message ${i}`));
     mark('sent');

@@ -549,8 +549,12 @@ export class Engine implements EngineApi {
     this.assertOpen();
     checkTextLength(text);
     const id = this.rooms.requireRoom(roomId);
-    this.guard.gateMembers(this.conversationsPart.peersOf(id), options.acceptIdentityChange === true);
-    return this.compose.sendInto(id, text, options);
+    // Inside this memo scope the gate's one read of every contact (a large room) also answers the
+    // seal's lookups of each member.
+    return this.store.contacts.memoized(async () => {
+      this.guard.gateMembers(this.conversationsPart.peersOf(id), options.acceptIdentityChange === true);
+      return this.compose.sendInto(id, text, options);
+    });
   }
 
   // --- rooms (rooms.ts) ----------------------------------------------------------------------

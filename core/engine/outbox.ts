@@ -302,7 +302,8 @@ export class Outbox {
     const members = this.d.peersOf(roomId);
     if (members.length === 0) return async () => undefined;
     // Members without our current sender key get it over the pairwise session first.
-    const missing = members.filter((m) => !state.sharedWith.includes(m));
+    const shared = new Set(state.sharedWith);
+    const missing = members.filter((m) => !shared.has(m));
     if (missing.length > 0) {
       const distribution = await senderKeyDistribution(this.d.accountId, state.distributionId, this.d.signal);
       for (const m of missing) {
@@ -352,7 +353,9 @@ export class Outbox {
 
   private roomNeedsDistribution(roomId: string): boolean {
     const state = this.d.roomState(roomId);
-    return !state || this.d.peersOf(roomId).some((m) => !state.sharedWith.includes(m));
+    if (!state) return true;
+    const shared = new Set(state.sharedWith);
+    return this.d.peersOf(roomId).some((m) => !shared.has(m));
   }
 }
 

@@ -29,6 +29,13 @@ export function addressKey(address: ProtocolAddress): string {
 }
 
 function bytes(buffer: Buffer): Uint8Array<ArrayBuffer> {
+  // A Buffer that is exactly its own ArrayBuffer (SignalRepo's session records) needs no copy.
+  if (
+    buffer.buffer instanceof ArrayBuffer &&
+    buffer.byteOffset === 0 &&
+    buffer.byteLength === buffer.buffer.byteLength
+  )
+    return new Uint8Array(buffer.buffer);
   // libsignal wants a Uint8Array over a plain ArrayBuffer; copy out of Node's pooled Buffer.
   const copy = new Uint8Array(buffer.byteLength);
   copy.set(buffer);

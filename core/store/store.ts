@@ -221,6 +221,7 @@ export class Store {
     clearTimeout(this.#checkpointTimer);
     this.#checkpointTimer = undefined;
     this.#closed = true;
+    this.signal.clearCache();
     this.#connection.close();
   }
 }

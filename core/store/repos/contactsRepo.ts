@@ -75,10 +75,14 @@ export class ContactsRepo {
     return row && toContact(row);
   }
 
+  /** Every contact; inside a `memoized` scope they are remembered for `get` too (a large room's send reads them all). */
   list(): Contact[] {
-    return this.db
+    const contacts = this.db
       .all<Row>(sql`SELECT * FROM contacts ORDER BY username COLLATE NOCASE, account_id`)
       .map(toContact);
+    const memo = this.#memo;
+    if (memo) for (const c of contacts) memo.set(c.accountId, c);
+    return contacts;
   }
 
   /**

@@ -5,14 +5,62 @@ import { padRecord, unpadRecord } from '../protocolRecords';
 import { sql } from '../sql';
 import type { WritableDb } from '../database';
 
+/**
+ * Session records remembered in memory at most: a full room's send reads 499 of them (issue 13),
+ * each up to ~6 KiB with the post-quantum ratchet, so ~6 MiB at most. The least recently read goes first.
+ */
+export const SESSION_CACHE_ENTRIES = 1024;
+
+/** "accountId." — the part of a session address ("accountId.deviceId") that names its account. */
+const accountOf = (address: string): string => address.slice(0, address.lastIndexOf('.') + 1);
+
 export class SignalRepo {
+  /**
+   * Session records as committed on disk, by address (a write-through cache: libsignal's stores are
+   * read on every send, and a multi-recipient one reads every member's). Only committed state gets
+   * in: a write inside a transaction drops the address and marks it written, and until that
+   * transaction is over its reads go to the database and are not remembered, so a rollback leaves
+   * nothing behind. Every write to signal_sessions goes through this class. Cleared at close.
+   */
+  readonly #sessions = new Map<string, Buffer>();
+  /** Addresses and "accountId." prefixes written in the transaction open now (or the last one). */
+  readonly #written = new Set<string>();
+
   constructor(private readonly db: WritableDb) {}
 
+  /** Once no transaction is open, what the last one wrote is on disk (or was rolled back) as read. */
+  #settle(): boolean {
+    const open = this.db.inTransaction;
+    if (!open && this.#written.size > 0) this.#written.clear();
+    return open;
+  }
+
+  #remember(address: string, record: Buffer): void {
+    this.#sessions.delete(address);
+    this.#sessions.set(address, record);
+    if (this.#sessions.size > SESSION_CACHE_ENTRIES) {
+      const oldest = this.#sessions.keys().next().value;
+      if (oldest !== undefined) this.#sessions.delete(oldest);
+    }
+  }
+
   getSession(address: string): Buffer | undefined {
+    this.#settle();
+    const writtenNow = this.#written.has(address) || this.#written.has(accountOf(address));
+    if (!writtenNow) {
+      const cached = this.#sessions.get(address);
+      if (cached !== undefined) {
+        this.#remember(address, cached);
+        return cached;
+      }
+    }
     const row = this.db.get<{ record: Buffer; record_length: number }>(
       sql`SELECT record, record_length FROM signal_sessions WHERE address = ${address}`,
     );
-    return row && unpadRecord(row.record, row.record_length);
+    // Its own ArrayBuffer, exactly the record: handed to libsignal without another copy.
+    const record = row && Buffer.from(new Uint8Array(unpadRecord(row.record, row.record_length)).buffer);
+    if (record && !writtenNow) this.#remember(address, record);
+    return record;
   }
 
   saveSession(
@@ -22,16 +70,36 @@ export class SignalRepo {
     record: Uint8Array,
     now = Date.now(),
   ): void {
+    this.#sessions.delete(address);
+    const inTransaction = this.#settle();
+    if (inTransaction) this.#written.add(address);
     this.db.run(sql`
       INSERT INTO signal_sessions (address, account_id, device_id, record, record_length, updated_at)
       VALUES (${address}, ${accountId}, ${deviceId}, ${padRecord(record)}, ${record.byteLength}, ${now})
       ON CONFLICT (address) DO UPDATE SET
         record = excluded.record, record_length = excluded.record_length, updated_at = excluded.updated_at`);
+    // Outside a transaction the statement committed on its own: what we wrote is what is on disk.
+    if (!inTransaction) this.#remember(address, Buffer.from(new Uint8Array(record).buffer));
   }
 
   /** Forgets every session with an account (e.g. before re-establishing a broken one). */
   deleteSessions(accountId: string): number {
+    const prefix = `${accountId}.`;
+    for (const address of [...this.#sessions.keys()])
+      if (address.startsWith(prefix)) this.#sessions.delete(address);
+    if (this.#settle()) this.#written.add(prefix);
     return this.db.run(sql`DELETE FROM signal_sessions WHERE account_id = ${accountId}`).changes;
+  }
+
+  /** How many session records are remembered (tests). */
+  get cachedSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** Forgets every remembered record (the store is closing). */
+  clearCache(): void {
+    this.#sessions.clear();
+    this.#written.clear();
   }
 
   sessionDevices(accountId: string): number[] {

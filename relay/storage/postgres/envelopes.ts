@@ -17,6 +17,9 @@ import type {
 import { buf, hex, type PgDb } from './db';
 import { AlreadySpent, insertSpent, insertSpentEach } from './tokens';
 
+/** A commit waking more recipients than this wakes them on a later turn (as sqlite/wakeQueue.ts). */
+const DEFER_WAKES_OVER = 16;
+
 export class PgEnvelopes {
   constructor(
     private readonly db: PgDb,
@@ -68,72 +71,117 @@ export class PgEnvelopes {
     const outcomes = await this.db.tx(async (c) => {
       const spentBefore = tokens && each ? await insertSpentEach(c, tokens) : null;
       if (tokens && !each) await insertSpent(c, tokens);
+      // A few statements for the whole batch, not four round trips per envelope: a room of 499
+      // is one read of the recipients' states and one insert of its envelopes (issue 13). Caps
+      // count the envelopes of this batch as they are taken, as one-by-one inserts would.
+      const states = new Map<string, { regId: number; n: number; bytes: number }>();
+      const distinct = [...new Set(envelopes.map((e) => hex(e.recipientHash)))];
+      if (distinct.length > 0) {
+        const rows = (
+          await c.query<{ id_hash: Buffer; registration_id: number; n: string; bytes: string }>(
+            `SELECT a.id_hash, a.registration_id, q.n, q.bytes FROM accounts a
+               CROSS JOIN LATERAL (SELECT COUNT(*) AS n, COALESCE(SUM(e.size), 0) AS bytes
+                 FROM envelopes e WHERE e.recipient_hash = a.id_hash) q
+               WHERE a.id_hash = ANY($1::bytea[])`,
+            [distinct.map((h) => Buffer.from(h, 'hex'))],
+          )
+        ).rows;
+        for (const row of rows) {
+          states.set(row.id_hash.toString('hex'), {
+            regId: row.registration_id,
+            n: Number(row.n),
+            bytes: Number(row.bytes),
+          });
+        }
+      }
       const result: (EnqueueOutcome | 'spent')[] = [];
-      // Each shared part is written with the first envelope stored that needs it, and its count
-      // set once all are in: nothing is written for a part no recipient took.
-      const sharedRows = new Map<SharedPayload, { id: Buffer; refs: number }>();
+      // Each shared part is written once, with its count, if some recipient took it.
+      const sharedRows = new Map<SharedPayload, { id: Buffer; refs: number; expiresAt: number }>();
+      const rows = {
+        id: [] as string[],
+        hash: [] as Buffer[],
+        payload: [] as Buffer[],
+        size: [] as number[],
+        expiresAt: [] as number[],
+        sharedId: [] as (Buffer | null)[],
+      };
+      const received = new Map<string, number>();
       for (const [i, e] of envelopes.entries()) {
         if (spentBefore?.[i]) {
           result.push('spent');
           continue;
         }
-        const r = buf(e.recipientHash);
+        const h = hex(e.recipientHash);
         const size = e.payload.byteLength + (e.shared?.bytes.byteLength ?? 0);
-        const acct = (
-          await c.query<{ registration_id: number }>(
-            'SELECT registration_id FROM accounts WHERE id_hash = $1',
-            [r],
-          )
-        ).rows[0];
-        if (!acct) {
+        const state = states.get(h);
+        if (!state) {
           result.push('noAccount');
           continue;
         }
-        if (e.expectRegistrationId !== undefined && e.expectRegistrationId !== acct.registration_id) {
+        if (e.expectRegistrationId !== undefined && e.expectRegistrationId !== state.regId) {
           result.push('stale');
           continue;
         }
-        const usage = (
-          await c.query<{ n: string; bytes: string }>(
-            'SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM envelopes WHERE recipient_hash = $1',
-            [r],
-          )
-        ).rows[0]!;
-        if (Number(usage.n) + 1 > caps.maxEnvelopes || Number(usage.bytes) + size > caps.maxBytes) {
+        if (state.n + 1 > caps.maxEnvelopes || state.bytes + size > caps.maxBytes) {
           result.push('full');
           continue;
         }
+        state.n += 1;
+        state.bytes += size;
         let sharedId: Buffer | null = null;
         if (e.shared) {
           let row = sharedRows.get(e.shared);
           if (!row) {
-            row = { id: randomBytes(16), refs: 0 };
-            await c.query(
-              'INSERT INTO shared_payloads (id, payload, refs, expires_at) VALUES ($1, $2, 0, $3)',
-              [row.id, buf(e.shared.bytes), e.expiresAt],
-            );
+            row = { id: randomBytes(16), refs: 0, expiresAt: e.expiresAt };
             sharedRows.set(e.shared, row);
           }
           row.refs++;
           sharedId = row.id;
         }
-        await c.query(
-          'INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at, shared_id) VALUES ($1, $2, $3, $4, $5, $6)',
-          [e.id, r, buf(e.payload), size, e.expiresAt, sharedId],
-        );
-        await c.query('UPDATE accounts SET messages_received = messages_received + 1 WHERE id_hash = $1', [
-          r,
-        ]);
-        woken.add(hex(e.recipientHash));
+        rows.id.push(e.id);
+        rows.hash.push(buf(e.recipientHash));
+        rows.payload.push(buf(e.payload));
+        rows.size.push(size);
+        rows.expiresAt.push(e.expiresAt);
+        rows.sharedId.push(sharedId);
+        received.set(h, (received.get(h) ?? 0) + 1);
+        woken.add(h);
         result.push('stored');
       }
-      for (const row of sharedRows.values())
-        await c.query('UPDATE shared_payloads SET refs = $1 WHERE id = $2', [row.refs, row.id]);
-      // NOTIFY inside the transaction is delivered only if it commits.
-      for (const h of woken) await c.query('SELECT pg_notify($1, $2)', [this.channel, h]);
+      for (const [shared, row] of sharedRows) {
+        await c.query('INSERT INTO shared_payloads (id, payload, refs, expires_at) VALUES ($1, $2, $3, $4)', [
+          row.id,
+          buf(shared.bytes),
+          row.refs,
+          row.expiresAt,
+        ]);
+      }
+      if (rows.id.length > 0) {
+        // In the batch's order, so one recipient's envelopes get their sequence numbers in order.
+        await c.query(
+          `INSERT INTO envelopes (id, recipient_hash, payload, size, expires_at, shared_id)
+             SELECT id, recipient_hash, payload, size, expires_at, shared_id
+               FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::int[], $5::bigint[], $6::bytea[])
+                 WITH ORDINALITY AS t(id, recipient_hash, payload, size, expires_at, shared_id, n)
+               ORDER BY n`,
+          [rows.id, rows.hash, rows.payload, rows.size, rows.expiresAt, rows.sharedId],
+        );
+        await c.query(
+          `UPDATE accounts a SET messages_received = a.messages_received + r.n
+             FROM unnest($1::bytea[], $2::int[]) AS r(h, n) WHERE a.id_hash = r.h`,
+          [[...received.keys()].map((h) => Buffer.from(h, 'hex')), [...received.values()]],
+        );
+        // NOTIFY inside the transaction is delivered only if it commits.
+        await c.query('SELECT pg_notify($1, h) FROM unnest($2::text[]) AS h', [this.channel, [...woken]]);
+      }
       return result;
     });
-    for (const h of woken) this.wakes.emit('wake', h);
+    // A multi-recipient send's many wakes (each a queue read) start after its sender's answer.
+    const wake = () => {
+      for (const h of woken) this.wakes.emit('wake', h);
+    };
+    if (woken.size > DEFER_WAKES_OVER) setImmediate(wake);
+    else wake();
     return { alreadySpent: -1, outcomes };
   }
 

@@ -15,6 +15,7 @@ import type {
 } from '../types';
 import { buf, hex } from './bytes';
 import type { SqliteTokens } from './tokens';
+import { DEFER_WAKES_OVER, WakeQueue, type Wake } from './wakeQueue';
 import type { Write } from './writer';
 
 export class SqliteEnvelopes {
@@ -24,7 +25,7 @@ export class SqliteEnvelopes {
     db: Database.Database,
     private readonly write: Write,
     private readonly tokens: SqliteTokens,
-    private readonly wakes: EventEmitter,
+    wakes: EventEmitter,
   ) {
     this.st = {
       // One statement per stored envelope instead of two: the recipient's registration id (NULL
@@ -56,7 +57,10 @@ export class SqliteEnvelopes {
       purgeShared: db.prepare('DELETE FROM shared_payloads WHERE expires_at <= ? OR refs <= 0'),
     };
     this.release = sharedRelease(db);
+    this.wakeQueue = new WakeQueue(wakes);
   }
+
+  private readonly wakeQueue: WakeQueue;
 
   /** Inside a write: the shared parts of envelopes just deleted lose one reference each. */
   private readonly release: (sharedIds: Buffer[]) => void;
@@ -153,18 +157,36 @@ export class SqliteEnvelopes {
     };
     // Recipients are woken as soon as the commit is in the WAL, before the fsync: delivery needs
     // no durability (the recipient acknowledges after its own commit); only the sender's answer
-    // does. Flushes run in commit order, so wakes for one recipient come in sequence order.
-    const wake = ({ outcomes: result }: { outcomes: (EnqueueOutcome | 'spent')[] }) =>
-      envelopes.forEach((e, i) => {
-        if (result[i] !== 'stored') return;
-        this.wakes.emit('wake', hex(e.recipientHash), {
-          seq: seqs.get(e)!,
-          id: e.id,
-          payload: e.shared ? Buffer.concat([e.payload, e.shared.bytes]) : e.payload,
-          expiresAt: e.expiresAt,
-        });
-      });
-    return this.write(store, true, wake);
+    // does. Wakes leave in commit order (wakeQueue.ts), so one recipient's come in sequence order.
+    // A multi-recipient send's many pushes wait until its sender has the answer (issue 13).
+    const wakesOf = ({ outcomes: result }: { outcomes: (EnqueueOutcome | 'spent')[] }): Wake[] =>
+      envelopes.flatMap((e, i) =>
+        result[i] !== 'stored'
+          ? []
+          : [
+              {
+                hashHex: hex(e.recipientHash),
+                envelope: {
+                  seq: seqs.get(e)!,
+                  id: e.id,
+                  payload: e.shared ? Buffer.concat([e.payload, e.shared.bytes]) : e.payload,
+                  expiresAt: e.expiresAt,
+                },
+              },
+            ],
+      );
+    if (envelopes.length <= DEFER_WAKES_OVER) {
+      return this.write(store, true, (stored) => this.wakeQueue.now(wakesOf(stored)));
+    }
+    let held: { release: () => void } | null = null;
+    const written = this.write(store, true, (stored) => {
+      held = this.wakeQueue.hold(wakesOf(stored));
+    });
+    // Released once the write settled (the fsync done or failed: the commit is in the WAL either
+    // way); the drain starts on a later turn, after the sender's answer has gone out.
+    const release = () => held?.release();
+    written.then(release, release);
+    return written;
   }
 
   async fetch(

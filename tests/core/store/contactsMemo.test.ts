@@ -1,5 +1,5 @@
 // The contact memo used by one inbox batch or one outbox pass: a contact row is read once per
-// scope, and no remembered row survives a write through the repository or the rollback of one.
+// scope (every row a list read, too), and no remembered row survives a write through the repository or the rollback of one.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from '../../../core/store/sql';
 import { openTestStore, type TestStore } from '../../helpers/store/tempProfile';
@@ -30,6 +30,27 @@ describe('contact lookups remembered within a scope', () => {
       expect(contacts.get('peer')?.username).toBe('alice');
     });
     expect(contacts.get('peer')?.username).toBe('changed');
+  });
+
+  it('remembers every contact a list read inside a scope, and nothing outside one', async () => {
+    const { contacts } = t.store;
+    contacts.upsert('second', 'bob');
+    const renameSecond = () =>
+      t.store.write.run(sql`UPDATE contacts SET username = 'changed' WHERE account_id = 'second'`);
+    contacts.list();
+    renameSecond();
+    expect(contacts.get('second')?.username).toBe('changed');
+    await contacts.memoized(async () => {
+      expect(contacts.list().map((c) => c.username)).toEqual(['alice', 'changed']);
+      renameBehindTheRepository('renamed');
+      t.store.write.run(sql`UPDATE contacts SET username = 'again' WHERE account_id = 'second'`);
+      // Both answered from the list, never read again.
+      expect(contacts.get('peer')?.username).toBe('alice');
+      expect(contacts.get('second')?.username).toBe('changed');
+      // A write through the repository ends it as for any remembered row.
+      contacts.setVerified('peer', true);
+      expect(contacts.get('second')?.username).toBe('again');
+    });
   });
 
   it('forgets everything it remembered at the first write through the repository', async () => {
