@@ -74,10 +74,14 @@ function clockShows(message: MessageView, before: number, after: number): boolea
   return new Date(before).toDateString() !== new Date(after).toDateString();
 }
 
-/** Props equal for rendering: the same everything, and a clock tick only where it shows. */
+/**
+ * Props equal for rendering: the same everything, and a clock tick only where it shows. The row
+ * index is left out: a page loaded above shifts every index, and MessageList sets the `data-index`
+ * of rendered rows itself rather than render them all again.
+ */
 function sameBubble(a: MessageBubbleProps, b: MessageBubbleProps): boolean {
   for (const key of Object.keys(b) as (keyof MessageBubbleProps)[]) {
-    if (key !== 'now' && a[key] !== b[key]) return false;
+    if (key !== 'now' && key !== 'index' && a[key] !== b[key]) return false;
   }
   if (Object.keys(a).length !== Object.keys(b).length) return false;
   return a.now === b.now || !clockShows(b.message, a.now, b.now);

@@ -214,6 +214,7 @@ export function MessageList(props: MessageListProps) {
   // One ref per row key, stable across renders: React then calls it only when the row mounts or
   // unmounts, so the seen tracker and the measurements are not reset by the clock's re-renders.
   const refs = useRef(new Map<string, (element: HTMLLIElement | null) => void>());
+  const mounted = useRef(new Map<string, HTMLLIElement>());
   const watchers = useRef(messageRef);
   watchers.current = messageRef;
   const refFor = useCallback(
@@ -222,8 +223,13 @@ export function MessageList(props: MessageListProps) {
       if (ref === undefined) {
         const seen = row.kind === 'message' ? watchers.current?.(row.message) : undefined;
         ref = (element: HTMLLIElement | null) => {
-          if (element !== null) virtualizer.measureElement(element);
-          else refs.current.delete(row.key);
+          if (element !== null) {
+            mounted.current.set(row.key, element);
+            virtualizer.measureElement(element);
+          } else {
+            refs.current.delete(row.key);
+            mounted.current.delete(row.key);
+          }
           if (typeof seen === 'function') seen(element);
           else if (seen) (seen as { current: HTMLLIElement | null }).current = element;
         };
@@ -233,6 +239,20 @@ export function MessageList(props: MessageListProps) {
     },
     [virtualizer],
   );
+
+  // The virtualizer reads a row's index from its element (`data-index`, for measureElement and its
+  // ResizeObserver); bubbles skip the render an index shift alone would cost (MessageBubble's
+  // sameBubble: a page loaded above shifts every row), so the shifted indexes are written here, in
+  // the commit that shifted them. Nothing reads them in between: the only measurements before this
+  // effect are the refs of rows mounted in this commit, which carry their index from props.
+  useLayoutEffect(() => {
+    for (const item of items) {
+      const element = mounted.current.get(String(item.key));
+      if (element !== undefined && element.dataset.index !== String(item.index)) {
+        element.dataset.index = String(item.index);
+      }
+    }
+  });
 
   // Spacers stand in for the rows that are not rendered (padding cannot: a flex item never shrinks
   // below its padding, so the list would grow instead of scrolling). Each spacer brings one gap.
