@@ -134,7 +134,9 @@ describe('useSeenMarker', () => {
     const onMarked = vi.fn();
     render(<MarkedMessages ids={['a', 'b', 'c', 'd']} markSeenMany={markSeenMany} onMarked={onMarked} />);
     act(() => showAllInView(['a', 'b'], 1));
-    act(() => vi.advanceTimersByTime(20));
+    act(() => {
+      vi.advanceTimersByTime(20);
+    });
     act(() => showInView('c', 0.6));
     act(() => showInView('d', 0.4));
     expect(markSeenMany).not.toHaveBeenCalled();
