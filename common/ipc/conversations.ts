@@ -1,5 +1,5 @@
 // The `conversations` service: the list, one conversation's messages a page at a time, sending text
-// with per-message timers, marking a message seen (which starts its burn countdown).
+// with per-message timers, marking messages seen (which starts their burn countdowns).
 import { z } from 'zod';
 import { method, noInput, type ServiceInterface } from './contract';
 import {
@@ -16,6 +16,8 @@ import {
 /** PRODUCT.md does not cap text; 64 KiB keeps one IPC call from carrying a novel. */
 export const MAX_TEXT_LENGTH = 65_536;
 export const MAX_PAGE = 200;
+/** The most ids one `markSeenMany` takes (a page's worth; the renderer sends what it saw in 50 ms). */
+export const MAX_SEEN_BATCH = 200;
 
 export const MessagesPageInput = z.object({
   conversationId: Id,
@@ -56,6 +58,14 @@ export const conversationsSpec = {
   messages: method(MessagesPageInput, MessagesPage),
   sendText: method(SendTextInput, MessageViewSchema),
   markSeen: method(z.object({ messageId: Id }), MessageViewSchema),
+  /**
+   * `markSeen` for 1–200 ids in one engine transaction; the views come back in the order asked,
+   * each id once. An id whose message is gone (burned or expired since it was seen) is skipped.
+   */
+  markSeenMany: method(
+    z.object({ messageIds: z.array(Id).min(1).max(MAX_SEEN_BATCH) }),
+    z.array(MessageViewSchema),
+  ),
   setTimers: method(
     z.object({ conversationId: Id, timers: ConversationTimersSchema }),
     ConversationViewSchema,

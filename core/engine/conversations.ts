@@ -1,5 +1,6 @@
 // Conversations: listing and reading them (overdue messages destroyed first), paging and search
-// (queries.ts), marking a message seen (the read receipt), conversation timers, receipt settings.
+// (queries.ts), marking messages seen (one or a batch; the read receipts), conversation timers,
+// receipt settings.
 import type {
   ConversationTimers,
   ConversationView,
@@ -208,5 +209,66 @@ export class Conversations {
     // Sends the read receipt now if there is one (a relay that is down keeps it in the outbox).
     if (before.seenAt === null) await this.d.outbox.tryFlush();
     return view;
+  }
+
+  /**
+   * `markSeen` for many messages in one store transaction (a scroll through unread messages sees
+   * dozens a second). Per id it does what `markSeen` does, at the same instant for all: a first
+   * sighting starts the burn countdown and queues a read receipt (one receipt per sender, listing
+   * that sender's messages, if read receipts are on); an own message is returned unchanged. An id
+   * with no stored message (destroyed since the reader saw it) is skipped, not refused: one message
+   * that burned or expired in the meantime must not keep the others unseen. Views come back in
+   * the order asked, each id once.
+   */
+  async markSeenMany(ids: readonly string[]): Promise<MessageView[]> {
+    this.d.assertOpen();
+    await this.d.destroyOverdue();
+    const unique = [...new Set(ids)];
+    const now = this.d.clock();
+    const { marked, firstSightings } = await this.d.serial(async () =>
+      this.d.store.transaction(() => {
+        const settings = this.d.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
+        const receipts = new Map<string, string[]>();
+        const marked: Message[] = [];
+        let firstSightings = 0;
+        for (const id of unique) {
+          const before = this.d.store.messages.get(id);
+          if (!before) continue;
+          if (before.outgoing) {
+            marked.push(before);
+            continue;
+          }
+          marked.push(this.d.store.messages.markSeen(id, now)!);
+          if (before.seenAt !== null) continue;
+          firstSightings += 1;
+          if (settings?.readReceipts !== false) {
+            receipts.set(before.senderId, [...(receipts.get(before.senderId) ?? []), id]);
+          }
+        }
+        for (const [senderId, messageIds] of receipts) {
+          const receipt: Content = {
+            v: 1,
+            type: 'receipt',
+            id: newContentId(),
+            sentAt: now,
+            roomId: null,
+            kind: 'read',
+            messageIds,
+          };
+          this.d.enqueueDirect(senderId, receipt, null);
+        }
+        return { marked, firstSightings };
+      }),
+    );
+    const views = marked.map((m) => {
+      const view = messageView(this.d.book, m);
+      if (!m.outgoing) {
+        this.d.scheduler.schedule(m.id, m.destroyAt);
+        this.d.emit({ type: 'message.updated', message: view });
+      }
+      return view;
+    });
+    if (firstSightings > 0) await this.d.outbox.tryFlush();
+    return views;
   }
 }

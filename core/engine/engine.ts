@@ -459,6 +459,10 @@ export class Engine implements EngineApi {
     return this.conversationsPart.markSeen(id);
   }
 
+  markSeenMany(ids: readonly string[]): Promise<MessageView[]> {
+    return this.conversationsPart.markSeenMany(ids);
+  }
+
   receiptSettings(): Promise<ReceiptSettings> {
     return this.conversationsPart.receiptSettings();
   }

@@ -105,6 +105,8 @@ export interface EngineApi {
   messages(withName: string): Promise<MessageView[]>;
   /** Marks a received message seen now: starts its burn countdown, may send a read receipt. */
   markSeen(id: string): Promise<MessageView>;
+  /** `markSeen` for up to a batch of ids in one store transaction; ids of destroyed messages are skipped. */
+  markSeenMany(ids: readonly string[]): Promise<MessageView[]>;
   contacts(): Promise<ContactView[]>;
   safetyNumber(name: string): Promise<SafetyNumberView>;
   setVerified(name: string, verified: boolean): Promise<ContactView>;

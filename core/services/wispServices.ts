@@ -356,6 +356,7 @@ export function createServices(options: ServicesOptions): ServicesHost {
           : open.sendText(to, text, sendOptions);
       },
       markSeen: async ({ messageId }) => (await requireEngine()).markSeen(messageId),
+      markSeenMany: async ({ messageIds }) => (await requireEngine()).markSeenMany(messageIds),
       setTimers: async ({ conversationId, timers }) =>
         (await requireEngine()).setConversationTimers(conversationId, timers),
       roomRequests: async () => (await requireEngine()).roomRequests(),

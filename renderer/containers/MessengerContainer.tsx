@@ -24,6 +24,7 @@ import { SearchResults } from '../components/SearchResults';
 import { LinkConfirm } from '../components/LinkConfirm';
 import { MessageActions } from '../components/MessageActions';
 import { useBatched, useDebounced, useNow, useSeenTracker } from '../lib/hooks';
+import { useSeenMarker } from '../lib/seenMarker';
 import { useShortcuts } from '../lib/shortcuts';
 import { sortByActivity } from '../components/ConversationList';
 import { Search } from 'lucide-react';
@@ -244,17 +245,14 @@ export function MessengerContainer({ client, appDefaultTimers, opens }: Messenge
     );
   }, [client, selectedId, oldestId]);
 
-  const markSeen = useCallback(
-    (id: string) => {
-      client.conversations.markSeen({ messageId: id }).then(
-        (message) => {
-          applyMessages({ message, append: false });
-          refreshList();
-        },
-        (e: unknown) => setError(asUiError(e)),
-      );
+  // Seen ids go to the engine in 50 ms batches (one markSeenMany each), like the replies above.
+  const markSeen = useSeenMarker(
+    (messageIds) => client.conversations.markSeenMany({ messageIds }),
+    (marked) => {
+      for (const message of marked) applyMessages({ message, append: false });
+      refreshList();
     },
-    [client, refreshList, applyMessages],
+    (e: unknown) => setError(asUiError(e)),
   );
   const watch = useSeenTracker(markSeen);
   const messageRef = useCallback(

@@ -55,6 +55,7 @@ describe('channels', () => {
       'demoteRoomMember',
       'list',
       'markSeen',
+      'markSeenMany',
       'messages',
       'promoteRoomMember',
       'roomRequests',

@@ -11,6 +11,10 @@ function servicesWith(overrides: Partial<Record<string, unknown>>): WispServices
       calls.push('markSeen');
       return overrides.markSeen;
     },
+    markSeenMany: async () => {
+      calls.push('markSeenMany');
+      return overrides.markSeenMany;
+    },
   };
   return { conversations, calls } as unknown as WispServices;
 }
@@ -41,5 +45,22 @@ describe('createDispatcher', () => {
       ok: false,
       error: { kind: 'Internal', message: 'internal error' },
     });
+  });
+
+  it('refuses a markSeenMany batch that is empty, over 200 ids or not a list of ids, before the service runs', async () => {
+    const services = servicesWith({ markSeenMany: [] });
+    const dispatch = createDispatcher(services);
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
+    for (const messageIds of [[], ids(201), ['ok', 'x'.repeat(500)], 'm1', [42]]) {
+      const result = await dispatch('wisp:conversations.markSeenMany', [{ messageIds }]);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.kind).toBe('InvalidInput');
+    }
+    expect((services as unknown as { calls: string[] }).calls).toEqual([]);
+    expect(await dispatch('wisp:conversations.markSeenMany', [{ messageIds: ids(200) }])).toEqual({
+      ok: true,
+      value: [],
+    });
+    expect((services as unknown as { calls: string[] }).calls).toEqual(['markSeenMany']);
   });
 });
