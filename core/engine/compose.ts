@@ -2,7 +2,7 @@
 // outbox item in one group commit shared with every send waiting at that moment, then is flushed.
 import type { EngineEvent, MessageView } from '../../common/engine';
 import type { OpBody, OpResult } from '../../common/wire';
-import type { AttachmentPointer, Content } from '../../common/content';
+import { encodeContent, type AttachmentPointer, type Content } from '../../common/content';
 import { expiresAtFor, validateTimers } from '../../common/timers';
 import type { Store } from '../store';
 import type { EncryptedFile } from '../store/attachmentFiles';
@@ -12,6 +12,10 @@ import { attachmentRow, uploadAttachment } from './attachments';
 import { newContentId } from './ids';
 import { messageState, messageView, type NameBook } from './views';
 import type { SendOptions } from './index';
+import { WispError } from '../../common/errors';
+import type { IdentityGuard } from './identityGuard';
+import type { Rooms } from './rooms';
+import { directConversation } from './roomIntake';
 
 export interface ComposeDeps {
   readonly store: Store;
@@ -29,7 +33,14 @@ export interface ComposeDeps {
   encode(content: Content): Uint8Array;
   emit(event: EngineEvent): void;
   tryFlush(): Promise<void>;
+  readonly guard: IdentityGuard;
+  readonly rooms: Rooms;
+  readonly usernameValue: string | null;
+  peersOf(conversationId: string): string[];
 }
+
+/** Matches the content schema's text limit (common/content). */
+const MAX_TEXT_CHARS = 64 * 1024;
 
 export class Compose {
   private readonly commitQueue: {
@@ -39,6 +50,44 @@ export class Compose {
   }[] = [];
 
   constructor(private readonly d: ComposeDeps) {}
+
+  /** Encodes outgoing content, stamped with our username so the recipient can name us. */
+  encode(content: Content): Uint8Array {
+    return encodeContent({ ...content, senderName: this.d.usernameValue });
+  }
+
+  /** Queues `content` for one contact, pairwise (receipts, room updates, sender keys). */
+  enqueueDirect(to: string, content: Content, messageId: string | null): void {
+    this.d.store.outbox.enqueue(
+      { messageId, recipientId: to, kind: 'direct', payload: this.encode(content), expiresAt: null },
+      this.d.clock(),
+    );
+  }
+
+  /**
+   * A direct message to a contact: `to` is a username or an account id, never a room. Names are
+   * re-resolved at the relay on each send; a name now held by another account, a key that differs
+   * from the pinned one or an unacknowledged identity change stops the send (IdentityChanged) unless
+   * options.acceptIdentityChange.
+   */
+  async sendText(to: string, text: string, options: SendOptions): Promise<MessageView> {
+    checkTextLength(text);
+    const contact = await this.d.guard.forSend(to, options.acceptIdentityChange === true);
+    const conversationId = directConversation(this.d.store, contact.accountId, this.d.clock()).id;
+    return this.sendInto(conversationId, text, options);
+  }
+
+  /** A message to a room, by its id only. Stopped like sendText if a member's identity changed. */
+  async sendToRoom(roomId: string, text: string, options: SendOptions): Promise<MessageView> {
+    checkTextLength(text);
+    const id = this.d.rooms.requireRoom(roomId);
+    // Inside this memo scope the gate's one read of every contact (a large room) also answers the
+    // seal's lookups of each member.
+    return this.d.store.contacts.memoized(async () => {
+      this.d.guard.gateMembers(this.d.peersOf(id), options.acceptIdentityChange === true);
+      return this.sendInto(id, text, options);
+    });
+  }
 
   /** Stores and queues a text (with an optional file) in `conversationId`, then flushes the outbox. */
   async sendInto(conversationId: string, text: string, options: SendOptions): Promise<MessageView> {
@@ -158,6 +207,14 @@ export class Compose {
           else job.reject(r.value);
         });
       });
+    });
+  }
+}
+
+function checkTextLength(text: string): void {
+  if (text.length > MAX_TEXT_CHARS) {
+    throw new WispError('InvalidInput', `a message holds at most ${MAX_TEXT_CHARS} characters`, {
+      recovery: 'Send a long text as a file (--file).',
     });
   }
 }

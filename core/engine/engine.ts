@@ -13,7 +13,6 @@ import type {
   RoomRequestView,
   SafetyNumberView,
 } from '../../common/engine';
-import { encodeContent, type Content } from '../../common/content';
 import { WispError, isWispError } from '../../common/errors';
 import { loggerFor } from '../log';
 import { openProfile, type Profile } from '../profile';
@@ -29,7 +28,6 @@ import { SenderCertificateChecker, type SignalStores } from './signalCrypto';
 import { SenderCertificateCache } from './senderCertificate';
 import type { NameBook } from './views';
 import { IdentityGuard } from './identityGuard';
-import { directConversation } from './roomIntake';
 import { refillPreKeys, uploadPreKeys, type PreKeyDeps } from './prekeys';
 import { ensureSession, ensureSessions, type SessionDeps } from './sessions';
 import { destroyDue, destroyOverdue, startEphemeral, type EphemeralDeps } from './ephemeral';
@@ -60,8 +58,6 @@ import type {
 
 const log = loggerFor('engine');
 
-/** Matches the content schema's text limit (common/content). */
-const MAX_TEXT_CHARS = 64 * 1024;
 /** Re-exported for bench/store.bench.ts, which ingests in batches of the inbox's size. */
 export { INBOX_BATCH } from './inbox';
 
@@ -236,8 +232,8 @@ export class Engine implements EngineApi {
       destroyOverdue: () => destroyOverdue(this.ephemeral),
       peersOf: (id) => this.conversationsPart.peersOf(id),
       isMember: (roomId, accountId) => this.intake.isMember(roomId, accountId),
-      encode: (content) => this.encode(content),
-      enqueueDirect: (to, content, messageId) => this.enqueueDirect(to, content, messageId),
+      encode: (content) => this.compose.encode(content),
+      enqueueDirect: (to, content, messageId) => this.compose.enqueueDirect(to, content, messageId),
       ensureSession: (id) => ensureSession(deps, id),
       ensureSessions: (ids) => ensureSessions(deps, ids),
       tryFlush: () => this.outbox.tryFlush(),
@@ -517,48 +513,16 @@ export class Engine implements EngineApi {
 
   // --- sending -----------------------------------------------------------------------------
 
-  /** Encodes outgoing content, stamped with our username so the recipient can name us. */
-  private encode(content: Content): Uint8Array {
-    return encodeContent({ ...content, senderName: this.usernameValue });
-  }
-
-  private enqueueDirect(
-    to: string,
-    content: Content,
-    messageId: string | null,
-    expiresAt: number | null = null,
-  ): void {
-    this.store.outbox.enqueue(
-      { messageId, recipientId: to, kind: 'direct', payload: this.encode(content), expiresAt },
-      this.clock(),
-    );
-  }
-
-  /**
-   * A direct message to a contact: `to` is a username or an account id, never a room. Names are
-   * re-resolved at the relay on each send; a name now held by another account, a key that differs
-   * from the pinned one or an unacknowledged identity change stops the send (IdentityChanged) unless
-   * options.acceptIdentityChange.
-   */
+  /** A direct message to a contact by username or account id (compose.ts: the identity gate). */
   async sendText(to: string, text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
-    checkTextLength(text);
-    const contact = await this.guard.forSend(to, options.acceptIdentityChange === true);
-    const conversationId = directConversation(this.store, contact.accountId, this.clock()).id;
-    return this.compose.sendInto(conversationId, text, options);
+    return this.compose.sendText(to, text, options);
   }
 
-  /** A message to a room, by its id only. Stopped like sendText if a member's identity changed. */
+  /** A message to a room, by its id only (compose.ts: every member's identity gate). */
   async sendToRoom(roomId: string, text: string, options: SendOptions = {}): Promise<MessageView> {
     this.assertOpen();
-    checkTextLength(text);
-    const id = this.rooms.requireRoom(roomId);
-    // Inside this memo scope the gate's one read of every contact (a large room) also answers the
-    // seal's lookups of each member.
-    return this.store.contacts.memoized(async () => {
-      this.guard.gateMembers(this.conversationsPart.peersOf(id), options.acceptIdentityChange === true);
-      return this.compose.sendInto(id, text, options);
-    });
+    return this.compose.sendToRoom(roomId, text, options);
   }
 
   // --- rooms (rooms.ts) ----------------------------------------------------------------------
@@ -639,13 +603,5 @@ export class Engine implements EngineApi {
   async runTimers(): Promise<void> {
     await destroyOverdue(this.ephemeral);
     await this.scheduler.poke();
-  }
-}
-
-function checkTextLength(text: string): void {
-  if (text.length > MAX_TEXT_CHARS) {
-    throw new WispError('InvalidInput', `a message holds at most ${MAX_TEXT_CHARS} characters`, {
-      recovery: 'Send a long text as a file (--file).',
-    });
   }
 }

@@ -31,10 +31,11 @@ afterEach(async () => {
 /** Mallory's modified client: any content she likes, sealed to `to` by her real engine. */
 async function sendCrafted(from: Engine, to: string, content: Content): Promise<void> {
   const internals = from as unknown as {
-    enqueueDirect(to: string, content: Content, messageId: string | null): void;
+    /** Pairwise items (compose.ts). */
+    compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
     outbox: { tryFlush(): Promise<void> };
   };
-  internals.enqueueDirect(to, content, null);
+  internals.compose.enqueueDirect(to, content, null);
   await internals.outbox.tryFlush();
 }
 

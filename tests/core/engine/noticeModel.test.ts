@@ -25,7 +25,8 @@ afterEach(async () => {
 /** The engine's own store and send path, to write rows or send what an honest client would not. */
 interface Internals {
   store: { messages: { insert(m: NewMessage, now?: number): unknown } };
-  enqueueDirect(to: string, content: Content, messageId: string | null): void;
+  /** Pairwise items (compose.ts). */
+  compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
   outbox: { tryFlush(): Promise<void> };
 }
 const internals = (e: Engine) => e as unknown as Internals;
@@ -131,7 +132,7 @@ describe('notices as structured data', () => {
     const hostile = '<img src=x onerror=alert(1)>';
     const roomId = randomUUID();
     const send = async (content: Content) => {
-      internals(mallory).enqueueDirect(bob.accountId, content, null);
+      internals(mallory).compose.enqueueDirect(bob.accountId, content, null);
       await internals(mallory).outbox.tryFlush();
     };
     const base = {

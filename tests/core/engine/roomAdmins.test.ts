@@ -24,7 +24,8 @@ interface Internals {
     conversations: { setRole(roomId: string, accountId: string, role: 'admin' | 'member'): void };
   };
   roomUpdate(roomId: string, action: string, subject: string | null, epoch: number): Content;
-  enqueueDirect(to: string, content: Content, messageId: string | null): void;
+  /** Pairwise items (compose.ts). */
+  compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
   /** The send pipeline (outbox.ts). */
   outbox: { tryFlush(): Promise<void> };
 }
@@ -122,7 +123,7 @@ describe('room admins', () => {
     const stale = rooms(alice).roomUpdate(room.id, 'add', dave.accountId, 2);
     if (stale.type !== 'room.update') throw new Error('unreachable');
     stale.members = [...stale.members, { accountId: dave.accountId, username: 'dave', role: 'member' }];
-    internals(alice).enqueueDirect(bob.accountId, stale, null);
+    internals(alice).compose.enqueueDirect(bob.accountId, stale, null);
     await internals(alice).outbox.tryFlush();
     await bob.sync();
     expect((await roomOf(bob, room.id)).members.sort()).toEqual(['alice', 'carol']);
