@@ -186,19 +186,7 @@ export class Conversations {
         const m = this.d.store.messages.markSeen(id, now)!;
         const settings = this.d.store.settings.get<ReceiptSettings>(RECEIPTS_KEY);
         if (before.seenAt === null && settings?.readReceipts !== false) {
-          this.d.enqueueDirect(
-            m.senderId,
-            {
-              v: 1,
-              type: 'receipt',
-              id: newContentId(),
-              sentAt: now,
-              roomId: null,
-              kind: 'read',
-              messageIds: [id],
-            },
-            null,
-          );
+          this.d.enqueueDirect(m.senderId, readReceipt([id], now), null);
         }
         return m;
       }),
@@ -246,16 +234,7 @@ export class Conversations {
           }
         }
         for (const [senderId, messageIds] of receipts) {
-          const receipt: Content = {
-            v: 1,
-            type: 'receipt',
-            id: newContentId(),
-            sentAt: now,
-            roomId: null,
-            kind: 'read',
-            messageIds,
-          };
-          this.d.enqueueDirect(senderId, receipt, null);
+          this.d.enqueueDirect(senderId, readReceipt(messageIds, now), null);
         }
         return { marked, firstSightings };
       }),
@@ -271,4 +250,9 @@ export class Conversations {
     if (firstSightings > 0) await this.d.outbox.tryFlush();
     return views;
   }
+}
+
+/** The read receipt telling a sender we saw `messageIds` at `now` (pairwise, never to a room). */
+function readReceipt(messageIds: string[], now: number): Content {
+  return { v: 1, type: 'receipt', id: newContentId(), sentAt: now, roomId: null, kind: 'read', messageIds };
 }
