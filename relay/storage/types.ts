@@ -237,7 +237,7 @@ export interface RelayStorage {
    * A send without identity (relay/sealed.ts) in one write: records the tokens spent as
    * spendTokens does and, only if none was spent before, enqueues as enqueue does, in the same
    * transaction and durable commit (a crash loses both or neither). `alreadySpent` is the index of
-   * the first token found spent (then nothing at all is written and `outcomes` is empty), or -1.
+   * the first token found spent or listed twice (then nothing at all is written and `outcomes` is empty), or -1.
    * Tokens stay spent whatever the envelopes' outcomes (a full queue, no account): the relay did the
    * work, and a full queue must not be probed for free.
    */

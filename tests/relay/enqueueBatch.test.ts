@@ -126,5 +126,34 @@ for (const { kind, open } of backends) {
       expect(await queued(c)).toHaveLength(2);
       expect((await queued(c))[1]!.payload).toEqual(whole(batch[5]!));
     });
+
+    it('refuses a sealed send whose token is listed twice at the second copy, writing nothing', async () => {
+      const storage = await open();
+      const to = randomBytes(32);
+      await storage.createAccount({
+        idHash: to,
+        identityKey: randomBytes(33),
+        registrationId: 7,
+        createdOn: '2026-01-01',
+      });
+      const expiresAt = Date.now() + HOUR_MS;
+      const token = () => ({ hash: randomBytes(32), expiresAt });
+      const env = (): NewEnvelope => ({
+        recipientHash: to,
+        id: randomUUID(),
+        payload: randomBytes(20),
+        expiresAt,
+      });
+      const [t1, t2] = [token(), token()];
+      const caps = { maxEnvelopes: 10, maxBytes: 1e9 };
+      expect(await storage.enqueueSpending([env(), env(), env()], caps, [t1, t2, t2])).toEqual({
+        alreadySpent: 2,
+        outcomes: [],
+      });
+      expect(await storage.spendTokens([t1, t1])).toBe(1);
+      // Nothing was written: both tokens are still good and nothing is queued.
+      expect(await storage.fetchQueued(to, 0, 10, Date.now())).toEqual([]);
+      expect(await storage.spendTokens([t1, t2])).toBe(-1);
+    });
   });
 }

@@ -12,24 +12,6 @@ export class AlreadySpent extends Error {
 }
 
 /**
- * Inside a transaction: records the tokens spent, or throws AlreadySpent (the caller rolls back) with
- * the index of the first one recorded before. The primary key decides between concurrent spends
- * (on any node): the second insert of a hash waits for the first transaction and then inserts nothing.
- */
-export async function insertSpent(c: pg.PoolClient, tokens: readonly SpentToken[]): Promise<void> {
-  const hashes = tokens.map((t) => buf(t.hash));
-  const { rows } = await c.query<{ token_hash: Buffer }>(
-    `INSERT INTO spent_tokens (token_hash, expires_at)
-       SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT (token_hash) DO NOTHING
-       RETURNING token_hash`,
-    [hashes, tokens.map((t) => t.expiresAt)],
-  );
-  if (rows.length === tokens.length) return;
-  const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
-  throw new AlreadySpent(hashes.findIndex((h) => !fresh.has(h.toString('hex'))));
-}
-
-/**
  * Inside a transaction, each token on its own: true where it was already spent (before, by a
  * concurrent transaction on any node, or earlier in this list; nothing written for it), false where
  * it is now recorded. The primary key decides between concurrent spends, as in insertSpent.
@@ -45,6 +27,17 @@ export async function insertSpentEach(c: pg.PoolClient, tokens: readonly SpentTo
   // A hash inserted here pays for its first item only; a repeat later in the list is spent.
   const fresh = new Set(rows.map((r) => r.token_hash.toString('hex')));
   return hashes.map((h) => !fresh.delete(h.toString('hex')));
+}
+
+/**
+ * Inside a transaction: records the tokens spent, or throws AlreadySpent (the caller rolls back) with
+ * the index of the first one spent before (or listed twice). The primary key decides between
+ * concurrent spends (on any node): the second insert of a hash waits for the first transaction and
+ * then inserts nothing.
+ */
+export async function insertSpent(c: pg.PoolClient, tokens: readonly SpentToken[]): Promise<void> {
+  const first = (await insertSpentEach(c, tokens)).indexOf(true);
+  if (first !== -1) throw new AlreadySpent(first);
 }
 
 export class PgTokens {

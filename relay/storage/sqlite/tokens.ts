@@ -27,11 +27,18 @@ export class SqliteTokens {
   }
 
   /**
-   * Inside a write: the index of the first token already spent (nothing written), or -1 once all
+   * Inside a write: the index of the first token already spent or listed twice (nothing written), or -1 once all
    * are recorded. Writes run one after another, so no concurrent spend can pass this check too.
    */
   spendNow(tokens: readonly SpentToken[]): number {
-    const already = tokens.findIndex((t) => this.st.spentToken.get(buf(t.hash)) !== undefined);
+    // Checked before anything is written, so a refusal writes nothing (all or none).
+    const listed = new Set<string>();
+    const already = tokens.findIndex((t) => {
+      const key = buf(t.hash).toString('hex');
+      if (listed.has(key)) return true;
+      listed.add(key);
+      return this.st.spentToken.get(buf(t.hash)) !== undefined;
+    });
     if (already >= 0) return already;
     for (const t of tokens) this.st.insertSpentToken.run(buf(t.hash), t.expiresAt);
     return -1;
