@@ -154,7 +154,7 @@ export class Compose {
           messageId: id,
           recipientId: conversationId,
           kind: isRoom ? 'room' : 'direct',
-          payload: this.d.encode(content),
+          payload: this.encode(content),
           expiresAt,
         },
         sentAt,

@@ -3,15 +3,9 @@
 // the read, sender-side burn from sending, the clock-skew bound, start-up destruction, defaults.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../../common/engine';
-import { createWorld, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
+import { createWorld, movableClock, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
 
 let world: TestWorld;
-
-/** A clock that runs with real time plus an offset the test moves. */
-function movableClock(): { now: () => number; advance: (ms: number) => void } {
-  let offset = 0;
-  return { now: () => Date.now() + offset, advance: (ms) => (offset += ms) };
-}
 
 beforeEach(async () => {
   world = await createWorld();

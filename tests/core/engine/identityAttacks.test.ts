@@ -12,6 +12,7 @@ import { sql } from '../../../core/store';
 import {
   createWorld,
   recordEvents,
+  sendCrafted,
   takeOverUsername,
   testKeyStore,
   type TestWorld,
@@ -27,17 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await world.close();
 });
-
-/** Mallory's modified client: any content she likes, sealed to `to` by her real engine. */
-async function sendCrafted(from: Engine, to: string, content: Content): Promise<void> {
-  const internals = from as unknown as {
-    /** Pairwise items (compose.ts). */
-    compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
-    outbox: { tryFlush(): Promise<void> };
-  };
-  internals.compose.enqueueDirect(to, content, null);
-  await internals.outbox.tryFlush();
-}
 
 function roomCreate(roomId: string, members: { accountId: string; username: string | null }[]): Content {
   return {

@@ -12,7 +12,7 @@ import { MessageViewSchema } from '../../../common/ipc/views';
 import { noticeText } from '../../../common/notices';
 import type { Engine } from '../../../core/engine';
 import type { NewMessage } from '../../../core/store';
-import { createWorld, type TestWorld } from '../../helpers/engine/fixtures';
+import { createWorld, sendCrafted, type TestWorld } from '../../helpers/engine/fixtures';
 
 let world: TestWorld;
 beforeEach(async () => {
@@ -22,12 +22,9 @@ afterEach(async () => {
   await world.close();
 });
 
-/** The engine's own store and send path, to write rows or send what an honest client would not. */
+/** The engine's own store, to write rows as earlier versions did. */
 interface Internals {
   store: { messages: { insert(m: NewMessage, now?: number): unknown } };
-  /** Pairwise items (compose.ts). */
-  compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
-  outbox: { tryFlush(): Promise<void> };
 }
 const internals = (e: Engine) => e as unknown as Internals;
 
@@ -132,8 +129,7 @@ describe('notices as structured data', () => {
     const hostile = '<img src=x onerror=alert(1)>';
     const roomId = randomUUID();
     const send = async (content: Content) => {
-      internals(mallory).compose.enqueueDirect(bob.accountId, content, null);
-      await internals(mallory).outbox.tryFlush();
+      await sendCrafted(mallory, bob.accountId, content);
     };
     const base = {
       v: 1 as const,

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../core/engine';
 import type { Content } from '../../../common/content';
-import { createWorld, type TestWorld } from '../../helpers/engine/fixtures';
+import { createWorld, sendCrafted, type TestWorld } from '../../helpers/engine/fixtures';
 
 let world: TestWorld;
 beforeEach(async () => {
@@ -24,10 +24,6 @@ interface Internals {
     conversations: { setRole(roomId: string, accountId: string, role: 'admin' | 'member'): void };
   };
   roomUpdate(roomId: string, action: string, subject: string | null, epoch: number): Content;
-  /** Pairwise items (compose.ts). */
-  compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
-  /** The send pipeline (outbox.ts). */
-  outbox: { tryFlush(): Promise<void> };
 }
 const internals = (e: Engine) => e as unknown as Internals;
 /** The room operations of an engine (rooms.ts). */
@@ -123,8 +119,7 @@ describe('room admins', () => {
     const stale = rooms(alice).roomUpdate(room.id, 'add', dave.accountId, 2);
     if (stale.type !== 'room.update') throw new Error('unreachable');
     stale.members = [...stale.members, { accountId: dave.accountId, username: 'dave', role: 'member' }];
-    internals(alice).compose.enqueueDirect(bob.accountId, stale, null);
-    await internals(alice).outbox.tryFlush();
+    await sendCrafted(alice, bob.accountId, stale);
     await bob.sync();
     expect((await roomOf(bob, room.id)).members.sort()).toEqual(['alice', 'carol']);
     // A fresh change at a higher epoch is applied as usual.

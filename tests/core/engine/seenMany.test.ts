@@ -3,15 +3,9 @@
 // countdown at that moment, send the read receipt, emit the update — and skip what is gone.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
+import { createWorld, movableClock, recordEvents, type TestWorld } from '../../helpers/engine/fixtures';
 
 let world: TestWorld;
-
-/** A clock that runs with real time plus an offset the test moves. */
-function movableClock(): { now: () => number; advance: (ms: number) => void } {
-  let offset = 0;
-  return { now: () => Date.now() + offset, advance: (ms) => (offset += ms) };
-}
 
 beforeEach(async () => {
   world = await createWorld();

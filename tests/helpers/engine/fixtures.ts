@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startRelay } from '../../../relay/index';
 import { Engine, type Clock } from '../../../core/engine';
 import type { EngineEvent } from '../../../common/engine';
+import type { Content } from '../../../common/content';
 import { keyStoreFor } from '../../../core/vault';
 
 export const TEST_PASSPHRASE = 'correct horse battery staple';
@@ -86,6 +87,25 @@ export async function createWorld(): Promise<TestWorld> {
     },
   };
   return world;
+}
+
+/** A clock that runs with real time plus an offset the test moves. */
+export function movableClock(): { now: () => number; advance: (ms: number) => void } {
+  let offset = 0;
+  return { now: () => Date.now() + offset, advance: (ms) => (offset += ms) };
+}
+
+/**
+ * A modified client: `content` (anything, however hostile) queued pairwise to `to` and sent by
+ * `from`'s real engine, sealed as an honest message would be.
+ */
+export async function sendCrafted(from: Engine, to: string, content: Content): Promise<void> {
+  const internals = from as unknown as {
+    compose: { enqueueDirect(to: string, content: Content, messageId: string | null): void };
+    outbox: { tryFlush(): Promise<void> };
+  };
+  internals.compose.enqueueDirect(to, content, null);
+  await internals.outbox.tryFlush();
 }
 
 /** Collects an engine's events for assertions. */
